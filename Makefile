@@ -1,0 +1,105 @@
+# kyso — plain Makefile.  `make` builds build/kyso; see README.md.
+#
+# BUILD selects the output tree so the sanitizer build (make asan) lives
+# beside the normal one and runs the very same tests.
+
+BUILD   ?= build
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+PREFIX  ?= /usr/local
+PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Wnull-dereference
+HARDEN  := -fstack-protector-strong -fPIE
+DEFS    := -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+           -DKS_VERSION=\"$(VERSION)\"
+OPT     ?= -O2 -g -D_FORTIFY_SOURCE=2
+SAN     ?=
+INCS    := -I. -Icore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  := -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(SAN) $(INCS) $(EXTRA_CFLAGS)
+LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+LIB_SRC   := $(filter-out signer/main.c,$(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all tests test check asan lint pki run bench fuzz clean install deps
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/kyso
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libkyso.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kyso: $(BUILD)/obj/signer/main.o $(BUILD)/libkyso.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/ks_test.h $(BUILD)/libkyso.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka
+
+# The fuzz harnesses double as regression tests: a plain driver replays
+# their seed corpus in every `make test`.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(BUILD)/libkyso.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libkyso.a $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libkyso.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS)
+
+tests: all $(UNIT_BIN) $(REPLAY_BIN)
+
+deps:
+	@scripts/deps.sh
+
+test check: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory pki
+	@scripts/run-tests.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests
+	@$(MAKE) --no-print-directory pki
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		scripts/run-tests.sh build/asan
+
+fuzz: deps
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+lint:
+	@scripts/lint.sh
+
+pki:
+	@bash certs-test/mkpki.sh build/pki
+
+run: deps
+	@$(MAKE) --no-print-directory all pki
+	@scripts/run-demo.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all pki $(BENCH_BIN)
+	@bench/run.sh $(BUILD)
+
+install: all
+	install -D -m 0755 $(BUILD)/kyso $(DESTDIR)$(PREFIX)/bin/kyso
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/signer/main.d

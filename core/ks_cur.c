@@ -1,0 +1,185 @@
+#include "ks_cur.h"
+
+#include <string.h>
+
+void ks_cur_init(struct ks_cur *c, const void *p, size_t n)
+{
+	c->p = p;
+	c->left = p == NULL ? 0 : n;
+}
+
+void ks_cur_from_buf(struct ks_cur *c, const struct ks_buf *b)
+{
+	ks_cur_init(c, b->data, b->len);
+}
+
+size_t ks_cur_pos(const struct ks_cur *whole, const struct ks_cur *c)
+{
+	return whole->left - c->left;
+}
+
+int ks_cur_at(const struct ks_cur *whole, size_t off, struct ks_cur *out)
+{
+	if (off > whole->left)
+		return KS_SET(KS_ERR_TRUNCATED, "offset %zu beyond end of input (%zu bytes)", off,
+			      whole->left);
+	out->p = whole->p + off;
+	out->left = whole->left - off;
+	return 0;
+}
+
+int ks_cur_range(const struct ks_cur *whole, size_t off, size_t n, struct ks_cur *out)
+{
+	if (off > whole->left || n > whole->left - off)
+		return KS_SET(KS_ERR_TRUNCATED, "range %zu+%zu beyond end of input (%zu bytes)", off,
+			      n, whole->left);
+	out->p = whole->p + off;
+	out->left = n;
+	return 0;
+}
+
+int ks_cur_peek(const struct ks_cur *c, uint8_t *v)
+{
+	return ks_cur_peek_at(c, 0, v);
+}
+
+int ks_cur_peek_at(const struct ks_cur *c, size_t i, uint8_t *v)
+{
+	if (i >= c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends before byte %zu", i);
+	*v = c->p[i];
+	return 0;
+}
+
+int ks_cur_u8(struct ks_cur *c, uint8_t *v)
+{
+	if (c->left < 1)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, 1 byte needed");
+	*v = c->p[0];
+	c->p++;
+	c->left--;
+	return 0;
+}
+
+int ks_cur_u16be(struct ks_cur *c, uint16_t *v)
+{
+	if (c->left < 2)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, 2 bytes needed, %zu left", c->left);
+	*v = (uint16_t)((unsigned)c->p[0] << 8 | c->p[1]);
+	c->p += 2;
+	c->left -= 2;
+	return 0;
+}
+
+int ks_cur_u32be(struct ks_cur *c, uint32_t *v)
+{
+	if (c->left < 4)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, 4 bytes needed, %zu left", c->left);
+	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 |
+	     (uint32_t)c->p[3];
+	c->p += 4;
+	c->left -= 4;
+	return 0;
+}
+
+int ks_cur_skip(struct ks_cur *c, size_t n)
+{
+	if (n > c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, %zu bytes needed, %zu left", n,
+			      c->left);
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+int ks_cur_bytes(struct ks_cur *c, size_t n, const uint8_t **p)
+{
+	if (n > c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, %zu bytes needed, %zu left", n,
+			      c->left);
+	*p = c->p;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+int ks_cur_copy(struct ks_cur *c, void *dst, size_t n)
+{
+	const uint8_t *p = NULL;
+
+	if (ks_cur_bytes(c, n, &p) < 0)
+		return -1;
+	if (n > 0)
+		memcpy(dst, p, n);
+	return 0;
+}
+
+int ks_cur_sub(struct ks_cur *c, size_t n, struct ks_cur *sub)
+{
+	const uint8_t *p = NULL;
+
+	if (ks_cur_bytes(c, n, &p) < 0)
+		return -1;
+	sub->p = p;
+	sub->left = n;
+	return 0;
+}
+
+bool ks_cur_starts_with(const struct ks_cur *c, const void *lit, size_t n)
+{
+	return n <= c->left && memcmp(c->p, lit, n) == 0;
+}
+
+int ks_cur_expect(struct ks_cur *c, const void *lit, size_t n)
+{
+	if (n > c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "input ends, expected %zu more bytes", n);
+	if (memcmp(c->p, lit, n) != 0)
+		return KS_SET(KS_ERR_PARSE, "unexpected bytes");
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+bool ks_cur_accept(struct ks_cur *c, const void *lit, size_t n)
+{
+	if (!ks_cur_starts_with(c, lit, n))
+		return false;
+	c->p += n;
+	c->left -= n;
+	return true;
+}
+
+size_t ks_cur_skip_while(struct ks_cur *c, bool (*pred)(uint8_t))
+{
+	size_t n = 0;
+
+	while (n < c->left && pred(c->p[n]))
+		n++;
+	c->p += n;
+	c->left -= n;
+	return n;
+}
+
+int ks_cur_decimal(struct ks_cur *c, size_t max_digits, uint64_t max, uint64_t *v)
+{
+	uint64_t acc = 0;
+	size_t n = 0;
+
+	while (n < c->left && c->p[n] >= '0' && c->p[n] <= '9') {
+		unsigned d = (unsigned)(c->p[n] - '0');
+
+		if (n >= max_digits)
+			return KS_SET(KS_ERR_LIMIT, "number longer than %zu digits", max_digits);
+		if (d > max || acc > (max - d) / 10)
+			return KS_SET(KS_ERR_LIMIT, "number exceeds %llu", (unsigned long long)max);
+		acc = acc * 10 + d;
+		n++;
+	}
+	if (n == 0)
+		return KS_SET(KS_ERR_PARSE, "digit expected");
+	c->p += n;
+	c->left -= n;
+	*v = acc;
+	return 0;
+}

@@ -1,0 +1,137 @@
+#include "ks_err.h"
+
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ks_err_state {
+	enum ks_err_code code;
+	const char *file;
+	int line;
+	char msg[KS_ERR_MSG_MAX];
+};
+
+static _Thread_local struct ks_err_state err_state;
+
+static const char *const err_names[KS_ERR__COUNT] = {
+	[KS_OK] = "ok",
+	[KS_ERR_INTERNAL] = "internal",
+	[KS_ERR_NOMEM] = "out-of-memory",
+	[KS_ERR_ARG] = "invalid-argument",
+	[KS_ERR_USAGE] = "usage",
+	[KS_ERR_IO] = "io",
+	[KS_ERR_OVERFLOW] = "overflow",
+	[KS_ERR_LIMIT] = "limit-exceeded",
+	[KS_ERR_TRUNCATED] = "truncated",
+	[KS_ERR_PARSE] = "parse",
+	[KS_ERR_ENCODING] = "encoding",
+	[KS_ERR_SECRET] = "secret",
+	[KS_ERR_CRYPTO] = "crypto",
+	[KS_ERR_PKCS11] = "pkcs11",
+	[KS_ERR_PIN] = "pin",
+	[KS_ERR_TOKEN] = "token",
+	[KS_ERR_NOT_FOUND] = "not-found",
+	[KS_ERR_AMBIGUOUS] = "ambiguous",
+	[KS_ERR_CERT] = "certificate",
+	[KS_ERR_POLICY] = "policy",
+	[KS_ERR_UNSUPPORTED] = "unsupported",
+	[KS_ERR_CMS] = "cms",
+	[KS_ERR_PDF] = "pdf",
+	[KS_ERR_PDF_XREF] = "pdf-xref",
+	[KS_ERR_XML] = "xml",
+	[KS_ERR_VERIFY] = "verify",
+};
+
+const char *ks_err_name(enum ks_err_code code)
+{
+	if ((unsigned)code >= KS_ERR__COUNT || err_names[code] == NULL)
+		return "unknown";
+	return err_names[code];
+}
+
+static void err_vset(enum ks_err_code code, const char *file, int line, const char *fmt,
+		     va_list ap)
+{
+	err_state.code = code;
+	err_state.file = file;
+	err_state.line = line;
+	if (vsnprintf(err_state.msg, sizeof(err_state.msg), fmt, ap) < 0)
+		err_state.msg[0] = '\0';
+}
+
+int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(code, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void append_part(size_t used, const char *part)
+{
+	size_t room = sizeof(err_state.msg) - used - 1, n = strlen(part);
+
+	if (used >= sizeof(err_state.msg) - 1)
+		return;
+	if (n > room)
+		n = room;
+	memcpy(err_state.msg + used, part, n);
+	err_state.msg[used + n] = '\0';
+}
+
+int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	size_t used;
+	unsigned long e;
+	const char *sep = "; openssl: ";
+
+	va_start(ap, fmt);
+	err_vset(code, file, line, fmt, ap);
+	va_end(ap);
+
+	/* Fold the whole queue, oldest first, then leave it empty so a later
+	 * error does not inherit stale entries. */
+	while ((e = ERR_get_error()) != 0) {
+		char one[256];
+
+		ERR_error_string_n(e, one, sizeof(one));
+		used = strlen(err_state.msg);
+		/* Append what fits; the rest of the queue is still drained. */
+		append_part(used, sep);
+		append_part(strlen(err_state.msg), one);
+		sep = " | ";
+	}
+	return -1;
+}
+
+void ks_err_clear(void)
+{
+	err_state.code = KS_OK;
+	err_state.file = NULL;
+	err_state.line = 0;
+	err_state.msg[0] = '\0';
+}
+
+enum ks_err_code ks_err_code(void)
+{
+	return err_state.code;
+}
+
+const char *ks_err_msg(void)
+{
+	return err_state.msg;
+}
+
+const char *ks_err_file(void)
+{
+	return err_state.file ? err_state.file : "";
+}
+
+int ks_err_line(void)
+{
+	return err_state.line;
+}

@@ -1,0 +1,450 @@
+#include "ks_key.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ks_size.h"
+
+size_t ks_md_size(enum ks_md md)
+{
+	switch (md) {
+	case KS_MD_SHA256:
+		return 32;
+	case KS_MD_SHA384:
+		return 48;
+	case KS_MD_SHA512:
+		return 64;
+	}
+	return 0;
+}
+
+const char *ks_md_name(enum ks_md md)
+{
+	switch (md) {
+	case KS_MD_SHA256:
+		return "SHA-256";
+	case KS_MD_SHA384:
+		return "SHA-384";
+	case KS_MD_SHA512:
+		return "SHA-512";
+	}
+	return "unknown";
+}
+
+const EVP_MD *ks_md_evp(enum ks_md md)
+{
+	switch (md) {
+	case KS_MD_SHA256:
+		return EVP_sha256();
+	case KS_MD_SHA384:
+		return EVP_sha384();
+	case KS_MD_SHA512:
+		return EVP_sha512();
+	}
+	return NULL;
+}
+
+int ks_md_parse(const char *name, enum ks_md *md)
+{
+	if (strcasecmp(name, "sha256") == 0 || strcasecmp(name, "sha-256") == 0)
+		*md = KS_MD_SHA256;
+	else if (strcasecmp(name, "sha384") == 0 || strcasecmp(name, "sha-384") == 0)
+		*md = KS_MD_SHA384;
+	else if (strcasecmp(name, "sha512") == 0 || strcasecmp(name, "sha-512") == 0)
+		*md = KS_MD_SHA512;
+	else
+		return KS_SET(KS_ERR_UNSUPPORTED, "unsupported digest '%.32s'", name);
+	return 0;
+}
+
+int ks_md_digest(enum ks_md md, const void *data, size_t n, struct ks_buf *out)
+{
+	unsigned int len = 0;
+
+	if (ks_buf_reserve(out, ks_md_size(md)) < 0)
+		return -1;
+	if (EVP_Digest(data, n, out->data + out->len, &len, ks_md_evp(md), NULL) != 1)
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "digest failed");
+	out->len += len;
+	return 0;
+}
+
+/* DER prefixes of DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
+ * (RFC 8017 9.2, note 1). */
+static const uint8_t di_sha256[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+				     0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+static const uint8_t di_sha384[] = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+				     0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30 };
+static const uint8_t di_sha512[] = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+				     0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 };
+
+int ks_digestinfo(enum ks_md md, const uint8_t *digest, size_t dlen, struct ks_buf *out)
+{
+	const uint8_t *prefix;
+	size_t plen;
+
+	switch (md) {
+	case KS_MD_SHA256:
+		prefix = di_sha256;
+		plen = sizeof(di_sha256);
+		break;
+	case KS_MD_SHA384:
+		prefix = di_sha384;
+		plen = sizeof(di_sha384);
+		break;
+	case KS_MD_SHA512:
+		prefix = di_sha512;
+		plen = sizeof(di_sha512);
+		break;
+	default:
+		return KS_SET(KS_ERR_UNSUPPORTED, "no DigestInfo for digest %d", (int)md);
+	}
+	if (dlen != ks_md_size(md))
+		return KS_SET(KS_ERR_ARG, "%s digest must be %zu bytes, got %zu", ks_md_name(md),
+			      ks_md_size(md), dlen);
+	if (ks_buf_append(out, prefix, plen) < 0 || ks_buf_append(out, digest, dlen) < 0)
+		return -1;
+	return 0;
+}
+
+int ks_ecdsa_raw_to_der(const uint8_t *raw, size_t n, struct ks_buf *out)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *der = NULL;
+	int half, dlen, rc = -1;
+
+	if (n == 0 || n % 2 != 0 || n > 264)
+		KS_BAIL(KS_ERR_CRYPTO, "raw ECDSA signature has odd or bad length %zu", n);
+	KS_GUARD(ks_size_to_int(n / 2, &half));
+	r = BN_bin2bn(raw, half, NULL);
+	s = BN_bin2bn(raw + half, half, NULL);
+	es = ECDSA_SIG_new();
+	if (r == NULL || s == NULL || es == NULL)
+		KS_BAIL_OSSL(KS_ERR_NOMEM, "ECDSA signature conversion");
+	if (ECDSA_SIG_set0(es, r, s) != 1)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "ECDSA_SIG_set0");
+	r = s = NULL; /* owned by es */
+	dlen = i2d_ECDSA_SIG(es, &der);
+	if (dlen <= 0)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "encoding ECDSA signature");
+	KS_GUARD(ks_buf_append(out, der, (size_t)dlen));
+	rc = 0;
+out:
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	OPENSSL_free(der);
+	return rc;
+}
+
+static int key_describe(struct ks_key *key)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(key->cert);
+
+	if (pub == NULL)
+		return ks_err_set_ossl(KS_ERR_CERT, __FILE__, __LINE__,
+				       "certificate has no usable public key");
+	if (EVP_PKEY_is_a(pub, "RSA") || EVP_PKEY_is_a(pub, "RSA-PSS"))
+		key->type = KS_KEY_RSA;
+	else if (EVP_PKEY_is_a(pub, "EC"))
+		key->type = KS_KEY_EC;
+	else
+		return KS_SET(KS_ERR_UNSUPPORTED, "key type %s is not supported (RSA or EC only)",
+			      EVP_PKEY_get0_type_name(pub));
+	key->bits = EVP_PKEY_get_bits(pub);
+	return 0;
+}
+
+int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X509) *chain,
+	       const char *label, struct ks_key **out)
+{
+	struct ks_key *key = NULL;
+	int i, rc = -1;
+
+	*out = NULL;
+	key = calloc(1, sizeof(*key));
+	if (key == NULL) {
+		if (ops->destroy != NULL)
+			ops->destroy(impl);
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	}
+	key->ops = ops;
+	key->impl = impl;
+	if (cert == NULL)
+		KS_BAIL(KS_ERR_CERT, "a signing key needs its certificate");
+	if (X509_up_ref(cert) != 1)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "X509_up_ref");
+	key->cert = cert;
+	key->chain = sk_X509_new_null();
+	if (key->chain == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+
+		if (X509_up_ref(c) != 1 || sk_X509_push(key->chain, c) <= 0)
+			KS_BAIL_OSSL(KS_ERR_NOMEM, "copying certificate chain");
+	}
+	key->label = strdup(label != NULL ? label : "");
+	if (key->label == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	KS_GUARD(key_describe(key));
+	*out = key;
+	key = NULL;
+	rc = 0;
+out:
+	ks_key_free(key);
+	return rc;
+}
+
+void ks_key_free(struct ks_key *key)
+{
+	if (key == NULL)
+		return;
+	if (key->ops != NULL && key->ops->destroy != NULL)
+		key->ops->destroy(key->impl);
+	X509_free(key->cert);
+	sk_X509_pop_free(key->chain, X509_free);
+	free(key->label);
+	free(key);
+}
+
+enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key)
+{
+	return key->type == KS_KEY_EC ? KS_SIG_ECDSA : KS_SIG_RSA_PKCS1;
+}
+
+int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+		const uint8_t *digest, size_t dlen, struct ks_buf *sig)
+{
+	if (dlen != ks_md_size(md))
+		return KS_SET(KS_ERR_ARG, "%s digest must be %zu bytes, got %zu", ks_md_name(md),
+			      ks_md_size(md), dlen);
+	if ((scheme == KS_SIG_ECDSA) != (key->type == KS_KEY_EC))
+		return KS_SET(KS_ERR_UNSUPPORTED, "signature scheme does not match the %s key",
+			      key->type == KS_KEY_EC ? "EC" : "RSA");
+	return key->ops->sign(key, scheme, md, digest, dlen, sig);
+}
+
+/* Set padding and digest on a sign or verify context. */
+static int pkey_ctx_setup(EVP_PKEY_CTX *ctx, enum ks_sig_scheme scheme, enum ks_md md)
+{
+	if (EVP_PKEY_CTX_set_signature_md(ctx, ks_md_evp(md)) <= 0)
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting digest");
+	if (scheme == KS_SIG_RSA_PKCS1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting PKCS#1 padding");
+	if (scheme == KS_SIG_RSA_PSS &&
+	    (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+	     EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, ks_md_evp(md)) <= 0))
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting PSS padding");
+	return 0;
+}
+
+int ks_key_verify_digest(X509 *cert, enum ks_sig_scheme scheme, enum ks_md md,
+			 const uint8_t *digest, size_t dlen, const uint8_t *sig, size_t siglen)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pub = X509_get0_pubkey(cert);
+	int rc = -1, v;
+
+	if (pub == NULL)
+		KS_BAIL_OSSL(KS_ERR_CERT, "certificate has no usable public key");
+	ctx = EVP_PKEY_CTX_new(pub, NULL);
+	if (ctx == NULL || EVP_PKEY_verify_init(ctx) <= 0)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "verify init");
+	KS_GUARD(pkey_ctx_setup(ctx, scheme, md));
+	v = EVP_PKEY_verify(ctx, sig, siglen, digest, dlen);
+	if (v != 1)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "signature does not verify");
+	rc = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+/* ---- file key ---- */
+
+static int filekey_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+			const uint8_t *digest, size_t dlen, struct ks_buf *sig)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	size_t slen = 0;
+	int rc = -1;
+
+	ctx = EVP_PKEY_CTX_new((EVP_PKEY *)key->impl, NULL);
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "sign init");
+	KS_GUARD(pkey_ctx_setup(ctx, scheme, md));
+	if (EVP_PKEY_sign(ctx, NULL, &slen, digest, dlen) <= 0)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "sign (size)");
+	KS_GUARD(ks_buf_reserve(sig, slen));
+	if (EVP_PKEY_sign(ctx, sig->data + sig->len, &slen, digest, dlen) <= 0)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "sign");
+	sig->len += slen;
+	rc = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+static void filekey_destroy(void *impl)
+{
+	EVP_PKEY_free(impl); /* EVP_PKEY_free wipes private material */
+}
+
+static const struct ks_key_ops filekey_ops = {
+	.kind = "file",
+	.sign = filekey_sign,
+	.destroy = filekey_destroy,
+};
+
+int ks_pem_load_certs(const char *path, STACK_OF(X509) **out)
+{
+	BIO *bio = NULL;
+	STACK_OF(X509) *sk = NULL;
+	X509 *x;
+	int rc = -1;
+
+	*out = NULL;
+	bio = BIO_new_file(path, "r");
+	if (bio == NULL)
+		KS_BAIL_OSSL(KS_ERR_IO, "cannot open certificate file '%s'", path);
+	sk = sk_X509_new_null();
+	if (sk == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (sk_X509_push(sk, x) <= 0) {
+			X509_free(x);
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		}
+	}
+	/* The loop ends on "no start line" at end of file: that is expected. */
+	if (ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
+		ERR_clear_error();
+	if (ERR_peek_error() != 0)
+		KS_BAIL_OSSL(KS_ERR_CERT, "bad certificate in '%s'", path);
+	if (sk_X509_num(sk) == 0)
+		KS_BAIL(KS_ERR_CERT, "no certificate in '%s'", path);
+	*out = sk;
+	sk = NULL;
+	rc = 0;
+out:
+	sk_X509_pop_free(sk, X509_free);
+	BIO_free(bio);
+	return rc;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+static int load_p12(const char *path, const char *pass, EVP_PKEY **pkey, X509 **cert,
+		    STACK_OF(X509) **ca)
+{
+	BIO *bio = NULL;
+	PKCS12 *p12 = NULL;
+	int rc = -1;
+
+	bio = BIO_new_file(path, "rb");
+	if (bio == NULL)
+		KS_BAIL_OSSL(KS_ERR_IO, "cannot open '%s'", path);
+	p12 = d2i_PKCS12_bio(bio, NULL);
+	if (p12 == NULL)
+		KS_BAIL_OSSL(KS_ERR_PARSE, "'%s' is not a PKCS#12 file", path);
+	if (PKCS12_parse(p12, pass != NULL ? pass : "", pkey, cert, ca) != 1)
+		KS_BAIL_OSSL(KS_ERR_PIN, "cannot open PKCS#12 '%s' (wrong password?)", path);
+	if (*pkey == NULL || *cert == NULL)
+		KS_BAIL(KS_ERR_NOT_FOUND, "PKCS#12 '%s' lacks a key or certificate", path);
+	rc = 0;
+out:
+	PKCS12_free(p12);
+	BIO_free(bio);
+	return rc;
+}
+
+int ks_filekey_open(const char *key_path, const char *cert_path, const char *chain_path,
+		    const char *pass, struct ks_key **out)
+{
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL, *extra = NULL, *certs = NULL;
+	BIO *bio = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (has_suffix(key_path, ".p12") || has_suffix(key_path, ".pfx")) {
+		KS_GUARD(load_p12(key_path, pass, &pkey, &cert, &chain));
+	} else {
+		bio = BIO_new_file(key_path, "r");
+		if (bio == NULL)
+			KS_BAIL_OSSL(KS_ERR_IO, "cannot open key file '%s'", key_path);
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)pass);
+		if (pkey == NULL)
+			KS_BAIL_OSSL(KS_ERR_PARSE, "'%s' holds no readable private key", key_path);
+		if (cert_path == NULL)
+			KS_BAIL(KS_ERR_USAGE, "a PEM key needs its certificate (--cert)");
+	}
+	if (cert_path != NULL) {
+		KS_GUARD(ks_pem_load_certs(cert_path, &certs));
+		X509_free(cert);
+		cert = sk_X509_shift(certs);
+		/* Further certificates in the same file are the chain. */
+		if (chain == NULL)
+			chain = sk_X509_new_null();
+		if (chain == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		while (sk_X509_num(certs) > 0) {
+			X509 *c = sk_X509_shift(certs);
+
+			if (sk_X509_push(chain, c) <= 0) {
+				X509_free(c);
+				KS_BAIL(KS_ERR_NOMEM, "out of memory");
+			}
+		}
+	}
+	if (chain_path != NULL) {
+		KS_GUARD(ks_pem_load_certs(chain_path, &extra));
+		if (chain == NULL)
+			chain = sk_X509_new_null();
+		if (chain == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		while (sk_X509_num(extra) > 0) {
+			X509 *c = sk_X509_shift(extra);
+
+			if (sk_X509_push(chain, c) <= 0) {
+				X509_free(c);
+				KS_BAIL(KS_ERR_NOMEM, "out of memory");
+			}
+		}
+	}
+	if (X509_check_private_key(cert, pkey) != 1)
+		KS_BAIL_OSSL(KS_ERR_CERT, "certificate does not match the private key in '%s'",
+			     key_path);
+	{
+		EVP_PKEY *owned = pkey;
+
+		pkey = NULL; /* ks_key_new owns it from here, even on failure */
+		KS_GUARD(ks_key_new(&filekey_ops, owned, cert, chain, key_path, out));
+	}
+	rc = 0;
+out:
+	EVP_PKEY_free(pkey);
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(extra, X509_free);
+	sk_X509_pop_free(certs, X509_free);
+	BIO_free(bio);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/* ks_key: the one signing-key interface that formats/ and pkcs11/ meet at
+ * (DESIGN.md, layers).  A key signs a digest it is given; it never sees
+ * the document.  Implementations: token key (pkcs11/), file key (PEM or
+ * PKCS#12, this module), external key (signature supplied later). */
+#ifndef KS_KEY_H
+#define KS_KEY_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+
+#include "ks_buf.h"
+
+enum ks_md { KS_MD_SHA256, KS_MD_SHA384, KS_MD_SHA512 };
+enum ks_key_type { KS_KEY_RSA, KS_KEY_EC };
+enum ks_sig_scheme { KS_SIG_RSA_PKCS1, KS_SIG_RSA_PSS, KS_SIG_ECDSA };
+
+struct ks_key;
+
+struct ks_key_ops {
+	const char *kind; /* "token", "file", "external" */
+	/* Sign `digest` (the hash of the data, len ks_md_size(md)).  RSA keys
+	 * produce the raw signature; EC keys a DER ECDSA-Sig-Value.  PSS uses
+	 * MGF1 with the same hash and a salt as long as the hash. */
+	int (*sign)(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+		    const uint8_t *digest, size_t dlen, struct ks_buf *sig);
+	void (*destroy)(void *impl);
+};
+
+struct ks_key {
+	const struct ks_key_ops *ops;
+	void *impl;
+	X509 *cert;            /* owned; signer certificate */
+	STACK_OF(X509) *chain; /* owned; issuing CAs, may be empty, never NULL */
+	enum ks_key_type type;
+	int bits;              /* RSA modulus bits or EC field bits */
+	char *label;           /* owned; for messages, never secret */
+};
+
+/* Allocate a key around `impl` (owned by the key from then on, even on
+ * failure).  The certificate is referenced (up-ref), the chain copied. */
+KS_WUR int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert,
+		      STACK_OF(X509) *chain, const char *label, struct ks_key **out);
+void ks_key_free(struct ks_key *key);
+
+KS_WUR int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+		       const uint8_t *digest, size_t dlen, struct ks_buf *sig);
+/* RSA -> PKCS#1 v1.5, EC -> ECDSA. */
+enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key);
+
+size_t ks_md_size(enum ks_md md);
+const char *ks_md_name(enum ks_md md); /* "SHA-256" ... */
+const EVP_MD *ks_md_evp(enum ks_md md);
+KS_WUR int ks_md_parse(const char *name, enum ks_md *md); /* "sha256", "SHA-256" ... */
+/* One-shot digest into out (appended). */
+KS_WUR int ks_md_digest(enum ks_md md, const void *data, size_t n, struct ks_buf *out);
+
+/* DER DigestInfo (PKCS#1 v1.5, RFC 8017 9.2) for CKM_RSA_PKCS-style signing. */
+KS_WUR int ks_digestinfo(enum ks_md md, const uint8_t *digest, size_t dlen, struct ks_buf *out);
+/* Raw r||s (PKCS#11 CKM_ECDSA output) to DER ECDSA-Sig-Value. */
+KS_WUR int ks_ecdsa_raw_to_der(const uint8_t *raw, size_t n, struct ks_buf *out);
+
+/* Verify `sig` over `digest` with the public key of `cert` (tests and
+ * self-checks after signing). */
+KS_WUR int ks_key_verify_digest(X509 *cert, enum ks_sig_scheme scheme, enum ks_md md,
+				const uint8_t *digest, size_t dlen, const uint8_t *sig,
+				size_t siglen);
+
+/* File key: `key_path` is a PEM private key (then `cert_path` is required)
+ * or a PKCS#12 file (.p12/.pfx; `pass` unlocks it, cert and chain come from
+ * it).  `chain_path` (PEM, may be NULL) adds issuing CAs.  `pass` may be
+ * NULL; it is not kept. */
+KS_WUR int ks_filekey_open(const char *key_path, const char *cert_path, const char *chain_path,
+			   const char *pass, struct ks_key **out);
+
+/* Load every certificate of a PEM file into *out (a new stack). */
+KS_WUR int ks_pem_load_certs(const char *path, STACK_OF(X509) **out);
+
+#endif

@@ -1,0 +1,74 @@
+/* Commands whose implementation lands with a later part of the product.
+ * Each says so plainly and exits with the usage/I-O status. */
+#include <stdio.h>
+
+#include "signer/ks_cli.h"
+
+static int not_yet(const char *name)
+{
+	fprintf(stderr, "kyso %s: not available in this version\n", name);
+	return KS_EXIT_USAGE;
+}
+
+int ks_cli_tokens(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("tokens");
+}
+
+int ks_cli_keys(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("keys");
+}
+
+int ks_cli_sign(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("sign");
+}
+
+int ks_cli_verify(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("verify");
+}
+
+int ks_cli_extend(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("extend");
+}
+
+int ks_cli_timestamp(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("timestamp");
+}
+
+int ks_cli_render(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("render");
+}
+
+int ks_cli_serve(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("serve");
+}
+
+int ks_cli_audit(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return not_yet("audit");
+}

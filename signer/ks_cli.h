@@ -1,0 +1,27 @@
+/* Subcommands of the kyso CLI.  Each returns the process exit status
+ * (DESIGN.md, CLI contract: 0 passed, 1 failed, 2 indeterminate, 3 usage
+ * or I/O error). */
+#ifndef KS_CLI_H
+#define KS_CLI_H
+
+enum ks_exit {
+	KS_EXIT_OK = 0,
+	KS_EXIT_FAILED = 1,
+	KS_EXIT_INDETERMINATE = 2,
+	KS_EXIT_USAGE = 3,
+};
+
+int ks_cli_tokens(int argc, char **argv);
+int ks_cli_keys(int argc, char **argv);
+int ks_cli_sign(int argc, char **argv);
+int ks_cli_verify(int argc, char **argv);
+int ks_cli_extend(int argc, char **argv);
+int ks_cli_timestamp(int argc, char **argv);
+int ks_cli_render(int argc, char **argv);
+int ks_cli_serve(int argc, char **argv);
+int ks_cli_audit(int argc, char **argv);
+
+/* Print the current error as "kyso: <what>: <message>" on stderr. */
+void ks_cli_error(const char *what);
+
+#endif

@@ -1,0 +1,87 @@
+/* kyso: sign and verify school e-records (PAdES, XAdES, CAdES). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_err.h"
+#include "ks_log.h"
+#include "signer/ks_cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "tokens", ks_cli_tokens, "list PKCS#11 tokens" },
+	{ "keys", ks_cli_keys, "list signing keys and their certificates [--json]" },
+	{ "sign", ks_cli_sign, "sign a PDF, XML or any file (CMS)" },
+	{ "verify", ks_cli_verify, "verify every signature of a document" },
+	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA" },
+	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file" },
+	{ "render", ks_cli_render, "render a transcript or gradebook to PDF" },
+	{ "serve", ks_cli_serve, "run the HTTP signing and verification service" },
+	{ "audit", ks_cli_audit, "check the audit log's hash chain" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "kyso %s - digital signatures for school records (ký số học bạ)\n\n"
+		   "usage: kyso <command> [options]\n\n"
+		   "commands:\n",
+		KS_VERSION);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"  kyso sign --key pkcs11:URI | --key-file key.pem --cert cert.pem [--chain chain.pem]\n"
+		"            --in FILE --out FILE [--format pdf|xml|cms] [--level B-B|B-T|B-LT|B-LTA]\n"
+		"            [--tsa URL] [--visible PAGE,X,Y,W,H] [--certify 1|2|3]\n"
+		"            [--reason TEXT] [--role TEXT]\n"
+		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
+		"                    3 usage or I/O error\n"
+		"\n"
+		"options for every command:\n"
+		"  --help       this text\n"
+		"  --version    print the version\n"
+		"environment:\n"
+		"  KYSO_LOG     log level: debug, info, warn (default), error, off\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *lvl = getenv("KYSO_LOG");
+	enum ks_log_level level;
+	size_t i;
+
+	if (lvl != NULL) {
+		if (ks_log_level_parse(lvl, &level) < 0) {
+			fprintf(stderr, "kyso: KYSO_LOG: %s\n", ks_err_msg());
+			return KS_EXIT_USAGE;
+		}
+		ks_log_set_level(level);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return KS_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("kyso %s\n", KS_VERSION);
+		return KS_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return KS_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "kyso: unknown command '%s' (try kyso --help)\n", argv[1]);
+	return KS_EXIT_USAGE;
+}

@@ -3,8 +3,7 @@
 #include "ks_cur.h"
 #include "ks_size.h"
 
-static const char b64_alpha[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_value(uint8_t ch)
 {

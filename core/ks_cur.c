@@ -31,8 +31,8 @@ int ks_cur_at(const struct ks_cur *whole, size_t off, struct ks_cur *out)
 int ks_cur_range(const struct ks_cur *whole, size_t off, size_t n, struct ks_cur *out)
 {
 	if (off > whole->left || n > whole->left - off)
-		return KS_SET(KS_ERR_TRUNCATED, "range %zu+%zu beyond end of input (%zu bytes)", off,
-			      n, whole->left);
+		return KS_SET(KS_ERR_TRUNCATED, "range %zu+%zu beyond end of input (%zu bytes)",
+			      off, n, whole->left);
 	out->p = whole->p + off;
 	out->left = n;
 	return 0;

@@ -50,8 +50,7 @@ const char *ks_err_name(enum ks_err_code code)
 	return err_names[code];
 }
 
-static void err_vset(enum ks_err_code code, const char *file, int line, const char *fmt,
-		     va_list ap)
+static void err_vset(enum ks_err_code code, const char *file, int line, const char *fmt, va_list ap)
 {
 	err_state.code = code;
 	err_state.file = file;

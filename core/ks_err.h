@@ -15,39 +15,39 @@ enum ks_err_code {
 	KS_OK = 0,
 	KS_ERR_INTERNAL,
 	KS_ERR_NOMEM,
-	KS_ERR_ARG,          /* caller passed something invalid */
-	KS_ERR_USAGE,        /* command-line usage */
-	KS_ERR_IO,           /* file or socket I/O */
-	KS_ERR_OVERFLOW,     /* size arithmetic would overflow */
-	KS_ERR_LIMIT,        /* a named limit was exceeded */
-	KS_ERR_TRUNCATED,    /* input ended early */
-	KS_ERR_PARSE,        /* malformed input */
-	KS_ERR_ENCODING,     /* base64 / hex / UTF-8 */
-	KS_ERR_SECRET,       /* attempt to log or leak a secret buffer */
-	KS_ERR_CRYPTO,       /* OpenSSL failure */
-	KS_ERR_PKCS11,       /* generic PKCS#11 failure */
-	KS_ERR_PIN,          /* wrong / locked / missing PIN */
-	KS_ERR_TOKEN,        /* token removed, not present, session lost */
-	KS_ERR_NOT_FOUND,    /* no token / key / certificate matched */
-	KS_ERR_AMBIGUOUS,    /* more than one object matched */
-	KS_ERR_CERT,         /* certificate unusable */
-	KS_ERR_POLICY,       /* refused by signing policy */
-	KS_ERR_UNSUPPORTED,  /* algorithm or feature not supported */
+	KS_ERR_ARG,         /* caller passed something invalid */
+	KS_ERR_USAGE,       /* command-line usage */
+	KS_ERR_IO,          /* file or socket I/O */
+	KS_ERR_OVERFLOW,    /* size arithmetic would overflow */
+	KS_ERR_LIMIT,       /* a named limit was exceeded */
+	KS_ERR_TRUNCATED,   /* input ended early */
+	KS_ERR_PARSE,       /* malformed input */
+	KS_ERR_ENCODING,    /* base64 / hex / UTF-8 */
+	KS_ERR_SECRET,      /* attempt to log or leak a secret buffer */
+	KS_ERR_CRYPTO,      /* OpenSSL failure */
+	KS_ERR_PKCS11,      /* generic PKCS#11 failure */
+	KS_ERR_PIN,         /* wrong / locked / missing PIN */
+	KS_ERR_TOKEN,       /* token removed, not present, session lost */
+	KS_ERR_NOT_FOUND,   /* no token / key / certificate matched */
+	KS_ERR_AMBIGUOUS,   /* more than one object matched */
+	KS_ERR_CERT,        /* certificate unusable */
+	KS_ERR_POLICY,      /* refused by signing policy */
+	KS_ERR_UNSUPPORTED, /* algorithm or feature not supported */
 	KS_ERR_CMS,
 	KS_ERR_PDF,
 	KS_ERR_PDF_XREF,
 	KS_ERR_XML,
-	KS_ERR_VERIFY,       /* verification could not run */
+	KS_ERR_VERIFY, /* verification could not run */
 	KS_ERR__COUNT
 };
 
 /* Record an error.  `fmt` is printf-style; the message is truncated to
  * KS_ERR_MSG_MAX bytes.  Always returns -1 so it can end a return. */
 int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
-	KS_PRINTF(4, 5);
+    KS_PRINTF(4, 5);
 /* Same, then append the OpenSSL error queue ("; ossl: ...") and clear it. */
 int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
-	KS_PRINTF(4, 5);
+    KS_PRINTF(4, 5);
 
 void ks_err_clear(void);
 enum ks_err_code ks_err_code(void);
@@ -59,27 +59,27 @@ const char *ks_err_name(enum ks_err_code code); /* stable identifier, e.g. "io" 
 #define KS_ERR_MSG_MAX 1024
 
 #define KS_SET(code, ...) ks_err_set((code), __FILE__, __LINE__, __VA_ARGS__)
-#define KS_BAIL(code, ...)                                                               \
-	do {                                                                                 \
-		ks_err_set((code), __FILE__, __LINE__, __VA_ARGS__);                             \
-		goto out;                                                                        \
+#define KS_BAIL(code, ...)                                           \
+	do {                                                         \
+		ks_err_set((code), __FILE__, __LINE__, __VA_ARGS__); \
+		goto out;                                            \
 	} while (0)
-#define KS_BAIL_OSSL(code, ...)                                                          \
-	do {                                                                                 \
-		ks_err_set_ossl((code), __FILE__, __LINE__, __VA_ARGS__);                        \
-		goto out;                                                                        \
+#define KS_BAIL_OSSL(code, ...)                                           \
+	do {                                                              \
+		ks_err_set_ossl((code), __FILE__, __LINE__, __VA_ARGS__); \
+		goto out;                                                 \
 	} while (0)
 /* Pass a failure (already recorded) up to `out:`. */
-#define KS_GUARD(call)                                                                   \
-	do {                                                                                 \
-		if ((call) < 0)                                                                  \
-			goto out;                                                                    \
+#define KS_GUARD(call)            \
+	do {                      \
+		if ((call) < 0)   \
+			goto out; \
 	} while (0)
 /* Fail with an error when a condition does not hold. */
-#define KS_ENSURE(cond, code, ...)                                                       \
-	do {                                                                                 \
-		if (!(cond))                                                                     \
-			KS_BAIL((code), __VA_ARGS__);                                                \
+#define KS_ENSURE(cond, code, ...)                    \
+	do {                                          \
+		if (!(cond))                          \
+			KS_BAIL((code), __VA_ARGS__); \
 	} while (0)
 
 #endif

@@ -29,8 +29,8 @@ int ks_file_read(const char *path, size_t max, struct ks_buf *out)
 
 		if (n > 0) {
 			if (out->len - start + n > max)
-				KS_BAIL(KS_ERR_LIMIT, "'%s' is larger than the limit of %zu bytes", path,
-					max);
+				KS_BAIL(KS_ERR_LIMIT, "'%s' is larger than the limit of %zu bytes",
+					path, max);
 			KS_GUARD(ks_buf_append(out, chunk, n));
 		}
 		if (n < sizeof(chunk)) {

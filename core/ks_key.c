@@ -163,7 +163,7 @@ static int key_describe(struct ks_key *key)
 	return 0;
 }
 
-int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X509) *chain,
+int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X509) * chain,
 	       const char *label, struct ks_key **out)
 {
 	struct ks_key *key = NULL;
@@ -221,8 +221,8 @@ enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key)
 	return key->type == KS_KEY_EC ? KS_SIG_ECDSA : KS_SIG_RSA_PKCS1;
 }
 
-int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
-		const uint8_t *digest, size_t dlen, struct ks_buf *sig)
+int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md, const uint8_t *digest,
+		size_t dlen, struct ks_buf *sig)
 {
 	if (dlen != ks_md_size(md))
 		return KS_SET(KS_ERR_ARG, "%s digest must be %zu bytes, got %zu", ks_md_name(md),
@@ -238,8 +238,7 @@ static int pkey_ctx_setup(EVP_PKEY_CTX *ctx, enum ks_sig_scheme scheme, enum ks_
 {
 	if (EVP_PKEY_CTX_set_signature_md(ctx, ks_md_evp(md)) <= 0)
 		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting digest");
-	if (scheme == KS_SIG_RSA_PKCS1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
+	if (scheme == KS_SIG_RSA_PKCS1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
 		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting PKCS#1 padding");
 	if (scheme == KS_SIG_RSA_PSS &&
 	    (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
@@ -307,7 +306,7 @@ static const struct ks_key_ops filekey_ops = {
 	.destroy = filekey_destroy,
 };
 
-int ks_pem_load_certs(const char *path, STACK_OF(X509) **out)
+int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out)
 {
 	BIO *bio = NULL;
 	STACK_OF(X509) *sk = NULL;
@@ -351,7 +350,7 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 static int load_p12(const char *path, const char *pass, EVP_PKEY **pkey, X509 **cert,
-		    STACK_OF(X509) **ca)
+		    STACK_OF(X509) * *ca)
 {
 	BIO *bio = NULL;
 	PKCS12 *p12 = NULL;

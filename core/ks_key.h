@@ -30,17 +30,17 @@ struct ks_key_ops {
 struct ks_key {
 	const struct ks_key_ops *ops;
 	void *impl;
-	X509 *cert;            /* owned; signer certificate */
-	STACK_OF(X509) *chain; /* owned; issuing CAs, may be empty, never NULL */
+	X509 *cert;             /* owned; signer certificate */
+	STACK_OF(X509) * chain; /* owned; issuing CAs, may be empty, never NULL */
 	enum ks_key_type type;
-	int bits;              /* RSA modulus bits or EC field bits */
-	char *label;           /* owned; for messages, never secret */
+	int bits;    /* RSA modulus bits or EC field bits */
+	char *label; /* owned; for messages, never secret */
 };
 
 /* Allocate a key around `impl` (owned by the key from then on, even on
  * failure).  The certificate is referenced (up-ref), the chain copied. */
-KS_WUR int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert,
-		      STACK_OF(X509) *chain, const char *label, struct ks_key **out);
+KS_WUR int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X509) * chain,
+		      const char *label, struct ks_key **out);
 void ks_key_free(struct ks_key *key);
 
 KS_WUR int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
@@ -74,6 +74,6 @@ KS_WUR int ks_filekey_open(const char *key_path, const char *cert_path, const ch
 			   const char *pass, struct ks_key **out);
 
 /* Load every certificate of a PEM file into *out (a new stack). */
-KS_WUR int ks_pem_load_certs(const char *path, STACK_OF(X509) **out);
+KS_WUR int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out);
 
 #endif

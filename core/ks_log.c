@@ -48,7 +48,8 @@ static void log_line(enum ks_log_level level, const char *fmt, va_list ap)
 	struct tm tm;
 	time_t now = time(NULL);
 
-	if (gmtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		stamp[0] = '\0';
 	pthread_mutex_lock(&log_lock);
 	fprintf(f, "%s kyso %s: ", stamp, level_names[level]);

@@ -29,27 +29,30 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "kyso %s - digital signatures for school records (ký số học bạ)\n\n"
-		   "usage: kyso <command> [options]\n\n"
-		   "commands:\n",
+	fprintf(f,
+		"kyso %s - digital signatures for school records (ký số học bạ)\n\n"
+		"usage: kyso <command> [options]\n\n"
+		"commands:\n",
 		KS_VERSION);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f,
-		"\n"
-		"  kyso sign --key pkcs11:URI | --key-file key.pem --cert cert.pem [--chain chain.pem]\n"
-		"            --in FILE --out FILE [--format pdf|xml|cms] [--level B-B|B-T|B-LT|B-LTA]\n"
-		"            [--tsa URL] [--visible PAGE,X,Y,W,H] [--certify 1|2|3]\n"
-		"            [--reason TEXT] [--role TEXT]\n"
-		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
-		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
-		"                    3 usage or I/O error\n"
-		"\n"
-		"options for every command:\n"
-		"  --help       this text\n"
-		"  --version    print the version\n"
-		"environment:\n"
-		"  KYSO_LOG     log level: debug, info, warn (default), error, off\n");
+	fprintf(
+	    f,
+	    "\n"
+	    "  kyso sign --key pkcs11:URI | --key-file key.pem --cert cert.pem [--chain "
+	    "chain.pem]\n"
+	    "            --in FILE --out FILE [--format pdf|xml|cms] [--level B-B|B-T|B-LT|B-LTA]\n"
+	    "            [--tsa URL] [--visible PAGE,X,Y,W,H] [--certify 1|2|3]\n"
+	    "            [--reason TEXT] [--role TEXT]\n"
+	    "  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+	    "       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
+	    "                    3 usage or I/O error\n"
+	    "\n"
+	    "options for every command:\n"
+	    "  --help       this text\n"
+	    "  --version    print the version\n"
+	    "environment:\n"
+	    "  KYSO_LOG     log level: debug, info, warn (default), error, off\n");
 }
 
 int main(int argc, char **argv)

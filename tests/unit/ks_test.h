@@ -14,19 +14,19 @@
 #include "ks_err.h"
 
 /* Assert a call failed with the given error code. */
-#define assert_fails_with(call, code)                                                    \
-	do {                                                                                 \
-		ks_err_clear();                                                                  \
-		assert_int_equal((call), -1);                                                    \
-		assert_int_equal(ks_err_code(), (code));                                         \
+#define assert_fails_with(call, code)                    \
+	do {                                             \
+		ks_err_clear();                          \
+		assert_int_equal((call), -1);            \
+		assert_int_equal(ks_err_code(), (code)); \
 	} while (0)
 
-#define assert_ok(call)                                                                  \
-	do {                                                                                 \
-		int ks_t_rc_ = (call);                                                           \
-		if (ks_t_rc_ != 0)                                                               \
-			fail_msg("%s failed: %s (%s:%d)", #call, ks_err_msg(), ks_err_file(),        \
-				 ks_err_line());                                                     \
+#define assert_ok(call)                                                                       \
+	do {                                                                                  \
+		int ks_t_rc_ = (call);                                                        \
+		if (ks_t_rc_ != 0)                                                            \
+			fail_msg("%s failed: %s (%s:%d)", #call, ks_err_msg(), ks_err_file(), \
+				 ks_err_line());                                              \
 	} while (0)
 
 /* Path to a file of the test PKI (build/pki by default). */

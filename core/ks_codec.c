@@ -78,7 +78,9 @@ int ks_base64_decode(const char *in, size_t n, bool allow_space, struct ks_buf *
 			quad++;
 			if (quad == 4) {
 				if (pad == 2) {
-					if ((acc & 0xfff) != 0)
+					/* 12 bits read, 8 used: the low 4 must be
+					 * zero (RFC 4648 3.5). */
+					if ((acc & 0xf) != 0)
 						goto bad_bits;
 					if (ks_buf_append_byte(out, (uint8_t)(acc >> 4)) < 0)
 						goto fail;

@@ -4,7 +4,11 @@
 
 void ks_cur_init(struct ks_cur *c, const void *p, size_t n)
 {
-	c->p = p;
+	/* An empty buffer has no memory; NULL + 0 is still undefined in C,
+	 * so an empty cursor points at a real (empty) object instead. */
+	static const uint8_t none[1];
+
+	c->p = p != NULL ? p : none;
 	c->left = p == NULL ? 0 : n;
 }
 

@@ -41,6 +41,7 @@ static const char *const err_names[KS_ERR__COUNT] = {
 	[KS_ERR_PDF_XREF] = "pdf-xref",
 	[KS_ERR_XML] = "xml",
 	[KS_ERR_VERIFY] = "verify",
+	[KS_ERR_PENDING] = "pending",
 };
 
 const char *ks_err_name(enum ks_err_code code)
@@ -50,13 +51,19 @@ const char *ks_err_name(enum ks_err_code code)
 	return err_names[code];
 }
 
-static void err_vset(enum ks_err_code code, const char *file, int line, const char *fmt, va_list ap)
+static KS_PRINTF(4, 0) void err_vset(enum ks_err_code code, const char *file, int line,
+				     const char *fmt, va_list ap)
 {
+	char msg[sizeof(err_state.msg)];
+
+	/* Format aside first: a caller adding context passes ks_err_msg()
+	 * itself as an argument, and vsnprintf() must not overlap. */
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
 	err_state.code = code;
 	err_state.file = file;
 	err_state.line = line;
-	if (vsnprintf(err_state.msg, sizeof(err_state.msg), fmt, ap) < 0)
-		err_state.msg[0] = '\0';
+	memcpy(err_state.msg, msg, strlen(msg) + 1);
 }
 
 int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fmt, ...)

@@ -38,6 +38,7 @@ enum ks_err_code {
 	KS_ERR_PDF_XREF,
 	KS_ERR_XML,
 	KS_ERR_VERIFY, /* verification could not run */
+	KS_ERR_PENDING, /* two-phase signing: the signature is to be supplied by the client */
 	KS_ERR__COUNT
 };
 
@@ -45,7 +46,7 @@ enum ks_err_code {
  * KS_ERR_MSG_MAX bytes.  Always returns -1 so it can end a return. */
 int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
     KS_PRINTF(4, 5);
-/* Same, then append the OpenSSL error queue ("; ossl: ...") and clear it. */
+/* Same, then append the OpenSSL error queue ("; openssl: ...") and clear it. */
 int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
     KS_PRINTF(4, 5);
 

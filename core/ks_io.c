@@ -105,7 +105,10 @@ int ks_atomic_commit(struct ks_atomic_file *af)
 	if (fflush(af->f) != 0 || fsync(af->fd) != 0)
 		KS_BAIL(KS_ERR_IO, "flushing '%s': %s", af->tmp_path, strerror(errno));
 	if (fclose(af->f) != 0) {
+		/* fclose() released the descriptor even though it failed: abort
+		 * must not close it again (it may already be reused). */
 		af->f = NULL;
+		af->fd = -1;
 		KS_BAIL(KS_ERR_IO, "closing '%s': %s", af->tmp_path, strerror(errno));
 	}
 	af->f = NULL;

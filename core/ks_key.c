@@ -109,7 +109,9 @@ int ks_digestinfo(enum ks_md md, const uint8_t *digest, size_t dlen, struct ks_b
 	if (dlen != ks_md_size(md))
 		return KS_SET(KS_ERR_ARG, "%s digest must be %zu bytes, got %zu", ks_md_name(md),
 			      ks_md_size(md), dlen);
-	if (ks_buf_append(out, prefix, plen) < 0 || ks_buf_append(out, digest, dlen) < 0)
+	/* Reserve both parts first so a failure appends nothing. */
+	if (ks_buf_reserve(out, plen + dlen) < 0 || ks_buf_append(out, prefix, plen) < 0 ||
+	    ks_buf_append(out, digest, dlen) < 0)
 		return -1;
 	return 0;
 }
@@ -221,9 +223,22 @@ enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key)
 	return key->type == KS_KEY_EC ? KS_SIG_ECDSA : KS_SIG_RSA_PKCS1;
 }
 
+/* Values outside the enums must not reach OpenSSL, whose contexts would
+ * fall back to their defaults (PKCS#1 v1.5 padding, no digest). */
+static int check_alg(enum ks_sig_scheme scheme, enum ks_md md)
+{
+	if (scheme != KS_SIG_RSA_PKCS1 && scheme != KS_SIG_RSA_PSS && scheme != KS_SIG_ECDSA)
+		return KS_SET(KS_ERR_UNSUPPORTED, "unknown signature scheme %d", (int)scheme);
+	if (ks_md_evp(md) == NULL)
+		return KS_SET(KS_ERR_UNSUPPORTED, "unknown digest %d", (int)md);
+	return 0;
+}
+
 int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md, const uint8_t *digest,
 		size_t dlen, struct ks_buf *sig)
 {
+	if (check_alg(scheme, md) < 0)
+		return -1;
 	if (dlen != ks_md_size(md))
 		return KS_SET(KS_ERR_ARG, "%s digest must be %zu bytes, got %zu", ks_md_name(md),
 			      ks_md_size(md), dlen);
@@ -255,8 +270,13 @@ int ks_key_verify_digest(X509 *cert, enum ks_sig_scheme scheme, enum ks_md md,
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	int rc = -1, v;
 
+	KS_GUARD(check_alg(scheme, md));
 	if (pub == NULL)
 		KS_BAIL_OSSL(KS_ERR_CERT, "certificate has no usable public key");
+	/* An RSA context asked for ECDSA would check PKCS#1 v1.5 (its default
+	 * padding) and accept a signature of another scheme. */
+	if ((scheme == KS_SIG_ECDSA) != (EVP_PKEY_is_a(pub, "EC") != 0))
+		KS_BAIL(KS_ERR_UNSUPPORTED, "signature scheme does not match the certificate key");
 	ctx = EVP_PKEY_CTX_new(pub, NULL);
 	if (ctx == NULL || EVP_PKEY_verify_init(ctx) <= 0)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "verify init");
@@ -389,7 +409,9 @@ int ks_filekey_open(const char *key_path, const char *cert_path, const char *cha
 		bio = BIO_new_file(key_path, "r");
 		if (bio == NULL)
 			KS_BAIL_OSSL(KS_ERR_IO, "cannot open key file '%s'", key_path);
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)pass);
+		/* With no password OpenSSL would prompt on the terminal; the
+		 * empty one makes an encrypted key fail instead. */
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(pass != NULL ? pass : ""));
 		if (pkey == NULL)
 			KS_BAIL_OSSL(KS_ERR_PARSE, "'%s' holds no readable private key", key_path);
 		if (cert_path == NULL)

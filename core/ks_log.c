@@ -41,7 +41,7 @@ void ks_log_set_stream(FILE *f)
 	log_stream = f;
 }
 
-static void log_line(enum ks_log_level level, const char *fmt, va_list ap)
+static KS_PRINTF(2, 0) void log_line(enum ks_log_level level, const char *fmt, va_list ap)
 {
 	FILE *f = log_stream ? log_stream : stderr;
 	char stamp[32];

@@ -8,7 +8,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
-PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset
+PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
@@ -21,7 +21,7 @@ SAN     ?=
 INCS    := -I. -Icore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(SAN) $(INCS) $(EXTRA_CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
 LIB_SRC   := $(filter-out signer/main.c,$(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -10,20 +10,6 @@ static int not_yet(const char *name)
 	return KS_EXIT_USAGE;
 }
 
-int ks_cli_tokens(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("tokens");
-}
-
-int ks_cli_keys(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("keys");
-}
-
 int ks_cli_sign(int argc, char **argv)
 {
 	(void)argc;

@@ -37,7 +37,7 @@ enum ks_err_code {
 	KS_ERR_PDF,
 	KS_ERR_PDF_XREF,
 	KS_ERR_XML,
-	KS_ERR_VERIFY, /* verification could not run */
+	KS_ERR_VERIFY,  /* verification could not run */
 	KS_ERR_PENDING, /* two-phase signing: the signature is to be supplied by the client */
 	KS_ERR__COUNT
 };

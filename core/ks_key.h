@@ -76,4 +76,38 @@ KS_WUR int ks_filekey_open(const char *key_path, const char *cert_path, const ch
 /* Load every certificate of a PEM file into *out (a new stack). */
 KS_WUR int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out);
 
+/* ---- external key (two-phase signing, core/ks_extkey.c) ----
+ *
+ * The private key is somewhere else (a token on the principal's computer,
+ * reached through the HTTP API): the signature arrives later.  Flow:
+ *   1. ks_extkey_new() with the signer's certificate (and chain);
+ *   2. run the signing operation (e.g. ks_cms_sign_digest): the key's
+ *      sign() records the digest it was asked to sign and fails with
+ *      KS_ERR_PENDING -- an expected outcome, not a fault;
+ *   3. ks_extkey_pending() gives that digest, scheme and hash; the client
+ *      signs it;
+ *   4. ks_extkey_set_signature() checks the signature against the
+ *      certificate and that digest, and keeps it;
+ *   5. run the same operation again with the same inputs (fixed signing
+ *      time included): sign() asked for exactly that digest returns the
+ *      supplied signature; asked for any other it fails with KS_ERR_ARG
+ *      (the inputs changed between the two phases).
+ * set_signature() may also be called on a fresh key in another process,
+ * with the digest saved at step 3. */
+KS_WUR int ks_extkey_new(X509 *cert, STACK_OF(X509) * chain, const char *label,
+			 struct ks_key **out);
+/* Was sign() asked for a digest that has no signature yet? */
+bool ks_extkey_is_pending(const struct ks_key *key);
+/* The digest sign() was last asked for (appended to `digest`), with its
+ * scheme and hash.  KS_ERR_ARG when nothing was asked or `key` is not an
+ * external key. */
+KS_WUR int ks_extkey_pending(const struct ks_key *key, enum ks_sig_scheme *scheme, enum ks_md *md,
+			     struct ks_buf *digest);
+/* Supply the signature of `digest`: RSA raw, ECDSA DER or raw r||s
+ * (PKCS#11 / WebCrypto form, converted).  Refused (KS_ERR_ARG) unless it
+ * verifies with the key's certificate. */
+KS_WUR int ks_extkey_set_signature(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+				   const uint8_t *digest, size_t dlen, const uint8_t *sig,
+				   size_t siglen);
+
 #endif

@@ -1,0 +1,171 @@
+/* Pieces shared by CMS signing and verification: digest algorithm
+ * names and strength, signature context set-up, the signed-attributes
+ * encoding, and file streaming. */
+#include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/cms/ks_cms_int.h"
+#include "ks_size.h"
+
+static const struct {
+	int nid;
+	const char *label;
+	bool acceptable;
+} md_table[] = {
+	{ NID_md5, "MD5", false },
+	{ NID_sha1, "SHA-1", false },
+	{ NID_sha224, "SHA-224", false }, /* below the SHA-256 floor of Circular 15/2025 */
+	{ NID_sha256, "SHA-256", true },
+	{ NID_sha384, "SHA-384", true },
+	{ NID_sha512, "SHA-512", true },
+	{ NID_sha512_224, "SHA-512/224", false },
+	{ NID_sha512_256, "SHA-512/256", true },
+	{ NID_sha3_224, "SHA3-224", false },
+	{ NID_sha3_256, "SHA3-256", true },
+	{ NID_sha3_384, "SHA3-384", true },
+	{ NID_sha3_512, "SHA3-512", true },
+};
+
+const char *ks_cms_md_label(int nid, char *buf, size_t n)
+{
+	size_t i;
+	ASN1_OBJECT *o;
+
+	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
+		if (md_table[i].nid == nid)
+			return md_table[i].label;
+	o = OBJ_nid2obj(nid);
+	if (n > 0)
+		buf[0] = '\0';
+	if (o == NULL || n > (size_t)INT_MAX || OBJ_obj2txt(buf, (int)n, o, 1) <= 0)
+		snprintf(buf, n, "unknown");
+	return buf;
+}
+
+bool ks_cms_md_acceptable(int nid)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
+		if (md_table[i].nid == nid)
+			return md_table[i].acceptable;
+	return false;
+}
+
+int ks_cms_md_nid(enum ks_md md)
+{
+	switch (md) {
+	case KS_MD_SHA256:
+		return NID_sha256;
+	case KS_MD_SHA384:
+		return NID_sha384;
+	case KS_MD_SHA512:
+		return NID_sha512;
+	}
+	return NID_undef;
+}
+
+EVP_MD *ks_cms_md_fetch(int nid)
+{
+	const char *sn;
+	EVP_MD *md;
+	size_t i;
+	bool known = false;
+
+	/* Only digests we can name: an arbitrary OID must not reach the
+	 * provider lookup (XOFs, MACs under digest-like names). */
+	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
+		known = known || md_table[i].nid == nid;
+	if (!known || (sn = OBJ_nid2sn(nid)) == NULL)
+		return NULL;
+	md = EVP_MD_fetch(NULL, sn, NULL);
+	if (md == NULL)
+		ERR_clear_error();
+	return md;
+}
+
+int ks_cms_pkey_setup(EVP_PKEY_CTX *ctx, enum ks_sig_scheme scheme, const EVP_MD *md, int saltlen,
+		      const EVP_MD *mgf1)
+{
+	if (EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0)
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "setting digest");
+	switch (scheme) {
+	case KS_SIG_RSA_PKCS1:
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
+			return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__,
+					       "setting PKCS#1 padding");
+		return 0;
+	case KS_SIG_RSA_PSS:
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, saltlen) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, mgf1) <= 0)
+			return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__,
+					       "setting PSS parameters");
+		return 0;
+	case KS_SIG_ECDSA:
+		return 0;
+	}
+	return KS_SET(KS_ERR_UNSUPPORTED, "unknown signature scheme %d", (int)scheme);
+}
+
+int ks_cms_signed_attrs_der(CMS_SignerInfo *si, bool sort, struct ks_buf *out)
+{
+	STACK_OF(X509_ATTRIBUTE) *sk = NULL;
+	unsigned char *der = NULL;
+	int i, n, len, rc = -1;
+
+	n = CMS_signed_get_attr_count(si);
+	if (n <= 0)
+		KS_BAIL(KS_ERR_CMS, "SignerInfo has no signed attributes");
+	/* A view of the SignerInfo's attributes (not owned): PKCS7_ATTR_SIGN
+	 * reorders the view, never the SignerInfo. */
+	sk = sk_X509_ATTRIBUTE_new_null();
+	if (sk == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		if (sk_X509_ATTRIBUTE_push(sk, CMS_signed_get_attr(si, i)) <= 0)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	len = ASN1_item_i2d((ASN1_VALUE *)sk, &der,
+			    sort ? ASN1_ITEM_rptr(PKCS7_ATTR_SIGN)
+				 : ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+	if (len <= 0)
+		KS_BAIL_OSSL(KS_ERR_CMS, "encoding signed attributes");
+	KS_GUARD(ks_buf_append(out, der, (size_t)len));
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	sk_X509_ATTRIBUTE_free(sk);
+	return rc;
+}
+
+int ks_cms_stream_file(const char *path, int (*fn)(void *ctx, const uint8_t *p, size_t n),
+		       void *ctx)
+{
+	FILE *f = NULL;
+	uint8_t *chunk = NULL;
+	size_t got;
+	int rc = -1;
+
+	chunk = malloc(KS_CMS_STREAM_CHUNK);
+	if (chunk == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	f = fopen(path, "rb");
+	if (f == NULL)
+		KS_BAIL(KS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	while ((got = fread(chunk, 1, KS_CMS_STREAM_CHUNK, f)) > 0)
+		KS_GUARD(fn(ctx, chunk, got));
+	if (ferror(f))
+		KS_BAIL(KS_ERR_IO, "reading '%s' failed", path);
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(chunk);
+	return rc;
+}

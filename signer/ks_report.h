@@ -1,0 +1,117 @@
+/* ks_report: the validation report of a document, whatever its format
+ * (CMS/CAdES, PAdES, XAdES).  One entry per signature with its ETSI EN
+ * 319 102-1 indication and sub-indication, the signer as the certificate
+ * names them (name, CCCD/MST from the subject UID, title, organisation),
+ * the signing time the signer claims, what the signature covers and what
+ * changed after it; printed as text in Vietnamese (default) or English,
+ * or as JSON.  docs/validation-report.md describes the output.
+ *
+ * Every string put in a report is copied and cleaned of control
+ * characters: certificate names and PDF field names are attacker text and
+ * must not drive the terminal. */
+#ifndef KS_REPORT_H
+#define KS_REPORT_H
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "formats/cms/ks_cms.h"
+#include "formats/cms/ks_etsi.h"
+#include "ks_buf.h"
+#include "ks_err.h"
+
+enum ks_lang { KS_LANG_VI = 0, KS_LANG_EN = 1 };
+
+/* "vi" or "en". */
+KS_WUR int ks_lang_parse(const char *s, enum ks_lang *lang);
+
+/* Facts printed as notes under a signature (localised by the report). */
+enum ks_report_note {
+	KS_NOTE_REVOCATION_NOT_CHECKED = 1u << 0,
+	KS_NOTE_NO_TRUST_ANCHORS = 1u << 1,
+	KS_NOTE_SIGNING_TIME_CLAIMED = 1u << 2, /* no timestamp confirms the time */
+	KS_NOTE_NOT_CADES = 1u << 3,            /* CMS without signed attributes */
+	KS_NOTE_ESS_V1 = 1u << 4,               /* signer bound by SHA-1 reference */
+	KS_NOTE_NO_ESS = 1u << 5,               /* signer certificate not bound */
+	KS_NOTE_MULTIPLE_SIGNERS = 1u << 6,
+	KS_NOTE_UNSIGNED_ATTRS = 1u << 7, /* unsigned attributes not checked */
+};
+#define KS_NOTE__COUNT 8
+
+/* Limits: a report of a hostile document stays small. */
+#define KS_REPORT_SIGS_MAX 256
+#define KS_REPORT_CHANGES_MAX 256
+#define KS_REPORT_STR_MAX ((size_t)4096)
+
+struct ks_report_sig {
+	enum ks_indication indication;
+	enum ks_subindication sub;
+	char *detail; /* technical reason (English), NULL when none */
+	/* Signer, from the certificate; NULL when unknown. */
+	char *signer_name;  /* subject CN */
+	char *id_kind;      /* "CCCD", "CMND", "HC", "MST" (from UID) */
+	char *id_number;    /* the number after "KIND:" */
+	char *uid;          /* the whole subject UID */
+	char *title;        /* subject title (chức danh) */
+	char *organisation; /* subject O */
+	char *subject;      /* RFC 2253 */
+	char *issuer;       /* RFC 2253 */
+	char *issuer_name;  /* issuer CN */
+	char *serial;       /* hex */
+	time_t cert_not_before, cert_not_after;
+	bool has_cert;
+	bool has_signing_time; /* claimed by the signer */
+	time_t signing_time;
+	char *format;     /* "CAdES-B-B", "CMS", "PAdES-B-B", ... */
+	char *digest_alg; /* "SHA-256" */
+	char *sig_alg;    /* "RSA-PSS" */
+	char *coverage;   /* what the signature covers (free text) */
+	char **changes;   /* changes after signing (free text) */
+	size_t n_changes;
+	unsigned notes; /* enum ks_report_note bits */
+};
+
+struct ks_report {
+	char *document; /* shown as given; NULL: not shown */
+	time_t validation_time;
+	struct ks_report_sig *sigs;
+	size_t n, cap;
+};
+
+void ks_report_init(struct ks_report *r);
+void ks_report_cleanup(struct ks_report *r);
+KS_WUR int ks_report_set_document(struct ks_report *r, const char *name);
+
+/* A new, zeroed entry (TOTAL-PASSED, no sub-indication) owned by the
+ * report; *out stays valid until the next ks_report_add. */
+KS_WUR int ks_report_add(struct ks_report *r, struct ks_report_sig **out);
+/* Set a string field of an entry (copied, cleaned; NULL clears it). */
+KS_WUR int ks_report_set(char **field, const char *value);
+/* Signer fields from the signer certificate. */
+KS_WUR int ks_report_sig_set_cert(struct ks_report_sig *s, X509 *cert);
+KS_WUR int ks_report_sig_add_change(struct ks_report_sig *s, const char *text);
+/* An entry from a verified CMS SignerInfo; `format` NULL names it from
+ * the result ("CAdES-B-B" when signingCertificateV2 binds the signer,
+ * else "CMS"). */
+KS_WUR int ks_report_add_cms(struct ks_report *r, const struct ks_cms_signer_result *cr,
+			     const char *format, struct ks_report_sig **out);
+
+/* Overall: the worst indication of the entries; a report without
+ * signatures is TOTAL-FAILED (nothing proves the document). */
+enum ks_indication ks_report_indication(const struct ks_report *r);
+/* DESIGN.md CLI contract: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE. */
+int ks_report_exit_code(const struct ks_report *r);
+
+/* Localised texts. */
+const char *ks_report_indication_text(enum ks_indication ind, enum ks_lang lang);
+const char *ks_report_sub_text(enum ks_subindication sub, enum ks_lang lang);
+const char *ks_report_note_text(enum ks_report_note note, enum ks_lang lang);
+const char *ks_report_note_code(enum ks_report_note note); /* "revocation-not-checked" */
+
+/* Render (appended to out). */
+KS_WUR int ks_report_text(const struct ks_report *r, enum ks_lang lang, struct ks_buf *out);
+KS_WUR int ks_report_json(const struct ks_report *r, enum ks_lang lang, struct ks_buf *out);
+
+#endif

@@ -10,20 +10,6 @@ static int not_yet(const char *name)
 	return KS_EXIT_USAGE;
 }
 
-int ks_cli_sign(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("sign");
-}
-
-int ks_cli_verify(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("verify");
-}
-
 int ks_cli_extend(int argc, char **argv)
 {
 	(void)argc;

@@ -1,0 +1,350 @@
+/* kyso sign: sign a file.  CMS (a detached CAdES-B-B .p7s) for any file;
+ * PDF (PAdES) and XML (XAdES) land with their formats.
+ *
+ * Order (DESIGN.md, sign data flow): resolve the key, check the signing
+ * policy (certificate and algorithms), hash the input while streaming
+ * it, have the key sign, write the output atomically: a refused or failed
+ * signature leaves no output file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "formats/cms/ks_cms.h"
+#include "ks_io.h"
+#include "signer/ks_cli.h"
+#include "signer/ks_keyres.h"
+#include "signer/ks_policy.h"
+#include "signer/ks_sign_pdf.h"
+
+#define DER_OUT_MAX ((size_t)1 << 20)
+
+enum sign_format { FMT_CMS, FMT_PDF, FMT_XML };
+
+struct sign_args {
+	struct ks_keyres key;
+	const char *in, *out, *format, *level, *md;
+	bool signing_time, pss;
+	const char *pdf_only; /* first PDF-only option given, for the message */
+	const char *tsa;
+	struct ks_sign_pdf_opts pdf;
+};
+
+static void sign_usage(FILE *f)
+{
+	fprintf(
+	    f, "usage: kyso sign --in FILE --out FILE\n"
+	       "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
+	       "                 [--format cms|pdf|xml] [--level B-B] [--md sha256|sha384|sha512]\n"
+	       "                 [--pss] [--signing-time]\n"
+	       "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
+	       "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+	       "  --format   default: from the --in extension (.pdf, .xml), else cms\n"
+	       "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
+	       "  --signing-time  add the signingTime attribute (the signer's clock)\n"
+	       "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
+	       "exit status: 0 signed, 3 usage, I/O error or refused by the signing policy\n");
+}
+
+static bool has_ext(const char *path, const char *ext)
+{
+	size_t a = strlen(path), b = strlen(ext);
+
+	return a > b && strcasecmp(path + a - b, ext) == 0;
+}
+
+static int parse_format(const struct sign_args *a, enum sign_format *f)
+{
+	if (a->format == NULL) {
+		*f = has_ext(a->in, ".pdf") ? FMT_PDF : has_ext(a->in, ".xml") ? FMT_XML : FMT_CMS;
+		return 0;
+	}
+	if (strcmp(a->format, "cms") == 0 || strcmp(a->format, "cades") == 0)
+		*f = FMT_CMS;
+	else if (strcmp(a->format, "pdf") == 0)
+		*f = FMT_PDF;
+	else if (strcmp(a->format, "xml") == 0)
+		*f = FMT_XML;
+	else
+		return KS_SET(KS_ERR_USAGE, "--format must be cms, pdf or xml");
+	return 0;
+}
+
+/* The output must not replace the input (the rename would destroy the
+ * document being signed). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* A PAdES option (kept for ks_sign_pdf; values are checked there). */
+static int set_pdf_opt(struct ks_sign_pdf_opts *p, const char *name, const char *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcmp(name, "visible") == 0) {
+		p->visible = v;
+	} else if (strcmp(name, "certify") == 0) {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3)
+			return KS_SET(KS_ERR_USAGE, "--certify must be 1, 2 or 3");
+		p->certify = (int)n;
+	} else if (strcmp(name, "reason") == 0) {
+		p->reason = v;
+	} else if (strcmp(name, "role") == 0) {
+		p->role = v;
+	} else if (strcmp(name, "location") == 0) {
+		p->location = v;
+	} else if (strcmp(name, "field") == 0) {
+		p->field = v;
+	} else if (strcmp(name, "lock") == 0) {
+		p->lock = v;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sign_args *a)
+{
+	enum {
+		O_IN = 1,
+		O_OUT,
+		O_KEY,
+		O_KEYFILE,
+		O_CERT,
+		O_CHAIN,
+		O_FORMAT,
+		O_LEVEL,
+		O_MD,
+		O_PSS,
+		O_TIME,
+		O_TSA,
+		O_PDF,
+		O_HELP
+	};
+	static const struct option opts[] = {
+		{ "in", required_argument, NULL, O_IN },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "key-file", required_argument, NULL, O_KEYFILE },
+		{ "cert", required_argument, NULL, O_CERT },
+		{ "chain", required_argument, NULL, O_CHAIN },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "level", required_argument, NULL, O_LEVEL },
+		{ "md", required_argument, NULL, O_MD },
+		{ "pss", no_argument, NULL, O_PSS },
+		{ "signing-time", no_argument, NULL, O_TIME },
+		{ "tsa", required_argument, NULL, O_TSA },
+		{ "visible", required_argument, NULL, O_PDF },
+		{ "certify", required_argument, NULL, O_PDF },
+		{ "reason", required_argument, NULL, O_PDF },
+		{ "role", required_argument, NULL, O_PDF },
+		{ "location", required_argument, NULL, O_PDF },
+		{ "field", required_argument, NULL, O_PDF },
+		{ "lock", required_argument, NULL, O_PDF },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, idx;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		switch (c) {
+		case O_IN:
+			a->in = optarg;
+			break;
+		case O_OUT:
+			a->out = optarg;
+			break;
+		case O_KEY:
+			a->key.key = optarg;
+			break;
+		case O_KEYFILE:
+			a->key.key_file = optarg;
+			break;
+		case O_CERT:
+			a->key.cert = optarg;
+			break;
+		case O_CHAIN:
+			a->key.chain = optarg;
+			break;
+		case O_FORMAT:
+			a->format = optarg;
+			break;
+		case O_LEVEL:
+			a->level = optarg;
+			break;
+		case O_MD:
+			a->md = optarg;
+			break;
+		case O_PSS:
+			a->pss = true;
+			break;
+		case O_TIME:
+			a->signing_time = true;
+			break;
+		case O_TSA:
+			a->tsa = optarg;
+			break;
+		case O_PDF:
+			if (a->pdf_only == NULL)
+				a->pdf_only = opts[idx].name;
+			if (set_pdf_opt(&a->pdf, opts[idx].name, optarg) < 0)
+				return -1;
+			break;
+		case O_HELP:
+			sign_usage(stdout);
+			return 1;
+		default:
+			return KS_SET(KS_ERR_USAGE, "unknown or incomplete option '%s'",
+				      argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return KS_SET(KS_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (a->in == NULL || a->out == NULL)
+		return KS_SET(KS_ERR_USAGE, "--in and --out are required");
+	if (same_file(a->in, a->out))
+		return KS_SET(KS_ERR_USAGE, "--out must not be the input file");
+	return 0;
+}
+
+static int sign_cms(const struct sign_args *a)
+{
+	struct ks_cms_sign_opts co;
+	struct ks_key *key = NULL;
+	struct ks_buf der;
+	enum ks_md md = KS_MD_SHA256;
+	enum ks_sig_scheme scheme;
+	int status = KS_EXIT_USAGE;
+
+	ks_buf_init(&der, DER_OUT_MAX);
+	if (a->pdf_only != NULL) {
+		KS_SET(KS_ERR_USAGE, "--%s applies to PDF signatures only", a->pdf_only);
+		goto fail;
+	}
+	if (a->level != NULL && strcmp(a->level, "B-B") != 0) {
+		KS_SET(KS_ERR_UNSUPPORTED, "level %s is not available yet (B-B only)", a->level);
+		goto fail;
+	}
+	if (a->tsa != NULL) {
+		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
+		goto fail;
+	}
+	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
+		goto fail;
+	if (ks_keyres_open(&a->key, &key) < 0)
+		goto fail;
+	/* Circular 15/2025/TT-BKHCN: the certificate is checked before the
+	 * key is used. */
+	if (ks_policy_check_key(key, md, 0) < 0) {
+		ks_cli_error("sign refused");
+		goto out;
+	}
+	scheme = ks_key_default_scheme(key);
+	if (a->pss) {
+		if (key->type != KS_KEY_RSA) {
+			KS_SET(KS_ERR_USAGE, "--pss needs an RSA key");
+			goto fail;
+		}
+		scheme = KS_SIG_RSA_PSS;
+	}
+	ks_cms_sign_opts_init(&co);
+	co.signing_time = a->signing_time;
+	if (ks_cms_sign_file(key, scheme, md, a->in, &co, &der) < 0 ||
+	    ks_file_write_atomic(a->out, der.data, der.len, 0644) < 0)
+		goto fail;
+	printf("%s: CAdES-B-B signature (%s) written to %s\n", a->in, ks_md_name(md), a->out);
+	status = KS_EXIT_OK;
+	goto out;
+fail:
+	ks_cli_error("sign");
+out:
+	ks_keyres_close(key);
+	ks_buf_cleanup(&der);
+	return status;
+}
+
+/* PAdES: policy checked here, once, then formats/pdf through
+ * signer/ks_sign_pdf (atomic output: a failure leaves no file). */
+static int sign_pdf(struct sign_args *a)
+{
+	struct ks_key *key = NULL;
+	struct ks_pades_result res;
+	enum ks_md md = KS_MD_SHA256;
+	int status = KS_EXIT_USAGE;
+
+	if (a->tsa != NULL) {
+		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
+		goto fail;
+	}
+	if (a->signing_time) {
+		/* ETSI EN 319 142-1 5.4.3: the signing time is /M, not signed. */
+		KS_SET(KS_ERR_USAGE, "--signing-time does not apply to PDF (PAdES uses /M)");
+		goto fail;
+	}
+	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
+		goto fail;
+	if (ks_keyres_open(&a->key, &key) < 0)
+		goto fail;
+	if (ks_policy_check_key(key, md, 0) < 0) {
+		ks_cli_error("sign refused");
+		goto out;
+	}
+	if (a->pss && key->type != KS_KEY_RSA) {
+		KS_SET(KS_ERR_USAGE, "--pss needs an RSA key");
+		goto fail;
+	}
+	a->pdf.level = a->level;
+	a->pdf.md = a->md;
+	a->pdf.rsa_pss = a->pss;
+	a->pdf.policy_checked = true;
+	if (ks_sign_pdf(key, a->in, a->out, &a->pdf, &res) < 0)
+		goto fail;
+	printf("%s: PAdES-B-B signature (%s) in field '%s' written to %s\n", a->in, ks_md_name(md),
+	       res.field, a->out);
+	status = KS_EXIT_OK;
+	goto out;
+fail:
+	ks_cli_error("sign");
+out:
+	ks_keyres_close(key);
+	return status;
+}
+
+int ks_cli_sign(int argc, char **argv)
+{
+	struct sign_args a;
+	enum sign_format f = FMT_CMS;
+	int r = parse_args(argc, argv, &a);
+
+	if (r > 0)
+		return KS_EXIT_OK;
+	if (r < 0 || parse_format(&a, &f) < 0) {
+		ks_cli_error("sign");
+		sign_usage(stderr);
+		return KS_EXIT_USAGE;
+	}
+	switch (f) {
+	case FMT_CMS:
+		return sign_cms(&a);
+	case FMT_PDF:
+		return sign_pdf(&a);
+	case FMT_XML:
+		fprintf(stderr, "kyso: sign: XML signing (XAdES) is not available yet in this "
+				"version; use --format cms for a detached .p7s\n");
+		return KS_EXIT_USAGE;
+	}
+	return KS_EXIT_USAGE;
+}

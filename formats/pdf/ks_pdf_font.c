@@ -1,0 +1,643 @@
+/* ks_pdf_font: HarfBuzz shaping and subsetting for signature appearances. */
+#include "ks_pdf_font.h"
+
+#include <hb-ot.h>
+#include <hb-subset.h>
+#include <hb.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/pdf/ks_pdf_write.h"
+#include "ks_cur.h"
+#include "ks_size.h"
+
+/* Code points one glyph may stand for in the ToUnicode CMap (a cluster). */
+#define KS_PDF_FONT_MAX_CLUSTER 8
+/* ToUnicode bfchar entries per block (PDF CMaps allow at most 100). */
+#define KS_PDF_FONT_BFCHAR_BLOCK 100
+
+struct used_glyph {
+	uint32_t gid;
+	uint32_t cps[KS_PDF_FONT_MAX_CLUSTER];
+	size_t ncp;
+};
+
+struct ks_pdf_font {
+	hb_face_t *face; /* for shaping and metrics */
+	hb_face_t *pre;  /* the same, preprocessed for subsetting */
+	hb_font_t *font;
+	unsigned upem;
+	struct used_glyph *used;
+	size_t n_used;
+	hb_set_t *unicodes;
+	bool subset_done;
+	struct ks_buf ttf; /* subset font program */
+	uint32_t *old_of;  /* new gid -> old gid */
+	uint32_t n_new;    /* glyphs in the subset */
+	hb_map_t *new_of;  /* old gid -> new gid (owned copy) */
+	char tag[7];       /* subset tag, ISO 32000-1 9.6.4 */
+	char ps_name[64];  /* PostScript name, regular characters only */
+};
+
+static int32_t to_milli(const struct ks_pdf_font *f, hb_position_t v)
+{
+	return (int32_t)lround((double)v * 1000.0 / (double)f->upem);
+}
+
+static void make_ps_name(struct ks_pdf_font *f)
+{
+	char raw[64];
+	unsigned len = sizeof(raw);
+	size_t i, j = 0;
+
+	raw[0] = '\0';
+	(void)hb_ot_name_get_utf8(f->face, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID, &len,
+				  raw);
+	for (i = 0; i < sizeof(raw) && raw[i] != '\0' && j + 1 < sizeof(f->ps_name); i++) {
+		char c = raw[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_')
+			f->ps_name[j++] = c;
+	}
+	if (j == 0) {
+		memcpy(f->ps_name, "Font", 5);
+		return;
+	}
+	f->ps_name[j] = '\0';
+}
+
+/* One font, loaded and preprocessed for subsetting (hb_subset_preprocess
+ * makes each later subset ~8x faster), shared by every signature of the
+ * process.  hb_face_t is reference-counted and immutable once made so:
+ * safe to share between threads. */
+static pthread_mutex_t face_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char path[4096];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	hb_face_t *face;
+	hb_face_t *pre;
+} face_cache;
+
+static bool cache_matches(const char *path, const struct stat *st)
+{
+	return face_cache.face != NULL && strcmp(face_cache.path, path) == 0 &&
+	       face_cache.dev == st->st_dev && face_cache.ino == st->st_ino &&
+	       face_cache.size == st->st_size && face_cache.mtime.tv_sec == st->st_mtim.tv_sec &&
+	       face_cache.mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static int shared_faces(const char *path, const struct stat *st, hb_face_t **face, hb_face_t **pre)
+{
+	hb_blob_t *blob;
+	hb_face_t *nf, *np;
+
+	pthread_mutex_lock(&face_cache_mu);
+	if (cache_matches(path, st)) {
+		*face = hb_face_reference(face_cache.face);
+		*pre = hb_face_reference(face_cache.pre);
+		pthread_mutex_unlock(&face_cache_mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&face_cache_mu);
+	blob = hb_blob_create_from_file_or_fail(path);
+	if (blob == NULL)
+		return KS_SET(KS_ERR_IO, "cannot read appearance font '%s'", path);
+	nf = hb_face_create(blob, 0);
+	hb_blob_destroy(blob);
+	hb_face_make_immutable(nf);
+	np = hb_subset_preprocess(nf);
+	if (np == NULL || hb_face_get_glyph_count(np) != hb_face_get_glyph_count(nf)) {
+		/* Preprocessing is an optimisation: subset the face itself. */
+		hb_face_destroy(np);
+		np = hb_face_reference(nf);
+	}
+	hb_face_make_immutable(np);
+	*face = hb_face_reference(nf);
+	*pre = hb_face_reference(np);
+	pthread_mutex_lock(&face_cache_mu);
+	hb_face_destroy(face_cache.face);
+	hb_face_destroy(face_cache.pre);
+	snprintf(face_cache.path, sizeof(face_cache.path), "%s", path);
+	face_cache.dev = st->st_dev;
+	face_cache.ino = st->st_ino;
+	face_cache.size = st->st_size;
+	face_cache.mtime = st->st_mtim;
+	face_cache.face = nf; /* the cache keeps the creation references */
+	face_cache.pre = np;
+	pthread_mutex_unlock(&face_cache_mu);
+	return 0;
+}
+
+int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
+{
+	struct ks_pdf_font *f = NULL;
+	struct stat st;
+	int rc = -1;
+
+	*out = NULL;
+	if (path == NULL)
+		path = KS_PDF_FONT_DEFAULT_PATH;
+	if (stat(path, &st) != 0)
+		KS_BAIL(KS_ERR_IO, "appearance font '%s' not found (install fonts-dejavu-core)",
+			path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KS_PDF_FONT_MAX_FILE ||
+	    strlen(path) >= sizeof(face_cache.path))
+		KS_BAIL(KS_ERR_LIMIT, "appearance font '%s' is not a regular file under %zu bytes",
+			path, KS_PDF_FONT_MAX_FILE);
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	ks_buf_init(&f->ttf, KS_PDF_FONT_MAX_FILE);
+	KS_GUARD(shared_faces(path, &st, &f->face, &f->pre));
+	f->upem = hb_face_get_upem(f->face);
+	if (hb_face_get_glyph_count(f->face) == 0 || f->upem < 16 || f->upem > 16384)
+		KS_BAIL(KS_ERR_PARSE, "'%s' is not a usable TrueType font", path);
+	f->font = hb_font_create(f->face);
+	f->unicodes = hb_set_create();
+	if (!hb_set_allocation_successful(f->unicodes))
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	make_ps_name(f);
+	*out = f;
+	f = NULL;
+	rc = 0;
+out:
+	ks_pdf_font_free(f);
+	return rc;
+}
+
+void ks_pdf_font_free(struct ks_pdf_font *f)
+{
+	if (f == NULL)
+		return;
+	hb_font_destroy(f->font);
+	hb_face_destroy(f->face);
+	hb_face_destroy(f->pre);
+	hb_set_destroy(f->unicodes);
+	hb_map_destroy(f->new_of);
+	free(f->used);
+	free(f->old_of);
+	ks_buf_cleanup(&f->ttf);
+	free(f);
+}
+
+void ks_pdf_run_cleanup(struct ks_pdf_run *run)
+{
+	if (run == NULL)
+		return;
+	free(run->g);
+	run->g = NULL;
+	run->n = 0;
+	run->width = 0;
+}
+
+void ks_pdf_font_vmetrics(const struct ks_pdf_font *f, int32_t *ascent, int32_t *descent)
+{
+	hb_font_extents_t e;
+
+	memset(&e, 0, sizeof(e));
+	(void)hb_font_get_h_extents(f->font, &e);
+	*ascent = to_milli(f, e.ascender);
+	*descent = to_milli(f, e.descender);
+}
+
+/* Record that `gid` is used and stands for the code points of its cluster
+ * (the first glyph of a cluster carries the cluster's text). */
+static int note_glyph(struct ks_pdf_font *f, uint32_t gid, const uint32_t *cps, size_t ncp)
+{
+	struct used_glyph *g;
+	size_t i;
+
+	for (i = 0; i < f->n_used; i++) {
+		if (f->used[i].gid == gid) {
+			if (f->used[i].ncp == 0 && ncp > 0) {
+				memcpy(f->used[i].cps, cps, ncp * sizeof(*cps));
+				f->used[i].ncp = ncp;
+			}
+			return 0;
+		}
+	}
+	if (f->n_used >= KS_PDF_FONT_MAX_USED)
+		return KS_SET(KS_ERR_LIMIT, "appearance text uses more than %zu glyphs",
+			      KS_PDF_FONT_MAX_USED);
+	if ((f->n_used & 31) == 0) {
+		g = realloc(f->used, (f->n_used + 32) * sizeof(*g));
+		if (g == NULL)
+			return KS_SET(KS_ERR_NOMEM, "out of memory");
+		f->used = g;
+	}
+	g = &f->used[f->n_used++];
+	memset(g, 0, sizeof(*g));
+	g->gid = gid;
+	memcpy(g->cps, cps, ncp * sizeof(*cps));
+	g->ncp = ncp;
+	return 0;
+}
+
+/* Decode the code points of utf8[from, to) into cps (at most max). */
+static size_t cluster_cps(const char *utf8, size_t from, size_t to, uint32_t *cps, size_t max)
+{
+	struct ks_cur c;
+	size_t n = 0;
+	uint32_t cp;
+
+	ks_cur_init(&c, utf8 + from, to - from);
+	while (!ks_cur_eof(&c) && n < max) {
+		if (ks_pdf_utf8_next(&c, &cp) < 0)
+			break; /* validated before shaping; cannot happen */
+		cps[n++] = cp;
+	}
+	return n;
+}
+
+int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run *run)
+{
+	hb_buffer_t *buf = NULL;
+	hb_glyph_info_t *info;
+	hb_glyph_position_t *pos;
+	unsigned n = 0, i, j;
+	size_t len = strlen(utf8), end;
+	struct ks_cur c;
+	uint32_t cp, cps[KS_PDF_FONT_MAX_CLUSTER];
+	int rc = -1;
+
+	memset(run, 0, sizeof(*run));
+	KS_ENSURE(!f->subset_done, KS_ERR_INTERNAL, "text shaped after the font was subset");
+	KS_ENSURE(len <= KS_PDF_FONT_MAX_TEXT, KS_ERR_LIMIT,
+		  "appearance text line longer than %zu bytes", KS_PDF_FONT_MAX_TEXT);
+	ks_cur_init(&c, utf8, len);
+	while (!ks_cur_eof(&c)) {
+		KS_GUARD(ks_pdf_utf8_next(&c, &cp));
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			KS_BAIL(KS_ERR_ENCODING, "control character U+%04X in appearance text",
+				(unsigned)cp);
+		hb_set_add(f->unicodes, cp);
+	}
+	buf = hb_buffer_create();
+	hb_buffer_add_utf8(buf, utf8, (int)len, 0, (int)len);
+	hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
+	hb_buffer_set_language(buf, hb_language_from_string("vi", -1));
+	hb_buffer_guess_segment_properties(buf);
+	hb_shape(f->font, buf, NULL, 0);
+	if (!hb_buffer_allocation_successful(buf))
+		KS_BAIL(KS_ERR_NOMEM, "out of memory shaping text");
+	info = hb_buffer_get_glyph_infos(buf, &n);
+	pos = hb_buffer_get_glyph_positions(buf, &n);
+	if (n > 0) {
+		run->g = calloc(n, sizeof(*run->g));
+		if (run->g == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		size_t ncp = 0;
+
+		/* Left-to-right: clusters (byte offsets) never decrease. */
+		if (i == 0 || info[i].cluster != info[i - 1].cluster) {
+			end = len;
+			for (j = i + 1; j < n; j++) {
+				if (info[j].cluster != info[i].cluster) {
+					end = info[j].cluster;
+					break;
+				}
+			}
+			if (end > info[i].cluster && end <= len)
+				ncp = cluster_cps(utf8, info[i].cluster, end, cps,
+						  KS_PDF_FONT_MAX_CLUSTER);
+		}
+		if (info[i].codepoint == 0)
+			KS_BAIL(KS_ERR_UNSUPPORTED,
+				"the appearance font has no glyph for a character of '%s'", utf8);
+		KS_GUARD(note_glyph(f, info[i].codepoint, cps, ncp));
+		run->g[i].gid = info[i].codepoint;
+		run->g[i].cluster = info[i].cluster;
+		run->g[i].adv = to_milli(f, pos[i].x_advance);
+		run->g[i].dx = to_milli(f, pos[i].x_offset);
+		run->g[i].dy = to_milli(f, pos[i].y_offset);
+		run->width += run->g[i].adv;
+	}
+	run->n = n;
+	rc = 0;
+out:
+	if (rc < 0)
+		ks_pdf_run_cleanup(run);
+	hb_buffer_destroy(buf);
+	return rc;
+}
+
+/* Subset tag: six uppercase letters derived from the glyph set, so the
+ * same text gives the same name (ISO 32000-1 9.6.4). */
+static void make_tag(struct ks_pdf_font *f)
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t i;
+
+	memset(md, 0, sizeof(md));
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
+		for (i = 0; i < f->n_new; i++)
+			(void)EVP_DigestUpdate(ctx, &f->old_of[i], sizeof(f->old_of[i]));
+		(void)EVP_DigestFinal_ex(ctx, md, &mdlen);
+	}
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < 6; i++)
+		f->tag[i] = (char)('A' + md[i] % 26);
+	f->tag[6] = '\0';
+}
+
+int ks_pdf_font_subset(struct ks_pdf_font *f)
+{
+	hb_subset_input_t *in = NULL;
+	hb_subset_plan_t *plan = NULL;
+	hb_face_t *sub = NULL;
+	hb_blob_t *blob = NULL;
+	const hb_map_t *n2o;
+	const char *data;
+	unsigned len = 0, i;
+	int rc = -1;
+	static const hb_tag_t drop[] = { HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'),
+					 HB_TAG('G', 'D', 'E', 'F'), HB_TAG('k', 'e', 'r', 'n'),
+					 HB_TAG('h', 'd', 'm', 'x'), HB_TAG('V', 'D', 'M', 'X'),
+					 HB_TAG('L', 'T', 'S', 'H'), HB_TAG('g', 'a', 's', 'p') };
+
+	KS_ENSURE(!f->subset_done, KS_ERR_INTERNAL, "font subset twice");
+	in = hb_subset_input_create_or_fail();
+	if (in == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	hb_set_add(hb_subset_input_glyph_set(in), 0); /* .notdef stays glyph 0 */
+	for (i = 0; i < f->n_used; i++)
+		hb_set_add(hb_subset_input_glyph_set(in), f->used[i].gid);
+	hb_set_union(hb_subset_input_unicode_set(in), f->unicodes);
+	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), drop[i]);
+	/* Hinting instructions are most of DejaVu's size and unused at the
+	 * sizes an appearance is shown. */
+	hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
+	plan = hb_subset_plan_create_or_fail(f->pre, in);
+	if (plan == NULL)
+		KS_BAIL(KS_ERR_INTERNAL, "font subset plan failed");
+	n2o = hb_subset_plan_new_to_old_glyph_mapping(plan);
+	f->n_new = hb_map_get_population(n2o);
+	KS_ENSURE(f->n_new > 0 && f->n_new <= 65535, KS_ERR_INTERNAL, "bad subset glyph count");
+	f->old_of = calloc(f->n_new, sizeof(*f->old_of));
+	f->new_of = hb_map_create();
+	if (f->old_of == NULL || !hb_map_allocation_successful(f->new_of))
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < f->n_new; i++) {
+		KS_ENSURE(hb_map_has(n2o, i), KS_ERR_INTERNAL, "subset glyph ids are not dense");
+		f->old_of[i] = hb_map_get(n2o, i);
+		hb_map_set(f->new_of, f->old_of[i], i);
+	}
+	sub = hb_subset_plan_execute_or_fail(plan);
+	if (sub == NULL)
+		KS_BAIL(KS_ERR_INTERNAL, "font subsetting failed");
+	blob = hb_face_reference_blob(sub);
+	data = hb_blob_get_data(blob, &len);
+	KS_ENSURE(data != NULL && len > 0, KS_ERR_INTERNAL, "empty font subset");
+	KS_GUARD(ks_buf_set(&f->ttf, data, len));
+	make_tag(f);
+	f->subset_done = true;
+	rc = 0;
+out:
+	hb_blob_destroy(blob);
+	hb_face_destroy(sub);
+	hb_subset_plan_destroy(plan);
+	hb_subset_input_destroy(in);
+	return rc;
+}
+
+size_t ks_pdf_font_subset_size(const struct ks_pdf_font *f)
+{
+	return f->ttf.len;
+}
+
+static int32_t glyph_width(const struct ks_pdf_font *f, uint32_t old_gid)
+{
+	return to_milli(f, hb_font_get_glyph_h_advance(f->font, old_gid));
+}
+
+static int new_gid(const struct ks_pdf_font *f, uint32_t old_gid, uint16_t *cid)
+{
+	uint32_t v = hb_map_get(f->new_of, old_gid);
+
+	if (v == HB_MAP_VALUE_INVALID || v > 0xffff)
+		return KS_SET(KS_ERR_INTERNAL, "glyph %u is not in the font subset",
+			      (unsigned)old_gid);
+	*cid = (uint16_t)v;
+	return 0;
+}
+
+int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, double size,
+		     struct ks_buf *content)
+{
+	int64_t pen = 0, cur = 0, want;
+	int32_t rise = 0;
+	size_t i;
+	uint16_t cid = 0;
+	int rc = -1;
+
+	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "text shown before the font was subset");
+	KS_GUARD(ks_buf_append_str(content, "["));
+	for (i = 0; i < run->n; i++) {
+		const struct ks_pdf_glyph *g = &run->g[i];
+
+		if (g->dy != rise) {
+			/* Vertical mark offset: text rise, in unscaled text
+			 * space units (ISO 32000-1 9.3.7). */
+			KS_GUARD(ks_buf_append_str(content, "] TJ "));
+			KS_GUARD(ks_pdf_put_real(content, (double)g->dy * size / 1000.0));
+			KS_GUARD(ks_buf_append_str(content, " Ts ["));
+			rise = g->dy;
+		}
+		want = pen + g->dx;
+		if (want != cur) {
+			/* A TJ number moves the next glyph left by n/1000 em
+			 * (ISO 32000-1 9.4.3). */
+			KS_GUARD(ks_buf_printf(content, "%lld", (long long)(cur - want)));
+		}
+		KS_GUARD(new_gid(f, g->gid, &cid));
+		KS_GUARD(ks_buf_printf(content, "<%04X>", (unsigned)cid));
+		cur = want + glyph_width(f, g->gid);
+		pen += g->adv;
+	}
+	KS_GUARD(ks_buf_append_str(content, "] TJ"));
+	if (rise != 0)
+		KS_GUARD(ks_buf_append_str(content, " 0 Ts"));
+	KS_GUARD(ks_buf_append_str(content, "\n"));
+	rc = 0;
+out:
+	return rc;
+}
+
+static int put_tounicode(const struct ks_pdf_font *f, struct ks_buf *cm)
+{
+	size_t i, k, count = 0, in_block = 0;
+	struct ks_buf u16;
+	uint16_t cid = 0;
+	char utf8[4 * KS_PDF_FONT_MAX_CLUSTER + 1];
+	int rc = -1;
+
+	ks_buf_init(&u16, 256);
+	for (i = 0; i < f->n_used; i++)
+		count += f->used[i].ncp > 0;
+	KS_GUARD(ks_buf_append_str(cm,
+				   "/CIDInit /ProcSet findresource begin\n"
+				   "12 dict begin\n"
+				   "begincmap\n"
+				   "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
+				   "/Supplement 0 >> def\n"
+				   "/CMapName /Adobe-Identity-UCS def\n"
+				   "/CMapType 2 def\n"
+				   "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"));
+	for (i = 0; i < f->n_used; i++) {
+		const struct used_glyph *g = &f->used[i];
+		size_t ulen = 0;
+
+		if (g->ncp == 0)
+			continue;
+		if (in_block == 0) {
+			size_t left =
+			    count < KS_PDF_FONT_BFCHAR_BLOCK ? count : KS_PDF_FONT_BFCHAR_BLOCK;
+
+			KS_GUARD(ks_buf_printf(cm, "%zu beginbfchar\n", left));
+		}
+		/* Back to UTF-8, then UTF-16BE: one converter for the module. */
+		for (k = 0; k < g->ncp; k++) {
+			uint32_t cp = g->cps[k];
+
+			if (cp < 0x80) {
+				utf8[ulen++] = (char)cp;
+			} else if (cp < 0x800) {
+				utf8[ulen++] = (char)(0xc0 | (cp >> 6));
+				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				utf8[ulen++] = (char)(0xe0 | (cp >> 12));
+				utf8[ulen++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				utf8[ulen++] = (char)(0xf0 | (cp >> 18));
+				utf8[ulen++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				utf8[ulen++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
+			}
+		}
+		ks_buf_reset(&u16);
+		KS_GUARD(ks_pdf_utf8_to_utf16be(utf8, ulen, &u16));
+		KS_GUARD(new_gid(f, g->gid, &cid));
+		KS_GUARD(ks_buf_printf(cm, "<%04X> <", (unsigned)cid));
+		for (k = 0; k < u16.len; k++)
+			KS_GUARD(ks_buf_printf(cm, "%02X", u16.data[k]));
+		KS_GUARD(ks_buf_append_str(cm, ">\n"));
+		count--;
+		if (++in_block == KS_PDF_FONT_BFCHAR_BLOCK || count == 0) {
+			KS_GUARD(ks_buf_append_str(cm, "endbfchar\n"));
+			in_block = 0;
+		}
+	}
+	KS_GUARD(ks_buf_append_str(cm, "endcmap\n"
+				       "CMapName currentdict /CMap defineresource pop\n"
+				       "end\nend\n"));
+	rc = 0;
+out:
+	ks_buf_cleanup(&u16);
+	return rc;
+}
+
+/* head table: xMin yMin xMax yMax at offset 36 (OpenType 'head'). */
+static int font_bbox(const struct ks_pdf_font *f, int32_t bbox[4])
+{
+	hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+	unsigned len = 0;
+	const char *p = hb_blob_get_data(head, &len);
+	struct ks_cur c;
+	uint16_t v;
+	int i, rc = -1;
+
+	ks_cur_init(&c, p, p == NULL ? 0 : len);
+	KS_GUARD(ks_cur_skip(&c, 36));
+	for (i = 0; i < 4; i++) {
+		KS_GUARD(ks_cur_u16be(&c, &v));
+		bbox[i] = to_milli(f, (int16_t)v);
+	}
+	rc = 0;
+out:
+	hb_blob_destroy(head);
+	return rc;
+}
+
+int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *font_num)
+{
+	struct ks_buf d, cm;
+	uint32_t n_file, n_desc, n_cid, n_tu, n_t0, i;
+	int32_t bbox[4], asc, desc, cap;
+	hb_position_t capv = 0;
+	const char *len1;
+	int rc = -1;
+
+	ks_buf_init(&d, (size_t)1 << 20);
+	ks_buf_init(&cm, (size_t)1 << 20);
+	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "font emitted before it was subset");
+	KS_GUARD(font_bbox(f, bbox));
+	ks_pdf_font_vmetrics(f, &asc, &desc);
+	if (hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &capv))
+		cap = to_milli(f, capv);
+	else
+		cap = asc;
+	KS_GUARD(ks_pdf_update_alloc(u, &n_file));
+	KS_GUARD(ks_pdf_update_alloc(u, &n_desc));
+	KS_GUARD(ks_pdf_update_alloc(u, &n_cid));
+	KS_GUARD(ks_pdf_update_alloc(u, &n_tu));
+	KS_GUARD(ks_pdf_update_alloc(u, &n_t0));
+
+	/* FontFile2: the TrueType program (ISO 32000-1 9.9, Table 126). */
+	KS_GUARD(ks_buf_printf(&d, "/Length1 %zu", f->ttf.len));
+	KS_GUARD(ks_buf_cstr(&d, &len1));
+	KS_GUARD(ks_pdf_update_put_stream(u, n_file, 0, len1, f->ttf.data, f->ttf.len, true));
+
+	/* Font descriptor (9.8). */
+	ks_buf_reset(&d);
+	KS_GUARD(ks_buf_printf(&d,
+			       "<< /Type /FontDescriptor /FontName /%s+%s /Flags 32 "
+			       "/FontBBox [%d %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d "
+			       "/CapHeight %d /StemV 80 /FontFile2 %u 0 R >>",
+			       f->tag, f->ps_name, bbox[0], bbox[1], bbox[2], bbox[3], asc, desc,
+			       cap, n_file));
+	KS_GUARD(ks_pdf_update_put(u, n_desc, 0, d.data, d.len));
+
+	/* CIDFontType2 with CIDs = subset glyph ids (9.7.4). */
+	ks_buf_reset(&d);
+	KS_GUARD(ks_buf_printf(&d,
+			       "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s+%s "
+			       "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
+			       "/Supplement 0 >> /FontDescriptor %u 0 R /DW 1000 /W [0 [",
+			       f->tag, f->ps_name, n_desc));
+	for (i = 0; i < f->n_new; i++)
+		KS_GUARD(ks_buf_printf(&d, "%s%d", i ? " " : "", glyph_width(f, f->old_of[i])));
+	KS_GUARD(ks_buf_append_str(&d, "]] /CIDToGIDMap /Identity >>"));
+	KS_GUARD(ks_pdf_update_put(u, n_cid, 0, d.data, d.len));
+
+	/* ToUnicode, so the text extracts (9.10.3). */
+	KS_GUARD(put_tounicode(f, &cm));
+	KS_GUARD(ks_pdf_update_put_stream(u, n_tu, 0, "", cm.data, cm.len, true));
+
+	/* Type 0 font, Identity-H: two-byte codes = CIDs (9.7.6). */
+	ks_buf_reset(&d);
+	KS_GUARD(ks_buf_printf(&d,
+			       "<< /Type /Font /Subtype /Type0 /BaseFont /%s+%s /Encoding "
+			       "/Identity-H /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>",
+			       f->tag, f->ps_name, n_cid, n_tu));
+	KS_GUARD(ks_pdf_update_put(u, n_t0, 0, d.data, d.len));
+	*font_num = n_t0;
+	rc = 0;
+out:
+	ks_buf_cleanup(&d);
+	ks_buf_cleanup(&cm);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* ks_sign_pdf: sign a PDF file (PAdES) from signing options as the CLI and
+ * the service receive them: parse and check the options, then hand over
+ * to formats/pdf (ks_pades_sign_file). */
+#ifndef KS_SIGN_PDF_H
+#define KS_SIGN_PDF_H
+
+#include <stdbool.h>
+
+#include "formats/pdf/ks_pades.h"
+#include "ks_err.h"
+#include "ks_key.h"
+
+struct ks_sign_pdf_opts {
+	const char *visible; /* "PAGE,X,Y,W,H" (points, page 1-based); NULL: invisible */
+	int certify;         /* 0, or DocMDP P 1..3 */
+	const char *lock;    /* "all", "include:F1,F2", "exclude:F1,F2"; NULL: none */
+	const char *field;   /* field name; NULL: empty field or new "SignatureN" */
+	const char *reason;
+	const char *role;
+	const char *location;
+	const char *contact_info;
+	const char *level; /* "B-B" (default); B-T and above: not yet */
+	const char *md;    /* "sha256" (default), "sha384", "sha512" */
+	bool rsa_pss;
+	const char *font_path; /* NULL: default appearance font */
+	time_t signing_time;   /* 0: now */
+	/* The caller (CLI, service) has already run ks_policy_check_key on
+	 * this key and digest: do not check twice. */
+	bool policy_checked;
+};
+
+/* Parse "PAGE,X,Y,W,H": page >= 1, finite numbers, W and H > 0. */
+KS_WUR int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, double *y, double *w,
+				     double *h);
+
+/* Sign `in_path` into `out_path` with `key`.  The signing policy
+ * (signer/ks_policy: certificate validity, key usage, key size, digest) is
+ * checked first unless opts->policy_checked says the caller did.  `res`
+ * may be NULL. */
+KS_WUR int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
+		       const struct ks_sign_pdf_opts *opts, struct ks_pades_result *res);
+
+#endif

@@ -5,6 +5,9 @@
 # tests/fuzz/<name>.dict when there is one, for an equal share of SECONDS.  Any crash, leak, timeout or out-of-memory fails the run; the
 # reproducer is left in build/fuzz/artifacts-<name>/.
 #
+# The PDF harnesses also take every PDF of the shared conformance corpus
+# (KYSO_PADES_CORPUS, default ../shared/corpora/pades) as seeds.
+#
 # usage: scripts/fuzz.sh [SECONDS] [name...]   (default 600, all harnesses)
 set -uo pipefail
 
@@ -13,6 +16,7 @@ shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 OUT=build/fuzz
+PDF_CORPUS=${KYSO_PADES_CORPUS:-$ROOT/../shared/corpora/pades}
 CC=${FUZZ_CC:-clang}
 
 if ! command -v "$CC" >/dev/null; then
@@ -90,6 +94,14 @@ for h in "${harnesses[@]}"; do
     cp -r "tests/fuzz/corpus/$name/." "$corpus/"
     chmod -R u+w "$corpus"
   fi
+  # PDF harnesses also start from every PDF of the shared conformance corpus.
+  case $name in pdfdoc | pades_verify | pdf_sign)
+    if [ -d "$PDF_CORPUS" ]; then
+      find "$PDF_CORPUS" -name '*.pdf' -type f -exec cp {} "$corpus/" \;
+      chmod -R u+w "$corpus"
+    fi
+    ;;
+  esac
   dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   echo "fuzz: $name for ${per}s (log $log)"

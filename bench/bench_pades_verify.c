@@ -1,0 +1,71 @@
+/* In-process PAdES verification rate: `bench_pades_verify FILE ROOTS`
+ * verifies the signed PDF FILE against the trust anchors in ROOTS (PEM)
+ * in a loop for BENCH_SECONDS (default 2) -- mapping, reader, ByteRange
+ * digest, CMS and chain, modification analysis, the report -- and prints
+ *
+ *   kyso_verify_rate <docs/s>
+ *
+ * bench/pades_verify.sh runs it beside pdfsig on the same file.  Without
+ * arguments (as bench/run.sh calls every bench_* binary) it does nothing. */
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "ks_key.h"
+#include "signer/ks_report.h"
+#include "signer/ks_verify_pdf.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509_STORE *store = NULL;
+	struct ks_report rep;
+	const char *env = getenv("BENCH_SECONDS");
+	double secs = env != NULL ? strtod(env, NULL) : 2.0, t0, t;
+	long n = 0;
+	int i, rc = 1;
+
+	if (argc == 1)
+		return 0;
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench_pades_verify FILE ROOTS.pem\n");
+		return 1;
+	}
+	if (secs <= 0)
+		secs = 2.0;
+	store = X509_STORE_new();
+	if (store == NULL || ks_pem_load_certs(argv[2], &certs) < 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_STORE_add_cert(store, sk_X509_value(certs, i)) != 1)
+			goto out;
+	t0 = now();
+	do {
+		ks_report_init(&rep);
+		if (ks_verify_pdf_file(argv[1], store, KS_LANG_VI, &rep) < 0 ||
+		    ks_report_exit_code(&rep) != 0) {
+			fprintf(stderr, "bench_pades_verify: %s does not verify: %s\n", argv[1],
+				ks_err_msg());
+			ks_report_cleanup(&rep);
+			goto out;
+		}
+		ks_report_cleanup(&rep);
+		n++;
+		t = now();
+	} while (t - t0 < secs);
+	printf("kyso_verify_rate %.1f\n", (double)n / (t - t0));
+	rc = 0;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	X509_STORE_free(store);
+	return rc;
+}

@@ -1,0 +1,268 @@
+/* File-level findings after a signed revision: what a tolerant (repairing)
+ * reader would show but the cross-reference chain does not declare.
+ *
+ * ISO 32000-1 7.5.6: an incremental update is a body, a cross-reference
+ * section and a trailer, ended by startxref and %%EOF.  Readers that
+ * rebuild a damaged file by scanning for "N G obj" (most viewers do, when
+ * the chain looks wrong) would pick up objects appended without an xref
+ * section, or defined twice in an update; a startxref the /Prev chain
+ * does not reach names a section some readers take as the newest.  Each
+ * of these is reported as a change nobody may make after signing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/pdf/ks_pades_int.h"
+
+#define HEADER_WINDOW 32 /* bytes before "obj" that may hold "N G " */
+
+struct span {
+	size_t start, end;
+};
+
+struct spans {
+	struct span *v;
+	size_t n, cap;
+};
+
+static bool ws(uint8_t b)
+{
+	return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == 0;
+}
+
+static bool delim(uint8_t b)
+{
+	return b == '(' || b == ')' || b == '<' || b == '>' || b == '[' || b == ']' || b == '{' ||
+	       b == '}' || b == '/' || b == '%';
+}
+
+static bool digit(uint8_t b)
+{
+	return b >= '0' && b <= '9';
+}
+
+static int add_span(struct spans *s, size_t start, size_t end)
+{
+	struct span *grown;
+	size_t cap;
+
+	if (s->n == s->cap) {
+		cap = s->cap == 0 ? 64 : s->cap * 2;
+		grown = realloc(s->v, cap * sizeof(*grown));
+		if (grown == NULL)
+			return KS_SET(KS_ERR_NOMEM, "out of memory");
+		s->v = grown;
+		s->cap = cap;
+	}
+	s->v[s->n].start = start;
+	s->v[s->n].end = end > start ? end : start + 1;
+	s->n++;
+	return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool inside(const struct spans *s, size_t pos)
+{
+	size_t lo = 0, hi = s->n, mid;
+
+	/* the last span starting at or before pos */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->v[mid].start <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (mid = lo; mid > 0; mid--) {
+		if (pos < s->v[mid - 1].end)
+			return true;
+		if (lo - mid > 8)
+			break; /* spans do not nest deeply */
+	}
+	return false;
+}
+
+/* "N G obj" ending just before offset `at` (where "obj" starts). */
+static bool header_before(const struct ks_cur *whole, size_t at, uint32_t *num, size_t *start)
+{
+	size_t w = at < HEADER_WINDOW ? at : HEADER_WINDOW, i, nd;
+	struct ks_cur win, digits_cur;
+	uint64_t v;
+	uint8_t b;
+
+	if (ks_cur_range(whole, at - w, w, &win) < 0)
+		return false;
+	i = w;
+	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && ws(b); i--)
+		nd++;
+	if (nd == 0)
+		return false;
+	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && digit(b); i--)
+		nd++;
+	if (nd == 0 || nd > 5)
+		return false;
+	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && ws(b); i--)
+		nd++;
+	if (nd == 0)
+		return false;
+	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && digit(b); i--)
+		nd++;
+	if (nd == 0 || nd > 10)
+		return false;
+	if (i > 0 ? ks_cur_peek_at(&win, i - 1, &b) < 0 || !(ws(b) || delim(b)) : at - w != 0)
+		return false;
+	if (ks_cur_range(whole, at - w + i, nd, &digits_cur) < 0 ||
+	    ks_cur_decimal(&digits_cur, nd, UINT32_MAX, &v) < 0) {
+		ks_err_clear();
+		return false;
+	}
+	*num = (uint32_t)v;
+	*start = at - w + i;
+	return true;
+}
+
+/* Where the sections and objects of revisions after rs lie. */
+static int declared(struct ks_pdfdoc *doc, size_t rs, struct spans *s)
+{
+	struct ks_pdfdoc_indirect ind;
+	struct ks_pdfdoc_entry e;
+	const struct ks_pdfdoc_rev *rv;
+	const uint32_t *nums;
+	size_t k, i, cnt, nrevs = ks_pdfdoc_rev_count(doc);
+
+	for (k = rs + 1; k < nrevs; k++) {
+		rv = ks_pdfdoc_rev(doc, k);
+		if (add_span(s, rv->xref_off, rv->xref_end) < 0)
+			return -1;
+		if (rv->xrefstm_off != 0 && ks_pdfdoc_parse_at(doc, rv->xrefstm_off, &ind) == 0 &&
+		    add_span(s, ind.start, ind.end) < 0)
+			return -1;
+		if (ks_pdfdoc_rev_objects(doc, k, &nums, &cnt) < 0)
+			continue;
+		for (i = 0; i < cnt; i++) {
+			if (ks_pdfdoc_xref_entry(doc, k, nums[i], &e) < 0 ||
+			    e.type != KS_PDFDOC_ENTRY_INUSE)
+				continue;
+			if (ks_pdfdoc_parse_at(doc, (size_t)e.offset, &ind) == 0) {
+				if (add_span(s, ind.start, ind.end) < 0)
+					return -1;
+			} else if (e.offset < SIZE_MAX &&
+				   add_span(s, (size_t)e.offset, (size_t)e.offset + 1) < 0) {
+				return -1;
+			}
+		}
+	}
+	ks_err_clear();
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_span);
+	return 0;
+}
+
+bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num, size_t *start)
+{
+	struct ks_cur c;
+	const uint8_t *hit;
+	uint8_t b;
+	bool found = false;
+
+	if (to > whole->left)
+		to = whole->left;
+	while (!found && *at < to && to - *at >= 3) {
+		if (ks_cur_range(whole, *at, to - *at, &c) < 0)
+			break;
+		hit = memmem(c.p, c.left, "obj", 3);
+		if (hit == NULL)
+			break;
+		*at += (size_t)(hit - c.p); /* offset inside the cursor's own bytes */
+		found =
+		    header_before(whole, *at, num, start) &&
+		    (*at + 3 == whole->left || (ks_cur_range(whole, *at + 3, 1, &c) == 0 &&
+						ks_cur_peek(&c, &b) == 0 && (ws(b) || delim(b))));
+		*at += 3;
+	}
+	ks_err_clear();
+	return found;
+}
+
+/* Object definitions in [from, to) that no section declares. */
+static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t to,
+			 struct ks_pades_sig *sig)
+{
+	struct ks_cur whole;
+	struct spans s = { 0 };
+	size_t at, start;
+	uint32_t num;
+	int rc = -1;
+
+	ks_pdfdoc_input(doc, &whole);
+	if (to > whole.left)
+		to = whole.left;
+	if (from >= to) {
+		rc = 0;
+		goto out;
+	}
+	if (to - from > KS_PADES_DIFF_MAX_SCAN)
+		to = from + KS_PADES_DIFF_MAX_SCAN;
+	KS_GUARD(declared(doc, rs, &s));
+	at = from;
+	while (pv_next_object(&whole, &at, to, &num, &start)) {
+		if (start < from || inside(&s, start))
+			continue;
+		KS_GUARD(
+		    pv_add_change(sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
+				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  "object %u defined at offset %zu outside every cross-reference "
+				  "section",
+				  num, start));
+	}
+	rc = 0;
+out:
+	free(s.v);
+	return rc;
+}
+
+int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
+{
+	const struct ks_pdfdoc_rev *signed_rev = ks_pdfdoc_rev(doc, rs);
+	const struct ks_pdfdoc_rev *last = ks_pdfdoc_rev(doc, ks_pdfdoc_rev_count(doc) - 1);
+	const struct ks_pdfdoc_startxref *sx;
+	struct ks_cur whole, tail;
+	size_t i, n, covered, junk = 0;
+	uint8_t b;
+
+	ks_pdfdoc_input(doc, &whole);
+	if (signed_rev == NULL || last == NULL)
+		return 0;
+	/* Bytes the signature itself covers are not after it. */
+	covered = sig->has_byte_range ? (size_t)(sig->byte_range[2] + sig->byte_range[3]) : 0;
+	if (covered < last->end)
+		covered = last->end;
+	if (covered < whole.left && ks_cur_at(&whole, covered, &tail) == 0) {
+		while (ks_cur_u8(&tail, &b) == 0)
+			if (!ws(b))
+				junk++;
+		if (junk > 0 &&
+		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
+				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  "%zu bytes after the last %%%%EOF (offset %zu) are not a valid "
+				  "incremental update",
+				  whole.left - covered, covered) < 0)
+			return -1;
+	}
+	ks_pdfdoc_startxrefs(doc, &sx, &n);
+	for (i = 0; i < n; i++)
+		if (sx[i].valid && !sx[i].in_chain && sx[i].off >= signed_rev->end &&
+		    sx[i].off < covered &&
+		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
+				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  "startxref at offset %zu names %llu, a section outside the "
+				  "/Prev chain",
+				  sx[i].off, (unsigned long long)sx[i].value) < 0)
+			return -1;
+	return stray_objects(doc, rs, signed_rev->end, whole.left, sig);
+}

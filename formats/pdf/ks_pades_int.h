@@ -1,0 +1,173 @@
+/* Internal interfaces of the PAdES verifier: signature verification
+ * (ks_pades_verify.c, ks_pades_cms.c), the reference roles of objects
+ * (ks_pades_roles.c) and the modification analysis (ks_pades_diff.c). */
+#ifndef KS_PADES_INT_H
+#define KS_PADES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/pdf/ks_pades_verify.h"
+#include "formats/pdf/ks_pdfdoc.h"
+
+/* ---- field locks (ISO 32000-1 12.8.2.4 FieldMDP, 12.7.4.5 /Lock) ---- */
+
+enum pv_lock_action { PV_LOCK_ALL = 1, PV_LOCK_INCLUDE, PV_LOCK_EXCLUDE };
+
+struct pv_lock {
+	enum pv_lock_action action;
+	char **names; /* full field names, UTF-8 (owned) */
+	size_t n;
+	size_t rev; /* signed revision of the locking signature */
+};
+
+struct pv_locks {
+	struct pv_lock *v;
+	size_t n;
+};
+
+/* Is the field named `name` locked by `lk`? */
+bool pv_lock_covers(const struct pv_lock *lk, const char *name);
+/* The signature dictionary's /Reference transforms as of its signed
+ * revision `rev`: DocMDP (sig->docmdp, only when the catalog's /Perms
+ * names this dictionary) and FieldMDP, plus the field's /Lock; locks are
+ * appended to *locks (with rev).  -1 only for memory errors. */
+KS_WUR int pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
+			 const struct ks_pdfobj *dict, const struct ks_pdfobj *field,
+			 struct pv_locks *locks, struct ks_pades_sig *sig);
+void pv_locks_free(struct pv_locks *l);
+
+/* ---- roles: how the document as of one revision references objects ---- */
+
+enum {
+	PV_R_CATALOG = 1u << 0,
+	PV_R_ACROFORM = 1u << 1, /* AcroForm dictionary, /Fields arrays */
+	PV_R_SIGFIELD = 1u << 2,
+	PV_R_FIELD = 1u << 3, /* non-signature field */
+	PV_R_WIDGET = 1u << 4,
+	PV_R_AP = 1u << 5, /* below a widget's /AP */
+	PV_R_SIGDICT = 1u << 6,
+	PV_R_DOCTS = 1u << 7, /* signature dictionary of a document timestamp */
+	PV_R_ANNOT = 1u << 8, /* non-widget annotation and what it uses */
+	PV_R_PAGE = 1u << 9,
+	PV_R_PAGETREE = 1u << 10,
+	PV_R_CONTENT = 1u << 11, /* drawn by a page: content, resources, ... */
+	PV_R_DSS = 1u << 12,
+	PV_R_INFO = 1u << 13,
+	PV_R_META = 1u << 14,     /* /Metadata, /Extensions */
+	PV_R_OTHER = 1u << 15,    /* anything else the catalog reaches */
+	PV_R_ANNOTS = 1u << 16,   /* an indirect /Annots array */
+	PV_R_FIELDVAL = 1u << 17, /* below a non-signature field's /V */
+	PV_R_DR = 1u << 18,       /* AcroForm default resources */
+	PV_R_SHARED = 1u << 19,   /* appearance used by several widgets */
+	PV_R_NAMES = 1u << 20,    /* the catalog's /Names dictionary */
+};
+
+/* Roles that no update may change. */
+#define PV_R_PROTECTED (PV_R_CONTENT | PV_R_OTHER | PV_R_PAGETREE | PV_R_SHARED)
+
+struct pv_work;
+
+struct pv_roles {
+	struct ks_pdfdoc *doc;
+	size_t rev;
+	uint32_t n;           /* object numbers 0 .. n-1 */
+	uint32_t *bits;       /* roles per object number */
+	uint32_t *owner;      /* PV_R_AP: the widget (object number) it belongs to */
+	uint32_t catalog;     /* object number of the catalog, 0 when unknown */
+	size_t nodes;         /* values visited */
+	bool exhausted;       /* a limit stopped the walk: roles are incomplete */
+	struct pv_work *work; /* pending generic walks */
+	size_t nwork, capwork;
+};
+
+/* Walk the document as of `rev` from its trailer and record the role of
+ * every object number below n.  Errors only for memory; a broken object
+ * just ends its branch. */
+KS_WUR int pv_roles_build(struct ks_pdfdoc *doc, size_t rev, uint32_t n, struct pv_roles *out);
+void pv_roles_free(struct pv_roles *r);
+
+/* ---- structural comparison (ks_pades_cmp.c) ---- */
+
+#define PV_KEYS_MAX 16 /* differing keys named in one change */
+
+struct pv_cmp {
+	struct ks_pdfdoc *doc;
+	size_t ra, rb;        /* a values as of ra, b values as of rb */
+	size_t nodes;         /* values compared so far */
+	bool exhausted;       /* KS_PADES_DIFF_MAX_NODES reached: answers are "different" */
+	struct ks_buf da, db; /* decoded stream data */
+};
+
+void pv_cmp_init(struct pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb);
+void pv_cmp_cleanup(struct pv_cmp *c);
+/* Structurally equal: same types and values, a null entry equals an
+ * absent one (7.3.7), integers equal reals of the same value, streams by
+ * data (decoded when the filters differ) and dictionary.  References to
+ * the same object number are equal (that object is judged on its own);
+ * other references are followed, to KS_PADES_DIFF_MAX_DEPTH. */
+bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+	      unsigned depth);
+/* Keys whose values differ between dicts (or streams) a and b, at most
+ * PV_KEYS_MAX; a stream's data counts as the key "(stream data)". */
+size_t pv_diff_keys(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		    const char **keys);
+
+/* ---- modification analysis ---- */
+
+struct pv_diff_in {
+	struct ks_pdfdoc *doc;
+	size_t rev;                  /* the signed revision */
+	int permitted;               /* DocMDP P in force; 0: not certified */
+	const struct pv_lock *locks; /* locks in force for this signature */
+	size_t n_locks;
+};
+
+/* Classify every change between revision in->rev and the final file and
+ * append them to sig->changes; sets sig->level.  Findings that fail the
+ * signature have allowed = false.  -1 only for memory errors. */
+KS_WUR int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig);
+
+/* Append one change (or count it as dropped beyond the limit). */
+KS_WUR int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
+			 enum ks_pades_what what, enum ks_pades_op op, enum ks_pades_level level,
+			 bool allowed, const char *fmt, ...) KS_PRINTF(8, 9);
+
+/* File-level findings after revision rs (ks_pades_file.c): bytes after
+ * the last %%EOF that are no update, object definitions outside every
+ * cross-reference section, startxref keywords outside the /Prev chain.
+ * Appended to sig->changes (never allowed).  -1 only for memory errors. */
+KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig);
+/* The next "N G obj" header whose keyword starts in [*at, to), found by
+ * scanning the bytes as a repairing reader would; *at moves past it. */
+bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
+		    size_t *start);
+
+/* ---- CMS of one signature (ks_pades_cms.c) ---- */
+
+/* The two ranges a /ByteRange names, inside the input. */
+struct pv_ranges {
+	const uint8_t *p1;
+	size_t n1;
+	const uint8_t *p2;
+	size_t n2;
+};
+
+/* Verify the CMS `der` (exactly one ContentInfo; with zero_pad, zero
+ * bytes may follow it) of a signature whose /SubFilter is sig->subfilter
+ * over the ranges; fills sig->cms, sig->indication/sub/detail.  -1 only
+ * for memory errors. */
+KS_WUR int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_ranges *rg,
+			 const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig);
+
+/* The signer certificate of a CMS whose signature cannot be verified
+ * (structure failed first): for the report only.  Sets sig->has_cms and
+ * sig->cms.cert when found; -1 only for memory errors. */
+KS_WUR int pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_sig *sig);
+
+/* Fill sig->detail (printf) and set the indication. */
+void pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
+    KS_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,289 @@
+/* PDF verification for the CLI and the API: PAdES result -> report. */
+#include "signer/ks_verify_pdf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ks_buf.h"
+
+#define CHANGE_TEXT_MAX ((size_t)1024)
+
+/* Pass a failure (already recorded) up from a function without resources. */
+#define TRY(call)                  \
+	do {                       \
+		if ((call) < 0)    \
+			return -1; \
+	} while (0)
+
+static const char *const what_text[KS_PADES_WHAT__COUNT][2] = {
+	[KS_PADES_WHAT_UNUSED] = { "đối tượng không được tài liệu sử dụng", "unused object" },
+	[KS_PADES_WHAT_XREF] = { "dữ liệu tham chiếu chéo", "cross-reference data" },
+	[KS_PADES_WHAT_CATALOG] = { "danh mục tài liệu (catalog)", "document catalog" },
+	[KS_PADES_WHAT_ACROFORM] = { "biểu mẫu tương tác", "interactive form" },
+	[KS_PADES_WHAT_SIG_FIELD] = { "trường chữ ký", "signature field" },
+	[KS_PADES_WHAT_SIG_DICT] = { "dữ liệu chữ ký", "signature dictionary" },
+	[KS_PADES_WHAT_DOC_TIMESTAMP] = { "dấu thời gian tài liệu", "document timestamp" },
+	[KS_PADES_WHAT_FORM_FIELD] = { "trường biểu mẫu", "form field" },
+	[KS_PADES_WHAT_WIDGET] = { "ô hiển thị của trường biểu mẫu", "form field widget" },
+	[KS_PADES_WHAT_APPEARANCE] = { "hình thức hiển thị của trường", "field appearance" },
+	[KS_PADES_WHAT_ANNOTATION] = { "chú thích (annotation)", "annotation" },
+	[KS_PADES_WHAT_PAGE] = { "trang", "page" },
+	[KS_PADES_WHAT_PAGE_TREE] = { "cây trang (thêm, bớt hoặc đổi thứ tự trang)",
+				      "page tree (pages added, removed or reordered)" },
+	[KS_PADES_WHAT_CONTENT] = { "nội dung hiển thị của trang", "page content" },
+	[KS_PADES_WHAT_DSS] = { "kho dữ liệu kiểm tra (DSS)", "document security store (DSS)" },
+	[KS_PADES_WHAT_INFO] = { "thông tin tài liệu", "document information" },
+	[KS_PADES_WHAT_METADATA] = { "siêu dữ liệu", "metadata" },
+	[KS_PADES_WHAT_OTHER] = { "cấu trúc tài liệu", "document structure" },
+	[KS_PADES_WHAT_FILE] = { "cấu trúc tệp", "file structure" },
+};
+
+const char *ks_verify_pdf_what_text(enum ks_pades_what w, enum ks_lang lang)
+{
+	if ((unsigned)w >= KS_PADES_WHAT__COUNT)
+		return "?";
+	return what_text[w][lang == KS_LANG_EN ? 1 : 0];
+}
+
+const char *ks_verify_pdf_level_text(enum ks_pades_level l, enum ks_lang lang)
+{
+	bool en = lang == KS_LANG_EN;
+
+	switch (l) {
+	case KS_PADES_LEVEL_NONE:
+		return en ? "no effect on the document" : "không ảnh hưởng tới tài liệu";
+	case KS_PADES_LEVEL_LTV:
+		return en ? "validation data or timestamp" : "dữ liệu kiểm tra hoặc dấu thời gian";
+	case KS_PADES_LEVEL_FORM:
+		return en ? "form filling or signing" : "điền biểu mẫu hoặc ký";
+	case KS_PADES_LEVEL_ANNOT:
+		return en ? "annotation" : "chú thích";
+	case KS_PADES_LEVEL_OTHER:
+		return en ? "modification of the document" : "sửa đổi tài liệu";
+	}
+	return "?";
+}
+
+static const char *op_text(enum ks_pades_op op, enum ks_lang lang)
+{
+	bool en = lang == KS_LANG_EN;
+
+	switch (op) {
+	case KS_PADES_ADDED:
+		return en ? "added" : "được thêm";
+	case KS_PADES_MODIFIED:
+		return en ? "modified" : "bị sửa";
+	case KS_PADES_DELETED:
+		return en ? "deleted" : "bị xóa";
+	}
+	return "?";
+}
+
+static const char *docmdp_text(int p, enum ks_lang lang)
+{
+	bool en = lang == KS_LANG_EN;
+
+	switch (p) {
+	case 1:
+		return en ? "no changes permitted" : "không cho phép thay đổi";
+	case 2:
+		return en ? "form filling and signing permitted"
+			  : "chỉ cho phép điền biểu mẫu và ký";
+	default:
+		return en ? "form filling, signing and annotations permitted"
+			  : "cho phép điền biểu mẫu, ký và thêm chú thích";
+	}
+}
+
+static const char *format_of(const struct ks_pades_sig *sig)
+{
+	if (sig->kind == KS_PADES_DOC_TIMESTAMP)
+		return "PAdES document timestamp (RFC 3161)";
+	if (strcmp(sig->subfilter, "ETSI.CAdES.detached") == 0)
+		return sig->signature_timestamp ? "PAdES-B-T" : "PAdES-B-B";
+	if (strcmp(sig->subfilter, "adbe.pkcs7.detached") == 0)
+		return "PDF PKCS#7 (adbe.pkcs7.detached)";
+	if (strcmp(sig->subfilter, "adbe.pkcs7.sha1") == 0)
+		return "PDF PKCS#7 (adbe.pkcs7.sha1)";
+	return "PDF signature";
+}
+
+static int coverage_text(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_buf *t)
+{
+	bool en = lang == KS_LANG_EN;
+	size_t later;
+
+	switch (sig->coverage) {
+	case KS_PADES_COVER_WHOLE:
+		TRY(ks_buf_append_str(t, en ? "the whole document" : "toàn bộ tài liệu"));
+		break;
+	case KS_PADES_COVER_REVISION:
+		later = sig->nrevs - 1 - sig->rev;
+		TRY(ks_buf_printf(
+		    t,
+		    en ? "revision %zu of %zu of the document (%zu later update%s, analysed below)"
+		       : "phiên bản %zu/%zu của tài liệu (%zu lần cập nhật sau khi ký, được phân "
+			 "tích bên dưới)",
+		    sig->rev + 1, sig->nrevs, later, en && later != 1 ? "s" : ""));
+		break;
+	case KS_PADES_COVER_NONSTANDARD:
+		TRY(ks_buf_append_str(
+		    t, en ? "non-standard: the signed bytes do not end at the end of a revision"
+			  : "không chuẩn: phần được ký không kết thúc ở cuối một phiên bản của tài "
+			    "liệu"));
+		break;
+	case KS_PADES_COVER_NONE:
+		TRY(ks_buf_append_str(t, en ? "unknown" : "không xác định được"));
+		break;
+	}
+	if (sig->field[0] != '\0')
+		TRY(ks_buf_printf(t, en ? "; signature field \"%s\"" : "; trường chữ ký \"%s\"",
+				  sig->field));
+	if (sig->docmdp != 0)
+		TRY(ks_buf_printf(t,
+				  en ? "; certification signature, DocMDP P=%d (%s)"
+				     : "; chữ ký chứng nhận, DocMDP P=%d (%s)",
+				  sig->docmdp, docmdp_text(sig->docmdp, lang)));
+	if (sig->fieldmdp)
+		TRY(ks_buf_append_str(t, en ? "; locks form fields (FieldMDP)"
+					    : "; khóa các trường biểu mẫu (FieldMDP)"));
+	return 0;
+}
+
+static int change_text(const struct ks_pades_change *ch, enum ks_lang lang, struct ks_buf *t)
+{
+	bool en = lang == KS_LANG_EN;
+
+	if (ch->num != 0)
+		TRY(ks_buf_printf(t,
+				  en ? "object %u (%s) %s in revision %u: "
+				     : "đối tượng %u (%s) %s ở phiên bản %u: ",
+				  ch->num, ks_verify_pdf_what_text(ch->what, lang),
+				  op_text(ch->op, lang), ch->rev + 1));
+	else
+		TRY(ks_buf_printf(t, en ? "%s, revision %u: " : "%s, phiên bản %u: ",
+				  ks_verify_pdf_what_text(ch->what, lang), ch->rev + 1));
+	if (ch->allowed)
+		TRY(ks_buf_printf(t, en ? "allowed (%s)" : "được phép (%s)",
+				  ks_verify_pdf_level_text(ch->level, lang)));
+	else
+		TRY(ks_buf_append_str(t, en ? "NOT ALLOWED" : "KHÔNG ĐƯỢC PHÉP"));
+	if (ch->detail[0] != '\0')
+		TRY(ks_buf_printf(t, " [%s]", ch->detail));
+	return 0;
+}
+
+static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_report *rep)
+{
+	struct ks_report_sig *s;
+	struct ks_buf t;
+	const char *text;
+	size_t i;
+	int rc = -1;
+
+	ks_buf_init(&t, CHANGE_TEXT_MAX);
+	if (sig->has_cms)
+		KS_GUARD(ks_report_add_cms(rep, &sig->cms, format_of(sig), &s));
+	else {
+		KS_GUARD(ks_report_add(rep, &s));
+		KS_GUARD(ks_report_set(&s->format, format_of(sig)));
+	}
+	s->indication = sig->indication;
+	s->sub = sig->sub;
+	KS_GUARD(ks_report_set(&s->detail, sig->detail[0] != '\0' ? sig->detail : NULL));
+	if (sig->kind == KS_PADES_DOC_TIMESTAMP) {
+		/* The time of a timestamp is the TSA's, not a claim. */
+		s->notes &= ~(unsigned)KS_NOTE_SIGNING_TIME_CLAIMED;
+	} else if (!s->has_signing_time && sig->has_m) {
+		/* ETSI EN 319 142-1 5.4.3: PAdES puts the claimed time in /M. */
+		s->has_signing_time = true;
+		s->signing_time = sig->m;
+		s->notes |= KS_NOTE_SIGNING_TIME_CLAIMED;
+	}
+	KS_GUARD(coverage_text(sig, lang, &t));
+	KS_GUARD(ks_buf_cstr(&t, &text));
+	KS_GUARD(ks_report_set(&s->coverage, text));
+	for (i = 0; i < sig->n_changes; i++) {
+		ks_buf_reset(&t);
+		KS_GUARD(change_text(&sig->changes[i], lang, &t));
+		KS_GUARD(ks_buf_cstr(&t, &text));
+		KS_GUARD(ks_report_sig_add_change(s, text));
+	}
+	if (sig->changes_dropped > 0) {
+		ks_buf_reset(&t);
+		KS_GUARD(ks_buf_printf(&t,
+				       lang == KS_LANG_EN ? "... and %zu more changes"
+							  : "... và %zu thay đổi khác",
+				       sig->changes_dropped));
+		KS_GUARD(ks_buf_cstr(&t, &text));
+		KS_GUARD(ks_report_sig_add_change(s, text));
+	}
+	rc = 0;
+out:
+	ks_buf_cleanup(&t);
+	return rc;
+}
+
+int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang lang,
+			 struct ks_report *rep)
+{
+	struct ks_report_sig *s;
+	size_t i;
+
+	if (res->unreadable) {
+		/* A file that is no PDF at all: one format failure. */
+		if (ks_report_add(rep, &s) < 0)
+			return -1;
+		s->indication = KS_IND_TOTAL_FAILED;
+		s->sub = KS_SUB_FORMAT_FAILURE;
+		return ks_report_set(&s->detail, res->detail);
+	}
+	for (i = 0; i < res->n; i++)
+		if (add_sig(&res->sigs[i], lang, rep) < 0)
+			return -1;
+	if (res->sigs_dropped > 0) {
+		/* Signatures beyond the limit were not checked: the document
+		 * cannot pass. */
+		char text[128];
+
+		if (ks_report_add(rep, &s) < 0)
+			return -1;
+		s->indication = KS_IND_INDETERMINATE;
+		s->sub = KS_SUB_SIG_CONSTRAINTS_FAILURE;
+		snprintf(text, sizeof(text), "%zu more signatures than the %d kyso verifies",
+			 res->sigs_dropped, KS_PADES_VERIFY_MAX_SIGS);
+		return ks_report_set(&s->detail, text);
+	}
+	return 0;
+}
+
+static int verify_common(const char *path, const uint8_t *pdf, size_t len, X509_STORE *trust,
+			 enum ks_lang lang, struct ks_report *rep)
+{
+	struct ks_pades_verify_opts opts = { .trust = trust };
+	struct ks_pades_verify_result res;
+	int rc = -1;
+
+	ks_pades_verify_result_init(&res);
+	if (path != NULL)
+		KS_GUARD(ks_pades_verify_file(path, &opts, &res));
+	else
+		KS_GUARD(ks_pades_verify_mem(pdf, len, &opts, &res));
+	KS_GUARD(ks_verify_pdf_report(&res, lang, rep));
+	rc = 0;
+out:
+	ks_pades_verify_result_cleanup(&res);
+	return rc;
+}
+
+int ks_verify_pdf_file(const char *path, X509_STORE *trust, enum ks_lang lang,
+		       struct ks_report *rep)
+{
+	return verify_common(path, NULL, 0, trust, lang, rep);
+}
+
+int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, X509_STORE *trust, enum ks_lang lang,
+		      struct ks_report *rep)
+{
+	return verify_common(NULL, pdf, len, trust, lang, rep);
+}

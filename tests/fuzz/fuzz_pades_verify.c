@@ -1,0 +1,77 @@
+/* libFuzzer harness for PAdES verification (formats/pdf/ks_pades_verify)
+ * and its report (signer/ks_verify_pdf): the input is a whole PDF,
+ * verified from memory with a fixed, empty trust store (so results never
+ * depend on the test PKI of the day), then rendered as text and JSON in
+ * both languages.
+ *
+ * Oracle beyond "no crash, no leak, no hang": every entry that is not
+ * TOTAL-FAILED has a sane /ByteRange inside the input whose end is the
+ * end of its signed revision, and no entry is TOTAL-PASSED (nothing can
+ * chain to an empty store).
+ *
+ * Seeds (tests/fuzz/corpus/pades_verify/): small PDFs signed by kyso
+ * (plain, serial, certified, visible, xref stream), and
+ * attacked copies of them (pages changed after signing, /Contents with
+ * extra data, truncated). */
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "formats/pdf/ks_pades_verify.h"
+#include "signer/ks_verify_pdf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(const struct ks_pades_verify_result *r, size_t size)
+{
+	const struct ks_pades_sig *s;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		s = &r->sigs[i];
+		if (s->indication == KS_IND_TOTAL_PASSED)
+			abort(); /* an empty trust store proves nothing */
+		if (s->indication == KS_IND_TOTAL_FAILED)
+			continue;
+		if (!s->has_byte_range || s->byte_range[0] != 0 ||
+		    s->byte_range[1] >= s->byte_range[2] ||
+		    s->byte_range[2] + s->byte_range[3] > size || s->rev >= r->nrevs ||
+		    (s->coverage != KS_PADES_COVER_WHOLE && s->coverage != KS_PADES_COVER_REVISION))
+			abort();
+		for (size_t k = 0; k < s->n_changes; k++)
+			if (!s->changes[k].allowed)
+				abort(); /* a refused change must fail the signature */
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static X509_STORE *store;
+	struct ks_pades_verify_opts opts = { 0 };
+	struct ks_pades_verify_result res;
+	struct ks_report rep;
+	struct ks_buf out;
+	int lang;
+
+	if (store == NULL)
+		store = X509_STORE_new();
+	opts.trust = store;
+	opts.at = 1780000000; /* fixed validation time */
+	ks_pades_verify_result_init(&res);
+	if (ks_pades_verify_mem(data, size, &opts, &res) == 0) {
+		check(&res, size);
+		for (lang = KS_LANG_VI; lang <= KS_LANG_EN; lang++) {
+			ks_report_init(&rep);
+			ks_buf_init(&out, (size_t)8 << 20);
+			if (ks_verify_pdf_report(&res, (enum ks_lang)lang, &rep) == 0) {
+				(void)!ks_report_text(&rep, (enum ks_lang)lang, &out);
+				ks_buf_reset(&out);
+				(void)!ks_report_json(&rep, (enum ks_lang)lang, &out);
+			}
+			ks_buf_cleanup(&out);
+			ks_report_cleanup(&rep);
+		}
+	}
+	ks_pades_verify_result_cleanup(&res);
+	return 0;
+}

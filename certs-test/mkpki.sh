@@ -323,7 +323,17 @@ token_entity() {
 	p11 --token-label "$tok" --login --pin "$USER_PIN" --write-object "$t.cert.der" \
 		--type cert --id "$id" --label "$name"
 	TOKEN_ENTITIES+=("$name:$tag:$tok:$id")
+	# The issuing CA's certificate goes on the token too, once, as the
+	# tokens Vietnamese CAs hand out carry it: a signer finds its chain
+	# without a --chain file.  Its CKA_ID (ca01/ca02) matches no key.
+	if [ -z "${TOKEN_CA_DONE[$tok:$tag]:-}" ]; then
+		run openssl x509 -in "$OUT/${CA_CERT[$tag]}" -outform DER -out "$OUT/tmp/$tok-$tag-ca.der"
+		p11 --token-label "$tok" --login --pin "$USER_PIN" --write-object "$OUT/tmp/$tok-$tag-ca.der" \
+			--type cert --id "ca0${#TOKEN_CA_DONE[@]}" --label "${CA_CERT[$tag]%.pem} certificate"
+		TOKEN_CA_DONE[$tok:$tag]=1
+	fi
 }
+declare -A TOKEN_CA_DONE=()
 
 # ---- keys -------------------------------------------------------------------
 # All file keys at once, in parallel: RSA key generation is most of the run time.

@@ -9,6 +9,8 @@
  * (5.2.6: NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...) and the
  * cryptographic constraints (5.2.8: CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
  * The first finding decides. */
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
@@ -31,7 +33,29 @@ struct sigparams {
 	int md_nid;   /* hash inside the signature */
 	int mgf1_nid; /* PSS */
 	int saltlen;  /* PSS */
+	bool plain;   /* ECDSA value as r || s (BSI TR-03111 5.2.1), not DER */
 };
+
+/* BSI TR-03111 ecdsa-plain-signatures: 0.4.0.127.0.7.1.1.4.1.n, n = 2..5
+ * for SHA-224 .. SHA-512 (n = 1, SHA-1, and n = 6, RIPEMD-160, are weak
+ * and left unsupported).  The DER of the OID prefix, without tag/length. */
+static const unsigned char bsi_plain_prefix[] = { 0x04, 0x00, 0x7f, 0x00, 0x07,
+						  0x01, 0x01, 0x04, 0x01 };
+
+static int bsi_plain_md(const ASN1_OBJECT *obj)
+{
+	static const int md[] = { NID_undef,  NID_undef,  NID_sha224,
+				  NID_sha256, NID_sha384, NID_sha512 };
+	const unsigned char *d = OBJ_get0_data(obj);
+	size_t n = OBJ_length(obj);
+
+	if (d == NULL || n != sizeof(bsi_plain_prefix) + 1 ||
+	    memcmp(d, bsi_plain_prefix, sizeof(bsi_plain_prefix)) != 0)
+		return NID_undef;
+	if (d[n - 1] >= sizeof(md) / sizeof(md[0]))
+		return NID_undef;
+	return md[d[n - 1]];
+}
 
 static KS_PRINTF(3, 4) void conclude(struct ks_cms_signer_result *r, enum ks_subindication sub,
 				     const char *fmt, ...)
@@ -154,6 +178,10 @@ static bool parse_sigalg(const X509_ALGOR *alg, int dig_nid, struct sigparams *s
 	} else if (nid == NID_rsassaPss) {
 		if (!parse_pss(ptype, pval, sp, r))
 			return false;
+	} else if ((mdnid = bsi_plain_md(obj)) != NID_undef) {
+		sp->scheme = KS_SIG_ECDSA;
+		sp->plain = true;
+		sp->md_nid = mdnid;
 	} else if (nid != NID_undef && OBJ_find_sigid_algs(nid, &mdnid, &pknid) == 1 &&
 		   (pknid == NID_rsaEncryption || pknid == NID_X9_62_id_ecPublicKey)) {
 		sp->scheme = pknid == NID_rsaEncryption ? KS_SIG_RSA_PKCS1 : KS_SIG_ECDSA;
@@ -165,7 +193,8 @@ static bool parse_sigalg(const X509_ALGOR *alg, int dig_nid, struct sigparams *s
 			 "signature algorithm %s is not supported", oid);
 		return false;
 	}
-	snprintf(r->sig_alg, sizeof(r->sig_alg), "%s", scheme_label(sp->scheme));
+	snprintf(r->sig_alg, sizeof(r->sig_alg), "%s%s", scheme_label(sp->scheme),
+		 sp->plain ? " (plain r||s)" : "");
 	if (sp->md_nid != dig_nid) {
 		conclude(r, KS_SUB_FORMAT_FAILURE,
 			 "the hash of signatureAlgorithm differs from digestAlgorithm");
@@ -358,6 +387,39 @@ static bool identify_signer(CMS_SignerInfo *si, const struct attrs *at, STACK_OF
 	return true;
 }
 
+/* A plain ECDSA value (r || s, each exactly the size of the group order,
+ * BSI TR-03111 5.2.1) as the DER ECDSA-Sig-Value OpenSSL verifies. */
+static int plain_to_der(EVP_PKEY *pub, const ASN1_OCTET_STRING *sig, unsigned char **der,
+			size_t *derlen)
+{
+	const unsigned char *v = ASN1_STRING_get0_data(sig);
+	int len = ASN1_STRING_length(sig), bits = EVP_PKEY_get_bits(pub), half, n;
+	ECDSA_SIG *es = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	unsigned char *out = NULL;
+
+	*der = NULL;
+	half = (bits + 7) / 8;
+	if (bits <= 0 || v == NULL || len != 2 * half)
+		return -1;
+	br = BN_bin2bn(v, half, NULL);
+	bs = BN_bin2bn(v + half, half, NULL);
+	es = ECDSA_SIG_new();
+	if (br == NULL || bs == NULL || es == NULL || ECDSA_SIG_set0(es, br, bs) != 1) {
+		BN_free(br);
+		BN_free(bs);
+		ECDSA_SIG_free(es);
+		return -1;
+	}
+	n = i2d_ECDSA_SIG(es, &out);
+	ECDSA_SIG_free(es);
+	if (n <= 0)
+		return -1;
+	*der = out;
+	*derlen = (size_t)n;
+	return 0;
+}
+
 /* Is `sig` a valid signature of digest h under the certificate's key? */
 static int check_signature(X509 *cert, const struct sigparams *sp, const unsigned char *h,
 			   size_t hlen, const ASN1_OCTET_STRING *sig, bool *ok)
@@ -365,6 +427,8 @@ static int check_signature(X509 *cert, const struct sigparams *sp, const unsigne
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_MD *md = NULL, *mgf = NULL;
+	unsigned char *der = NULL;
+	size_t derlen = 0;
 	int rc = -1;
 
 	*ok = false;
@@ -391,10 +455,19 @@ static int check_signature(X509 *cert, const struct sigparams *sp, const unsigne
 		rc = 0;
 		goto out;
 	}
-	*ok = EVP_PKEY_verify(ctx, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig), h,
-			      hlen) == 1;
+	if (sp->plain) {
+		if (plain_to_der(pub, sig, &der, &derlen) < 0) {
+			rc = 0; /* not r || s of this curve: cannot verify */
+			goto out;
+		}
+		*ok = EVP_PKEY_verify(ctx, der, derlen, h, hlen) == 1;
+	} else {
+		*ok = EVP_PKEY_verify(ctx, ASN1_STRING_get0_data(sig),
+				      (size_t)ASN1_STRING_length(sig), h, hlen) == 1;
+	}
 	rc = 0;
 out:
+	OPENSSL_free(der);
 	ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
 	EVP_MD_free(md);

@@ -45,7 +45,11 @@ ok "p11-kit-client.so found at $CLIENT"
 SOCK="$TMP/pkcs11.sock"
 p11-kit server -f -n "$SOCK" --provider "$SOFTHSM" "pkcs11:token=principal" >"$TMP/server.out" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+# The socket appears a moment before the server's announcement is flushed.
+for _ in $(seq 200); do
+  [ -S "$SOCK" ] && grep -q P11_KIT_SERVER_ADDRESS "$TMP/server.out" && break
+  sleep 0.05
+done
 check "p11-kit server listens on a unix socket" test -S "$SOCK"
 check "p11-kit server prints P11_KIT_SERVER_ADDRESS" grep -q "P11_KIT_SERVER_ADDRESS=unix:path=$SOCK" "$TMP/server.out"
 export P11_KIT_SERVER_ADDRESS="unix:path=$SOCK"

@@ -9,6 +9,7 @@
 #include "ks_test.h"
 
 #include <openssl/cms.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/pem.h>
@@ -904,6 +905,68 @@ static void test_verify_openssl_made(void **state)
 
 /* Sign the SignerInfo's attributes as they are, even when OpenSSL's own
  * CMS_SignerInfo_sign would refuse them (missing or repeated ones). */
+/* ECDSA written as plain r || s (BSI TR-03111 ecdsa-plain-SHA256,
+ * 0.4.0.127.0.7.1.1.4.1.3), as some European tokens do: an OpenSSL-made
+ * ECDSA signature rewritten to that form verifies; one changed byte, a
+ * wrong length, or plain SHA-1 (n = 1) does not. */
+static void make_plain(const struct ks_buf *in, int last_arc, int flip, int trunc,
+		       struct ks_buf *out)
+{
+	CMS_ContentInfo *ci = d2i_cms(in);
+	CMS_SignerInfo *si = first_si(ci);
+	ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(si);
+	X509_ALGOR *dig = NULL, *alg = NULL;
+	const unsigned char *p = ASN1_STRING_get0_data(sig);
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, ASN1_STRING_length(sig));
+	unsigned char rs[64];
+	char oid[40];
+	ASN1_OBJECT *obj;
+
+	assert_non_null(es);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 32), 32);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 32, 32), 32);
+	ECDSA_SIG_free(es);
+	rs[40] = (unsigned char)(rs[40] ^ flip);
+	assert_int_equal(ASN1_OCTET_STRING_set(sig, rs, 64 - trunc), 1);
+	snprintf(oid, sizeof(oid), "0.4.0.127.0.7.1.1.4.1.%d", last_arc);
+	obj = OBJ_txt2obj(oid, 1);
+	assert_non_null(obj);
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &alg);
+	assert_int_equal(X509_ALGOR_set0(alg, obj, V_ASN1_UNDEF, NULL), 1);
+	ks_buf_init(out, KS_CMS_DER_MAX);
+	i2d_cms(ci, out);
+	CMS_ContentInfo_free(ci);
+}
+
+static void test_verify_plain_ecdsa(void **state)
+{
+	X509_STORE *trust = root_store();
+	struct ks_buf der, plain;
+
+	(void)state;
+	ossl_sign("teacher-ec", EVP_sha256(), CMS_DETACHED | CMS_CADES, &der);
+	make_plain(&der, 3, 0, 0, &plain);
+	kyso_expect(&plain, content, sizeof(content) - 1, trust, KS_IND_TOTAL_PASSED, KS_SUB_NONE,
+		    0);
+	kyso_expect(&plain, "other", 5, trust, KS_IND_TOTAL_FAILED, KS_SUB_HASH_FAILURE, 0);
+	ks_buf_cleanup(&plain);
+	make_plain(&der, 3, 0x01, 0, &plain);
+	kyso_expect(&plain, content, sizeof(content) - 1, trust, KS_IND_TOTAL_FAILED,
+		    KS_SUB_SIG_CRYPTO_FAILURE, 0);
+	ks_buf_cleanup(&plain);
+	make_plain(&der, 3, 0, 1, &plain);
+	kyso_expect(&plain, content, sizeof(content) - 1, trust, KS_IND_TOTAL_FAILED,
+		    KS_SUB_SIG_CRYPTO_FAILURE, 0);
+	ks_buf_cleanup(&plain);
+	/* Plain SHA-1 is refused as an algorithm, whatever the value. */
+	make_plain(&der, 1, 0, 0, &plain);
+	kyso_expect(&plain, content, sizeof(content) - 1, trust, KS_IND_INDETERMINATE,
+		    KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, 0);
+	ks_buf_cleanup(&plain);
+	ks_buf_cleanup(&der);
+	X509_STORE_free(trust);
+}
+
 static void sign_attrs(CMS_SignerInfo *si, EVP_PKEY *pk)
 {
 	struct ks_buf attrs;
@@ -1438,6 +1501,7 @@ int main(void)
 		cmocka_unit_test(test_verify_tampered),
 		cmocka_unit_test(test_verify_trust),
 		cmocka_unit_test(test_verify_openssl_made),
+		cmocka_unit_test(test_verify_plain_ecdsa),
 		cmocka_unit_test(test_verify_hand_made),
 		cmocka_unit_test(test_verify_signer_cert_missing),
 		cmocka_unit_test(test_verify_two_signers),

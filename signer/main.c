@@ -16,13 +16,14 @@ struct command {
 static const struct command commands[] = {
 	{ "tokens", ks_cli_tokens, "list PKCS#11 tokens" },
 	{ "keys", ks_cli_keys, "list signing keys and their certificates [--json]" },
-	{ "sign", ks_cli_sign, "sign a PDF, XML or any file (CMS)" },
+	{ "sign", ks_cli_sign, "sign a PDF (PAdES) or any file (CAdES, detached .p7s)" },
 	{ "verify", ks_cli_verify, "verify every signature of a document" },
-	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA" },
-	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file" },
-	{ "render", ks_cli_render, "render a transcript or gradebook to PDF" },
-	{ "serve", ks_cli_serve, "run the HTTP signing and verification service" },
-	{ "audit", ks_cli_audit, "check the audit log's hash chain" },
+	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
+	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (not yet available)" },
+	{ "render", ks_cli_render, "render a transcript or gradebook to PDF (not yet available)" },
+	{ "serve", ks_cli_serve,
+	  "run the HTTP signing and verification service (not yet available)" },
+	{ "audit", ks_cli_audit, "check the audit log's hash chain (not yet available)" },
 };
 
 static void usage(FILE *f)
@@ -36,23 +37,24 @@ static void usage(FILE *f)
 		KS_VERSION);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(
-	    f,
-	    "\n"
-	    "  kyso sign --key pkcs11:URI | --key-file key.pem --cert cert.pem [--chain "
-	    "chain.pem]\n"
-	    "            --in FILE --out FILE [--format pdf|xml|cms] [--level B-B|B-T|B-LT|B-LTA]\n"
-	    "            [--tsa URL] [--visible PAGE,X,Y,W,H] [--certify 1|2|3]\n"
-	    "            [--reason TEXT] [--role TEXT]\n"
-	    "  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
-	    "       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
-	    "                    3 usage or I/O error\n"
-	    "\n"
-	    "options for every command:\n"
-	    "  --help       this text\n"
-	    "  --version    print the version\n"
-	    "environment:\n"
-	    "  KYSO_LOG     log level: debug, info, warn (default), error, off\n");
+	fprintf(f,
+		"\n"
+		"  kyso sign --key pkcs11:URI | --key-file KEY --cert CERT [--chain PEM]\n"
+		"            --in FILE --out FILE [--format pdf|cms] [--md sha256|sha384|sha512]\n"
+		"            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
+		"            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
+		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
+		"                    3 usage or I/O error\n"
+		"  kyso <command> --help   the options of one command\n"
+		"\n"
+		"options for every command:\n"
+		"  --help       this text\n"
+		"  --version    print the version\n"
+		"environment:\n"
+		"  KYSO_LOG       log level: debug, info, warn (default), error, off\n"
+		"  KYSO_PIN       token PIN (otherwise pin-source/pin-value or a prompt)\n"
+		"  KYSO_KEY_PASS  password of an encrypted PEM key or PKCS#12 file\n");
 }
 
 int main(int argc, char **argv)

@@ -2,19 +2,10 @@
  * ks_pdf_val trees, through the cursor. */
 #include "ks_pdf_lex.h"
 
+#include "formats/pdf/ks_pdf_chars.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static bool is_ws(uint8_t c)
-{
-	return c == 0 || c == 9 || c == 10 || c == 12 || c == 13 || c == 32;
-}
-
-static bool is_delim(uint8_t c)
-{
-	return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' ||
-	       c == '}' || c == '/' || c == '%';
-}
 
 /* Move over bytes already peeked (cannot fail). */
 static void adv(struct ks_cur *c, size_t n)
@@ -28,23 +19,12 @@ void ks_pdf_lex_skip_ws(struct ks_cur *c)
 	uint8_t b;
 
 	for (;;) {
-		(void)ks_cur_skip_while(c, is_ws);
+		(void)ks_cur_skip_while(c, ks_pdf_is_ws);
 		if (ks_cur_peek(c, &b) < 0 || b != '%')
 			return;
 		while (ks_cur_peek(c, &b) == 0 && b != '\n' && b != '\r')
 			adv(c, 1);
 	}
-}
-
-static int hexval(uint8_t b)
-{
-	if (b >= '0' && b <= '9')
-		return b - '0';
-	if (b >= 'a' && b <= 'f')
-		return b - 'a' + 10;
-	if (b >= 'A' && b <= 'F')
-		return b - 'A' + 10;
-	return -1;
 }
 
 static int parse_name(struct ks_cur *c, struct ks_pdf_val **out)
@@ -55,13 +35,13 @@ static int parse_name(struct ks_cur *c, struct ks_pdf_val **out)
 
 	if (ks_cur_skip(c, 1) < 0)
 		return -1;
-	while (ks_cur_peek(c, &b) == 0 && !is_ws(b) && !is_delim(b)) {
+	while (ks_cur_peek(c, &b) == 0 && !ks_pdf_is_ws(b) && !ks_pdf_is_delim(b)) {
 		if (n + 1 >= sizeof(buf))
 			return KS_SET(KS_ERR_PARSE, "name too long");
 		adv(c, 1);
 		if (b == '#' && ks_cur_peek_at(c, 0, &h1) == 0 && ks_cur_peek_at(c, 1, &h2) == 0 &&
-		    hexval(h1) >= 0 && hexval(h2) >= 0) {
-			b = (uint8_t)(hexval(h1) << 4 | hexval(h2));
+		    ks_pdf_hexval(h1) >= 0 && ks_pdf_hexval(h2) >= 0) {
+			b = (uint8_t)(ks_pdf_hexval(h1) << 4 | ks_pdf_hexval(h2));
 			adv(c, 2);
 		}
 		buf[n++] = (char)b;
@@ -89,21 +69,6 @@ static int parse_literal(struct ks_cur *c, struct ks_pdf_val **out)
 		} else if (b == '\\') {
 			KS_GUARD(ks_cur_u8(c, &e));
 			switch (e) {
-			case 'n':
-				b = '\n';
-				break;
-			case 'r':
-				b = '\r';
-				break;
-			case 't':
-				b = '\t';
-				break;
-			case 'b':
-				b = '\b';
-				break;
-			case 'f':
-				b = '\f';
-				break;
 			case '\r':
 				if (ks_cur_peek(c, &e) == 0 && e == '\n')
 					adv(c, 1);
@@ -123,7 +88,7 @@ static int parse_literal(struct ks_cur *c, struct ks_pdf_val **out)
 					}
 					b = (uint8_t)v;
 				} else {
-					b = e;
+					b = ks_pdf_unescape(e);
 				}
 			}
 		}
@@ -148,14 +113,14 @@ static int parse_hex(struct ks_cur *c, struct ks_pdf_val **out)
 		KS_GUARD(ks_cur_u8(c, &b));
 		if (b == '>')
 			break;
-		if (is_ws(b))
+		if (ks_pdf_is_ws(b))
 			continue;
-		if (hexval(b) < 0)
+		if (ks_pdf_hexval(b) < 0)
 			KS_BAIL(KS_ERR_PARSE, "bad hex string");
 		if (hi < 0) {
-			hi = hexval(b);
+			hi = ks_pdf_hexval(b);
 		} else {
-			KS_GUARD(ks_buf_append_byte(&s, (uint8_t)(hi << 4 | hexval(b))));
+			KS_GUARD(ks_buf_append_byte(&s, (uint8_t)(hi << 4 | ks_pdf_hexval(b))));
 			hi = -1;
 		}
 	}
@@ -168,11 +133,6 @@ out:
 	return rc;
 }
 
-static bool is_regular(uint8_t b)
-{
-	return !is_ws(b) && !is_delim(b);
-}
-
 /* number, or "num gen R" */
 static int parse_number(struct ks_cur *c, struct ks_pdf_val **out)
 {
@@ -183,7 +143,7 @@ static int parse_number(struct ks_cur *c, struct ks_pdf_val **out)
 	bool real = false;
 	struct ks_cur save;
 
-	while (ks_cur_peek(c, &b) == 0 && is_regular(b)) {
+	while (ks_cur_peek(c, &b) == 0 && ks_pdf_is_regular(b)) {
 		if (n + 1 >= sizeof(tok))
 			return KS_SET(KS_ERR_PARSE, "number too long");
 		tok[n++] = (char)b;
@@ -213,7 +173,7 @@ static int parse_number(struct ks_cur *c, struct ks_pdf_val **out)
 			if (ks_cur_decimal(c, 5, 65535, &g) == 0) {
 				ks_pdf_lex_skip_ws(c);
 				if (ks_cur_accept(c, "R", 1) &&
-				    (ks_cur_peek(c, &b) < 0 || !is_regular(b))) {
+				    (ks_cur_peek(c, &b) < 0 || !ks_pdf_is_regular(b))) {
 					*out = ks_pdf_val_ref((uint32_t)v, (uint16_t)g);
 					return *out == NULL ? -1 : 0;
 				}

@@ -106,7 +106,7 @@ static int scan_markers(struct ks_pdfdoc *doc)
 			return -1;
 		memset(&doc->sx[doc->nsx], 0, sizeof(*doc->sx));
 		doc->sx[doc->nsx].off = at;
-		ks_cur_skip_while(&v, pd_is_ws);
+		ks_cur_skip_while(&v, ks_pdf_is_ws);
 		if (ks_cur_decimal(&v, 20, UINT64_MAX, &val) == 0) {
 			doc->sx[doc->nsx].valid = true;
 			doc->sx[doc->nsx].value = val;
@@ -156,7 +156,7 @@ static size_t ws_back(const struct ks_cur *w, size_t *i)
 	size_t n = 0;
 	uint8_t b;
 
-	while (*i > 0 && ks_cur_peek_at(w, *i - 1, &b) == 0 && pd_is_ws(b)) {
+	while (*i > 0 && ks_cur_peek_at(w, *i - 1, &b) == 0 && ks_pdf_is_ws(b)) {
 		(*i)--;
 		n++;
 	}
@@ -178,7 +178,7 @@ static bool obj_header_before(const struct ks_pdfdoc *doc, size_t p, struct foun
 	    ws_back(&w, &i) == 0 || !digits_back(&w, &i, 10, &num) || num > UINT32_MAX ||
 	    num >= doc->lim.max_objects)
 		return false;
-	if (i > 0 && ks_cur_peek_at(&w, i - 1, &b) == 0 && !pd_is_ws(b) && !pd_is_delim(b))
+	if (i > 0 && ks_cur_peek_at(&w, i - 1, &b) == 0 && !ks_pdf_is_ws(b) && !ks_pdf_is_delim(b))
 		return false;
 	if (i == 0 && lo > 0)
 		return false;
@@ -382,7 +382,7 @@ static int repair(struct ks_pdfdoc *doc)
 		if (obj_header_before(doc, at, &f)) {
 			uint8_t b;
 
-			if (ks_cur_peek(&c, &b) < 0 || pd_is_ws(b) || pd_is_delim(b)) {
+			if (ks_cur_peek(&c, &b) < 0 || ks_pdf_is_ws(b) || ks_pdf_is_delim(b)) {
 				if (n >= doc->lim.max_xref_entries)
 					KS_BAIL(KS_ERR_LIMIT, "more than %zu objects",
 						doc->lim.max_xref_entries);

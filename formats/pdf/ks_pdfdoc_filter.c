@@ -60,17 +60,6 @@ out:
 	return rc;
 }
 
-static int hexdig(uint8_t b)
-{
-	if (b >= '0' && b <= '9')
-		return b - '0';
-	if (b >= 'a' && b <= 'f')
-		return b - 'a' + 10;
-	if (b >= 'A' && b <= 'F')
-		return b - 'A' + 10;
-	return -1;
-}
-
 /* 7.4.2 */
 static int ascii_hex(struct ks_cur in, struct ks_buf *out)
 {
@@ -78,9 +67,9 @@ static int ascii_hex(struct ks_cur in, struct ks_buf *out)
 	int hi = -1, h;
 
 	while (ks_cur_u8(&in, &b) == 0 && b != '>') {
-		if (pd_is_ws(b))
+		if (ks_pdf_is_ws(b))
 			continue;
-		h = hexdig(b);
+		h = ks_pdf_hexval(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "ASCIIHexDecode: bad byte 0x%02x", b);
 		if (hi < 0) {
@@ -105,7 +94,7 @@ static int ascii85(struct ks_cur in, struct ks_buf *out)
 	size_t n = 0, k;
 
 	while (ks_cur_u8(&in, &b) == 0) {
-		if (pd_is_ws(b))
+		if (ks_pdf_is_ws(b))
 			continue;
 		if (b == '~')
 			break;

@@ -3,6 +3,7 @@
 #define KS_PDFDOC_INT_H
 
 #include "formats/pdf/ks_pdfdoc.h"
+#include "formats/pdf/ks_pdf_chars.h"
 
 /* ------------------------------------------------------------------ arena */
 
@@ -46,8 +47,6 @@ size_t pd_lex_pos(const struct pd_lex *lx);
 KS_WUR int pd_lex_seek(struct pd_lex *lx, size_t off);
 /* Skip whitespace and comments. */
 void pd_lex_skip_ws(struct pd_lex *lx);
-bool pd_is_ws(uint8_t b);
-bool pd_is_delim(uint8_t b);
 /* Consume keyword kw when it is next and followed by a delimiter,
  * whitespace or the end. */
 bool pd_lex_keyword(struct pd_lex *lx, const char *kw);

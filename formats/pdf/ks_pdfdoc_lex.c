@@ -34,19 +34,6 @@ int pd_lex_seek(struct pd_lex *lx, size_t off)
 	return 0;
 }
 
-/* ISO 32000-1 7.2.2 Table 1 */
-bool pd_is_ws(uint8_t b)
-{
-	return b == 0x00 || b == 0x09 || b == 0x0a || b == 0x0c || b == 0x0d || b == 0x20;
-}
-
-/* ISO 32000-1 7.2.2 Table 2 */
-bool pd_is_delim(uint8_t b)
-{
-	return b == '(' || b == ')' || b == '<' || b == '>' || b == '[' || b == ']' || b == '{' ||
-	       b == '}' || b == '/' || b == '%';
-}
-
 static bool is_eol(uint8_t b)
 {
 	return b == '\r' || b == '\n';
@@ -57,17 +44,12 @@ static bool not_eol(uint8_t b)
 	return !is_eol(b);
 }
 
-static bool is_regular(uint8_t b)
-{
-	return !pd_is_ws(b) && !pd_is_delim(b);
-}
-
 void pd_lex_skip_ws(struct pd_lex *lx)
 {
 	uint8_t b;
 
 	for (;;) {
-		ks_cur_skip_while(&lx->c, pd_is_ws);
+		ks_cur_skip_while(&lx->c, ks_pdf_is_ws);
 		if (ks_cur_peek(&lx->c, &b) < 0 || b != '%')
 			break;
 		/* 7.2.3: a comment runs to the end of the line. */
@@ -85,7 +67,7 @@ static bool boundary_at(const struct ks_cur *c, size_t i)
 		ks_err_clear();
 		return true;
 	}
-	return !is_regular(b);
+	return !ks_pdf_is_regular(b);
 }
 
 bool pd_lex_keyword(struct pd_lex *lx, const char *kw)
@@ -141,17 +123,6 @@ static int new_obj(struct pd_lex *lx, enum ks_pdfobj_type t, size_t start, struc
 	return 0;
 }
 
-static int hexval(uint8_t b)
-{
-	if (b >= '0' && b <= '9')
-		return b - '0';
-	if (b >= 'a' && b <= 'f')
-		return b - 'a' + 10;
-	if (b >= 'A' && b <= 'F')
-		return b - 'A' + 10;
-	return -1;
-}
-
 /* 7.3.5: '/' then regular characters, #xx escapes. */
 static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
 {
@@ -163,7 +134,7 @@ static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
 	if (ks_cur_skip(&lx->c, 1) < 0)
 		return -1;
 	start = lx->c;
-	while (ks_cur_peek(&lx->c, &b) == 0 && is_regular(b)) {
+	while (ks_cur_peek(&lx->c, &b) == 0 && ks_pdf_is_regular(b)) {
 		if (ks_cur_skip(&lx->c, 1) < 0)
 			return -1;
 		n++;
@@ -177,8 +148,9 @@ static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
 		return -1;
 	while (ks_cur_u8(&raw, &b) == 0) {
 		if (b == '#' && ks_cur_peek_at(&raw, 0, &h1) == 0 &&
-		    ks_cur_peek_at(&raw, 1, &h2) == 0 && hexval(h1) >= 0 && hexval(h2) >= 0) {
-			b = (uint8_t)(hexval(h1) << 4 | hexval(h2));
+		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_pdf_hexval(h1) >= 0 &&
+		    ks_pdf_hexval(h2) >= 0) {
+			b = (uint8_t)(ks_pdf_hexval(h1) << 4 | ks_pdf_hexval(h2));
 			if (ks_cur_skip(&raw, 2) < 0)
 				return -1;
 		}
@@ -248,21 +220,6 @@ static int parse_literal(struct pd_lex *lx, struct ks_pdfobj *o)
 			b = '\n';
 		} else if (b == '\\' && ks_cur_u8(&raw, &b) == 0) {
 			switch (b) {
-			case 'n':
-				b = '\n';
-				break;
-			case 'r':
-				b = '\r';
-				break;
-			case 't':
-				b = '\t';
-				break;
-			case 'b':
-				b = '\b';
-				break;
-			case 'f':
-				b = '\f';
-				break;
 			case '\r':
 				(void)ks_cur_accept(&raw, "\n", 1);
 				continue; /* line continuation */
@@ -280,8 +237,10 @@ static int parse_literal(struct pd_lex *lx, struct ks_pdfobj *o)
 							return -1;
 					}
 					b = (uint8_t)(v & 0xff);
+				} else {
+					/* n r t b f; any other: the backslash is ignored */
+					b = ks_pdf_unescape(b);
 				}
-				/* any other char: the backslash is ignored */
 				break;
 			}
 		}
@@ -313,9 +272,9 @@ static int parse_hexstr(struct pd_lex *lx, struct ks_pdfobj *o)
 	if (pd_alloc(lx->doc, rawlen / 2 + 2, (void **)&s) < 0)
 		return -1;
 	while (ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
-		if (pd_is_ws(b))
+		if (ks_pdf_is_ws(b))
 			continue;
-		h = hexval(b);
+		h = ks_pdf_hexval(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "bad hex digit in string at offset %zu",
 				      pd_lex_pos(lx) - 1);
@@ -344,7 +303,7 @@ static int parse_number(struct pd_lex *lx, struct ks_pdfobj *o)
 	uint8_t b;
 	char *end = NULL;
 
-	while (ks_cur_peek(&lx->c, &b) == 0 && is_regular(b)) {
+	while (ks_cur_peek(&lx->c, &b) == 0 && ks_pdf_is_regular(b)) {
 		if (b == '.' && !dot) {
 			dot = true;
 		} else if ((b == '+' || b == '-') && n == 0) {
@@ -392,7 +351,7 @@ static bool try_ref(struct pd_lex *lx, struct ks_pdfobj *o)
 	uint8_t b;
 
 	if (o->u.i < 0 || o->u.i > (int64_t)UINT32_MAX || ks_cur_peek(&lx->c, &b) < 0 ||
-	    !pd_is_ws(b))
+	    !ks_pdf_is_ws(b))
 		goto no;
 	pd_lex_skip_ws(lx);
 	if (ks_cur_peek(&lx->c, &b) < 0 || b < '0' || b > '9' || pd_lex_uint(lx, 65535, &gen) < 0)
@@ -619,7 +578,7 @@ static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t
 	    ks_cur_range(&lx->whole, data_off, (size_t)v, &rest) == 0 &&
 	    ks_cur_at(&lx->whole, data_off + (size_t)v, &after) == 0) {
 		/* an EOL (and, tolerated, other whitespace) before the keyword */
-		ks_cur_skip_while(&after, pd_is_ws);
+		ks_cur_skip_while(&after, ks_pdf_is_ws);
 		if (ks_cur_starts_with(&after, "endstream", 9)) {
 			*len = (size_t)v;
 			return 0;

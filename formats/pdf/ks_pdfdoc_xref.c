@@ -69,12 +69,12 @@ static int table_entry(struct pd_lex *lx, uint32_t num, struct pd_entry *e)
 	uint8_t t = 0;
 	size_t at;
 
-	ks_cur_skip_while(&lx->c, pd_is_ws);
+	ks_cur_skip_while(&lx->c, ks_pdf_is_ws);
 	at = pd_lex_pos(lx);
 	if (ks_cur_decimal(&lx->c, 20, UINT64_MAX, &off) < 0 ||
-	    ks_cur_skip_while(&lx->c, pd_is_ws) == 0 ||
+	    ks_cur_skip_while(&lx->c, ks_pdf_is_ws) == 0 ||
 	    ks_cur_decimal(&lx->c, 10, 65535, &gen) < 0 ||
-	    ks_cur_skip_while(&lx->c, pd_is_ws) == 0 || ks_cur_u8(&lx->c, &t) < 0 ||
+	    ks_cur_skip_while(&lx->c, ks_pdf_is_ws) == 0 || ks_cur_u8(&lx->c, &t) < 0 ||
 	    (t != 'n' && t != 'f'))
 		return KS_SET(KS_ERR_PDF_XREF, "bad xref table entry for object %u at offset %zu",
 			      (unsigned)num, at);
@@ -100,7 +100,7 @@ static int parse_table(struct ks_pdfdoc *doc, struct pd_lex *lx, struct pd_secti
 			break;
 		at = pd_lex_pos(lx);
 		if (pd_lex_uint(lx, UINT32_MAX, &first) < 0 ||
-		    ks_cur_skip_while(&lx->c, pd_is_ws) == 0 ||
+		    ks_cur_skip_while(&lx->c, ks_pdf_is_ws) == 0 ||
 		    pd_lex_uint(lx, UINT32_MAX, &count) < 0)
 			KS_BAIL(KS_ERR_PDF_XREF,
 				"xref subsection header or 'trailer' expected at "

@@ -34,7 +34,8 @@ static const char *const base_objs[] = {
 	"<< /Type /Catalog /Pages 2 0 R >>",
 	"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 	"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] /Annots [] >>",
-	"<< /Title (T\\(1\\)\\101) /Author <FEFF00410042> /N /A#20B /R 4 5 R /F -1.5 /B true "
+	"<< /Title (T\\(1\\)\\101\\156\\t\\q) /Author <FEFF00410042> /N /A#20B /R 4 5 R /F -1.5 /B "
+	"true "
 	"/Z null >>",
 };
 
@@ -61,7 +62,9 @@ static void test_classic(void **state)
 	/* Values decoded: escapes, hex strings, #-names, references. */
 	assert_ok(ks_pdf_rd_get(rd, 4, 0, &v));
 	assert_non_null(v);
-	assert_memory_equal(ks_pdf_val_get(v, "Title")->s, "T(1)A", 5);
+	/* \156 is an octal n, not a newline; \q is q */
+	assert_int_equal(ks_pdf_val_get(v, "Title")->len, 8);
+	assert_memory_equal(ks_pdf_val_get(v, "Title")->s, "T(1)An\tq", 8);
 	assert_int_equal(ks_pdf_val_get(v, "Author")->len, 6);
 	assert_true(ks_pdf_val_is_name(ks_pdf_val_get(v, "N"), "A B"));
 	assert_int_equal(ks_pdf_val_get(v, "R")->type, KS_PV_REF);
@@ -75,7 +78,7 @@ static void test_classic(void **state)
 	assert_ok(ks_buf_append_byte(&out, 0));
 	assert_string_equal(
 	    (const char *)out.data,
-	    "<< /Title (T\\(1\\)A) /Author <FEFF00410042> /N /A#20B /R 4 5 R /F -1.5 "
+	    "<< /Title (T\\(1\\)An\\011q) /Author <FEFF00410042> /N /A#20B /R 4 5 R /F -1.5 "
 	    "/B true /Z null >>");
 	ks_pdf_val_free(v);
 	v = NULL;

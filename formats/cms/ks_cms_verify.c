@@ -9,8 +9,6 @@
  * (5.2.6: NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...) and the
  * cryptographic constraints (5.2.8: CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
  * The first finding decides. */
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
@@ -389,35 +387,13 @@ static bool identify_signer(CMS_SignerInfo *si, const struct attrs *at, STACK_OF
 
 /* A plain ECDSA value (r || s, each exactly the size of the group order,
  * BSI TR-03111 5.2.1) as the DER ECDSA-Sig-Value OpenSSL verifies. */
-static int plain_to_der(EVP_PKEY *pub, const ASN1_OCTET_STRING *sig, unsigned char **der,
-			size_t *derlen)
+static int plain_to_der(EVP_PKEY *pub, const ASN1_OCTET_STRING *sig, struct ks_buf *der)
 {
-	const unsigned char *v = ASN1_STRING_get0_data(sig);
-	int len = ASN1_STRING_length(sig), bits = EVP_PKEY_get_bits(pub), half, n;
-	ECDSA_SIG *es = NULL;
-	BIGNUM *br = NULL, *bs = NULL;
-	unsigned char *out = NULL;
+	int len = ASN1_STRING_length(sig), bits = EVP_PKEY_get_bits(pub);
 
-	*der = NULL;
-	half = (bits + 7) / 8;
-	if (bits <= 0 || v == NULL || len != 2 * half)
+	if (bits <= 0 || len != 2 * ((bits + 7) / 8))
 		return -1;
-	br = BN_bin2bn(v, half, NULL);
-	bs = BN_bin2bn(v + half, half, NULL);
-	es = ECDSA_SIG_new();
-	if (br == NULL || bs == NULL || es == NULL || ECDSA_SIG_set0(es, br, bs) != 1) {
-		BN_free(br);
-		BN_free(bs);
-		ECDSA_SIG_free(es);
-		return -1;
-	}
-	n = i2d_ECDSA_SIG(es, &out);
-	ECDSA_SIG_free(es);
-	if (n <= 0)
-		return -1;
-	*der = out;
-	*derlen = (size_t)n;
-	return 0;
+	return ks_ecdsa_raw_to_der(ASN1_STRING_get0_data(sig), (size_t)len, der);
 }
 
 /* Is `sig` a valid signature of digest h under the certificate's key? */
@@ -427,11 +403,11 @@ static int check_signature(X509 *cert, const struct sigparams *sp, const unsigne
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_MD *md = NULL, *mgf = NULL;
-	unsigned char *der = NULL;
-	size_t derlen = 0;
+	struct ks_buf der;
 	int rc = -1;
 
 	*ok = false;
+	ks_buf_init(&der, 512); /* DER of r, s up to 66 bytes each */
 	if (pub == NULL) {
 		ERR_clear_error();
 		return 0;
@@ -456,18 +432,19 @@ static int check_signature(X509 *cert, const struct sigparams *sp, const unsigne
 		goto out;
 	}
 	if (sp->plain) {
-		if (plain_to_der(pub, sig, &der, &derlen) < 0) {
+		if (plain_to_der(pub, sig, &der) < 0) {
+			ks_err_clear();
 			rc = 0; /* not r || s of this curve: cannot verify */
 			goto out;
 		}
-		*ok = EVP_PKEY_verify(ctx, der, derlen, h, hlen) == 1;
+		*ok = EVP_PKEY_verify(ctx, der.data, der.len, h, hlen) == 1;
 	} else {
 		*ok = EVP_PKEY_verify(ctx, ASN1_STRING_get0_data(sig),
 				      (size_t)ASN1_STRING_length(sig), h, hlen) == 1;
 	}
 	rc = 0;
 out:
-	OPENSSL_free(der);
+	ks_buf_cleanup(&der);
 	ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
 	EVP_MD_free(md);

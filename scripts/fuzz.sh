@@ -6,7 +6,7 @@
 # reproducer is left in build/fuzz/artifacts-<name>/.
 #
 # The PDF harnesses also take every PDF of the shared conformance corpus
-# (KYSO_PADES_CORPUS, default ../shared/corpora/pades) as seeds.
+# (scripts/find-corpus.sh: KYSO_PADES_CORPUS or ../shared/corpora/pades) as seeds.
 #
 # usage: scripts/fuzz.sh [SECONDS] [name...]   (default 600, all harnesses)
 set -uo pipefail
@@ -16,7 +16,7 @@ shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 OUT=build/fuzz
-PDF_CORPUS=${KYSO_PADES_CORPUS:-$ROOT/../shared/corpora/pades}
+PDF_CORPUS=$(scripts/find-corpus.sh)
 CC=${FUZZ_CC:-clang}
 
 if ! command -v "$CC" >/dev/null; then

@@ -15,6 +15,14 @@ export KYSO_BUILD="$ROOT/$BUILD"
 export KYSO_BIN="$KYSO_BUILD/kyso"
 export KYSO_ROOT="$ROOT"
 export CMOCKA_MESSAGE_OUTPUT=TAP
+# The shared conformance corpus; the tests that need it fail, saying so,
+# when it cannot be found.
+if corpus=$(scripts/find-corpus.sh); then
+  export KYSO_PADES_CORPUS="$corpus"
+else
+  echo "run-tests: the PAdES conformance corpus (../shared/corpora/pades) was not found;" \
+    "set KYSO_PADES_CORPUS" >&2
+fi
 if [ -f "$ROOT/build/pki/env.sh" ]; then
   # shellcheck disable=SC1091
   . "$ROOT/build/pki/env.sh"
@@ -32,8 +40,10 @@ run_one() {
   local log="$LOG_DIR/$(echo "$name" | tr '/' '_').log"
   local start end status p f s
   start=$(date +%s)
-  "$@" >"$log" 2>&1 </dev/null
+  # A hang is a failure, not a stuck run.
+  timeout --kill-after=10 "${KYSO_TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1 </dev/null
   status=$?
+  [ "$status" -eq 124 ] && echo "not ok - $name did not finish within ${KYSO_TEST_TIMEOUT:-900}s" >>"$log"
   end=$(date +%s)
   p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
   s=$(grep -cE '^ok [0-9]+.*# ?SKIP' "$log" | head -1)

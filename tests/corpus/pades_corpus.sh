@@ -32,7 +32,7 @@ set -uo pipefail
 
 ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 KYSO=${KYSO_BIN:-$ROOT/build/kyso}
-CORPUS=${KYSO_PADES_CORPUS:-$ROOT/../shared/corpora/pades}
+CORPUS=${KYSO_PADES_CORPUS:-$("$ROOT/scripts/find-corpus.sh")}
 EXPECT=$ROOT/tests/corpus/pades_expect.tsv
 PYROOT=pyHanko/internal/common-test-utils/src/pyhanko_testing_commons/test_data/data/crypto/testing-ca/root/root.cert.pem
 TMP=$(mktemp -d)

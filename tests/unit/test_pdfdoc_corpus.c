@@ -11,6 +11,11 @@
 #include "formats/pdf/ks_pdfdoc.h"
 #include "ks_io.h"
 
+/* A runaway (quadratic or worse) parse fails the test instead of passing
+ * slowly; generous so that a loaded machine or ASan never trips it.  Speed
+ * targets live in bench/, not here. */
+#define HANG_GUARD_S 30.0
+
 #define CORPUS_MAX_FILE ((size_t)64 << 20)
 
 /* Files whose xref chain is broken: they open only through the repair. */
@@ -107,7 +112,7 @@ static void check_file(const char *path, size_t *nfiles)
 		      ks_pdfdoc_repaired(doc) ? " REPAIRED" : "",
 		      ks_pdfdoc_encrypted(doc) ? " ENCRYPTED" : "",
 		      (double)(clock() - t0) * 1000.0 / CLOCKS_PER_SEC);
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 3.0);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < HANG_GUARD_S);
 	ks_pdfdoc_free(doc);
 	ks_buf_cleanup(&b);
 	ks_buf_cleanup(&d);
@@ -116,20 +121,20 @@ static void check_file(const char *path, size_t *nfiles)
 
 static void test_corpus(void **state)
 {
-	const char *root = getenv("KYSO_ROOT");
+	const char *corpus = getenv("KYSO_PADES_CORPUS");
 	char dir[4096], path[8192];
 	struct ks_buf man;
 	const char *s = NULL, *line, *tab, *nl;
 	size_t nfiles = 0, listed = 0;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/../shared/corpora/pades", root != NULL ? root : ".");
+	if (corpus == NULL)
+		fail_msg("KYSO_PADES_CORPUS is not set (scripts/run-tests.sh finds the corpus)");
+	snprintf(dir, sizeof(dir), "%s", corpus);
 	snprintf(path, sizeof(path), "%s/MANIFEST.tsv", dir);
 	ks_buf_init(&man, 1 << 20);
-	if (ks_file_read(path, 1 << 20, &man) < 0) {
-		ks_buf_cleanup(&man);
-		skip();
-	}
+	if (ks_file_read(path, 1 << 20, &man) < 0)
+		fail_msg("%s: %s", path, ks_err_msg());
 	assert_ok(ks_buf_cstr(&man, &s));
 	for (line = strchr(s, '\n'); line != NULL && line[1] != '\0'; line = nl) {
 		line++;

@@ -10,6 +10,11 @@
 #include "ks_io.h"
 #include "pdfdoc_build.h"
 
+/* A runaway (quadratic or worse) parse fails the test instead of passing
+ * slowly; generous so that a loaded machine or ASan never trips it.  Speed
+ * targets live in bench/, not here. */
+#define HANG_GUARD_S 30.0
+
 static struct ks_pdfdoc_limits strict(void)
 {
 	struct ks_pdfdoc_limits lim;
@@ -201,8 +206,8 @@ static void test_prev_loop(void **state)
 	assert_ok(ks_pdfdoc_open(p.b.data, p.b.len, NULL, &doc));
 	assert_true(ks_pdfdoc_repaired(doc));
 	ks_pdfdoc_free(doc);
-	/* ends fast */
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+	/* ends (no hang) */
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < HANG_GUARD_S);
 	ks_buf_cleanup(&p.b);
 }
 
@@ -446,7 +451,7 @@ static void test_zip_bomb(void **state)
 	out.max = 1024;
 	assert_fails_with(ks_pdfdoc_stream_decode(doc, o, &out), KS_ERR_LIMIT);
 	ks_pdfdoc_free(doc);
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < HANG_GUARD_S);
 	ks_buf_cleanup(&zeros);
 	ks_buf_cleanup(&z);
 	ks_buf_cleanup(&out);
@@ -551,27 +556,25 @@ static void test_corpus_infinite_loop(void **state)
 	struct ks_buf b;
 	struct ks_pdfdoc *doc = NULL;
 	struct ks_pdfdoc_limits lim = strict();
-	const char *root = getenv("KYSO_ROOT");
+	const char *corpus = getenv("KYSO_PADES_CORPUS");
 	char path[4096];
 	clock_t t0;
 
 	(void)state;
+	if (corpus == NULL)
+		fail_msg("KYSO_PADES_CORPUS is not set (scripts/run-tests.sh finds the corpus)");
 	snprintf(path, sizeof(path),
-		 "%s/../shared/corpora/pades/dss/dss-pades/src/test/resources/"
-		 "validation/pades_infinite_loop.pdf",
-		 root != NULL ? root : ".");
+		 "%s/dss/dss-pades/src/test/resources/validation/pades_infinite_loop.pdf", corpus);
 	ks_buf_init(&b, 1 << 20);
-	if (ks_file_read(path, 1 << 20, &b) < 0) {
-		ks_buf_cleanup(&b);
-		skip();
-	}
+	if (ks_file_read(path, 1 << 20, &b) < 0)
+		fail_msg("%s: %s", path, ks_err_msg());
 	t0 = clock();
 	expect_open_fails(&b, &lim, KS_ERR_PDF_XREF, "beyond the end");
 	assert_ok(ks_pdfdoc_open(b.data, b.len, NULL, &doc));
 	assert_true(ks_pdfdoc_repaired(doc));
 	touch_all(doc);
 	ks_pdfdoc_free(doc);
-	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < HANG_GUARD_S);
 	ks_buf_cleanup(&b);
 }
 

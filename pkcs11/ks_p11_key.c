@@ -201,9 +201,18 @@ static int sign_error(struct ks_p11_lease *l, const char *what, ck_rv_t rv)
 		return KS_SET(KS_ERR_PKCS11, "the key on token '%s' may not sign (%s)", label,
 			      ks_p11_rv_name(rv));
 	case CKR_KEY_HANDLE_INVALID:
-		ks_p11_token_invalidate(l->tok, l->generation, CKR_SESSION_HANDLE_INVALID);
-		return KS_SET(KS_ERR_TOKEN, "the key on token '%s' disappeared (%s)", label,
-			      ks_p11_rv_name(rv));
+	case CKR_OBJECT_HANDLE_INVALID:
+		/* The key's handle died with the login: a token logs out when
+		 * its last session closes (PKCS#11 2.40 5.6), e.g. when the
+		 * token was reset, and a session opened after that is valid
+		 * but the handle is not.  Start a new generation, which logs in
+		 * and finds the key again; the sessions themselves are alive
+		 * and are closed, not leaked. */
+		ks_p11_token_invalidate(l->tok, l->generation, CKR_USER_NOT_LOGGED_IN);
+		return KS_SET(KS_ERR_TOKEN,
+			      "the key on token '%s' is no longer reachable (%s in %s); the next "
+			      "request logs in and looks for it again",
+			      label, ks_p11_rv_name(rv), what);
 	default:
 		return KS_SET(KS_ERR_PKCS11, "%s on token '%s': %s", what, label,
 			      ks_p11_rv_name(rv));

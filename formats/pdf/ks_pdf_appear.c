@@ -120,6 +120,8 @@ int ks_pdf_appear_build(struct ks_pdf_update *u, const char *font_path,
 	KS_ENSURE(isfinite(w) && isfinite(h) && w > 0 && h > 0 && w <= KS_APPEAR_MAX_DIM &&
 		      h <= KS_APPEAR_MAX_DIM,
 		  KS_ERR_ARG, "appearance size %gx%g out of range", w, h);
+	KS_ENSURE(t->rotate == 0 || t->rotate == 90 || t->rotate == 180 || t->rotate == 270,
+		  KS_ERR_ARG, "page rotation %d is not a multiple of 90", t->rotate);
 	KS_ENSURE(t->signer != NULL && t->signer[0] != '\0', KS_ERR_ARG,
 		  "the appearance needs the signer's name");
 
@@ -216,9 +218,16 @@ int ks_pdf_appear_build(struct ks_pdf_update *u, const char *font_path,
 	KS_GUARD(ks_pdf_put_real(&dict, w));
 	KS_GUARD(ks_buf_append_str(&dict, " "));
 	KS_GUARD(ks_pdf_put_real(&dict, h));
+	/* A page shown turned clockwise by /Rotate: the form is turned
+	 * back by the same angle (ISO 32000-1 8.10.1, 12.5.5: the turned
+	 * BBox is then fitted to the widget's /Rect, in page space). */
 	KS_GUARD(ks_buf_printf(&dict,
-			       "] /Matrix [1 0 0 1 0 0] /Resources << /Font << /F1 %u 0 R >> "
+			       "] /Matrix [%s] /Resources << /Font << /F1 %u 0 R >> "
 			       "/ProcSet [/PDF /Text] >>",
+			       t->rotate == 90    ? "0 1 -1 0 0 0"
+			       : t->rotate == 180 ? "-1 0 0 -1 0 0"
+			       : t->rotate == 270 ? "0 -1 1 0 0 0"
+						  : "1 0 0 1 0 0",
 			       (unsigned)font_num));
 	KS_GUARD(ks_buf_cstr(&dict, &dstr));
 	KS_GUARD(ks_pdf_update_put_stream(u, xnum, 0, dstr, content.data, content.len, true));

@@ -23,9 +23,12 @@ struct ks_pdf_appear_text {
 	const char *location; /* "Nơi ký: ...", NULL or "" to leave out */
 	time_t when;          /* "Thời gian: dd/mm/yyyy HH:MM +07:00" */
 	int tz_min;           /* UTC offset shown, minutes */
+	int rotate;           /* the page's /Rotate (0, 90, 180, 270): the text is
+			       * turned so that it reads upright on screen */
 };
 
-/* Build the form XObject (w x h points) and its font as new objects of
+/* Build the form XObject (w x h points as displayed, i.e. after the
+ * page's rotation) and its font as new objects of
  * `u`.  *xobj_num is the form's object number (for /AP /N); *font_bytes
  * the size of the embedded font program (may be NULL).  `font_path` NULL
  * is the default font. */

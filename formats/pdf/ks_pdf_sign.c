@@ -133,6 +133,12 @@ struct signer {
 	uint32_t lock_num;        /* the field lock dictionary, 0 if none */
 	struct ks_buf field_lock; /* TransformParams entries of an existing /Lock */
 	size_t font_bytes;
+	/* The page the widget is on, as displayed. */
+	uint32_t page_num;
+	uint16_t page_gen;
+	int rotate;     /* /Rotate, 0 90 180 270 */
+	double box[4];  /* /CropBox (else /MediaBox): llx lly urx ury */
+	double rect[4]; /* a new widget's /Rect in page space: x y w h */
 };
 
 static void signer_cleanup(struct signer *s)
@@ -378,6 +384,123 @@ static int start_update(struct signer *s, const struct ks_pdf_source *src)
 	return 0;
 }
 
+/* A rectangle array [a b c d] as llx lly urx ury; false when it is not
+ * four finite numbers. */
+static bool box_of(const struct ks_pdf_val *a, double box[4])
+{
+	double v[4];
+	size_t i;
+
+	if (a == NULL || a->type != KS_PV_ARRAY || a->n != 4)
+		return false;
+	for (i = 0; i < 4; i++) {
+		const struct ks_pdf_val *it = a->items[i];
+
+		if (it->type == KS_PV_INT)
+			v[i] = (double)it->i;
+		else if (it->type == KS_PV_REAL)
+			v[i] = it->r;
+		else
+			return false;
+		if (!isfinite(v[i]))
+			return false;
+	}
+	box[0] = fmin(v[0], v[2]);
+	box[1] = fmin(v[1], v[3]);
+	box[2] = fmax(v[0], v[2]);
+	box[3] = fmax(v[1], v[3]);
+	return true;
+}
+
+/* The page's /Rotate and visible box (/CropBox, else /MediaBox), both
+ * inheritable from the page tree (ISO 32000-1 7.7.3.4): into s->rotate,
+ * s->box.  A missing /MediaBox is taken as US Letter, as viewers do. */
+static int page_geometry(struct signer *s)
+{
+	struct ks_pdf_val *node = NULL, *next = NULL, *tmp = NULL;
+	const struct ks_pdf_val *v;
+	double media[4] = { 0, 0, 612, 792 }, crop[4] = { 0, 0, 0, 0 };
+	bool have_rot = false, have_crop = false, have_media = false;
+	long long rot = 0;
+	int depth, rc = -1;
+
+	KS_GUARD(ks_pdf_rd_get(s->rd, s->page_num, s->page_gen, &node));
+	for (depth = 0; node != NULL && node->type == KS_PV_DICT && depth < KS_PDF_VAL_MAX_DEPTH;
+	     depth++) {
+		v = ks_pdf_val_get(node, "Rotate");
+		if (!have_rot && v != NULL && v->type == KS_PV_INT) {
+			rot = v->i;
+			have_rot = true;
+		}
+		if (!have_crop) {
+			KS_GUARD(ks_pdf_form_resolve(s->rd, ks_pdf_val_get(node, "CropBox"), &tmp));
+			have_crop = box_of(tmp, crop);
+			ks_pdf_val_free(tmp);
+			tmp = NULL;
+		}
+		if (!have_media) {
+			KS_GUARD(
+			    ks_pdf_form_resolve(s->rd, ks_pdf_val_get(node, "MediaBox"), &tmp));
+			have_media = box_of(tmp, media);
+			ks_pdf_val_free(tmp);
+			tmp = NULL;
+		}
+		v = ks_pdf_val_get(node, "Parent");
+		if (v == NULL || v->type != KS_PV_REF)
+			break;
+		KS_GUARD(ks_pdf_rd_get(s->rd, v->num, v->gen, &next));
+		ks_pdf_val_free(node);
+		node = next;
+		next = NULL;
+	}
+	KS_ENSURE(rot % 90 == 0, KS_ERR_PDF, "page /Rotate %lld is not a multiple of 90", rot);
+	rot %= 360;
+	s->rotate = (int)(rot < 0 ? rot + 360 : rot);
+	memcpy(s->box, have_crop ? crop : media, sizeof(s->box));
+	rc = 0;
+out:
+	ks_pdf_val_free(node);
+	ks_pdf_val_free(next);
+	ks_pdf_val_free(tmp);
+	return rc;
+}
+
+/* --visible X,Y,W,H is measured on the page as displayed, from its
+ * lower-left corner, so a landscape gradebook stored as a portrait page
+ * turned by /Rotate 90 is signed where the user looks.  Into page space
+ * (the widget's /Rect). */
+static void displayed_to_page(const struct signer *s, double x, double y, double w, double h,
+			      double r[4])
+{
+	const double *b = s->box;
+
+	switch (s->rotate) {
+	case 90: /* shown turned clockwise: page (u, v) is seen at (v, W - u) */
+		r[0] = b[2] - y - h;
+		r[1] = b[1] + x;
+		r[2] = h;
+		r[3] = w;
+		break;
+	case 180:
+		r[0] = b[2] - x - w;
+		r[1] = b[3] - y - h;
+		r[2] = w;
+		r[3] = h;
+		break;
+	case 270:
+		r[0] = b[0] + y;
+		r[1] = b[3] - x - w;
+		r[2] = h;
+		r[3] = w;
+		break;
+	default:
+		r[0] = b[0] + x;
+		r[1] = b[1] + y;
+		r[2] = w;
+		r[3] = h;
+	}
+}
+
 /* The rectangle of the target's widget (existing field). */
 static int target_rect(struct signer *s, double *w, double *h)
 {
@@ -398,7 +521,24 @@ static int target_rect(struct signer *s, double *w, double *h)
 		*w = fabs(v[2] - v[0]);
 		*h = fabs(v[3] - v[1]);
 	}
+	/* The page it is on (/P, optional): its rotation turns the text. */
+	r = ks_pdf_val_get(wd, "P");
+	if (r != NULL && r->type == KS_PV_REF) {
+		s->page_num = r->num;
+		s->page_gen = r->gen;
+	}
 	ks_pdf_val_free(wd);
+	if (s->page_num != 0) {
+		double t;
+
+		if (page_geometry(s) < 0)
+			return -1;
+		if (s->rotate == 90 || s->rotate == 270) {
+			t = *w;
+			*w = *h;
+			*h = t;
+		}
+	}
 	return 0;
 }
 
@@ -416,6 +556,7 @@ static int appearance(struct signer *s, double w, double h, struct ks_pdf_val **
 	t.location = s->o->location;
 	t.when = s->when;
 	t.tz_min = s->o->tz_min;
+	t.rotate = s->rotate;
 	if (ks_pdf_appear_build(s->u, s->o->font_path, &t, w, h, &xnum, &s->font_bytes) < 0)
 		return -1;
 	*ap = ks_pdf_val_new(KS_PV_DICT);
@@ -485,17 +626,15 @@ static struct ks_pdf_val *field_title(const char *name)
 static int add_new_field(struct signer *s, struct ks_pdf_val *ap, bool visible,
 			 struct ks_pades_result *res)
 {
-	const struct ks_pades_opts *o = s->o;
 	struct ks_pdf_val *widget = NULL, *page = NULL;
 	char name[KS_PDF_FORM_MAX_NAME + 1];
 	uint32_t wnum, page_num = 0;
 	uint16_t page_gen = 0;
-	size_t npages;
 	bool page_dirty = false;
 	int rc = -1;
 
-	KS_GUARD(ks_pdf_form_find_page(s->rd, s->catalog, o->page > 0 ? o->page - 1 : 0, &page_num,
-				       &page_gen, &npages));
+	page_num = s->page_num;
+	page_gen = s->page_gen;
 	new_field_name(s, name, sizeof(name));
 	KS_GUARD(ks_pdf_update_alloc(s->u, &wnum));
 	widget = ks_pdf_val_new(KS_PV_DICT);
@@ -509,7 +648,8 @@ static int add_new_field(struct signer *s, struct ks_pdf_val *ap, bool visible,
 	KS_GUARD(ks_pdf_val_set(widget, "F", ks_pdf_val_int(KS_PADES_WIDGET_FLAGS)));
 	/* An invisible signature has a zero rectangle (12.7.4.5 note). */
 	KS_GUARD(ks_pdf_val_set(widget, "Rect",
-				visible ? rect_val(o->x, o->y, o->w, o->h) : rect_val(0, 0, 0, 0)));
+				visible ? rect_val(s->rect[0], s->rect[1], s->rect[2], s->rect[3])
+					: rect_val(0, 0, 0, 0)));
 	KS_GUARD(ks_pdf_val_set(widget, "P", ks_pdf_val_ref(page_num, page_gen)));
 	if (ap != NULL)
 		KS_GUARD(ks_pdf_val_set(widget, "AP", ks_pdf_val_dup(ap)));
@@ -747,9 +887,17 @@ static int sign_core(const struct ks_pdf_source *src, const struct ks_pdf_sink *
 		KS_GUARD(target_rect(&s, &w, &h));
 		visible = w >= 1 && h >= 1;
 	} else {
+		size_t npages;
+
 		visible = o->page > 0;
 		w = o->w;
 		h = o->h;
+		KS_GUARD(ks_pdf_form_find_page(s.rd, s.catalog, o->page > 0 ? o->page - 1 : 0,
+					       &s.page_num, &s.page_gen, &npages));
+		if (visible) {
+			KS_GUARD(page_geometry(&s));
+			displayed_to_page(&s, o->x, o->y, o->w, o->h, s.rect);
+		}
 	}
 	if (visible)
 		KS_GUARD(appearance(&s, w, h, &ap));

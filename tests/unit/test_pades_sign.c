@@ -446,6 +446,58 @@ static void sign_expect_fail(const struct ks_buf *in, const char *name,
 	ks_key_free(key);
 }
 
+/* Pages shown turned (/Rotate, inherited or not, negative too): --visible
+ * is measured on the page as displayed and the appearance is turned back
+ * so that it reads upright; a /Rotate that is not a multiple of 90 is
+ * refused. */
+static void test_rotated_pages(void **state)
+{
+	static const char *objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R 6 0 R 7 0 R] /Count 3 /Rotate 90 "
+		"/MediaBox [0 0 600 800] >>",
+		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> "
+		"/Contents 4 0 R >>",
+		"<< /Length 61 >>\nstream\n" CONTENT "\nendstream",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+		"<< /Type /Page /Parent 2 0 R /Rotate -90 /Contents 4 0 R >>",
+		"<< /Type /Page /Parent 2 0 R /Rotate 45 /Contents 4 0 R >>",
+	};
+	struct ks_buf pdf, out;
+	struct ks_pades_opts o;
+	struct ks_pades_result res;
+	const uint8_t *at;
+	static const char *const want[] = { "Ký bởi: Nguyễn Thị Hồng Nhung" };
+
+	(void)state;
+	build_pdf(&pdf, objs, 7, "");
+	opts_at(&o);
+	o.x = 500;
+	o.y = 40;
+	o.w = 230;
+	o.h = 80;
+	/* Page 1, /Rotate 90 from the page tree: displayed 800 x 600. */
+	o.page = 1;
+	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
+	check_signature(&out, 0);
+	assert_non_null(find_from(&out, pdf.len, "/Rect [480 500 560 730] /P 3 0 R"));
+	at = find_from(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 1 -1 0 0 0]");
+	assert_non_null(at);
+	assert_text(tmp_path("signed.pdf"), want, 1);
+	ks_buf_cleanup(&out);
+	/* Page 2, /Rotate -90 (= 270) of its own. */
+	o.page = 2;
+	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
+	check_signature(&out, 0);
+	assert_non_null(find_from(&out, pdf.len, "/Rect [40 70 120 300] /P 6 0 R"));
+	assert_non_null(find_from(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 -1 1 0 0 0]"));
+	ks_buf_cleanup(&out);
+	/* Page 3: /Rotate 45 is malformed. */
+	o.page = 3;
+	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_PDF);
+	ks_buf_cleanup(&pdf);
+}
+
 static void test_existing_fields(void **state)
 {
 	struct ks_buf pdf, s1, s2, s3;
@@ -836,7 +888,7 @@ int main(void)
 		cmocka_unit_test(test_certify),         cmocka_unit_test(test_locks),
 		cmocka_unit_test(test_refusals),        cmocka_unit_test(test_files_atomic),
 		cmocka_unit_test(test_sizing),          cmocka_unit_test(test_sample_document),
-		cmocka_unit_test(test_indirect_arrays),
+		cmocka_unit_test(test_indirect_arrays), cmocka_unit_test(test_rotated_pages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -676,7 +676,7 @@ static void test_appearance_vietnamese(void **state)
 	struct ks_buf out;
 	size_t font_bytes = 0;
 	struct ks_pdf_appear_text t = {
-		"Nguyễn Thị Hồng Nhung", "Hiệu trưởng", "Ký duyệt học bạ", NULL, 1780000000, 420
+		"Nguyễn Thị Hồng Nhung", "Hiệu trưởng", "Ký duyệt học bạ", NULL, 1780000000, 420, 0
 	};
 	static const char *const want[] = { "Ký bởi: Nguyễn Thị Hồng Nhung", "Chức vụ: Hiệu trưởng",
 					    "Lý do: Ký duyệt học bạ",
@@ -713,7 +713,8 @@ static void test_appearance_nfd_and_wrap(void **state)
 		"Xác nhận kết quả học tập và rèn luyện của học sinh năm học 2025-2026",
 		"Hà Nội",
 		1780000000,
-		420
+		420,
+		0
 	};
 	static const char *const want[] = { "Nơi ký: Hà Nội", "Giáo viên chủ nhiệm" };
 
@@ -732,7 +733,7 @@ static void test_appearance_refusals(void **state)
 	struct ks_pdf_update *u = NULL;
 	uint64_t xref;
 	uint32_t x;
-	struct ks_pdf_appear_text t = { "Nguyễn Văn A", NULL, NULL, NULL, 0, 420 };
+	struct ks_pdf_appear_text t = { "Nguyễn Văn A", NULL, NULL, NULL, 0, 420, 0 };
 	struct ks_pdf_font *f = NULL;
 
 	(void)state;

@@ -58,7 +58,9 @@ struct ks_pades_opts {
 	 * of the document, else a new "SignatureN" (N unique). */
 	const char *field;
 	/* Visible signature: 1-based page and rectangle in PDF points (lower
-	 * left x, y, width, height); page 0 = invisible.  An existing field's
+	 * left x, y, width, height) measured from the lower-left corner of the
+	 * page's crop box as displayed, i.e. after its /Rotate; page 0 =
+	 * invisible.  An existing field's
 	 * own rectangle is used when the field is visible and page is 0. */
 	unsigned page;
 	double x, y, w, h;

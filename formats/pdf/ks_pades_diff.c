@@ -18,7 +18,15 @@
  *    /Extensions, signed signature dictionaries and fields;
  *  - bytes after the last %%EOF that are not a valid update, object
  *    definitions outside any cross-reference section, startxref keywords
- *    the /Prev chain does not reach (a repairing reader would use them).
+ *    the /Prev chain does not reach (a repairing reader would use them);
+ *  - what readers resolve differently: a dictionary with a repeated key,
+ *    a direct /Root in a trailer, a hybrid section whose table and
+ *    /XRefStm disagree, an unparsable new definition;
+ *  - overlays through signature widgets: a widget added to a signed
+ *    field, a new field whose value is no new signature dictionary, a
+ *    visible document timestamp where only validation data may come;
+ *  - /NeedAppearances turned on, a form font re-pointed or redefined
+ *    (viewers redraw field values with it).
  *
  * The analysis compares the two states as wholes (an update undone by a
  * later one is no change); each change is attributed to the revision
@@ -156,6 +164,8 @@ static bool value_changed(struct pv_d *d, uint32_t num)
 
 	if (ff == NULL)
 		return false;
+	if (fs == NULL) /* a new widget of a field that existed? */
+		fs = field_by_num(d->fs, d->nfs, ff->num);
 	if (fs == NULL)
 		return ff->v != NULL; /* a new field with a value */
 	return !pv_equal(&d->cmp, fs->v, ff->v, 1);
@@ -175,8 +185,83 @@ static void sig_field_kind(struct pv_d *d, const struct ks_pdfobj *o, bool *sig,
 			p = NULL;
 	}
 	*sig = ks_pdfobj_is_name(ft, "Sig");
-	if (*sig && ks_pdfdoc_dict_get(d->doc, d->rf, o, "V", &v) == 0 && v != NULL)
+	if (*sig && ks_pdfdoc_dict_get(d->doc, d->rf, o, "V", &v) == 0 && v != NULL &&
+	    v->type == KS_PDFOBJ_DICT)
 		*docts = ks_pdfobj_is_name(ks_pdfobj_get(v, "Type"), "DocTimeStamp");
+}
+
+/* A widget that draws nothing: /Rect of zero width or height (an
+ * invisible signature, 12.7.4.5). */
+static bool zero_rect(struct pv_d *d, uint32_t num)
+{
+	const struct ks_pdfobj *o = NULL, *r = NULL;
+	struct ks_pdfdoc_entry e;
+	double x[4];
+	size_t i;
+
+	if (num == 0 || ks_pdfdoc_xref_effective(d->doc, d->rf, num, &e) < 0 ||
+	    ks_pdfdoc_get(d->doc, d->rf, num, e.gen, &o) < 0 ||
+	    ks_pdfdoc_dict_get(d->doc, d->rf, o, "Rect", &r) < 0 || r == NULL ||
+	    r->type != KS_PDFOBJ_ARRAY || r->u.arr.n != 4)
+		return false;
+	for (i = 0; i < 4; i++)
+		if (!ks_pdfobj_number(r->u.arr.items[i], &x[i]))
+			return false;
+	return x[0] == x[2] || x[1] == x[3];
+}
+
+/* A signature value that appeared after signing: an indirect signature
+ * dictionary (Table 232) with /ByteRange and /Contents that the signed
+ * revision did not have.  Pointing a new field at an earlier signature
+ * signs nothing new. */
+static bool fresh_sig_value(struct pv_d *d, const struct ks_pdfdoc_field *f)
+{
+	struct ks_pdfdoc_entry e;
+
+	if (f->sig == NULL || f->sig_num == 0 || ks_pdfobj_get(f->sig, "ByteRange") == NULL ||
+	    ks_pdfobj_get(f->sig, "Contents") == NULL)
+		return false;
+	if (ks_pdfdoc_xref_effective(d->doc, d->rs, f->sig_num, &e) < 0)
+		return false;
+	return e.type != KS_PDFDOC_ENTRY_INUSE && e.type != KS_PDFDOC_ENTRY_COMPRESSED;
+}
+
+/* The level of a signature field or widget object num (dictionary o)
+ * that appears after signing.  Signing (FORM) when it belongs to a field
+ * that was empty or did not exist and now holds a new signature or
+ * nothing; a document timestamp (LTV) only when its widget draws nothing
+ * (a visible one is an appearance like a signature's).  A widget added to
+ * a field already signed, a field whose value is not a new signature, a
+ * widget outside the form: changes of their own (OTHER). */
+static enum ks_pades_level new_sig_level(struct pv_d *d, uint32_t num, const struct ks_pdfobj *o,
+					 const char **why)
+{
+	const struct ks_pdfdoc_field *ff = owning_field(d, num, true), *fs;
+	bool sig, docts;
+
+	*why = "";
+	sig_field_kind(d, o, &sig, &docts);
+	if (!sig) {
+		*why = "not a signature field";
+		return KS_PADES_LEVEL_OTHER;
+	}
+	if (ff == NULL) {
+		*why = "signature widget outside the form's fields";
+		return KS_PADES_LEVEL_OTHER;
+	}
+	fs = field_by_num(d->fs, d->nfs, ff->num);
+	if (fs != NULL && fs->v != NULL && fs->v->type != KS_PDFOBJ_NULL) {
+		*why = "widget added to a field signed before";
+		return KS_PADES_LEVEL_OTHER;
+	}
+	if (ff->v == NULL || ff->v->type == KS_PDFOBJ_NULL)
+		return KS_PADES_LEVEL_FORM; /* an empty signature field */
+	if (!fresh_sig_value(d, ff)) {
+		*why = "its value is not a new signature dictionary";
+		return KS_PADES_LEVEL_OTHER;
+	}
+	docts = ks_pdfobj_is_name(ks_pdfobj_get(ff->sig, "Type"), "DocTimeStamp");
+	return docts && zero_rect(d, num) ? KS_PADES_LEVEL_LTV : KS_PADES_LEVEL_FORM;
 }
 
 /* Is object num the widget of a document timestamp's field (its
@@ -189,7 +274,7 @@ static bool doc_timestamp_widget(struct pv_d *d, uint32_t num)
 	if (f == NULL)
 		return false;
 	sig_field_kind(d, f->dict, &sig, &docts);
-	return sig && docts;
+	return sig && docts && zero_rect(d, num);
 }
 
 /* ---- containers: /Fields and /Annots arrays ---- */
@@ -221,27 +306,30 @@ static void fields_change(struct pv_d *d, const struct ks_pdfobj *as, const stru
 {
 	const struct ks_pdfobj *o;
 	size_t i, added = 0, removed = 0, other = 0;
-	bool sig, docts;
+	enum ks_pades_level lv;
+	const char *why;
 
 	for (i = 0; as != NULL && as->type == KS_PDFOBJ_ARRAY && i < as->u.arr.n; i++)
 		if (!in_array(d, as->u.arr.items[i], af, true))
 			removed++;
 	for (i = 0; af != NULL && af->type == KS_PDFOBJ_ARRAY && i < af->u.arr.n; i++) {
-		if (in_array(d, af->u.arr.items[i], as, false))
+		const struct ks_pdfobj *it = af->u.arr.items[i];
+
+		if (in_array(d, it, as, false))
 			continue;
 		added++;
-		if (ks_pdfdoc_resolve(d->doc, d->rf, af->u.arr.items[i], &o) < 0)
+		if (ks_pdfdoc_resolve(d->doc, d->rf, it, &o) < 0)
 			o = NULL;
-		sig_field_kind(d, o, &sig, &docts);
-		if (!sig)
+		lv = new_sig_level(d, it->type == KS_PDFOBJ_REF ? it->u.ref.num : 0, o, &why);
+		if (lv == KS_PADES_LEVEL_OTHER)
 			other++;
 		else
-			raise_to(v, docts ? KS_PADES_LEVEL_LTV : KS_PADES_LEVEL_FORM);
+			raise_to(v, lv);
 	}
 	if (removed > 0 || other > 0)
 		raise_to(v, KS_PADES_LEVEL_OTHER);
 	snprintf(v->detail, sizeof(v->detail),
-		 "/Fields: %zu added (%zu not signature fields), %zu removed", added, other,
+		 "/Fields: %zu added (%zu not new signature fields), %zu removed", added, other,
 		 removed);
 }
 
@@ -252,7 +340,7 @@ static void annots_change(struct pv_d *d, const struct ks_pdfobj *as, const stru
 {
 	const struct ks_pdfobj *o;
 	size_t i, added = 0, removed = 0;
-	bool sig, docts;
+	const char *why;
 
 	for (i = 0; as != NULL && as->type == KS_PDFOBJ_ARRAY && i < as->u.arr.n; i++) {
 		if (in_array(d, as->u.arr.items[i], af, true))
@@ -267,19 +355,19 @@ static void annots_change(struct pv_d *d, const struct ks_pdfobj *as, const stru
 				: KS_PADES_LEVEL_ANNOT);
 	}
 	for (i = 0; af != NULL && af->type == KS_PDFOBJ_ARRAY && i < af->u.arr.n; i++) {
-		if (in_array(d, af->u.arr.items[i], as, false))
+		const struct ks_pdfobj *it = af->u.arr.items[i];
+
+		if (in_array(d, it, as, false))
 			continue;
 		added++;
-		if (ks_pdfdoc_resolve(d->doc, d->rf, af->u.arr.items[i], &o) < 0)
+		if (ks_pdfdoc_resolve(d->doc, d->rf, it, &o) < 0)
 			o = NULL;
 		if (!ks_pdfobj_is_name(ks_pdfobj_get(o, "Subtype"), "Widget")) {
 			raise_to(v, KS_PADES_LEVEL_ANNOT);
 			continue;
 		}
-		sig_field_kind(d, o, &sig, &docts);
-		raise_to(v, !sig    ? KS_PADES_LEVEL_OTHER
-			    : docts ? KS_PADES_LEVEL_LTV
-				    : KS_PADES_LEVEL_FORM);
+		raise_to(v,
+			 new_sig_level(d, it->type == KS_PDFOBJ_REF ? it->u.ref.num : 0, o, &why));
 	}
 	snprintf(v->detail, sizeof(v->detail), "/Annots: %zu added, %zu removed", added, removed);
 }
@@ -295,10 +383,55 @@ static void resolve2(struct pv_d *d, const struct ks_pdfobj *a, const struct ks_
 
 /* ---- structural objects ---- */
 
+static bool need_appearances(struct pv_d *d, const struct ks_pdfobj *acroform)
+{
+	const struct ks_pdfobj *na = NULL;
+
+	if (ks_pdfdoc_dict_get(d->doc, d->rf, acroform, "NeedAppearances", &na) < 0)
+		return true; /* unreadable: assume the worst */
+	return na == NULL || na->type != KS_PDFOBJ_BOOL || na->u.b;
+}
+
+/* A map of resource names (the default resources' /Font): a filler may
+ * add names, but one that existed names what field values are drawn with
+ * when a viewer regenerates them; re-pointing it changes how they look
+ * (a font whose /Differences hide the value). */
+static enum ks_pades_level font_map_level(struct pv_d *d, const struct ks_pdfobj *ms,
+					  const struct ks_pdfobj *mf)
+{
+	size_t j;
+
+	if (ms == NULL || ms->type != KS_PDFOBJ_DICT)
+		return KS_PADES_LEVEL_FORM; /* a new map */
+	if (mf == NULL || mf->type != KS_PDFOBJ_DICT)
+		return KS_PADES_LEVEL_OTHER;
+	for (j = 0; j < ms->u.dict.n; j++)
+		if (!pv_equal(&d->cmp, ms->u.dict.e[j].val, ks_pdfobj_get(mf, ms->u.dict.e[j].key),
+			      1))
+			return KS_PADES_LEVEL_OTHER;
+	return KS_PADES_LEVEL_FORM;
+}
+
+/* The form's default resources (12.7.2): other resources (e.g. the
+ * XObject a signing tool keeps there for its appearances) may change with
+ * form filling or signing; fonts only by addition. */
+static enum ks_pades_level dr_level(struct pv_d *d, const struct ks_pdfobj *as,
+				    const struct ks_pdfobj *af)
+{
+	const struct ks_pdfobj *ms, *mf;
+
+	if (as == NULL || as->type != KS_PDFOBJ_DICT)
+		return KS_PADES_LEVEL_FORM; /* new resources */
+	if (af == NULL || af->type != KS_PDFOBJ_DICT)
+		return KS_PADES_LEVEL_OTHER;
+	resolve2(d, ks_pdfobj_get(as, "Font"), ks_pdfobj_get(af, "Font"), &ms, &mf);
+	return font_map_level(d, ms, mf);
+}
+
 static void acroform_change(struct pv_d *d, const struct ks_pdfobj *os, const struct ks_pdfobj *of,
 			    struct verdict *v)
 {
-	static const char *const form[] = { "SigFlags", "NeedAppearances", "DA", "DR", NULL };
+	static const char *const form[] = { "SigFlags", "DA", NULL };
 	const char *keys[PV_KEYS_MAX];
 	const struct ks_pdfobj *as, *af;
 	char kt[96];
@@ -318,6 +451,14 @@ static void acroform_change(struct pv_d *d, const struct ks_pdfobj *os, const st
 				 &af);
 			fields_change(d, as, af, &sub);
 			raise_to(v, sub.level);
+		} else if (strcmp(keys[i], "NeedAppearances") == 0) {
+			/* Viewers then redraw every field, signed ones too:
+			 * what shows is no longer what was signed. */
+			raise_to(v, need_appearances(d, of) ? KS_PADES_LEVEL_OTHER
+							    : KS_PADES_LEVEL_FORM);
+		} else if (strcmp(keys[i], "DR") == 0) {
+			resolve2(d, ks_pdfobj_get(os, "DR"), ks_pdfobj_get(of, "DR"), &as, &af);
+			raise_to(v, dr_level(d, as, af));
 		} else {
 			raise_to(v, key_in(keys[i], form) ? KS_PADES_LEVEL_FORM
 							  : KS_PADES_LEVEL_OTHER);
@@ -430,8 +571,13 @@ static void field_change(struct pv_d *d, uint32_t num, const struct ks_pdfobj *o
 	filled = signing || value_changed(d, num);
 	for (i = 0; i < n; i++) {
 		if (strcmp(keys[i], "V") == 0) {
-			if (signing) {
-				raise_to(v, docts ? KS_PADES_LEVEL_LTV : KS_PADES_LEVEL_FORM);
+			const struct ks_pdfdoc_field *nf = owning_field(d, num, true);
+
+			if (signing && (nf == NULL || !fresh_sig_value(d, nf))) {
+				raise_to(v, KS_PADES_LEVEL_OTHER); /* not a new signature */
+			} else if (signing) {
+				raise_to(v, docts && zero_rect(d, num) ? KS_PADES_LEVEL_LTV
+								       : KS_PADES_LEVEL_FORM);
 			} else if (sig) {
 				raise_to(v, KS_PADES_LEVEL_OTHER); /* a signature replaced */
 			} else if (f != NULL && (f->ff & 1) != 0) {
@@ -443,8 +589,9 @@ static void field_change(struct pv_d *d, uint32_t num, const struct ks_pdfobj *o
 			raise_to(v, filled ? KS_PADES_LEVEL_FORM : KS_PADES_LEVEL_OTHER);
 		} else if (strcmp(keys[i], "I") == 0 || strcmp(keys[i], "M") == 0) {
 			raise_to(v, KS_PADES_LEVEL_FORM); /* choice indices, date */
-		} else if (strcmp(keys[i], "F") == 0 && signing) {
-			raise_to(v, KS_PADES_LEVEL_FORM); /* flags set when signing */
+		} else if ((strcmp(keys[i], "F") == 0 || strcmp(keys[i], "Lock") == 0) && signing) {
+			/* flags set when signing; a lock only restricts */
+			raise_to(v, KS_PADES_LEVEL_FORM);
 		} else {
 			raise_to(v, KS_PADES_LEVEL_OTHER);
 		}
@@ -476,7 +623,8 @@ static void classify(struct pv_d *d, uint32_t num, enum ks_pades_op op, const st
 {
 	uint32_t roles = d->S.bits[num] | (num < d->F.n ? d->F.bits[num] : 0);
 	const struct ks_pdfobj *cs = NULL, *cf = NULL;
-	const char *lk;
+	const char *lk, *why;
+	enum ks_pades_level lv;
 	bool sig, docts;
 
 	if (roles & PV_R_PROTECTED) {
@@ -542,11 +690,13 @@ static void classify(struct pv_d *d, uint32_t num, enum ks_pades_op op, const st
 			return;
 		}
 		sig_field_kind(d, of != NULL ? of : os, &sig, &docts);
-		set(v, sig ? KS_PADES_WHAT_SIG_FIELD : KS_PADES_WHAT_FORM_FIELD,
-		    op == KS_PADES_DELETED || !sig ? KS_PADES_LEVEL_OTHER
-		    : docts                        ? KS_PADES_LEVEL_LTV
-						   : KS_PADES_LEVEL_FORM,
-		    "%s", op == KS_PADES_DELETED ? "field removed" : "");
+		if (op == KS_PADES_DELETED) {
+			set(v, sig ? KS_PADES_WHAT_SIG_FIELD : KS_PADES_WHAT_FORM_FIELD,
+			    KS_PADES_LEVEL_OTHER, "field removed");
+			return;
+		}
+		lv = new_sig_level(d, num, of, &why);
+		set(v, sig ? KS_PADES_WHAT_SIG_FIELD : KS_PADES_WHAT_FORM_FIELD, lv, "%s", why);
 		return;
 	}
 	if (roles & PV_R_AP) {
@@ -574,6 +724,20 @@ static void classify(struct pv_d *d, uint32_t num, enum ks_pades_op op, const st
 	}
 	if (roles & PV_R_ANNOT) {
 		set(v, KS_PADES_WHAT_ANNOTATION, KS_PADES_LEVEL_ANNOT, "%s", "");
+		return;
+	}
+	if (roles & PV_R_DRFONT) {
+		/* The /Font map itself (no /Type) may grow; a font, its
+		 * descriptor, encoding or program may not change. */
+		if (op == KS_PADES_ADDED)
+			lv = KS_PADES_LEVEL_FORM;
+		else if (op == KS_PADES_MODIFIED && of != NULL && of->type == KS_PDFOBJ_DICT &&
+			 ks_pdfobj_get(of, "Type") == NULL)
+			lv = font_map_level(d, os, of);
+		else
+			lv = KS_PADES_LEVEL_OTHER;
+		set(v, KS_PADES_WHAT_ACROFORM, lv, "form default fonts %s",
+		    op == KS_PADES_ADDED ? "added" : "changed");
 		return;
 	}
 	if (roles & PV_R_DR) {
@@ -658,6 +822,33 @@ static int candidates(struct pv_d *d, uint32_t n, uint32_t *cand)
 	return 0;
 }
 
+/* A dictionary with a repeated key anywhere in the direct value o. */
+static bool has_dup(const struct ks_pdfobj *o, unsigned depth)
+{
+	size_t i;
+
+	if (o == NULL || depth > KS_PADES_DIFF_MAX_DEPTH)
+		return o != NULL;
+	switch (o->type) {
+	case KS_PDFOBJ_STREAM:
+		return has_dup(o->u.stream.dict, depth + 1);
+	case KS_PDFOBJ_DICT:
+		if (o->u.dict.dup)
+			return true;
+		for (i = 0; i < o->u.dict.n; i++)
+			if (has_dup(o->u.dict.e[i].val, depth + 1))
+				return true;
+		return false;
+	case KS_PDFOBJ_ARRAY:
+		for (i = 0; i < o->u.arr.n; i++)
+			if (has_dup(o->u.arr.items[i], depth + 1))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
 static int one_object(struct pv_d *d, uint32_t num, uint32_t rev, struct ks_pades_sig *sig)
 {
 	struct ks_pdfdoc_entry es, ef;
@@ -675,18 +866,64 @@ static int one_object(struct pv_d *d, uint32_t num, uint32_t rev, struct ks_pade
 	if (load(d, d->rs, num, &es, &os, &bs) < 0 || load(d, d->rf, num, &ef, &of, &bf) < 0)
 		return -1;
 	op = !exists(&es) ? KS_PADES_ADDED : !exists(&ef) ? KS_PADES_DELETED : KS_PADES_MODIFIED;
-	if (op == KS_PADES_MODIFIED && !bs && !bf && es.gen == ef.gen &&
+	if (op == KS_PADES_MODIFIED && !bs && !bf && es.gen == ef.gen && !has_dup(of, 0) &&
 	    pv_equal(&d->cmp, os, of, 0))
 		return 0; /* rewritten with the same content */
-	if (bf && ((d->F.bits[num] | d->S.bits[num]) != 0))
+	if (bf)
+		/* Whatever its role: a reader that meets it rebuilds the
+		 * cross-reference by scanning and may find other objects. */
 		set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
 		    "the new definition cannot be parsed: %s", ks_err_msg());
+	else if (has_dup(of, 0))
+		set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
+		    "a dictionary with a repeated key (readers disagree on which counts)");
 	else
 		classify(d, num, op, os, of, &v);
 	if (v.what == KS_PADES_WHAT_XREF)
 		return 0;
 	allowed = v.level != KS_PADES_LEVEL_OTHER && v.level <= permitted_level(d->in->permitted);
 	return pv_add_change(sig, num, rev, v.what, op, v.level, allowed, "%s", v.detail);
+}
+
+/* The trailers of the updates after signing: they cannot be compared as
+ * objects, yet say where the document starts and whether it is encrypted
+ * (7.5.5).  /Root must stay a reference (a direct catalog is no object
+ * the analysis could compare), /Encrypt may not change, no key may
+ * repeat, and a hybrid section's table and /XRefStm must agree. */
+static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
+{
+	const struct ks_pdfdoc_rev *rs = ks_pdfdoc_rev(d->doc, d->rs), *r;
+	const struct ks_pdfobj *root;
+	char why[128];
+	size_t k;
+
+	for (k = d->rs + 1; k <= d->rf; k++) {
+		r = ks_pdfdoc_rev(d->doc, k);
+		if (rs == NULL || r == NULL || r->trailer == NULL)
+			continue;
+		root = ks_pdfobj_get(r->trailer, "Root");
+		if (has_dup(r->trailer, 0))
+			snprintf(why, sizeof(why), "%s",
+				 "a repeated key (readers disagree on which counts)");
+		else if (root == NULL || root->type != KS_PDFOBJ_REF)
+			snprintf(why, sizeof(why), "%s",
+				 "/Root is not a reference to a catalog object");
+		else if (!pv_equal(&d->cmp, ks_pdfobj_get(rs->trailer, "Encrypt"),
+				   ks_pdfobj_get(r->trailer, "Encrypt"), 1))
+			snprintf(why, sizeof(why), "%s", "/Encrypt changed");
+		else if (r->xref_conflicts > 0)
+			snprintf(why, sizeof(why),
+				 "the cross-reference table and its /XRefStm define object %u "
+				 "differently (%zu objects)",
+				 (unsigned)r->xref_conflict_num, r->xref_conflicts);
+		else
+			continue;
+		if (pv_add_change(sig, 0, (uint32_t)k, KS_PADES_WHAT_FILE, KS_PADES_MODIFIED,
+				  KS_PADES_LEVEL_OTHER, false, "trailer of revision %zu: %s", k + 1,
+				  why) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void conclude(struct pv_d *d, struct ks_pades_sig *sig)
@@ -768,6 +1005,7 @@ int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig)
 		for (num = 1; num < n; num++)
 			if (cand[num] != 0)
 				KS_GUARD(one_object(&d, num, cand[num] - 1, sig));
+		KS_GUARD(trailer_checks(&d, sig));
 	}
 files:
 	KS_GUARD(pv_file_checks(d.doc, d.rs, sig));

@@ -62,6 +62,7 @@ enum {
 	PV_R_DR = 1u << 18,       /* AcroForm default resources */
 	PV_R_SHARED = 1u << 19,   /* appearance used by several widgets */
 	PV_R_NAMES = 1u << 20,    /* the catalog's /Names dictionary */
+	PV_R_DRFONT = 1u << 21,   /* below the default resources' /Font */
 };
 
 /* Roles that no update may change. */

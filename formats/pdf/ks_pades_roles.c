@@ -291,7 +291,14 @@ static int walk_acroform(struct pv_roles *r, const struct ks_pdfobj *v)
 				if (walk_field(r, fields->u.arr.items[j], false, 0) < 0)
 					return -1;
 		} else if (strcmp(k, "DR") == 0) {
+			const struct ks_pdfobj *dr = NULL;
+
 			if (push(r, val, PV_R_DR, 0) < 0)
+				return -1;
+			/* The fonts a viewer draws field values with. */
+			if (resolve(r, val, &dr) < 0)
+				return -1;
+			if (push(r, ks_pdfobj_get(ks_pdfobj_dict(dr), "Font"), PV_R_DRFONT, 0) < 0)
 				return -1;
 		} else if (strcmp(k, "CO") == 0) {
 			continue; /* calculation order: references to fields */

@@ -129,6 +129,10 @@ struct ks_pdfobj {
 		struct {
 			struct ks_pdfdict_entry *e; /* in file order */
 			size_t n;
+			/* Two entries share a key (7.3.7 forbids it): readers
+			 * disagree on which counts, ks_pdfobj_get takes the
+			 * first. */
+			bool dup;
 		} dict;
 		struct {
 			struct ks_pdfobj *dict; /* the stream dictionary */
@@ -227,6 +231,7 @@ struct ks_pdfdoc_rev {
 	 * follows, has_eof is false and end is the input length. */
 	size_t end;
 	bool has_eof;
+	size_t eof_off; /* of that "%%EOF" (when has_eof) */
 	/* Offset of the "startxref" keyword before that %%EOF whose value is
 	 * xref_off, or SIZE_MAX when there is none (a section reached only
 	 * through /Prev, e.g. the main table of a linearized file). */
@@ -237,6 +242,12 @@ struct ks_pdfdoc_rev {
 	 * normal updates) and xref_off/kind/trailer are the newest section's. */
 	size_t nsections;
 	size_t nobjects; /* object numbers this revision's own section(s) define */
+	/* Hybrid section whose table and /XRefStm both define an object in
+	 * other ways than "free in the table, compressed in the stream" (the
+	 * only use 7.5.8.4 makes of it): readers resolve such an object
+	 * differently.  Their count and the first such object number. */
+	size_t xref_conflicts;
+	uint32_t xref_conflict_num;
 };
 
 /* Number of revisions (>= 1 after a successful open). */
@@ -244,7 +255,8 @@ size_t ks_pdfdoc_rev_count(const struct ks_pdfdoc *doc);
 /* Revision `rev` (0 = oldest); NULL when out of range. */
 const struct ks_pdfdoc_rev *ks_pdfdoc_rev(const struct ks_pdfdoc *doc, size_t rev);
 /* The index of the revision whose end is exactly `end` (e.g. a
- * /ByteRange end), or -1 when none. */
+ * /ByteRange end), or -1 when none.  The end of a revision's "%%EOF"
+ * itself counts too: the EOL after it may have come with the next update. */
 long ks_pdfdoc_rev_by_end(const struct ks_pdfdoc *doc, size_t end);
 
 /* A "%%EOF" marker found anywhere in the input (by scanning, whether or

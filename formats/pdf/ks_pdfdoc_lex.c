@@ -450,6 +450,50 @@ out:
 	return rc;
 }
 
+static int cmp_entry_key(const void *a, const void *b)
+{
+	const struct ks_pdfdict_entry *x = *(const struct ks_pdfdict_entry *const *)a;
+	const struct ks_pdfdict_entry *y = *(const struct ks_pdfdict_entry *const *)b;
+	int r = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+
+	if (r != 0)
+		return r;
+	return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+/* Mark a dictionary with a repeated key: pairwise for small ones, sorted
+ * otherwise (a dictionary may hold KS_PDFDOC_MAX_DICT entries). */
+static int find_dup_keys(struct ks_pdfobj *o)
+{
+	const struct ks_pdfdict_entry *x, *y;
+	const struct ks_pdfdict_entry **idx;
+	size_t i, j, n = o->u.dict.n;
+
+	o->u.dict.dup = false;
+	if (n <= 32) {
+		for (i = 0; i < n; i++)
+			for (j = i + 1; j < n; j++) {
+				x = &o->u.dict.e[i];
+				y = &o->u.dict.e[j];
+				if (x->key_len == y->key_len &&
+				    memcmp(x->key, y->key, x->key_len) == 0)
+					o->u.dict.dup = true;
+			}
+		return 0;
+	}
+	idx = calloc(n, sizeof(*idx));
+	if (idx == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory (dictionary keys)");
+	for (i = 0; i < n; i++)
+		idx[i] = &o->u.dict.e[i];
+	qsort(idx, n, sizeof(*idx), cmp_entry_key);
+	for (i = 1; i < n; i++)
+		if (cmp_entry_key(&idx[i - 1], &idx[i]) == 0)
+			o->u.dict.dup = true;
+	free(idx);
+	return 0;
+}
+
 static int parse_dict(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
 	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
@@ -487,6 +531,7 @@ static int parse_dict(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 	KS_GUARD(vec_finish(lx->doc, &v, &items));
 	o->u.dict.e = items;
 	o->u.dict.n = v.n;
+	KS_GUARD(find_dup_keys(o));
 	rc = 0;
 out:
 	vec_cleanup(lx->doc, &v);

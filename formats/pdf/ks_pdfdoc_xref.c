@@ -337,6 +337,19 @@ static int cmp_ranked(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Two entries for one object in the same hybrid section, one from the
+ * table and one from its /XRefStm, other than free + compressed. */
+static bool hybrid_conflict(const struct ranked *a, const struct ranked *b)
+{
+	const struct ranked *t, *x;
+
+	if (a->rank / 3 != b->rank / 3 || (a->rank % 3 == 1) == (b->rank % 3 == 1))
+		return false;
+	t = a->rank % 3 == 1 ? b : a;
+	x = a->rank % 3 == 1 ? a : b;
+	return !(t->e.type == KS_PDFDOC_ENTRY_FREE && x->e.type == KS_PDFDOC_ENTRY_COMPRESSED);
+}
+
 /* Rank an entry within a revision: sections newest first; inside a hybrid
  * section an in-use table entry, then the /XRefStm entry, then a free
  * table entry (7.5.8.4); inside one section the first definition wins. */
@@ -374,6 +387,9 @@ static int collect(struct ks_pdfdoc *doc, struct pd_rev *r, struct pd_section *s
 	KS_GUARD(pd_alloc(doc, total * sizeof(*ents), (void **)&ents));
 	KS_GUARD(pd_alloc(doc, total * sizeof(*nums), (void **)&nums));
 	for (i = 0, k = 0; i < total; i++) {
+		for (j = i; j > 0 && all[j - 1].e.num == all[i].e.num; j--)
+			if (hybrid_conflict(&all[j - 1], &all[i]) && r->pub.xref_conflicts++ == 0)
+				r->pub.xref_conflict_num = all[i].e.num;
 		if (k > 0 && ents[k - 1].num == all[i].e.num)
 			continue;
 		ents[k] = all[i].e;
@@ -402,6 +418,7 @@ static void find_end(struct ks_pdfdoc *doc, struct pd_rev *r, size_t xref_end)
 		if (doc->eofs[i].off >= xref_end) {
 			r->pub.has_eof = true;
 			r->pub.end = doc->eofs[i].end;
+			r->pub.eof_off = doc->eofs[i].off;
 			break;
 		}
 	}
@@ -629,7 +646,8 @@ long ks_pdfdoc_rev_by_end(const struct ks_pdfdoc *doc, size_t end)
 	if (doc == NULL)
 		return -1;
 	for (i = 0; i < doc->nrevs; i++)
-		if (doc->revs[i].pub.end == end)
+		if (doc->revs[i].pub.end == end ||
+		    (doc->revs[i].pub.has_eof && doc->revs[i].pub.eof_off + 5 == end))
 			return (long)i;
 	return -1;
 }

@@ -11,7 +11,10 @@ Attacks"):
   update-content  incremental update redefining the page content stream
   repoint         xref-only update pointing the page object back at its
                   pre-signature body (the signature widget disappears)
-  byterange-shrink  /ByteRange's last length one smaller (same byte count)
+  byterange-shrink  /ByteRange's last length three smaller: it ends inside
+                  "%%EOF" (same byte count)
+  byterange-drop-eol  /ByteRange's last length one smaller: the EOL after
+                  %%EOF is left out, the digest no longer matches
   byterange-move    /ByteRange gap moved one byte (signature wrapping)
   contents-extra  non-zero bytes after the CMS inside /Contents
   truncate        cut the last 200 bytes
@@ -175,11 +178,13 @@ def main():
         if len(firsts) < 2:
             raise SystemExit("page has a single body: nothing to point back to")
         data = update(data, {page: (firsts[0], None)})
-    elif attack in ("byterange-shrink", "byterange-move"):
+    elif attack in ("byterange-shrink", "byterange-drop-eol", "byterange-move"):
         m, br = last_byterange(data)
         tmpl = data[m.start(0) + len(b"/ByteRange"):m.end(0)]
         tmpl = tmpl[tmpl.index(b"["):]
         if attack == "byterange-shrink":
+            nbr = [br[0], br[1], br[2], br[3] - 3]
+        elif attack == "byterange-drop-eol":
             nbr = [br[0], br[1], br[2], br[3] - 1]
         else:
             nbr = [br[0], br[1] + 1, br[2] + 1, br[3] - 1]

@@ -114,7 +114,8 @@ attack() { # NAME ATTACK SUB [DETAIL] [IN]
 attack "byte changed inside the signed range" flip-byte HASH_FAILURE
 attack "update changing the page content" update-content FORMAT_FAILURE "object 4 (page content) modified"
 attack "update re-pointing the page object to its pre-signature body" repoint FORMAT_FAILURE "object 3 (page) modified"
-attack "ByteRange shrunk by one byte" byterange-shrink FORMAT_FAILURE "not the end of a revision"
+attack "ByteRange shrunk into %%EOF" byterange-shrink FORMAT_FAILURE "not the end of a revision"
+attack "ByteRange without the EOL after %%EOF" byterange-drop-eol HASH_FAILURE
 attack "ByteRange gap moved (signature wrapping)" byterange-move FORMAT_FAILURE "not exactly the /Contents string"
 attack "/Contents with extra data" contents-extra FORMAT_FAILURE "/Contents with extra data"
 attack "truncated file" truncate FORMAT_FAILURE "truncated"
@@ -122,11 +123,14 @@ attack "objects appended after %%EOF without xref" append-objects FORMAT_FAILURE
 attack "/Contents zeroed (universal signature forgery)" empty-contents FORMAT_FAILURE "/Contents is empty"
 
 # what pdfsig makes of the same files: the gap kyso closes
-if pdfsig_valid "$TMP/update-content.pdf" && pdfsig_valid "$TMP/contents-extra.pdf"; then
-	ok "pdfsig calls the content update and the extra /Contents data valid (kyso does not)"
-else
-	ok "pdfsig rejects some attacks too # informational"
-fi
+# (shown, not counted: it is pdfsig's verdict, not kyso's)
+for a in update-content contents-extra; do
+	if pdfsig_valid "$TMP/$a.pdf"; then
+		echo "# pdfsig calls $a \"Signature is Valid\"; kyso does not"
+	else
+		echo "# pdfsig rejects $a too"
+	fi
+done
 
 # -- changes a signature permits
 python3 "$ATTACK" add-annotation "$TMP/signed.pdf" "$TMP/annot.pdf"

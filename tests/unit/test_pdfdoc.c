@@ -117,7 +117,9 @@ static void test_classic(void **state)
 	assert_int_not_equal(r->startxref_off, SIZE_MAX);
 	assert_null(ks_pdfdoc_rev(doc, 1));
 	assert_int_equal(ks_pdfdoc_rev_by_end(doc, p.b.len), 0);
-	assert_int_equal(ks_pdfdoc_rev_by_end(doc, p.b.len - 1), -1);
+	/* "%%EOF" without its EOL ends the revision too; inside it, not */
+	assert_int_equal(ks_pdfdoc_rev_by_end(doc, p.b.len - 1), 0);
+	assert_int_equal(ks_pdfdoc_rev_by_end(doc, p.b.len - 2), -1);
 	ks_pdfdoc_eof_markers(doc, &eofs, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(eofs[0].end, p.b.len);
@@ -270,6 +272,8 @@ static void test_hybrid(void **state)
 	doc = open_ok(&p);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->kind, KS_PDFDOC_XREF_HYBRID);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->xrefstm_off, xs);
+	/* free in the table, compressed in the stream: the normal use */
+	assert_int_equal(ks_pdfdoc_rev(doc, 0)->xref_conflicts, 0);
 	check_base(doc, 0);
 	assert_ok(ks_pdfdoc_xref_entry(doc, 0, 1, &e));
 	assert_int_equal(e.type, KS_PDFDOC_ENTRY_COMPRESSED);
@@ -395,6 +399,63 @@ static void test_linearized_merge(void **state)
 	assert_int_equal(n, 2);
 	check_base(doc, 0);
 	ks_pdfdoc_free(doc);
+	ks_buf_cleanup(&p.b);
+}
+
+/* A repeated key marks the dictionary (pairwise below 33 entries, sorted
+ * above); ks_pdfobj_get still returns the first. */
+static void test_dup_keys(void **state)
+{
+	struct pb p;
+	struct ks_pdfdoc *doc;
+	const struct ks_pdfobj *o = NULL;
+	struct ks_buf big;
+	unsigned i;
+
+	(void)state;
+	pb_init(&p);
+	ks_buf_init(&big, 1 << 16);
+	pb_obj(&p, 1, "<< /Type /Catalog /Pages 2 0 R /Pages 3 0 R >>");
+	pb_obj(&p, 2, "<< /Type /Pages /Kids [] /Count 0 /A << /x 1 /x 2 >> >>");
+	pb_obj(&p, 3, "<< /Type /Pages /Kids [] /Count 0 /x#41 1 /xA 2 >>");
+	for (i = 0; i < 40; i++)
+		assert_ok(ks_buf_printf(&big, "/k%u %u ", i, i));
+	assert_ok(ks_buf_append_str(&big, ">>"));
+	{ /* objects 4 and 5: 40 keys, then the same plus a repeat */
+		struct ks_buf b4, b5;
+		const char *s4, *s5;
+
+		ks_buf_init(&b4, 1 << 16);
+		ks_buf_init(&b5, 1 << 16);
+		assert_ok(ks_buf_printf(&b4, "<< %.*s", (int)big.len, (const char *)big.data));
+		assert_ok(
+		    ks_buf_printf(&b5, "<< /k17 9 %.*s", (int)big.len, (const char *)big.data));
+		assert_ok(ks_buf_cstr(&b4, &s4));
+		assert_ok(ks_buf_cstr(&b5, &s5));
+		pb_obj(&p, 4, s4);
+		pb_obj(&p, 5, s5);
+		ks_buf_cleanup(&b4);
+		ks_buf_cleanup(&b5);
+	}
+	pb_xref_table(&p, "/Root 1 0 R", 0);
+	doc = open_ok(&p);
+	assert_ok(ks_pdfdoc_get(doc, 0, 1, 0, &o));
+	assert_true(o->u.dict.dup);
+	assert_int_equal(ks_pdfobj_get(o, "Pages")->u.ref.num, 2);
+	assert_ok(ks_pdfdoc_get(doc, 0, 2, 0, &o));
+	assert_false(o->u.dict.dup);
+	assert_true(ks_pdfobj_get(o, "A")->u.dict.dup);
+	assert_ok(ks_pdfdoc_get(doc, 0, 3, 0, &o));
+	assert_true(o->u.dict.dup); /* #41 is A */
+	assert_ok(ks_pdfdoc_get(doc, 0, 4, 0, &o));
+	assert_int_equal(o->u.dict.n, 40);
+	assert_false(o->u.dict.dup);
+	assert_ok(ks_pdfdoc_get(doc, 0, 5, 0, &o));
+	assert_int_equal(o->u.dict.n, 41);
+	assert_true(o->u.dict.dup);
+	assert_int_equal(ks_pdfobj_get(o, "k17")->u.i, 9);
+	ks_pdfdoc_free(doc);
+	ks_buf_cleanup(&big);
 	ks_buf_cleanup(&p.b);
 }
 
@@ -558,7 +619,7 @@ int main(void)
 		cmocka_unit_test(test_classic),          cmocka_unit_test(test_xref_stream),
 		cmocka_unit_test(test_hybrid),           cmocka_unit_test(test_revisions),
 		cmocka_unit_test(test_linearized_merge), cmocka_unit_test(test_objects),
-		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_dup_keys),         cmocka_unit_test(test_filters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -911,6 +911,10 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 		else if (!pv_equal(&d->cmp, ks_pdfobj_get(rs->trailer, "Encrypt"),
 				   ks_pdfobj_get(r->trailer, "Encrypt"), 1))
 			snprintf(why, sizeof(why), "%s", "/Encrypt changed");
+		else if (r->xrefstm_prev)
+			snprintf(why, sizeof(why), "%s",
+				 "its /XRefStm stream has a /Prev of its own (readers follow "
+				 "different chains)");
 		else if (r->xref_conflicts > 0)
 			snprintf(why, sizeof(why),
 				 "the cross-reference table and its /XRefStm define object %u "

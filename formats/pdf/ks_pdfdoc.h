@@ -248,6 +248,10 @@ struct ks_pdfdoc_rev {
 	 * differently.  Their count and the first such object number. */
 	size_t xref_conflicts;
 	uint32_t xref_conflict_num;
+	/* Hybrid section whose /XRefStm stream has a /Prev of its own: the
+	 * table's trailer chains the sections (7.5.8.4), a reader that
+	 * follows the stream's /Prev sees others. */
+	bool xrefstm_prev;
 };
 
 /* Number of revisions (>= 1 after a successful open). */

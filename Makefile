@@ -52,6 +52,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/ks_test.h $(BUILD)/libkyso
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka
 
+# A PKCS#11 module over SoftHSM2 that fails one call on request
+# (tests/unit/test_pkcs11_faults.c loads it beside the test binaries).
+$(BUILD)/tests/p11faults.so: tests/p11faults/ks_p11_faults.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -Wl,-z,relro,-z,now $(SAN) -o $@ $< -ldl -lpthread
+
 # The fuzz harnesses double as regression tests: a plain driver replays
 # their seed corpus in every `make test`.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(BUILD)/libkyso.a
@@ -62,7 +68,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS)
 
-tests: all $(UNIT_BIN) $(REPLAY_BIN)
+tests: all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/p11faults.so
 
 deps:
 	@scripts/deps.sh

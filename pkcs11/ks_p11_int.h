@@ -52,6 +52,9 @@ struct ks_p11_token {
 	bool logged_in;
 	struct ks_buf pin; /* secret; kept to log in again after recovery */
 	bool have_pin;
+	/* Logged in once through the reader's PIN pad: log in the same way
+	 * after a recovery. */
+	bool pinpad;
 	/* mechanisms (cached per generation) */
 	bool mech_known;
 	bool mech_rsa_pkcs, mech_rsa_pss, mech_ecdsa;

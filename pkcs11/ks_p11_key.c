@@ -277,7 +277,10 @@ static int p11key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 	KS_GUARD(key_handle(k, &l, &h));
 	rv = l.fl->C_SignInit(l.session, &mech, h);
 	if (rv != CKR_OK) {
-		broken = rv == CKR_OPERATION_ACTIVE;
+		/* Whatever went wrong may have left the session unusable
+		 * (an operation still active, a token that lost it): it is
+		 * closed, not pooled; the next request opens another. */
+		broken = true;
 		KS_GUARD(sign_error(&l, "C_SignInit", rv));
 	}
 	if (k->always_auth && ks_p11_context_login(&l) < 0) {
@@ -295,7 +298,9 @@ static int p11key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 		rv = l.fl->C_Sign(l.session, in.data, in.len, raw.data, &outlen);
 	}
 	if (rv != CKR_OK) {
-		broken = rv == CKR_BUFFER_TOO_SMALL;
+		/* A failed C_Sign ends the operation (5.2), unless the token
+		 * gets that wrong: the session is not trusted again. */
+		broken = true;
 		KS_GUARD(sign_error(&l, "C_Sign", rv));
 	}
 	KS_ENSURE(outlen <= raw.cap - 1, KS_ERR_PKCS11, "token '%s' overran the signature buffer",

@@ -144,6 +144,13 @@ static void release_locked(struct ks_p11_token *tok, ck_session_handle_t s, unsi
 			(void)tok->mod->fl->C_CloseSession(s);
 		if (tok->n_open > 0)
 			tok->n_open--;
+		/* PKCS#11 2.40 5.6: closing the application's last session
+		 * logs it out, and private key handles may go with it: the
+		 * next lease logs in again and finds its key anew. */
+		if (gen == tok->generation && tok->n_open == 0 && tok->logged_in) {
+			tok->logged_in = false;
+			tok->generation++;
+		}
 	}
 	pthread_cond_signal(&tok->cond);
 }
@@ -197,8 +204,8 @@ int ks_p11_session_get(struct ks_p11_token *tok, struct ks_p11_lease *l)
 	}
 	/* After a recovery the login is gone; log in again with the kept
 	 * PIN (once; a PIN changed meanwhile is dropped, not retried). */
-	if (login_required(tok) && !tok->logged_in && tok->have_pin) {
-		if (login_locked(tok, s, &tok->pin, CKU_USER) < 0) {
+	if (login_required(tok) && !tok->logged_in && (tok->have_pin || tok->pinpad)) {
+		if (login_locked(tok, s, tok->have_pin ? &tok->pin : NULL, CKU_USER) < 0) {
 			if (ks_err_code() == KS_ERR_PIN) {
 				ks_buf_cleanup(&tok->pin);
 				ks_buf_init_secret(&tok->pin, KS_P11_PIN_MAX);
@@ -262,6 +269,8 @@ int ks_p11_token_login(struct ks_p11_lease *l, struct ks_buf *pin)
 		ks_buf_init_secret(&tok->pin, KS_P11_PIN_MAX);
 		KS_GUARD(ks_buf_set(&tok->pin, pin->data, pin->len));
 		tok->have_pin = true;
+	} else {
+		tok->pinpad = true;
 	}
 	rc = 0;
 out:

@@ -1,0 +1,121 @@
+/* A PKCS#11 module for tests: SoftHSM2's, with one failure injected on
+ * request.  kyso loads it by path (KYSO_PKCS11_MODULE); the test dlopen()s
+ * the same file, gets the same copy, and arms a failure with
+ * ks_faults_arm(): the next call of that function returns the code given
+ * instead of reaching SoftHSM2.  With `close_all` the token's sessions are
+ * closed first, as when a USB token is pulled out (PKCS#11 2.40 5.6: the
+ * sessions and the login are gone on the token's side too). */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <p11-kit/pkcs11.h>
+
+#define KS_SOFTHSM_PATH "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"
+
+enum ks_fault_fn { KS_FAULT_NONE = 0, KS_FAULT_SIGN_INIT, KS_FAULT_SIGN, KS_FAULT_OPEN_SESSION };
+
+void ks_faults_arm(int fn, unsigned long rv, int close_all);
+unsigned long ks_faults_fired(void);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static CK_FUNCTION_LIST real, shim;
+static bool loaded;
+static int armed_fn;
+static CK_RV armed_rv;
+static bool armed_close;
+static unsigned long fired;
+
+void ks_faults_arm(int fn, unsigned long rv, int close_all)
+{
+	pthread_mutex_lock(&lock);
+	armed_fn = fn;
+	armed_rv = (CK_RV)rv;
+	armed_close = close_all != 0;
+	pthread_mutex_unlock(&lock);
+}
+
+unsigned long ks_faults_fired(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = fired;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* Take the armed failure for fn, if any: its code, or CKR_OK. */
+static CK_RV take(int fn, CK_SESSION_HANDLE s)
+{
+	CK_SESSION_INFO si;
+	CK_RV rv = CKR_OK;
+	bool close_all = false;
+
+	pthread_mutex_lock(&lock);
+	if (armed_fn == fn) {
+		rv = armed_rv;
+		close_all = armed_close;
+		armed_fn = KS_FAULT_NONE;
+		fired++;
+	}
+	pthread_mutex_unlock(&lock);
+	if (rv != CKR_OK && close_all && real.C_GetSessionInfo(s, &si) == CKR_OK)
+		(void)real.C_CloseAllSessions(si.slotID);
+	return rv;
+}
+
+static CK_RV f_sign_init(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
+{
+	CK_RV rv = take(KS_FAULT_SIGN_INIT, s);
+
+	return rv != CKR_OK ? rv : real.C_SignInit(s, m, k);
+}
+
+static CK_RV f_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR sig,
+		    CK_ULONG_PTR siglen)
+{
+	CK_RV rv = take(KS_FAULT_SIGN, s);
+
+	return rv != CKR_OK ? rv : real.C_Sign(s, d, n, sig, siglen);
+}
+
+static CK_RV f_open_session(CK_SLOT_ID slot, CK_FLAGS fl, CK_VOID_PTR app, CK_NOTIFY notify,
+			    CK_SESSION_HANDLE_PTR s)
+{
+	CK_RV rv = take(KS_FAULT_OPEN_SESSION, CK_INVALID_HANDLE);
+
+	return rv != CKR_OK ? rv : real.C_OpenSession(slot, fl, app, notify, s);
+}
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
+{
+	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
+	CK_FUNCTION_LIST_PTR r = NULL;
+	void *h;
+	CK_RV rv = CKR_OK;
+
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	pthread_mutex_lock(&lock);
+	if (!loaded) {
+		h = dlopen(KS_SOFTHSM_PATH, RTLD_NOW | RTLD_LOCAL);
+		*(void **)(&get) = h != NULL ? dlsym(h, "C_GetFunctionList") : NULL;
+		if (get == NULL || get(&r) != CKR_OK || r == NULL) {
+			rv = CKR_GENERAL_ERROR;
+		} else {
+			real = *r;
+			shim = *r;
+			shim.C_SignInit = f_sign_init;
+			shim.C_Sign = f_sign;
+			shim.C_OpenSession = f_open_session;
+			loaded = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (rv == CKR_OK)
+		*out = &shim;
+	return rv;
+}

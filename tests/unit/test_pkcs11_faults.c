@@ -1,0 +1,181 @@
+/* Recovery after token failures, injected one at a time by a PKCS#11
+ * module over SoftHSM2 (tests/p11faults/ks_p11_faults.c, built beside
+ * this binary): for every error a pulled-out, reset or confused token
+ * gives, in C_SignInit and in C_Sign, the failing signature gets a clear
+ * error and the next two signatures work without reopening the key.  A
+ * pulled-out token is also played for real: the token's sessions are
+ * closed (it forgets the login) before the error is returned.  Every
+ * signature is checked against the certificate. */
+#include "ks_test.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CRYPTOKI_GNU 1
+#include <p11-kit/pkcs11.h>
+
+#include "ks_key.h"
+#include "pkcs11/ks_p11.h"
+
+enum { F_SIGN_INIT = 1, F_SIGN = 2 }; /* as in ks_p11_faults.c */
+
+static void (*arm)(int fn, unsigned long rv, int close_all);
+static unsigned long (*fired)(void);
+static void *shim;
+
+static const char *pin(void)
+{
+	const char *p = getenv("KYSO_TEST_PIN");
+
+	return p != NULL ? p : "123456";
+}
+
+static int setup(void **state)
+{
+	static char path[PATH_MAX];
+	char *slash;
+	ssize_t n;
+
+	(void)state;
+	if (getenv("SOFTHSM2_CONF") == NULL) {
+		fprintf(stderr, "SOFTHSM2_CONF is not set: source build/pki/env.sh (make pki)\n");
+		return -1;
+	}
+	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	if (n <= 0)
+		return -1;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		return -1;
+	snprintf(slash + 1, 32, "p11faults.so");
+	shim = dlopen(path, RTLD_NOW);
+	if (shim == NULL) {
+		fprintf(stderr, "%s: %s\n", path, dlerror());
+		return -1;
+	}
+	*(void **)(&arm) = dlsym(shim, "ks_faults_arm");
+	*(void **)(&fired) = dlsym(shim, "ks_faults_fired");
+	if (arm == NULL || fired == NULL)
+		return -1;
+	/* kyso loads the very same file (dlopen returns the same copy). */
+	setenv("KYSO_PKCS11_REGISTRY", "0", 1);
+	setenv("KYSO_PKCS11_MODULE", path, 1);
+	unsetenv("KYSO_PIN");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ks_p11_shutdown();
+	return 0;
+}
+
+static int sign_once(struct ks_key *k, const char *text)
+{
+	struct ks_buf dg, sig;
+	enum ks_sig_scheme sc = ks_key_default_scheme(k);
+	int rc = -1;
+
+	ks_buf_init(&dg, 64);
+	ks_buf_init(&sig, 4096);
+	if (ks_md_digest(KS_MD_SHA256, text, strlen(text), &dg) < 0 ||
+	    ks_key_sign(k, sc, KS_MD_SHA256, dg.data, dg.len, &sig) < 0)
+		goto out;
+	if (ks_key_verify_digest(k->cert, sc, KS_MD_SHA256, dg.data, dg.len, sig.data, sig.len) < 0)
+		fail_msg("signature does not verify: %s", ks_err_msg());
+	rc = 0;
+out:
+	ks_buf_cleanup(&dg);
+	ks_buf_cleanup(&sig);
+	return rc;
+}
+
+struct fault {
+	unsigned long rv;
+	const char *name;
+	enum ks_err_code code; /* of the failing signature */
+};
+
+static const struct fault faults[] = {
+	{ CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED", KS_ERR_TOKEN },
+	{ CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT", KS_ERR_TOKEN },
+	{ CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID", KS_ERR_TOKEN },
+	{ CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", KS_ERR_TOKEN },
+	{ CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN", KS_ERR_TOKEN },
+	{ CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID", KS_ERR_TOKEN },
+	{ CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID", KS_ERR_TOKEN },
+	{ CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE", KS_ERR_PKCS11 },
+	{ CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR", KS_ERR_PKCS11 },
+};
+
+static void run_faults(const char *object, int fn, int close_all)
+{
+	char uri[256];
+	struct ks_key *k = NULL;
+	unsigned long before;
+	size_t i;
+
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		ks_p11_shutdown();
+		ks_err_clear();
+		snprintf(uri, sizeof(uri), "pkcs11:token=principal;object=%s?pin-value=%s", object,
+			 pin());
+		assert_ok(ks_p11_init());
+		if (ks_p11_key_open(uri, NULL, &k) < 0)
+			fail_msg("open %s: %s", object, ks_err_msg());
+		if (sign_once(k, "before") < 0)
+			fail_msg("%s: first signature: %s", faults[i].name, ks_err_msg());
+		before = fired();
+		arm(fn, faults[i].rv, close_all);
+		if (sign_once(k, "injected") == 0)
+			fail_msg("%s in %s: the signature did not fail", faults[i].name,
+				 fn == F_SIGN ? "C_Sign" : "C_SignInit");
+		assert_int_equal(fired(), before + 1);
+		if (ks_err_code() != faults[i].code || strstr(ks_err_msg(), "principal") == NULL ||
+		    strstr(ks_err_msg(), faults[i].name) == NULL)
+			fail_msg("%s: unclear error (code %d): %s", faults[i].name,
+				 (int)ks_err_code(), ks_err_msg());
+		if (sign_once(k, "next") < 0 || sign_once(k, "next again") < 0)
+			fail_msg("%s in %s%s: no recovery: %s", faults[i].name,
+				 fn == F_SIGN ? "C_Sign" : "C_SignInit",
+				 close_all ? " (sessions closed)" : "", ks_err_msg());
+		ks_key_free(k);
+		k = NULL;
+	}
+}
+
+static void test_sign_init_faults(void **state)
+{
+	(void)state;
+	run_faults("tok-principal-rsa", F_SIGN_INIT, 0);
+}
+
+static void test_sign_faults(void **state)
+{
+	(void)state;
+	run_faults("tok-principal-rsa", F_SIGN, 0);
+}
+
+/* The token really forgets sessions and login, then reports the error. */
+static void test_pulled_out(void **state)
+{
+	(void)state;
+	run_faults("tok-principal-rsa", F_SIGN_INIT, 1);
+	run_faults("tok-principal-ec", F_SIGN, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sign_init_faults),
+		cmocka_unit_test(test_sign_faults),
+		cmocka_unit_test(test_pulled_out),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -278,10 +278,16 @@ int ks_p11_list_keys(const char *uri, struct ks_p11_key_info **out, size_t *n)
 	KS_ENSURE(u.type == KS_P11_OBJ_ANY || u.type == KS_P11_OBJ_PRIVATE, KS_ERR_ARG,
 		  "keys are listed by private key: use type=private or no type");
 	KS_GUARD(ks_p11_tokens_matching(have_uri ? &u : NULL, &infos, &mods, &nt));
-	/* A PIN in the URI is for the tokens it names; KYSO_PIN only when
-	 * there is just one token it can be for. */
-	may_login =
-	    u.has_pin_value || u.pin_source != NULL || (nt == 1 && getenv("KYSO_PIN") != NULL);
+	/* A PIN (in the URI or KYSO_PIN) is tried only when there is just
+	 * one token it can be for: sent to others, it would tell them a PIN
+	 * and use up their retry counters. */
+	if ((u.has_pin_value || u.pin_source != NULL) && nt > 1)
+		KS_BAIL(KS_ERR_ARG,
+			"the URI's PIN would go to %zu tokens: name one (token=, serial=) or "
+			"list without a PIN",
+			nt);
+	may_login = u.has_pin_value || u.pin_source != NULL ||
+		    (nt == 1 && getenv("KYSO_PIN") != NULL);
 	for (i = 0; i < nt; i++) {
 		if (!(infos[i].flags & CKF_TOKEN_INITIALIZED))
 			continue;

@@ -289,6 +289,11 @@ int ks_cli_keys(int argc, char **argv)
 		rc = ks_err_code() == KS_ERR_PIN ? KS_EXIT_FAILED : KS_EXIT_USAGE;
 		goto out;
 	}
+	if (uri != NULL && n == 0) {
+		fprintf(stderr, "kyso: keys: no private key on any token matches the URI\n");
+		rc = KS_EXIT_FAILED;
+		goto out;
+	}
 	if ((json ? print_json(v, n) : print_text(v, n)) < 0) {
 		ks_cli_error("keys");
 		goto out;

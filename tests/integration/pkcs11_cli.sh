@@ -122,6 +122,17 @@ check "after a wrong PIN the token still takes the right one" json "$TMP/again.j
 "$KYSO" tokens --json --uri 'pkcs11:token=principal' >"$TMP/t2.json" 2>/dev/null
 check "the token is not locked" json "$TMP/t2.json" "'user-pin-locked' not in d['tokens'][0]['flags']"
 
+# --- a PIN is never sent to several tokens; an empty match is an error
+"$KYSO" keys --uri "pkcs11:manufacturer=SoftHSM%20project?pin-value=${PIN}0" >/dev/null 2>"$TMP/err"; rc=$?
+check "a PIN for several tokens: refused (exit 3)" test "$rc" -eq 3
+check "a PIN for several tokens: says why" grep -q "PIN would go to" "$TMP/err"
+"$KYSO" tokens --json --uri 'pkcs11:token=teacher' >"$TMP/t3.json" 2>/dev/null
+check "a PIN for several tokens: no token counted a wrong attempt" json "$TMP/t3.json" \
+  "not any(f in d['tokens'][0]['flags'] for f in ('user-pin-count-low','user-pin-final-try','user-pin-locked'))"
+"$KYSO" keys --uri 'pkcs11:token=nosuch' >/dev/null 2>"$TMP/err"; rc=$?
+check "keys matching nothing: exit 1" test "$rc" -eq 1
+check "keys matching nothing: says so" grep -q "no private key" "$TMP/err"
+
 # --- PIN from a file
 printf '%s\n' "$PIN" >"$TMP/pin"; chmod 600 "$TMP/pin"
 "$KYSO" keys --json --uri "pkcs11:token=principal?pin-source=file:$TMP/pin" >"$TMP/file.json" 2>/dev/null

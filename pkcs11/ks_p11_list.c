@@ -286,8 +286,8 @@ int ks_p11_list_keys(const char *uri, struct ks_p11_key_info **out, size_t *n)
 			"the URI's PIN would go to %zu tokens: name one (token=, serial=) or "
 			"list without a PIN",
 			nt);
-	may_login = u.has_pin_value || u.pin_source != NULL ||
-		    (nt == 1 && getenv("KYSO_PIN") != NULL);
+	may_login =
+	    u.has_pin_value || u.pin_source != NULL || (nt == 1 && getenv("KYSO_PIN") != NULL);
 	for (i = 0; i < nt; i++) {
 		if (!(infos[i].flags & CKF_TOKEN_INITIALIZED))
 			continue;

@@ -529,12 +529,32 @@ out:
 
 /* EN 319 102-1 5.2.8 with the floor of Circular 15/2025/TT-BKHCN:
  * SHA-256 or stronger, RSA >= 2048 bits, EC >= 256 bits. */
+/* The hash a certificate was signed with, when it is one of the known
+ * too weak ones (SHA-1, MD5 ...): a collision makes another certificate
+ * with the same signature (Circular 15/2025: no SHA-1). */
+static bool cert_hash_weak(X509 *cert, char *buf, size_t cap)
+{
+	const char *label;
+	int mdnid = NID_undef, pknid = NID_undef, secbits = 0;
+	uint32_t flags = 0;
+
+	if (X509_get_signature_info(cert, &mdnid, &pknid, &secbits, &flags) != 1 ||
+	    mdnid == NID_undef)
+		return false; /* EdDSA and the like: no separate hash */
+	if (ks_cms_md_acceptable(mdnid))
+		return false;
+	label = ks_cms_md_label(mdnid, buf, cap);
+	if (label != buf)
+		snprintf(buf, cap, "%s", label);
+	return true;
+}
+
 static void check_constraints(X509 *cert, int dig_nid, const struct sigparams *sp,
 			      struct ks_cms_signer_result *r)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	char buf[80];
-	int bits;
+	int bits, i, n;
 
 	if (!ks_cms_md_acceptable(dig_nid)) {
 		conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
@@ -546,6 +566,21 @@ static void check_constraints(X509 *cert, int dig_nid, const struct sigparams *s
 		conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "MGF1 hash %s is too weak",
 			 ks_cms_md_label(sp->mgf1_nid, buf, sizeof(buf)));
 		return;
+	}
+	if (cert_hash_weak(cert, buf, sizeof(buf))) {
+		conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			 "the signer certificate is signed with %s, too weak", buf);
+		return;
+	}
+	/* The CA certificates of the path (the trust anchor's own signature
+	 * is not relied on). */
+	n = r->chain != NULL ? sk_X509_num(r->chain) : 0;
+	for (i = 1; i < n - 1; i++) {
+		if (cert_hash_weak(sk_X509_value(r->chain, i), buf, sizeof(buf))) {
+			conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+				 "a CA certificate of the path is signed with %s, too weak", buf);
+			return;
+		}
 	}
 	if (pub == NULL)
 		return;

@@ -144,6 +144,15 @@ openssl cms -sign -cades -binary -outform DER -md sha256 -in "$DOC" \
 "$KYSO" verify "$TMP/ossl-ec.p7s" --content "$DOC" --trust "$P/root.pem" >/dev/null 2>"$TMP/err"
 rc=$?
 check "verify openssl ECDSA signature: exit 0" test "$rc" -eq 0
+# A signer certificate signed with SHA-1 (kyso refuses to sign with it;
+# one made elsewhere is not trusted either).
+openssl cms -sign -cades -binary -outform DER -md sha256 -in "$DOC" \
+  -signer "$P/sha1-rsa.cert.pem" -inkey "$P/sha1-rsa.key.pem" \
+  -certfile "$P/sha1-rsa.chain.pem" -out "$TMP/ossl-sha1.p7s" 2>"$TMP/err"
+"$KYSO" verify "$TMP/ossl-sha1.p7s" --content "$DOC" --trust "$P/root.pem" --json >"$TMP/sha1.json" 2>"$TMP/err"
+rc=$?
+check "signer certificate signed with SHA-1: INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE, exit 2" \
+  bash -c "[ $rc -eq 2 ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))[\"signatures\"][0]; sys.exit(0 if s[\"subindication\"]==\"CRYPTO_CONSTRAINTS_FAILURE_NO_POE\" and \"SHA1\" in s[\"detail\"].upper().replace(\"-\",\"\") else 1)' '$TMP/sha1.json'"
 
 # --- altered content and altered signed attributes
 cp "$DOC" "$TMP/altered.txt"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ks_log.h"
 #include "ks_p11_int.h"
@@ -158,6 +159,11 @@ static int module_load_path(const char *path, struct ks_p11_module **out)
 	if (path[0] != '/')
 		return KS_SET(KS_ERR_ARG, "PKCS#11 module '%s' must be given by absolute path",
 			      path);
+	/* A missing file is an error here, not a match by file name with a
+	 * registered module elsewhere. */
+	if (access(path, R_OK) != 0)
+		return KS_SET(KS_ERR_ARG, "PKCS#11 module '%s' cannot be read: %s", path,
+			      strerror(errno));
 	*out = module_by_path(path);
 	if (*out != NULL)
 		return 0;

@@ -264,8 +264,35 @@ static void name_text(const struct ks_cur *name, char *out, size_t n)
 	out[len] = '\0';
 }
 
+static bool name_in(const char *nm, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(nm, *list) == 0)
+			return true;
+	return false;
+}
+
 static int parse_attr(struct ks_p11_uri *u, struct ks_cur *attr, bool query, bool *seen_type)
 {
+	/* RFC 7512 2.3: which component each standard attribute belongs to.
+	 * Given in the other one it would be ignored (query) or unknown
+	 * (path), and the URI would select something else than meant. */
+	static const char *const path_only[] = { "token",
+						 "manufacturer",
+						 "serial",
+						 "model",
+						 "library-manufacturer",
+						 "library-description",
+						 "library-version",
+						 "object",
+						 "type",
+						 "id",
+						 "slot-description",
+						 "slot-manufacturer",
+						 "slot-id",
+						 NULL };
+	static const char *const query_only[] = { "pin-value", "pin-source", "module-name",
+						  "module-path", NULL };
 	struct ks_cur name, val;
 	struct ks_buf dec;
 	char nm[40];
@@ -290,6 +317,10 @@ static int parse_attr(struct ks_p11_uri *u, struct ks_cur *attr, bool query, boo
 			  "PKCS#11 URI: bad character in an attribute name");
 	}
 	name_text(&name, nm, sizeof(nm));
+	if (query && name_in(nm, path_only))
+		KS_BAIL(KS_ERR_PARSE, "PKCS#11 URI: '%s' belongs in the path (before '?')", nm);
+	if (!query && name_in(nm, query_only))
+		KS_BAIL(KS_ERR_PARSE, "PKCS#11 URI: '%s' belongs in the query (after '?')", nm);
 	KS_GUARD(pct_decode(&val, query ? is_qchar : is_pchar, nm, &dec));
 
 	if (!query) {

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ks_buf.h"
 #include "pkcs11/ks_p11.h"
@@ -51,7 +52,7 @@ int ks_keyres_open(const struct ks_keyres *o, struct ks_key **out)
 			      "name the signing key with --key pkcs11:URI or with --key-file FILE "
 			      "--cert CERT (exactly one)");
 	if (o->key != NULL) {
-		if (strncmp(o->key, "pkcs11:", 7) != 0)
+		if (strncasecmp(o->key, "pkcs11:", 7) != 0) /* RFC 3986 3.1 */
 			return KS_SET(KS_ERR_USAGE, "--key takes a pkcs11: URI; use --key-file "
 						    "for a key file");
 		return open_token(o, out);

@@ -133,6 +133,17 @@ check "a PIN for several tokens: no token counted a wrong attempt" json "$TMP/t3
 check "keys matching nothing: exit 1" test "$rc" -eq 1
 check "keys matching nothing: says so" grep -q "no private key" "$TMP/err"
 
+# --- a module path that does not exist is not matched by file name elsewhere
+echo data >"$TMP/doc.txt"
+KYSO_PIN=$PIN "$KYSO" sign --format cms --in "$TMP/doc.txt" --out "$TMP/nomod.p7s" \
+  --key 'pkcs11:token=principal;object=tok-principal-rsa?module-path=/nonexistent/libsofthsm2.so' \
+  >/dev/null 2>"$TMP/err"; rc=$?
+check "missing module-path: refused (exit 3), no output" bash -c "[ $rc -eq 3 ] && [ ! -e '$TMP/nomod.p7s' ]"
+check "missing module-path: says so" grep -q "cannot be read" "$TMP/err"
+KYSO_PIN=$PIN "$KYSO" sign --format cms --in "$TMP/doc.txt" --out "$TMP/upper.p7s" \
+  --key 'PKCS11:token=principal;object=tok-principal-rsa' >/dev/null 2>"$TMP/err"; rc=$?
+check "the URI scheme is case-insensitive (PKCS11:)" test "$rc" -eq 0
+
 # --- PIN from a file
 printf '%s\n' "$PIN" >"$TMP/pin"; chmod 600 "$TMP/pin"
 "$KYSO" keys --json --uri "pkcs11:token=principal?pin-source=file:$TMP/pin" >"$TMP/file.json" 2>/dev/null

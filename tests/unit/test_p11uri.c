@@ -101,6 +101,11 @@ static void test_library_slot(void **state)
 	parse_fails("pkcs11:slot-id=", KS_ERR_PARSE);
 	parse_fails("pkcs11:slot-id=99999999999999999999999", KS_ERR_PARSE);
 	parse_fails("pkcs11:slot-id=12a", KS_ERR_PARSE);
+	/* attributes in the wrong component (RFC 7512 2.3) */
+	parse_fails("pkcs11:object=k?token=teacher", KS_ERR_PARSE);
+	parse_fails("pkcs11:object=k?id=%01", KS_ERR_PARSE);
+	parse_fails("pkcs11:token=t;pin-value=1234", KS_ERR_PARSE);
+	parse_fails("pkcs11:token=t;module-path=/x.so", KS_ERR_PARSE);
 }
 
 static void test_pct_encoding(void **state)

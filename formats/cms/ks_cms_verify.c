@@ -590,6 +590,24 @@ static void check_constraints(X509 *cert, int dig_nid, const struct sigparams *s
 			 "signer key of %d bits is too weak", bits);
 }
 
+/* RFC 5035 lets signingCertificateV2 name any hash; one with known
+ * collisions binds no certificate in particular.  (SigningCertificate v1
+ * is SHA-1 by definition and is only noted.) */
+static void check_ess_hash(const struct attrs *at, struct ks_cms_signer_result *r)
+{
+	struct ks_cms_ess ess;
+	char buf[80];
+
+	if (at->ess == NULL || at->ess_v1 ||
+	    ks_cms_ess_parse(ASN1_STRING_get0_data(at->ess), (size_t)ASN1_STRING_length(at->ess),
+			     false, &ess) < 0)
+		return;
+	if (!ks_cms_md_acceptable(ess.hash_nid))
+		conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			 "signingCertificateV2 identifies the signer with %s, too weak",
+			 ks_cms_md_label(ess.hash_nid, buf, sizeof(buf)));
+}
+
 static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cms_content *content,
 		      const struct ks_cms_verify_opts *opts, STACK_OF(X509) * pool,
 		      struct ks_cms_signer_result *r)
@@ -682,6 +700,7 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 		conclude(r, KS_SUB_CHAIN_CONSTRAINTS_FAILURE,
 			 "the signer certificate's keyUsage does not allow signatures");
 	check_constraints(r->cert, dig_nid, &sp, r);
+	check_ess_hash(&at, r);
 done:
 	rc = 0;
 out:

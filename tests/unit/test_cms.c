@@ -840,6 +840,66 @@ static void ossl_sign(const char *entity, const EVP_MD *md, unsigned flags, stru
 	X509_free(cert);
 }
 
+/* Like ossl_sign (SHA-256, detached) with a signingCertificateV2 whose
+ * ESSCertIDv2 hashes the certificate with ess_md. */
+static void ossl_sign_ess(const char *entity, const EVP_MD *ess_md, struct ks_buf *der)
+{
+	X509 *cert = load_cert(pki_entity(entity, "cert.pem"));
+	EVP_PKEY *pk = load_pkey(entity);
+	CMS_ContentInfo *ci;
+	CMS_SignerInfo *si;
+	ESS_SIGNING_CERT_V2 *sc;
+	unsigned char *enc = NULL;
+	int len;
+	BIO *in = BIO_new_mem_buf(content, sizeof(content) - 1);
+
+	ci = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY | CMS_DETACHED);
+	assert_non_null(ci);
+	si = CMS_add1_signer(ci, cert, pk, EVP_sha256(), CMS_BINARY);
+	assert_non_null(si);
+	sc = OSSL_ESS_signing_cert_v2_new_init(ess_md, cert, NULL, 1);
+	assert_non_null(sc);
+	len = i2d_ESS_SIGNING_CERT_V2(sc, &enc);
+	assert_true(len > 0);
+	assert_int_equal(CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2,
+						     V_ASN1_SEQUENCE, enc, len),
+			 1);
+	add_chain(ci, entity);
+	assert_int_equal(CMS_final(ci, in, NULL, CMS_BINARY | CMS_DETACHED), 1);
+	ks_buf_init(der, KS_CMS_DER_MAX);
+	i2d_cms(ci, der);
+	OPENSSL_free(enc);
+	ESS_SIGNING_CERT_V2_free(sc);
+	CMS_ContentInfo_free(ci);
+	BIO_free(in);
+	EVP_PKEY_free(pk);
+	X509_free(cert);
+}
+
+/* signingCertificateV2 may name any hash (RFC 5035); one with known
+ * collisions binds no certificate: INDETERMINATE.  A failed signature
+ * still shows as failed. */
+static void test_verify_weak_ess(void **state)
+{
+	X509_STORE *trust = root_store();
+	struct ks_buf der;
+
+	(void)state;
+	ossl_sign_ess("teacher-rsa", EVP_sha512(), &der);
+	kyso_expect(&der, content, sizeof(content) - 1, trust, KS_IND_TOTAL_PASSED, KS_SUB_NONE, 0);
+	ks_buf_cleanup(&der);
+	ossl_sign_ess("teacher-rsa", EVP_sha1(), &der);
+	kyso_expect(&der, content, sizeof(content) - 1, trust, KS_IND_INDETERMINATE,
+		    KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, 0);
+	kyso_expect(&der, "other", 5, trust, KS_IND_TOTAL_FAILED, KS_SUB_HASH_FAILURE, 0);
+	ks_buf_cleanup(&der);
+	ossl_sign_ess("teacher-ec", EVP_md5(), &der);
+	kyso_expect(&der, content, sizeof(content) - 1, trust, KS_IND_INDETERMINATE,
+		    KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, 0);
+	ks_buf_cleanup(&der);
+	X509_STORE_free(trust);
+}
+
 static void test_verify_openssl_made(void **state)
 {
 	X509_STORE *trust = root_store();
@@ -1501,6 +1561,7 @@ int main(void)
 		cmocka_unit_test(test_verify_tampered),
 		cmocka_unit_test(test_verify_trust),
 		cmocka_unit_test(test_verify_openssl_made),
+		cmocka_unit_test(test_verify_weak_ess),
 		cmocka_unit_test(test_verify_plain_ecdsa),
 		cmocka_unit_test(test_verify_hand_made),
 		cmocka_unit_test(test_verify_signer_cert_missing),

@@ -410,7 +410,12 @@ int ks_p11_build_chain(X509 *cert, STACK_OF(X509) * pool, STACK_OF(X509) * *chai
 		for (i = 0; pool != NULL && i < sk_X509_num(pool); i++) {
 			X509 *cand = sk_X509_value(pool, i);
 
-			if (X509_cmp(cand, cur) == 0 || X509_check_issued(cand, cur) != X509_V_OK)
+			EVP_PKEY *ipk = X509_get0_pubkey(cand);
+
+			/* X509_check_issued compares names and key ids only:
+			 * the signature is checked here. */
+			if (X509_cmp(cand, cur) == 0 || X509_check_issued(cand, cur) != X509_V_OK ||
+			    ipk == NULL || X509_verify(cur, ipk) != 1)
 				continue;
 			next = cand;
 			break;

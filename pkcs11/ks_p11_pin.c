@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,9 +83,52 @@ out:
 	return rc;
 }
 
+/* While echo is off, a signal that ends or stops the process first gives
+ * the terminal its settings back (tcsetattr is async-signal-safe), then
+ * takes its default action. */
+static volatile sig_atomic_t prompt_fd = -1;
+static struct termios prompt_saved;
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGTSTP };
+#define N_PROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+
+static void prompt_signal(int sig)
+{
+	int saved = errno;
+
+	if (prompt_fd >= 0)
+		(void)tcsetattr((int)prompt_fd, TCSAFLUSH, &prompt_saved);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+	errno = saved;
+}
+
+static void prompt_guard(int fd, const struct termios *saved, struct sigaction *old)
+{
+	struct sigaction sa;
+	size_t i;
+
+	prompt_saved = *saved;
+	prompt_fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = prompt_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < N_PROMPT_SIGNALS; i++)
+		(void)sigaction(prompt_signals[i], &sa, &old[i]);
+}
+
+static void prompt_unguard(const struct sigaction *old)
+{
+	size_t i;
+
+	for (i = 0; i < N_PROMPT_SIGNALS; i++)
+		(void)sigaction(prompt_signals[i], &old[i], NULL);
+	prompt_fd = -1;
+}
+
 /* Ask on the controlling terminal with echo off. */
 static int pin_prompt(const struct ks_p11_token_info *t, struct ks_buf *pin)
 {
+	struct sigaction saved_sa[N_PROMPT_SIGNALS];
 	struct termios old, quiet;
 	bool restore = false;
 	uint8_t c;
@@ -101,9 +145,10 @@ static int pin_prompt(const struct ks_p11_token_info *t, struct ks_buf *pin)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	prompt_guard(fd, &old, saved_sa);
+	restore = true;
 	KS_ENSURE(tcsetattr(fd, TCSAFLUSH, &quiet) == 0, KS_ERR_PIN,
 		  "cannot turn terminal echo off");
-	restore = true;
 	len = snprintf(prompt, sizeof(prompt), "PIN for token '%s': ", t->label);
 	if (len > 0 && write(fd, prompt, (size_t)len) < 0)
 		KS_BAIL(KS_ERR_PIN, "cannot write to terminal");
@@ -124,6 +169,7 @@ static int pin_prompt(const struct ks_p11_token_info *t, struct ks_buf *pin)
 out:
 	if (restore) {
 		(void)tcsetattr(fd, TCSAFLUSH, &old);
+		prompt_unguard(saved_sa);
 		if (write(fd, "\n", 1) < 0) {
 			/* nothing to do: the prompt line stays open */
 		}

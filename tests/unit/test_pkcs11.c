@@ -19,10 +19,12 @@
 #include <openssl/x509_vfy.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -532,6 +534,72 @@ static void test_pin_prompt(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A signal at the prompt ends the process with the terminal's echo back
+ * on (the PIN prompt turned it off). */
+static void test_pin_prompt_interrupted(void **state)
+{
+	int master, status = 0, slave;
+	pid_t pid;
+	char out[4096];
+	size_t got = 0;
+	bool killed = false;
+	struct termios t;
+	time_t deadline = time(NULL) + 20;
+
+	(void)state;
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ks_key *key = NULL;
+
+		setsid();
+		slave = open(ptsname(master), O_RDWR);
+		if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+			_exit(10);
+		close(master);
+		unsetenv("KYSO_PIN");
+		if (ks_p11_key_open("pkcs11:token=principal;object=tok-principal-ec", NULL, &key) <
+		    0)
+			_exit(11);
+		_exit(0);
+	}
+	while (!killed) {
+		struct pollfd pfd = { master, POLLIN, 0 };
+		ssize_t n;
+
+		assert_true(time(NULL) < deadline);
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(master, out + got, sizeof(out) - 1 - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+		out[got] = '\0';
+		if (strstr(out, "PIN for token 'principal': ") != NULL) {
+			/* echo is off now */
+			slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+			assert_true(slave >= 0);
+			assert_int_equal(tcgetattr(slave, &t), 0);
+			assert_int_equal(t.c_lflag & ECHO, 0);
+			close(slave);
+			assert_int_equal(kill(pid, SIGTERM), 0);
+			killed = true;
+		}
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_int_not_equal(t.c_lflag & ECHO, 0);
+	close(slave);
+	close(master);
+}
+
 /* ---- signatures ---- */
 
 static void test_sign_rsa(void **state)
@@ -891,11 +959,14 @@ static void test_after_shutdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_list_tokens),    T(test_list_keys),  T(test_list_keys_no_login),
-		T(test_match_refusals), T(test_wrong_pin),  T(test_pin_sources),
-		T(test_pin_prompt),     T(test_sign_rsa),   T(test_sign_ec),
-		T(test_chain_pem),      T(test_login_once), T(test_threads_parallel),
-		T(test_threads_serial), T(test_recovery),   T(test_recovery_under_load),
+		T(test_list_tokens),        T(test_list_keys),
+		T(test_list_keys_no_login), T(test_match_refusals),
+		T(test_wrong_pin),          T(test_pin_sources),
+		T(test_pin_prompt),         T(test_pin_prompt_interrupted),
+		T(test_sign_rsa),           T(test_sign_ec),
+		T(test_chain_pem),          T(test_login_once),
+		T(test_threads_parallel),   T(test_threads_serial),
+		T(test_recovery),           T(test_recovery_under_load),
 		T(test_after_shutdown),
 	};
 

@@ -11,34 +11,10 @@
 set -uo pipefail
 
 ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-KYSO=${KYSO_BIN:-$ROOT/build/kyso}
-if [ -z "${KYSO_PKI_DIR:-}" ] && [ -f "$ROOT/build/pki/env.sh" ]; then
-	# shellcheck disable=SC1091
-	. "$ROOT/build/pki/env.sh"
-fi
-PKI=${KYSO_PKI_DIR:-$ROOT/build/pki}
+# shellcheck source=tests/lib/pdf_tap.sh
+. "$ROOT/tests/lib/pdf_tap.sh"
 NSSDB=${KYSO_TEST_NSSDB:-$PKI/nssdb}
 P12_PASS=${KYSO_TEST_P12_PASS:-kyso-test}
-SAMPLE=$ROOT/docs/examples/hocba.pdf
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	shift
-	for l in "$@"; do echo "# $l"; done
-}
-
-# sign IN OUT ENTITY [kyso sign options...]
-sign() {
-	local in=$1 out=$2 who=$3
-	shift 3
-	"$KYSO" sign --key-file "$PKI/$who.key.pem" --cert "$PKI/$who.cert.pem" \
-		--chain "$PKI/$who.chain.pem" --in "$in" --out "$out" "$@" >"$TMP/sign.log" 2>&1
-}
 
 # pdfsig_ok NAME FILE COUNT: COUNT signatures, all valid and trusted
 pdfsig_ok() {

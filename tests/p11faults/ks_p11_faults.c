@@ -4,7 +4,11 @@
  * ks_faults_arm(): the next call of that function returns the code given
  * instead of reaching SoftHSM2.  With `close_all` the token's sessions are
  * closed first, as when a USB token is pulled out (PKCS#11 2.40 5.6: the
- * sessions and the login are gone on the token's side too). */
+ * sessions and the login are gone on the token's side too).
+ *
+ * ks_faults_pinpad(pin) plays a reader with a PIN pad: the token reports
+ * CKF_PROTECTED_AUTHENTICATION_PATH, and a C_Login without a PIN logs in
+ * with `pin` as if typed on the pad (ks_faults_pinpad_logins counts). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -19,6 +23,8 @@ enum ks_fault_fn { KS_FAULT_NONE = 0, KS_FAULT_SIGN_INIT, KS_FAULT_SIGN, KS_FAUL
 
 void ks_faults_arm(int fn, unsigned long rv, int close_all);
 unsigned long ks_faults_fired(void);
+void ks_faults_pinpad(const char *pin);
+unsigned long ks_faults_pinpad_logins(void);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static CK_FUNCTION_LIST real, shim;
@@ -27,6 +33,31 @@ static int armed_fn;
 static CK_RV armed_rv;
 static bool armed_close;
 static unsigned long fired;
+static char pad_pin[64];
+static bool pad;
+static unsigned long pad_logins;
+
+void ks_faults_pinpad(const char *pin)
+{
+	pthread_mutex_lock(&lock);
+	pad = pin != NULL;
+	pad_logins = 0;
+	if (pin != NULL) {
+		strncpy(pad_pin, pin, sizeof(pad_pin) - 1);
+		pad_pin[sizeof(pad_pin) - 1] = '\0';
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+unsigned long ks_faults_pinpad_logins(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = pad_logins;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
 
 void ks_faults_arm(int fn, unsigned long rv, int close_all)
 {
@@ -90,6 +121,36 @@ static CK_RV f_open_session(CK_SLOT_ID slot, CK_FLAGS fl, CK_VOID_PTR app, CK_NO
 	return rv != CKR_OK ? rv : real.C_OpenSession(slot, fl, app, notify, s);
 }
 
+static CK_RV f_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	CK_RV rv = real.C_GetTokenInfo(slot, info);
+	bool on;
+
+	pthread_mutex_lock(&lock);
+	on = pad;
+	pthread_mutex_unlock(&lock);
+	if (rv == CKR_OK && on)
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	return rv;
+}
+
+static CK_RV f_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	char typed[64];
+	bool on;
+
+	pthread_mutex_lock(&lock);
+	on = pad && pin == NULL;
+	if (on) {
+		memcpy(typed, pad_pin, sizeof(typed));
+		pad_logins++;
+	}
+	pthread_mutex_unlock(&lock);
+	if (!on)
+		return real.C_Login(s, user, pin, len);
+	return real.C_Login(s, user, (CK_UTF8CHAR_PTR)typed, (CK_ULONG)strlen(typed));
+}
+
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {
 	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
@@ -111,6 +172,8 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 			shim.C_SignInit = f_sign_init;
 			shim.C_Sign = f_sign;
 			shim.C_OpenSession = f_open_session;
+			shim.C_GetTokenInfo = f_get_token_info;
+			shim.C_Login = f_login;
 			loaded = true;
 		}
 	}

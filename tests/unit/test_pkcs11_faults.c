@@ -24,6 +24,8 @@ enum { F_SIGN_INIT = 1, F_SIGN = 2 }; /* as in ks_p11_faults.c */
 
 static void (*arm)(int fn, unsigned long rv, int close_all);
 static unsigned long (*fired)(void);
+static void (*pinpad)(const char *pin);
+static unsigned long (*pinpad_logins)(void);
 static void *shim;
 
 static const char *pin(void)
@@ -59,7 +61,9 @@ static int setup(void **state)
 	}
 	*(void **)(&arm) = dlsym(shim, "ks_faults_arm");
 	*(void **)(&fired) = dlsym(shim, "ks_faults_fired");
-	if (arm == NULL || fired == NULL)
+	*(void **)(&pinpad) = dlsym(shim, "ks_faults_pinpad");
+	*(void **)(&pinpad_logins) = dlsym(shim, "ks_faults_pinpad_logins");
+	if (arm == NULL || fired == NULL || pinpad == NULL || pinpad_logins == NULL)
 		return -1;
 	/* kyso loads the very same file (dlopen returns the same copy). */
 	setenv("KYSO_PKCS11_REGISTRY", "0", 1);
@@ -169,12 +173,40 @@ static void test_pulled_out(void **state)
 	run_faults("tok-principal-ec", F_SIGN, 1);
 }
 
+/* A reader with a PIN pad: no PIN is known to kyso; after the token is
+ * pulled out, the next signature logs in on the pad again. */
+static void test_pinpad_recovery(void **state)
+{
+	struct ks_key *k = NULL;
+
+	(void)state;
+	ks_p11_shutdown();
+	ks_err_clear();
+	pinpad(pin());
+	assert_ok(ks_p11_init());
+	if (ks_p11_key_open("pkcs11:token=principal;object=tok-principal-rsa", NULL, &k) < 0)
+		fail_msg("open through the PIN pad: %s", ks_err_msg());
+	assert_int_equal(pinpad_logins(), 1);
+	assert_ok(sign_once(k, "before"));
+	arm(F_SIGN_INIT, CKR_DEVICE_REMOVED, 1);
+	assert_int_equal(sign_once(k, "pulled out"), -1);
+	assert_int_equal(ks_err_code(), KS_ERR_TOKEN);
+	if (sign_once(k, "put back") < 0)
+		fail_msg("no recovery on a PIN-pad token: %s", ks_err_msg());
+	assert_int_equal(pinpad_logins(), 2);
+	assert_ok(sign_once(k, "again"));
+	ks_key_free(k);
+	ks_p11_shutdown();
+	pinpad(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_init_faults),
 		cmocka_unit_test(test_sign_faults),
 		cmocka_unit_test(test_pulled_out),
+		cmocka_unit_test(test_pinpad_recovery),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -112,7 +112,7 @@ done
 # -- changes a signature permits
 python3 "$ATTACK" add-annotation "$TMP/signed.pdf" "$TMP/annot.pdf"
 check "annotation added after an ordinary signature: allowed and listed" "$TMP/annot.pdf" 0 \
-	"s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c and 'allowed' in c for c in s[0]['changes'])" \
+	"s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c['text'] and c['allowed'] and c['page']==1 and c['rect'] for c in s[0]['changes'])" \
 	--trust "$PKI/root.pem" --lang en
 
 if sign "$SAMPLE" "$TMP/cert2.pdf" principal-rsa --certify 2; then

@@ -286,8 +286,7 @@ static void by_role(struct pv_d *d, const struct pv_obj *o, uint32_t role, struc
 		       "drawn by a page (reached through /%.40s)", via);
 		break;
 	case PV_R_OTHER:
-		pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "reached through /%.40s",
-		       via);
+		pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "reached through /%.40s", via);
 		break;
 	case PV_R_PAGETREE:
 		pv_set(v, KS_PADES_WHAT_PAGE_TREE, KS_PADES_LEVEL_OTHER, "%s", "");
@@ -594,7 +593,8 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 			continue;
 		}
 		if (pv_add_change(sig, 0, (uint32_t)k,
-				  level == KS_PADES_LEVEL_LTV ? KS_PADES_WHAT_INFO : KS_PADES_WHAT_FILE,
+				  level == KS_PADES_LEVEL_LTV ? KS_PADES_WHAT_INFO
+							      : KS_PADES_WHAT_FILE,
 				  KS_PADES_MODIFIED, level, pv_allowed(d, level), NULL,
 				  "trailer of revision %zu: %s", k + 1, why) < 0)
 			return -1;

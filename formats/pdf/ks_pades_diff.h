@@ -17,9 +17,9 @@ struct pv_verdict {
 struct pv_d {
 	const struct pv_diff_in *in;
 	struct ks_pdfdoc *doc;
-	size_t rs, rf;            /* signed and final revision */
-	struct pv_reach S;        /* what the signed revision reaches */
-	const struct pv_reach *F; /* what the final file reaches */
+	size_t rs, rf;                         /* signed and final revision */
+	struct pv_reach S;                     /* what the signed revision reaches */
+	const struct pv_reach *F;              /* what the final file reaches */
 	const struct ks_pdfdoc_field *fs, *ff; /* terminal fields, both states */
 	size_t nfs, nff;
 	struct pv_cmp cmp;
@@ -92,8 +92,7 @@ enum ks_pades_level pv_new_field_level(struct pv_d *d, uint32_t num, const struc
 void pv_rule_appearance(struct pv_d *d, const struct pv_obj *o, uint32_t owner,
 			struct pv_verdict *v);
 /* Below a field's /V, owner the field. */
-void pv_rule_fieldval(struct pv_d *d, const struct pv_obj *o, uint32_t owner,
-		      struct pv_verdict *v);
+void pv_rule_fieldval(struct pv_d *d, const struct pv_obj *o, uint32_t owner, struct pv_verdict *v);
 /* Terminal fields whose value changed only through inheritance (a /V
  * set on a parent): each is a change of its own.  -1 for memory. */
 KS_WUR int pv_inherited_values(struct pv_d *d, struct ks_pades_sig *sig);

@@ -13,8 +13,7 @@
 
 #include "formats/pdf/ks_pades_diff.h"
 
-static const struct ks_pdfdoc_field *by_num(const struct ks_pdfdoc_field *f, size_t n,
-					    uint32_t num)
+static const struct ks_pdfdoc_field *by_num(const struct ks_pdfdoc_field *f, size_t n, uint32_t num)
 {
 	size_t i;
 
@@ -310,7 +309,8 @@ void pv_rule_field(struct pv_d *d, const struct pv_obj *o, struct pv_verdict *v)
 		else if (strcmp(keys[i], "M") == 0)
 			pv_raise(v, KS_PADES_LEVEL_FORM); /* modification date */
 		else if ((strcmp(keys[i], "F") == 0 || strcmp(keys[i], "Lock") == 0) && signing)
-			pv_raise(v, KS_PADES_LEVEL_FORM); /* flags set when signing; a lock restricts */
+			pv_raise(
+			    v, KS_PADES_LEVEL_FORM); /* flags set when signing; a lock restricts */
 		else
 			pv_raise(v, KS_PADES_LEVEL_OTHER);
 	}
@@ -359,8 +359,7 @@ void pv_rule_appearance(struct pv_d *d, const struct pv_obj *o, uint32_t owner,
 	pv_place(d, owner, NULL, &v->place);
 }
 
-void pv_rule_fieldval(struct pv_d *d, const struct pv_obj *o, uint32_t owner,
-		      struct pv_verdict *v)
+void pv_rule_fieldval(struct pv_d *d, const struct pv_obj *o, uint32_t owner, struct pv_verdict *v)
 {
 	const struct ks_pdfdoc_field *ff = owning(d, owner, true);
 

@@ -213,12 +213,12 @@ static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t t
 	while (pv_next_object(&whole, &at, to, &num, &start)) {
 		if (start < from || inside(&s, start))
 			continue;
-		KS_GUARD(
-		    pv_add_change(sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
-				  "object %u defined at offset %zu outside every cross-reference "
-				  "section",
-				  num, start));
+		KS_GUARD(pv_add_change(
+		    sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
+		    KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
+		    "object %u defined at offset %zu outside every cross-reference "
+		    "section",
+		    num, start));
 	}
 	rc = 0;
 out:
@@ -248,7 +248,8 @@ int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
 				junk++;
 		if (junk > 0 &&
 		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
+				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  NULL,
 				  "%zu bytes after the last %%%%EOF (offset %zu) are not a valid "
 				  "incremental update",
 				  whole.left - covered, covered) < 0)
@@ -259,7 +260,8 @@ int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
 		if (sx[i].valid && !sx[i].in_chain && sx[i].off >= signed_rev->end &&
 		    sx[i].off < covered &&
 		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
+				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  NULL,
 				  "startxref at offset %zu names %llu, a section outside the "
 				  "/Prev chain",
 				  sx[i].off, (unsigned long long)sx[i].value) < 0)

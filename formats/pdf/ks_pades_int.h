@@ -76,13 +76,13 @@ enum {
 struct pv_node {
 	uint32_t num;
 	uint16_t gen;
-	bool structural;    /* placed by the structure walk (catalog, page, annotation, field...) */
-	bool defined;       /* resolved to a value (not free, not undefined) */
-	bool broken;        /* its definition cannot be parsed */
-	uint32_t roles;     /* PV_R_* */
-	uint32_t owner;     /* AP / ANNOT / FIELDVAL: the widget, annotation or field */
-	uint32_t page;      /* annotations and widgets: 1-based page whose /Annots holds it */
-	const char *via;    /* the key it was first reached through (static or arena) */
+	bool structural; /* placed by the structure walk (catalog, page, annotation, field...) */
+	bool defined;    /* resolved to a value (not free, not undefined) */
+	bool broken;     /* its definition cannot be parsed */
+	uint32_t roles;  /* PV_R_* */
+	uint32_t owner;  /* AP / ANNOT / FIELDVAL: the widget, annotation or field */
+	uint32_t page;   /* annotations and widgets: 1-based page whose /Annots holds it */
+	const char *via; /* the key it was first reached through (static or arena) */
 };
 
 struct pv_work;
@@ -92,10 +92,10 @@ struct pv_reach {
 	size_t rev;
 	struct pv_node *tab; /* open addressing by object number; num 0 = empty */
 	size_t cap, n;
-	uint32_t catalog;    /* object number of the catalog (0: direct or none) */
+	uint32_t catalog; /* object number of the catalog (0: direct or none) */
 	size_t npages;
-	size_t nodes;        /* values visited */
-	bool exhausted;      /* a limit stopped the walk: it is incomplete */
+	size_t nodes;         /* values visited */
+	bool exhausted;       /* a limit stopped the walk: it is incomplete */
 	struct pv_work *work; /* pending generic walks */
 	size_t nwork, capwork;
 };

@@ -301,10 +301,9 @@ static bool is_widget(const struct ks_pdfobj *d)
  * walk places them; a widget walk leaves them alone. */
 static bool field_key(const char *k)
 {
-	static const char *const keys[] = { "FT", "Parent", "Kids",   "T",  "TU", "TM",
-					    "Ff", "V",      "DV",     "AA", "DA", "Q",
-					    "DS", "RV",     "Opt",    "TI", "I",  "MaxLen",
-					    "Lock", "SV",   "DR" };
+	static const char *const keys[] = { "FT",  "Parent", "Kids", "T",      "TU",   "TM", "Ff",
+					    "V",   "DV",     "AA",   "DA",     "Q",    "DS", "RV",
+					    "Opt", "TI",     "I",    "MaxLen", "Lock", "SV", "DR" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -465,8 +464,8 @@ static int walk_all_annots(struct pv_reach *r, const struct pv_pages *pages)
 			return -1;
 		if (pg == NULL)
 			continue;
-		if (enter(r, ks_pdfobj_get(pg, "Annots"), PV_R_ANNOTS, "Annots", &an, &fresh, &arr) <
-		    0)
+		if (enter(r, ks_pdfobj_get(pg, "Annots"), PV_R_ANNOTS, "Annots", &an, &fresh,
+			  &arr) < 0)
 			return -1;
 		if (an != NULL && an->owner == 0) {
 			an->owner = pages->v[i]; /* the page that holds it */
@@ -654,8 +653,8 @@ int pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct pv_reach *r)
 	r->rev = rev;
 	if (rv == NULL || rv->trailer == NULL)
 		return 0;
-	KS_GUARD(enter(r, ks_pdfobj_get(rv->trailer, "Root"), PV_R_CATALOG, "Root", &n, &fresh,
-		       &cat));
+	KS_GUARD(
+	    enter(r, ks_pdfobj_get(rv->trailer, "Root"), PV_R_CATALOG, "Root", &n, &fresh, &cat));
 	r->catalog = n != NULL ? n->num : 0;
 	KS_GUARD(push(r, ks_pdfobj_get(rv->trailer, "Info"), PV_R_INFO, 0, "Info"));
 	KS_GUARD(push(r, ks_pdfobj_get(rv->trailer, "Encrypt"), PV_R_OTHER, 0, "Encrypt"));

@@ -20,8 +20,8 @@ static bool judged_apart(struct pv_d *d, const struct ks_pdfobj *o)
 
 /* An entry whose two states are both below other rules: judged by `rule`
  * unless the final value is an object judged apart. */
-typedef void (*pv_pair_rule)(struct pv_d *d, const struct ks_pdfobj *as,
-			     const struct ks_pdfobj *af, struct pv_verdict *v);
+typedef void (*pv_pair_rule)(struct pv_d *d, const struct ks_pdfobj *as, const struct ks_pdfobj *af,
+			     struct pv_verdict *v);
 
 static void sub_rule(struct pv_d *d, const struct ks_pdfobj *ds, const struct ks_pdfobj *df,
 		     const char *key, pv_pair_rule rule, struct pv_verdict *v)
@@ -105,8 +105,8 @@ void pv_rule_annots(struct pv_d *d, const struct ks_pdfobj *as, const struct ks_
 		} else if (widget(a)) {
 			pv_raise(v, pv_new_field_level(d, 0, a, &why));
 		} else {
-			pv_raise(v, pv_has_script(a, 0) ? KS_PADES_LEVEL_OTHER
-							: KS_PADES_LEVEL_ANNOT);
+			pv_raise(v,
+				 pv_has_script(a, 0) ? KS_PADES_LEVEL_OTHER : KS_PADES_LEVEL_ANNOT);
 			if (v->place.has_rect == false)
 				pv_place(d, it->type == KS_PDFOBJ_REF ? it->u.ref.num : 0,
 					 it->type == KS_PDFOBJ_REF ? NULL : a, &v->place);
@@ -189,7 +189,7 @@ static enum ks_pades_level dr_level(struct pv_d *d, const struct ks_pdfobj *as,
 	if (af == NULL || af->type != KS_PDFOBJ_DICT)
 		return KS_PADES_LEVEL_OTHER;
 	return pv_font_map_level(d, pv_get(d, false, ks_pdfobj_get(as, "Font")),
-			      pv_get(d, true, ks_pdfobj_get(af, "Font")));
+				 pv_get(d, true, ks_pdfobj_get(af, "Font")));
 }
 
 void pv_rule_acroform(struct pv_d *d, const struct ks_pdfobj *as, const struct ks_pdfobj *af,

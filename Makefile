@@ -32,7 +32,7 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all tests test check asan lint pki run bench fuzz clean install deps
+.PHONY: all tests test check asan lint pki run bench fuzz fuzz-updates clean install deps
 .DELETE_ON_ERROR:
 
 # Quiet build: "CC file.c"; `make V=1` prints every command in full.
@@ -103,6 +103,9 @@ asan: deps
 
 fuzz: deps
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+fuzz-updates: deps
+	@scripts/fuzz-updates.sh $(or $(FUZZ_SECONDS),600)
 
 lint:
 	@scripts/lint.sh

@@ -40,23 +40,36 @@ static void sub_rule(struct pv_d *d, const struct ks_pdfobj *ds, const struct ks
 
 /* ---- arrays of references: /Annots, /Fields ---- */
 
-static bool in_array(struct pv_d *d, const struct ks_pdfobj *item, const struct ks_pdfobj *arr,
-		     bool arr_final)
+static bool same_item(struct pv_d *d, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		      bool b_final)
 {
-	const struct ks_pdfobj *x;
-	size_t i;
+	if (a->type == KS_PDFOBJ_REF || b->type == KS_PDFOBJ_REF)
+		return a->type == b->type && a->u.ref.num == b->u.ref.num;
+	return b_final ? pv_equal(&d->cmp, a, b, 1) : pv_equal(&d->cmp, b, a, 1);
+}
 
-	for (i = 0; arr != NULL && arr->type == KS_PDFOBJ_ARRAY && i < arr->u.arr.n; i++) {
-		x = arr->u.arr.items[i];
-		if (item->type == KS_PDFOBJ_REF || x->type == KS_PDFOBJ_REF) {
-			if (item->type == x->type && item->u.ref.num == x->u.ref.num)
-				return true;
-			continue;
-		}
-		if (arr_final ? pv_equal(&d->cmp, item, x, 1) : pv_equal(&d->cmp, x, item, 1))
-			return true;
-	}
-	return false;
+/* Occurrences of item in arr[0, upto). */
+static size_t occurrences(struct pv_d *d, const struct ks_pdfobj *item, const struct ks_pdfobj *arr,
+			  size_t upto, bool arr_final)
+{
+	size_t i, k = 0;
+
+	for (i = 0; arr != NULL && arr->type == KS_PDFOBJ_ARRAY && i < arr->u.arr.n && i < upto; i++)
+		if (same_item(d, item, arr->u.arr.items[i], arr_final))
+			k++;
+	return k;
+}
+
+/* Is item i of arr (one state) an entry the other state's array lacks?
+ * Arrays are compared as multisets: listing an annotation twice draws it
+ * twice. */
+static bool in_array_at(struct pv_d *d, const struct ks_pdfobj *arr, size_t i,
+			const struct ks_pdfobj *other, bool arr_final)
+{
+	const struct ks_pdfobj *item = arr->u.arr.items[i];
+
+	return occurrences(d, item, arr, i + 1, arr_final) <=
+	       occurrences(d, item, other, SIZE_MAX, !arr_final);
 }
 
 static size_t count(const struct ks_pdfobj *arr)
@@ -80,7 +93,7 @@ void pv_rule_annots(struct pv_d *d, const struct ks_pdfobj *as, const struct ks_
 	v->place.page = page;
 	for (i = 0; i < count(as); i++) {
 		it = as->u.arr.items[i];
-		if (in_array(d, it, af, true))
+		if (in_array_at(d, as, i, af, false))
 			continue;
 		removed++;
 		/* A removed widget hides a field (a signature's appearance):
@@ -92,10 +105,10 @@ void pv_rule_annots(struct pv_d *d, const struct ks_pdfobj *as, const struct ks_
 	}
 	for (i = 0; i < count(af); i++) {
 		it = af->u.arr.items[i];
-		if (in_array(d, it, as, false))
+		if (in_array_at(d, af, i, as, true))
 			continue;
 		added++;
-		if (judged_apart(d, it))
+		if (judged_apart(d, it) && occurrences(d, it, af, i, true) == 0)
 			continue; /* a new annotation: judged with its own place */
 		a = pv_get(d, true, it);
 		if (it->type == KS_PDFOBJ_REF && widget(a)) {
@@ -128,14 +141,14 @@ static void fields_rule(struct pv_d *d, const struct ks_pdfobj *as, const struct
 
 	pv_set(v, KS_PADES_WHAT_ACROFORM, KS_PADES_LEVEL_NONE, "%s", "");
 	for (i = 0; i < count(as); i++)
-		if (!in_array(d, as->u.arr.items[i], af, true))
+		if (!in_array_at(d, as, i, af, false))
 			removed++;
 	for (i = 0; i < count(af); i++) {
 		it = af->u.arr.items[i];
-		if (in_array(d, it, as, false))
+		if (in_array_at(d, af, i, as, true))
 			continue;
 		added++;
-		if (judged_apart(d, it))
+		if (judged_apart(d, it) && occurrences(d, it, af, i, true) == 0)
 			continue;
 		lv = it->type == KS_PDFOBJ_REF ? KS_PADES_LEVEL_OTHER /* an old field brought in */
 					       : pv_new_field_level(d, 0, it, &why);

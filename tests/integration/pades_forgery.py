@@ -43,6 +43,8 @@ CASES = [
      ["--certify", "2", "--field", "GVCN"], F.widget_into_sigfield, "fail", "appearance"),
     ("2", "a planted signature widget is added to the form and the page (P=2)", "form",
      ["--certify", "2", "--field", "GVCN"], F.planted_sigfield, "fail", "appearance"),
+    ("2", "a widget listed a second time in the page's /Annots (not certified)", "form",
+     ["--field", "GVCN"], F.annots_twice, "fail", "page"),
     ("3", "an XObject named /P that the page draws is replaced (P=1)", "backlink",
      ["--certify", "1"], F.replace_object(F.XO_P, b"6.5", b"9.5"), "fail", "page content"),
     ("3", "an XObject named /Data that the page draws is replaced (P=1)", "backlink",

@@ -141,6 +141,12 @@ def widget_into_sigfield(data):
     return U.update(data, {3: U.add_to_array(U.body(data, 3), b"Annots", b"%d 0 R" % W_EXTRA)})
 
 
+def annots_twice(data):
+    """A widget of the form listed a second time in the page's /Annots: a
+    viewer draws it twice."""
+    return U.update(data, {3: U.add_to_array(U.body(data, 3), b"Annots", b"%d 0 R" % F_DIEMTB)})
+
+
 def planted_sigfield(data):
     """The planted signature widget added to the form and the page."""
     form = U.body(data, ACROFORM)

@@ -54,7 +54,8 @@ static size_t occurrences(struct pv_d *d, const struct ks_pdfobj *item, const st
 {
 	size_t i, k = 0;
 
-	for (i = 0; arr != NULL && arr->type == KS_PDFOBJ_ARRAY && i < arr->u.arr.n && i < upto; i++)
+	for (i = 0; arr != NULL && arr->type == KS_PDFOBJ_ARRAY && i < arr->u.arr.n && i < upto;
+	     i++)
 		if (same_item(d, item, arr->u.arr.items[i], arr_final))
 			k++;
 	return k;

@@ -75,3 +75,22 @@ def check(before_view, after_view, report, nsigs_before):
             return ("signature %d: what a viewer shows changed, it is %s and lists no permitted "
                     "change with its page and place" % (i + 1, s["indication"]))
     return None
+
+
+def main(argv):
+    """pdforacle.py KYSO TRUST BEFORE AFTER [NSIGS]: exit 0 when kyso's
+    verdict on AFTER accounts for what changed since BEFORE (NSIGS: the
+    signatures BEFORE has, default 1); else print why and exit 1."""
+    kyso, trust, before, after = argv[1:5]
+    nsigs = int(argv[5]) if len(argv) > 5 else 1
+    _, rep = kyso_json(kyso, after, trust)
+    why = check(view(before), view(after), rep, nsigs)
+    if why:
+        print(why)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv))

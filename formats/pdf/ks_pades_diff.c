@@ -409,6 +409,8 @@ static void classify(struct pv_d *d, const struct pv_obj *o, struct pv_verdict *
 	for (bit = 1; bit != 0; bit <<= 1) {
 		if ((o->roles & bit) == 0 || bit == PV_R_CATALOG)
 			continue;
+		if (bit == PV_R_SIGDICT && (o->roles & PV_R_DOCTS))
+			continue; /* the value of a document timestamp: that rule */
 		memset(&v, 0, sizeof(v));
 		by_role(d, o, bit, &v);
 		if (first || v.level > out->level)
@@ -503,8 +505,8 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 	if ((bf || bs) && pv_fatal())
 		return -1;
 	if (o.ns == NULL || !o.ns->defined) {
-		if (o.of == NULL && !bf)
-			return 0; /* a reference to nothing: what holds it is judged */
+		if (o.of == NULL && !bf && o.ns != NULL)
+			return 0; /* a reference to nothing, before and after */
 		o.op = KS_PADES_ADDED;
 	} else if (o.of == NULL && !bf) {
 		o.op = KS_PADES_DELETED;
@@ -521,6 +523,17 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 		 * cross-reference by scanning and may find other objects. */
 		pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
 		       "the new definition cannot be parsed");
+	else if (o.of == NULL)
+		/* Still referenced, yet free or undefined: a reader that looks
+		 * it up rebuilds the cross-reference by scanning the file and
+		 * uses whatever "N G obj" it finds (an old definition, one
+		 * hidden in a stream). */
+		pv_set(&v, KS_PADES_WHAT_FILE, KS_PADES_LEVEL_OTHER, "%s",
+		       o.op == KS_PADES_DELETED
+			   ? "freed while still referenced (readers that rebuild the "
+			     "cross-reference find its old definition)"
+			   : "newly referenced but not defined (readers that rebuild the "
+			     "cross-reference take any definition they find)");
 	else if (has_dup(o.of, 0))
 		pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
 		       "a dictionary with a repeated key (readers disagree on which counts)");

@@ -499,14 +499,13 @@ static int walk_field(struct pv_reach *r, const struct ks_pdfobj *v, bool sig_in
 		return -1;
 	ft = ks_pdfobj_get(peeked, "FT");
 	sig = ft != NULL ? ks_pdfobj_is_name(ft, "Sig") : sig_inherited;
-	role = sig ? PV_R_SIGFIELD : PV_R_FIELD;
-	if (is_widget(peeked))
-		role |= PV_R_WIDGET;
-	if (enter(r, v, role, "Fields", &n, &fresh, &d) < 0)
+	if (enter(r, v, sig ? PV_R_SIGFIELD : PV_R_FIELD, "Fields", &n, &fresh, &d) < 0)
 		return -1;
 	d = ks_pdfobj_dict(d);
 	if (!fresh || d == NULL)
 		return 0;
+	if (n != NULL && is_widget(d))
+		n->roles |= PV_R_WIDGET; /* merged with its widget (12.7.3.1) */
 	num = n != NULL ? n->num : 0;
 	if (is_widget(d) && walk_widget(r, num, d) < 0)
 		return -1;

@@ -59,7 +59,7 @@ def mutate(rng, data):
 
     for _ in range(rng.randint(1, 4)):
         op = rng.choice(["repoint", "newref", "annot", "copy", "edit", "free", "trailer",
-                         "array"])
+                         "array", "dangle"])
         if op == "repoint":
             n = rng.choice(dicts)
             refs = list(REF.finditer(cur(n)))
@@ -73,6 +73,15 @@ def mutate(rng, data):
             n, key, to = rng.choice(dicts), rng.choice(KEYS), rng.choice(objs)
             defs[n] = U.set_key(cur(n), key, b"%d 0 R" % to)
             what.append("%d: /%s %d 0 R" % (n, key.decode(), to))
+        elif op == "dangle":
+            # a reference to a number no xref defines (one is defined only
+            # inside a planted stream)
+            to = rng.choice([F.HIDDEN, nxt + 7, 999])
+            n, key = rng.choice(dicts), rng.choice(KEYS)
+            defs[n] = U.set_key(cur(n), key, b"%d 0 R" % to) if rng.random() < 0.5 else \
+                cur(n)
+            defs[3] = U.add_to_array(cur(3), b"Annots", b"%d 0 R" % to)
+            what.append("dangling reference to %d" % to)
         elif op == "annot":
             to = rng.choice(objs)
             defs[3] = U.add_to_array(cur(3), b"Annots", b"%d 0 R" % to)

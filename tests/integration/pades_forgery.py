@@ -27,6 +27,34 @@ import pdforacle as O  # noqa: E402
 
 KYSO, PKI, SAMPLE = sys.argv[1:4]
 GRADES = (245, 560, 460, 652)
+SHADOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pades_shadow.py")
+
+
+def through_files(make):
+    """An update made by a program that reads and writes files."""
+    def f(data):
+        with tempfile.TemporaryDirectory() as tmp:
+            src, dst = os.path.join(tmp, "in.pdf"), os.path.join(tmp, "out.pdf")
+            with open(src, "wb") as fh:
+                fh.write(data)
+            make(src, dst)
+            with open(dst, "rb") as fh:
+                return fh.read()
+    return f
+
+
+def second_signature(field):
+    """kyso signs again, as the principal, into the prepared field."""
+    return through_files(lambda src, dst: subprocess.run(
+        [KYSO, "sign", "--key-file", "%s/teacher-rsa.key.pem" % PKI, "--cert",
+         "%s/teacher-rsa.cert.pem" % PKI, "--chain", "%s/teacher-rsa.chain.pem" % PKI,
+         "--in", src, "--out", dst, "--field", field], check=True, capture_output=True))
+
+
+def document_timestamp():
+    """An RFC 3161 document timestamp (the test TSA) in an invisible field."""
+    return through_files(lambda src, dst: subprocess.run(
+        ["python3", SHADOW, "docts-invisible", src, dst, PKI], check=True, capture_output=True))
 
 # (class, name, base, kyso sign options, forgery, expectation, what / box)
 CASES = [
@@ -43,6 +71,10 @@ CASES = [
      ["--certify", "2", "--field", "GVCN"], F.widget_into_sigfield, "fail", "appearance"),
     ("2", "a planted signature widget is added to the form and the page (P=2)", "form",
      ["--certify", "2", "--field", "GVCN"], F.planted_sigfield, "fail", "appearance"),
+    ("2", "a planted annotation listed and freed in one update (not certified)", "plain", [],
+     F.planted_then_freed, "fail", "file structure"),
+    ("2", "a reference to an object defined only inside a stream (not certified)", "plain", [],
+     F.hidden_definition, "fail", "file structure"),
     ("2", "a widget listed a second time in the page's /Annots (not certified)", "form",
      ["--field", "GVCN"], F.annots_twice, "fail", "page"),
     ("3", "an XObject named /P that the page draws is replaced (P=1)", "backlink",
@@ -80,8 +112,12 @@ CASES = [
      ["--certify", "2", "--field", "GVCN"], F.fill(F.F_OVERLAY, b"10.0"), "listed", GRADES),
     ("7", "a planted FreeText annotation brought in (P=3): listed with its place", "plain",
      ["--certify", "3"], F.annots_planted, "listed", GRADES),
-    ("c", "control: a DSS with 300 objects (P=1)", "plain", ["--certify", "1"], F.dss(300),
-     "pass", None),
+    ("c", "control: a second, visible signature into the prepared field (P=2)", "form",
+     ["--certify", "2", "--field", "GVCN"], "sign2", "listed", (330, 40, 560, 120)),
+    ("c", "control: an invisible document timestamp (P=1)", "plain", ["--certify", "1"],
+     "docts", "pass", None),
+    ("c", "control: a DSS with 300 objects (P=1): 256 changes listed, the rest counted", "plain",
+     ["--certify", "1"], F.dss(300), "pass", 45),
     ("c", "control: 100,000 new objects nothing uses (P=1)", "plain", ["--certify", "1"],
      F.many_objects(100000, False), "pass", None),
     ("c", "control: a P=2 form fill into an empty field", "form",
@@ -134,6 +170,11 @@ def judge(kind, arg, code, rep, nsigs):
         return None
     if code != 0 or any(s["indication"] != "TOTAL-PASSED" for s in sigs):
         return "exit %d: %s" % (code, [(s["indication"], s["detail"]) for s in sigs])
+    if kind == "pass" and isinstance(arg, int):
+        s = sigs[0]
+        if len(s["changes"]) != 256 or s["changes_not_listed"] < arg:
+            return "%d changes listed, %d not listed" % (len(s["changes"]),
+                                                         s["changes_not_listed"])
     if kind == "listed":
         for s in sigs:
             if not any(c["allowed"] and c["page"] == 1 and c["rect"] and overlaps(c["rect"], arg)
@@ -166,6 +207,10 @@ def main():
             with open(signed[key], "rb") as f:
                 before = f.read()
             after_path = os.path.join(tmp, "case-%d.pdf" % i)
+            if forge == "sign2":
+                forge = second_signature("HieuTruong")
+            elif forge == "docts":
+                forge = document_timestamp()
             with open(after_path, "wb") as f:
                 f.write(forge(before))
             code, rep = O.kyso_json(KYSO, after_path, trust)

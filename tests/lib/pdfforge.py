@@ -24,7 +24,8 @@ OVERLAY = (b"1 1 1 rg 0 0 215 92 re f 0 0 0 rg BT /F2 14 Tf 8 64 Td (9.5) Tj 80 
 ANNOT_JS = b"<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\);) >>"
 
 # Planted objects (object numbers), present in every base.
-CAT2, PAGES2, PAGE2, CONT2, FREETEXT, OVERLAY_AP, JS, SIGWIDGET = range(20, 28)
+CAT2, PAGES2, PAGE2, CONT2, FREETEXT, OVERLAY_AP, JS, SIGWIDGET, HIDING = range(20, 29)
+HIDDEN = 60  # defined only inside the data of stream HIDING: no xref entry names it
 # Back-link base: an XObject named /P drawing the average with a font
 # named /Parent, an XObject named /Data.
 XO_P, FONT_PARENT, XO_DATA = 31, 32, 33
@@ -56,6 +57,8 @@ def planted(data):
         JS: ANNOT_JS,
         SIGWIDGET: b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Extra) /Rect [%s] /F 4 "
                    b"/AP << /N %d 0 R >> /P 3 0 R >>" % (GRADES_BOX, OVERLAY_AP),
+        HIDING: U.stream(b"\n%d 0 obj\n<< /Type /Annot /Subtype /FreeText /Rect [%s] /F 4 "
+                         b"/AP << /N %d 0 R >> >>\nendobj\n" % (HIDDEN, GRADES_BOX, OVERLAY_AP)),
     }
 
 
@@ -139,6 +142,19 @@ def widget_into_sigfield(data):
     """The planted widget whose /Parent is the empty signature field is
     put on the page: its appearance covers the grades."""
     return U.update(data, {3: U.add_to_array(U.body(data, 3), b"Annots", b"%d 0 R" % W_EXTRA)})
+
+
+def planted_then_freed(data):
+    """The planted annotation listed on the page and freed in the same
+    update: viewers that rebuild the cross-reference find it."""
+    return U.update(data, {3: U.add_to_array(U.body(data, 3), b"Annots", b"%d 0 R" % FREETEXT)},
+                    free=[FREETEXT])
+
+
+def hidden_definition(data):
+    """A reference to an object no cross-reference defines, whose only
+    definition hides in a stream: viewers that rebuild find it."""
+    return U.update(data, {3: U.add_to_array(U.body(data, 3), b"Annots", b"%d 0 R" % HIDDEN)})
 
 
 def annots_twice(data):

@@ -617,7 +617,7 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 
 /* ---- the analysis ---- */
 
-static void conclude(struct pv_d *d, struct ks_pades_sig *sig)
+static void conclude(struct pv_d *d, struct ks_pades_sig *sig, bool incomplete)
 {
 	static const char *const by[] = { "", " by certification P=1", " by certification P=2",
 					  " by certification P=3" };
@@ -648,7 +648,8 @@ static void conclude(struct pv_d *d, struct ks_pades_sig *sig)
 			bad->rev + 1, bad->detail[0] ? ": " : "", bad->detail);
 		return;
 	}
-	if ((d->cmp.exhausted || d->S.exhausted || (d->F != NULL && d->F->exhausted)) &&
+	if ((incomplete || d->cmp.exhausted || d->S.exhausted ||
+	     (d->F != NULL && d->F->exhausted)) &&
 	    sig->indication == KS_IND_TOTAL_PASSED)
 		pv_fail(sig, KS_SUB_SIG_CONSTRAINTS_FAILURE,
 			"the changes after signing could not be analysed within the limits");
@@ -699,6 +700,7 @@ out:
 int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig)
 {
 	struct pv_d d;
+	bool incomplete = false;
 	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
@@ -716,8 +718,8 @@ int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig)
 		KS_GUARD(judge_all(&d, sig));
 		KS_GUARD(pv_inherited_values(&d, sig));
 	}
-	KS_GUARD(pv_file_checks(d.doc, d.rs, sig));
-	conclude(&d, sig);
+	KS_GUARD(pv_file_checks(d.doc, d.rs, sig, &incomplete));
+	conclude(&d, sig, incomplete);
 	rc = 0;
 out:
 	pv_reach_free(&d.S);

@@ -160,8 +160,11 @@ KS_WUR int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
 /* File-level findings after revision rs (ks_pades_file.c): bytes after
  * the last %%EOF that are no update, object definitions outside every
  * cross-reference section, startxref keywords outside the /Prev chain.
- * Appended to sig->changes (never allowed).  -1 only for memory errors. */
-KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig);
+ * Appended to sig->changes (never allowed).  *incomplete is set when more
+ * than KS_PADES_DIFF_MAX_SCAN bytes follow the signed revision (the rest
+ * was not scanned).  -1 only for memory errors. */
+KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig,
+			  bool *incomplete);
 /* The next "N G obj" header whose keyword starts in [*at, to), found by
  * scanning the bytes as a repairing reader would; *at moves past it. */
 bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,

@@ -43,7 +43,7 @@
 #define KS_PADES_VERIFY_MAX_CHANGES 256           /* changes listed per signature */
 #define KS_PADES_DIFF_MAX_DEPTH 32                /* nesting followed by a deep compare */
 #define KS_PADES_DIFF_MAX_NODES 400000            /* values one reachability walk visits */
-#define KS_PADES_DIFF_MAX_SCAN ((size_t)64 << 20) /* bytes scanned for stray objects */
+#define KS_PADES_DIFF_MAX_SCAN ((size_t)256 << 20) /* bytes scanned for stray objects */
 #define KS_PADES_VERIFY_TEXT_MAX ((size_t)4096)   /* one text entry (/Reason, a lock name) */
 #define KS_PADES_VERIFY_MAX_LOCK_NAMES 256        /* field names one lock may list */
 

@@ -49,6 +49,7 @@
 #define KS_PDFDOC_MAX_MEMORY ((size_t)1 << 30)      /* arena + caches of one document */
 #define KS_PDFDOC_MAX_PAGES 100000                  /* pages of one revision */
 #define KS_PDFDOC_MAX_FIELDS 100000                 /* form fields of one revision */
+#define KS_PDFDOC_TAIL_WINDOW ((size_t)64 << 10)    /* tail mode: bytes searched for startxref */
 
 struct ks_pdfdoc_limits {
 	size_t max_depth;
@@ -70,6 +71,15 @@ struct ks_pdfdoc_limits {
 	 * chain is unusable (ks_pdfdoc_repaired() then says so).  A verifier
 	 * may refuse repaired files; with false, open fails instead. */
 	bool allow_repair;
+	/* Tail mode (signing): only the last KS_PDFDOC_TAIL_WINDOW bytes are
+	 * searched for "startxref" and "%%EOF"; the chain is followed from
+	 * the last startxref through /Prev, objects are read on demand, and
+	 * nothing is ever repaired, so memory and the pages of a mapped file
+	 * that are read do not grow with the file.  Revisions whose %%EOF
+	 * lies before the window have has_eof false; ks_pdfdoc_eof_markers()
+	 * and ks_pdfdoc_startxrefs() list only what the window holds.  The
+	 * default (forensic) mode scans the whole file. */
+	bool tail;
 };
 
 /* Fill *lim with the KS_PDFDOC_* defaults (allow_repair = true).  In a

@@ -32,6 +32,7 @@ void ks_pdfdoc_limits_default(struct ks_pdfdoc_limits *lim)
 	lim->max_pages = KS_PDFDOC_MAX_PAGES;
 	lim->max_fields = KS_PDFDOC_MAX_FIELDS;
 	lim->allow_repair = true;
+	lim->tail = false;
 }
 
 /* Growable array outside the arena (charged to the document). */
@@ -76,8 +77,15 @@ static void find_header(struct ks_pdfdoc *doc)
 static int scan_markers(struct ks_pdfdoc *doc)
 {
 	struct ks_cur c = doc->in, v;
-	size_t pos = 0, at = 0, cap = 0, end;
+	size_t pos = 0, at = 0, cap = 0, end, from = 0;
 	uint64_t val = 0;
+
+	/* Tail mode: the window at the end only (see ks_pdfdoc_limits). */
+	if (doc->lim.tail && doc->in.left > KS_PDFDOC_TAIL_WINDOW)
+		from = doc->in.left - KS_PDFDOC_TAIL_WINDOW;
+	if (ks_cur_at(&doc->in, from, &c) < 0)
+		return -1;
+	at = from;
 
 	while (pd_find(&c, "%%EOF", 5, &pos)) {
 		at += pos;
@@ -96,8 +104,9 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		if (ks_cur_at(&doc->in, at, &c) < 0)
 			return -1;
 	}
-	c = doc->in;
-	at = 0;
+	if (ks_cur_at(&doc->in, from, &c) < 0)
+		return -1;
+	at = from;
 	cap = 0;
 	while (pd_find(&c, "startxref", 9, &pos)) {
 		at += pos;
@@ -480,6 +489,9 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 		PD_TAKE(max_fields);
 #undef PD_TAKE
 		doc->lim.allow_repair = lim->allow_repair;
+		doc->lim.tail = lim->tail;
+		if (doc->lim.tail)
+			doc->lim.allow_repair = false; /* repair scans the whole file */
 	}
 	doc->opening = true;
 	doc->no_endstream_from = SIZE_MAX;

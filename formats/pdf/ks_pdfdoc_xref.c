@@ -506,7 +506,7 @@ int pd_xref_load(struct ks_pdfdoc *doc)
 		}
 	}
 	if (!have)
-		KS_BAIL(KS_ERR_PDF_XREF, "no startxref found");
+		KS_BAIL(KS_ERR_PDF_XREF, "no startxref found: not a PDF file, or a truncated one");
 	cap = 8;
 	secs = calloc(cap, sizeof(*secs));
 	if (secs == NULL)

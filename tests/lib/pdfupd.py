@@ -78,20 +78,79 @@ def update(data, defs, trailer=None, size=None, free=(), extra_trailer=b""):
     return bytes(out)
 
 
+def _value_end(text, i):
+    """End of the PDF value starting at text[i] (balanced << >> [ ] ( ))."""
+    if text.startswith(b"<<", i) or text[i:i + 1] == b"[":
+        depth, j = 0, i
+        while j < len(text):
+            if text.startswith(b"<<", j) or text[j:j + 1] == b"[":
+                depth += 1
+                j += 2 if text.startswith(b"<<", j) else 1
+                continue
+            if text.startswith(b">>", j) or text[j:j + 1] == b"]":
+                depth -= 1
+                j += 2 if text.startswith(b">>", j) else 1
+                if depth == 0:
+                    return j
+                continue
+            if text[j:j + 1] == b"(":
+                j = _value_end(text, j)
+                continue
+            j += 1
+        raise ValueError("unbalanced value")
+    if text[i:i + 1] == b"(":
+        depth, j = 0, i
+        while j < len(text):
+            c = text[j:j + 1]
+            if c == b"\\":
+                j += 2
+                continue
+            depth += c == b"("
+            depth -= c == b")"
+            j += 1
+            if depth == 0:
+                return j
+        raise ValueError("unbalanced string")
+    m = re.compile(rb"\d+ \d+ R|/[^\s/<>\[\]()]*|<[0-9A-Fa-f\s]*>|[-+.\d]+|true|false|null") \
+        .match(text, i)
+    if not m:
+        raise ValueError("no value at %d" % i)
+    return m.end()
+
+
+def _find_key(dict_text, key):
+    """(start of '/key', start of its value, end of its value) at the top
+    level of a dictionary's text, or None."""
+    i = dict_text.index(b"<<") + 2
+    while i < len(dict_text):
+        while dict_text[i:i + 1].isspace():
+            i += 1
+        if dict_text.startswith(b">>", i):
+            return None
+        m = re.compile(rb"/([^\s/<>\[\]()]*)").match(dict_text, i)
+        if not m:
+            return None
+        v = m.end()
+        while dict_text[v:v + 1].isspace():
+            v += 1
+        end = _value_end(dict_text, v)
+        if m.group(1) == key:
+            return i, v, end
+        i = end
+    return None
+
+
 def set_key(dict_text, key, value):
-    """Set /key in a dictionary's text (replacing a simple value, a
-    reference, a name, a number or a flat array)."""
-    pat = re.compile(rb"/" + key + rb"(?![A-Za-z0-9])\s*(\d+ \d+ R|\[[^\[\]]*\]|/[^\s/<>\[\]()]+|"
-                     rb"\([^()]*\)|<<(?:[^<>]|<[^<]|>[^>])*>>|[-+.\d]+|true|false|null)")
-    if pat.search(dict_text):
-        return pat.sub(lambda m: b"/" + key + b" " + value, dict_text, count=1)
+    """Set /key at the top level of a dictionary's text."""
+    f = _find_key(dict_text, key)
+    if f:
+        return dict_text[:f[1]] + value + dict_text[f[2]:]
     return dict_text.rstrip()[:-2].rstrip() + b" /" + key + b" " + value + b" >>"
 
 
 def del_key(dict_text, key):
-    pat = re.compile(rb"\s*/" + key + rb"(?![A-Za-z0-9])\s*(\d+ \d+ R|\[[^\[\]]*\]|/[^\s/<>\[\]()]+|"
-                     rb"\([^()]*\)|[-+.\d]+|true|false|null)")
-    return pat.sub(b"", dict_text, count=1)
+    f = _find_key(dict_text, key)
+    return dict_text if not f else dict_text[:f[0]] + dict_text[f[2]:]
 
 
 def get_ref(dict_text, key):

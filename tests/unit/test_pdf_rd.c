@@ -233,8 +233,8 @@ static void test_hostile(void **state)
 	(void)state;
 	classic(&pdf, base_objs, 4, "");
 	/* Not a PDF; truncated before startxref. */
-	assert_fails_with(ks_pdf_rd_open((const uint8_t *)"hello", 5, &rd), KS_ERR_PDF);
-	assert_fails_with(ks_pdf_rd_open(pdf.data, pdf.len - 30, &rd), KS_ERR_PDF);
+	assert_fails_with(ks_pdf_rd_open((const uint8_t *)"hello", 5, &rd), KS_ERR_PDF_XREF);
+	assert_fails_with(ks_pdf_rd_open(pdf.data, pdf.len - 30, &rd), KS_ERR_PDF_XREF);
 	assert_null(rd);
 	/* startxref beyond the end. */
 	ks_buf_init(&b, 1 << 20);
@@ -336,7 +336,7 @@ static void test_hostile(void **state)
 					"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \n"
 					"trailer\n<< /Size 2 >>\nstartxref\n%zu\n%%%%EOF\n",
 					x));
-		assert_fails_with(ks_pdf_rd_open(b.data, b.len, &rd), KS_ERR_PDF);
+		assert_fails_with(ks_pdf_rd_open(b.data, b.len, &rd), KS_ERR_PDF_XREF);
 		(void)objs;
 	}
 	ks_buf_cleanup(&b);

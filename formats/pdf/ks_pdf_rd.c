@@ -231,6 +231,17 @@ out:
 	return rc;
 }
 
+/* A number in the file, read through a cursor over the rest of it (from
+ * ks_cur_at on whole): a failure says where ("digit expected at byte N"). */
+static int rd_decimal(const struct ks_pdf_rd *rd, struct ks_cur *c, size_t max_digits, uint64_t max,
+		      uint64_t *v)
+{
+	if (ks_cur_decimal(c, max_digits, max, v) == 0)
+		return 0;
+	return ks_err_set(ks_err_code(), ks_err_file(), ks_err_line(), "%s at byte %zu",
+			  ks_err_msg(), rd->whole.left - c->left);
+}
+
 /* "num gen obj" at `off`, then the value; a stream's data into *stream. */
 static int obj_at(struct ks_pdf_rd *rd, uint64_t off, uint32_t num, uint16_t gen, int depth,
 		  struct ks_pdf_val **out, struct ks_cur *stream)
@@ -244,9 +255,9 @@ static int obj_at(struct ks_pdf_rd *rd, uint64_t off, uint32_t num, uint16_t gen
 	if (off > SIZE_MAX)
 		KS_BAIL(KS_ERR_PDF_XREF, "offset out of range");
 	KS_GUARD(ks_cur_at(&rd->whole, (size_t)off, &c));
-	KS_GUARD(ks_cur_decimal(&c, 10, RD_MAX_OBJS, &n));
+	KS_GUARD(rd_decimal(rd, &c, 10, RD_MAX_OBJS, &n));
 	ks_pdf_lex_skip_ws(&c);
-	KS_GUARD(ks_cur_decimal(&c, 5, 65535, &g));
+	KS_GUARD(rd_decimal(rd, &c, 5, 65535, &g));
 	ks_pdf_lex_skip_ws(&c);
 	if ((num != 0 && (n != num || g != gen)) || !ks_cur_accept(&c, "obj", 3))
 		KS_BAIL(KS_ERR_PDF_XREF, "cross-reference entry for object %u does not point at it",
@@ -354,15 +365,15 @@ static int rd_xref_table(struct ks_pdf_rd *rd, struct ks_cur c, struct ks_pdf_va
 		ks_pdf_lex_skip_ws(&c);
 		if (ks_cur_accept(&c, "trailer", 7))
 			break;
-		KS_GUARD(ks_cur_decimal(&c, 10, RD_MAX_OBJS, &first));
+		KS_GUARD(rd_decimal(rd, &c, 10, RD_MAX_OBJS, &first));
 		ks_pdf_lex_skip_ws(&c);
-		KS_GUARD(ks_cur_decimal(&c, 10, RD_MAX_OBJS, &count));
+		KS_GUARD(rd_decimal(rd, &c, 10, RD_MAX_OBJS, &count));
 		KS_ENSURE(first + count <= RD_MAX_OBJS, KS_ERR_LIMIT, "too many objects");
 		for (k = 0; k < count; k++) {
 			ks_pdf_lex_skip_ws(&c);
-			KS_GUARD(ks_cur_decimal(&c, 10, UINT64_MAX / 2, &eoff));
+			KS_GUARD(rd_decimal(rd, &c, 10, UINT64_MAX / 2, &eoff));
 			ks_pdf_lex_skip_ws(&c);
-			KS_GUARD(ks_cur_decimal(&c, 5, 65535, &egen));
+			KS_GUARD(rd_decimal(rd, &c, 5, 65535, &egen));
 			ks_pdf_lex_skip_ws(&c);
 			KS_GUARD(ks_cur_u8(&c, &type));
 			KS_ENSURE(type == 'n' || type == 'f', KS_ERR_PDF_XREF, "bad xref entry");
@@ -438,7 +449,7 @@ int ks_pdf_rd_open(const uint8_t *p, size_t n, struct ks_pdf_rd **out)
 	KS_ENSURE(at != SIZE_MAX, KS_ERR_PDF, "no startxref near the end of the file (truncated?)");
 	KS_GUARD(ks_cur_at(&rd->whole, at + 9, &c));
 	ks_pdf_lex_skip_ws(&c);
-	KS_GUARD(ks_cur_decimal(&c, 20, n, &sx));
+	KS_GUARD(rd_decimal(rd, &c, 20, n, &sx));
 	rd->info.startxref = sx;
 	off = sx;
 	/* The newest section, then /Prev back to the first. */

@@ -77,10 +77,17 @@ bad_verify=$(cat "$TMP"/res-* 2>/dev/null | grep -c '^verify ')
 retries=$(cat "$TMP"/log-* 2>/dev/null | grep -c 'retrying')
 echo "# $PROCS processes x ${SECONDS_EACH}s: $total signatures, $bad_sign failed, $bad_verify did not verify, $retries retries"
 
-if [ "$total" -ge $((PROCS * 5)) ]; then
-	ok "$PROCS concurrent signers ran ($total signatures)"
+# Throughput depends on the machine; overlap is what matters: every
+# signer ran several times while the others did.
+short=0
+for i in $(seq "$PROCS"); do
+	[ "$(wc -l <"$TMP/res-$i" 2>/dev/null || echo 0)" -ge 3 ] || short=$((short + 1))
+done
+if [ "$short" -eq 0 ]; then
+	ok "$PROCS concurrent signers each signed several times ($total signatures)"
 else
-	notok "$PROCS concurrent signers ran ($total signatures)"
+	notok "$PROCS concurrent signers each signed several times ($total signatures)" \
+		"$short signers signed fewer than 3 times"
 fi
 if [ "$bad_sign" -eq 0 ]; then
 	ok "no signature failed"

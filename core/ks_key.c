@@ -455,7 +455,7 @@ int ks_filekey_open(const char *key_path, const char *cert_path, const char *cha
 		/* An encrypted key that does not open: the password, like a
 		 * wrong PIN (RFC 5958 EncryptedPrivateKeyInfo, or the legacy
 		 * RFC 1421 Proc-Type header). */
-		if (pkey == NULL &&
+		if (pkey == NULL && data.len > 0 &&
 		    (memmem(data.data, data.len, "ENCRYPTED PRIVATE KEY", 21) != NULL ||
 		     memmem(data.data, data.len, "Proc-Type: 4,ENCRYPTED", 22) != NULL))
 			KS_BAIL_OSSL(KS_ERR_PIN, "cannot decrypt the key in '%s': %s", key_path,

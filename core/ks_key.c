@@ -10,7 +10,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ks_io.h"
 #include "ks_size.h"
+
+/* Certificate, key and PKCS#12 files are read whole: regular files of at
+ * most this size. */
+#define KS_KEY_FILE_MAX ((size_t)4 << 20)
+
+/* The file at `path` in `data` and a memory BIO over it (freed by the
+ * caller; data must outlive it). */
+static int file_bio(const char *path, struct ks_buf *data, BIO **bio)
+{
+	*bio = NULL;
+	if (ks_file_read(path, KS_KEY_FILE_MAX, data) < 0)
+		return -1;
+	/* data->len <= KS_KEY_FILE_MAX fits an int. */
+	*bio = BIO_new_mem_buf(data->len > 0 ? data->data : (const void *)"", (int)data->len);
+	if (*bio == NULL)
+		return ks_err_set_ossl(KS_ERR_NOMEM, __FILE__, __LINE__, "reading '%s'", path);
+	return 0;
+}
 
 size_t ks_md_size(enum ks_md md)
 {
@@ -328,15 +347,16 @@ static const struct ks_key_ops filekey_ops = {
 
 int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out)
 {
+	struct ks_buf data;
 	BIO *bio = NULL;
 	STACK_OF(X509) *sk = NULL;
 	X509 *x;
+	const unsigned char *p;
 	int rc = -1;
 
 	*out = NULL;
-	bio = BIO_new_file(path, "r");
-	if (bio == NULL)
-		KS_BAIL_OSSL(KS_ERR_IO, "cannot open certificate file '%s'", path);
+	ks_buf_init(&data, KS_KEY_FILE_MAX);
+	KS_GUARD(file_bio(path, &data, &bio));
 	sk = sk_X509_new_null();
 	if (sk == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
@@ -351,14 +371,32 @@ int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out)
 		ERR_clear_error();
 	if (ERR_peek_error() != 0)
 		KS_BAIL_OSSL(KS_ERR_CERT, "bad certificate in '%s'", path);
+	if (sk_X509_num(sk) == 0 && data.len > 0) {
+		/* No PEM: one DER certificate (RFC 5280 4.1), the whole file. */
+		p = data.data;
+		x = d2i_X509(NULL, &p, (long)data.len);
+		if (x != NULL && p == data.data + data.len) {
+			if (sk_X509_push(sk, x) <= 0) {
+				X509_free(x);
+				KS_BAIL(KS_ERR_NOMEM, "out of memory");
+			}
+		} else {
+			X509_free(x);
+			ERR_clear_error();
+		}
+	}
 	if (sk_X509_num(sk) == 0)
-		KS_BAIL(KS_ERR_CERT, "no certificate in '%s'", path);
+		KS_BAIL(KS_ERR_CERT,
+			"no certificate in '%s': expected PEM (-----BEGIN CERTIFICATE-----) or one "
+			"DER certificate",
+			path);
 	*out = sk;
 	sk = NULL;
 	rc = 0;
 out:
 	sk_X509_pop_free(sk, X509_free);
 	BIO_free(bio);
+	ks_buf_cleanup(&data);
 	return rc;
 }
 
@@ -372,13 +410,13 @@ static bool has_suffix(const char *s, const char *suffix)
 static int load_p12(const char *path, const char *pass, EVP_PKEY **pkey, X509 **cert,
 		    STACK_OF(X509) * *ca)
 {
+	struct ks_buf data;
 	BIO *bio = NULL;
 	PKCS12 *p12 = NULL;
 	int rc = -1;
 
-	bio = BIO_new_file(path, "rb");
-	if (bio == NULL)
-		KS_BAIL_OSSL(KS_ERR_IO, "cannot open '%s'", path);
+	ks_buf_init_secret(&data, KS_KEY_FILE_MAX);
+	KS_GUARD(file_bio(path, &data, &bio));
 	p12 = d2i_PKCS12_bio(bio, NULL);
 	if (p12 == NULL)
 		KS_BAIL_OSSL(KS_ERR_PARSE, "'%s' is not a PKCS#12 file", path);
@@ -390,6 +428,7 @@ static int load_p12(const char *path, const char *pass, EVP_PKEY **pkey, X509 **
 out:
 	PKCS12_free(p12);
 	BIO_free(bio);
+	ks_buf_cleanup(&data);
 	return rc;
 }
 
@@ -399,19 +438,30 @@ int ks_filekey_open(const char *key_path, const char *cert_path, const char *cha
 	EVP_PKEY *pkey = NULL;
 	X509 *cert = NULL;
 	STACK_OF(X509) *chain = NULL, *extra = NULL, *certs = NULL;
+	struct ks_buf data;
 	BIO *bio = NULL;
 	int rc = -1;
 
 	*out = NULL;
+	/* The private key passes through this buffer: wiped when freed. */
+	ks_buf_init_secret(&data, KS_KEY_FILE_MAX);
 	if (has_suffix(key_path, ".p12") || has_suffix(key_path, ".pfx")) {
 		KS_GUARD(load_p12(key_path, pass, &pkey, &cert, &chain));
 	} else {
-		bio = BIO_new_file(key_path, "r");
-		if (bio == NULL)
-			KS_BAIL_OSSL(KS_ERR_IO, "cannot open key file '%s'", key_path);
+		KS_GUARD(file_bio(key_path, &data, &bio));
 		/* With no password OpenSSL would prompt on the terminal; the
 		 * empty one makes an encrypted key fail instead. */
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(pass != NULL ? pass : ""));
+		/* An encrypted key that does not open: the password, like a
+		 * wrong PIN (RFC 5958 EncryptedPrivateKeyInfo, or the legacy
+		 * RFC 1421 Proc-Type header). */
+		if (pkey == NULL && data.len > 0 &&
+		    (memmem(data.data, data.len, "ENCRYPTED PRIVATE KEY", 21) != NULL ||
+		     memmem(data.data, data.len, "Proc-Type: 4,ENCRYPTED", 22) != NULL))
+			KS_BAIL_OSSL(KS_ERR_PIN, "cannot decrypt the key in '%s': %s", key_path,
+				     pass != NULL
+					 ? "the password given (KYSO_KEY_PASS) does not open it"
+					 : "it needs its password in KYSO_KEY_PASS");
 		if (pkey == NULL)
 			KS_BAIL_OSSL(KS_ERR_PARSE, "'%s' holds no readable private key", key_path);
 		if (cert_path == NULL)
@@ -467,5 +517,6 @@ out:
 	sk_X509_pop_free(extra, X509_free);
 	sk_X509_pop_free(certs, X509_free);
 	BIO_free(bio);
+	ks_buf_cleanup(&data);
 	return rc;
 }

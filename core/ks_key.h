@@ -73,7 +73,8 @@ KS_WUR int ks_key_verify_digest(X509 *cert, enum ks_sig_scheme scheme, enum ks_m
 KS_WUR int ks_filekey_open(const char *key_path, const char *cert_path, const char *chain_path,
 			   const char *pass, struct ks_key **out);
 
-/* Load every certificate of a PEM file into *out (a new stack). */
+/* Load every certificate of a PEM file, or the one certificate of a DER
+ * file, into *out (a new stack).  A regular file of at most 4 MiB. */
 KS_WUR int ks_pem_load_certs(const char *path, STACK_OF(X509) * *out);
 
 /* ---- external key (two-phase signing, core/ks_extkey.c) ----

@@ -22,6 +22,12 @@
 #define KS_P11_ATTR_MAX (64 << 10) /* one attribute value (certificates) */
 #define KS_P11_PIN_MAX 256         /* bytes of PIN */
 #define KS_P11_CHAIN_MAX 10        /* certificates added to a chain */
+/* Transient failures while opening a key are tried again: first after
+ * about KS_P11_RETRY_FIRST_MS, doubling up to KS_P11_RETRY_MAX_MS (each
+ * jittered 50-150%), while the whole stays within KS_P11_RETRY_BUDGET_MS. */
+#define KS_P11_RETRY_FIRST_MS 25
+#define KS_P11_RETRY_MAX_MS 400
+#define KS_P11_RETRY_BUDGET_MS 2000
 
 struct ks_p11_module {
 	CK_FUNCTION_LIST *fl;
@@ -163,6 +169,18 @@ void ks_p11_found_free(struct ks_p11_found *v, size_t n);
 /* The URI naming one private key on token t (no PIN, no module). */
 KS_WUR int ks_p11_object_uri(const struct ks_p11_token_info *t, const char *label,
 			     const struct ks_buf *id, struct ks_buf *out);
+
+/* Transient failures (ks_p11_module.c).  A token another process is
+ * rewriting (SoftHSM2 rewrites its token file at every C_Login, and a
+ * reader meanwhile may see it empty) fails for a moment: the sites that
+ * see such a failure note it; ks_p11_key_open() takes the note and tries
+ * again with a short bounded back-off. */
+void ks_p11_transient_note(void);
+bool ks_p11_transient_take(void);
+/* Finalise and initialise every module again (a module may have read a
+ * token half-written and keep that state) when nothing holds a token:
+ * no key open, no session on loan.  True when reloaded. */
+bool ks_p11_reload_if_idle(void);
 
 /* "CKR_PIN_INCORRECT" ... or "CKR_0x...". */
 const char *ks_p11_rv_name(ck_rv_t rv);

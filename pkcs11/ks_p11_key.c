@@ -1,8 +1,12 @@
 /* The token key: a struct ks_key whose signatures are made by a PKCS#11
  * token through the session pool. */
+#include <errno.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ks_log.h"
 #include "ks_p11_int.h"
@@ -411,7 +415,12 @@ static int choose_token(const struct ks_p11_uri *u, struct ks_p11_token **out)
 			break; /* the list is only for the message */
 	if (ks_buf_cstr(&names, &s) < 0)
 		s = "";
-	KS_ENSURE(n > 0, KS_ERR_NOT_FOUND, "no token present matches the URI");
+	if (n == 0) {
+		/* Also what a module shows for a token it read half-written
+		 * (SoftHSM2 while another process logs in): worth a retry. */
+		ks_p11_transient_note();
+		KS_BAIL(KS_ERR_NOT_FOUND, "no token present matches the URI");
+	}
 	if (n == 1) {
 		KS_GUARD(ks_p11_token_get(mods[0], &infos[0], &pick));
 	} else {
@@ -458,8 +467,11 @@ out:
 }
 
 /* Log in once per token: skipped when the token state is logged in
- * already (another key on it), the PIN tried exactly once otherwise. */
-static int ensure_login(struct ks_p11_lease *l, const struct ks_p11_uri *u)
+ * already (another key on it), the PIN tried exactly once otherwise.  The
+ * PIN is obtained once per ks_p11_key_open (*pin_cache) and reused by its
+ * retries: nobody is asked twice. */
+static int ensure_login(struct ks_p11_lease *l, const struct ks_p11_uri *u,
+			struct ks_buf *pin_cache)
 {
 	struct ks_buf pin;
 	int r, rc = -1;
@@ -476,8 +488,13 @@ static int ensure_login(struct ks_p11_lease *l, const struct ks_p11_uri *u)
 		rc = 0;
 		goto out;
 	}
-	r = ks_p11_pin_obtain(u, &l->tok->info, true, &pin);
-	KS_GUARD(r);
+	if (pin_cache->len > 0) {
+		KS_GUARD(ks_buf_set(&pin, pin_cache->data, pin_cache->len));
+	} else {
+		r = ks_p11_pin_obtain(u, &l->tok->info, true, &pin);
+		KS_GUARD(r);
+		KS_GUARD(ks_buf_set(pin_cache, pin.data, pin.len));
+	}
 	KS_GUARD(ks_p11_token_login(l, &pin));
 	rc = 0;
 out:
@@ -495,7 +512,8 @@ static int load_chain_pem(const char *path, STACK_OF(X509) * *out)
 	return ks_pem_load_certs(path, out);
 }
 
-int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
+static int key_open_once(const char *uri, const char *chain_pem, struct ks_buf *pin_cache,
+			 struct ks_key **out)
 {
 	struct ks_p11_uri u;
 	struct ks_p11_token *tok = NULL;
@@ -523,8 +541,13 @@ int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
 	KS_GUARD(ks_p11_init());
 	KS_GUARD(load_chain_pem(chain_pem, &extra));
 	KS_GUARD(choose_token(&u, &tok));
-	KS_GUARD(ks_p11_session_get(tok, &l));
-	KS_GUARD(ensure_login(&l, &u));
+	if (ks_p11_session_get(tok, &l) < 0) {
+		/* The token listed a moment ago is gone (KS_ERR_TOKEN). */
+		if (ks_err_code() == KS_ERR_TOKEN)
+			ks_p11_transient_note();
+		goto out;
+	}
+	KS_GUARD(ensure_login(&l, &u, pin_cache));
 	KS_GUARD(ks_p11_privkeys(&l, &u, &f, &n));
 	if (n != 1) {
 		const char *s = "";
@@ -641,5 +664,71 @@ out:
 	ks_buf_cleanup(&names);
 	ks_buf_cleanup(&kuri);
 	ks_p11_uri_cleanup(&u);
+	return rc;
+}
+
+/* Milliseconds since `t0` (CLOCK_MONOTONIC). */
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The next pause: KS_P11_RETRY_FIRST_MS doubling up to KS_P11_RETRY_MAX_MS,
+ * jittered to 50-150% so that processes that failed together do not try
+ * again together. */
+static long backoff_ms(unsigned attempt)
+{
+	long d = KS_P11_RETRY_FIRST_MS;
+	uint32_t r = 0;
+
+	while (attempt-- > 1 && d < KS_P11_RETRY_MAX_MS)
+		d *= 2;
+	if (d > KS_P11_RETRY_MAX_MS)
+		d = KS_P11_RETRY_MAX_MS;
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1) {
+		ERR_clear_error();
+		r = (uint32_t)getpid() * 2654435761u;
+	}
+	return d / 2 + (long)(r % (uint32_t)(d + 1));
+}
+
+int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
+{
+	struct ks_buf pin_cache;
+	struct timespec t0, pause;
+	unsigned attempt;
+	long delay;
+	int rc;
+
+	ks_buf_init_secret(&pin_cache, KS_P11_PIN_MAX);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (attempt = 1;; attempt++) {
+		(void)ks_p11_transient_take();
+		rc = key_open_once(uri, chain_pem, &pin_cache, out);
+		/* Never after a PIN was refused: a wrong PIN costs one try. */
+		if (rc == 0 || !ks_p11_transient_take() || ks_err_code() == KS_ERR_PIN)
+			break;
+		/* A token read while another process rewrote it (SoftHSM2
+		 * logs in by rewriting its token file): the module may keep
+		 * what it read, so it is loaded again when nothing else uses
+		 * it, after a short pause. */
+		delay = backoff_ms(attempt);
+		if (elapsed_ms(&t0) + delay > KS_P11_RETRY_BUDGET_MS)
+			break;
+		ks_log(KS_LOG_INFO, "token not ready (%s); retrying in %ld ms (attempt %u)",
+		       ks_err_msg(), delay, attempt + 1);
+		pause.tv_sec = delay / 1000;
+		pause.tv_nsec = (delay % 1000) * 1000000;
+		while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+			;
+		(void)ks_p11_reload_if_idle();
+	}
+	if (rc < 0 && attempt > 1)
+		ks_err_set(ks_err_code(), ks_err_file(), ks_err_line(),
+			   "%s (tried %u times in %ld ms)", ks_err_msg(), attempt, elapsed_ms(&t0));
+	ks_buf_cleanup(&pin_cache);
 	return rc;
 }

@@ -207,7 +207,8 @@ static int env_unsigned(const char *name, unsigned max, unsigned *v)
 	return 0;
 }
 
-int ks_p11_init(void)
+/* Load and initialise the modules.  Global lock held. */
+static int init_locked(void)
 {
 	const char *env;
 	char *paths = NULL, *save = NULL, *p;
@@ -216,11 +217,8 @@ int ks_p11_init(void)
 	int rc = -1;
 	size_t i;
 
-	pthread_mutex_lock(&g.lock);
-	if (g.initialized) {
-		pthread_mutex_unlock(&g.lock);
+	if (g.initialized)
 		return 0;
-	}
 	KS_GUARD(env_unsigned("KYSO_P11_MAX_SESSIONS", KS_P11_POOL_MAX, &maxs));
 	g.max_sessions = maxs;
 	env = getenv("KYSO_PKCS11_REGISTRY");
@@ -257,6 +255,15 @@ out:
 		g.registry = NULL;
 	}
 	free(paths);
+	return rc;
+}
+
+int ks_p11_init(void)
+{
+	int rc;
+
+	pthread_mutex_lock(&g.lock);
+	rc = init_locked();
 	pthread_mutex_unlock(&g.lock);
 	return rc;
 }
@@ -269,12 +276,12 @@ static void token_free(struct ks_p11_token *tok)
 	free(tok);
 }
 
-void ks_p11_shutdown(void)
+/* Close sessions, finalise modules, free state.  Global lock held. */
+static void shutdown_locked(void)
 {
 	struct ks_p11_token *tok, *next;
 	struct ks_p11_module *m;
 
-	pthread_mutex_lock(&g.lock);
 	for (tok = g.tokens; tok != NULL; tok = next) {
 		next = tok->next;
 		pthread_mutex_lock(&tok->lock);
@@ -303,7 +310,58 @@ void ks_p11_shutdown(void)
 		p11_kit_modules_finalize_and_release(g.registry);
 	g.registry = NULL;
 	g.initialized = false;
+}
+
+void ks_p11_shutdown(void)
+{
+	pthread_mutex_lock(&g.lock);
+	shutdown_locked();
 	pthread_mutex_unlock(&g.lock);
+}
+
+bool ks_p11_reload_if_idle(void)
+{
+	struct ks_p11_token *tok;
+	bool idle = true;
+
+	pthread_mutex_lock(&g.lock);
+	if (!g.initialized) {
+		pthread_mutex_unlock(&g.lock);
+		return false;
+	}
+	/* Idle: no key holds a token (refs 1 = the list only) and no session
+	 * is on loan. */
+	for (tok = g.tokens; tok != NULL && idle; tok = tok->next) {
+		pthread_mutex_lock(&tok->lock);
+		idle = tok->refs == 1 && tok->n_open == tok->n_idle;
+		pthread_mutex_unlock(&tok->lock);
+	}
+	if (idle) {
+		shutdown_locked();
+		if (init_locked() < 0) {
+			ks_log_err(KS_LOG_WARN, "reloading the PKCS#11 modules");
+			idle = false;
+		}
+	}
+	pthread_mutex_unlock(&g.lock);
+	return idle;
+}
+
+/* Set where an error may pass by itself (a token seen half-written);
+ * thread-local, read and cleared by the caller that retries. */
+static _Thread_local bool transient_seen;
+
+void ks_p11_transient_note(void)
+{
+	transient_seen = true;
+}
+
+bool ks_p11_transient_take(void)
+{
+	bool v = transient_seen;
+
+	transient_seen = false;
+	return v;
 }
 
 int ks_p11_set_max_sessions(unsigned n)
@@ -506,7 +564,11 @@ static int collect_tokens(struct ks_p11_module *only, const struct ks_p11_uri *u
 			void *nv;
 
 			if (ks_p11_token_info_read(m, slots[i], &t, &present) < 0) {
-				ks_log_err(KS_LOG_WARN, "reading token information");
+				/* A token whose files another process is rewriting
+				 * (SoftHSM2 during a login) reads as an error for a
+				 * moment: a caller may try again. */
+				ks_p11_transient_note();
+				ks_log_err(KS_LOG_INFO, "reading token information");
 				continue;
 			}
 			if (!present || (u != NULL && !ks_p11_uri_match_token(u, &t)))

@@ -54,11 +54,13 @@ static int pin_from_file(const char *src, struct ks_buf *pin)
 	int fd = -1, rc = -1;
 
 	KS_GUARD(pin_file_path(src, &path));
-	/* open/read rather than stdio: no unwiped FILE buffer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* open/read rather than stdio: no unwiped FILE buffer.  O_NONBLOCK:
+	 * a FIFO without a writer is refused below instead of waited on. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	KS_ENSURE(fd >= 0, KS_ERR_PIN, "cannot open PIN file '%s': %s", path, strerror(errno));
 	KS_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), KS_ERR_PIN,
-		  "PIN file '%s' is not a regular file", path);
+		  "PIN file '%s' is not a regular file; give pin-source=file: a regular file",
+		  path);
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
 		ks_log(KS_LOG_WARN, "PIN file '%s' is readable by other users (chmod 600 it)",
 		       path);

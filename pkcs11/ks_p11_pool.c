@@ -119,13 +119,27 @@ static int login_locked(struct ks_p11_token *tok, ck_session_handle_t s, const s
 	case CKR_PIN_LEN_RANGE:
 		return KS_SET(KS_ERR_PIN, "PIN length not accepted by token '%s'", tok->info.label);
 	case CKR_USER_PIN_NOT_INITIALIZED:
+		/* The token said it has a user PIN when it was listed: the
+		 * module read it while another process was rewriting it. */
+		if (tok->info.flags & CKF_USER_PIN_INITIALIZED) {
+			ks_p11_transient_note();
+			return KS_SET(KS_ERR_TOKEN,
+				      "token '%s' was listed with a user PIN but now says it has "
+				      "none (%s): it was being changed by another program",
+				      tok->info.label, ks_p11_rv_name(rv));
+		}
 		return KS_SET(KS_ERR_PIN, "token '%s' has no user PIN set", tok->info.label);
 	default:
 		if (ks_p11_rv_lost(rv)) {
 			invalidate_locked(tok, rv);
+			ks_p11_transient_note();
 			return KS_SET(KS_ERR_TOKEN, "token '%s' went away during login (%s)",
 				      tok->info.label, ks_p11_rv_name(rv));
 		}
+		/* No PIN was checked (CKR_PIN_INCORRECT says that): SoftHSM2
+		 * answers this while its token file is being rewritten. */
+		if (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED)
+			ks_p11_transient_note();
 		return KS_SET(KS_ERR_PKCS11, "C_Login on token '%s': %s", tok->info.label,
 			      ks_p11_rv_name(rv));
 	}

@@ -24,7 +24,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kyso keys [--uri pkcs11:...] [--json]\n"
 		   "  lists the private keys on the tokens and their certificates.\n"
 		   "  Logs in only with a PIN meant for one token: pin-value or pin-source in\n"
-		   "  the URI, or KYSO_PIN when the URI selects a single token.\n");
+		   "  the URI, or KYSO_PIN when the URI selects a single token.\n"
+		   "exit status: 0 listed, 1 PIN refused or missing, or no key matches --uri,\n"
+		   "             3 usage or other error\n");
 }
 
 /* A distinguished name as UTF-8 text, most specific first (RFC 4514
@@ -268,13 +270,23 @@ int ks_cli_keys(int argc, char **argv)
 	struct ks_p11_key_info *v = NULL;
 	const char *uri = NULL;
 	bool json = false;
+	struct ks_cli_seen seen;
 	size_t n = 0;
 	int i, rc = KS_EXIT_USAGE;
 
+	memset(&seen, 0, sizeof(seen));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
+			if (ks_cli_once(&seen, "json") < 0) {
+				ks_cli_error("keys");
+				return KS_EXIT_USAGE;
+			}
 			json = true;
 		} else if (strcmp(argv[i], "--uri") == 0 && i + 1 < argc) {
+			if (ks_cli_once(&seen, "uri") < 0) {
+				ks_cli_error("keys");
+				return KS_EXIT_USAGE;
+			}
 			uri = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -286,7 +298,7 @@ int ks_cli_keys(int argc, char **argv)
 	}
 	if (ks_p11_init() < 0 || ks_p11_list_keys(uri, &v, &n) < 0) {
 		ks_cli_error("keys");
-		rc = ks_err_code() == KS_ERR_PIN ? KS_EXIT_FAILED : KS_EXIT_USAGE;
+		rc = ks_cli_exit_for_error();
 		goto out;
 	}
 	if (uri != NULL && n == 0) {

@@ -42,15 +42,21 @@ static void sign_usage(FILE *f)
 	       "                 [--pss] [--signing-time]\n"
 	       "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
 	       "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+	       "  --in       a regular file (not a device, FIFO or directory)\n"
+	       "  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
+	       "             target); '-' writes the result to standard output once complete\n"
 	       "  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
-	       "             corner of the page as displayed (turned pages included)\n"
+	       "             corner of the page as displayed (turned pages included); it must\n"
+	       "             lie on the page and be large enough for its text\n"
 	       "  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
-	       "  --field    sign this existing empty signature field\n"
+	       "  --field    sign this existing empty signature field (new ones are SignatureN)\n"
 	       "  --format   default: from the --in extension (.pdf, .xml), else cms\n"
 	       "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 	       "  --signing-time  add the signingTime attribute (the signer's clock)\n"
+	       "each option at most once\n"
 	       "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
-	       "exit status: 0 signed, 3 usage, I/O error or refused by the signing policy\n");
+	       "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
+	       "             I/O error, refused by the signing policy, any other error\n");
 }
 
 static bool has_ext(const char *path, const char *ext)
@@ -64,6 +70,15 @@ static int parse_format(const struct sign_args *a, enum sign_format *f)
 {
 	if (a->format == NULL) {
 		*f = has_ext(a->in, ".pdf") ? FMT_PDF : has_ext(a->in, ".xml") ? FMT_XML : FMT_CMS;
+		/* A detached signature is not the document: a .pdf or .xml name
+		 * on it would pass for a signed record. */
+		if (*f == FMT_CMS && (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
+			return KS_SET(
+			    KS_ERR_USAGE,
+			    "'%s' is not a PDF or XML file, so its signature is a detached "
+			    "CMS file (.p7s), not a copy of the document; name the output "
+			    ".p7s, or add --format cms to write it as '%s' anyway",
+			    a->in, a->out);
 		return 0;
 	}
 	if (strcmp(a->format, "cms") == 0 || strcmp(a->format, "cades") == 0)
@@ -75,6 +90,13 @@ static int parse_format(const struct sign_args *a, enum sign_format *f)
 	else
 		return KS_SET(KS_ERR_USAGE, "--format must be cms, pdf or xml");
 	return 0;
+}
+
+/* What was written, on stdout; on stderr when stdout carries the
+ * signature itself (--out -). */
+static FILE *status_stream(const struct sign_args *a)
+{
+	return strcmp(a->out, "-") == 0 ? stderr : stdout;
 }
 
 /* The output must not replace the input (the rename would destroy the
@@ -158,12 +180,16 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ks_cli_seen seen;
 	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		if (c > 0 && c != '?' && c != ':' && ks_cli_once(&seen, opts[idx].name) < 0)
+			return -1;
 		switch (c) {
 		case O_IN:
 			a->in = optarg;
@@ -267,13 +293,15 @@ static int sign_cms(const struct sign_args *a)
 	ks_cms_sign_opts_init(&co);
 	co.signing_time = a->signing_time;
 	if (ks_cms_sign_file(key, scheme, md, a->in, &co, &der) < 0 ||
-	    ks_file_write_atomic(a->out, der.data, der.len, 0644) < 0)
+	    ks_file_write_atomic(a->out, der.data, der.len, 0666) < 0)
 		goto fail;
-	printf("%s: CAdES-B-B signature (%s) written to %s\n", a->in, ks_md_name(md), a->out);
+	fprintf(status_stream(a), "%s: CAdES-B-B signature (%s) written to %s\n", a->in,
+		ks_md_name(md), strcmp(a->out, "-") == 0 ? "standard output" : a->out);
 	status = KS_EXIT_OK;
 	goto out;
 fail:
 	ks_cli_error("sign");
+	status = ks_cli_exit_for_error();
 out:
 	ks_keyres_close(key);
 	ks_buf_cleanup(&der);
@@ -300,6 +328,13 @@ static int sign_pdf(struct sign_args *a)
 	}
 	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
 		goto fail;
+	if (ks_sign_pdf_check_text("--reason", a->pdf.reason, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	    ks_sign_pdf_check_text("--role", a->pdf.role, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	    ks_sign_pdf_check_text("--location", a->pdf.location, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	    ks_sign_pdf_check_text("--field", a->pdf.field, KS_SIGN_PDF_MAX_FIELD) < 0)
+		goto fail;
+	/* --field names a field of the document; new fields are SignatureN. */
+	a->pdf.field_must_exist = true;
 	if (ks_keyres_open(&a->key, &key) < 0)
 		goto fail;
 	if (ks_policy_check_key(key, md, 0) < 0) {
@@ -316,12 +351,14 @@ static int sign_pdf(struct sign_args *a)
 	a->pdf.policy_checked = true;
 	if (ks_sign_pdf(key, a->in, a->out, &a->pdf, &res) < 0)
 		goto fail;
-	printf("%s: PAdES-B-B signature (%s) in field '%s' written to %s\n", a->in, ks_md_name(md),
-	       res.field, a->out);
+	fprintf(status_stream(a), "%s: PAdES-B-B signature (%s) in field '%s' written to %s\n",
+		a->in, ks_md_name(md), res.field,
+		strcmp(a->out, "-") == 0 ? "standard output" : a->out);
 	status = KS_EXIT_OK;
 	goto out;
 fail:
 	ks_cli_error("sign");
+	status = ks_cli_exit_for_error();
 out:
 	ks_keyres_close(key);
 	return status;

@@ -128,13 +128,23 @@ int ks_cli_tokens(int argc, char **argv)
 	struct ks_p11_token_info *v = NULL;
 	const char *uri = NULL;
 	bool json = false;
+	struct ks_cli_seen seen;
 	size_t n = 0;
 	int i, rc = KS_EXIT_USAGE;
 
+	memset(&seen, 0, sizeof(seen));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
+			if (ks_cli_once(&seen, "json") < 0) {
+				ks_cli_error("tokens");
+				return KS_EXIT_USAGE;
+			}
 			json = true;
 		} else if (strcmp(argv[i], "--uri") == 0 && i + 1 < argc) {
+			if (ks_cli_once(&seen, "uri") < 0) {
+				ks_cli_error("tokens");
+				return KS_EXIT_USAGE;
+			}
 			uri = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0) {
 			usage(stdout);

@@ -15,8 +15,9 @@
 #include "signer/ks_report.h"
 #include "signer/ks_verify_pdf.h"
 
-#define SNIFF_BYTES 8
 #define REPORT_MAX ((size_t)4 << 20)
+/* Largest document read from standard input ("kyso verify -"). */
+#define STDIN_MAX KS_BUF_DEFAULT_MAX
 
 struct verify_args {
 	const char *file, *content, *trust, *lang;
@@ -30,8 +31,10 @@ static void verify_usage(FILE *f)
 		"  FILE       a signed PDF (every signature and the changes after each), or a\n"
 		"             CMS signature (.p7s); --content gives the signed file when the\n"
 		"             signature is detached\n"
-		"  --trust    trusted root certificates (PEM); without them no signature can\n"
-		"             be more than INDETERMINATE\n"
+		"  --trust    trusted root certificates (PEM, or one DER certificate); without\n"
+		"             them no signature can be more than INDETERMINATE\n"
+		"  FILE, --content and --trust must be regular files (FILE may be '-':\n"
+		"             standard input, up to 64 MiB); each option at most once\n"
 		"exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 3 usage or I/O "
 		"error\n");
 }
@@ -47,12 +50,16 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	struct ks_cli_seen seen;
+	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		if (c > 0 && c != '?' && c != ':' && ks_cli_once(&seen, opts[idx].name) < 0)
+			return -1;
 		switch (c) {
 		case O_CONTENT:
 			a->content = optarg;
@@ -83,23 +90,14 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 enum doc_kind { DOC_CMS, DOC_PDF, DOC_XML };
 
 /* The format comes from the bytes, not the name (DESIGN.md, verify). */
-static int sniff(const char *path, enum doc_kind *kind)
+static enum doc_kind sniff(const struct ks_file_map *m)
 {
-	unsigned char head[SNIFF_BYTES] = { 0 };
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL)
-		return KS_SET(KS_ERR_IO, "cannot open '%s'", path);
-	n = fread(head, 1, sizeof(head), f);
-	fclose(f);
-	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
-		*kind = DOC_PDF;
-	else if (n >= 1 && (head[0] == '<' || (n >= 4 && memcmp(head, "\xef\xbb\xbf<", 4) == 0)))
-		*kind = DOC_XML;
-	else
-		*kind = DOC_CMS;
-	return 0;
+	if (m->len >= 5 && memcmp(m->data, "%PDF-", 5) == 0)
+		return DOC_PDF;
+	if (m->len >= 1 &&
+	    (m->data[0] == '<' || (m->len >= 4 && memcmp(m->data, "\xef\xbb\xbf<", 4) == 0)))
+		return DOC_XML;
+	return DOC_CMS;
 }
 
 static int load_trust(const char *path, X509_STORE **out)
@@ -157,24 +155,22 @@ out:
 
 /* Fill the report for a CMS file.  -1 only for errors that are not about
  * the signature (I/O, memory): a malformed signature is a report entry. */
-static int verify_cms(const struct verify_args *a, enum ks_lang lang, X509_STORE *trust,
-		      struct ks_report *rep)
+static int verify_cms(const struct verify_args *a, const struct ks_file_map *m, enum ks_lang lang,
+		      X509_STORE *trust, struct ks_report *rep)
 {
 	struct ks_cms_verify_opts vo = { .trust = trust };
 	struct ks_cms_result res;
 	struct ks_report_sig *s;
 	struct ks_cms *cms = NULL;
-	struct ks_buf der;
 	size_t i;
 	int rc = -1;
 
-	ks_buf_init(&der, KS_CMS_DER_MAX);
 	ks_cms_result_init(&res);
-	if (ks_file_read(a->file, KS_CMS_DER_MAX, &der) < 0) {
-		if (ks_err_code() != KS_ERR_LIMIT)
-			goto out;
+	if (m->len > KS_CMS_DER_MAX) {
 		/* Too large to be a signature: a format failure, not an I/O one. */
-	} else if (ks_cms_parse(der.data, der.len, false, &cms) < 0 &&
+		KS_SET(KS_ERR_LIMIT, "'%s' is larger than the limit of %zu bytes", a->file,
+		       KS_CMS_DER_MAX);
+	} else if (ks_cms_parse(m->data, m->len, false, &cms) < 0 &&
 		   (ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL)) {
 		goto out;
 	}
@@ -203,7 +199,6 @@ static int verify_cms(const struct verify_args *a, enum ks_lang lang, X509_STORE
 out:
 	ks_cms_result_cleanup(&res);
 	ks_cms_free(cms);
-	ks_buf_cleanup(&der);
 	return rc;
 }
 
@@ -211,14 +206,18 @@ int ks_cli_verify(int argc, char **argv)
 {
 	struct verify_args a;
 	struct ks_report rep;
-	struct ks_buf out;
+	struct ks_file_map doc;
+	struct ks_buf out, in;
 	X509_STORE *trust = NULL;
 	enum ks_lang lang = KS_LANG_VI;
-	enum doc_kind kind = DOC_CMS;
+	enum doc_kind kind;
 	int r, status = KS_EXIT_USAGE;
 
+	memset(&doc, 0, sizeof(doc));
+	doc.fd = -1;
 	ks_report_init(&rep);
 	ks_buf_init(&out, REPORT_MAX);
+	ks_buf_init(&in, STDIN_MAX);
 	r = parse_args(argc, argv, &a);
 	if (r > 0) {
 		status = KS_EXIT_OK;
@@ -229,16 +228,35 @@ int ks_cli_verify(int argc, char **argv)
 		verify_usage(stderr);
 		goto done;
 	}
-	if (sniff(a.file, &kind) < 0 || (a.trust != NULL && load_trust(a.trust, &trust) < 0))
+	/* The document is opened once (a regular file, mapped; or standard
+	 * input, read up to a limit): its format and its verification see the
+	 * same bytes. */
+	if (strcmp(a.file, "-") == 0) {
+		if (ks_file_read("-", STDIN_MAX, &in) < 0)
+			goto fail;
+		doc.data = in.len > 0 ? in.data : (const uint8_t *)"";
+		doc.len = in.len;
+	} else if (ks_file_map(a.file, &doc) < 0) {
 		goto fail;
+	}
+	if (a.trust != NULL && load_trust(a.trust, &trust) < 0)
+		goto fail;
+	kind = sniff(&doc);
 	if (kind == DOC_XML) {
 		fprintf(stderr, "kyso: verify: XML (XAdES) verification is not available yet in "
 				"this version\n");
 		goto done;
 	}
+	if (kind == DOC_PDF && a.content != NULL) {
+		KS_SET(KS_ERR_USAGE,
+		       "'%s' is a PDF, which carries what it signs: --content "
+		       "applies only to a detached signature (.p7s)",
+		       a.file);
+		goto fail;
+	}
 	if (ks_report_set_document(&rep, a.file) < 0 ||
-	    (kind == DOC_PDF ? ks_verify_pdf_file(a.file, trust, lang, &rep)
-			     : verify_cms(&a, lang, trust, &rep)) < 0)
+	    (kind == DOC_PDF ? ks_verify_pdf_mem(doc.data, doc.len, trust, lang, &rep)
+			     : verify_cms(&a, &doc, lang, trust, &rep)) < 0)
 		goto fail;
 	if ((a.json ? ks_report_json(&rep, lang, &out) : ks_report_text(&rep, lang, &out)) < 0)
 		goto fail;
@@ -251,6 +269,8 @@ int ks_cli_verify(int argc, char **argv)
 fail:
 	ks_cli_error("verify");
 done:
+	ks_file_unmap(&doc);
+	ks_buf_cleanup(&in);
 	X509_STORE_free(trust);
 	ks_buf_cleanup(&out);
 	ks_report_cleanup(&rep);

@@ -4,6 +4,8 @@
 #ifndef KS_CLI_H
 #define KS_CLI_H
 
+#include "ks_err.h"
+
 enum ks_exit {
 	KS_EXIT_OK = 0,
 	KS_EXIT_FAILED = 1,
@@ -23,5 +25,19 @@ int ks_cli_audit(int argc, char **argv);
 
 /* Print the current error as "kyso: <what>: <message>" on stderr. */
 void ks_cli_error(const char *what);
+/* Exit status of sign, keys and tokens for the current error (docs/cli.md):
+ * KS_EXIT_FAILED when a PIN or key password was refused or is missing,
+ * KS_EXIT_USAGE for everything else. */
+int ks_cli_exit_for_error(void);
+
+/* Options given so far on one command line: each may be given once (a
+ * repeat would silently replace the first value).  Zero it, then call
+ * ks_cli_once() for every option parsed. */
+#define KS_CLI_MAX_OPTIONS 64
+struct ks_cli_seen {
+	const char *names[KS_CLI_MAX_OPTIONS];
+	unsigned n;
+};
+KS_WUR int ks_cli_once(struct ks_cli_seen *seen, const char *name);
 
 #endif

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/pdf/ks_pdf_write.h"
+#include "ks_cur.h"
+
 /* A page number larger than any real document. */
 #define KS_SIGN_PDF_MAX_PAGE 1000000UL
 /* Largest coordinate accepted (ISO 32000-1 C.2: pages are at most
@@ -51,6 +54,35 @@ int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, double *
 		return KS_SET(KS_ERR_USAGE,
 			      "--visible: width and height must be positive (got %gx%g)", *w, *h);
 	*page = (unsigned)pg;
+	return 0;
+}
+
+int ks_sign_pdf_check_text(const char *what, const char *s, size_t max)
+{
+	struct ks_cur c;
+	size_t n;
+	uint32_t cp;
+
+	if (s == NULL)
+		return 0;
+	n = strlen(s);
+	if (n > max)
+		return KS_SET(KS_ERR_USAGE, "%s is %zu bytes long; the limit is %zu bytes", what, n,
+			      max);
+	ks_cur_init(&c, (const uint8_t *)s, n);
+	while (c.left > 0) {
+		size_t at = n - c.left;
+
+		if (ks_pdf_utf8_next(&c, &cp) < 0)
+			return KS_SET(KS_ERR_USAGE,
+				      "%s is not valid UTF-8 (byte 0x%02x at offset %zu); give the "
+				      "text in UTF-8",
+				      what, (unsigned)(uint8_t)s[at], at);
+		if (cp < 0x20 || cp == 0x7f)
+			return KS_SET(KS_ERR_USAGE,
+				      "%s holds a control character (U+%04X at offset %zu)", what,
+				      (unsigned)cp, at);
+	}
 	return 0;
 }
 
@@ -133,6 +165,7 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 		po.lock_fields = names;
 	}
 	po.field = o->field;
+	po.field_must_exist = o->field_must_exist;
 	po.reason = o->reason;
 	po.role = o->role;
 	po.location = o->location;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "formats/pdf/ks_pades.h"
+#include "formats/pdf/ks_pdf_form.h"
 #include "ks_err.h"
 #include "ks_key.h"
 
@@ -27,7 +28,20 @@ struct ks_sign_pdf_opts {
 	/* The caller (CLI, service) has already run ks_policy_check_key on
 	 * this key and digest: do not check twice. */
 	bool policy_checked;
+	/* `field` must name a field of the document (else a new field gets
+	 * that name). */
+	bool field_must_exist;
 };
+
+/* Longest --reason, --role, --location text (bytes of UTF-8). */
+#define KS_SIGN_PDF_MAX_TEXT 1024
+
+/* A text option (`what` names it in the message, e.g. "--reason"): valid
+ * UTF-8 without control characters, at most `max` bytes
+ * (KS_SIGN_PDF_MAX_TEXT; KS_SIGN_PDF_MAX_FIELD for a field name).  NULL
+ * is fine. */
+#define KS_SIGN_PDF_MAX_FIELD KS_PDF_FORM_MAX_NAME
+KS_WUR int ks_sign_pdf_check_text(const char *what, const char *s, size_t max);
 
 /* Parse "PAGE,X,Y,W,H": page >= 1, finite numbers, W and H > 0. */
 KS_WUR int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, double *y, double *w,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ks_err.h"
+#include "ks_io.h"
 #include "ks_log.h"
 #include "signer/ks_cli.h"
 
@@ -44,9 +45,22 @@ static void usage(FILE *f)
 		"            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
 		"            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
 		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
-		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
-		"                    3 usage or I/O error\n"
 		"  kyso <command> --help   the options of one command\n"
+		"\n"
+		"files and options (docs/cli.md):\n"
+		"  inputs are regular files; a device, FIFO or directory is refused\n"
+		"  --out is written atomically (temporary file, fsync, rename): a new file\n"
+		"  gets 0666 minus the umask, a replaced file keeps its mode; a symbolic\n"
+		"  link is followed to a regular file; a device, FIFO or directory is\n"
+		"  refused; '--out -' writes to standard output once the result is\n"
+		"  complete; a signal leaves no temporary file behind\n"
+		"  each option at most once\n"
+		"  a token that is briefly unreadable (another process logging in) is\n"
+		"  tried again for up to 2 s; each retry is logged at info level\n"
+		"exit status:\n"
+		"  sign, keys, tokens: 0 done, 1 PIN or key password refused or missing\n"
+		"                      (keys: also no key matches), 3 any other error\n"
+		"  verify: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 3 usage or I/O error\n"
 		"\n"
 		"options for every command:\n"
 		"  --help       this text\n"
@@ -63,6 +77,9 @@ int main(int argc, char **argv)
 	enum ks_log_level level;
 	size_t i;
 
+	/* A signal that ends the process first removes the temporary file of
+	 * an output being written. */
+	ks_io_cleanup_on_signals();
 	if (lvl != NULL) {
 		if (ks_log_level_parse(lvl, &level) < 0) {
 			fprintf(stderr, "kyso: KYSO_LOG: %s\n", ks_err_msg());

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats/cms/ks_cms_int.h"
+#include "ks_io.h"
 #include "ks_size.h"
 
 static const struct {
@@ -147,25 +149,31 @@ out:
 int ks_cms_stream_file(const char *path, int (*fn)(void *ctx, const uint8_t *p, size_t n),
 		       void *ctx)
 {
-	FILE *f = NULL;
 	uint8_t *chunk = NULL;
-	size_t got;
-	int rc = -1;
+	uint64_t size;
+	ssize_t got;
+	int fd = -1, rc = -1;
 
 	chunk = malloc(KS_CMS_STREAM_CHUNK);
 	if (chunk == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	f = fopen(path, "rb");
-	if (f == NULL)
-		KS_BAIL(KS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-	while ((got = fread(chunk, 1, KS_CMS_STREAM_CHUNK, f)) > 0)
-		KS_GUARD(fn(ctx, chunk, got));
-	if (ferror(f))
-		KS_BAIL(KS_ERR_IO, "reading '%s' failed", path);
+	/* A regular file, opened once: a device or a FIFO would never end
+	 * (or never start). */
+	KS_GUARD(ks_file_open_input(path, &fd, &size));
+	for (;;) {
+		got = read(fd, chunk, KS_CMS_STREAM_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			KS_BAIL(KS_ERR_IO, "reading '%s' failed: %s", path, strerror(errno));
+		if (got == 0)
+			break;
+		KS_GUARD(fn(ctx, chunk, (size_t)got));
+	}
 	rc = 0;
 out:
-	if (f != NULL)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	free(chunk);
 	return rc;
 }

@@ -39,6 +39,8 @@
 #define KS_PADES_TST_RESERVE ((size_t)16384)
 /* Fields one FieldMDP lock may name. */
 #define KS_PADES_MAX_LOCK_FIELDS 64
+/* Fields listed when opts.field names none of them. */
+#define KS_PADES_FIELDS_LISTED 20
 /* UTC offset of Vietnam (no daylight saving): the default for /M and the
  * appearance. */
 #define KS_PADES_TZ_VIETNAM 420
@@ -57,11 +59,17 @@ struct ks_pades_opts {
 	 * new field with that name.  NULL: the first unsigned signature field
 	 * of the document, else a new "SignatureN" (N unique). */
 	const char *field;
+	/* `field` must name a field of the document: a name not found is
+	 * refused (listing the fields) instead of naming a new field. */
+	bool field_must_exist;
 	/* Visible signature: 1-based page and rectangle in PDF points (lower
 	 * left x, y, width, height) measured from the lower-left corner of the
 	 * page's crop box as displayed, i.e. after its /Rotate; page 0 =
 	 * invisible.  An existing field's
-	 * own rectangle is used when the field is visible and page is 0. */
+	 * own rectangle is used when the field is visible and page is 0.
+	 * The rectangle must lie within the crop box as displayed and leave
+	 * the text at least KS_PDF_APPEAR_MIN_SIZE points high; otherwise
+	 * KS_ERR_ARG, the message naming the page size. */
 	unsigned page;
 	double x, y, w, h;
 	/* Certification (DocMDP, ISO 32000-1 12.8.2.2): 0 none, or P = 1

@@ -177,6 +177,19 @@ int ks_pdf_appear_build(struct ks_pdf_update *u, const char *font_path,
 			break;
 		}
 	}
+	if (t->min_size > 0 && size < t->min_size) {
+		/* One line per item at the minimum size, for the message. */
+		double need_w = (double)maxw * t->min_size / 1000.0 + 2 * pad;
+		double need_h =
+		    ((double)(nruns - 1) * KS_APPEAR_LEADING + (double)(asc - desc) / 1000.0) *
+			t->min_size +
+		    2 * pad;
+
+		KS_BAIL(KS_ERR_ARG,
+			"the signature box of %g x %g pt is too small for its text, which would "
+			"be %.1f pt high (the minimum is %g pt); about %.0f x %.0f pt holds it",
+			w, h, size, t->min_size, fmax(need_w, w), fmax(need_h, h));
+	}
 	KS_GUARD(ks_pdf_font_subset(font));
 
 	/* Content: a thin blue frame, then the lines top-down. */

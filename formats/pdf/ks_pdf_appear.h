@@ -15,6 +15,9 @@ struct ks_pdf_update;
 
 /* Largest font size the layout uses (points). */
 #define KS_PDF_APPEAR_MAX_SIZE 11.0
+/* Smallest text a box chosen by the signer may get (points): below this
+ * the printed signature cannot be read. */
+#define KS_PDF_APPEAR_MIN_SIZE 6.0
 
 struct ks_pdf_appear_text {
 	const char *signer;   /* "Ký bởi: ..." (UTF-8, required) */
@@ -25,6 +28,8 @@ struct ks_pdf_appear_text {
 	int tz_min;           /* UTC offset shown, minutes */
 	int rotate;           /* the page's /Rotate (0, 90, 180, 270): the text is
 			       * turned so that it reads upright on screen */
+	double min_size;      /* 0, or refuse (KS_ERR_ARG) a box whose text would be
+			       * smaller than this many points */
 };
 
 /* Build the form XObject (w x h points as displayed, i.e. after the

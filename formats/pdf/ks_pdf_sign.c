@@ -4,15 +4,11 @@
 #include "ks_pades.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "formats/cms/ks_cms.h"
 #include "formats/pdf/ks_pdf_appear.h"
@@ -306,6 +302,39 @@ static int check_opts(const struct ks_pades_opts *o, const struct ks_pades_cms *
 /* ---------------------------------------------------------------- */
 /* signing, step by step                                             */
 
+/* KS_ERR_ARG: no field `name`; the message lists the fields there are. */
+static int no_such_field(const struct signer *s, const char *name)
+{
+	struct ks_buf list;
+	const char *text = "";
+	size_t i, shown = 0;
+
+	ks_buf_init(&list, KS_ERR_MSG_MAX / 2);
+	for (i = 0; i < s->form.n_fields && shown < KS_PADES_FIELDS_LISTED; i++, shown++) {
+		const struct ks_pdf_field *f = &s->form.fields[i];
+
+		if (ks_buf_printf(&list, "%s'%s' (%s)", i > 0 ? ", " : "", f->name,
+				  !f->is_sig     ? "not a signature field"
+				  : f->is_signed ? "signed"
+						 : "empty signature field") < 0)
+			break; /* the list is only for the message */
+	}
+	if (s->form.n_fields > shown &&
+	    ks_buf_printf(&list, " and %zu more", s->form.n_fields - shown) < 0)
+		ks_err_clear();
+	if (ks_buf_cstr(&list, &text) < 0)
+		text = "";
+	KS_SET(KS_ERR_ARG,
+	       s->form.n_fields == 0
+		   ? "no field '%s': the document has no form fields%s; leave the field out to "
+		     "add a new signature field"
+		   : "no field '%s'; the fields are: %s; leave the field out to sign the first "
+		     "empty signature field or add a new one",
+	       name, text);
+	ks_buf_cleanup(&list);
+	return -1;
+}
+
 /* Open the original and refuse what cannot be signed. */
 static int open_doc(struct signer *s, const struct ks_pdf_source *src)
 {
@@ -338,6 +367,8 @@ static int open_doc(struct signer *s, const struct ks_pdf_source *src)
 	/* Which field: named, the first empty signature field, or new. */
 	if (o->field != NULL) {
 		s->target = ks_pdf_form_field(&s->form, o->field);
+		if (s->target == NULL && o->field_must_exist)
+			return no_such_field(s, o->field);
 		if (s->target != NULL && !s->target->is_sig)
 			return KS_SET(KS_ERR_ARG, "field '%s' is not a signature field", o->field);
 		if (s->target != NULL && s->target->is_signed)
@@ -501,6 +532,65 @@ static void displayed_to_page(const struct signer *s, double x, double y, double
 	}
 }
 
+/* The page as displayed: width and height of the crop box after /Rotate,
+ * and "595.28 x 841.89 pt (A4 portrait)" for messages. */
+static void displayed_size(const struct signer *s, double *w, double *h)
+{
+	double bw = s->box[2] - s->box[0], bh = s->box[3] - s->box[1];
+	bool turned = s->rotate == 90 || s->rotate == 270;
+
+	*w = turned ? bh : bw;
+	*h = turned ? bw : bh;
+}
+
+static void page_size_text(const struct signer *s, char *out, size_t n)
+{
+	static const struct {
+		const char *name;
+		double w, h;
+	} paper[] = {
+		{ "A3", 841.89, 1190.55 }, { "A4", 595.28, 841.89 }, { "A5", 419.53, 595.28 },
+		{ "Letter", 612, 792 },    { "Legal", 612, 1008 },
+	};
+	double w, h;
+	size_t i;
+
+	displayed_size(s, &w, &h);
+	for (i = 0; i < sizeof(paper) / sizeof(paper[0]); i++) {
+		bool portrait = fabs(w - paper[i].w) < 1.5 && fabs(h - paper[i].h) < 1.5;
+		bool landscape = fabs(w - paper[i].h) < 1.5 && fabs(h - paper[i].w) < 1.5;
+
+		if (portrait || landscape) {
+			snprintf(out, n, "%g x %g pt (%s %s)", w, h, paper[i].name,
+				 portrait ? "portrait" : "landscape");
+			return;
+		}
+	}
+	snprintf(out, n, "%g x %g pt", w, h);
+}
+
+/* A box chosen by the signer lies within the page as displayed (ISO
+ * 32000-1 14.11.2: what lies outside the crop box is not shown). */
+static int check_box(const struct signer *s, unsigned page)
+{
+	const struct ks_pades_opts *o = s->o;
+	/* Rounding in a page size written with two decimals. */
+	const double slack = 0.01;
+	char size[96];
+	double w, h;
+
+	displayed_size(s, &w, &h);
+	if (o->x >= -slack && o->y >= -slack && o->x + o->w <= w + slack &&
+	    o->y + o->h <= h + slack)
+		return 0;
+	page_size_text(s, size, sizeof(size));
+	return KS_SET(KS_ERR_ARG,
+		      "the signature box at x %g, y %g, %g x %g pt does not fit on page %u, which "
+		      "is %s as displayed; x and y count from its lower-left corner, the box "
+		      "must end within %g x %g",
+		      o->x, o->y, o->w, o->h, page, size, w, h);
+}
+
 /* The rectangle of the target's widget (existing field). */
 static int target_rect(struct signer *s, double *w, double *h)
 {
@@ -542,8 +632,9 @@ static int target_rect(struct signer *s, double *w, double *h)
 	return 0;
 }
 
-/* The appearance (form XObject) of a visible signature: /AP << /N x >>. */
-static int appearance(struct signer *s, double w, double h, struct ks_pdf_val **ap)
+/* The appearance (form XObject) of a visible signature: /AP << /N x >>.
+ * `chosen`: the box is the signer's (--visible), not a form field's. */
+static int appearance(struct signer *s, double w, double h, bool chosen, struct ks_pdf_val **ap)
 {
 	struct ks_pdf_appear_text t;
 	uint32_t xnum;
@@ -557,6 +648,9 @@ static int appearance(struct signer *s, double w, double h, struct ks_pdf_val **
 	t.when = s->when;
 	t.tz_min = s->o->tz_min;
 	t.rotate = s->rotate;
+	/* A box the signer chose must leave the text legible; a form's own
+	 * field is drawn as its author made it. */
+	t.min_size = chosen ? KS_PDF_APPEAR_MIN_SIZE : 0;
 	if (ks_pdf_appear_build(s->u, s->o->font_path, &t, w, h, &xnum, &s->font_bytes) < 0)
 		return -1;
 	*ap = ks_pdf_val_new(KS_PV_DICT);
@@ -896,11 +990,21 @@ static int sign_core(const struct ks_pdf_source *src, const struct ks_pdf_sink *
 					       &s.page_num, &s.page_gen, &npages));
 		if (visible) {
 			KS_GUARD(page_geometry(&s));
+			KS_GUARD(check_box(&s, o->page));
 			displayed_to_page(&s, o->x, o->y, o->w, o->h, s.rect);
 		}
 	}
-	if (visible)
-		KS_GUARD(appearance(&s, w, h, &ap));
+	if (visible && appearance(&s, w, h, s.target == NULL, &ap) < 0) {
+		/* A box too small for its text: say how large the page is. */
+		if (s.target == NULL && ks_err_code() == KS_ERR_ARG) {
+			char size[96];
+
+			page_size_text(&s, size, sizeof(size));
+			KS_SET(KS_ERR_ARG, "%s; page %u is %s as displayed", ks_err_msg(), o->page,
+			       size);
+		}
+		goto out;
+	}
 	KS_GUARD(put_lock(&s));
 	if (s.target == NULL)
 		KS_GUARD(add_new_field(&s, ap, visible, res));
@@ -914,6 +1018,16 @@ out:
 	ks_pdf_val_free(ap);
 	signer_cleanup(&s);
 	return rc;
+}
+
+/* A parse error is about the file: say which ("'x.pdf': ..."). */
+static void name_file(const char *path)
+{
+	enum ks_err_code code = ks_err_code();
+
+	if (code == KS_ERR_PDF || code == KS_ERR_PDF_XREF || code == KS_ERR_PARSE ||
+	    code == KS_ERR_TRUNCATED || code == KS_ERR_LIMIT)
+		ks_err_set(code, ks_err_file(), ks_err_line(), "'%s': %s", path, ks_err_msg());
 }
 
 int ks_pades_sign_mem(const uint8_t *pdf, size_t len, const struct ks_pades_cms *cms,
@@ -939,39 +1053,32 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 	struct ks_pdf_source src = { NULL, -1, 0 };
 	struct ks_pdf_sink sink = { ks_pdf_sink_atomic, &af };
 	struct ks_pades_result tmp;
-	struct stat st;
-	void *map = MAP_FAILED;
+	struct ks_file_map in;
 	bool opened = false;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	memset(&af, 0, sizeof(af));
-	fd = open(in_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		KS_BAIL(KS_ERR_IO, "cannot open '%s': %s", in_path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		KS_BAIL(KS_ERR_IO, "'%s' is not a regular file", in_path);
-	if (st.st_size == 0)
+	/* Opened once, a regular file only (a FIFO or device is refused at
+	 * once); mapped, not read: the reader touches the parts it needs, and
+	 * the copy to the output streams through a fixed chunk (pread). */
+	KS_GUARD(ks_file_map(in_path, &in));
+	if (in.len == 0)
 		KS_BAIL(KS_ERR_PDF, "'%s' is empty", in_path);
-	/* Mapped, not read: the reader touches the parts it needs, and the
-	 * copy to the output streams through a fixed chunk (pread). */
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		KS_BAIL(KS_ERR_IO, "cannot map '%s': %s", in_path, strerror(errno));
-	src.mem = map;
-	src.fd = fd;
-	src.len = (uint64_t)st.st_size;
-	KS_GUARD(ks_atomic_open(&af, out_path, 0644));
+	src.mem = in.data;
+	src.fd = in.fd;
+	src.len = (uint64_t)in.len;
+	KS_GUARD(ks_atomic_open(&af, out_path, 0666));
 	opened = true;
-	KS_GUARD(sign_core(&src, &sink, cms, opts, res != NULL ? res : &tmp));
+	if (sign_core(&src, &sink, cms, opts, res != NULL ? res : &tmp) < 0) {
+		name_file(in_path);
+		goto out;
+	}
 	KS_GUARD(ks_atomic_commit(&af));
 	opened = false;
 	rc = 0;
 out:
 	if (opened)
 		ks_atomic_abort(&af);
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
-	if (fd >= 0)
-		close(fd);
+	ks_file_unmap(&in);
 	return rc;
 }

@@ -73,7 +73,8 @@ check "no signingTime unless asked" \
   bash -c "! openssl asn1parse -inform DER -in '$TMP/principal-rsa.p7s' | grep -q signingTime"
 "$KYSO" sign --in "$TMP/big.bin" --out "$TMP/big.p7s" --key-file "$P/teacher-rsa.p12" \
   >/dev/null 2>"$TMP/err"; rc=$?
-check "PKCS#12 without KYSO_KEY_PASS is refused (exit 3)" test "$rc" -eq 3
+check "PKCS#12 without KYSO_KEY_PASS is refused (exit 1, as a wrong PIN: docs/cli.md)" \
+  test "$rc" -eq 1
 KYSO_KEY_PASS=${KYSO_TEST_P12_PASS:-kyso-test} "$KYSO" sign --in "$TMP/big.bin" \
   --out "$TMP/big.p7s" --key-file "$P/teacher-rsa.p12" --signing-time >/dev/null 2>"$TMP/err"
 rc=$?
@@ -100,8 +101,8 @@ check "token RSA-PSS accepted by openssl" bash -c "[ $rc -eq 0 ] && openssl cms 
   -binary -inform DER -in '$TMP/tok-pss.p7s' -content '$DOC' -CAfile '$P/root.pem' -out /dev/null 2>/dev/null"
 KYSO_PIN=000000 "$KYSO" sign --in "$DOC" --out "$TMP/badpin.p7s" --key "$KYSO_URI_PRINCIPAL_EC" \
   >/dev/null 2>"$TMP/err"; rc=$?
-check "wrong PIN: exit 3, clear error, no output" \
-  bash -c "[ $rc -eq 3 ] && grep -qi pin '$TMP/err' && [ ! -e '$TMP/badpin.p7s' ]"
+check "wrong PIN: exit 1 (docs/cli.md), clear error, no output" \
+  bash -c "[ $rc -eq 1 ] && grep -qi pin '$TMP/err' && [ ! -e '$TMP/badpin.p7s' ]"
 
 # --- kyso verifies its own signatures
 "$KYSO" verify "$TMP/principal-rsa.p7s" --content "$DOC" --trust "$P/root.pem" >"$TMP/v.txt" 2>"$TMP/err"

@@ -2,7 +2,8 @@
  * request.  kyso loads it by path (KYSO_PKCS11_MODULE); the test dlopen()s
  * the same file, gets the same copy, and arms a failure with
  * ks_faults_arm(): the next call of that function returns the code given
- * instead of reaching SoftHSM2.  With `close_all` the token's sessions are
+ * instead of reaching SoftHSM2 (ks_faults_arm_times: the next `times`
+ * calls).  With `close_all` the token's sessions are
  * closed first, as when a USB token is pulled out (PKCS#11 2.40 5.6: the
  * sessions and the login are gone on the token's side too).
  *
@@ -19,9 +20,17 @@
 
 #define KS_SOFTHSM_PATH "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"
 
-enum ks_fault_fn { KS_FAULT_NONE = 0, KS_FAULT_SIGN_INIT, KS_FAULT_SIGN, KS_FAULT_OPEN_SESSION };
+enum ks_fault_fn {
+	KS_FAULT_NONE = 0,
+	KS_FAULT_SIGN_INIT,
+	KS_FAULT_SIGN,
+	KS_FAULT_OPEN_SESSION,
+	KS_FAULT_LOGIN,
+	KS_FAULT_TOKEN_INFO,
+};
 
 void ks_faults_arm(int fn, unsigned long rv, int close_all);
+void ks_faults_arm_times(int fn, unsigned long rv, unsigned long times);
 unsigned long ks_faults_fired(void);
 void ks_faults_pinpad(const char *pin);
 unsigned long ks_faults_pinpad_logins(void);
@@ -32,6 +41,7 @@ static bool loaded;
 static int armed_fn;
 static CK_RV armed_rv;
 static bool armed_close;
+static unsigned long armed_times;
 static unsigned long fired;
 static char pad_pin[64];
 static bool pad;
@@ -65,6 +75,17 @@ void ks_faults_arm(int fn, unsigned long rv, int close_all)
 	armed_fn = fn;
 	armed_rv = (CK_RV)rv;
 	armed_close = close_all != 0;
+	armed_times = 1;
+	pthread_mutex_unlock(&lock);
+}
+
+void ks_faults_arm_times(int fn, unsigned long rv, unsigned long times)
+{
+	pthread_mutex_lock(&lock);
+	armed_fn = times > 0 ? fn : KS_FAULT_NONE;
+	armed_rv = (CK_RV)rv;
+	armed_close = false;
+	armed_times = times;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -89,7 +110,8 @@ static CK_RV take(int fn, CK_SESSION_HANDLE s)
 	if (armed_fn == fn) {
 		rv = armed_rv;
 		close_all = armed_close;
-		armed_fn = KS_FAULT_NONE;
+		if (--armed_times == 0)
+			armed_fn = KS_FAULT_NONE;
 		fired++;
 	}
 	pthread_mutex_unlock(&lock);
@@ -123,9 +145,12 @@ static CK_RV f_open_session(CK_SLOT_ID slot, CK_FLAGS fl, CK_VOID_PTR app, CK_NO
 
 static CK_RV f_get_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
-	CK_RV rv = real.C_GetTokenInfo(slot, info);
+	CK_RV rv = take(KS_FAULT_TOKEN_INFO, CK_INVALID_HANDLE);
 	bool on;
 
+	if (rv != CKR_OK)
+		return rv;
+	rv = real.C_GetTokenInfo(slot, info);
 	pthread_mutex_lock(&lock);
 	on = pad;
 	pthread_mutex_unlock(&lock);
@@ -138,7 +163,10 @@ static CK_RV f_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin
 {
 	char typed[64];
 	bool on;
+	CK_RV rv = take(KS_FAULT_LOGIN, CK_INVALID_HANDLE);
 
+	if (rv != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&lock);
 	on = pad && pin == NULL;
 	if (on) {

@@ -1,4 +1,6 @@
-/* Unit tests for core/ks_io: bounded reads and atomic output files. */
+/* Unit tests for core/ks_io: inputs opened once and refused unless regular,
+ * bounded reads, and atomic output files (what they replace and refuse,
+ * their mode, standard output, stale temporary files, signals). */
 #include "ks_test.h"
 
 #include <dirent.h>
@@ -6,8 +8,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ks_io.h"
@@ -221,6 +227,8 @@ static void test_write_atomic(void **state)
 	char names[256], path[512];
 	struct stat st;
 
+	mode_t old = umask(022);
+
 	snprintf(path, sizeof(path), "%s", tpath(t, "out.pdf"));
 	assert_ok(ks_file_write_atomic(path, "%PDF-1.7 signed", 15, 0644));
 	assert_file_is(path, "%PDF-1.7 signed", 15);
@@ -243,6 +251,7 @@ static void test_write_atomic(void **state)
 	assert_int_equal(st.st_size, 0);
 	assert_int_equal(list_dir(t, names, sizeof(names)), 3);
 	assert_string_equal(names, "empty key.pem out.pdf");
+	umask(old);
 }
 
 static void test_atomic_abort_leaves_nothing(void **state)
@@ -335,8 +344,8 @@ static void test_missing_directory(void **state)
 	}
 }
 
-/* The rename fails when the target is a directory: commit reports it and
- * removes the temporary file. */
+/* The target is a directory: refused before anything is written, and
+ * left as it was. */
 static void test_commit_fails_cleanly(void **state)
 {
 	struct tdir *t = *state;
@@ -347,9 +356,8 @@ static void test_commit_fails_cleanly(void **state)
 	assert_int_equal(mkdir(path, 0755), 0);
 	write_file(tpath(t, "target/inside"), "x", 1);
 
-	assert_ok(ks_atomic_open(&af, path, 0644));
-	assert_ok(ks_atomic_write(&af, "data", 4));
-	assert_fails_with(ks_atomic_commit(&af), KS_ERR_IO);
+	assert_fails_with(ks_atomic_open(&af, path, 0644), KS_ERR_IO);
+	assert_non_null(strstr(ks_err_msg(), "not a regular file but a directory"));
 	assert_null(af.tmp_path);
 	assert_null(af.f);
 	ks_atomic_abort(&af);
@@ -422,6 +430,319 @@ static void test_abort_zeroed(void **state)
 	close(fd);
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Inputs: a FIFO nobody writes to, a device, a directory are refused at
+ * once, saying what they are; a symbolic link to a regular file is read. */
+static void test_input_not_regular(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_file_map m;
+	struct ks_buf b;
+	uint64_t size;
+	char fifo[512], dir[512], link[512];
+	long t0;
+	int fd;
+
+	snprintf(fifo, sizeof(fifo), "%s", tpath(t, "fifo"));
+	snprintf(dir, sizeof(dir), "%s", tpath(t, "dir"));
+	snprintf(link, sizeof(link), "%s", tpath(t, "link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_file(tpath(t, "doc"), "hello", 5);
+	assert_int_equal(symlink("doc", link), 0);
+	ks_buf_init(&b, 1 << 20);
+
+	t0 = now_ms();
+	assert_fails_with(ks_file_open_input(fifo, &fd, &size), KS_ERR_IO);
+	assert_non_null(strstr(ks_err_msg(), "FIFO"));
+	assert_int_equal(fd, -1);
+	assert_fails_with(ks_file_read(fifo, 100, &b), KS_ERR_IO);
+	assert_fails_with(ks_file_map(fifo, &m), KS_ERR_IO);
+	ks_file_unmap(&m);
+	assert_fails_with(ks_file_read("/dev/zero", 100, &b), KS_ERR_IO);
+	assert_non_null(strstr(ks_err_msg(), "character device"));
+	assert_fails_with(ks_file_read(dir, 100, &b), KS_ERR_IO);
+	assert_non_null(strstr(ks_err_msg(), "directory"));
+	assert_true(now_ms() - t0 < 1000);
+	assert_int_equal(b.len, 0);
+
+	assert_ok(ks_file_open_input(link, &fd, &size));
+	assert_int_equal(size, 5);
+	/* The descriptor is blocking again. */
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	assert_ok(ks_file_read(link, 5, &b));
+	assert_memory_equal(b.data, "hello", 5);
+	ks_buf_cleanup(&b);
+}
+
+static void test_file_map(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_file_map m;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s", tpath(t, "doc.pdf"));
+	write_file(path, "%PDF-1.7 x", 10);
+	assert_ok(ks_file_map(path, &m));
+	assert_int_equal(m.len, 10);
+	assert_memory_equal(m.data, "%PDF-1.7 x", 10);
+	assert_true(m.fd >= 0);
+	ks_file_unmap(&m);
+	assert_int_equal(m.fd, -1);
+	assert_null(m.map);
+	ks_file_unmap(&m);
+
+	write_file(path, "", 0);
+	assert_ok(ks_file_map(path, &m));
+	assert_int_equal(m.len, 0);
+	assert_non_null(m.data);
+	ks_file_unmap(&m);
+
+	assert_fails_with(ks_file_map(tpath(t, "missing"), &m), KS_ERR_IO);
+	ks_file_unmap(&m);
+	/* A zeroed struct: nothing to close (fd 0 stays open). */
+	memset(&m, 0, sizeof(m));
+	ks_file_unmap(&m);
+	assert_int_not_equal(fcntl(0, F_GETFD), -1);
+}
+
+/* Outputs that are not regular files are refused and left alone, at
+ * once; a link to a regular file has its target replaced, a dangling link
+ * is refused. */
+static void test_output_not_regular(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_atomic_file af;
+	struct stat st;
+	char p[512], names[512];
+	long t0 = now_ms();
+
+	snprintf(p, sizeof(p), "%s", tpath(t, "fifo.pdf"));
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_fails_with(ks_atomic_open(&af, p, 0666), KS_ERR_IO);
+	assert_non_null(strstr(ks_err_msg(), "FIFO"));
+	ks_atomic_abort(&af);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+
+	/* A device node of our own (never the system's /dev/null). */
+	snprintf(p, sizeof(p), "%s", tpath(t, "null"));
+	if (mknod(p, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		assert_fails_with(ks_file_write_atomic(p, "x", 1, 0666), KS_ERR_IO);
+		assert_non_null(strstr(ks_err_msg(), "character device"));
+		assert_int_equal(lstat(p, &st), 0);
+		assert_true(S_ISCHR(st.st_mode));
+		assert_int_equal(symlink("null", tpath(t, "to-null")), 0);
+		assert_fails_with(ks_file_write_atomic(tpath(t, "to-null"), "x", 1, 0666),
+				  KS_ERR_IO);
+		assert_int_equal(lstat(tpath(t, "null"), &st), 0);
+		assert_true(S_ISCHR(st.st_mode));
+		assert_int_equal(lstat(tpath(t, "to-null"), &st), 0);
+		assert_true(S_ISLNK(st.st_mode));
+		unlink(tpath(t, "to-null"));
+		unlink(tpath(t, "null"));
+	}
+	assert_true(now_ms() - t0 < 1000);
+
+	/* A link to a regular file: the target is replaced, the link kept. */
+	write_file(tpath(t, "real.pdf"), "old", 3);
+	assert_int_equal(symlink("real.pdf", tpath(t, "link.pdf")), 0);
+	assert_ok(ks_file_write_atomic(tpath(t, "link.pdf"), "new", 3, 0666));
+	assert_file_is(tpath(t, "real.pdf"), "new", 3);
+	assert_int_equal(lstat(tpath(t, "link.pdf"), &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* A dangling link is refused; nothing is created where it points. */
+	assert_int_equal(symlink("nowhere.pdf", tpath(t, "dangling.pdf")), 0);
+	assert_fails_with(ks_file_write_atomic(tpath(t, "dangling.pdf"), "x", 1, 0666), KS_ERR_IO);
+	assert_int_equal(access(tpath(t, "nowhere.pdf"), F_OK), -1);
+	assert_int_equal(list_dir(t, names, sizeof(names)), 4);
+	assert_string_equal(names, "dangling.pdf fifo.pdf link.pdf real.pdf");
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* A new file: the creation mode minus the umask.  A replaced file: its
+ * own mode (a secret never gains group or other bits from it). */
+static void test_output_mode(void **state)
+{
+	struct tdir *t = *state;
+	char p[512];
+	mode_t old = umask(077);
+
+	snprintf(p, sizeof(p), "%s", tpath(t, "a.pdf"));
+	assert_ok(ks_file_write_atomic(p, "x", 1, 0666));
+	assert_int_equal(mode_of(p), 0600);
+	umask(027);
+	snprintf(p, sizeof(p), "%s", tpath(t, "b.pdf"));
+	assert_ok(ks_file_write_atomic(p, "x", 1, 0666));
+	assert_int_equal(mode_of(p), 0640);
+	umask(022);
+	snprintf(p, sizeof(p), "%s", tpath(t, "c.pdf"));
+	assert_ok(ks_file_write_atomic(p, "x", 1, 0666));
+	assert_int_equal(mode_of(p), 0644);
+	/* Replaced: 0600 and 0664 kept under umask 022. */
+	assert_int_equal(chmod(p, 0600), 0);
+	assert_ok(ks_file_write_atomic(p, "y", 1, 0666));
+	assert_int_equal(mode_of(p), 0600);
+	assert_int_equal(chmod(p, 0664), 0);
+	assert_ok(ks_file_write_atomic(p, "z", 1, 0666));
+	assert_int_equal(mode_of(p), 0664);
+	assert_file_is(p, "z", 1);
+	/* A secret replacing a readable file stays the owner's. */
+	assert_ok(ks_file_write_atomic(p, "k", 1, 0600));
+	assert_int_equal(mode_of(p), 0600);
+	umask(old);
+}
+
+/* "-": the finished result on standard output, no file named "-"; a
+ * write error there (a full device) is an error. */
+static void test_output_stdout(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_atomic_file af;
+	char p[512], cwd[512], names[512];
+	int saved = dup(1), fd;
+
+	assert_true(saved >= 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(t->dir), 0);
+	snprintf(p, sizeof(p), "%s", tpath(t, "captured"));
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, 1), 1);
+	close(fd);
+	assert_ok(ks_atomic_open(&af, "-", 0666));
+	assert_null(af.tmp_path);
+	assert_ok(ks_atomic_write(&af, "signed ", 7));
+	/* Nothing reaches standard output before the commit. */
+	assert_int_equal(lseek(1, 0, SEEK_CUR), 0);
+	assert_ok(ks_atomic_write(&af, "bytes", 5));
+	assert_ok(ks_atomic_commit(&af));
+	/* Aborted: nothing at all. */
+	assert_ok(ks_atomic_open(&af, "-", 0666));
+	assert_ok(ks_atomic_write(&af, "discarded", 9));
+	ks_atomic_abort(&af);
+	/* A full device. */
+	fd = open("/dev/full", O_WRONLY);
+	if (fd >= 0) {
+		assert_int_equal(dup2(fd, 1), 1);
+		close(fd);
+		assert_ok(ks_atomic_open(&af, "-", 0666));
+		assert_ok(ks_atomic_write(&af, "x", 1));
+		assert_fails_with(ks_atomic_commit(&af), KS_ERR_IO);
+		assert_non_null(strstr(ks_err_msg(), "standard output"));
+	}
+	assert_int_equal(dup2(saved, 1), 1);
+	close(saved);
+	assert_int_equal(chdir(cwd), 0);
+	assert_file_is(p, "signed bytes", 12);
+	assert_int_equal(list_dir(t, names, sizeof(names)), 1);
+	assert_string_equal(names, "captured");
+}
+
+/* A temporary file left by a killed run (no lock on it) is removed by the
+ * next open of the same output; one a live writer holds is not, nor are
+ * files of other outputs or other names. */
+static void test_stale_temporaries(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_atomic_file af;
+	char p[512], names[512];
+	int held;
+
+	write_file(tpath(t, "out.pdf.tmp.AbC123"), "stale", 5);
+	write_file(tpath(t, "out.pdf.tmp.LIVE99"), "live", 4);
+	write_file(tpath(t, "out.pdf.tmp.toolong7"), "x", 1);
+	write_file(tpath(t, "other.pdf.tmp.AbC123"), "x", 1);
+	held = open(tpath(t, "out.pdf.tmp.LIVE99"), O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	snprintf(p, sizeof(p), "%s", tpath(t, "out.pdf"));
+	assert_ok(ks_file_write_atomic(p, "new", 3, 0666));
+	assert_int_equal(list_dir(t, names, sizeof(names)), 4);
+	assert_string_equal(names,
+			    "other.pdf.tmp.AbC123 out.pdf out.pdf.tmp.LIVE99 out.pdf.tmp.toolong7");
+	close(held);
+	/* Its writer gone, the next run takes it away. */
+	assert_ok(ks_file_write_atomic(p, "newer", 5, 0666));
+	assert_int_equal(list_dir(t, names, sizeof(names)), 3);
+	assert_string_equal(names, "other.pdf.tmp.AbC123 out.pdf out.pdf.tmp.toolong7");
+	/* An open output's own temporary file is locked. */
+	assert_ok(ks_atomic_open(&af, p, 0666));
+	held = open(af.tmp_path, O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX | LOCK_NB), -1);
+	close(held);
+	ks_atomic_abort(&af);
+}
+
+/* In a child: open an output, write, then take `sig`.  Exit status 0 when
+ * the signal did not end it (it was ignored). */
+static void child_signal(const char *path, int sig, bool ignore)
+{
+	struct ks_atomic_file af;
+
+	if (ignore)
+		signal(sig, SIG_IGN);
+	ks_io_cleanup_on_signals();
+	if (ks_atomic_open(&af, path, 0666) < 0 || ks_atomic_write(&af, "partial", 7) < 0)
+		_exit(2);
+	raise(sig);
+	ks_atomic_abort(&af);
+	_exit(0);
+}
+
+/* A fatal signal removes the temporary file, then ends the process by
+ * that signal; an ignored signal stays ignored. */
+static void test_signal_cleanup(void **state)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct tdir *t = *state;
+	char p[512], names[512];
+	struct rlimit no_core = { 0, 0 };
+	size_t i;
+	pid_t pid;
+	int st;
+
+	snprintf(p, sizeof(p), "%s", tpath(t, "big.pdf"));
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			(void)setrlimit(RLIMIT_CORE, &no_core);
+			signal(sigs[i], SIG_DFL);
+			child_signal(p, sigs[i], false);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), sigs[i]);
+		assert_int_equal(list_dir(t, names, sizeof(names)), 0);
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_signal(p, SIGHUP, true);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(list_dir(t, names, sizeof(names)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +761,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing, tdir_setup,
 						tdir_teardown),
 		cmocka_unit_test(test_abort_zeroed),
+		cmocka_unit_test_setup_teardown(test_input_not_regular, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_file_map, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_output_not_regular, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_output_mode, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_output_stdout, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_temporaries, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_signal_cleanup, tdir_setup, tdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

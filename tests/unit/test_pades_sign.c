@@ -495,6 +495,58 @@ static void test_rotated_pages(void **state)
 	/* Page 3: /Rotate 45 is malformed. */
 	o.page = 3;
 	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_PDF);
+	/* The box must lie on the page as displayed (800 x 600): x 500 +
+	 * 230 fits the turned width, y 540 + 80 is past its height, and a
+	 * negative x is off the page; the message gives the size. */
+	o.page = 1;
+	o.y = 540;
+	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_ARG);
+	assert_non_null(strstr(ks_err_msg(), "800 x 600 pt"));
+	o.y = 40;
+	o.x = -1;
+	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_ARG);
+	/* Too small for legible text: refused, naming the page size. */
+	o.x = 500;
+	o.w = 20;
+	o.h = 6;
+	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_ARG);
+	assert_non_null(strstr(ks_err_msg(), "too small"));
+	assert_non_null(strstr(ks_err_msg(), "800 x 600 pt"));
+	ks_buf_cleanup(&pdf);
+}
+
+/* The box is measured in the crop box (what a viewer shows), not the
+ * media box. */
+static void test_crop_box(void **state)
+{
+	static const char *objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /CropBox [100 200 400 600] "
+		"/Contents 4 0 R >>",
+		"<< /Length 61 >>\nstream\n" CONTENT "\nendstream",
+	};
+	struct ks_buf pdf, out;
+	struct ks_pades_opts o;
+	struct ks_pades_result res;
+
+	(void)state;
+	build_pdf(&pdf, objs, 4, "");
+	opts_at(&o);
+	o.page = 1;
+	o.x = 10;
+	o.y = 10;
+	o.w = 230;
+	o.h = 80;
+	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
+	check_signature(&out, 0);
+	/* Page space: the crop box's corner plus the offset. */
+	assert_non_null(find_from(&out, pdf.len, "/Rect [110 210 340 290]"));
+	ks_buf_cleanup(&out);
+	/* Inside the media box, beyond the crop box's 300 x 400. */
+	o.x = 100;
+	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_ARG);
+	assert_non_null(strstr(ks_err_msg(), "300 x 400 pt"));
 	ks_buf_cleanup(&pdf);
 }
 
@@ -534,8 +586,17 @@ static void test_existing_fields(void **state)
 	sign_expect_fail(&s2, "seal-ec", &o, KS_ERR_ARG);
 	o.field = "Bad.Name";
 	sign_expect_fail(&s2, "seal-ec", &o, KS_ERR_ARG);
-	/* A new field with a chosen (Vietnamese) name. */
+	/* Told the field must exist (as kyso sign does): a missing name is
+	 * refused, listing the fields there are. */
 	o.field = "Dấu trường";
+	o.field_must_exist = true;
+	sign_expect_fail(&s2, "seal-ec", &o, KS_ERR_ARG);
+	assert_non_null(strstr(ks_err_msg(), "no field 'Dấu trường'"));
+	assert_non_null(strstr(ks_err_msg(), "'Teacher' (signed)"));
+	assert_non_null(strstr(ks_err_msg(), "'Principal' (signed)"));
+	assert_non_null(strstr(ks_err_msg(), "'Name' (not a signature field)"));
+	o.field_must_exist = false;
+	/* A new field with a chosen (Vietnamese) name. */
 	sign_buf(&s2, "seal-ec", &o, &s3, &res);
 	assert_string_equal(res.field, "Dấu trường");
 	assert_true(res.new_field);
@@ -889,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),        cmocka_unit_test(test_files_atomic),
 		cmocka_unit_test(test_sizing),          cmocka_unit_test(test_sample_document),
 		cmocka_unit_test(test_indirect_arrays), cmocka_unit_test(test_rotated_pages),
+		cmocka_unit_test(test_crop_box),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

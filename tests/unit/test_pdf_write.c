@@ -675,9 +675,14 @@ static void test_appearance_vietnamese(void **state)
 {
 	struct ks_buf out;
 	size_t font_bytes = 0;
-	struct ks_pdf_appear_text t = {
-		"Nguyễn Thị Hồng Nhung", "Hiệu trưởng", "Ký duyệt học bạ", NULL, 1780000000, 420, 0
-	};
+	struct ks_pdf_appear_text t = { "Nguyễn Thị Hồng Nhung",
+					"Hiệu trưởng",
+					"Ký duyệt học bạ",
+					NULL,
+					1780000000,
+					420,
+					0,
+					0 };
 	static const char *const want[] = { "Ký bởi: Nguyễn Thị Hồng Nhung", "Chức vụ: Hiệu trưởng",
 					    "Lý do: Ký duyệt học bạ",
 					    "Thời gian: 29/05/2026 03:26 +07:00" };
@@ -714,6 +719,7 @@ static void test_appearance_nfd_and_wrap(void **state)
 		"Hà Nội",
 		1780000000,
 		420,
+		0,
 		0
 	};
 	static const char *const want[] = { "Nơi ký: Hà Nội", "Giáo viên chủ nhiệm" };
@@ -733,7 +739,7 @@ static void test_appearance_refusals(void **state)
 	struct ks_pdf_update *u = NULL;
 	uint64_t xref;
 	uint32_t x;
-	struct ks_pdf_appear_text t = { "Nguyễn Văn A", NULL, NULL, NULL, 0, 420, 0 };
+	struct ks_pdf_appear_text t = { "Nguyễn Văn A", NULL, NULL, NULL, 0, 420, 0, 0 };
 	struct ks_pdf_font *f = NULL;
 
 	(void)state;
@@ -754,6 +760,16 @@ static void test_appearance_refusals(void **state)
 	assert_fails_with(ks_pdf_appear_build(u, NULL, &t, 100, 50, &x, NULL), KS_ERR_ENCODING);
 	t.signer = "";
 	assert_fails_with(ks_pdf_appear_build(u, NULL, &t, 100, 50, &x, NULL), KS_ERR_ARG);
+	/* With a minimum size: a box whose text would be smaller is refused,
+	 * saying how large a box would hold it; without, it is drawn. */
+	t.signer = "Nguyễn Văn A";
+	t.min_size = KS_PDF_APPEAR_MIN_SIZE;
+	assert_fails_with(ks_pdf_appear_build(u, NULL, &t, 30, 8, &x, NULL), KS_ERR_ARG);
+	assert_non_null(strstr(ks_err_msg(), "too small"));
+	assert_non_null(strstr(ks_err_msg(), "holds it"));
+	assert_ok(ks_pdf_appear_build(u, NULL, &t, 150, 40, &x, NULL));
+	t.min_size = 0;
+	assert_ok(ks_pdf_appear_build(u, NULL, &t, 30, 8, &x, NULL));
 	/* A missing or non-font file. */
 	t.signer = "A";
 	assert_fails_with(ks_pdf_appear_build(u, "/nonexistent.ttf", &t, 100, 50, &x, NULL),

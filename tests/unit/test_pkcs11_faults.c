@@ -5,24 +5,30 @@
  * error and the next two signatures work without reopening the key.  A
  * pulled-out token is also played for real: the token's sessions are
  * closed (it forgets the login) before the error is returned.  Every
- * signature is checked against the certificate. */
+ * signature is checked against the certificate.  Opening a key while the
+ * token is briefly unreadable (another process logging in) is tried again
+ * with a bounded back-off; a wrong PIN never is. */
 #include "ks_test.h"
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CRYPTOKI_GNU 1
 #include <p11-kit/pkcs11.h>
 
 #include "ks_key.h"
+#include "ks_log.h"
 #include "pkcs11/ks_p11.h"
 
-enum { F_SIGN_INIT = 1, F_SIGN = 2 }; /* as in ks_p11_faults.c */
+/* as in ks_p11_faults.c */
+enum { F_SIGN_INIT = 1, F_SIGN = 2, F_LOGIN = 4, F_TOKEN_INFO = 5 };
 
 static void (*arm)(int fn, unsigned long rv, int close_all);
+static void (*arm_times)(int fn, unsigned long rv, unsigned long times);
 static unsigned long (*fired)(void);
 static void (*pinpad)(const char *pin);
 static unsigned long (*pinpad_logins)(void);
@@ -60,10 +66,12 @@ static int setup(void **state)
 		return -1;
 	}
 	*(void **)(&arm) = dlsym(shim, "ks_faults_arm");
+	*(void **)(&arm_times) = dlsym(shim, "ks_faults_arm_times");
 	*(void **)(&fired) = dlsym(shim, "ks_faults_fired");
 	*(void **)(&pinpad) = dlsym(shim, "ks_faults_pinpad");
 	*(void **)(&pinpad_logins) = dlsym(shim, "ks_faults_pinpad_logins");
-	if (arm == NULL || fired == NULL || pinpad == NULL || pinpad_logins == NULL)
+	if (arm == NULL || arm_times == NULL || fired == NULL || pinpad == NULL ||
+	    pinpad_logins == NULL)
 		return -1;
 	/* kyso loads the very same file (dlopen returns the same copy). */
 	setenv("KYSO_PKCS11_REGISTRY", "0", 1);
@@ -200,13 +208,119 @@ static void test_pinpad_recovery(void **state)
 	pinpad(NULL);
 }
 
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Lines of the log captured in `f` that contain `what`. */
+static int log_count(FILE *f, const char *what)
+{
+	char line[2048];
+	int n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, what) != NULL)
+			n++;
+	return n;
+}
+
+/* SoftHSM2 rewrites its token file at every C_Login; another process
+ * reading it meanwhile sees no token, CKR_GENERAL_ERROR in C_Login or
+ * C_GetTokenInfo, or no user PIN.  Played here by the fault module:
+ * ks_p11_key_open tries again (each retry logged at info level) and
+ * succeeds; a failure that lasts ends after the retry budget (about 2 s)
+ * with the number of tries; a wrong PIN costs exactly one C_Login. */
+static void test_transient_open(void **state)
+{
+	char uri[256], bad[256];
+	struct ks_key *k = NULL;
+	unsigned long logins, shots;
+	FILE *log = tmpfile();
+	long t0, took;
+
+	(void)state;
+	assert_non_null(log);
+	snprintf(uri, sizeof(uri), "pkcs11:token=principal;object=tok-principal-rsa?pin-value=%s",
+		 pin());
+	snprintf(bad, sizeof(bad), "pkcs11:token=principal;object=tok-principal-rsa?pin-value=%s0",
+		 pin());
+	ks_log_set_stream(log);
+	ks_log_set_level(KS_LOG_INFO);
+
+	/* C_Login fails once with CKR_GENERAL_ERROR (no PIN was checked). */
+	ks_p11_shutdown();
+	assert_ok(ks_p11_init());
+	shots = fired();
+	logins = ks_p11_login_attempts();
+	arm(F_LOGIN, CKR_GENERAL_ERROR, 0);
+	if (ks_p11_key_open(uri, NULL, &k) < 0)
+		fail_msg("open after a transient C_Login failure: %s", ks_err_msg());
+	assert_int_equal(fired(), shots + 1);
+	assert_int_equal(ks_p11_login_attempts(), logins + 2);
+	assert_ok(sign_once(k, "after a retried login"));
+	ks_key_free(k);
+	k = NULL;
+	assert_int_equal(log_count(log, "retrying"), 1);
+
+	/* Every token unreadable during the first two listings: not found,
+	 * twice, then found. */
+	ks_p11_shutdown();
+	assert_ok(ks_p11_init());
+	shots = fired();
+	arm_times(F_TOKEN_INFO, CKR_GENERAL_ERROR, 8);
+	if (ks_p11_key_open(uri, NULL, &k) < 0)
+		fail_msg("open after unreadable tokens: %s", ks_err_msg());
+	assert_int_equal(fired(), shots + 8);
+	assert_ok(sign_once(k, "after retried listings"));
+	ks_key_free(k);
+	k = NULL;
+	assert_true(log_count(log, "retrying") >= 3);
+
+	/* A failure that does not pass: bounded, and the message says so. */
+	ks_p11_shutdown();
+	assert_ok(ks_p11_init());
+	arm_times(F_LOGIN, CKR_GENERAL_ERROR, 1000);
+	t0 = now_ms();
+	assert_fails_with(ks_p11_key_open(uri, NULL, &k), KS_ERR_PKCS11);
+	took = now_ms() - t0;
+	arm_times(F_LOGIN, CKR_OK, 0);
+	assert_null(k);
+	assert_non_null(strstr(ks_err_msg(), "CKR_GENERAL_ERROR"));
+	assert_non_null(strstr(ks_err_msg(), "tried"));
+	if (took < 1000 || took > 3000)
+		fail_msg("retries took %ld ms (budget about 2000)", took);
+
+	/* A wrong PIN: one C_Login, never tried again, even when a listing
+	 * error just before made the attempt a retry. */
+	ks_p11_shutdown();
+	assert_ok(ks_p11_init());
+	logins = ks_p11_login_attempts();
+	arm(F_TOKEN_INFO, CKR_GENERAL_ERROR, 0);
+	t0 = now_ms();
+	assert_fails_with(ks_p11_key_open(bad, NULL, &k), KS_ERR_PIN);
+	took = now_ms() - t0;
+	assert_int_equal(ks_p11_login_attempts(), logins + 1);
+	assert_non_null(strstr(ks_err_msg(), "wrong PIN"));
+	if (took > 1000)
+		fail_msg("a wrong PIN took %ld ms", took);
+
+	ks_p11_shutdown();
+	ks_log_set_stream(NULL);
+	ks_log_set_level(KS_LOG_WARN);
+	fclose(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sign_init_faults),
-		cmocka_unit_test(test_sign_faults),
-		cmocka_unit_test(test_pulled_out),
-		cmocka_unit_test(test_pinpad_recovery),
+		cmocka_unit_test(test_sign_init_faults), cmocka_unit_test(test_sign_faults),
+		cmocka_unit_test(test_pulled_out),       cmocka_unit_test(test_pinpad_recovery),
+		cmocka_unit_test(test_transient_open),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

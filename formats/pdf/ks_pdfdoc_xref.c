@@ -505,6 +505,11 @@ int pd_xref_load(struct ks_pdfdoc *doc)
 			break;
 		}
 	}
+	if (!have && doc->nsx > 0)
+		KS_BAIL(KS_ERR_PDF_XREF,
+			"the startxref keyword at byte %zu is not followed by the offset of a "
+			"cross-reference section: the file is damaged",
+			doc->sx[doc->nsx - 1].off);
 	if (!have)
 		KS_BAIL(KS_ERR_PDF_XREF, "no startxref found: not a PDF file, or a truncated one");
 	cap = 8;

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -133,7 +132,9 @@ static enum MHD_Result queue(struct ks_tsa_http *h, struct MHD_Connection *conn,
 		MHD_YES ||
 	    (r->allow != NULL &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES) ||
-	    (atomic_load(&h->draining) &&
+	    /* Refused before the body was read (or while stopping): the
+	     * connection ends with the answer. */
+	    ((r->status >= 400 || atomic_load(&h->draining)) &&
 	     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
@@ -266,48 +267,49 @@ static KS_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	ks_log(KS_LOG_WARN, "tsa http: %s", msg);
 }
 
-/* "127.0.0.1:8080", "[::1]:8080": numeric host and port only (no name
- * lookups). */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, bool *v6)
+/* "127.0.0.1:8080", "[::1]:8080": a numeric address (dotted quad or
+ * IPv6 in brackets, no name lookups) and a port. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6)
 {
-	struct addrinfo hints, *ai = NULL;
-	char host[HOST_MAX], port[PORT_DIGITS + 1];
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	struct ks_cur c;
+	char host[HOST_MAX];
 	const char *colon, *hs;
-	size_t hl, pl;
-	int e, rc = -1;
+	uint64_t port = 0;
+	size_t hl;
+	bool bracket;
 
 	if (s == NULL || (colon = strrchr(s, ':')) == NULL)
-		KS_BAIL(KS_ERR_USAGE, "--listen must be ADDRESS:PORT (e.g. 127.0.0.1:8318)");
+		return KS_SET(KS_ERR_USAGE, "--listen must be ADDRESS:PORT (e.g. 127.0.0.1:8318)");
 	hs = s;
 	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+	bracket = hl >= 2 && s[0] == '[' && s[hl - 1] == ']';
+	if (bracket) {
 		hs = s + 1;
 		hl -= 2;
 	}
-	pl = strlen(colon + 1);
-	if (hl == 0 || hl >= sizeof(host) || pl == 0 || pl > PORT_DIGITS ||
-	    strspn(colon + 1, "0123456789") != pl)
-		KS_BAIL(KS_ERR_USAGE, "--listen must be ADDRESS:PORT (e.g. 127.0.0.1:8318)");
+	ks_cur_init(&c, colon + 1, strlen(colon + 1));
+	if (hl == 0 || hl >= sizeof(host) || ks_cur_decimal(&c, PORT_DIGITS, 65535, &port) < 0 ||
+	    !ks_cur_eof(&c))
+		return KS_SET(KS_ERR_USAGE, "--listen must be ADDRESS:PORT with a port up to "
+					    "65535 (e.g. 127.0.0.1:8318)");
 	memcpy(host, hs, hl);
 	host[hl] = '\0';
-	memcpy(port, colon + 1, pl + 1);
-	if (strtoul(port, NULL, 10) > 65535)
-		KS_BAIL(KS_ERR_USAGE, "port %s is out of range", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	e = getaddrinfo(host, port, &hints, &ai);
-	if (e != 0 || ai == NULL || ai->ai_addrlen > sizeof(*ss))
-		KS_BAIL(KS_ERR_USAGE, "--listen: '%s' is not a numeric IPv4 or IPv6 address", host);
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sslen = ai->ai_addrlen;
-	*v6 = ai->ai_family == AF_INET6;
-	rc = 0;
-out:
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	return rc;
+	memset(ss, 0, sizeof(*ss));
+	*v6 = bracket;
+	if (bracket && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+	} else if (!bracket && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+	} else {
+		return KS_SET(KS_ERR_USAGE,
+			      "--listen: '%s' is not a numeric IPv4 address or [IPv6] address",
+			      host);
+	}
+	return 0;
 }
 
 int ks_tsa_http_start(struct ks_tsp_server *srv, const struct ks_tsa_http_cfg *cfg,
@@ -315,7 +317,6 @@ int ks_tsa_http_start(struct ks_tsp_server *srv, const struct ks_tsa_http_cfg *c
 {
 	struct ks_tsa_http *h = NULL;
 	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem pool[2];
 	unsigned threads = cfg->threads > 1 ? cfg->threads : 1;
@@ -332,7 +333,7 @@ int ks_tsa_http_start(struct ks_tsp_server *srv, const struct ks_tsa_http_cfg *c
 			KS_TSA_HTTP_REQUEST_MAX);
 	if (threads > KS_TSA_HTTP_THREADS_MAX)
 		KS_BAIL(KS_ERR_USAGE, "more than %d threads", KS_TSA_HTTP_THREADS_MAX);
-	KS_GUARD(parse_listen(cfg->listen, &ss, &sslen, &v6));
+	KS_GUARD(parse_listen(cfg->listen, &ss, &v6));
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");

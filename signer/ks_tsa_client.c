@@ -87,7 +87,8 @@ int ks_tsa_timestamp(const struct ks_tsa_client *c, enum ks_md md, const uint8_t
 			goto out;
 		}
 		last = ks_err_code();
-		ks_log(KS_LOG_WARN, "TSA %s: %s", c->urls[i], ks_err_msg());
+		if (c->n_urls > 1)
+			ks_log(KS_LOG_WARN, "TSA %zu of %zu: %s", i + 1, c->n_urls, ks_err_msg());
 		if (c->n_urls == 1)
 			w = snprintf(summary, sizeof(summary), "%s", ks_err_msg());
 		else

@@ -110,6 +110,7 @@ struct ks_tsa_http {
 	size_t max_request;
 	uint16_t port;
 	atomic_bool draining;
+	atomic_uint in_flight; /* requests whose body is being read or answered */
 	atomic_ulong granted, rejected, refused_http;
 };
 
@@ -211,6 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		ks_buf_init(&p->body, h->max_request);
 		*con_cls = p;
+		atomic_fetch_add(&h->in_flight, 1);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -244,9 +246,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct ks_tsa_http *h = cls;
 	struct pending *p = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (p == NULL)
@@ -254,6 +256,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	ks_buf_cleanup(&p->body);
 	free(p);
 	*con_cls = NULL;
+	atomic_fetch_sub(&h->in_flight, 1);
 }
 
 static KS_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -386,7 +389,6 @@ void ks_tsa_http_stats(const struct ks_tsa_http *h, struct ks_tsa_http_stats *st
 
 void ks_tsa_http_stop(struct ks_tsa_http *h, unsigned drain_ms, struct ks_tsa_http_stats *final)
 {
-	const union MHD_DaemonInfo *info;
 	struct timespec pause = { 0, DRAIN_POLL_NS };
 	MHD_socket fd;
 	unsigned waited = 0;
@@ -394,14 +396,13 @@ void ks_tsa_http_stop(struct ks_tsa_http *h, unsigned drain_ms, struct ks_tsa_ht
 	if (h == NULL)
 		return;
 	atomic_store(&h->draining, true);
-	/* No new connections; the ones open finish what they are doing. */
+	/* No new connections; requests in flight are answered (with
+	 * "Connection: close"); idle keep-alive connections are closed by
+	 * the stop itself. */
 	fd = MHD_quiesce_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	while (waited < drain_ms) {
-		info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (info == NULL || info->num_connections == 0)
-			break;
+	while (waited < drain_ms && atomic_load(&h->in_flight) > 0) {
 		nanosleep(&pause, NULL);
 		waited += (unsigned)(DRAIN_POLL_NS / 1000000L);
 	}

@@ -231,6 +231,7 @@ static int get_timestamp(const struct ts_args *a)
 fail:
 	ks_cli_error("timestamp");
 out:
+	ks_http_thread_cleanup();
 	ks_tsp_token_free(tok);
 	X509_free(pin);
 	ks_buf_cleanup(&digest);

@@ -14,10 +14,52 @@
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+/* Each thread keeps one handle, and with it libcurl's cache of open
+ * connections: the next request to the same peer (a TSA, an OCSP
+ * responder) reuses the connection instead of opening another. */
+static pthread_key_t handle_key;
+static int handle_key_rc = -1;
+
+static void handle_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
 
 static void curl_init(void)
 {
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	handle_key_rc = pthread_key_create(&handle_key, handle_free);
+}
+
+void ks_http_thread_cleanup(void)
+{
+	CURL *c;
+
+	if (handle_key_rc != 0)
+		return;
+	c = pthread_getspecific(handle_key);
+	if (c != NULL) {
+		(void)pthread_setspecific(handle_key, NULL);
+		curl_easy_cleanup(c);
+	}
+}
+
+/* This thread's handle, without options (its connections kept). */
+static CURL *thread_handle(void)
+{
+	CURL *c;
+
+	if (handle_key_rc != 0)
+		return curl_easy_init();
+	c = pthread_getspecific(handle_key);
+	if (c != NULL)
+		return c;
+	c = curl_easy_init();
+	if (c != NULL && pthread_setspecific(handle_key, c) != 0) {
+		curl_easy_cleanup(c);
+		c = NULL;
+	}
+	return c;
 }
 
 void ks_http_opts_init(struct ks_http_opts *o)
@@ -163,7 +205,7 @@ static int exchange(const char *url, const char *content_type, const void *body,
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		KS_BAIL(KS_ERR_NET, "libcurl: %s", curl_easy_strerror(curl_init_rc));
-	c = curl_easy_init();
+	c = thread_handle();
 	if (c == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "libcurl handle");
 	memset(&sink, 0, sizeof(sink));
@@ -234,8 +276,14 @@ static int exchange(const char *url, const char *content_type, const void *body,
 out:
 	if (rc < 0)
 		ks_buf_truncate(out, start);
+	/* The handle must not keep pointers to this call's header list,
+	 * error buffer, body and sink: reset drops every option (and
+	 * keeps the connections). */
+	if (c != NULL && handle_key_rc != 0)
+		curl_easy_cleanup(c); /* not kept */
+	else if (c != NULL)
+		curl_easy_reset(c);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
 	return rc;
 }
 

@@ -14,7 +14,11 @@
  *   KS_ERR_NET_TYPE     Content-Type other than the expected one
  *   KS_ERR_NET_STATUS   HTTP status other than 200 (a redirect included)
  *   KS_ERR_NET          anything else (TLS, protocol)
- *   KS_ERR_ARG          a URL that is not http(s) or is malformed */
+ *   KS_ERR_ARG          a URL that is not http(s) or is malformed
+ *
+ * Connections are kept open per thread and reused for the next request
+ * to the same peer; ks_http_thread_cleanup() closes them (a thread's
+ * are also closed when it exits). */
 #ifndef KS_HTTP_H
 #define KS_HTTP_H
 
@@ -46,5 +50,7 @@ KS_WUR int ks_http_post(const char *url, const char *content_type, const void *b
 			const struct ks_http_opts *o, struct ks_buf *out);
 /* GET `url` (CRLs, certificates). */
 KS_WUR int ks_http_get(const char *url, const struct ks_http_opts *o, struct ks_buf *out);
+/* Close the calling thread's connections and free its handle. */
+void ks_http_thread_cleanup(void);
 
 #endif

@@ -230,6 +230,13 @@ static void test_urls(void **state)
 	}
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	ks_http_thread_cleanup();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,5 +246,5 @@ int main(void)
 		cmocka_unit_test(test_urls),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -50,6 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	ks_http_thread_cleanup();
 	ks_tsa_http_stop(http, 1000, NULL);
 	ks_tsp_server_free(srv);
 	ks_key_free(key);

@@ -46,6 +46,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	ks_http_thread_cleanup();
 	ks_tsp_server_free(srv);
 	ks_key_free(key);
 	return 0;

@@ -50,8 +50,9 @@
 #define KS_TSP_NONCE_BYTES 8
 
 /* Dotted OIDs. */
-#define KS_TSP_OID_TSTINFO "1.2.840.113549.1.9.16.1.4"     /* id-ct-TSTInfo */
-#define KS_TSP_OID_TOKEN_ATTR "1.2.840.113549.1.9.16.2.14" /* id-aa-timeStampToken */
+#define KS_TSP_OID_TSTINFO "1.2.840.113549.1.9.16.1.4" /* id-ct-TSTInfo */
+/* id-aa-signatureTimeStampToken: the unsigned attribute of a B-T signature */
+#define KS_TSP_OID_SIGNATURE_TIME_STAMP "1.2.840.113549.1.9.16.2.14"
 
 /* PKIStatus (RFC 3161 2.4.2). */
 enum ks_tsp_status {

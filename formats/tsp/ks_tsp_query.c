@@ -4,6 +4,7 @@
 
 #include "formats/tsp/ks_tsp_int.h"
 #include "formats/tsp/ks_tsp_server.h"
+#include "ks_size.h"
 
 void ks_tsp_query_cleanup(struct ks_tsp_query *q)
 {
@@ -43,7 +44,8 @@ int ks_tsp_query_parse(const uint8_t *der, size_t n, struct ks_tsp_query *q,
 	if (tag != KS_TSP_TAG_SEQUENCE || !ks_cur_eof(&c))
 		FAIL(KS_TSP_FAIL_BAD_DATA_FORMAT, KS_ERR_PARSE,
 		     "a timestamp request is one SEQUENCE and nothing after it");
-	len = (int)n; /* n <= KS_TSP_REQ_MAX */
+	if (ks_size_to_int(n, &len) < 0)
+		goto out;
 	q->req = d2i_TS_REQ(NULL, &p, len);
 	if (q->req == NULL || p != der + n)
 		FAIL(KS_TSP_FAIL_BAD_DATA_FORMAT, KS_ERR_PARSE, "malformed timestamp request");

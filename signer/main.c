@@ -38,27 +38,26 @@ static void usage(FILE *f)
 		KS_VERSION);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(
-	    f,
-	    "\n"
-	    "  kyso sign --key pkcs11:URI | --key-file KEY --cert CERT [--chain PEM]\n"
-	    "            --in FILE --out FILE [--format pdf|cms] [--md sha256|sha384|sha512]\n"
-	    "            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
-	    "            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
-	    "  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
-	    "       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
-	    "                    3 usage or I/O error\n"
-	    "  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
-	    "  kyso tsa --listen 127.0.0.1:PORT (--key pkcs11:URI | --key-file KEY --cert CERT)\n"
-	    "  kyso <command> --help   the options of one command\n"
-	    "\n"
-	    "options for every command:\n"
-	    "  --help       this text\n"
-	    "  --version    print the version\n"
-	    "environment:\n"
-	    "  KYSO_LOG       log level: debug, info, warn (default), error, off\n"
-	    "  KYSO_PIN       token PIN (otherwise pin-source/pin-value or a prompt)\n"
-	    "  KYSO_KEY_PASS  password of an encrypted PEM key or PKCS#12 file\n");
+	fprintf(f,
+		"\n"
+		"  kyso sign --key pkcs11:URI | --key-file KEY --cert CERT [--chain PEM]\n"
+		"            --in FILE --out FILE [--format pdf|cms] [--md sha256|sha384|sha512]\n"
+		"            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
+		"            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
+		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
+		"                    3 usage or I/O error\n"
+		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
+		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"
+		"  kyso <command> --help   the options of one command\n"
+		"\n"
+		"options for every command:\n"
+		"  --help       this text\n"
+		"  --version    print the version\n"
+		"environment:\n"
+		"  KYSO_LOG       log level: debug, info, warn (default), error, off\n"
+		"  KYSO_PIN       token PIN (otherwise pin-source/pin-value or a prompt)\n"
+		"  KYSO_KEY_PASS  password of an encrypted PEM key or PKCS#12 file\n");
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ struct fake_peer {
 	int fd;
 	unsigned short port;
 	pthread_t thread;
-	volatile bool stop;
+	atomic_bool stop;
 };
 
 static inline void fake_sleep_ms(unsigned ms)
@@ -99,8 +100,11 @@ static inline void fake_serve_one(struct fake_peer *f, int c)
 	memcpy(f->req_body, buf + hlen, need);
 	f->req_body_len = need;
 	f->requests++;
-	if (f->delay_ms > 0)
-		fake_sleep_ms(f->delay_ms);
+	/* In small steps, so that fake_stop() does not wait for it. */
+	for (unsigned waited = 0; waited < f->delay_ms && !atomic_load(&f->stop); waited += 10)
+		fake_sleep_ms(10);
+	if (atomic_load(&f->stop))
+		return;
 	w = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d Fake\r\nConnection: close\r\n", f->status);
 	if (f->content_type != NULL)
 		w += snprintf(hdr + w, sizeof(hdr) - (size_t)w, "Content-Type: %s\r\n",
@@ -119,12 +123,12 @@ static inline void *fake_main(void *arg)
 {
 	struct fake_peer *f = arg;
 
-	while (!f->stop) {
+	while (!atomic_load(&f->stop)) {
 		int c = accept(f->fd, NULL, NULL);
 
 		if (c < 0)
 			break;
-		if (!f->stop)
+		if (!atomic_load(&f->stop))
 			fake_serve_one(f, c);
 		close(c);
 	}
@@ -147,13 +151,13 @@ static inline int fake_start(struct fake_peer *f)
 	    getsockname(f->fd, (struct sockaddr *)&a, &len) != 0)
 		return -1;
 	f->port = ntohs(a.sin_port);
-	f->stop = false;
+	atomic_store(&f->stop, false);
 	return pthread_create(&f->thread, NULL, fake_main, f) == 0 ? 0 : -1;
 }
 
 static inline void fake_stop(struct fake_peer *f)
 {
-	f->stop = true;
+	atomic_store(&f->stop, true);
 	shutdown(f->fd, SHUT_RDWR);
 	close(f->fd);
 	pthread_join(f->thread, NULL);

@@ -200,7 +200,7 @@ static void test_lying(void **state)
 		ks_buf_cleanup(&rej);
 	}
 	/* A slow one. */
-	f.delay_ms = 1500;
+	f.delay_ms = 10000;
 	client(&c, url, NULL);
 	c.http.timeout_ms = 300;
 	expect_fail(&c, KS_ERR_NET_TIMEOUT, "did not answer in time");

@@ -8,7 +8,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
-PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson
+PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson libcurl libmicrohttpd
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \

@@ -299,12 +299,12 @@ file_entity() {
 
 p11() { run pkcs11-tool --module "$MODULE" "$@"; }
 
-# A token-key entity: token_entity NAME TOKEN HEXID rsa:2048|EC:prime256v1 CA-TAG SUBJECT
-# The key pair is generated on the token (sensitive, never extractable); the
+# A token-key entity: token_entity NAME TOKEN HEXID rsa:2048|EC:prime256v1 CA-TAG SUBJECT [EXT-PREFIX]
+# (EXT-PREFIX: ee_sign by default, ee_tsa for a TSA key).  The key pair is generated on the token (sensitive, never extractable); the
 # certificate is issued for the public key read back from the token and is
 # stored on the token next to the key, same CKA_ID and label.
 token_entity() {
-	local name=$1 tok=$2 id=$3 kt=$4 tag=$5 subj=$6 t=$OUT/tmp/$1
+	local name=$1 tok=$2 id=$3 kt=$4 tag=$5 subj=$6 ext=${7:-ee_sign} t=$OUT/tmp/$1
 	p11 --token-label "$tok" --login --pin "$USER_PIN" --keypairgen --key-type "$kt" \
 		--label "$name" --id "$id" --usage-sign --sensitive
 	p11 --token-label "$tok" --read-object --type pubkey --id "$id" -o "$t.pub.der"
@@ -315,7 +315,7 @@ token_entity() {
 	run openssl x509 -req -in "$OUT/csr/$name.csr" -force_pubkey "$OUT/$name.pub.pem" \
 		-CA "$OUT/${CA_CERT[$tag]}" -CAkey "$OUT/${CA_CERT[$tag]%.pem}.key.pem" \
 		-set_serial "0x$(rand_serial)" -days "$EE_DAYS" -sha256 \
-		-extfile "$CNF" -extensions "ee_sign_$tag" -out "$OUT/$name.cert.pem"
+		-extfile "$CNF" -extensions "${ext}_$tag" -out "$OUT/$name.cert.pem"
 	# Record it in the CA database too (revocable, known to `openssl ocsp`).
 	run openssl ca -config "$CNF" -name "${CA_SECT[$tag]}" -valid "$OUT/$name.cert.pem"
 	cp "$OUT/${CA_CERT[$tag]}" "$OUT/$name.chain.pem"
@@ -410,6 +410,8 @@ token_entity tok-homeroom-rsa teacher 05 rsa:2048 public "$DN_HOMEROOM"
 token_entity tok-homeroom-ec teacher 06 EC:prime256v1 public "$DN_HOMEROOM"
 token_entity tok-teacher-rsa teacher 07 rsa:2048 public "$DN_TEACHER"
 token_entity tok-teacher-ec teacher 08 EC:prime256v1 public "$DN_TEACHER"
+# The school's HSM also holds the key of its time-stamping authority (kyso tsa).
+token_entity tok-tsa-rsa school-seal 09 rsa:2048 public '/C=VN/O=Kyso Test PKI/CN=Test TSA RSA (token)' ee_tsa
 
 # ---- NSS database for poppler's pdfsig ----------------------------------------
 mkdir -p "$OUT/nssdb"
@@ -499,8 +501,10 @@ openssl asn1parse -in "$OUT/tok-principal-rsa.cert.pem" | grep -q 'UTF8STRING *:
 #    pipefail, `openssl ... | grep -q` can fail on SIGPIPE.)
 txt() { openssl x509 -in "$OUT/$1.cert.pem" -noout -text; }
 has() { grep -qE -- "$2" <<<"$1"; }
-t=$(txt tsa-rsa)
-has "$t" 'Extended Key Usage: critical' && has "$t" 'Time Stamping' || die "tsa-rsa: EKU"
+for c in tsa-rsa tsa-ec tok-tsa-rsa; do
+	t=$(txt $c)
+	has "$t" 'Extended Key Usage: critical' && has "$t" 'Time Stamping' || die "$c: EKU"
+done
 t=$(txt ocsp-gov)
 has "$t" 'OCSP No Check' && has "$t" 'OCSP Signing' || die "ocsp-gov: EKU / ocsp-nocheck"
 has "$(txt weak-rsa1024)" 'Public-Key: \(1024 bit\)' || die "weak-rsa1024: key size"

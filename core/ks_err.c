@@ -42,6 +42,12 @@ static const char *const err_names[KS_ERR__COUNT] = {
 	[KS_ERR_XML] = "xml",
 	[KS_ERR_VERIFY] = "verify",
 	[KS_ERR_PENDING] = "pending",
+	[KS_ERR_NET] = "network",
+	[KS_ERR_NET_DOWN] = "network-down",
+	[KS_ERR_NET_TIMEOUT] = "network-timeout",
+	[KS_ERR_NET_STATUS] = "http-status",
+	[KS_ERR_NET_TYPE] = "http-content-type",
+	[KS_ERR_TSP] = "timestamp",
 };
 
 const char *ks_err_name(enum ks_err_code code)

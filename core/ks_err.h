@@ -37,8 +37,14 @@ enum ks_err_code {
 	KS_ERR_PDF,
 	KS_ERR_PDF_XREF,
 	KS_ERR_XML,
-	KS_ERR_VERIFY,  /* verification could not run */
-	KS_ERR_PENDING, /* two-phase signing: the signature is to be supplied by the client */
+	KS_ERR_VERIFY,      /* verification could not run */
+	KS_ERR_PENDING,     /* two-phase signing: the signature is to be supplied by the client */
+	KS_ERR_NET,         /* network failure not covered below (TLS, protocol) */
+	KS_ERR_NET_DOWN,    /* peer unreachable: refused, no route, name not resolved */
+	KS_ERR_NET_TIMEOUT, /* peer too slow: connect or total time limit */
+	KS_ERR_NET_STATUS,  /* peer answered with an HTTP error status (or a redirect) */
+	KS_ERR_NET_TYPE,    /* peer answered with the wrong Content-Type */
+	KS_ERR_TSP,         /* timestamp refused, or a response that does not hold */
 	KS_ERR__COUNT
 };
 

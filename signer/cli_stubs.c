@@ -17,13 +17,6 @@ int ks_cli_extend(int argc, char **argv)
 	return not_yet("extend");
 }
 
-int ks_cli_timestamp(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("timestamp");
-}
-
 int ks_cli_render(int argc, char **argv)
 {
 	(void)argc;

@@ -20,7 +20,8 @@ static const struct command commands[] = {
 	{ "sign", ks_cli_sign, "sign a PDF (PAdES) or any file (CAdES, detached .p7s)" },
 	{ "verify", ks_cli_verify, "verify every signature of a document" },
 	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
-	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (not yet available)" },
+	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
+	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
 	{ "render", ks_cli_render, "render a transcript or gradebook to PDF (not yet available)" },
 	{ "serve", ks_cli_serve,
 	  "run the HTTP signing and verification service (not yet available)" },
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
 		"            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
 		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
+		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

@@ -23,6 +23,7 @@
 
 #include "formats/cms/ks_etsi.h"
 #include "ks_buf.h"
+#include "ks_cur.h"
 #include "ks_err.h"
 #include "ks_key.h"
 
@@ -48,6 +49,10 @@ struct ks_cms_sign_opts {
 	/* Put the key's issuing CAs into `certificates` (the signer
 	 * certificate is always there).  Default true. */
 	bool include_chain;
+	/* Leave the certificates field out altogether, signer certificate
+	 * included (RFC 3161 2.4.1: a token for a request without
+	 * certReq). */
+	bool no_certs;
 	/* Size only: the key is not asked; the signature value is zeros of
 	 * the largest length the key can produce, so the DER is at least as
 	 * long as the real one (PDF /Contents reservation). */
@@ -80,6 +85,15 @@ KS_WUR int ks_cms_sign_file(struct ks_key *key, enum ks_sig_scheme scheme, enum 
  * appended to out. */
 KS_WUR int ks_cms_digest_file(enum ks_md md, const char *path, struct ks_buf *out);
 
+/* An attached SignedData encapsulating `content` (n bytes) with
+ * eContentType `econtent_type` (dotted OID; one OpenSSL knows, not
+ * id-data), signed as ks_cms_sign_digest signs: the contentType
+ * attribute names that type, messageDigest is the hash of the content.
+ * What a TSA signs (RFC 3161 2.4.2: id-ct-TSTInfo). */
+KS_WUR int ks_cms_sign_encap(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+			     const char *econtent_type, const uint8_t *content, size_t n,
+			     const struct ks_cms_sign_opts *opts, struct ks_buf *der_out);
+
 /* Add an unsigned attribute (RFC 5652 5.3) to SignerInfo `index` of a
  * SignedData and re-encode it: e.g. id-aa-signatureTimeStampToken
  * (1.2.840.113549.1.9.16.2.14) with a TimeStampToken for B-T.  `oid` is
@@ -87,6 +101,15 @@ KS_WUR int ks_cms_digest_file(enum ks_md md, const char *path, struct ks_buf *ou
  * not changed.  The new DER is appended to out. */
 KS_WUR int ks_cms_add_unsigned_attr(const uint8_t *der, size_t n, size_t index, const char *oid,
 				    const uint8_t *value, size_t vlen, struct ks_buf *out);
+
+/* ---- DER --------------------------------------------------------------- */
+
+/* One DER TLV: low-tag-number form, definite minimal length (at most 4
+ * length bytes).  `val` views the contents.  KS_ERR_TRUNCATED /
+ * KS_ERR_PARSE; the cursor is unchanged on failure. */
+KS_WUR int ks_der_read(struct ks_cur *c, uint8_t *tag, struct ks_cur *val);
+/* Same, requiring `tag`. */
+KS_WUR int ks_der_expect(struct ks_cur *c, uint8_t tag, struct ks_cur *val);
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -141,6 +164,13 @@ struct ks_cms_verify_opts {
 	STACK_OF(X509) * untrusted;
 	/* Validation time; 0 = now. */
 	time_t at;
+	/* The eContentType required (a NID); 0 = id-data.  A timestamp
+	 * token is id-smime-ct-TSTInfo (RFC 3161 2.4.2). */
+	int econtent_nid;
+	/* Leave the certificate path out (KS_CMS_NOTE_CHAIN_NOT_CHECKED):
+	 * the caller validates it elsewhere.  Everything else is checked
+	 * and TOTAL-PASSED means it all passed. */
+	bool skip_chain;
 };
 
 /* Facts worth a line in a report, beyond the indication. */
@@ -150,9 +180,10 @@ enum ks_cms_note {
 	KS_CMS_NOTE_NO_ESS = 1u << 2,           /* no signing-certificate attribute at all */
 	KS_CMS_NOTE_MULTIPLE_SIGNERS = 1u << 3, /* more than one SignerInfo */
 	KS_CMS_NOTE_REVOCATION_NOT_CHECKED = 1u << 4,
-	KS_CMS_NOTE_NO_TRUST_ANCHORS = 1u << 5, /* opts.trust was NULL */
-	KS_CMS_NOTE_ATTACHED = 1u << 6,         /* content encapsulated */
-	KS_CMS_NOTE_UNSIGNED_ATTRS = 1u << 7,   /* unsigned attributes present (not checked) */
+	KS_CMS_NOTE_NO_TRUST_ANCHORS = 1u << 5,  /* opts.trust was NULL */
+	KS_CMS_NOTE_ATTACHED = 1u << 6,          /* content encapsulated */
+	KS_CMS_NOTE_UNSIGNED_ATTRS = 1u << 7,    /* unsigned attributes present (not checked) */
+	KS_CMS_NOTE_CHAIN_NOT_CHECKED = 1u << 8, /* opts.skip_chain */
 };
 
 struct ks_cms_signer_result {

@@ -49,13 +49,6 @@ KS_WUR int ks_cms_content_digest(struct ks_cms_content *c, int nid, const unsign
 
 /* ---- DER (ks_cms_der.c) ---- */
 
-/* One DER TLV: low-tag-number form, definite minimal length (at most 4
- * length bytes).  `val` views the contents.  KS_ERR_TRUNCATED /
- * KS_ERR_PARSE; the cursor is unchanged on failure. */
-KS_WUR int ks_der_read(struct ks_cur *c, uint8_t *tag, struct ks_cur *val);
-/* Same, requiring `tag`. */
-KS_WUR int ks_der_expect(struct ks_cur *c, uint8_t tag, struct ks_cur *val);
-
 /* The first ESSCertID / ESSCertIDv2 of a signing-certificate attribute
  * (RFC 2634 5.4, RFC 5035 5.4): the one naming the signer certificate.
  * Views point into the attribute value, which must outlive this. */

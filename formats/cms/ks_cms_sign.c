@@ -162,16 +162,16 @@ out:
 	return rc;
 }
 
-static int add_signed_attrs(CMS_SignerInfo *si, X509 *cert, const uint8_t *digest, size_t n,
-			    const struct ks_cms_sign_opts *opts)
+static int add_signed_attrs(CMS_SignerInfo *si, X509 *cert, int econtent_nid, const uint8_t *digest,
+			    size_t n, const struct ks_cms_sign_opts *opts)
 {
 	ASN1_TIME *t = NULL;
 	int len = 0, rc = -1;
 
 	KS_GUARD(ks_size_to_int(n, &len));
-	/* RFC 5652 11.1: contentType is the eContentType, id-data here. */
+	/* RFC 5652 11.1: contentType is the eContentType. */
 	if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
-					OBJ_nid2obj(NID_pkcs7_data), -1) != 1)
+					OBJ_nid2obj(econtent_nid), -1) != 1)
 		KS_BAIL_OSSL(KS_ERR_CMS, "adding contentType");
 	/* RFC 5652 11.2 */
 	if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, digest,
@@ -244,10 +244,19 @@ static bool needs_self_check(const struct ks_key *key)
 	return kind == NULL || (strcmp(kind, "file") != 0 && strcmp(kind, "external") != 0);
 }
 
-int ks_cms_sign_digest(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
-		       const uint8_t *content_digest, size_t n, const struct ks_cms_sign_opts *opts,
-		       struct ks_buf *der_out)
+/* The content the SignedData encapsulates (ks_cms_sign_encap); NULL data
+ * for a detached id-data signature. */
+struct encap {
+	int nid;
+	const uint8_t *data;
+	size_t len;
+};
+
+static int sign_signed_data(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+			    const uint8_t *content_digest, size_t n, const struct encap *ec,
+			    const struct ks_cms_sign_opts *opts, struct ks_buf *der_out)
 {
+	ASN1_OCTET_STRING **econtent;
 	struct ks_cms_sign_opts defaults;
 	CMS_ContentInfo *ci = NULL;
 	CMS_SignerInfo *si;
@@ -275,18 +284,29 @@ int ks_cms_sign_digest(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 			key->type == KS_KEY_EC ? "EC" : "RSA");
 	KS_GUARD(sig_algid(key->cert, scheme, md, &alg));
 
-	ci = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
+	ci = CMS_sign(NULL, NULL, NULL, NULL,
+		      CMS_PARTIAL | CMS_BINARY | (ec->data == NULL ? CMS_DETACHED : 0));
 	if (ci == NULL)
 		KS_BAIL_OSSL(KS_ERR_CMS, "creating SignedData");
+	if (ec->data != NULL) {
+		/* RFC 5652 5.2: eContentType and the content itself; OpenSSL
+		 * left an empty eContent for an attached structure. */
+		KS_GUARD(ks_size_to_int(ec->len, &len));
+		econtent = CMS_get0_content(ci);
+		if (econtent == NULL || *econtent == NULL ||
+		    CMS_set1_eContentType(ci, OBJ_nid2obj(ec->nid)) != 1 ||
+		    ASN1_OCTET_STRING_set(*econtent, ec->data, len) != 1)
+			KS_BAIL_OSSL(KS_ERR_CMS, "setting the encapsulated content");
+	}
 	/* The public key stands in for the private one: OpenSSL only
 	 * checks that it matches the certificate, and never signs. */
 	si = CMS_add1_signer(ci, key->cert, X509_get0_pubkey(key->cert), ks_md_evp(md),
-			     CMS_NOSMIMECAP | CMS_PARTIAL);
+			     CMS_NOSMIMECAP | CMS_PARTIAL | (opts->no_certs ? CMS_NOCERTS : 0));
 	if (si == NULL)
 		KS_BAIL_OSSL(KS_ERR_CMS, "adding the SignerInfo");
-	if (opts->include_chain)
+	if (opts->include_chain && !opts->no_certs)
 		KS_GUARD(add_chain(ci, key));
-	KS_GUARD(add_signed_attrs(si, key->cert, content_digest, n, opts));
+	KS_GUARD(add_signed_attrs(si, key->cert, ec->nid, content_digest, n, opts));
 
 	/* RFC 5652 5.4: the signature covers the DER of the signed
 	 * attributes with the SET OF tag. */
@@ -326,6 +346,49 @@ out:
 	ks_buf_cleanup(&attrs);
 	ks_buf_cleanup(&tbs);
 	ks_buf_cleanup(&sig);
+	return rc;
+}
+
+int ks_cms_sign_digest(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+		       const uint8_t *content_digest, size_t n, const struct ks_cms_sign_opts *opts,
+		       struct ks_buf *der_out)
+{
+	const struct encap detached = { NID_pkcs7_data, NULL, 0 };
+
+	return sign_signed_data(key, scheme, md, content_digest, n, &detached, opts, der_out);
+}
+
+int ks_cms_sign_encap(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
+		      const char *econtent_type, const uint8_t *content, size_t n,
+		      const struct ks_cms_sign_opts *opts, struct ks_buf *der_out)
+{
+	struct encap ec = { NID_undef, content, n };
+	struct ks_buf d;
+	ASN1_OBJECT *obj = NULL;
+	int rc = -1;
+
+	ks_buf_init(&d, EVP_MAX_MD_SIZE);
+	if (content == NULL || n == 0)
+		KS_BAIL(KS_ERR_ARG, "no content to encapsulate");
+	if (n > KS_CMS_DER_MAX)
+		KS_BAIL(KS_ERR_LIMIT, "content of %zu bytes to encapsulate", n);
+	obj = OBJ_txt2obj(econtent_type, 1);
+	if (obj == NULL)
+		KS_BAIL_OSSL(KS_ERR_ARG, "'%.64s' is not a dotted OID", econtent_type);
+	ec.nid = OBJ_obj2nid(obj);
+	/* Only content types OpenSSL knows by NID can be set this way;
+	 * id-data is what ks_cms_sign_digest is for. */
+	if (ec.nid == NID_undef || ec.nid == NID_pkcs7_data)
+		KS_BAIL(KS_ERR_UNSUPPORTED, "content type %.64s cannot be encapsulated",
+			econtent_type);
+	if (ks_md_evp(md) == NULL)
+		KS_BAIL(KS_ERR_UNSUPPORTED, "unknown digest %d", (int)md);
+	KS_GUARD(ks_md_digest(md, content, n, &d));
+	KS_GUARD(sign_signed_data(key, scheme, md, d.data, d.len, &ec, opts, der_out));
+	rc = 0;
+out:
+	ASN1_OBJECT_free(obj);
+	ks_buf_cleanup(&d);
 	return rc;
 }
 

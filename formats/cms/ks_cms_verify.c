@@ -55,6 +55,16 @@ static int bsi_plain_md(const ASN1_OBJECT *obj)
 	return md[d[n - 1]];
 }
 
+/* "id-data", or the dotted OID of a NID. */
+static const char *oid_label(int nid, char *buf, size_t n)
+{
+	if (nid == NID_pkcs7_data)
+		return "id-data";
+	if (OBJ_obj2txt(buf, (int)n, OBJ_nid2obj(nid), 1) <= 0)
+		snprintf(buf, n, "NID %d", nid);
+	return buf;
+}
+
 static KS_PRINTF(3, 4) void conclude(struct ks_cms_signer_result *r, enum ks_subindication sub,
 				     const char *fmt, ...)
 {
@@ -237,10 +247,11 @@ struct attrs {
 };
 
 /* Signed attributes: RFC 5652 5.3 and 11, ETSI EN 319 122-1 5.2. */
-static bool check_attrs(const struct ks_cms *cms, CMS_SignerInfo *si, struct attrs *at,
-			struct ks_cms_signer_result *r)
+static bool check_attrs(const struct ks_cms *cms, CMS_SignerInfo *si, int want_nid,
+			struct attrs *at, struct ks_cms_signer_result *r)
 {
 	const ASN1_OBJECT *ect = CMS_get0_eContentType(cms->ci);
+	char oid[80];
 	ASN1_TYPE *t;
 	int n = CMS_signed_get_attr_count(si);
 	struct tm tm;
@@ -271,8 +282,9 @@ static bool check_attrs(const struct ks_cms *cms, CMS_SignerInfo *si, struct att
 			 "contentType attribute differs from eContentType");
 		return false;
 	}
-	if (OBJ_obj2nid(ect) != NID_pkcs7_data) {
-		conclude(r, KS_SUB_FORMAT_FAILURE, "content type is not id-data");
+	if (OBJ_obj2nid(ect) != want_nid) {
+		conclude(r, KS_SUB_FORMAT_FAILURE, "content type is not %s",
+			 oid_label(want_nid, oid, sizeof(oid)));
 		return false;
 	}
 	t = single_value(si, NID_pkcs9_messageDigest, "messageDigest", V_ASN1_OCTET_STRING,
@@ -629,7 +641,7 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 	r->indication = KS_IND_TOTAL_PASSED;
 	r->sub = KS_SUB_NONE;
 	r->notes |= KS_CMS_NOTE_REVOCATION_NOT_CHECKED;
-	if (opts->trust == NULL)
+	if (opts->trust == NULL && !opts->skip_chain)
 		r->notes |= KS_CMS_NOTE_NO_TRUST_ANCHORS;
 	if (cms->attached)
 		r->notes |= KS_CMS_NOTE_ATTACHED;
@@ -653,7 +665,8 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 	}
 	if (!parse_sigalg(sigalg, dig_nid, &sp, r))
 		goto done;
-	if (!check_attrs(cms, si, &at, r))
+	if (!check_attrs(cms, si, opts->econtent_nid != 0 ? opts->econtent_nid : NID_pkcs7_data,
+			 &at, r))
 		goto done;
 
 	KS_GUARD(ks_cms_content_digest(content, dig_nid, &cd, &cdlen));
@@ -692,7 +705,10 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 		goto done;
 	}
 
-	KS_GUARD(check_chain(r->cert, pool, opts, r));
+	if (opts->skip_chain)
+		r->notes |= KS_CMS_NOTE_CHAIN_NOT_CHECKED;
+	else
+		KS_GUARD(check_chain(r->cert, pool, opts, r));
 	/* RFC 5280 4.2.1.3: a key whose certificate limits it to other uses
 	 * must not be trusted for signatures. */
 	ku = X509_get_key_usage(r->cert);

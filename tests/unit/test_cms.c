@@ -1508,6 +1508,84 @@ static void test_etsi_names(void **state)
 			 KS_IND_TOTAL_FAILED);
 }
 
+/* ---- encapsulated content of another type (what a TSA signs) ---- */
+
+static void test_sign_encap(void **state)
+{
+	struct ks_key *key = file_key("principal-ec");
+	X509_STORE *trust = root_store();
+	struct ks_cms_verify_opts vo = { .trust = trust };
+	struct ks_cms_sign_opts o;
+	struct ks_cms_result r;
+	struct ks_cms *cms = NULL;
+	struct ks_buf der;
+	CMS_ContentInfo *ci;
+	ASN1_OCTET_STRING **pos;
+	BIO *out;
+	static const uint8_t tst[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	const char *oid = "1.2.840.113549.1.9.16.1.4"; /* id-ct-TSTInfo */
+
+	(void)state;
+	ks_buf_init(&der, KS_CMS_DER_MAX);
+	assert_ok(
+	    ks_cms_sign_encap(key, KS_SIG_ECDSA, KS_MD_SHA256, oid, tst, sizeof(tst), NULL, &der));
+	/* OpenSSL: attached, that content type, the content itself, valid. */
+	ci = d2i_cms(&der);
+	assert_int_equal(OBJ_obj2nid(CMS_get0_eContentType(ci)), NID_id_smime_ct_TSTInfo);
+	pos = CMS_get0_content(ci);
+	assert_true(pos != NULL && *pos != NULL);
+	assert_int_equal(ASN1_STRING_length(*pos), sizeof(tst));
+	assert_memory_equal(ASN1_STRING_get0_data(*pos), tst, sizeof(tst));
+	out = BIO_new(BIO_s_mem());
+	assert_int_equal(CMS_verify(ci, NULL, trust, NULL, out, CMS_BINARY | CMS_CADES), 1);
+	BIO_free(out);
+	CMS_ContentInfo_free(ci);
+	/* kyso: refused as id-data, passed as what it is. */
+	assert_ok(ks_cms_parse(der.data, der.len, false, &cms));
+	assert_true(ks_cms_is_attached(cms));
+	ks_cms_result_init(&r);
+	assert_ok(ks_cms_verify_data(cms, NULL, 0, &vo, &r));
+	assert_int_equal(r.signers[0].sub, KS_SUB_FORMAT_FAILURE);
+	assert_non_null(strstr(r.signers[0].detail, "not id-data"));
+	vo.econtent_nid = NID_id_smime_ct_TSTInfo;
+	assert_ok(ks_cms_verify_data(cms, NULL, 0, &vo, &r));
+	assert_int_equal(r.signers[0].indication, KS_IND_TOTAL_PASSED);
+	assert_false(r.signers[0].notes & KS_CMS_NOTE_CHAIN_NOT_CHECKED);
+	/* The path left to the caller: no anchors needed, noted. */
+	vo.trust = NULL;
+	vo.skip_chain = true;
+	assert_ok(ks_cms_verify_data(cms, NULL, 0, &vo, &r));
+	assert_int_equal(r.signers[0].indication, KS_IND_TOTAL_PASSED);
+	assert_true(r.signers[0].notes & KS_CMS_NOTE_CHAIN_NOT_CHECKED);
+	assert_false(r.signers[0].notes & KS_CMS_NOTE_NO_TRUST_ANCHORS);
+	assert_null(r.signers[0].chain);
+	ks_cms_result_cleanup(&r);
+	ks_cms_free(cms);
+	cms = NULL;
+	/* Without certificates (RFC 3161 2.4.1, no certReq). */
+	ks_cms_sign_opts_init(&o);
+	o.no_certs = true;
+	ks_buf_reset(&der);
+	assert_ok(
+	    ks_cms_sign_encap(key, KS_SIG_ECDSA, KS_MD_SHA256, oid, tst, sizeof(tst), &o, &der));
+	assert_ok(ks_cms_parse(der.data, der.len, false, &cms));
+	assert_int_equal(sk_X509_num(ks_cms_get0_certs(cms)), 0);
+	ks_cms_free(cms);
+	/* Refusals. */
+	assert_fails_with(ks_cms_sign_encap(key, KS_SIG_ECDSA, KS_MD_SHA256, "1.2.840.113549.1.7.1",
+					    tst, sizeof(tst), NULL, &der),
+			  KS_ERR_UNSUPPORTED);
+	assert_fails_with(
+	    ks_cms_sign_encap(key, KS_SIG_ECDSA, KS_MD_SHA256, oid, tst, 0, NULL, &der),
+	    KS_ERR_ARG);
+	assert_fails_with(
+	    ks_cms_sign_encap(key, KS_SIG_ECDSA, KS_MD_SHA256, "x.y", tst, sizeof(tst), NULL, &der),
+	    KS_ERR_ARG);
+	ks_buf_cleanup(&der);
+	X509_STORE_free(trust);
+	ks_key_free(key);
+}
+
 /* ---- token key (SoftHSM from `make pki`) ---- */
 
 static void test_token_key(void **state)
@@ -1572,6 +1650,7 @@ int main(void)
 		cmocka_unit_test(test_ess_too_many_ids),
 		cmocka_unit_test(test_unsigned_attr),
 		cmocka_unit_test(test_etsi_names),
+		cmocka_unit_test(test_sign_encap),
 		cmocka_unit_test(test_token_key),
 	};
 

@@ -10,7 +10,7 @@ PKGS=(
   libqrencode-dev libsqlite3-dev libpq-dev zlib1g-dev libharfbuzz-dev
   libcmocka-dev
   clang libclang-rt-14-dev clang-format
-  poppler-utils qpdf xmlsec1 libnss3-tools
+  poppler-utils qpdf xmlsec1 libnss3-tools zbar-tools
   fonts-dejavu-core python3-fonttools
 )
 

@@ -24,13 +24,6 @@ int ks_cli_timestamp(int argc, char **argv)
 	return not_yet("timestamp");
 }
 
-int ks_cli_render(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("render");
-}
-
 int ks_cli_serve(int argc, char **argv)
 {
 	(void)argc;

@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{ "verify", ks_cli_verify, "verify every signature of a document" },
 	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (not yet available)" },
-	{ "render", ks_cli_render, "render a transcript or gradebook to PDF (not yet available)" },
+	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },
 	{ "serve", ks_cli_serve,
 	  "run the HTTP signing and verification service (not yet available)" },
 	{ "audit", ks_cli_audit, "check the audit log's hash chain (not yet available)" },

@@ -303,7 +303,9 @@ static int parse_student(struct ks_rec_ctx *c, enum ks_rec_kind kind, size_t idx
 	static const char *const tkeys[] = { "code",        "name",        "birth_date",
 					     "gender",      "birth_place", "ethnicity",
 					     "personal_id", "years",       NULL };
-	static const char *const gkeys[] = { "code",    "name",  "birth_date", "gender", "regular",
+	/* A gradebook prints no gender, so it holds none (the PDF and XML
+	 * forms carry the same data). */
+	static const char *const gkeys[] = { "code",    "name",  "birth_date", "regular",
 					     "midterm", "final", "average",    NULL };
 	bool tr = kind == KS_REC_TRANSCRIPT;
 
@@ -317,10 +319,9 @@ static int parse_student(struct ks_rec_ctx *c, enum ks_rec_kind kind, size_t idx
 	REC_TRY(ks_rec_check_keys(c, v, tr ? tkeys : gkeys));
 	REC_TRY(get_code(c, v, "code", st->code, sizeof(st->code)));
 	REC_TRY(get_date(c, v, "birth_date", st->birth_date));
-	REC_TRY(ks_rec_get_word(c, v, "gender", genders, st->gender, sizeof(st->gender),
-				tr ? 0 : T_OPTIONAL));
 	if (!tr)
 		return ks_rec_parse_marks(c, v, st);
+	REC_TRY(ks_rec_get_word(c, v, "gender", genders, st->gender, sizeof(st->gender), 0));
 	REC_TRY(ks_rec_get_text(c, v, "birth_place", st->birth_place, sizeof(st->birth_place),
 				T_OPTIONAL));
 	REC_TRY(

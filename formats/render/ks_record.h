@@ -95,7 +95,7 @@ struct ks_rec_student {
 	char code[KS_REC_MAX_CODE + 1]; /* mã học sinh */
 	char name[KS_REC_MAX_NAME + 1];
 	char birth_date[11]; /* "YYYY-MM-DD" */
-	char gender[8];      /* "Nam" or "Nữ", "" in a gradebook when not given */
+	char gender[8];      /* "Nam" or "Nữ"; "" in a gradebook */
 	char birth_place[KS_REC_MAX_TEXT + 1];
 	char ethnicity[KS_REC_MAX_NAME + 1];
 	char personal_id[13]; /* số định danh cá nhân (CCCD), 12 digits */

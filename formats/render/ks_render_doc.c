@@ -48,6 +48,8 @@ static int load_font(struct ks_rd *d, const char *dir, const char *file, HPDF_Fo
 			      "record font %s not found (`make` builds it into build/fonts; "
 			      "--font-dir or KYSO_FONT_DIR name another directory)",
 			      path);
+	if (ks_rd_font_check(path) < 0)
+		return -1;
 	/* Embedded: the record must print the same everywhere. */
 	name = HPDF_LoadTTFontFromFile(d->pdf, path, HPDF_TRUE);
 	if (name == NULL)

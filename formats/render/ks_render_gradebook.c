@@ -122,16 +122,16 @@ static void title(struct ks_rd *d, const struct ks_record *r)
 
 	ks_rd_upper(r->subject, up, sizeof(up));
 	snprintf(buf, sizeof(buf), "SỔ ĐIỂM MÔN %s", up);
-	ks_rd_text(d, true, 16, cx, KS_RD_TOP - 52, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
+	ks_rd_text(d, true, 16, cx, KS_RD_TOP - 62, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
 	snprintf(buf, sizeof(buf), "Học kỳ %s  ·  Năm học %s  ·  Lớp %s", r->term == 1 ? "I" : "II",
 		 r->school_year, r->class_name);
-	ks_rd_text(d, false, 10, cx, KS_RD_TOP - 68, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
+	ks_rd_text(d, false, 10, cx, KS_RD_TOP - 77, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
 	if (r->homeroom_teacher[0] != '\0')
 		snprintf(buf, sizeof(buf), "Giáo viên bộ môn: %s  ·  Giáo viên chủ nhiệm: %s",
 			 r->teacher, r->homeroom_teacher);
 	else
 		snprintf(buf, sizeof(buf), "Giáo viên bộ môn: %s", r->teacher);
-	ks_rd_text(d, false, 9, cx, KS_RD_TOP - 82, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
+	ks_rd_text(d, false, 9, cx, KS_RD_TOP - 90, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
 }
 
 static int next_page(struct ks_rd *d, const struct ks_record *r, const struct grid *g)
@@ -172,11 +172,13 @@ int ks_render_gradebook(const struct ks_record *r, const struct ks_render_opts *
 	KS_GUARD(ks_rd_page(&d));
 	make_grid(&g, r->n_regular_max);
 	ks_rd_school_head(&d, &r->school, KS_RD_LEFT, KS_RD_TOP - 8, 250);
+	snprintf(buf, sizeof(buf), "Mã trường: %s", r->school.code);
+	ks_rd_text(&d, false, 7.5, KS_RD_LEFT + 125, KS_RD_TOP - 38, KS_RD_CENTER, 250, buf);
 	KS_GUARD(ks_rd_qr(&d, KS_RD_RIGHT - QR_SIZE, KS_RD_TOP - QR_SIZE + 6, QR_SIZE));
 	ks_rd_text(&d, false, 6.5, KS_RD_RIGHT - QR_SIZE / 2, KS_RD_TOP - QR_SIZE + 2, KS_RD_CENTER,
 		   QR_SIZE, "Quét mã để xác minh");
 	title(&d, r);
-	d.y = KS_RD_TOP - QR_SIZE - 14;
+	d.y = KS_RD_TOP - QR_SIZE - 22;
 	header_row(&d, &g);
 	lines = ks_rd_wrap(&d, false, 7.5, 0, 0, KS_RD_WIDTH, 9.5, legend, false);
 	tail = 30 + (double)lines * 9.5 + KS_RD_SIGN_BLOCK_H;

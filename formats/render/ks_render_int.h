@@ -109,6 +109,9 @@ KS_WUR int ks_rd_sign_block(struct ks_rd *d, const char *place, const char *date
 void ks_rd_school_head(struct ks_rd *d, const struct ks_rec_school *s, double x, double y,
 		       double w);
 
+/* Check a record font before libharu reads it (ks_render_font.c). */
+KS_WUR int ks_rd_font_check(const char *path);
+
 /* UTF-8 s in Vietnamese capitals (record characters) into out. */
 void ks_rd_upper(const char *s, char *out, size_t n);
 

@@ -37,14 +37,17 @@ static int mark_el(xmlTextWriterPtr w, const char *name, const struct ks_mark *m
 	return text_el(w, name, buf);
 }
 
+/* A gradebook prints neither the school's address nor its level. */
 static int school(xmlTextWriterPtr w, const struct ks_record *r)
 {
 	W(xmlTextWriterStartElement(w, X("School")));
 	W(xmlTextWriterWriteAttribute(w, X("code"), X(r->school.code)));
 	W(text_el(w, "Authority", r->school.authority));
 	W(text_el(w, "Name", r->school.name));
-	W(text_el(w, "Address", r->school.address));
-	W(text_el(w, "Level", r->school.level));
+	if (r->kind == KS_REC_TRANSCRIPT) {
+		W(text_el(w, "Address", r->school.address));
+		W(text_el(w, "Level", r->school.level));
+	}
 	W(xmlTextWriterEndElement(w));
 	return 0;
 fail:

@@ -136,7 +136,7 @@ def gradebook(rng, people, first, targets):
     """Marks whose semester average is the transcript's Toán hk1."""
     students = []
     for full, target in zip(people, targets):
-        p = {key: full[key] for key in ("code", "name", "birth_date", "gender")}
+        p = {key: full[key] for key in ("code", "name", "birth_date")}
         while True:
             tx = [max(10, min(100, int(round((target + rng.randint(-12, 12)) / 10)) * 10))
                   for _ in range(4)]

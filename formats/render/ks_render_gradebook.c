@@ -117,14 +117,13 @@ static void student_row(struct ks_rd *d, const struct grid *g, size_t idx,
 
 static void title(struct ks_rd *d, const struct ks_record *r)
 {
-	char up[KS_REC_MAX_NAME * 2 + 1], buf[KS_REC_MAX_NAME * 3 + 64];
+	char buf[KS_REC_MAX_NAME * 3 + 64];
 	double cx = KS_RD_LEFT + (KS_RD_WIDTH - QR_SIZE) / 2;
 
-	ks_rd_upper(r->subject, up, sizeof(up));
-	snprintf(buf, sizeof(buf), "SỔ ĐIỂM MÔN %s", up);
-	ks_rd_text(d, true, 16, cx, KS_RD_TOP - 62, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
-	snprintf(buf, sizeof(buf), "Học kỳ %s  ·  Năm học %s  ·  Lớp %s", r->term == 1 ? "I" : "II",
-		 r->school_year, r->class_name);
+	ks_rd_text(d, true, 18, cx, KS_RD_TOP - 62, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10,
+		   "SỔ ĐIỂM");
+	snprintf(buf, sizeof(buf), "Môn %s  ·  Học kỳ %s  ·  Năm học %s  ·  Lớp %s", r->subject,
+		 r->term == 1 ? "I" : "II", r->school_year, r->class_name);
 	ks_rd_text(d, false, 10, cx, KS_RD_TOP - 77, KS_RD_CENTER, KS_RD_WIDTH - QR_SIZE - 10, buf);
 	if (r->homeroom_teacher[0] != '\0')
 		snprintf(buf, sizeof(buf), "Giáo viên bộ môn: %s  ·  Giáo viên chủ nhiệm: %s",

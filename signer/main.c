@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
 		"       exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE,\n"
 		"                    3 usage or I/O error\n"
+		"  kyso render transcript|gradebook --data FILE.json --out FILE | --out-dir DIR\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"options for every command:\n"

@@ -58,6 +58,19 @@ static void render_usage(FILE *f)
 		KS_RENDER_DEFAULT_VERIFY_BASE);
 }
 
+/* An output must not replace the record or the other output. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (a == NULL || b == NULL)
+		return false;
+	if (strcmp(a, b) == 0)
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static int parse_args(int argc, char **argv, struct render_args *a)
 {
 	enum { O_DATA = 1, O_OUT, O_DIR, O_XML, O_FMT, O_STUDENT, O_URL, O_FONTS, O_CHECK, O_HELP };
@@ -140,6 +153,8 @@ static int parse_args(int argc, char **argv, struct render_args *a)
 		return KS_SET(KS_ERR_USAGE, "--xml goes with --out and a PDF");
 	if (a->out_dir != NULL && strcmp(a->kind, "transcript") != 0)
 		return KS_SET(KS_ERR_USAGE, "--out-dir writes one transcript per student");
+	if (same_file(a->data, a->out) || same_file(a->data, a->xml) || same_file(a->out, a->xml))
+		return KS_SET(KS_ERR_USAGE, "--data, --out and --xml must be different files");
 	return 0;
 }
 

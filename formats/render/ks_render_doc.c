@@ -10,7 +10,7 @@
 #include "ks_cur.h"
 
 /* Smallest size a text is shrunk to before it is cut. */
-#define FIT_MIN 0.7
+#define FIT_MIN 0.6
 /* Bytes of one line of text handled by the fitting and wrapping code. */
 #define LINE_MAX_BYTES (KS_REC_MAX_COMMENT + 16)
 

@@ -73,7 +73,7 @@ KS_WUR int ks_rd_check(struct ks_rd *d);
 /* Width of s in points. */
 double ks_rd_width(struct ks_rd *d, bool bold, double size, const char *s);
 /* Text on the last page, baseline y, aligned at x (left edge, centre or
- * right edge).  Text wider than max_w (> 0) is made smaller, down to 70%,
+ * right edge).  Text wider than max_w (> 0) is made smaller, down to 60%,
  * then cut with "…". */
 void ks_rd_text(struct ks_rd *d, bool bold, double size, double x, double y, enum ks_rd_align al,
 		double max_w, const char *s);

@@ -7,6 +7,7 @@
  * QR decoding and signing are checked by tests/integration/render.sh. */
 #include "ks_test.h"
 
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -280,6 +281,103 @@ static void test_upper(void **state)
 	assert_string_equal(out, "ỄỄ");
 }
 
+static struct ks_record *parse_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	struct ks_record *r = NULL;
+
+	assert_non_null(text);
+	if (ks_record_parse((const uint8_t *)text, strlen(text), &r) < 0)
+		fail_msg("%s", ks_err_msg());
+	free(text);
+	return r;
+}
+
+/* The largest records the limits allow still lay out, fields included:
+ * five years of 24 subjects with the longest comments, and a gradebook of
+ * 200 students with 6 regular assessments and names of 100 bytes. */
+static void test_extremes(void **state)
+{
+	json_t *root, *st, *years, *y, *scores, *students, *one, *reg;
+	struct ks_record *r;
+	struct ks_render_opts o;
+	struct ks_buf a;
+	char name[KS_REC_MAX_NAME + 1], comment[KS_REC_MAX_COMMENT + 1], sy[16];
+	size_t i, k;
+	json_error_t e;
+
+	(void)state;
+	opts(&o);
+	ks_buf_init(&a, KS_RENDER_MAX_OUTPUT);
+	root = json_load_file("docs/examples/hocba.json", 0, &e);
+	assert_non_null(root);
+	st = json_array_get(json_object_get(root, "students"), 0);
+	/* 100 bytes of name: "Nguyễn " is 9 bytes. */
+	for (i = 0; i + 9 <= KS_REC_MAX_NAME; i += 9)
+		memcpy(name + i, "Nguyễn ", 9);
+	memset(name + i, 'A', KS_REC_MAX_NAME - i);
+	name[KS_REC_MAX_NAME] = '\0';
+	json_object_set_new(st, "name", json_string(name));
+	years = json_array();
+	for (i = 0; i < KS_REC_MAX_YEARS; i++) {
+		y = json_deep_copy(json_array_get(json_object_get(st, "years"), 0));
+		snprintf(sy, sizeof(sy), "%zu-%zu", 2020 + i, 2021 + i);
+		json_object_set_new(y, "school_year", json_string(sy));
+		scores = json_object();
+		for (k = 0; k < KS_REC_MAX_SUBJECTS; k++) {
+			char sub[64];
+
+			snprintf(sub, sizeof(sub), "Môn học tự chọn thứ %zu của chương trình",
+				 k + 1);
+			json_object_set_new(
+			    scores, sub,
+			    json_pack("{s:f,s:f,s:f}", "hk1", 8.5, "hk2", 8.5, "year", 8.5));
+		}
+		json_object_set_new(y, "scores", scores);
+		for (k = 0; k < KS_REC_MAX_COMMENT; k++)
+			comment[k] = (k % 110 == 109 && k / 110 < KS_REC_MAX_COMMENT_BREAKS) ? '\n'
+				     : (k % 7 == 6)                                          ? ' '
+											     : 'a';
+		comment[KS_REC_MAX_COMMENT] = '\0';
+		json_object_set_new(y, "comment", json_string(comment));
+		json_array_append_new(years, y);
+	}
+	json_object_set_new(st, "years", years);
+	r = parse_json(root);
+	assert_ok(ks_render_transcript(r, 0, &o, &a));
+	check_form(&a, KS_RENDER_FIELD_HOMEROOM);
+	ks_record_free(r);
+	json_decref(root);
+
+	root = json_load_file("docs/examples/sodiem.json", 0, &e);
+	assert_non_null(root);
+	students = json_object_get(root, "students");
+	one = json_deep_copy(json_array_get(students, 0));
+	json_array_clear(students);
+	reg = json_pack("[f,f,f,f,f,f]", 7.0, 7.0, 7.0, 7.0, 7.0, 7.0);
+	json_object_set_new(one, "regular", reg);
+	json_object_set_new(one, "midterm", json_real(7.0));
+	json_object_set_new(one, "final", json_real(7.0));
+	json_object_set_new(one, "average", json_real(7.0));
+	json_object_set_new(one, "name", json_string(name));
+	for (i = 0; i < KS_REC_MAX_STUDENTS; i++) {
+		json_t *c = json_deep_copy(one);
+		char code[16];
+
+		snprintf(code, sizeof(code), "HS%05zu", i);
+		json_object_set_new(c, "code", json_string(code));
+		json_array_append_new(students, c);
+	}
+	json_decref(one);
+	r = parse_json(root);
+	ks_buf_reset(&a);
+	assert_ok(ks_render_gradebook(r, &o, &a));
+	check_form(&a, KS_RENDER_FIELD_SUBJECT);
+	ks_record_free(r);
+	json_decref(root);
+	ks_buf_cleanup(&a);
+}
+
 static void test_refusals(void **state)
 {
 	struct ks_record *r = parse_file("docs/examples/hocba.json");
@@ -323,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_verify_url),
 		cmocka_unit_test(test_upper),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_extremes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

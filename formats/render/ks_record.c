@@ -106,6 +106,23 @@ static int prescan(const uint8_t *p, size_t n)
 
 /* ---- typed field readers ---- */
 
+/* The key is named in the message only when it is short printable text
+ * (a key may hold terminal escapes). */
+static int unknown_key(struct ks_rec_ctx *c, const char *key)
+{
+	struct ks_cur cur;
+	uint32_t cp;
+	size_t n = strlen(key);
+
+	ks_cur_init(&cur, key, n);
+	while (n <= 60 && !ks_cur_eof(&cur))
+		if (ks_pdf_utf8_next(&cur, &cp) < 0 || !ks_render_char_ok(cp))
+			n = SIZE_MAX;
+	if (n > 60)
+		return ks_rec_fail(c, "unknown field (a key of %zu bytes)", strlen(key));
+	return ks_rec_fail(c, "unknown field '%s'", key);
+}
+
 int ks_rec_check_keys(struct ks_rec_ctx *c, const json_t *obj, const char *const *allowed)
 {
 	const char *key;
@@ -118,7 +135,7 @@ int ks_rec_check_keys(struct ks_rec_ctx *c, const json_t *obj, const char *const
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL)
-			return ks_rec_fail(c, "unknown field '%.60s'", key);
+			return unknown_key(c, key);
 	}
 	return 0;
 }

@@ -233,6 +233,11 @@ static void test_text_rules(void **state)
 	json_object_set_new(st, "hobby", json_string("cờ vua"));
 	expect_error(root, KS_ERR_ARG, "students[0] (Trần Văn B): unknown field 'hobby'");
 	json_object_del(st, "hobby");
+	/* A key is echoed only when it is short printable text. */
+	json_object_set_new(st, "\x1b[2J", json_true());
+	expect_error(root, KS_ERR_ARG,
+		     "students[0] (Trần Văn B): unknown field (a key of 4 bytes)");
+	json_object_del(st, "\x1b[2J");
 	json_object_set_new(year12(root), "school_year", json_string("2025-2027"));
 	expect_error(root, KS_ERR_ARG, "years[2].school_year: '2025-2027' is not a school year");
 	json_object_set_new(year12(root), "school_year", json_string("2024-2025"));

@@ -224,13 +224,26 @@ size_t ks_rd_wrap(struct ks_rd *d, bool bold, double size, double x, double y, d
 		wl = next_word(s, &pos, &brk);
 		if (wl > 0) {
 			const char *w = s + pos - wl;
+			size_t ll = strlen(line);
 
-			snprintf(trial, sizeof(trial), "%s%s%.*s", line, line[0] != '\0' ? " " : "",
-				 (int)wl, w);
-			if (line[0] != '\0' && ks_rd_width(d, bold, size, trial) > width) {
+			if (wl > LINE_MAX_BYTES)
+				wl = LINE_MAX_BYTES; /* cannot happen: texts are shorter */
+			/* trial = line, a space, the word (when it all fits). */
+			if (ll > 0 && ll + 1 + wl < sizeof(trial)) {
+				memcpy(trial, line, ll);
+				trial[ll] = ' ';
+				memcpy(trial + ll + 1, w, wl);
+				trial[ll + 1 + wl] = '\0';
+			}
+			if (ll > 0 && (ll + 1 + wl >= sizeof(trial) ||
+				       ks_rd_width(d, bold, size, trial) > width)) {
 				/* The word starts the next line. */
 				wrap_emit(d, bold, size, x, y, width, leading, line, draw, &lines);
-				snprintf(trial, sizeof(trial), "%.*s", (int)wl, w);
+				ll = 0;
+			}
+			if (ll == 0) {
+				memcpy(trial, w, wl);
+				trial[wl] = '\0';
 			}
 			memcpy(line, trial, strlen(trial) + 1);
 		} else if (brk) {
@@ -346,7 +359,7 @@ void ks_rd_school_head(struct ks_rd *d, const struct ks_rec_school *s, double x,
 /* "Trang i/n" and the identifier with its URL at the foot of each page. */
 static void footers(struct ks_rd *d)
 {
-	char left[KS_RENDER_MAX_URL + 64], right[32];
+	char left[KS_RENDER_MAX_URL + 64], right[64];
 	size_t i, keep = d->n_pages;
 
 	snprintf(left, sizeof(left), "Mã tài liệu: %s · Xác minh tại: %s", d->doc_id, d->url);

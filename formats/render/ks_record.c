@@ -65,7 +65,7 @@ static int prescan(const uint8_t *p, size_t n)
 		return KS_SET(KS_ERR_LIMIT, "record of %zu bytes is larger than %zu", n,
 			      KS_REC_MAX_INPUT);
 	ks_cur_init(&c, p, n);
-	while (ks_cur_u8(&c, &b) == 0) {
+	while (!ks_cur_eof(&c) && ks_cur_u8(&c, &b) == 0) {
 		if (in_str) {
 			if (esc)
 				esc = false;

@@ -35,8 +35,17 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FONTS     := $(BUILD)/fonts/DejaVuSans-flat.ttf $(BUILD)/fonts/DejaVuSans-Bold-flat.ttf
 
-.PHONY: all tests test check asan lint pki run bench fuzz clean install deps
+.PHONY: all tests test check asan lint pki run bench fuzz fuzz-updates clean install deps
 .DELETE_ON_ERROR:
+
+# Quiet build: "CC file.c"; `make V=1` prints every command in full.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 
 all: $(BUILD)/kyso $(FONTS)
 
@@ -46,38 +55,46 @@ PYTHON3  ?= /usr/bin/python3
 FONT_SRC ?= /usr/share/fonts/truetype/dejavu
 $(BUILD)/fonts/%-flat.ttf: $(FONT_SRC)/%.ttf scripts/mkfont.py formats/render/ks_render_chars.h
 	@mkdir -p $(dir $@)
-	$(PYTHON3) scripts/mkfont.py $< $@.tmp formats/render/ks_render_chars.h && mv $@.tmp $@
+	$(call say,FONT,$@)
+	$(Q)$(PYTHON3) scripts/mkfont.py $< $@.tmp formats/render/ks_render_chars.h && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libkyso.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kyso: $(BUILD)/obj/signer/main.o $(BUILD)/libkyso.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/ks_test.h $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka
 
 # A PKCS#11 module over SoftHSM2 that fails one call on request
 # (tests/unit/test_pkcs11_faults.c loads it beside the test binaries).
 $(BUILD)/tests/p11faults.so: tests/p11faults/ks_p11_faults.c
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -Wl,-z,relro,-z,now $(SAN) -o $@ $< -ldl -lpthread
+	$(call say,CC,$<)
+	$(Q)$(CC) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared -Wl,-z,relro,-z,now $(SAN) -o $@ $< -ldl -lpthread
 
 # The fuzz harnesses double as regression tests: a plain driver replays
 # their seed corpus in every `make test`.
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libkyso.a $(LIBS)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libkyso.a $(LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS)
 
 tests: all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/p11faults.so
 
@@ -98,6 +115,9 @@ asan: deps
 
 fuzz: deps
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+fuzz-updates: deps
+	@scripts/fuzz-updates.sh $(or $(FUZZ_SECONDS),600)
 
 lint:
 	@scripts/lint.sh

@@ -40,7 +40,7 @@ static void sig_cleanup(struct ks_report_sig *s)
 		*fields[i] = NULL;
 	}
 	for (i = 0; i < s->n_changes; i++)
-		free(s->changes[i]);
+		free(s->changes[i].text);
 	free(s->changes);
 	s->changes = NULL;
 	s->n_changes = 0;
@@ -160,18 +160,22 @@ int ks_report_add(struct ks_report *r, struct ks_report_sig **out)
 	return 0;
 }
 
-int ks_report_sig_add_change(struct ks_report_sig *s, const char *text)
+int ks_report_sig_add_change(struct ks_report_sig *s, const struct ks_report_change *c)
 {
-	char **grown;
+	struct ks_report_change *grown, *n;
 
-	if (s->n_changes >= KS_REPORT_CHANGES_MAX)
-		return KS_SET(KS_ERR_LIMIT, "more than %d changes", KS_REPORT_CHANGES_MAX);
+	if (s->n_changes >= KS_REPORT_CHANGES_MAX) {
+		s->changes_more++;
+		return 0;
+	}
 	grown = realloc(s->changes, (s->n_changes + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	s->changes = grown;
-	s->changes[s->n_changes] = NULL;
-	if (ks_report_set(&s->changes[s->n_changes], text) < 0)
+	n = &s->changes[s->n_changes];
+	*n = *c;
+	n->text = NULL;
+	if (ks_report_set(&n->text, c->text) < 0)
 		return -1;
 	s->n_changes++;
 	return 0;

@@ -45,6 +45,18 @@ enum ks_report_note {
 #define KS_REPORT_CHANGES_MAX 256
 #define KS_REPORT_STR_MAX ((size_t)4096)
 
+/* One change after a signature (PDF: an incremental update's effect). */
+struct ks_report_change {
+	char *text;        /* a localised sentence */
+	const char *level; /* static code: "none", "ltv", "form", "annotation", "other" */
+	bool allowed;      /* permitted by the signature */
+	uint32_t object;   /* object number; 0 when none */
+	uint32_t revision; /* 1-based revision that made it; 0 when none */
+	uint32_t page;     /* 1-based page where it shows; 0 when on no page */
+	bool has_rect;
+	double rect[4]; /* x1 y1 x2 y2 in points, from the page's lower left */
+};
+
 struct ks_report_sig {
 	enum ks_indication indication;
 	enum ks_subindication sub;
@@ -68,8 +80,11 @@ struct ks_report_sig {
 	char *digest_alg; /* "SHA-256" */
 	char *sig_alg;    /* "RSA-PSS" */
 	char *coverage;   /* what the signature covers (free text) */
-	char **changes;   /* changes after signing (free text) */
+	/* Changes after signing: at most KS_REPORT_CHANGES_MAX listed,
+	 * changes_more counts the others. */
+	struct ks_report_change *changes;
 	size_t n_changes;
+	size_t changes_more;
 	unsigned notes; /* enum ks_report_note bits */
 };
 
@@ -91,7 +106,9 @@ KS_WUR int ks_report_add(struct ks_report *r, struct ks_report_sig **out);
 KS_WUR int ks_report_set(char **field, const char *value);
 /* Signer fields from the signer certificate. */
 KS_WUR int ks_report_sig_set_cert(struct ks_report_sig *s, X509 *cert);
-KS_WUR int ks_report_sig_add_change(struct ks_report_sig *s, const char *text);
+/* List a change (its text copied and cleaned); beyond
+ * KS_REPORT_CHANGES_MAX it is only counted in changes_more. */
+KS_WUR int ks_report_sig_add_change(struct ks_report_sig *s, const struct ks_report_change *c);
 /* An entry from a verified CMS SignerInfo; `format` NULL names it from
  * the result ("CAdES-B-B" when signingCertificateV2 binds the signer,
  * else "CMS"). */

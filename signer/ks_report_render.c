@@ -54,7 +54,7 @@ static const char *id_label(const char *kind, enum ks_lang lang)
 struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
-	    *detail, *cert_valid, *to;
+	    *detail, *cert_valid, *to, *more;
 };
 
 static const struct labels vi_labels = {
@@ -79,6 +79,7 @@ static const struct labels vi_labels = {
 	.detail = "Chi tiết kỹ thuật",
 	.cert_valid = "Hiệu lực chứng thư số",
 	.to = "đến",
+	.more = "thay đổi khác không liệt kê",
 };
 
 static const struct labels en_labels = {
@@ -103,6 +104,7 @@ static const struct labels en_labels = {
 	.detail = "Technical detail",
 	.cert_valid = "Certificate validity",
 	.to = "to",
+	.more = "more changes not listed",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -167,8 +169,11 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	if (line(out, L->coverage, s->coverage) < 0)
 		return -1;
 	for (i = 0; i < s->n_changes; i++)
-		if (line(out, L->changes, s->changes[i]) < 0)
+		if (line(out, L->changes, s->changes[i].text) < 0)
 			return -1;
+	if (s->changes_more > 0 &&
+	    ks_buf_printf(out, "  %s: ... %zu %s\n", L->changes, s->changes_more, L->more) < 0)
+		return -1;
 	for (i = 0; i < KS_NOTE__COUNT; i++)
 		if ((s->notes & (1u << i)) != 0 &&
 		    line(out, L->note, ks_report_note_text((enum ks_report_note)(1u << i), lang)) <
@@ -222,6 +227,56 @@ static int set_time(json_t *obj, const char *key, bool have, time_t t)
 	return set_str(obj, key, buf);
 }
 
+static int set_int(json_t *obj, const char *key, json_int_t v)
+{
+	if (json_object_set_new(obj, key, json_integer(v)) != 0)
+		return KS_SET(KS_ERR_NOMEM, "building JSON");
+	return 0;
+}
+
+/* {"text", "level", "allowed", "object", "revision", "page", "rect"}:
+ * object, revision and page are null when unknown, rect [x1,y1,x2,y2]. */
+static int change_json(const struct ks_report_change *c, json_t *arr)
+{
+	json_t *o = json_object(), *rect = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (o == NULL || json_array_append(arr, o) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	KS_GUARD(set_str(o, "text", c->text));
+	KS_GUARD(set_str(o, "level", c->level));
+	if (json_object_set_new(o, "allowed", json_boolean(c->allowed)) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	if (c->object != 0)
+		KS_GUARD(set_int(o, "object", c->object));
+	else
+		KS_GUARD(set_str(o, "object", NULL));
+	if (c->revision != 0)
+		KS_GUARD(set_int(o, "revision", c->revision));
+	else
+		KS_GUARD(set_str(o, "revision", NULL));
+	if (c->page != 0)
+		KS_GUARD(set_int(o, "page", c->page));
+	else
+		KS_GUARD(set_str(o, "page", NULL));
+	if (c->has_rect) {
+		rect = json_array();
+		for (i = 0; rect != NULL && i < 4; i++)
+			if (json_array_append_new(rect, json_real(c->rect[i])) != 0)
+				KS_BAIL(KS_ERR_NOMEM, "building JSON");
+		if (rect == NULL || json_object_set(o, "rect", rect) != 0)
+			KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	} else {
+		KS_GUARD(set_str(o, "rect", NULL));
+	}
+	rc = 0;
+out:
+	json_decref(rect);
+	json_decref(o);
+	return rc;
+}
+
 static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang, json_t *arr)
 {
 	json_t *o = json_object(), *signer = json_object(), *changes = json_array(),
@@ -255,8 +310,10 @@ static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	KS_GUARD(set_str(o, "signature_algorithm", s->sig_alg));
 	KS_GUARD(set_str(o, "coverage", s->coverage));
 	for (i = 0; i < s->n_changes; i++)
-		if (json_array_append_new(changes, json_string(s->changes[i])) != 0)
-			KS_BAIL(KS_ERR_NOMEM, "building JSON");
+		KS_GUARD(change_json(&s->changes[i], changes));
+	if (json_object_set_new(o, "changes_not_listed",
+				json_integer((json_int_t)s->changes_more)) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "building JSON");
 	for (i = 0; i < KS_NOTE__COUNT; i++) {
 		enum ks_report_note nt = (enum ks_report_note)(1u << i);
 		json_t *n;

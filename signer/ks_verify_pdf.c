@@ -150,8 +150,16 @@ static int coverage_text(const struct ks_pades_sig *sig, enum ks_lang lang, stru
 	return 0;
 }
 
+static const char *level_code(enum ks_pades_level l)
+{
+	static const char *const codes[] = { "none", "ltv", "form", "annotation", "other" };
+
+	return (unsigned)l < sizeof(codes) / sizeof(codes[0]) ? codes[l] : "other";
+}
+
 static int change_text(const struct ks_pades_change *ch, enum ks_lang lang, struct ks_buf *t)
 {
+	const struct ks_pades_place *pl = &ch->place;
 	bool en = lang == KS_LANG_EN;
 
 	if (ch->num != 0)
@@ -168,6 +176,16 @@ static int change_text(const struct ks_pades_change *ch, enum ks_lang lang, stru
 				  ks_verify_pdf_level_text(ch->level, lang)));
 	else
 		TRY(ks_buf_append_str(t, en ? "NOT ALLOWED" : "KHÔNG ĐƯỢC PHÉP"));
+	/* Where a viewer shows it: page, then the box from the lower left
+	 * corner of the page, in points. */
+	if (pl->page != 0 && pl->has_rect)
+		TRY(ks_buf_printf(t,
+				  en ? ", on page %u at x=%.0f y=%.0f (%.0f x %.0f pt)"
+				     : ", ở trang %u tại x=%.0f y=%.0f (%.0f x %.0f pt)",
+				  pl->page, pl->rect[0], pl->rect[1], pl->rect[2] - pl->rect[0],
+				  pl->rect[3] - pl->rect[1]));
+	else if (pl->page != 0)
+		TRY(ks_buf_printf(t, en ? ", on page %u" : ", ở trang %u", pl->page));
 	if (ch->detail[0] != '\0')
 		TRY(ks_buf_printf(t, " [%s]", ch->detail));
 	return 0;
@@ -204,20 +222,24 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 	KS_GUARD(ks_buf_cstr(&t, &text));
 	KS_GUARD(ks_report_set(&s->coverage, text));
 	for (i = 0; i < sig->n_changes; i++) {
+		const struct ks_pades_change *ch = &sig->changes[i];
+		struct ks_report_change rc_ = {
+			.level = level_code(ch->level),
+			.allowed = ch->allowed,
+			.object = ch->num,
+			.revision = ch->rev + 1,
+			.page = ch->place.page,
+			.has_rect = ch->place.has_rect,
+		};
+
 		ks_buf_reset(&t);
-		KS_GUARD(change_text(&sig->changes[i], lang, &t));
+		KS_GUARD(change_text(ch, lang, &t));
 		KS_GUARD(ks_buf_cstr(&t, &text));
-		KS_GUARD(ks_report_sig_add_change(s, text));
+		rc_.text = (char *)text;
+		memcpy(rc_.rect, ch->place.rect, sizeof(rc_.rect));
+		KS_GUARD(ks_report_sig_add_change(s, &rc_));
 	}
-	if (sig->changes_dropped > 0) {
-		ks_buf_reset(&t);
-		KS_GUARD(ks_buf_printf(&t,
-				       lang == KS_LANG_EN ? "... and %zu more changes"
-							  : "... và %zu thay đổi khác",
-				       sig->changes_dropped));
-		KS_GUARD(ks_buf_cstr(&t, &text));
-		KS_GUARD(ks_report_sig_add_change(s, text));
-	}
+	s->changes_more += sig->changes_dropped;
 	rc = 0;
 out:
 	ks_buf_cleanup(&t);

@@ -191,7 +191,7 @@ bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t 
 
 /* Object definitions in [from, to) that no section declares. */
 static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t to,
-			 struct ks_pades_sig *sig)
+			 struct ks_pades_sig *sig, bool *incomplete)
 {
 	struct ks_cur whole;
 	struct spans s = { 0 };
@@ -206,19 +206,21 @@ static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t t
 		rc = 0;
 		goto out;
 	}
-	if (to - from > KS_PADES_DIFF_MAX_SCAN)
+	if (to - from > KS_PADES_DIFF_MAX_SCAN) {
 		to = from + KS_PADES_DIFF_MAX_SCAN;
+		*incomplete = true; /* the rest is not known to be clean */
+	}
 	KS_GUARD(declared(doc, rs, &s));
 	at = from;
 	while (pv_next_object(&whole, &at, to, &num, &start)) {
 		if (start < from || inside(&s, start))
 			continue;
-		KS_GUARD(
-		    pv_add_change(sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
-				  "object %u defined at offset %zu outside every cross-reference "
-				  "section",
-				  num, start));
+		KS_GUARD(pv_add_change(
+		    sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
+		    KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
+		    "object %u defined at offset %zu outside every cross-reference "
+		    "section",
+		    num, start));
 	}
 	rc = 0;
 out:
@@ -226,7 +228,7 @@ out:
 	return rc;
 }
 
-int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
+int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig, bool *incomplete)
 {
 	const struct ks_pdfdoc_rev *signed_rev = ks_pdfdoc_rev(doc, rs);
 	const struct ks_pdfdoc_rev *last = ks_pdfdoc_rev(doc, ks_pdfdoc_rev_count(doc) - 1);
@@ -249,6 +251,7 @@ int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
 		if (junk > 0 &&
 		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
 				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  NULL,
 				  "%zu bytes after the last %%%%EOF (offset %zu) are not a valid "
 				  "incremental update",
 				  whole.left - covered, covered) < 0)
@@ -260,9 +263,10 @@ int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig)
 		    sx[i].off < covered &&
 		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
 				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
+				  NULL,
 				  "startxref at offset %zu names %llu, a section outside the "
 				  "/Prev chain",
 				  sx[i].off, (unsigned long long)sx[i].value) < 0)
 			return -1;
-	return stray_objects(doc, rs, signed_rev->end, whole.left, sig);
+	return stray_objects(doc, rs, signed_rev->end, whole.left, sig, incomplete);
 }

@@ -38,56 +38,74 @@ KS_WUR int pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
 			 struct pv_locks *locks, struct ks_pades_sig *sig);
 void pv_locks_free(struct pv_locks *l);
 
-/* ---- roles: how the document as of one revision references objects ---- */
+/* ---- reachability: what the document, as of one revision, reaches ---- */
 
+/* Roles of a reached object: how it hangs below the trailer.  The
+ * structure ISO 32000-1 defines (catalog 7.7.2, page tree 7.7.3, pages'
+ * /Annots 12.5, the form's field tree 12.7.3, signature values 12.8.1)
+ * is walked by position; everything below it is walked generically,
+ * following every reference whatever its key, with the role of where it
+ * hangs. */
 enum {
 	PV_R_CATALOG = 1u << 0,
-	PV_R_ACROFORM = 1u << 1, /* AcroForm dictionary, /Fields arrays */
-	PV_R_SIGFIELD = 1u << 2,
-	PV_R_FIELD = 1u << 3, /* non-signature field */
-	PV_R_WIDGET = 1u << 4,
-	PV_R_AP = 1u << 5, /* below a widget's /AP */
-	PV_R_SIGDICT = 1u << 6,
-	PV_R_DOCTS = 1u << 7, /* signature dictionary of a document timestamp */
-	PV_R_ANNOT = 1u << 8, /* non-widget annotation and what it uses */
+	PV_R_ACROFORM = 1u << 1, /* the form dictionary, its /Fields arrays */
+	PV_R_SIGFIELD = 1u << 2, /* a signature field (its /FT /Sig, own or inherited) */
+	PV_R_FIELD = 1u << 3,    /* another field of the form's tree */
+	PV_R_WIDGET = 1u << 4,   /* a widget annotation */
+	PV_R_AP = 1u << 5,       /* below a widget's /AP or /MK; owner: the widget */
+	PV_R_SIGDICT = 1u << 6,  /* below a signature field's /V */
+	PV_R_DOCTS = 1u << 7,    /* ... when that value is a document timestamp */
+	PV_R_ANNOT = 1u << 8,    /* an annotation other than a widget and below it; owner */
 	PV_R_PAGE = 1u << 9,
 	PV_R_PAGETREE = 1u << 10,
-	PV_R_CONTENT = 1u << 11, /* drawn by a page: content, resources, ... */
+	PV_R_CONTENT = 1u << 11, /* below a page or page tree node: what the page draws */
 	PV_R_DSS = 1u << 12,
 	PV_R_INFO = 1u << 13,
 	PV_R_META = 1u << 14,     /* /Metadata, /Extensions */
-	PV_R_OTHER = 1u << 15,    /* anything else the catalog reaches */
-	PV_R_ANNOTS = 1u << 16,   /* an indirect /Annots array */
-	PV_R_FIELDVAL = 1u << 17, /* below a non-signature field's /V */
-	PV_R_DR = 1u << 18,       /* AcroForm default resources */
-	PV_R_SHARED = 1u << 19,   /* appearance used by several widgets */
-	PV_R_NAMES = 1u << 20,    /* the catalog's /Names dictionary */
+	PV_R_OTHER = 1u << 15,    /* anything else reached (actions, outlines, ...) */
+	PV_R_ANNOTS = 1u << 16,   /* a page's /Annots array */
+	PV_R_FIELDVAL = 1u << 17, /* below another field's /V; owner: the field */
+	PV_R_DR = 1u << 18,       /* the form's default resources */
+	PV_R_SHARED = 1u << 19,   /* an appearance of several widgets */
+	PV_R_NAMES = 1u << 20,    /* the catalog's name dictionary */
 	PV_R_DRFONT = 1u << 21,   /* below the default resources' /Font */
+	PV_R_LOCK = 1u << 22,     /* below a signature field's /Lock */
 };
 
-/* Roles that no update may change. */
-#define PV_R_PROTECTED (PV_R_CONTENT | PV_R_OTHER | PV_R_PAGETREE | PV_R_SHARED)
+/* One object number the walk reached. */
+struct pv_node {
+	uint32_t num;
+	uint16_t gen;
+	bool structural; /* placed by the structure walk (catalog, page, annotation, field...) */
+	bool defined;    /* resolved to a value (not free, not undefined) */
+	bool broken;     /* its definition cannot be parsed */
+	uint32_t roles;  /* PV_R_* */
+	uint32_t owner;  /* AP / ANNOT / FIELDVAL: the widget, annotation or field */
+	uint32_t page;   /* annotations and widgets: 1-based page whose /Annots holds it */
+	const char *via; /* the key it was first reached through (static or arena) */
+};
 
 struct pv_work;
 
-struct pv_roles {
+struct pv_reach {
 	struct ks_pdfdoc *doc;
 	size_t rev;
-	uint32_t n;           /* object numbers 0 .. n-1 */
-	uint32_t *bits;       /* roles per object number */
-	uint32_t *owner;      /* PV_R_AP: the widget (object number) it belongs to */
-	uint32_t catalog;     /* object number of the catalog, 0 when unknown */
+	struct pv_node *tab; /* open addressing by object number; num 0 = empty */
+	size_t cap, n;
+	uint32_t catalog; /* object number of the catalog (0: direct or none) */
+	size_t npages;
 	size_t nodes;         /* values visited */
-	bool exhausted;       /* a limit stopped the walk: roles are incomplete */
+	bool exhausted;       /* a limit stopped the walk: it is incomplete */
 	struct pv_work *work; /* pending generic walks */
 	size_t nwork, capwork;
 };
 
-/* Walk the document as of `rev` from its trailer and record the role of
- * every object number below n.  Errors only for memory; a broken object
- * just ends its branch. */
-KS_WUR int pv_roles_build(struct ks_pdfdoc *doc, size_t rev, uint32_t n, struct pv_roles *out);
-void pv_roles_free(struct pv_roles *r);
+/* Walk the document as of `rev` from its trailer.  Errors only for
+ * memory; a broken object ends its branch (and is marked broken). */
+KS_WUR int pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct pv_reach *out);
+void pv_reach_free(struct pv_reach *r);
+/* The node of num, or NULL when the walk did not reach it. */
+const struct pv_node *pv_reach_get(const struct pv_reach *r, uint32_t num);
 
 /* ---- structural comparison (ks_pades_cmp.c) ---- */
 
@@ -123,6 +141,7 @@ struct pv_diff_in {
 	int permitted;               /* DocMDP P in force; 0: not certified */
 	const struct pv_lock *locks; /* locks in force for this signature */
 	size_t n_locks;
+	const struct pv_reach *final; /* the walk of the final file (shared by every signature) */
 };
 
 /* Classify every change between revision in->rev and the final file and
@@ -130,16 +149,22 @@ struct pv_diff_in {
  * signature have allowed = false.  -1 only for memory errors. */
 KS_WUR int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig);
 
-/* Append one change (or count it as dropped beyond the limit). */
+/* Append one change (ks_pades_changes.c): listed while there is room
+ * (a change not allowed takes the place of an allowed one when the list
+ * is full), counted always.  place may be NULL. */
 KS_WUR int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
 			 enum ks_pades_what what, enum ks_pades_op op, enum ks_pades_level level,
-			 bool allowed, const char *fmt, ...) KS_PRINTF(8, 9);
+			 bool allowed, const struct ks_pades_place *place, const char *fmt, ...)
+    KS_PRINTF(9, 10);
 
 /* File-level findings after revision rs (ks_pades_file.c): bytes after
  * the last %%EOF that are no update, object definitions outside every
  * cross-reference section, startxref keywords outside the /Prev chain.
- * Appended to sig->changes (never allowed).  -1 only for memory errors. */
-KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig);
+ * Appended to sig->changes (never allowed).  *incomplete is set when more
+ * than KS_PADES_DIFF_MAX_SCAN bytes follow the signed revision (the rest
+ * was not scanned).  -1 only for memory errors. */
+KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig,
+			  bool *incomplete);
 /* The next "N G obj" header whose keyword starts in [*at, to), found by
  * scanning the bytes as a repairing reader would; *at moves past it. */
 bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,

@@ -156,36 +156,6 @@ static bool parse_pdf_date(const uint8_t *s, size_t n, time_t *out)
 	return true;
 }
 
-int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum ks_pades_what what,
-		  enum ks_pades_op op, enum ks_pades_level level, bool allowed, const char *fmt,
-		  ...)
-{
-	struct ks_pades_change *grown, *c;
-	va_list ap;
-
-	if (sig->n_changes >= KS_PADES_VERIFY_MAX_CHANGES) {
-		sig->changes_dropped++;
-		return 0;
-	}
-	grown = realloc(sig->changes, (sig->n_changes + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	sig->changes = grown;
-	c = &sig->changes[sig->n_changes++];
-	memset(c, 0, sizeof(*c));
-	c->num = num;
-	c->rev = rev;
-	c->what = what;
-	c->op = op;
-	c->level = level;
-	c->allowed = allowed;
-	va_start(ap, fmt);
-	if (vsnprintf(c->detail, sizeof(c->detail), fmt, ap) < 0)
-		c->detail[0] = '\0';
-	va_end(ap);
-	return 0;
-}
-
 /* ---- discovery ---- */
 
 static int add_found(struct pv_ctx *c, const struct ks_pdfdoc_field *f, size_t rev)
@@ -560,13 +530,19 @@ static int analyse(struct pv_ctx *c)
 {
 	struct ks_pades_verify_result *r = c->res;
 	struct pv_lock *in_force = NULL;
+	struct pv_reach final;
 	struct pv_diff_in in;
 	size_t i, j, k, nl;
 	int permitted, rc = -1;
 
+	memset(&final, 0, sizeof(final));
 	in_force = calloc(c->locks.n + 1, sizeof(*in_force));
 	if (in_force == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	/* What a viewer of the final file can reach: the same for every
+	 * signature's analysis. */
+	if (r->n > 0 && c->nrevs > 1)
+		KS_GUARD(pv_reach_build(c->doc, c->nrevs - 1, &final));
 	for (i = 0; i < r->n; i++) {
 		struct ks_pades_sig *s = &r->sigs[i];
 
@@ -588,10 +564,12 @@ static int analyse(struct pv_ctx *c)
 		in.permitted = permitted;
 		in.locks = in_force;
 		in.n_locks = nl;
+		in.final = &final;
 		KS_GUARD(pv_diff(&in, s));
 	}
 	rc = 0;
 out:
+	pv_reach_free(&final);
 	free(in_force);
 	return rc;
 }

@@ -42,9 +42,8 @@
 #define KS_PADES_VERIFY_MAX_SIGS 64               /* signature dictionaries verified */
 #define KS_PADES_VERIFY_MAX_CHANGES 256           /* changes listed per signature */
 #define KS_PADES_DIFF_MAX_DEPTH 32                /* nesting followed by a deep compare */
-#define KS_PADES_DIFF_MAX_NODES 200000            /* values visited by one analysis */
-#define KS_PADES_DIFF_MAX_OBJECTS 200000          /* object numbers one analysis classifies */
-#define KS_PADES_DIFF_MAX_SCAN ((size_t)64 << 20) /* bytes scanned for stray objects */
+#define KS_PADES_DIFF_MAX_NODES 400000            /* values one reachability walk visits */
+#define KS_PADES_DIFF_MAX_SCAN ((size_t)256 << 20) /* bytes scanned for stray objects */
 #define KS_PADES_VERIFY_TEXT_MAX ((size_t)4096)   /* one text entry (/Reason, a lock name) */
 #define KS_PADES_VERIFY_MAX_LOCK_NAMES 256        /* field names one lock may list */
 
@@ -100,6 +99,15 @@ enum ks_pades_op {
 	KS_PADES_DELETED,
 };
 
+/* Where a change shows: the page whose /Annots holds the annotation or
+ * widget it belongs to, and that annotation's /Rect (default user space,
+ * normalised so that x1 <= x2 and y1 <= y2). */
+struct ks_pades_place {
+	uint32_t page; /* 1-based; 0 when the change is on no page */
+	bool has_rect;
+	double rect[4]; /* x1 y1 x2 y2 */
+};
+
 struct ks_pades_change {
 	uint32_t num; /* object number; 0 for KS_PADES_WHAT_FILE */
 	uint32_t rev; /* revision (0-based) that made the change */
@@ -107,6 +115,7 @@ struct ks_pades_change {
 	enum ks_pades_op op;
 	enum ks_pades_level level;
 	bool allowed;
+	struct ks_pades_place place;
 	char detail[160]; /* technical, English: keys changed, offsets */
 };
 
@@ -137,9 +146,12 @@ struct ks_pades_sig {
 	enum ks_subindication sub;
 	char detail[256];          /* technical reason (English); "" when passed */
 	enum ks_pades_level level; /* highest level of the changes after it */
+	/* The changes after it: at most KS_PADES_VERIFY_MAX_CHANGES are
+	 * listed (those not allowed first), the rest only counted. */
 	struct ks_pades_change *changes;
 	size_t n_changes;
-	size_t changes_dropped; /* beyond KS_PADES_VERIFY_MAX_CHANGES */
+	size_t changes_dropped; /* found but not listed */
+	size_t n_not_allowed;   /* every change not allowed, listed or not */
 };
 
 struct ks_pades_verify_result {

@@ -84,6 +84,7 @@ attack() { # NAME ATTACK SUB [DETAIL] [IN]
 	local name=$1 a=$2 sub=$3 detail=${4:-} in=${5:-$TMP/signed.pdf}
 	if python3 "$ATTACK" "$a" "$in" "$TMP/$a.pdf" 2>"$TMP/attack.err"; then
 		failed "$name" "$TMP/$a.pdf" "$sub" "$detail"
+		oracle "$name" "$in" "$TMP/$a.pdf"
 	else
 		notok "$name: crafting the attack" "$(cat "$TMP/attack.err")"
 	fi
@@ -112,8 +113,9 @@ done
 # -- changes a signature permits
 python3 "$ATTACK" add-annotation "$TMP/signed.pdf" "$TMP/annot.pdf"
 check "annotation added after an ordinary signature: allowed and listed" "$TMP/annot.pdf" 0 \
-	"s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c and 'allowed' in c for c in s[0]['changes'])" \
+	"s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c['text'] and c['allowed'] and c['page']==1 and c['rect'] for c in s[0]['changes'])" \
 	--trust "$PKI/root.pem" --lang en
+oracle "annotation added after an ordinary signature" "$TMP/signed.pdf" "$TMP/annot.pdf"
 
 if sign "$SAMPLE" "$TMP/cert2.pdf" principal-rsa --certify 2; then
 	python3 "$ATTACK" add-annotation "$TMP/cert2.pdf" "$TMP/cert2-annot.pdf"
@@ -124,6 +126,7 @@ if sign "$SAMPLE" "$TMP/cert2.pdf" principal-rsa --certify 2; then
 			"$TMP/cert2-serial.pdf" 0 \
 			"len(s)==2 and all(x['indication']=='TOTAL-PASSED' for x in s) and 'P=2' in s[0]['coverage']" \
 			--trust "$PKI/root.pem"
+		oracle "second, visible signature under P=2" "$TMP/cert2.pdf" "$TMP/cert2-serial.pdf"
 		attack "page content changed after two signatures" update-content FORMAT_FAILURE \
 			"modified" "$TMP/cert2-serial.pdf"
 		check "... and the first signature fails too" "$TMP/update-content.pdf" 1 \

@@ -53,6 +53,7 @@ attack() {
 	craft "$a" "$in" "$TMP/$a.pdf" || return
 	check "$name: TOTAL-FAILED/FORMAT_FAILURE" "$TMP/$a.pdf" 1 \
 		"s[0]['indication']=='TOTAL-FAILED' and s[0]['subindication']=='FORMAT_FAILURE' and 'modified after signing' in s[0]['detail'] and '''$detail''' in s[0]['detail']"
+	oracle "$name" "$in" "$TMP/$a.pdf"
 }
 
 passes() { # NAME FILE [COUNT]: every signature TOTAL-PASSED
@@ -92,6 +93,7 @@ attack "new field whose value is a stream claiming /DocTimeStamp (P=1)" fake-doc
 attack "visible document timestamp over the page (P=1)" docts-overlay "$TMP/c1.pdf" ""
 if craft docts-invisible "$TMP/c1.pdf" "$TMP/docts.pdf"; then
 	passes "invisible document timestamp after a P=1 certification" "$TMP/docts.pdf" 2
+	oracle "invisible document timestamp after a P=1 certification" "$TMP/c1.pdf" "$TMP/docts.pdf"
 fi
 
 # -- form fonts under P=2
@@ -107,6 +109,7 @@ if craft eof-no-eol "$SAMPLE" "$TMP/eol.pdf"; then
 	passes "signature ending at %%EOF without an EOL" "$TMP/eol.pdf"
 	if sign "$TMP/eol.pdf" "$TMP/eol2.pdf" principal-rsa; then
 		passes "that signature, then kyso's" "$TMP/eol2.pdf" 2
+		oracle "that signature, then kyso's" "$TMP/eol.pdf" "$TMP/eol2.pdf"
 	else
 		notok "kyso signs after a %%EOF without EOL" "$(cat "$TMP/sign.log")"
 	fi
@@ -117,6 +120,7 @@ if craft mkfields "$SAMPLE" "$TMP/fields.pdf" &&
 	sign "$TMP/fields.pdf" "$TMP/f1.pdf" homeroom-rsa --field GVCN &&
 	sign "$TMP/f1.pdf" "$TMP/f2.pdf" principal-rsa --field HieuTruong --lock all; then
 	passes "teacher then principal into prepared fields, principal locks all" "$TMP/f2.pdf" 2
+	oracle "teacher then principal into prepared fields" "$TMP/f1.pdf" "$TMP/f2.pdf"
 else
 	notok "serial signing into prepared fields" "$(cat "$TMP/sign.log" "$TMP/craft.err" 2>/dev/null)"
 fi

@@ -31,3 +31,16 @@ sign() {
 	"$KYSO" sign --key-file "$PKI/$who.key.pem" --cert "$PKI/$who.cert.pem" \
 		--chain "$PKI/$who.chain.pem" --in "$in" --out "$out" "$@" >"$TMP/sign.log" 2>&1
 }
+
+# oracle NAME BEFORE AFTER [NSIGS]: what poppler shows of AFTER differs from
+# BEFORE only in ways kyso's verdict on AFTER accounts for (a failure, or a
+# permitted change listed with page and place; tests/lib/pdforacle.py).
+oracle() {
+	local name=$1 before=$2 after=$3 why
+	if why=$(python3 "$ROOT/tests/lib/pdforacle.py" "$KYSO" "$PKI/root.pem" "$before" "$after" \
+		"${4:-1}" 2>&1); then
+		ok "$name: rendering oracle"
+	else
+		notok "$name: rendering oracle" "$why"
+	fi
+}

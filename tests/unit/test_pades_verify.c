@@ -1176,7 +1176,7 @@ static void test_report(void **state)
 		assert_string_equal(rep.sigs[0].format, "PAdES-B-B");
 		assert_true(rep.sigs[0].has_signing_time);
 		assert_int_equal(rep.sigs[0].n_changes, 1);
-		t = rep.sigs[0].changes[0];
+		t = rep.sigs[0].changes[0].text;
 		assert_non_null(strstr(t, lang == KS_LANG_EN ? "NOT ALLOWED" : "KHÔNG ĐƯỢC PHÉP"));
 		assert_non_null(strstr(rep.sigs[0].coverage,
 				       lang == KS_LANG_EN ? "revision 2 of 3" : "phiên bản 2/3"));

@@ -160,7 +160,21 @@ static void fill_sample(struct ks_report *r, X509 *cert)
 	assert_ok(ks_report_add_cms(r, &cr, NULL, &s));
 	assert_string_equal(s->format, "CMS");
 	assert_true(s->notes & KS_NOTE_NOT_CADES);
-	assert_ok(ks_report_sig_add_change(s, "trang 2: thêm chú thích"));
+	{
+		struct ks_report_change c = { .text = (char *)"trang 2: thêm chú thích\x1b[2J",
+					      .level = "annotation",
+					      .allowed = true,
+					      .object = 12,
+					      .revision = 3,
+					      .page = 2,
+					      .has_rect = true,
+					      .rect = { 10, 20, 110, 70 } };
+
+		assert_ok(ks_report_sig_add_change(s, &c));
+		/* the text is copied and cleaned (no escape reaches a terminal) */
+		assert_ptr_not_equal(s->changes[0].text, c.text);
+		assert_null(strchr(s->changes[0].text, 0x1b));
+	}
 }
 
 static void test_text(void **state)
@@ -231,6 +245,16 @@ static void test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(s1, "subindication")),
 			    "HASH_FAILURE");
 	assert_int_equal(json_array_size(json_object_get(s1, "changes")), 1);
+	{
+		json_t *c = json_array_get(json_object_get(s1, "changes"), 0);
+
+		assert_int_equal(json_integer_value(json_object_get(c, "page")), 2);
+		assert_int_equal(json_integer_value(json_object_get(c, "object")), 12);
+		assert_true(json_is_true(json_object_get(c, "allowed")));
+		assert_string_equal(json_string_value(json_object_get(c, "level")), "annotation");
+		assert_int_equal(json_array_size(json_object_get(c, "rect")), 4);
+		assert_int_equal(json_integer_value(json_object_get(s1, "changes_not_listed")), 0);
+	}
 	assert_true(json_array_size(json_object_get(s1, "notes")) >= 2);
 	json_decref(root);
 	ks_buf_cleanup(&out);

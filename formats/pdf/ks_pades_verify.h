@@ -39,13 +39,13 @@
 #include "ks_err.h"
 
 /* Limits: a hostile file cannot make the verifier work without bound. */
-#define KS_PADES_VERIFY_MAX_SIGS 64               /* signature dictionaries verified */
-#define KS_PADES_VERIFY_MAX_CHANGES 256           /* changes listed per signature */
-#define KS_PADES_DIFF_MAX_DEPTH 32                /* nesting followed by a deep compare */
-#define KS_PADES_DIFF_MAX_NODES 400000            /* values one reachability walk visits */
+#define KS_PADES_VERIFY_MAX_SIGS 64                /* signature dictionaries verified */
+#define KS_PADES_VERIFY_MAX_CHANGES 256            /* changes listed per signature */
+#define KS_PADES_DIFF_MAX_DEPTH 32                 /* nesting followed by a deep compare */
+#define KS_PADES_DIFF_MAX_NODES 400000             /* values one reachability walk visits */
 #define KS_PADES_DIFF_MAX_SCAN ((size_t)256 << 20) /* bytes scanned for stray objects */
-#define KS_PADES_VERIFY_TEXT_MAX ((size_t)4096)   /* one text entry (/Reason, a lock name) */
-#define KS_PADES_VERIFY_MAX_LOCK_NAMES 256        /* field names one lock may list */
+#define KS_PADES_VERIFY_TEXT_MAX ((size_t)4096)    /* one text entry (/Reason, a lock name) */
+#define KS_PADES_VERIFY_MAX_LOCK_NAMES 256         /* field names one lock may list */
 
 enum ks_pades_kind {
 	KS_PADES_SIGNATURE = 0, /* /Type /Sig (or none) */

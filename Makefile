@@ -8,7 +8,9 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
-PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson libcurl libmicrohttpd
+PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson libcurl libmicrohttpd libqrencode
+# Libraries without a pkg-config file (scripts/fuzz.sh reads this line too).
+NOPC_LIBS := -lhpdf
 VERSION := 0.1.0
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
@@ -21,7 +23,7 @@ SAN     ?=
 INCS    := -I. -Icore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  := -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(SAN) $(INCS) $(EXTRA_CFLAGS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(NOPC_LIBS) -lm -lpthread
 
 LIB_SRC   := $(filter-out signer/main.c,$(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -31,6 +33,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FONTS     := $(BUILD)/fonts/DejaVuSans-flat.ttf $(BUILD)/fonts/DejaVuSans-Bold-flat.ttf
 
 .PHONY: all tests test check asan lint pki run bench fuzz fuzz-updates clean install deps
 .DELETE_ON_ERROR:
@@ -44,7 +47,16 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-all: $(BUILD)/kyso
+all: $(BUILD)/kyso $(FONTS)
+
+# Record fonts for kyso render: DejaVu Sans cut to the record character set
+# with composite glyphs decomposed (scripts/mkfont.py says why).
+PYTHON3  ?= /usr/bin/python3
+FONT_SRC ?= /usr/share/fonts/truetype/dejavu
+$(BUILD)/fonts/%-flat.ttf: $(FONT_SRC)/%.ttf scripts/mkfont.py formats/render/ks_render_chars.h
+	@mkdir -p $(dir $@)
+	$(call say,FONT,$@)
+	$(Q)$(PYTHON3) scripts/mkfont.py $< $@.tmp formats/render/ks_render_chars.h && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -123,6 +135,7 @@ bench: deps
 
 install: all
 	install -D -m 0755 $(BUILD)/kyso $(DESTDIR)$(PREFIX)/bin/kyso
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/kyso/fonts $(FONTS)
 
 clean:
 	rm -rf build

@@ -10,7 +10,7 @@ PKGS=(
   libqrencode-dev libsqlite3-dev libpq-dev zlib1g-dev libharfbuzz-dev
   libcmocka-dev
   clang libclang-rt-14-dev clang-format
-  poppler-utils qpdf xmlsec1 libnss3-tools curl
+  poppler-utils qpdf xmlsec1 libnss3-tools curl zbar-tools
   fonts-dejavu-core python3-fonttools
 )
 

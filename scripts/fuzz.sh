@@ -28,13 +28,15 @@ case $TOTAL in '' | *[!0-9]*) echo "fuzz: SECONDS must be a number"; exit 1 ;; e
 # Same packages and defines as the Makefile (read from it, not copied).
 PKGS=$(sed -n 's/^PKGS[[:space:]]*:=[[:space:]]*//p' Makefile)
 VERSION=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' Makefile)
+NOPC_LIBS=$(sed -n 's/^NOPC_LIBS[[:space:]]*:=[[:space:]]*//p' Makefile)
 DEFS=(-D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED "-DKS_VERSION=\"$VERSION\"")
 # shellcheck disable=SC2086
 read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags $PKGS)"
 # shellcheck disable=SC2086
 read -r -a PKG_LIBS <<<"$(pkg-config --libs $PKGS)"
 CFLAGS=(-std=c11 -g -O1 -fno-omit-frame-pointer "${DEFS[@]}" -I. -Icore "${PKG_CFLAGS[@]}")
-LIBS=("${PKG_LIBS[@]}" -lm -lpthread)
+# shellcheck disable=SC2206
+LIBS=("${PKG_LIBS[@]}" $NOPC_LIBS -lm -lpthread)
 SAN=("-fsanitize=address,undefined" "-fno-sanitize-recover=all")
 
 if [ $# -gt 0 ]; then

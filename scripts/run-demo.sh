@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make run: sign a sample record with the demo principal's token and verify it.
+# make run: render the sample transcript from its JSON record, sign it with the demo
+# tokens of the homeroom teacher, the principal and the school seal, and verify it.
 # (Once the HTTP service exists, make run starts it instead.)
 set -euo pipefail
 BUILD=${1:-build}
@@ -21,12 +22,19 @@ echo
 echo "== signing keys"
 "$KYSO" keys
 
-in_pdf="$ROOT/docs/examples/hocba.pdf"
-if [ -f "$in_pdf" ] && "$KYSO" sign --help 2>&1 | grep -q -- '--visible'; then
+record="$ROOT/docs/examples/hocba.json"
+if [ -f "$record" ] && "$KYSO" render --help >/dev/null 2>&1; then
   echo
-  echo "== signing the sample transcript (PAdES, visible, principal's token)"
-  "$KYSO" sign --key "$KYSO_URI_PRINCIPAL_RSA" --in "$in_pdf" --out "$OUT/hoc-ba-da-ky.pdf" \
-    --visible 1,330,40,230,80 --role "Hiệu trưởng" --reason "Ký duyệt học bạ"
+  echo "== rendering the sample transcript from its record (docs/examples/hocba.json)"
+  "$KYSO" render transcript --data "$record" --out "$OUT/hoc-ba.pdf" --xml "$OUT/hoc-ba.xml"
+  echo
+  echo "== signing it: homeroom teacher, principal, school seal (tokens, into its three fields)"
+  "$KYSO" sign --key "$KYSO_URI_HOMEROOM_RSA" --in "$OUT/hoc-ba.pdf" --out "$OUT/hoc-ba-1.pdf" \
+    --field GVCN --role "Giáo viên chủ nhiệm"
+  "$KYSO" sign --key "$KYSO_URI_PRINCIPAL_RSA" --in "$OUT/hoc-ba-1.pdf" --out "$OUT/hoc-ba-2.pdf" \
+    --field HieuTruong --role "Hiệu trưởng" --reason "Ký duyệt học bạ"
+  "$KYSO" sign --key "$KYSO_URI_SEAL_RSA" --in "$OUT/hoc-ba-2.pdf" --out "$OUT/hoc-ba-da-ky.pdf" \
+    --field DauTruong
   signed="$OUT/hoc-ba-da-ky.pdf"
   verify=("$KYSO" verify "$signed" --trust "$KYSO_TEST_ROOT")
 else

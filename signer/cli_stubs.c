@@ -17,13 +17,6 @@ int ks_cli_extend(int argc, char **argv)
 	return not_yet("extend");
 }
 
-int ks_cli_render(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("render");
-}
-
 int ks_cli_serve(int argc, char **argv)
 {
 	(void)argc;

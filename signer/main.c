@@ -22,7 +22,7 @@ static const struct command commands[] = {
 	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
-	{ "render", ks_cli_render, "render a transcript or gradebook to PDF (not yet available)" },
+	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },
 	{ "serve", ks_cli_serve,
 	  "run the HTTP signing and verification service (not yet available)" },
 	{ "audit", ks_cli_audit, "check the audit log's hash chain (not yet available)" },
@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
 		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
 		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"
+		"  kyso render transcript|gradebook --data FILE.json --out FILE | --out-dir DIR\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

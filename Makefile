@@ -25,7 +25,11 @@ CFLAGS  := -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(SAN) $(INCS) $(EXTRA_CFLA
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(NOPC_LIBS) -lm -lpthread
 
-LIB_SRC   := $(filter-out signer/main.c,$(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c))
+LIB_SRC   := $(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c)
+# The command line: argument parsing and printing over the engine (signer/)
+# and the HTTP front (api/); linked into build/kyso only.
+CLI_SRC   := $(wildcard cli/*.c)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -35,7 +39,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FONTS     := $(BUILD)/fonts/DejaVuSans-flat.ttf $(BUILD)/fonts/DejaVuSans-Bold-flat.ttf
 
-.PHONY: all tests test check asan lint pki run bench fuzz fuzz-updates clean install deps
+.PHONY: all tests test check asan asan-unit lint pki run bench fuzz fuzz-updates clean install deps
 .DELETE_ON_ERROR:
 
 # Quiet build: "CC file.c"; `make V=1` prints every command in full.
@@ -68,7 +72,7 @@ $(BUILD)/libkyso.a: $(LIB_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kyso: $(BUILD)/obj/signer/main.o $(BUILD)/libkyso.a
+$(BUILD)/kyso: $(CLI_OBJ) $(BUILD)/libkyso.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -113,14 +117,22 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		scripts/run-tests.sh build/asan
 
+# The unit tests and fuzz seed replays under ASan and UBSan (CI runs it).
+asan-unit: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" tests
+	@$(MAKE) --no-print-directory pki
+	@KYSO_TEST_ONLY=unit ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1 scripts/run-tests.sh build/asan
+
 fuzz: deps
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
 
 fuzz-updates: deps
 	@scripts/fuzz-updates.sh $(or $(FUZZ_SECONDS),600)
 
-lint:
-	@scripts/lint.sh
+lint: all
+	@scripts/lint.sh $(BUILD)
 
 pki:
 	@bash certs-test/mkpki.sh build/pki
@@ -140,4 +152,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/signer/main.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# make lint: banned functions (STYLE rule 10) and clang-format.
+# make lint: banned functions (STYLE rule 10), clang-format, and the
+# architecture (scripts/check-deps.py).  usage: scripts/lint.sh [BUILD]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-DIRS=(core signer formats pkcs11 api tests bench)
+DIRS=(core signer formats pkcs11 api cli tests bench)
 status=0
 
 existing=()
@@ -30,5 +31,11 @@ if [ ${#files[@]} -gt 0 ]; then
   rm -f /tmp/kyso-lint.$$
 fi
 
-[ $status -eq 0 ] && echo "lint: ok (${#files[@]} files)"
+# Layers and loops (DESIGN.md): no include up a layer, no include loop, no
+# call loop between files (from the object files of BUILD).
+if ! python3 scripts/check-deps.py "${1:-build}"; then
+  status=1
+fi
+
+[ $status -eq 0 ] && echo "lint: ok (${#files[@]} files; layers and loops checked)"
 exit $status

@@ -54,6 +54,17 @@ run_one() {
     f=1
     echo "not ok - $name exited with status $status" >>"$log"
   fi
+  # Every TAP stream states its plan (1..N) and runs exactly N tests: a
+  # script that stops early, or prints no plan, fails.
+  plan=$(grep -E '^1\.\.[0-9]+' "$log" | tail -1 | sed 's/^1\.\.//; s/[^0-9].*//')
+  ran=$(grep -cE '^(not )?ok [0-9]+' "$log")
+  if [ -z "$plan" ]; then
+    f=$((f + 1))
+    echo "not ok - $name printed no TAP plan (1..N)" >>"$log"
+  elif [ "$plan" -ne "$ran" ]; then
+    f=$((f + 1))
+    echo "not ok - $name planned $plan tests and ran $ran" >>"$log"
+  fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   printf '%-40s %4d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((end - start))
   if [ "$s" -gt 0 ]; then
@@ -74,7 +85,10 @@ for t in "$KYSO_BUILD"/tests/replay_*; do
   h=${t##*/replay_}
   run_one "fuzz-replay/$h" "$t" "tests/fuzz/corpus/$h"
 done
-for dir in integration interop corpus; do
+# KYSO_TEST_ONLY=unit: the unit tests and the fuzz seed replays only (make
+# asan-unit runs them so under ASan and UBSan).
+[ "${KYSO_TEST_ONLY:-}" = unit ] && dirs=() || dirs=(integration interop corpus)
+for dir in "${dirs[@]}"; do
   for t in tests/$dir/*.sh; do
     [ -f "$t" ] || continue
     run_one "$dir/$(basename "$t" .sh)" bash "$t"

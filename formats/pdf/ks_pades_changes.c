@@ -52,3 +52,49 @@ int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum ks_
 	va_end(ap);
 	return 0;
 }
+
+const char *ks_pades_what_name(enum ks_pades_what w)
+{
+	static const char *const names[KS_PADES_WHAT__COUNT] = {
+		[KS_PADES_WHAT_UNUSED] = "unused object",
+		[KS_PADES_WHAT_XREF] = "cross-reference data",
+		[KS_PADES_WHAT_CATALOG] = "document catalog",
+		[KS_PADES_WHAT_ACROFORM] = "interactive form",
+		[KS_PADES_WHAT_SIG_FIELD] = "signature field",
+		[KS_PADES_WHAT_SIG_DICT] = "signature dictionary",
+		[KS_PADES_WHAT_DOC_TIMESTAMP] = "document timestamp",
+		[KS_PADES_WHAT_FORM_FIELD] = "form field",
+		[KS_PADES_WHAT_WIDGET] = "form field widget",
+		[KS_PADES_WHAT_APPEARANCE] = "field appearance",
+		[KS_PADES_WHAT_ANNOTATION] = "annotation",
+		[KS_PADES_WHAT_PAGE] = "page",
+		[KS_PADES_WHAT_PAGE_TREE] = "page tree",
+		[KS_PADES_WHAT_CONTENT] = "page content",
+		[KS_PADES_WHAT_DSS] = "document security store (DSS)",
+		[KS_PADES_WHAT_INFO] = "document information",
+		[KS_PADES_WHAT_METADATA] = "metadata",
+		[KS_PADES_WHAT_OTHER] = "document structure",
+		[KS_PADES_WHAT_FILE] = "file structure",
+	};
+
+	if ((unsigned)w >= KS_PADES_WHAT__COUNT)
+		return "?";
+	return names[w];
+}
+
+const char *ks_pades_level_name(enum ks_pades_level l)
+{
+	switch (l) {
+	case KS_PADES_LEVEL_NONE:
+		return "none";
+	case KS_PADES_LEVEL_LTV:
+		return "long-term validation data";
+	case KS_PADES_LEVEL_FORM:
+		return "form filling and signing";
+	case KS_PADES_LEVEL_ANNOT:
+		return "annotations";
+	case KS_PADES_LEVEL_OTHER:
+		return "other";
+	}
+	return "?";
+}

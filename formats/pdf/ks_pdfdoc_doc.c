@@ -495,6 +495,7 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 	}
 	doc->opening = true;
 	doc->no_endstream_from = SIZE_MAX;
+	doc->resolve = ks_pdfdoc_resolve;
 	find_header(doc);
 	KS_GUARD(scan_markers(doc));
 	if (pd_xref_load(doc) == 0) {

@@ -138,7 +138,27 @@ struct ks_pdfdoc {
 	struct pd_map by_off;     /* file offset -> indirect / in progress / failed */
 	struct pd_map objstms;    /* objstm file offset -> struct pd_objstm */
 	struct pd_map failed;     /* file offset -> struct pd_failed */
+	/* ks_pdfdoc_resolve(), set by ks_pdfdoc_open(): the lexer (an
+	 * indirect /Length) and the filters (indirect /DecodeParms) resolve
+	 * through it, so they do not depend on the resolution code that
+	 * depends on them. */
+	int (*resolve)(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *o,
+		       const struct ks_pdfobj **out);
 };
+
+/* Resolve through the document's resolver (see struct ks_pdfdoc). */
+static inline int pd_resolve(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *o,
+			     const struct ks_pdfobj **out)
+{
+	return doc->resolve(doc, rev, o, out);
+}
+
+/* ks_pdfobj_get() then pd_resolve(): *out NULL when absent. */
+static inline int pd_dict_get(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *dict,
+			      const char *key, const struct ks_pdfobj **out)
+{
+	return pd_resolve(doc, rev, ks_pdfobj_get(dict, key), out);
+}
 
 /* Build doc->revs (ks_pdfdoc_xref.c). */
 KS_WUR int pd_xref_load(struct ks_pdfdoc *doc);

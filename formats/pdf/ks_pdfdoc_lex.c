@@ -617,7 +617,7 @@ static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t
 
 	*repaired = false;
 	if (lo != NULL && lo->type == KS_PDFOBJ_REF && !lx->doc->opening &&
-	    ks_pdfdoc_get(lx->doc, lx->rev, lo->u.ref.num, lo->u.ref.gen, &lo) < 0)
+	    pd_resolve(lx->doc, lx->rev, lo, &lo) < 0)
 		return -1;
 	if (lo != NULL && ks_pdfobj_int(lo, &v) && v >= 0 &&
 	    ks_cur_range(&lx->whole, data_off, (size_t)v, &rest) == 0 &&

@@ -48,6 +48,13 @@ KS_WUR int ks_rec_get_text(struct ks_rec_ctx *c, const json_t *obj, const char *
 /* A text that must be one of the NULL-terminated words. */
 KS_WUR int ks_rec_get_word(struct ks_rec_ctx *c, const json_t *obj, const char *key,
 			   const char *const *words, char *out, size_t outsz, int flags);
+/* A code: 1 to KS_REC_MAX_CODE ASCII letters, digits, '-' or '_'. */
+KS_WUR int ks_rec_get_code(struct ks_rec_ctx *c, const json_t *obj, const char *key, char *out,
+			   size_t outsz);
+/* A date "YYYY-MM-DD" that exists. */
+KS_WUR int ks_rec_get_date(struct ks_rec_ctx *c, const json_t *obj, const char *key, char out[11]);
+/* n ASCII digits. */
+bool ks_rec_all_digits(const char *s, size_t n);
 /* "2025-2026": two consecutive years. */
 KS_WUR int ks_rec_get_school_year(struct ks_rec_ctx *c, const json_t *obj, const char *key,
 				  char out[10]);

@@ -6,7 +6,7 @@
 #include "ks_err.h"
 #include "ks_io.h"
 #include "ks_log.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 struct command {
 	const char *name;

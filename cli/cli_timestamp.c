@@ -20,7 +20,7 @@
 #include "formats/tsp/ks_tsp.h"
 #include "ks_cur.h"
 #include "ks_io.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 #include "signer/ks_policy.h"
 #include "signer/ks_tsa_client.h"
 

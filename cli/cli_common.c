@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "ks_err.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 /* Options that may be given more than once, for every command.  None yet:
  * each option takes one value.  An option listed here must collect its

@@ -15,7 +15,7 @@
 #include "ks_buf.h"
 #include "ks_codec.h"
 #include "pkcs11/ks_p11.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 #define NAME_MAX_BYTES 4096
 

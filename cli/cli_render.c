@@ -17,7 +17,7 @@
 
 #include "formats/render/ks_render.h"
 #include "ks_io.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 enum out_format { OUT_PDF, OUT_XML, OUT_BOTH };
 

@@ -11,7 +11,7 @@
 
 #include "formats/cms/ks_cms.h"
 #include "ks_io.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 #include "signer/ks_report.h"
 #include "signer/ks_verify_pdf.h"
 

@@ -13,7 +13,7 @@
 #include "api/ks_tsa_http.h"
 #include "formats/tsp/ks_tsp_server.h"
 #include "ks_cur.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 #include "signer/ks_keyres.h"
 #include "signer/ks_policy.h"
 

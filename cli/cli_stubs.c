@@ -2,7 +2,7 @@
  * Each says so plainly and exits with the usage/I-O status. */
 #include <stdio.h>
 
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 static int not_yet(const char *name)
 {

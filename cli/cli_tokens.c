@@ -10,7 +10,7 @@
 
 #include "ks_buf.h"
 #include "pkcs11/ks_p11.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 
 static const struct {
 	unsigned long flag;

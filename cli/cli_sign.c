@@ -15,7 +15,7 @@
 
 #include "formats/cms/ks_cms.h"
 #include "ks_io.h"
-#include "signer/ks_cli.h"
+#include "cli/ks_cli.h"
 #include "signer/ks_keyres.h"
 #include "signer/ks_policy.h"
 #include "signer/ks_sign_pdf.h"

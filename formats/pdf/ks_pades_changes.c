@@ -9,9 +9,9 @@
 
 #include "formats/pdf/ks_pades_int.h"
 
-int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum ks_pades_what what,
-		  enum ks_pades_op op, enum ks_pades_level level, bool allowed,
-		  const struct ks_pades_place *place, const char *fmt, ...)
+int ks_pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum ks_pades_what what,
+		     enum ks_pades_op op, enum ks_pades_level level, bool allowed,
+		     const struct ks_pades_place *place, const char *fmt, ...)
 {
 	struct ks_pades_change *grown, *c = NULL;
 	va_list ap;

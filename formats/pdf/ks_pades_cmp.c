@@ -23,7 +23,7 @@ static bool ignored(const char *key, bool stream, bool decoded)
 
 /* Equal dictionaries: same keys (a null value is an absent key, 7.3.7),
  * equal values; the first of duplicate keys counts. */
-static bool dict_eq(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+static bool dict_eq(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
 		    unsigned depth, bool stream, bool decoded)
 {
 	const struct ks_pdfobj *av, *bv;
@@ -36,20 +36,20 @@ static bool dict_eq(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks
 			continue;
 		av = ks_pdfobj_get(a, k);
 		bv = ks_pdfobj_get(b, k);
-		if (!pv_equal(c, av, bv, depth + 1))
+		if (!ks_pv_equal(c, av, bv, depth + 1))
 			return false;
 	}
 	for (i = 0; i < b->u.dict.n; i++) {
 		k = b->u.dict.e[i].key;
 		if (ignored(k, stream, decoded) || ks_pdfobj_get(a, k) != NULL)
 			continue;
-		if (!pv_equal(c, NULL, ks_pdfobj_get(b, k), depth + 1))
+		if (!ks_pv_equal(c, NULL, ks_pdfobj_get(b, k), depth + 1))
 			return false;
 	}
 	return true;
 }
 
-static bool stream_eq(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+static bool stream_eq(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
 		      unsigned depth)
 {
 	struct ks_cur ra, rb;
@@ -73,8 +73,8 @@ static bool stream_eq(struct pv_cmp *c, const struct ks_pdfobj *a, const struct 
 /* a as of revision ra, b as of rb (the signed and the final one).  References to the
  * same object number are equal here: that object's own change, if any,
  * is judged on its own.  Other references are followed. */
-bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
-	      unsigned depth)
+bool ks_pv_equal(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		 unsigned depth)
 {
 	double x, y;
 	size_t i;
@@ -95,12 +95,12 @@ bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfob
 	if (a->type == KS_PDFOBJ_REF) {
 		if (ks_pdfdoc_resolve(c->doc, c->ra, a, &a) < 0)
 			return false;
-		return pv_equal(c, a, b, depth + 1);
+		return ks_pv_equal(c, a, b, depth + 1);
 	}
 	if (b->type == KS_PDFOBJ_REF) {
 		if (ks_pdfdoc_resolve(c->doc, c->rb, b, &b) < 0)
 			return false;
-		return pv_equal(c, a, b, depth + 1);
+		return ks_pv_equal(c, a, b, depth + 1);
 	}
 	if (ks_pdfobj_number(a, &x) && ks_pdfobj_number(b, &y))
 		return x == y;
@@ -121,7 +121,7 @@ bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfob
 		if (a->u.arr.n != b->u.arr.n)
 			return false;
 		for (i = 0; i < a->u.arr.n; i++)
-			if (!pv_equal(c, a->u.arr.items[i], b->u.arr.items[i], depth + 1))
+			if (!ks_pv_equal(c, a->u.arr.items[i], b->u.arr.items[i], depth + 1))
 				return false;
 		return true;
 	case KS_PDFOBJ_DICT:
@@ -134,8 +134,8 @@ bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfob
 }
 
 /* Keys whose values differ between dicts a (signed) and b (final). */
-size_t pv_diff_keys(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
-		    const char **keys)
+size_t ks_pv_diff_keys(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		       const char **keys)
 {
 	const struct ks_pdfobj *da = ks_pdfobj_dict(a), *db = ks_pdfobj_dict(b);
 	size_t i, n = 0;
@@ -145,13 +145,13 @@ size_t pv_diff_keys(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks
 		k = da->u.dict.e[i].key;
 		if (ks_pdfobj_get(da, k) != da->u.dict.e[i].val)
 			continue; /* a duplicate: the first one counts */
-		if (!pv_equal(c, da->u.dict.e[i].val, ks_pdfobj_get(db, k), 1))
+		if (!ks_pv_equal(c, da->u.dict.e[i].val, ks_pdfobj_get(db, k), 1))
 			keys[n++] = k;
 	}
 	for (i = 0; db != NULL && i < db->u.dict.n && n < PV_KEYS_MAX; i++) {
 		k = db->u.dict.e[i].key;
 		if (ks_pdfobj_get(da, k) == NULL && ks_pdfobj_get(db, k) == db->u.dict.e[i].val &&
-		    !pv_equal(c, NULL, db->u.dict.e[i].val, 1))
+		    !ks_pv_equal(c, NULL, db->u.dict.e[i].val, 1))
 			keys[n++] = k;
 	}
 	/* A stream's data counts as a key of its own. */
@@ -162,7 +162,7 @@ size_t pv_diff_keys(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks
 	return n;
 }
 
-void pv_cmp_init(struct pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb)
+void ks_pv_cmp_init(struct ks_pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb)
 {
 	memset(c, 0, sizeof(*c));
 	c->doc = doc;
@@ -172,7 +172,7 @@ void pv_cmp_init(struct pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb)
 	ks_buf_init(&c->db, KS_PDFDOC_MAX_STREAM);
 }
 
-void pv_cmp_cleanup(struct pv_cmp *c)
+void ks_pv_cmp_cleanup(struct ks_pv_cmp *c)
 {
 	ks_buf_cleanup(&c->da);
 	ks_buf_cleanup(&c->db);

@@ -21,7 +21,7 @@
 #include "formats/pdf/ks_pades_int.h"
 #include "ks_size.h"
 
-void pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
+void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,7 +76,8 @@ static bool has_signature_timestamp(const struct ks_cms *cms)
 	return CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1) >= 0;
 }
 
-static int digest_ranges(const EVP_MD *md, const struct pv_ranges *rg, uint8_t *out, unsigned *olen)
+static int digest_ranges(const EVP_MD *md, const struct ks_pv_ranges *rg, uint8_t *out,
+			 unsigned *olen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = -1;
@@ -92,7 +93,7 @@ out:
 	return rc;
 }
 
-static int verify_detached(struct ks_cms *cms, const struct pv_ranges *rg,
+static int verify_detached(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 			   const struct ks_cms_verify_opts *vo, struct ks_pades_sig *sig)
 {
 	struct ks_cms_content *ct = NULL;
@@ -102,9 +103,9 @@ static int verify_detached(struct ks_cms *cms, const struct pv_ranges *rg,
 	ks_cms_result_init(&res);
 	if (ks_cms_is_attached(cms)) {
 		/* ISO 32000-1 12.8.3.3.1: detached, no encapsulated content. */
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"/SubFilter %s is detached but the CMS encapsulates content",
-			sig->subfilter);
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "/SubFilter %s is detached but the CMS encapsulates content",
+			   sig->subfilter);
 		rc = 0;
 		goto out;
 	}
@@ -113,7 +114,7 @@ static int verify_detached(struct ks_cms *cms, const struct pv_ranges *rg,
 	KS_GUARD(ks_cms_content_update(ct, rg->p2, rg->n2));
 	KS_GUARD(ks_cms_verify(cms, ct, vo, &res));
 	if (res.n == 0) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS has no SignerInfo");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS has no SignerInfo");
 		rc = 0;
 		goto out;
 	}
@@ -128,7 +129,7 @@ out:
 
 /* adbe.pkcs7.sha1 (ISO 32000-1 12.8.3.3.1): the signed content is the
  * SHA-1 digest of the ByteRange. */
-static int verify_sha1(struct ks_cms *cms, const struct pv_ranges *rg,
+static int verify_sha1(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 		       const struct ks_cms_verify_opts *vo, struct ks_pades_sig *sig)
 {
 	struct ks_cms_result res;
@@ -142,14 +143,14 @@ static int verify_sha1(struct ks_cms *cms, const struct pv_ranges *rg,
 	sig->weak_subfilter = true;
 	pos = CMS_get0_content(ks_cms_get0_ci(cms));
 	if (!ks_cms_is_attached(cms) || pos == NULL || *pos == NULL) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"adbe.pkcs7.sha1 without the encapsulated SHA-1 digest");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "adbe.pkcs7.sha1 without the encapsulated SHA-1 digest");
 		rc = 0;
 		goto out;
 	}
 	KS_GUARD(ks_cms_verify_data(cms, NULL, 0, vo, &res));
 	if (res.n == 0) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS has no SignerInfo");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS has no SignerInfo");
 		rc = 0;
 		goto out;
 	}
@@ -166,13 +167,13 @@ static int verify_sha1(struct ks_cms *cms, const struct pv_ranges *rg,
 	 * signed digest decides, then the weakness of SHA-1. */
 	if (sig->indication != KS_IND_TOTAL_FAILED) {
 		if (eclen != (int)dlen || memcmp(ec, d, dlen) != 0)
-			pv_fail(sig, KS_SUB_HASH_FAILURE,
-				"the SHA-1 digest inside the signature differs from the "
-				"ByteRange's");
+			ks_pv_fail(sig, KS_SUB_HASH_FAILURE,
+				   "the SHA-1 digest inside the signature differs from the "
+				   "ByteRange's");
 		else
-			pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-				"/SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest, which is no "
-				"longer accepted");
+			ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+				   "/SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest, which is no "
+				   "longer accepted");
 	}
 	rc = 0;
 out:
@@ -215,7 +216,7 @@ static int tsa_chain(X509 *tsa, STACK_OF(X509) * certs, const struct ks_pades_ve
 
 	if (opts == NULL || opts->trust == NULL) {
 		sig->cms.notes |= KS_CMS_NOTE_NO_TRUST_ANCHORS;
-		pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors given");
+		ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors given");
 		return 0;
 	}
 	untrusted = sk_X509_new_null();
@@ -238,11 +239,11 @@ static int tsa_chain(X509 *tsa, STACK_OF(X509) * certs, const struct ks_pades_ve
 	} else {
 		err = X509_STORE_CTX_get_error(ctx);
 		if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)
-			pv_fail(sig, KS_SUB_OUT_OF_BOUNDS_NO_POE, "TSA certificate path: %s",
-				X509_verify_cert_error_string(err));
+			ks_pv_fail(sig, KS_SUB_OUT_OF_BOUNDS_NO_POE, "TSA certificate path: %s",
+				   X509_verify_cert_error_string(err));
 		else
-			pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "TSA certificate path: %s",
-				X509_verify_cert_error_string(err));
+			ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND,
+				   "TSA certificate path: %s", X509_verify_cert_error_string(err));
 	}
 	ERR_clear_error();
 	rc = 0;
@@ -265,7 +266,7 @@ static int asn1_gt_to_time(const ASN1_GENERALIZEDTIME *t, time_t *out)
 }
 
 /* Document timestamp (ETSI EN 319 142-1 5.4, RFC 3161). */
-static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
+static int verify_doc_ts(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 			 const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig)
 {
 	CMS_ContentInfo *ci = ks_cms_get0_ci(cms);
@@ -287,8 +288,8 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 	pos = CMS_get0_content(ci);
 	if (OBJ_obj2nid(CMS_get0_eContentType(ci)) != NID_id_smime_ct_TSTInfo || pos == NULL ||
 	    *pos == NULL) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"document timestamp without TSTInfo content (RFC 3161 2.4.2)");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "document timestamp without TSTInfo content (RFC 3161 2.4.2)");
 		rc = 0;
 		goto out;
 	}
@@ -296,7 +297,7 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 	tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(*pos));
 	if (tst == NULL) {
 		ERR_clear_error();
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "malformed TSTInfo");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "malformed TSTInfo");
 		rc = 0;
 		goto out;
 	}
@@ -308,8 +309,8 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 	md_label(nid, sig->cms.digest_alg, sizeof(sig->cms.digest_alg));
 	md = EVP_get_digestbynid(nid);
 	if (md == NULL) {
-		pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			"messageImprint algorithm %s is not supported", sig->cms.digest_alg);
+		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			   "messageImprint algorithm %s is not supported", sig->cms.digest_alg);
 		rc = 0;
 		goto out;
 	}
@@ -317,8 +318,8 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 	want = TS_MSG_IMPRINT_get_msg(imp);
 	if (ASN1_STRING_length(want) != (int)dlen ||
 	    memcmp(ASN1_STRING_get0_data(want), d, dlen) != 0) {
-		pv_fail(sig, KS_SUB_HASH_FAILURE,
-			"messageImprint differs from the digest of the ByteRange");
+		ks_pv_fail(sig, KS_SUB_HASH_FAILURE,
+			   "messageImprint differs from the digest of the ByteRange");
 		rc = 0;
 		goto out;
 	}
@@ -327,16 +328,17 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 		unsigned long e = ERR_peek_last_error();
 
 		ERR_clear_error();
-		pv_fail(sig, KS_SUB_SIG_CRYPTO_FAILURE,
-			"time-stamp token signature does not verify (%s)",
-			e != 0 ? ERR_reason_error_string(e) : "unknown");
+		ks_pv_fail(sig, KS_SUB_SIG_CRYPTO_FAILURE,
+			   "time-stamp token signature does not verify (%s)",
+			   e != 0 ? ERR_reason_error_string(e) : "unknown");
 		rc = 0;
 		goto out;
 	}
 	signers = CMS_get0_signers(ci);
 	if (signers == NULL || sk_X509_num(signers) != 1) {
 		ERR_clear_error();
-		pv_fail(sig, KS_SUB_NO_SIGNING_CERTIFICATE_FOUND, "TSA certificate not identified");
+		ks_pv_fail(sig, KS_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+			   "TSA certificate not identified");
 		rc = 0;
 		goto out;
 	}
@@ -347,8 +349,8 @@ static int verify_doc_ts(struct ks_cms *cms, const struct pv_ranges *rg,
 	}
 	KS_GUARD(tsa_chain(sig->cms.cert, ks_cms_get0_certs(cms), opts, sig));
 	if (sig->indication == KS_IND_TOTAL_PASSED && nid == NID_sha1)
-		pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			"messageImprint uses SHA-1, which is no longer accepted");
+		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			   "messageImprint uses SHA-1, which is no longer accepted");
 	rc = 0;
 out:
 	sk_X509_free(signers);
@@ -356,8 +358,8 @@ out:
 	return rc;
 }
 
-int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_ranges *rg,
-		  const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig)
+int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct ks_pv_ranges *rg,
+		     const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig)
 {
 	struct ks_cms_verify_opts vo = { 0 };
 	struct ks_cms *cms = NULL;
@@ -371,8 +373,8 @@ int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_r
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0) {
 		if (fatal_err())
 			goto out;
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a CMS SignedData: %s",
-			ks_err_msg());
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a CMS SignedData: %s",
+			   ks_err_msg());
 		rc = 0;
 		goto out;
 	}
@@ -381,9 +383,9 @@ int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_r
 		    strcmp(sig->subfilter, "ETSI.RFC3161") != 0) {
 			/* ETSI EN 319 142-1 5.4: /Type /DocTimeStamp goes with
 			 * /SubFilter /ETSI.RFC3161, and only with it. */
-			pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-				"/Type and /SubFilter disagree (document timestamp: %s)",
-				sig->subfilter);
+			ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+				   "/Type and /SubFilter disagree (document timestamp: %s)",
+				   sig->subfilter);
 			rc = 0;
 			goto out;
 		}
@@ -394,7 +396,8 @@ int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_r
 	} else if (strcmp(sig->subfilter, "adbe.pkcs7.sha1") == 0) {
 		KS_GUARD(verify_sha1(cms, rg, &vo, sig));
 	} else {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "unsupported /SubFilter '%s'", sig->subfilter);
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "unsupported /SubFilter '%s'",
+			   sig->subfilter);
 	}
 	rc = 0;
 out:
@@ -402,7 +405,7 @@ out:
 	return rc;
 }
 
-int pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_sig *sig)
+int ks_pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_sig *sig)
 {
 	STACK_OF(CMS_SignerInfo) * sis;
 	STACK_OF(X509) * certs;

@@ -62,7 +62,7 @@ static bool has_dup(const struct ks_pdfobj *o, unsigned depth)
 
 /* A script in what changed: the whole value of a new object, the
  * changed entries of an old one. */
-static bool new_script(struct pv_d *d, const struct pv_obj *o)
+static bool new_script(struct ks_pv_d *d, const struct ks_pv_obj *o)
 {
 	const char *keys[PV_KEYS_MAX];
 	size_t n, i;
@@ -71,17 +71,17 @@ static bool new_script(struct pv_d *d, const struct pv_obj *o)
 		return false;
 	if (o->op == KS_PADES_ADDED || ks_pdfobj_dict(o->of) == NULL ||
 	    ks_pdfobj_dict(o->os) == NULL)
-		return pv_has_script(o->of, 0);
-	n = pv_diff_keys(&d->cmp, o->os, o->of, keys);
+		return ks_pv_has_script(o->of, 0);
+	n = ks_pv_diff_keys(&d->cmp, o->os, o->of, keys);
 	for (i = 0; i < n; i++)
 		if (keys[i][0] != '(' &&
 		    (strcmp(keys[i], "JS") == 0 ||
-		     pv_has_script(ks_pdfobj_get(ks_pdfobj_dict(o->of), keys[i]), 1)))
+		     ks_pv_has_script(ks_pdfobj_get(ks_pdfobj_dict(o->of), keys[i]), 1)))
 			return true;
 	return false;
 }
 
-static uint32_t owner_of(const struct pv_obj *o)
+static uint32_t owner_of(const struct ks_pv_obj *o)
 {
 	if (o->nf != NULL && o->nf->owner != 0)
 		return o->nf->owner;
@@ -91,17 +91,18 @@ static uint32_t owner_of(const struct pv_obj *o)
 /* What the signed revision listed as annotations of the page that holds
  * this /Annots array now (its owner): a new array object may replace a
  * direct one. */
-static const struct ks_pdfobj *signed_annots(struct pv_d *d, const struct pv_obj *o)
+static const struct ks_pdfobj *signed_annots(struct ks_pv_d *d, const struct ks_pv_obj *o)
 {
 	if (o->op != KS_PADES_ADDED)
 		return o->os;
-	if (o->nf->owner == 0 || pv_reach_get(&d->S, o->nf->owner) == NULL)
+	if (o->nf->owner == 0 || ks_pv_reach_get(&d->S, o->nf->owner) == NULL)
 		return NULL;
-	return pv_get(d, false, ks_pdfobj_get(pv_object(d, false, o->nf->owner), "Annots"));
+	return ks_pv_get(d, false, ks_pdfobj_get(ks_pv_object(d, false, o->nf->owner), "Annots"));
 }
 
 /* The verdict of one role. */
-static void by_role(struct pv_d *d, const struct pv_obj *o, uint32_t role, struct pv_verdict *v)
+static void by_role(struct ks_pv_d *d, const struct ks_pv_obj *o, uint32_t role,
+		    struct ks_pv_verdict *v)
 {
 	const char *via = o->nf != NULL && o->nf->via != NULL   ? o->nf->via
 			  : o->ns != NULL && o->ns->via != NULL ? o->ns->via
@@ -110,128 +111,131 @@ static void by_role(struct pv_d *d, const struct pv_obj *o, uint32_t role, struc
 
 	switch (role) {
 	case PV_R_CONTENT:
-		pv_set(v, KS_PADES_WHAT_CONTENT, KS_PADES_LEVEL_OTHER,
-		       "drawn by a page (reached through /%.40s)", via);
+		ks_pv_set(v, KS_PADES_WHAT_CONTENT, KS_PADES_LEVEL_OTHER,
+			  "drawn by a page (reached through /%.40s)", via);
 		break;
 	case PV_R_OTHER:
-		pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "reached through /%.40s", via);
+		ks_pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "reached through /%.40s",
+			  via);
 		break;
 	case PV_R_PAGETREE:
-		pv_set(v, KS_PADES_WHAT_PAGE_TREE, KS_PADES_LEVEL_OTHER, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_PAGE_TREE, KS_PADES_LEVEL_OTHER, "%s", "");
 		break;
 	case PV_R_SHARED:
-		pv_set(v, KS_PADES_WHAT_APPEARANCE, KS_PADES_LEVEL_OTHER, "%s",
-		       "appearance shared by several widgets or annotations");
+		ks_pv_set(v, KS_PADES_WHAT_APPEARANCE, KS_PADES_LEVEL_OTHER, "%s",
+			  "appearance shared by several widgets or annotations");
 		break;
 	case PV_R_PAGE:
 		if (o->op == KS_PADES_MODIFIED)
-			pv_rule_page(d, o, v);
+			ks_pv_rule_page(d, o, v);
 		else
-			pv_set(v, KS_PADES_WHAT_PAGE, KS_PADES_LEVEL_OTHER, "page %s",
-			       o->op == KS_PADES_ADDED ? "added" : "removed");
+			ks_pv_set(v, KS_PADES_WHAT_PAGE, KS_PADES_LEVEL_OTHER, "page %s",
+				  o->op == KS_PADES_ADDED ? "added" : "removed");
 		break;
 	case PV_R_ANNOTS:
 		if (o->op == KS_PADES_DELETED)
-			pv_set(v, KS_PADES_WHAT_PAGE, KS_PADES_LEVEL_OTHER, "%s",
-			       "a page's annotation list removed");
+			ks_pv_set(v, KS_PADES_WHAT_PAGE, KS_PADES_LEVEL_OTHER, "%s",
+				  "a page's annotation list removed");
 		else
-			pv_rule_annots(d, signed_annots(d, o), o->of, o->nf->page, v);
+			ks_pv_rule_annots(d, signed_annots(d, o), o->of, o->nf->page, v);
 		break;
 	case PV_R_ACROFORM:
 		if (o->op == KS_PADES_DELETED)
-			pv_set(v, KS_PADES_WHAT_ACROFORM, KS_PADES_LEVEL_OTHER, "%s",
-			       "the form removed");
+			ks_pv_set(v, KS_PADES_WHAT_ACROFORM, KS_PADES_LEVEL_OTHER, "%s",
+				  "the form removed");
 		else
-			pv_rule_acroform(d, o->op == KS_PADES_ADDED ? NULL : o->os, o->of, v);
+			ks_pv_rule_acroform(d, o->op == KS_PADES_ADDED ? NULL : o->os, o->of, v);
 		break;
 	case PV_R_NAMES:
-		pv_rule_names(d, o->op == KS_PADES_ADDED ? NULL : o->os, o->of, v);
+		ks_pv_rule_names(d, o->op == KS_PADES_ADDED ? NULL : o->os, o->of, v);
 		break;
 	case PV_R_WIDGET:
 	case PV_R_FIELD:
 	case PV_R_SIGFIELD:
 		if (o->op == KS_PADES_MODIFIED && o->of != NULL && o->of->type == KS_PDFOBJ_ARRAY) {
-			pv_set(v, KS_PADES_WHAT_FORM_FIELD, KS_PADES_LEVEL_OTHER, "%s",
-			       "a field's /Kids changed");
+			ks_pv_set(v, KS_PADES_WHAT_FORM_FIELD, KS_PADES_LEVEL_OTHER, "%s",
+				  "a field's /Kids changed");
 		} else if (o->op == KS_PADES_MODIFIED) {
-			pv_rule_field(d, o, v);
+			ks_pv_rule_field(d, o, v);
 		} else if (o->op == KS_PADES_DELETED) {
-			pv_set(v, KS_PADES_WHAT_FORM_FIELD, KS_PADES_LEVEL_OTHER, "%s",
-			       "field removed");
+			ks_pv_set(v, KS_PADES_WHAT_FORM_FIELD, KS_PADES_LEVEL_OTHER, "%s",
+				  "field removed");
 		} else {
-			enum ks_pades_level lv = pv_new_field_level(d, o->num, o->of, &why);
+			enum ks_pades_level lv = ks_pv_new_field_level(d, o->num, o->of, &why);
 
-			pv_set(v,
-			       role == PV_R_SIGFIELD ? KS_PADES_WHAT_SIG_FIELD
-			       : role == PV_R_WIDGET ? KS_PADES_WHAT_WIDGET
-						     : KS_PADES_WHAT_FORM_FIELD,
-			       lv, "%s", why);
-			pv_place(d, o->num, NULL, &v->place);
+			ks_pv_set(v,
+				  role == PV_R_SIGFIELD ? KS_PADES_WHAT_SIG_FIELD
+				  : role == PV_R_WIDGET ? KS_PADES_WHAT_WIDGET
+							: KS_PADES_WHAT_FORM_FIELD,
+				  lv, "%s", why);
+			ks_pv_place(d, o->num, NULL, &v->place);
 		}
 		break;
 	case PV_R_AP:
-		pv_rule_appearance(d, o, owner_of(o), v);
+		ks_pv_rule_appearance(d, o, owner_of(o), v);
 		break;
 	case PV_R_FIELDVAL:
-		pv_rule_fieldval(d, o, owner_of(o), v);
+		ks_pv_rule_fieldval(d, o, owner_of(o), v);
 		break;
 	case PV_R_ANNOT:
-		pv_set(v, KS_PADES_WHAT_ANNOTATION, KS_PADES_LEVEL_ANNOT, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_ANNOTATION, KS_PADES_LEVEL_ANNOT, "%s", "");
 		if (owner_of(o) != 0)
-			pv_place(d, owner_of(o), NULL, &v->place);
+			ks_pv_place(d, owner_of(o), NULL, &v->place);
 		break;
 	case PV_R_SIGDICT:
 	case PV_R_DOCTS:
-		pv_set(v, role == PV_R_DOCTS ? KS_PADES_WHAT_DOC_TIMESTAMP : KS_PADES_WHAT_SIG_DICT,
-		       o->op != KS_PADES_ADDED ? KS_PADES_LEVEL_OTHER
-		       : role == PV_R_DOCTS    ? KS_PADES_LEVEL_LTV
-					       : KS_PADES_LEVEL_FORM,
-		       "%s", o->op != KS_PADES_ADDED ? "signed data of an earlier signature" : "");
+		ks_pv_set(
+		    v, role == PV_R_DOCTS ? KS_PADES_WHAT_DOC_TIMESTAMP : KS_PADES_WHAT_SIG_DICT,
+		    o->op != KS_PADES_ADDED ? KS_PADES_LEVEL_OTHER
+		    : role == PV_R_DOCTS    ? KS_PADES_LEVEL_LTV
+					    : KS_PADES_LEVEL_FORM,
+		    "%s", o->op != KS_PADES_ADDED ? "signed data of an earlier signature" : "");
 		break;
 	case PV_R_LOCK:
-		pv_set(v, KS_PADES_WHAT_SIG_FIELD,
-		       o->op == KS_PADES_ADDED ? KS_PADES_LEVEL_FORM : KS_PADES_LEVEL_OTHER, "%s",
-		       "field lock");
+		ks_pv_set(v, KS_PADES_WHAT_SIG_FIELD,
+			  o->op == KS_PADES_ADDED ? KS_PADES_LEVEL_FORM : KS_PADES_LEVEL_OTHER,
+			  "%s", "field lock");
 		break;
 	case PV_R_DR:
-		pv_set(v, KS_PADES_WHAT_ACROFORM, KS_PADES_LEVEL_FORM, "form default resources");
+		ks_pv_set(v, KS_PADES_WHAT_ACROFORM, KS_PADES_LEVEL_FORM, "form default resources");
 		break;
 	case PV_R_DRFONT:
 		/* The /Font map itself (no /Type) may grow; a font, its
 		 * descriptor, encoding or program may not change. */
-		pv_set(v, KS_PADES_WHAT_ACROFORM,
-		       o->op == KS_PADES_ADDED ? KS_PADES_LEVEL_FORM
-		       : o->op == KS_PADES_MODIFIED && o->of != NULL &&
-			       o->of->type == KS_PDFOBJ_DICT && ks_pdfobj_get(o->of, "Type") == NULL
-			   ? pv_font_map_level(d, o->os, o->of)
-			   : KS_PADES_LEVEL_OTHER,
-		       "form default fonts %s", o->op == KS_PADES_ADDED ? "added" : "changed");
+		ks_pv_set(v, KS_PADES_WHAT_ACROFORM,
+			  o->op == KS_PADES_ADDED ? KS_PADES_LEVEL_FORM
+			  : o->op == KS_PADES_MODIFIED && o->of != NULL &&
+				  o->of->type == KS_PDFOBJ_DICT &&
+				  ks_pdfobj_get(o->of, "Type") == NULL
+			      ? ks_pv_font_map_level(d, o->os, o->of)
+			      : KS_PADES_LEVEL_OTHER,
+			  "form default fonts %s", o->op == KS_PADES_ADDED ? "added" : "changed");
 		break;
 	case PV_R_DSS:
-		pv_set(v, KS_PADES_WHAT_DSS, KS_PADES_LEVEL_LTV, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_DSS, KS_PADES_LEVEL_LTV, "%s", "");
 		break;
 	case PV_R_META:
-		pv_set(v, KS_PADES_WHAT_METADATA, KS_PADES_LEVEL_LTV, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_METADATA, KS_PADES_LEVEL_LTV, "%s", "");
 		break;
 	case PV_R_INFO:
-		pv_set(v, KS_PADES_WHAT_INFO, KS_PADES_LEVEL_LTV, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_INFO, KS_PADES_LEVEL_LTV, "%s", "");
 		break;
 	default:
-		pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "%s", "");
+		ks_pv_set(v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER, "%s", "");
 	}
 }
 
 /* Every role judges; the strictest verdict stands (an appearance that a
  * page also draws is page content, whatever else claims it). */
-static void classify(struct pv_d *d, const struct pv_obj *o, struct pv_verdict *out)
+static void classify(struct ks_pv_d *d, const struct ks_pv_obj *o, struct ks_pv_verdict *out)
 {
-	struct pv_verdict v;
+	struct ks_pv_verdict v;
 	uint32_t bit;
 	bool first = true;
 
 	memset(out, 0, sizeof(*out));
 	if (o->roles & PV_R_CATALOG) {
-		pv_rule_catalog(d, o->os, o->of, out);
+		ks_pv_rule_catalog(d, o->os, o->of, out);
 		first = false;
 	}
 	for (bit = 1; bit != 0; bit <<= 1) {
@@ -248,7 +252,7 @@ static void classify(struct pv_d *d, const struct pv_obj *o, struct pv_verdict *
 		first = false;
 	}
 	if (first)
-		pv_set(out, KS_PADES_WHAT_UNUSED, KS_PADES_LEVEL_NONE, "%s", "");
+		ks_pv_set(out, KS_PADES_WHAT_UNUSED, KS_PADES_LEVEL_NONE, "%s", "");
 }
 
 static bool exists(const struct ks_pdfdoc_entry *e)
@@ -259,7 +263,7 @@ static bool exists(const struct ks_pdfdoc_entry *e)
 /* Is the definition of num in force at the end the one in force when
  * signed (the same bytes)?  A compressed object also needs its object
  * stream unchanged. */
-static bool same_definition(struct pv_d *d, uint32_t num, const struct ks_pdfdoc_entry *es,
+static bool same_definition(struct ks_pv_d *d, uint32_t num, const struct ks_pdfdoc_entry *es,
 			    const struct ks_pdfdoc_entry *ef, unsigned depth)
 {
 	struct ks_pdfdoc_entry ss, sf;
@@ -279,20 +283,20 @@ static bool same_definition(struct pv_d *d, uint32_t num, const struct ks_pdfdoc
 	return same_definition(d, ef->objstm, &ss, &sf, depth + 1);
 }
 
-static const struct ks_pdfobj *load(struct pv_d *d, bool final, uint32_t num, uint16_t gen,
+static const struct ks_pdfobj *load(struct ks_pv_d *d, bool final, uint32_t num, uint16_t gen,
 				    bool *broken)
 {
 	const struct ks_pdfobj *o = NULL;
 
 	*broken = false;
 	if (ks_pdfdoc_get(d->doc, final ? d->rf : d->rs, num, gen, &o) < 0) {
-		*broken = !pv_fatal();
+		*broken = !ks_pv_fatal();
 		return NULL;
 	}
 	return o == ks_pdfobj_null() ? NULL : o;
 }
 
-static const char *origin_text(struct pv_d *d, const struct pv_obj *o)
+static const char *origin_text(struct ks_pv_d *d, const struct ks_pv_obj *o)
 {
 	struct ks_pdfdoc_entry e;
 
@@ -306,23 +310,23 @@ static const char *origin_text(struct pv_d *d, const struct pv_obj *o)
 	return "";
 }
 
-static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *sig)
+static int judge(struct ks_pv_d *d, const struct ks_pv_node *nf, struct ks_pades_sig *sig)
 {
 	struct ks_pdfdoc_entry es, ef;
-	struct pv_obj o;
-	struct pv_verdict v;
+	struct ks_pv_obj o;
+	struct ks_pv_verdict v;
 	bool bs = false, bf = false, catalog = nf->num == d->F->catalog;
 	uint32_t rev;
 
 	memset(&o, 0, sizeof(o));
 	o.num = nf->num;
 	o.nf = nf;
-	o.ns = pv_reach_get(&d->S, nf->num);
+	o.ns = ks_pv_reach_get(&d->S, nf->num);
 	if (catalog && d->S.catalog != 0 && d->S.catalog != nf->num)
-		o.ns = pv_reach_get(&d->S, d->S.catalog); /* compared by role */
+		o.ns = ks_pv_reach_get(&d->S, d->S.catalog); /* compared by role */
 	if (ks_pdfdoc_xref_effective(d->doc, d->rs, o.ns != NULL ? o.ns->num : nf->num, &es) < 0 ||
 	    ks_pdfdoc_xref_effective(d->doc, d->rf, nf->num, &ef) < 0)
-		return pv_fatal() ? -1 : 0;
+		return ks_pv_fatal() ? -1 : 0;
 	if (o.ns != NULL && o.ns->num == nf->num && !nf->broken &&
 	    same_definition(d, nf->num, &es, &ef, 0))
 		return 0; /* the very definition that was signed */
@@ -330,7 +334,7 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 		o.of = load(d, true, nf->num, nf->gen, &bf);
 	if (o.ns != NULL && o.ns->defined)
 		o.os = load(d, false, o.ns->num, o.ns->gen, &bs);
-	if ((bf || bs) && pv_fatal())
+	if ((bf || bs) && ks_pv_fatal())
 		return -1;
 	if (o.ns == NULL || !o.ns->defined) {
 		if (o.of == NULL && !bf && o.ns != NULL)
@@ -340,7 +344,7 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 		o.op = KS_PADES_DELETED;
 	} else {
 		o.op = KS_PADES_MODIFIED;
-		if (!bs && !bf && !has_dup(o.of, 0) && pv_equal(&d->cmp, o.os, o.of, 0))
+		if (!bs && !bf && !has_dup(o.of, 0) && ks_pv_equal(&d->cmp, o.os, o.of, 0))
 			return 0; /* rewritten with the same content */
 	}
 	o.roles = nf->roles | (o.ns != NULL ? o.ns->roles : 0);
@@ -349,22 +353,22 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 	if (bf)
 		/* Whatever its role: a reader that meets it rebuilds the
 		 * cross-reference by scanning and may find other objects. */
-		pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
-		       "the new definition cannot be parsed");
+		ks_pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
+			  "the new definition cannot be parsed");
 	else if (o.of == NULL)
 		/* Still referenced, yet free or undefined: a reader that looks
 		 * it up rebuilds the cross-reference by scanning the file and
 		 * uses whatever "N G obj" it finds (an old definition, one
 		 * hidden in a stream). */
-		pv_set(&v, KS_PADES_WHAT_FILE, KS_PADES_LEVEL_OTHER, "%s",
-		       o.op == KS_PADES_DELETED
-			   ? "freed while still referenced (readers that rebuild the "
-			     "cross-reference find its old definition)"
-			   : "newly referenced but not defined (readers that rebuild the "
-			     "cross-reference take any definition they find)");
+		ks_pv_set(&v, KS_PADES_WHAT_FILE, KS_PADES_LEVEL_OTHER, "%s",
+			  o.op == KS_PADES_DELETED
+			      ? "freed while still referenced (readers that rebuild the "
+				"cross-reference find its old definition)"
+			      : "newly referenced but not defined (readers that rebuild the "
+				"cross-reference take any definition they find)");
 	else if (has_dup(o.of, 0))
-		pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
-		       "a dictionary with a repeated key (readers disagree on which counts)");
+		ks_pv_set(&v, KS_PADES_WHAT_OTHER, KS_PADES_LEVEL_OTHER,
+			  "a dictionary with a repeated key (readers disagree on which counts)");
 	else
 		classify(d, &o, &v);
 	if (v.level != KS_PADES_LEVEL_OTHER && new_script(d, &o)) {
@@ -373,8 +377,8 @@ static int judge(struct pv_d *d, const struct pv_node *nf, struct ks_pades_sig *
 			 "a script or an active action (JavaScript, Launch, SubmitForm...)");
 	}
 	rev = exists(&ef) && ef.rev > d->rs ? ef.rev : (uint32_t)d->rf;
-	return pv_add_change(sig, nf->num, rev, v.what, o.op, v.level, pv_allowed(d, v.level),
-			     &v.place, "%s%s", origin_text(d, &o), v.detail);
+	return ks_pv_add_change(sig, nf->num, rev, v.what, o.op, v.level, ks_pv_allowed(d, v.level),
+				&v.place, "%s%s", origin_text(d, &o), v.detail);
 }
 
 /* ---- trailers ---- */
@@ -389,7 +393,7 @@ static uint32_t ref_num(const struct ks_pdfobj *o)
  * (7.5.5).  /Root must stay a reference to the same catalog, /Encrypt may
  * not change, no key may repeat, and a hybrid section's table and
  * /XRefStm must agree.  A new /Info is document information. */
-static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
+static int trailer_checks(struct ks_pv_d *d, struct ks_pades_sig *sig)
 {
 	const struct ks_pdfdoc_rev *rs = ks_pdfdoc_rev(d->doc, d->rs), *r;
 	const struct ks_pdfobj *root;
@@ -414,8 +418,8 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 				 "/Root names object %u, another catalog than the signed one "
 				 "(object %u)",
 				 ref_num(root), ref_num(ks_pdfobj_get(rs->trailer, "Root")));
-		else if (!pv_equal(&d->cmp, ks_pdfobj_get(rs->trailer, "Encrypt"),
-				   ks_pdfobj_get(r->trailer, "Encrypt"), 1))
+		else if (!ks_pv_equal(&d->cmp, ks_pdfobj_get(rs->trailer, "Encrypt"),
+				      ks_pdfobj_get(r->trailer, "Encrypt"), 1))
 			snprintf(why, sizeof(why), "%s", "/Encrypt changed");
 		else if (r->xrefstm_prev)
 			snprintf(why, sizeof(why), "%s",
@@ -433,11 +437,11 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 		} else {
 			continue;
 		}
-		if (pv_add_change(sig, 0, (uint32_t)k,
-				  level == KS_PADES_LEVEL_LTV ? KS_PADES_WHAT_INFO
-							      : KS_PADES_WHAT_FILE,
-				  KS_PADES_MODIFIED, level, pv_allowed(d, level), NULL,
-				  "trailer of revision %zu: %s", k + 1, why) < 0)
+		if (ks_pv_add_change(sig, 0, (uint32_t)k,
+				     level == KS_PADES_LEVEL_LTV ? KS_PADES_WHAT_INFO
+								 : KS_PADES_WHAT_FILE,
+				     KS_PADES_MODIFIED, level, ks_pv_allowed(d, level), NULL,
+				     "trailer of revision %zu: %s", k + 1, why) < 0)
 			return -1;
 	}
 	return 0;
@@ -445,7 +449,7 @@ static int trailer_checks(struct pv_d *d, struct ks_pades_sig *sig)
 
 /* ---- the analysis ---- */
 
-static void conclude(struct pv_d *d, struct ks_pades_sig *sig, bool incomplete)
+static void conclude(struct ks_pv_d *d, struct ks_pades_sig *sig, bool incomplete)
 {
 	static const char *const by[] = { "", " by certification P=1", " by certification P=2",
 					  " by certification P=3" };
@@ -464,29 +468,29 @@ static void conclude(struct pv_d *d, struct ks_pades_sig *sig, bool incomplete)
 				 ks_pades_what_name(bad->what));
 		else
 			snprintf(what, sizeof(what), "%s", ks_pades_what_name(bad->what));
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"modified after signing: %zu change(s) not permitted%s; first: %s %s in "
-			"revision %u%s%.100s",
-			sig->n_not_allowed,
-			by[d->in->permitted >= 1 && d->in->permitted <= 3 ? d->in->permitted : 0],
-			what,
-			bad->op == KS_PADES_ADDED     ? "added"
-			: bad->op == KS_PADES_DELETED ? "deleted"
-						      : "modified",
-			bad->rev + 1, bad->detail[0] ? ": " : "", bad->detail);
+		ks_pv_fail(
+		    sig, KS_SUB_FORMAT_FAILURE,
+		    "modified after signing: %zu change(s) not permitted%s; first: %s %s in "
+		    "revision %u%s%.100s",
+		    sig->n_not_allowed,
+		    by[d->in->permitted >= 1 && d->in->permitted <= 3 ? d->in->permitted : 0], what,
+		    bad->op == KS_PADES_ADDED     ? "added"
+		    : bad->op == KS_PADES_DELETED ? "deleted"
+						  : "modified",
+		    bad->rev + 1, bad->detail[0] ? ": " : "", bad->detail);
 		return;
 	}
 	if ((incomplete || d->cmp.exhausted || d->S.exhausted ||
 	     (d->F != NULL && d->F->exhausted)) &&
 	    sig->indication == KS_IND_TOTAL_PASSED)
-		pv_fail(sig, KS_SUB_SIG_CONSTRAINTS_FAILURE,
-			"the changes after signing could not be analysed within the limits");
+		ks_pv_fail(sig, KS_SUB_SIG_CONSTRAINTS_FAILURE,
+			   "the changes after signing could not be analysed within the limits");
 }
 
-static int fields_of(struct pv_d *d, size_t rev, const struct ks_pdfdoc_field **f, size_t *n)
+static int fields_of(struct ks_pv_d *d, size_t rev, const struct ks_pdfdoc_field **f, size_t *n)
 {
 	if (ks_pdfdoc_fields(d->doc, rev, f, n) < 0) {
-		if (pv_fatal())
+		if (ks_pv_fatal())
 			return -1;
 		ks_err_clear();
 		*f = NULL;
@@ -504,7 +508,7 @@ static int cmp_num(const void *a, const void *b)
 
 /* Every object the final file reaches, in object number order (so that
  * the report lists them so). */
-static int judge_all(struct pv_d *d, struct ks_pades_sig *sig)
+static int judge_all(struct ks_pv_d *d, struct ks_pades_sig *sig)
 {
 	uint32_t *nums;
 	size_t i, n = 0;
@@ -518,16 +522,16 @@ static int judge_all(struct pv_d *d, struct ks_pades_sig *sig)
 			nums[n++] = d->F->tab[i].num;
 	qsort(nums, n, sizeof(*nums), cmp_num);
 	for (i = 0; i < n; i++)
-		KS_GUARD(judge(d, pv_reach_get(d->F, nums[i]), sig));
+		KS_GUARD(judge(d, ks_pv_reach_get(d->F, nums[i]), sig));
 	rc = 0;
 out:
 	free(nums);
 	return rc;
 }
 
-int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig)
+int ks_pv_diff(const struct ks_pv_diff_in *in, struct ks_pades_sig *sig)
 {
-	struct pv_d d;
+	struct ks_pv_d d;
 	bool incomplete = false;
 	int rc = -1;
 
@@ -537,20 +541,20 @@ int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig)
 	d.rs = in->rev;
 	d.rf = ks_pdfdoc_rev_count(in->doc) - 1;
 	d.F = in->final;
-	pv_cmp_init(&d.cmp, d.doc, d.rs, d.rf);
+	ks_pv_cmp_init(&d.cmp, d.doc, d.rs, d.rf);
 	if (d.rf > d.rs && d.F != NULL) {
-		KS_GUARD(pv_reach_build(d.doc, d.rs, &d.S));
+		KS_GUARD(ks_pv_reach_build(d.doc, d.rs, &d.S));
 		KS_GUARD(fields_of(&d, d.rs, &d.fs, &d.nfs));
 		KS_GUARD(fields_of(&d, d.rf, &d.ff, &d.nff));
 		KS_GUARD(trailer_checks(&d, sig));
 		KS_GUARD(judge_all(&d, sig));
-		KS_GUARD(pv_inherited_values(&d, sig));
+		KS_GUARD(ks_pv_inherited_values(&d, sig));
 	}
-	KS_GUARD(pv_file_checks(d.doc, d.rs, sig, &incomplete));
+	KS_GUARD(ks_pv_file_checks(d.doc, d.rs, sig, &incomplete));
 	conclude(&d, sig, incomplete);
 	rc = 0;
 out:
-	pv_reach_free(&d.S);
-	pv_cmp_cleanup(&d.cmp);
+	ks_pv_reach_free(&d.S);
+	ks_pv_cmp_cleanup(&d.cmp);
 	return rc;
 }

@@ -163,7 +163,8 @@ static int declared(struct ks_pdfdoc *doc, size_t rs, struct spans *s)
 	return 0;
 }
 
-bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num, size_t *start)
+bool ks_pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
+		       size_t *start)
 {
 	struct ks_cur c;
 	const uint8_t *hit;
@@ -212,10 +213,10 @@ static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t t
 	}
 	KS_GUARD(declared(doc, rs, &s));
 	at = from;
-	while (pv_next_object(&whole, &at, to, &num, &start)) {
+	while (ks_pv_next_object(&whole, &at, to, &num, &start)) {
 		if (start < from || inside(&s, start))
 			continue;
-		KS_GUARD(pv_add_change(
+		KS_GUARD(ks_pv_add_change(
 		    sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
 		    KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
 		    "object %u defined at offset %zu outside every cross-reference "
@@ -228,7 +229,7 @@ out:
 	return rc;
 }
 
-int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig, bool *incomplete)
+int ks_pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig, bool *incomplete)
 {
 	const struct ks_pdfdoc_rev *signed_rev = ks_pdfdoc_rev(doc, rs);
 	const struct ks_pdfdoc_rev *last = ks_pdfdoc_rev(doc, ks_pdfdoc_rev_count(doc) - 1);
@@ -249,24 +250,24 @@ int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig, b
 			if (!ws(b))
 				junk++;
 		if (junk > 0 &&
-		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
-				  NULL,
-				  "%zu bytes after the last %%%%EOF (offset %zu) are not a valid "
-				  "incremental update",
-				  whole.left - covered, covered) < 0)
+		    ks_pv_add_change(
+			sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
+			KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
+			"%zu bytes after the last %%%%EOF (offset %zu) are not a valid "
+			"incremental update",
+			whole.left - covered, covered) < 0)
 			return -1;
 	}
 	ks_pdfdoc_startxrefs(doc, &sx, &n);
 	for (i = 0; i < n; i++)
 		if (sx[i].valid && !sx[i].in_chain && sx[i].off >= signed_rev->end &&
 		    sx[i].off < covered &&
-		    pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
-				  KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false,
-				  NULL,
-				  "startxref at offset %zu names %llu, a section outside the "
-				  "/Prev chain",
-				  sx[i].off, (unsigned long long)sx[i].value) < 0)
+		    ks_pv_add_change(sig, 0, (uint32_t)ks_pdfdoc_rev_count(doc) - 1,
+				     KS_PADES_WHAT_FILE, KS_PADES_ADDED, KS_PADES_LEVEL_OTHER,
+				     false, NULL,
+				     "startxref at offset %zu names %llu, a section outside the "
+				     "/Prev chain",
+				     sx[i].off, (unsigned long long)sx[i].value) < 0)
 			return -1;
 	return stray_objects(doc, rs, signed_rev->end, whole.left, sig, incomplete);
 }

@@ -13,30 +13,30 @@
 
 /* ---- field locks (ISO 32000-1 12.8.2.4 FieldMDP, 12.7.4.5 /Lock) ---- */
 
-enum pv_lock_action { PV_LOCK_ALL = 1, PV_LOCK_INCLUDE, PV_LOCK_EXCLUDE };
+enum ks_pv_lock_action { PV_LOCK_ALL = 1, PV_LOCK_INCLUDE, PV_LOCK_EXCLUDE };
 
-struct pv_lock {
-	enum pv_lock_action action;
+struct ks_pv_lock {
+	enum ks_pv_lock_action action;
 	char **names; /* full field names, UTF-8 (owned) */
 	size_t n;
 	size_t rev; /* signed revision of the locking signature */
 };
 
-struct pv_locks {
-	struct pv_lock *v;
+struct ks_pv_locks {
+	struct ks_pv_lock *v;
 	size_t n;
 };
 
 /* Is the field named `name` locked by `lk`? */
-bool pv_lock_covers(const struct pv_lock *lk, const char *name);
+bool ks_pv_lock_covers(const struct ks_pv_lock *lk, const char *name);
 /* The signature dictionary's /Reference transforms as of its signed
  * revision `rev`: DocMDP (sig->docmdp, only when the catalog's /Perms
  * names this dictionary) and FieldMDP, plus the field's /Lock; locks are
  * appended to *locks (with rev).  -1 only for memory errors. */
-KS_WUR int pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
-			 const struct ks_pdfobj *dict, const struct ks_pdfobj *field,
-			 struct pv_locks *locks, struct ks_pades_sig *sig);
-void pv_locks_free(struct pv_locks *l);
+KS_WUR int ks_pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
+			    const struct ks_pdfobj *dict, const struct ks_pdfobj *field,
+			    struct ks_pv_locks *locks, struct ks_pades_sig *sig);
+void ks_pv_locks_free(struct ks_pv_locks *l);
 
 /* ---- reachability: what the document, as of one revision, reaches ---- */
 
@@ -73,7 +73,7 @@ enum {
 };
 
 /* One object number the walk reached. */
-struct pv_node {
+struct ks_pv_node {
 	uint32_t num;
 	uint16_t gen;
 	bool structural; /* placed by the structure walk (catalog, page, annotation, field...) */
@@ -85,33 +85,33 @@ struct pv_node {
 	const char *via; /* the key it was first reached through (static or arena) */
 };
 
-struct pv_work;
+struct ks_pv_work;
 
-struct pv_reach {
+struct ks_pv_reach {
 	struct ks_pdfdoc *doc;
 	size_t rev;
-	struct pv_node *tab; /* open addressing by object number; num 0 = empty */
+	struct ks_pv_node *tab; /* open addressing by object number; num 0 = empty */
 	size_t cap, n;
 	uint32_t catalog; /* object number of the catalog (0: direct or none) */
 	size_t npages;
-	size_t nodes;         /* values visited */
-	bool exhausted;       /* a limit stopped the walk: it is incomplete */
-	struct pv_work *work; /* pending generic walks */
+	size_t nodes;            /* values visited */
+	bool exhausted;          /* a limit stopped the walk: it is incomplete */
+	struct ks_pv_work *work; /* pending generic walks */
 	size_t nwork, capwork;
 };
 
 /* Walk the document as of `rev` from its trailer.  Errors only for
  * memory; a broken object ends its branch (and is marked broken). */
-KS_WUR int pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct pv_reach *out);
-void pv_reach_free(struct pv_reach *r);
+KS_WUR int ks_pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct ks_pv_reach *out);
+void ks_pv_reach_free(struct ks_pv_reach *r);
 /* The node of num, or NULL when the walk did not reach it. */
-const struct pv_node *pv_reach_get(const struct pv_reach *r, uint32_t num);
+const struct ks_pv_node *ks_pv_reach_get(const struct ks_pv_reach *r, uint32_t num);
 
 /* ---- structural comparison (ks_pades_cmp.c) ---- */
 
 #define PV_KEYS_MAX 16 /* differing keys named in one change */
 
-struct pv_cmp {
+struct ks_pv_cmp {
 	struct ks_pdfdoc *doc;
 	size_t ra, rb;        /* a values as of ra, b values as of rb */
 	size_t nodes;         /* values compared so far */
@@ -119,42 +119,43 @@ struct pv_cmp {
 	struct ks_buf da, db; /* decoded stream data */
 };
 
-void pv_cmp_init(struct pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb);
-void pv_cmp_cleanup(struct pv_cmp *c);
+void ks_pv_cmp_init(struct ks_pv_cmp *c, struct ks_pdfdoc *doc, size_t ra, size_t rb);
+void ks_pv_cmp_cleanup(struct ks_pv_cmp *c);
 /* Structurally equal: same types and values, a null entry equals an
  * absent one (7.3.7), integers equal reals of the same value, streams by
  * data (decoded when the filters differ) and dictionary.  References to
  * the same object number are equal (that object is judged on its own);
  * other references are followed, to KS_PADES_DIFF_MAX_DEPTH. */
-bool pv_equal(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
-	      unsigned depth);
+bool ks_pv_equal(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		 unsigned depth);
 /* Keys whose values differ between dicts (or streams) a and b, at most
  * PV_KEYS_MAX; a stream's data counts as the key "(stream data)". */
-size_t pv_diff_keys(struct pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
-		    const char **keys);
+size_t ks_pv_diff_keys(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const struct ks_pdfobj *b,
+		       const char **keys);
 
 /* ---- modification analysis ---- */
 
-struct pv_diff_in {
+struct ks_pv_diff_in {
 	struct ks_pdfdoc *doc;
-	size_t rev;                  /* the signed revision */
-	int permitted;               /* DocMDP P in force; 0: not certified */
-	const struct pv_lock *locks; /* locks in force for this signature */
+	size_t rev;                     /* the signed revision */
+	int permitted;                  /* DocMDP P in force; 0: not certified */
+	const struct ks_pv_lock *locks; /* locks in force for this signature */
 	size_t n_locks;
-	const struct pv_reach *final; /* the walk of the final file (shared by every signature) */
+	const struct ks_pv_reach
+	    *final; /* the walk of the final file (shared by every signature) */
 };
 
 /* Classify every change between revision in->rev and the final file and
  * append them to sig->changes; sets sig->level.  Findings that fail the
  * signature have allowed = false.  -1 only for memory errors. */
-KS_WUR int pv_diff(const struct pv_diff_in *in, struct ks_pades_sig *sig);
+KS_WUR int ks_pv_diff(const struct ks_pv_diff_in *in, struct ks_pades_sig *sig);
 
 /* Append one change (ks_pades_changes.c): listed while there is room
  * (a change not allowed takes the place of an allowed one when the list
  * is full), counted always.  place may be NULL. */
-KS_WUR int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
-			 enum ks_pades_what what, enum ks_pades_op op, enum ks_pades_level level,
-			 bool allowed, const struct ks_pades_place *place, const char *fmt, ...)
+KS_WUR int ks_pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
+			    enum ks_pades_what what, enum ks_pades_op op, enum ks_pades_level level,
+			    bool allowed, const struct ks_pades_place *place, const char *fmt, ...)
     KS_PRINTF(9, 10);
 
 /* File-level findings after revision rs (ks_pades_file.c): bytes after
@@ -163,17 +164,17 @@ KS_WUR int pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev,
  * Appended to sig->changes (never allowed).  *incomplete is set when more
  * than KS_PADES_DIFF_MAX_SCAN bytes follow the signed revision (the rest
  * was not scanned).  -1 only for memory errors. */
-KS_WUR int pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig,
-			  bool *incomplete);
+KS_WUR int ks_pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig,
+			     bool *incomplete);
 /* The next "N G obj" header whose keyword starts in [*at, to), found by
  * scanning the bytes as a repairing reader would; *at moves past it. */
-bool pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
-		    size_t *start);
+bool ks_pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
+		       size_t *start);
 
 /* ---- CMS of one signature (ks_pades_cms.c) ---- */
 
 /* The two ranges a /ByteRange names, inside the input. */
-struct pv_ranges {
+struct ks_pv_ranges {
 	const uint8_t *p1;
 	size_t n1;
 	const uint8_t *p2;
@@ -184,16 +185,17 @@ struct pv_ranges {
  * bytes may follow it) of a signature whose /SubFilter is sig->subfilter
  * over the ranges; fills sig->cms, sig->indication/sub/detail.  -1 only
  * for memory errors. */
-KS_WUR int pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct pv_ranges *rg,
-			 const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig);
+KS_WUR int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad,
+			    const struct ks_pv_ranges *rg, const struct ks_pades_verify_opts *opts,
+			    struct ks_pades_sig *sig);
 
 /* The signer certificate of a CMS whose signature cannot be verified
  * (structure failed first): for the report only.  Sets sig->has_cms and
  * sig->cms.cert when found; -1 only for memory errors. */
-KS_WUR int pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_sig *sig);
+KS_WUR int ks_pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_sig *sig);
 
 /* Fill sig->detail (printf) and set the indication. */
-void pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
+void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
     KS_PRINTF(3, 4);
 
 #endif

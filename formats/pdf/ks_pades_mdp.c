@@ -11,7 +11,7 @@ static bool fatal_err(void)
 }
 
 static int lock_names(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *arr,
-		      struct pv_lock *lk)
+		      struct ks_pv_lock *lk)
 {
 	const struct ks_pdfobj *it;
 	struct ks_buf b;
@@ -51,10 +51,10 @@ out:
 /* A FieldMDP-like lock (/Action /Fields) from a transform parameters or
  * /Lock dictionary (ISO 32000-1 Table 233, 12.7.4.5 Table 232). */
 static int add_lock(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *params,
-		    struct pv_locks *locks)
+		    struct ks_pv_locks *locks)
 {
 	const struct ks_pdfobj *act = NULL, *fields = NULL;
-	struct pv_lock *grown, *lk;
+	struct ks_pv_lock *grown, *lk;
 
 	if (ks_pdfdoc_dict_get(doc, rev, params, "Action", &act) < 0 ||
 	    ks_pdfdoc_dict_get(doc, rev, params, "Fields", &fields) < 0)
@@ -80,7 +80,7 @@ static int add_lock(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *p
 	return lock_names(doc, rev, fields, lk);
 }
 
-bool pv_lock_covers(const struct pv_lock *lk, const char *name)
+bool ks_pv_lock_covers(const struct ks_pv_lock *lk, const char *name)
 {
 	size_t i, k;
 	bool listed = false;
@@ -104,8 +104,9 @@ bool pv_lock_covers(const struct pv_lock *lk, const char *name)
 /* The signature's /Reference entries (ISO 32000-1 12.8.1 Table 253):
  * DocMDP (certification, only when the catalog's /Perms names this
  * dictionary, 12.8.2.2) and FieldMDP; and the field's /Lock. */
-int pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num, const struct ks_pdfobj *dict,
-		  const struct ks_pdfobj *field, struct pv_locks *locks, struct ks_pades_sig *sig)
+int ks_pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
+		     const struct ks_pdfobj *dict, const struct ks_pdfobj *field,
+		     struct ks_pv_locks *locks, struct ks_pades_sig *sig)
 {
 	const struct ks_pdfobj *refs = NULL, *it, *tm, *tp, *p, *cat, *perms = NULL, *dm, *lock;
 	size_t i;
@@ -157,7 +158,7 @@ int pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num, const str
 	return 0;
 }
 
-void pv_locks_free(struct pv_locks *l)
+void ks_pv_locks_free(struct ks_pv_locks *l)
 {
 	size_t i, j;
 

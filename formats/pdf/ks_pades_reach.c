@@ -27,7 +27,7 @@
 
 #include "formats/pdf/ks_pades_int.h"
 
-struct pv_work {
+struct ks_pv_work {
 	const struct ks_pdfobj *v;
 	uint32_t role;
 	uint32_t owner;
@@ -39,7 +39,7 @@ static bool fatal(void)
 	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
 }
 
-static bool spend(struct pv_reach *r)
+static bool spend(struct ks_pv_reach *r)
 {
 	if (++r->nodes > KS_PADES_DIFF_MAX_NODES) {
 		r->exhausted = true;
@@ -55,7 +55,7 @@ static size_t home(uint32_t num, size_t cap)
 	return (size_t)((num * 2654435761u) & (uint32_t)(cap - 1));
 }
 
-const struct pv_node *pv_reach_get(const struct pv_reach *r, uint32_t num)
+const struct ks_pv_node *ks_pv_reach_get(const struct ks_pv_reach *r, uint32_t num)
 {
 	size_t i;
 
@@ -67,10 +67,10 @@ const struct pv_node *pv_reach_get(const struct pv_reach *r, uint32_t num)
 	return NULL;
 }
 
-static int grow(struct pv_reach *r)
+static int grow(struct ks_pv_reach *r)
 {
 	size_t cap = r->cap == 0 ? 256 : r->cap * 2, i, j;
-	struct pv_node *tab = calloc(cap, sizeof(*tab));
+	struct ks_pv_node *tab = calloc(cap, sizeof(*tab));
 
 	if (tab == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
@@ -89,18 +89,18 @@ static int grow(struct pv_reach *r)
 
 /* The node of num, created (and resolved) on first sight.  *out is NULL
  * when the table is full (the walk is then exhausted). */
-static int node(struct pv_reach *r, uint32_t num, uint16_t gen, const char *via,
-		struct pv_node **out, bool *created)
+static int node(struct ks_pv_reach *r, uint32_t num, uint16_t gen, const char *via,
+		struct ks_pv_node **out, bool *created)
 {
 	struct ks_pdfdoc_indirect ind;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	size_t i;
 
 	*out = NULL;
 	*created = false;
 	if (num == 0)
 		return 0;
-	n = (struct pv_node *)pv_reach_get(r, num);
+	n = (struct ks_pv_node *)ks_pv_reach_get(r, num);
 	if (n != NULL) {
 		*out = n;
 		return 0;
@@ -136,7 +136,7 @@ static int node(struct pv_reach *r, uint32_t num, uint16_t gen, const char *via,
 
 /* The value of a reference as of the walk's revision; NULL (rc 0) when
  * broken or undefined. */
-static int value(struct pv_reach *r, const struct pv_node *n, const struct ks_pdfobj **out)
+static int value(struct ks_pv_reach *r, const struct ks_pv_node *n, const struct ks_pdfobj **out)
 {
 	*out = NULL;
 	if (n == NULL || n->broken || !n->defined)
@@ -152,10 +152,10 @@ static int value(struct pv_reach *r, const struct pv_node *n, const struct ks_pd
 
 /* ---- generic walks ---- */
 
-static int push(struct pv_reach *r, const struct ks_pdfobj *v, uint32_t role, uint32_t owner,
+static int push(struct ks_pv_reach *r, const struct ks_pdfobj *v, uint32_t role, uint32_t owner,
 		const char *via)
 {
-	struct pv_work *grown;
+	struct ks_pv_work *grown;
 	size_t cap;
 
 	if (v == NULL || (v->type != KS_PDFOBJ_REF && v->type != KS_PDFOBJ_ARRAY &&
@@ -180,7 +180,7 @@ static int push(struct pv_reach *r, const struct ks_pdfobj *v, uint32_t role, ui
 }
 
 /* Queue every value of a dictionary, stream dictionary or array. */
-static int push_children(struct pv_reach *r, const struct ks_pdfobj *o, uint32_t role,
+static int push_children(struct ks_pv_reach *r, const struct ks_pdfobj *o, uint32_t role,
 			 uint32_t owner, const char *via)
 {
 	const struct ks_pdfobj *d = ks_pdfobj_dict(o);
@@ -199,7 +199,7 @@ static int push_children(struct pv_reach *r, const struct ks_pdfobj *o, uint32_t
 }
 
 /* Add a role to a node; *fresh tells whether the node did not have it. */
-static void mark(struct pv_node *n, uint32_t role, uint32_t owner, bool *fresh)
+static void mark(struct ks_pv_node *n, uint32_t role, uint32_t owner, bool *fresh)
 {
 	*fresh = (n->roles & role) == 0;
 	if (role & (PV_R_AP | PV_R_ANNOT | PV_R_FIELDVAL)) {
@@ -211,11 +211,11 @@ static void mark(struct pv_node *n, uint32_t role, uint32_t owner, bool *fresh)
 	n->roles |= role;
 }
 
-static int run_work(struct pv_reach *r)
+static int run_work(struct ks_pv_reach *r)
 {
-	struct pv_work w;
+	struct ks_pv_work w;
 	const struct ks_pdfobj *o;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	bool fresh, created;
 
 	while (r->nwork > 0) {
@@ -252,10 +252,10 @@ static int run_work(struct pv_reach *r)
 /* Enter a structural value: mark its node (when indirect) with `role`
  * and resolve it.  *fresh is false when the node already had the role
  * (a cycle or a shared node: do not walk it again). */
-static int enter(struct pv_reach *r, const struct ks_pdfobj *v, uint32_t role, const char *via,
-		 struct pv_node **np, bool *fresh, const struct ks_pdfobj **out)
+static int enter(struct ks_pv_reach *r, const struct ks_pdfobj *v, uint32_t role, const char *via,
+		 struct ks_pv_node **np, bool *fresh, const struct ks_pdfobj **out)
 {
-	struct pv_node *n = NULL;
+	struct ks_pv_node *n = NULL;
 	bool created;
 
 	*out = NULL;
@@ -280,7 +280,7 @@ static int enter(struct pv_reach *r, const struct ks_pdfobj *v, uint32_t role, c
 }
 
 /* Resolve a value for a look before entering it; NULL when broken. */
-static int peek(struct pv_reach *r, const struct ks_pdfobj *v, const struct ks_pdfobj **out)
+static int peek(struct ks_pv_reach *r, const struct ks_pdfobj *v, const struct ks_pdfobj **out)
 {
 	*out = NULL;
 	if (ks_pdfdoc_resolve(r->doc, r->rev, v, out) < 0) {
@@ -315,7 +315,7 @@ static bool field_key(const char *k)
 /* A widget annotation (12.5.6.19): its appearance (/AP, and /MK from
  * which viewers draw it again) belongs to it; its actions and other
  * annotation entries are "other". */
-static int walk_widget(struct pv_reach *r, uint32_t num, const struct ks_pdfobj *d)
+static int walk_widget(struct ks_pv_reach *r, uint32_t num, const struct ks_pdfobj *d)
 {
 	const char *k;
 	size_t i;
@@ -336,10 +336,10 @@ static int walk_widget(struct pv_reach *r, uint32_t num, const struct ks_pdfobj 
 }
 
 /* One annotation of page `page` (1-based). */
-static int walk_annot(struct pv_reach *r, const struct ks_pdfobj *item, uint32_t page)
+static int walk_annot(struct ks_pv_reach *r, const struct ks_pdfobj *item, uint32_t page)
 {
 	const struct ks_pdfobj *a;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	uint32_t num;
 	bool fresh, widget;
 
@@ -367,12 +367,12 @@ static int walk_annot(struct pv_reach *r, const struct ks_pdfobj *item, uint32_t
 /* The page tree (7.7.3): nodes and pages get their structural role; every
  * other entry of either (resources, contents, boxes, and whatever else a
  * page holds) is content.  /Annots waits until every page is placed. */
-struct pv_pages {
+struct ks_pv_pages {
 	uint32_t *v; /* object numbers of the pages, in order */
 	size_t n, cap;
 };
 
-static int add_page(struct pv_pages *p, uint32_t num)
+static int add_page(struct ks_pv_pages *p, uint32_t num)
 {
 	uint32_t *grown;
 	size_t cap;
@@ -389,11 +389,11 @@ static int add_page(struct pv_pages *p, uint32_t num)
 	return 0;
 }
 
-static int walk_pages(struct pv_reach *r, const struct ks_pdfobj *v, unsigned depth,
-		      struct pv_pages *pages)
+static int walk_pages(struct ks_pv_reach *r, const struct ks_pdfobj *v, unsigned depth,
+		      struct ks_pv_pages *pages)
 {
 	const struct ks_pdfobj *d, *kids = NULL, *peeked;
-	struct pv_node *n, *kn;
+	struct ks_pv_node *n, *kn;
 	bool fresh, leaf;
 	const char *k;
 	size_t i, j;
@@ -444,11 +444,11 @@ static int walk_pages(struct pv_reach *r, const struct ks_pdfobj *v, unsigned de
 }
 
 /* Each page's /Annots, in page order. */
-static int walk_all_annots(struct pv_reach *r, const struct pv_pages *pages)
+static int walk_all_annots(struct ks_pv_reach *r, const struct ks_pv_pages *pages)
 {
 	const struct ks_pdfobj *pg, *arr;
-	const struct pv_node *pn;
-	struct pv_node *an;
+	const struct ks_pv_node *pn;
+	struct ks_pv_node *an;
 	bool fresh;
 	size_t i, j;
 
@@ -456,7 +456,7 @@ static int walk_all_annots(struct pv_reach *r, const struct pv_pages *pages)
 
 	for (i = 0; i < pages->n; i++) {
 		/* Node pointers move when the table grows: keep what is needed. */
-		pn = pv_reach_get(r, pages->v[i]);
+		pn = ks_pv_reach_get(r, pages->v[i]);
 		if (pn == NULL)
 			continue;
 		page = pn->page;
@@ -481,11 +481,11 @@ static int walk_all_annots(struct pv_reach *r, const struct pv_pages *pages)
 }
 
 /* A field of the form's tree (12.7.3.1) and, when merged, its widget. */
-static int walk_field(struct pv_reach *r, const struct ks_pdfobj *v, bool sig_inherited,
+static int walk_field(struct ks_pv_reach *r, const struct ks_pdfobj *v, bool sig_inherited,
 		      unsigned depth)
 {
 	const struct ks_pdfobj *d, *ft, *kids, *val, *peeked;
-	struct pv_node *n, *kn;
+	struct ks_pv_node *n, *kn;
 	uint32_t num, role;
 	bool sig, fresh;
 	const char *k;
@@ -547,10 +547,10 @@ static int walk_field(struct pv_reach *r, const struct ks_pdfobj *v, bool sig_in
 	return 0;
 }
 
-static int walk_acroform(struct pv_reach *r, const struct ks_pdfobj *v)
+static int walk_acroform(struct ks_pv_reach *r, const struct ks_pdfobj *v)
 {
 	const struct ks_pdfobj *d, *fields, *val, *dr;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	bool fresh;
 	const char *k;
 	size_t i, j;
@@ -588,10 +588,10 @@ static int walk_acroform(struct pv_reach *r, const struct ks_pdfobj *v)
 /* The name dictionary (7.7.4): its /AP tree holds annotation appearances;
  * every other tree (JavaScript, embedded files, destinations...) is
  * "other". */
-static int walk_names(struct pv_reach *r, const struct ks_pdfobj *v)
+static int walk_names(struct ks_pv_reach *r, const struct ks_pdfobj *v)
 {
 	const struct ks_pdfobj *d;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	bool fresh, ap;
 	size_t i;
 
@@ -607,9 +607,9 @@ static int walk_names(struct pv_reach *r, const struct ks_pdfobj *v)
 	return 0;
 }
 
-static int walk_catalog(struct pv_reach *r, const struct ks_pdfobj *cat)
+static int walk_catalog(struct ks_pv_reach *r, const struct ks_pdfobj *cat)
 {
-	struct pv_pages pages = { 0 };
+	struct ks_pv_pages pages = { 0 };
 	const struct ks_pdfobj *val;
 	const char *k;
 	size_t i;
@@ -639,11 +639,11 @@ out:
 	return rc;
 }
 
-int pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct pv_reach *r)
+int ks_pv_reach_build(struct ks_pdfdoc *doc, size_t rev, struct ks_pv_reach *r)
 {
 	const struct ks_pdfdoc_rev *rv = ks_pdfdoc_rev(doc, rev);
 	const struct ks_pdfobj *cat = NULL;
-	struct pv_node *n;
+	struct ks_pv_node *n;
 	bool fresh;
 	int rc = -1;
 
@@ -667,11 +667,11 @@ out:
 	r->work = NULL;
 	r->nwork = r->capwork = 0;
 	if (rc < 0)
-		pv_reach_free(r);
+		ks_pv_reach_free(r);
 	return rc;
 }
 
-void pv_reach_free(struct pv_reach *r)
+void ks_pv_reach_free(struct ks_pv_reach *r)
 {
 	free(r->tab);
 	free(r->work);

@@ -7,13 +7,13 @@
 
 #include "formats/pdf/ks_pades_diff.h"
 
-bool pv_fatal(void)
+bool ks_pv_fatal(void)
 {
 	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
 }
 
-void pv_set(struct pv_verdict *v, enum ks_pades_what what, enum ks_pades_level level,
-	    const char *fmt, ...)
+void ks_pv_set(struct ks_pv_verdict *v, enum ks_pades_what what, enum ks_pades_level level,
+	       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -25,13 +25,13 @@ void pv_set(struct pv_verdict *v, enum ks_pades_what what, enum ks_pades_level l
 	va_end(ap);
 }
 
-void pv_raise(struct pv_verdict *v, enum ks_pades_level level)
+void ks_pv_raise(struct ks_pv_verdict *v, enum ks_pades_level level)
 {
 	if (level > v->level)
 		v->level = level;
 }
 
-bool pv_allowed(const struct pv_d *d, enum ks_pades_level level)
+bool ks_pv_allowed(const struct ks_pv_d *d, enum ks_pades_level level)
 {
 	enum ks_pades_level max;
 
@@ -48,7 +48,7 @@ bool pv_allowed(const struct pv_d *d, enum ks_pades_level level)
 	return level != KS_PADES_LEVEL_OTHER && level <= max;
 }
 
-const struct ks_pdfobj *pv_get(struct pv_d *d, bool final, const struct ks_pdfobj *o)
+const struct ks_pdfobj *ks_pv_get(struct ks_pv_d *d, bool final, const struct ks_pdfobj *o)
 {
 	const struct ks_pdfobj *r = NULL;
 
@@ -59,7 +59,7 @@ const struct ks_pdfobj *pv_get(struct pv_d *d, bool final, const struct ks_pdfob
 	return r;
 }
 
-const struct ks_pdfobj *pv_object(struct pv_d *d, bool final, uint32_t num)
+const struct ks_pdfobj *ks_pv_object(struct ks_pv_d *d, bool final, uint32_t num)
 {
 	struct ks_pdfdoc_indirect ind;
 
@@ -83,7 +83,7 @@ const struct ks_pdfobj *pv_object(struct pv_d *d, bool final, uint32_t num)
 	return ind.obj;
 }
 
-void pv_keys_text(const char *const *keys, size_t n, char *out, size_t cap)
+void ks_pv_keys_text(const char *const *keys, size_t n, char *out, size_t cap)
 {
 	size_t i, used = 0;
 	int w;
@@ -98,7 +98,7 @@ void pv_keys_text(const char *const *keys, size_t n, char *out, size_t cap)
 	}
 }
 
-bool pv_key_in(const char *k, const char *const *set)
+bool ks_pv_key_in(const char *k, const char *const *set)
 {
 	for (; *set != NULL; set++)
 		if (strcmp(k, *set) == 0)
@@ -106,10 +106,10 @@ bool pv_key_in(const char *k, const char *const *set)
 	return false;
 }
 
-void pv_place(struct pv_d *d, uint32_t num, const struct ks_pdfobj *dict,
-	      struct ks_pades_place *out)
+void ks_pv_place(struct ks_pv_d *d, uint32_t num, const struct ks_pdfobj *dict,
+		 struct ks_pades_place *out)
 {
-	const struct pv_node *n = pv_reach_get(d->F, num);
+	const struct ks_pv_node *n = ks_pv_reach_get(d->F, num);
 	const struct ks_pdfobj *r;
 	double x[4], t;
 	size_t i;
@@ -118,8 +118,8 @@ void pv_place(struct pv_d *d, uint32_t num, const struct ks_pdfobj *dict,
 	if (n != NULL)
 		out->page = n->page;
 	if (dict == NULL)
-		dict = pv_object(d, true, num);
-	r = pv_get(d, true, ks_pdfobj_get(dict, "Rect"));
+		dict = ks_pv_object(d, true, num);
+	r = ks_pv_get(d, true, ks_pdfobj_get(dict, "Rect"));
 	if (r == NULL || r->type != KS_PDFOBJ_ARRAY || r->u.arr.n != 4)
 		return;
 	for (i = 0; i < 4; i++)
@@ -147,10 +147,10 @@ static bool active_action(const struct ks_pdfobj *s)
 {
 	static const char *const safe[] = { "GoTo", "GoToR", "URI", "Named", "Thread", NULL };
 
-	return s != NULL && s->type == KS_PDFOBJ_NAME && !pv_key_in(s->u.name.s, safe);
+	return s != NULL && s->type == KS_PDFOBJ_NAME && !ks_pv_key_in(s->u.name.s, safe);
 }
 
-bool pv_has_script(const struct ks_pdfobj *o, unsigned depth)
+bool ks_pv_has_script(const struct ks_pdfobj *o, unsigned depth)
 {
 	const struct ks_pdfobj *d;
 	size_t i;
@@ -159,7 +159,7 @@ bool pv_has_script(const struct ks_pdfobj *o, unsigned depth)
 		return false;
 	if (o->type == KS_PDFOBJ_ARRAY) {
 		for (i = 0; i < o->u.arr.n; i++)
-			if (pv_has_script(o->u.arr.items[i], depth + 1))
+			if (ks_pv_has_script(o->u.arr.items[i], depth + 1))
 				return true;
 		return false;
 	}
@@ -172,7 +172,7 @@ bool pv_has_script(const struct ks_pdfobj *o, unsigned depth)
 	     active_action(ks_pdfobj_get(d, "S"))))
 		return true;
 	for (i = 0; i < d->u.dict.n; i++)
-		if (pv_has_script(d->u.dict.e[i].val, depth + 1))
+		if (ks_pv_has_script(d->u.dict.e[i].val, depth + 1))
 			return true;
 	return false;
 }

@@ -16,7 +16,7 @@
 #include "ks_size.h"
 
 /* A signature dictionary found while walking the fields of a revision. */
-struct pv_found {
+struct ks_pv_found {
 	uint32_t sig_num, field_num;
 	uint16_t sig_gen, field_gen;
 	const struct ks_pdfobj *dict;  /* as of the newest revision that has it */
@@ -26,15 +26,15 @@ struct pv_found {
 	size_t orphan_at; /* not reached by any revision: its offset; else 0 */
 };
 
-struct pv_ctx {
+struct ks_pv_ctx {
 	struct ks_pdfdoc *doc;
 	struct ks_cur whole;
 	size_t len, nrevs;
 	const struct ks_pades_verify_opts *opts;
 	struct ks_pades_verify_result *res;
-	struct pv_found *found;
+	struct ks_pv_found *found;
 	size_t nfound;
-	struct pv_locks locks;
+	struct ks_pv_locks locks;
 };
 
 void ks_pades_verify_result_init(struct ks_pades_verify_result *r)
@@ -77,8 +77,8 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 }
 
 /* A text string entry of `dict` (ISO 32000-1 7.9.2.2) as UTF-8. */
-static int text_entry(struct pv_ctx *c, size_t rev, const struct ks_pdfobj *dict, const char *key,
-		      char *dst, size_t cap)
+static int text_entry(struct ks_pv_ctx *c, size_t rev, const struct ks_pdfobj *dict,
+		      const char *key, char *dst, size_t cap)
 {
 	const struct ks_pdfobj *o = NULL;
 	struct ks_buf b;
@@ -158,9 +158,9 @@ static bool parse_pdf_date(const uint8_t *s, size_t n, time_t *out)
 
 /* ---- discovery ---- */
 
-static int add_found(struct pv_ctx *c, const struct ks_pdfdoc_field *f, size_t rev)
+static int add_found(struct ks_pv_ctx *c, const struct ks_pdfdoc_field *f, size_t rev)
 {
-	struct pv_found *grown, *p;
+	struct ks_pv_found *grown, *p;
 	size_t i;
 
 	for (i = 0; i < c->nfound; i++) {
@@ -195,7 +195,7 @@ update:
 /* Every signature dictionary any revision's form references: one that a
  * later revision no longer shows is still reported (and its removal is a
  * modification the analysis finds). */
-static int discover(struct pv_ctx *c)
+static int discover(struct ks_pv_ctx *c)
 {
 	const struct ks_pdfdoc_field *fields;
 	size_t rev, i, n;
@@ -217,7 +217,7 @@ static int discover(struct pv_ctx *c)
  * file, an update cut before its xref section): no revision reaches
  * them, yet the file carries a signature, and the report must say why
  * it cannot be checked. */
-static int orphans(struct pv_ctx *c)
+static int orphans(struct ks_pv_ctx *c)
 {
 	const struct ks_pdfdoc_rev *last = ks_pdfdoc_rev(c->doc, c->nrevs - 1);
 	struct ks_pdfdoc_indirect ind;
@@ -229,7 +229,7 @@ static int orphans(struct pv_ctx *c)
 	if (to - at > KS_PADES_DIFF_MAX_SCAN)
 		to = at + KS_PADES_DIFF_MAX_SCAN;
 	while (tries++ < KS_PADES_VERIFY_MAX_SIGS * 16 &&
-	       pv_next_object(&c->whole, &at, to, &num, &start)) {
+	       ks_pv_next_object(&c->whole, &at, to, &num, &start)) {
 		if (ks_pdfdoc_parse_at(c->doc, start, &ind) < 0) {
 			if (fatal_err())
 				return -1;
@@ -295,7 +295,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* The object that holds the signature dictionary, as of `rev`: its span
  * tells whether the revision really contains it. */
-static int holder_span(struct pv_ctx *c, const struct pv_found *f, size_t rev, size_t *start,
+static int holder_span(struct ks_pv_ctx *c, const struct ks_pv_found *f, size_t rev, size_t *start,
 		       bool *present)
 {
 	struct ks_pdfdoc_indirect ind;
@@ -321,8 +321,9 @@ static int holder_span(struct pv_ctx *c, const struct pv_found *f, size_t rev, s
  * covers the whole revision except exactly the /Contents string.  On
  * success fills sig->byte_range, sig->rev, sig->coverage, *contents and
  * the ranges; otherwise records the format failure. */
-static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_pades_sig *sig,
-			  const struct ks_pdfobj **contents, struct pv_ranges *rg, bool *ok)
+static int check_coverage(struct ks_pv_ctx *c, const struct ks_pv_found *f,
+			  struct ks_pades_sig *sig, const struct ks_pdfobj **contents,
+			  struct ks_pv_ranges *rg, bool *ok)
 {
 	const struct ks_pdfobj *br = NULL, *ct;
 	struct ks_cur r1, r2;
@@ -336,32 +337,33 @@ static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_
 	if (ks_pdfdoc_dict_get(c->doc, f->seen_rev, f->dict, "ByteRange", &br) < 0 && fatal_err())
 		return -1;
 	if (br == NULL || br->type != KS_PDFOBJ_ARRAY || br->u.arr.n != 4) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange is not an array of 4 integers");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange is not an array of 4 integers");
 		return 0;
 	}
 	for (i = 0; i < 4; i++) {
 		if (!ks_pdfobj_int(br->u.arr.items[i], &v[i]) || v[i] < 0) {
-			pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-				"/ByteRange holds a value that is not a non-negative integer");
+			ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+				   "/ByteRange holds a value that is not a non-negative integer");
 			return 0;
 		}
 		sig->byte_range[i] = (uint64_t)v[i];
 	}
 	sig->has_byte_range = true;
 	if (v[0] != 0) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange does not start at offset 0");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange does not start at offset 0");
 		return 0;
 	}
 	if (v[1] >= v[2]) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"/ByteRange ranges overlap or are out of order");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "/ByteRange ranges overlap or are out of order");
 		return 0;
 	}
 	if ((uint64_t)v[2] > c->len || (uint64_t)v[3] > c->len - (uint64_t)v[2]) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"/ByteRange runs to offset %llu, beyond the end of the file (%zu bytes): "
-			"truncated or altered",
-			(unsigned long long)(v[2] + v[3]), c->len);
+		ks_pv_fail(
+		    sig, KS_SUB_FORMAT_FAILURE,
+		    "/ByteRange runs to offset %llu, beyond the end of the file (%zu bytes): "
+		    "truncated or altered",
+		    (unsigned long long)(v[2] + v[3]), c->len);
 		return 0;
 	}
 	a = (size_t)v[1];
@@ -370,26 +372,27 @@ static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_
 	end = b + cl;
 	ct = ks_pdfobj_get(f->dict, "Contents");
 	if (ct == NULL || ct->type != KS_PDFOBJ_STRING) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a direct string");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a direct string");
 		return 0;
 	}
 	if (ct->objstm != 0) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"the signature dictionary is inside an object stream: /Contents cannot be "
-			"excluded by the ByteRange");
+		ks_pv_fail(
+		    sig, KS_SUB_FORMAT_FAILURE,
+		    "the signature dictionary is inside an object stream: /Contents cannot be "
+		    "excluded by the ByteRange");
 		return 0;
 	}
 	/* The gap must be exactly the string with its delimiters: anything
 	 * else in it is unsigned content (signature wrapping). */
 	if (ct->start != a || ct->end != b) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"the ByteRange gap [%zu, %zu) is not exactly the /Contents string [%zu, "
-			"%zu)",
-			a, b, ct->start, ct->end);
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "the ByteRange gap [%zu, %zu) is not exactly the /Contents string [%zu, "
+			   "%zu)",
+			   a, b, ct->start, ct->end);
 		return 0;
 	}
 	if (!ct->u.str.hex) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a hexadecimal string");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a hexadecimal string");
 		return 0;
 	}
 	idx = ks_pdfdoc_rev_by_end(c->doc, end);
@@ -397,10 +400,10 @@ static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_
 		idx = (long)c->nrevs - 1; /* signed through the bytes after the last %%EOF */
 	if (idx < 0) {
 		sig->coverage = KS_PADES_COVER_NONSTANDARD;
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"the ByteRange ends at offset %zu, which is not the end of a revision "
-			"(%%%%EOF): part of the signed revision is not covered",
-			end);
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "the ByteRange ends at offset %zu, which is not the end of a revision "
+			   "(%%%%EOF): part of the signed revision is not covered",
+			   end);
 		return 0;
 	}
 	/* The signature dictionary must belong to the revision it signs, at
@@ -410,10 +413,10 @@ static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_
 	if (present && holder_span(c, f, (size_t)idx, &s_rev, &present) < 0)
 		return -1;
 	if (!present || s_rev != s_final) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"the signature dictionary is not the one of the revision its ByteRange "
-			"covers (revision %ld)",
-			idx + 1);
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE,
+			   "the signature dictionary is not the one of the revision its ByteRange "
+			   "covers (revision %ld)",
+			   idx + 1);
 		return 0;
 	}
 	if (ks_cur_range(&c->whole, 0, a, &r1) < 0 || ks_cur_range(&c->whole, b, cl, &r2) < 0)
@@ -433,10 +436,10 @@ static int check_coverage(struct pv_ctx *c, const struct pv_found *f, struct ks_
 
 /* ---- one signature ---- */
 
-static int verify_one(struct pv_ctx *c, const struct pv_found *f, struct ks_pades_sig *sig)
+static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct ks_pades_sig *sig)
 {
 	const struct ks_pdfobj *type, *sf, *m, *contents = NULL;
-	struct pv_ranges rg = { 0 };
+	struct ks_pv_ranges rg = { 0 };
 	size_t total, n;
 	const uint8_t *s;
 	bool ok = false;
@@ -455,10 +458,11 @@ static int verify_one(struct pv_ctx *c, const struct pv_found *f, struct ks_pade
 	if (m != NULL && m->type == KS_PDFOBJ_STRING)
 		sig->has_m = parse_pdf_date(m->u.str.s, m->u.str.len, &sig->m);
 	if (f->orphan_at != 0) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"the signature dictionary (object %u at offset %zu) lies after the last "
-			"complete revision: the file is truncated or its last update is incomplete",
-			f->sig_num, f->orphan_at);
+		ks_pv_fail(
+		    sig, KS_SUB_FORMAT_FAILURE,
+		    "the signature dictionary (object %u at offset %zu) lies after the last "
+		    "complete revision: the file is truncated or its last update is incomplete",
+		    f->sig_num, f->orphan_at);
 		return 0;
 	}
 	if (text_entry(c, f->seen_rev, f->dict, "Reason", sig->reason, sizeof(sig->reason)) < 0 ||
@@ -473,32 +477,33 @@ static int verify_one(struct pv_ctx *c, const struct pv_found *f, struct ks_pade
 	s = contents->u.str.s;
 	n = contents->u.str.len;
 	if (n == 0 || all_zero(s, n)) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is empty: no signature");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is empty: no signature");
 		return 0;
 	}
 	/* ISO 32000-1 12.8.1: the DER may be followed by zero padding only;
 	 * other bytes after it are not signed by anyone. */
 	total = der_total(s, n);
 	if (total > n) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS in /Contents is truncated");
+		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS in /Contents is truncated");
 		return 0;
 	}
 	if (total != 0 && !all_zero(s + total, n - total)) {
-		pv_fail(sig, KS_SUB_FORMAT_FAILURE,
-			"/Contents with extra data: %zu bytes after the CMS are not zero padding",
-			n - total);
+		ks_pv_fail(
+		    sig, KS_SUB_FORMAT_FAILURE,
+		    "/Contents with extra data: %zu bytes after the CMS are not zero padding",
+		    n - total);
 		return 0;
 	}
 	/* An indefinite-length (BER) outer header leaves the end to the CMS
 	 * parser, which still refuses anything but zeros after it. */
-	if (pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, c->opts, sig) < 0)
+	if (ks_pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, c->opts, sig) < 0)
 		return -1;
-	return pv_transforms(c->doc, sig->rev, f->sig_num, f->dict, f->field, &c->locks, sig);
+	return ks_pv_transforms(c->doc, sig->rev, f->sig_num, f->dict, f->field, &c->locks, sig);
 }
 
 /* The signature's signer, for the report, when its structure failed
  * before the CMS could be checked: identification only. */
-static int identify_only(const struct pv_found *f, struct ks_pades_sig *sig)
+static int identify_only(const struct ks_pv_found *f, struct ks_pades_sig *sig)
 {
 	const struct ks_pdfobj *ct = ks_pdfobj_get(f->dict, "Contents");
 	size_t total;
@@ -509,7 +514,7 @@ static int identify_only(const struct pv_found *f, struct ks_pades_sig *sig)
 	total = der_total(ct->u.str.s, ct->u.str.len);
 	if (total > ct->u.str.len)
 		return 0;
-	return pv_identify(ct->u.str.s, total != 0 ? total : ct->u.str.len, total == 0, sig);
+	return ks_pv_identify(ct->u.str.s, total != 0 ? total : ct->u.str.len, total == 0, sig);
 }
 
 static int cmp_sig(const void *pa, const void *pb)
@@ -526,12 +531,12 @@ static int cmp_sig(const void *pa, const void *pb)
 /* ISO 32000-1 12.8.2.2.1: the certification signature is the first one;
  * its P governs every change after it.  Locks (12.8.2.4) bind the changes
  * after the signature that set them. */
-static int analyse(struct pv_ctx *c)
+static int analyse(struct ks_pv_ctx *c)
 {
 	struct ks_pades_verify_result *r = c->res;
-	struct pv_lock *in_force = NULL;
-	struct pv_reach final;
-	struct pv_diff_in in;
+	struct ks_pv_lock *in_force = NULL;
+	struct ks_pv_reach final;
+	struct ks_pv_diff_in in;
 	size_t i, j, k, nl;
 	int permitted, rc = -1;
 
@@ -542,7 +547,7 @@ static int analyse(struct pv_ctx *c)
 	/* What a viewer of the final file can reach: the same for every
 	 * signature's analysis. */
 	if (r->n > 0 && c->nrevs > 1)
-		KS_GUARD(pv_reach_build(c->doc, c->nrevs - 1, &final));
+		KS_GUARD(ks_pv_reach_build(c->doc, c->nrevs - 1, &final));
 	for (i = 0; i < r->n; i++) {
 		struct ks_pades_sig *s = &r->sigs[i];
 
@@ -565,11 +570,11 @@ static int analyse(struct pv_ctx *c)
 		in.locks = in_force;
 		in.n_locks = nl;
 		in.final = &final;
-		KS_GUARD(pv_diff(&in, s));
+		KS_GUARD(ks_pv_diff(&in, s));
 	}
 	rc = 0;
 out:
-	pv_reach_free(&final);
+	ks_pv_reach_free(&final);
 	free(in_force);
 	return rc;
 }
@@ -577,7 +582,7 @@ out:
 int ks_pades_verify_mem(const uint8_t *pdf, size_t len, const struct ks_pades_verify_opts *opts,
 			struct ks_pades_verify_result *res)
 {
-	struct pv_ctx c;
+	struct ks_pv_ctx c;
 	size_t i;
 	int rc = -1;
 
@@ -618,10 +623,11 @@ int ks_pades_verify_mem(const uint8_t *pdf, size_t len, const struct ks_pades_ve
 			s->rev = SIZE_MAX;
 			copy_text(s->field, sizeof(s->field), c.found[i].name,
 				  strlen(c.found[i].name));
-			pv_fail(s, KS_SUB_FORMAT_FAILURE,
-				"the cross-reference data is damaged and was rebuilt by scanning "
-				"(%s): the signed revision cannot be established",
-				ks_pdfdoc_repair_reason(c.doc));
+			ks_pv_fail(
+			    s, KS_SUB_FORMAT_FAILURE,
+			    "the cross-reference data is damaged and was rebuilt by scanning "
+			    "(%s): the signed revision cannot be established",
+			    ks_pdfdoc_repair_reason(c.doc));
 			continue;
 		}
 		KS_GUARD(verify_one(&c, &c.found[i], s));
@@ -633,7 +639,7 @@ int ks_pades_verify_mem(const uint8_t *pdf, size_t len, const struct ks_pades_ve
 	KS_GUARD(analyse(&c));
 	rc = 0;
 out:
-	pv_locks_free(&c.locks);
+	ks_pv_locks_free(&c.locks);
 	free(c.found);
 	ks_pdfdoc_free(c.doc);
 	return rc;

@@ -44,7 +44,7 @@ static int grow(struct ks_pdfdoc *doc, void **v, size_t *cap, size_t n, size_t e
 	if (n < *cap)
 		return 0;
 	ncap = *cap == 0 ? 16 : *cap * 2;
-	if (ks_mul_size(ncap, elem, &bytes) < 0 || pd_charge(doc, (ncap - *cap) * elem) < 0)
+	if (ks_mul_size(ncap, elem, &bytes) < 0 || ks_pd_charge(doc, (ncap - *cap) * elem) < 0)
 		return -1;
 	nv = realloc(*v, bytes);
 	if (nv == NULL)
@@ -63,7 +63,7 @@ static void find_header(struct ks_pdfdoc *doc)
 	w = doc->in;
 	if (w.left > PD_HEADER_WINDOW)
 		w.left = PD_HEADER_WINDOW;
-	if (!pd_find(&w, "%PDF-", 5, &pos))
+	if (!ks_pd_find(&w, "%PDF-", 5, &pos))
 		return;
 	doc->header_off = pos;
 	if (ks_cur_at(&w, pos + 5, &v) == 0 && ks_cur_u8(&v, &maj) == 0 &&
@@ -87,7 +87,7 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		return -1;
 	at = from;
 
-	while (pd_find(&c, "%%EOF", 5, &pos)) {
+	while (ks_pd_find(&c, "%%EOF", 5, &pos)) {
 		at += pos;
 		if (grow(doc, (void **)&doc->eofs, &cap, doc->neofs, sizeof(*doc->eofs)) < 0)
 			return -1;
@@ -108,7 +108,7 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		return -1;
 	at = from;
 	cap = 0;
-	while (pd_find(&c, "startxref", 9, &pos)) {
+	while (ks_pd_find(&c, "startxref", 9, &pos)) {
 		at += pos;
 		if (grow(doc, (void **)&doc->sx, &cap, doc->nsx, sizeof(*doc->sx)) < 0 ||
 		    ks_cur_at(&doc->in, at + 9, &v) < 0)
@@ -215,7 +215,7 @@ static int cmp_found_off(const void *a, const void *b)
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct pd_entry *x = a, *y = b;
+	const struct ks_pd_entry *x = a, *y = b;
 
 	if (x->num != y->num)
 		return x->num < y->num ? -1 : 1;
@@ -240,14 +240,14 @@ static const struct found *containing(const struct found *byoff, size_t n, size_
 	return lo > 0 ? &byoff[lo - 1] : NULL;
 }
 
-static int set_entries(struct ks_pdfdoc *doc, struct pd_entry *v, size_t n)
+static int set_entries(struct ks_pdfdoc *doc, struct ks_pd_entry *v, size_t n)
 {
-	struct pd_rev *r = &doc->revs[0];
+	struct ks_pd_rev *r = &doc->revs[0];
 	size_t i, k = 0;
 
 	qsort(v, n, sizeof(*v), cmp_entry);
-	if (pd_alloc(doc, n * sizeof(*r->e), (void **)&r->e) < 0 ||
-	    pd_alloc(doc, n * sizeof(*r->nums), (void **)&r->nums) < 0)
+	if (ks_pd_alloc(doc, n * sizeof(*r->e), (void **)&r->e) < 0 ||
+	    ks_pd_alloc(doc, n * sizeof(*r->nums), (void **)&r->nums) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (k > 0 && r->e[k - 1].num == v[i].num)
@@ -262,15 +262,15 @@ static int set_entries(struct ks_pdfdoc *doc, struct pd_entry *v, size_t n)
 
 /* Objects stored in object streams found by scanning for /ObjStm. */
 static int add_objstm_members(struct ks_pdfdoc *doc, const struct found *byoff, size_t nf,
-			      struct pd_entry **v, size_t *n, size_t *cap)
+			      struct ks_pd_entry **v, size_t *n, size_t *cap)
 {
 	struct ks_cur c = doc->in;
 	size_t pos = 0, at = 0, i;
 	const struct found *f;
-	struct pd_entry pe;
+	struct ks_pd_entry pe;
 	uint32_t last = UINT32_MAX, num = 0;
 
-	while (pd_find(&c, "/ObjStm", 7, &pos)) {
+	while (ks_pd_find(&c, "/ObjStm", 7, &pos)) {
 		at += pos;
 		f = containing(byoff, nf, at);
 		at += 7;
@@ -279,7 +279,7 @@ static int add_objstm_members(struct ks_pdfdoc *doc, const struct found *byoff, 
 		if (f == NULL || f->num == last)
 			continue;
 		last = f->num;
-		for (i = 0; pd_objstm_member(doc, f->num, i, &num) == 0; i++) {
+		for (i = 0; ks_pd_objstm_member(doc, f->num, i, &num) == 0; i++) {
 			if (num >= doc->lim.max_objects)
 				continue;
 			memset(&pe, 0, sizeof(pe));
@@ -313,7 +313,7 @@ static bool good_trailer(struct ks_pdfdoc *doc, const struct ks_pdfobj *t)
 
 static int find_trailer(struct ks_pdfdoc *doc, const struct found *byoff, size_t nf)
 {
-	struct pd_lex lx;
+	struct ks_pd_lex lx;
 	struct ks_pdfobj *t = NULL, *ref = NULL, *best = NULL;
 	struct ks_pdfdict_entry *ent = NULL;
 	const struct ks_pdfobj *o = NULL;
@@ -321,10 +321,10 @@ static int find_trailer(struct ks_pdfdoc *doc, const struct found *byoff, size_t
 	size_t i, pos = 0, at = 0;
 
 	/* the last "trailer" dictionary that names a usable /Root */
-	while (pd_find(&c, "trailer", 7, &pos)) {
+	while (ks_pd_find(&c, "trailer", 7, &pos)) {
 		at += pos;
-		pd_lex_init(&lx, doc, &doc->in, 0, 0);
-		if (pd_lex_seek(&lx, at + 7) == 0 && pd_parse_value(&lx, 0, &t) == 0 &&
+		ks_pd_lex_init(&lx, doc, &doc->in, 0, 0);
+		if (ks_pd_lex_seek(&lx, at + 7) == 0 && ks_pd_parse_value(&lx, 0, &t) == 0 &&
 		    t->type == KS_PDFOBJ_DICT && good_trailer(doc, t))
 			best = t;
 		ks_err_clear();
@@ -357,9 +357,9 @@ static int find_trailer(struct ks_pdfdoc *doc, const struct found *byoff, size_t
 		if (o->type != KS_PDFOBJ_DICT ||
 		    !ks_pdfobj_is_name(ks_pdfobj_get(o, "Type"), "Catalog"))
 			continue;
-		if (pd_alloc(doc, sizeof(*t), (void **)&t) < 0 ||
-		    pd_alloc(doc, sizeof(*ref), (void **)&ref) < 0 ||
-		    pd_alloc(doc, sizeof(*ent), (void **)&ent) < 0)
+		if (ks_pd_alloc(doc, sizeof(*t), (void **)&t) < 0 ||
+		    ks_pd_alloc(doc, sizeof(*ref), (void **)&ref) < 0 ||
+		    ks_pd_alloc(doc, sizeof(*ent), (void **)&ent) < 0)
 			return -1;
 		ref->type = KS_PDFOBJ_REF;
 		ref->u.ref.num = byoff[i - 1].num;
@@ -380,11 +380,11 @@ static int repair(struct ks_pdfdoc *doc)
 {
 	struct ks_cur c = doc->in;
 	struct found f, *all = NULL, *byoff = NULL;
-	struct pd_entry *v = NULL;
+	struct ks_pd_entry *v = NULL;
 	size_t pos = 0, at = 0, n = 0, cap = 0, nv = 0, vcap = 0, i, k = 0;
 	int rc = -1;
 
-	while (pd_find(&c, "obj", 3, &pos)) {
+	while (ks_pd_find(&c, "obj", 3, &pos)) {
 		at += pos;
 		if (ks_cur_at(&doc->in, at + 3, &c) < 0)
 			goto out;
@@ -410,10 +410,10 @@ static int repair(struct ks_pdfdoc *doc)
 		if (i + 1 == n || all[i + 1].num != all[i].num)
 			all[k++] = all[i];
 	n = k;
-	KS_GUARD(pd_alloc(doc, n * sizeof(*byoff), (void **)&byoff));
+	KS_GUARD(ks_pd_alloc(doc, n * sizeof(*byoff), (void **)&byoff));
 	memcpy(byoff, all, n * sizeof(*byoff));
 	qsort(byoff, n, sizeof(*byoff), cmp_found_off);
-	KS_GUARD(pd_alloc(doc, sizeof(*doc->revs), (void **)&doc->revs));
+	KS_GUARD(ks_pd_alloc(doc, sizeof(*doc->revs), (void **)&doc->revs));
 	doc->nrevs = 1;
 	doc->revs[0].pub.kind = KS_PDFDOC_XREF_REPAIRED;
 	doc->revs[0].pub.nsections = 1;
@@ -439,7 +439,7 @@ static int repair(struct ks_pdfdoc *doc)
 	KS_GUARD(find_trailer(doc, byoff, n));
 	rc = 0;
 out:
-	pd_uncharge(doc, cap * sizeof(*all) + vcap * sizeof(*v));
+	ks_pd_uncharge(doc, cap * sizeof(*all) + vcap * sizeof(*v));
 	free(all);
 	free(v);
 	return rc;
@@ -498,7 +498,7 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 	doc->resolve = ks_pdfdoc_resolve;
 	find_header(doc);
 	KS_GUARD(scan_markers(doc));
-	if (pd_xref_load(doc) == 0) {
+	if (ks_pd_xref_load(doc) == 0) {
 		t = doc->revs[doc->nrevs - 1].pub.trailer;
 		if (ks_pdfobj_get(t, "Root") != NULL)
 			goto loaded;
@@ -507,7 +507,7 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 	if (!doc->lim.allow_repair || ks_err_code() == KS_ERR_NOMEM)
 		goto out;
 	memcpy(reason, ks_err_msg(), strlen(ks_err_msg()) + 1);
-	KS_GUARD(pd_strndup(doc, reason, strlen(reason), &doc->repair_reason));
+	KS_GUARD(ks_pd_strndup(doc, reason, strlen(reason), &doc->repair_reason));
 	doc->revs = NULL;
 	doc->nrevs = 0;
 	doc->total_entries = 0;
@@ -539,14 +539,14 @@ void ks_pdfdoc_free(struct ks_pdfdoc *doc)
 		void *v = doc->objstms.vals[i];
 
 		if (v != NULL && v != PD_IN_PROGRESS && v != PD_FAILED)
-			pd_objstm_free(v);
+			ks_pd_objstm_free(v);
 	}
-	pd_map_cleanup(doc, &doc->by_off);
-	pd_map_cleanup(doc, &doc->objstms);
-	pd_map_cleanup(doc, &doc->failed);
+	ks_pd_map_cleanup(doc, &doc->by_off);
+	ks_pd_map_cleanup(doc, &doc->objstms);
+	ks_pd_map_cleanup(doc, &doc->failed);
 	free(doc->eofs);
 	free(doc->sx);
-	pd_arena_free(doc->blocks);
+	ks_pd_arena_free(doc->blocks);
 	free(doc);
 }
 

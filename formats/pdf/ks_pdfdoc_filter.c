@@ -172,7 +172,7 @@ static int int_param(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *
 	*v = def;
 	if (parms == NULL)
 		return 0;
-	if (pd_dict_get(doc, rev, parms, key, &o) < 0)
+	if (ks_pd_dict_get(doc, rev, parms, key, &o) < 0)
 		return -1;
 	if (o == NULL || o->type == KS_PDFOBJ_NULL)
 		return 0;
@@ -351,8 +351,8 @@ out:
 	return rc;
 }
 
-int pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *s,
-			 struct ks_buf *out)
+int ks_pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *s,
+			    struct ks_buf *out)
 {
 	const struct ks_pdfobj *d, *filters = NULL, *parms = NULL, *f = NULL, *pa = NULL;
 	struct ks_buf a, b;
@@ -377,8 +377,8 @@ int pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfo
 	if (doc->encrypted && !ks_pdfobj_is_name(ks_pdfobj_get(d, "Type"), "XRef"))
 		KS_BAIL(KS_ERR_UNSUPPORTED, "stream at offset %zu is encrypted", s->start);
 	KS_GUARD(ks_cur_range(&doc->in, s->u.stream.data_off, s->u.stream.data_len, &raw));
-	KS_GUARD(pd_dict_get(doc, rev, d, "Filter", &filters));
-	KS_GUARD(pd_dict_get(doc, rev, d, "DecodeParms", &parms));
+	KS_GUARD(ks_pd_dict_get(doc, rev, d, "Filter", &filters));
+	KS_GUARD(ks_pd_dict_get(doc, rev, d, "DecodeParms", &parms));
 	if (filters != NULL && filters->type == KS_PDFOBJ_NULL)
 		filters = NULL;
 	if (parms != NULL && parms->type == KS_PDFOBJ_NULL)
@@ -400,8 +400,8 @@ int pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfo
 		pa = parms;
 		if (parms != NULL && parms->type == KS_PDFOBJ_ARRAY)
 			pa = i < parms->u.arr.n ? parms->u.arr.items[i] : NULL;
-		KS_GUARD(pd_resolve(doc, rev, f, &f));
-		KS_GUARD(pd_resolve(doc, rev, pa, &pa));
+		KS_GUARD(ks_pd_resolve(doc, rev, f, &f));
+		KS_GUARD(ks_pd_resolve(doc, rev, pa, &pa));
 		ks_buf_reset(dst);
 		if (one_filter(doc, rev, f, pa, in, dst) < 0) {
 			if (ks_err_code() == KS_ERR_LIMIT && budget < doc->lim.max_stream)

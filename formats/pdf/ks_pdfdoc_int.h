@@ -7,33 +7,33 @@
 
 /* ------------------------------------------------------------------ arena */
 
-struct pd_block;
+struct ks_pd_block;
 
 /* Allocate n zeroed bytes from the document arena (aligned for any
  * object).  Counts against max_memory. */
-KS_WUR int pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out);
+KS_WUR int ks_pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out);
 /* Account for memory held outside the arena (hash maps, vectors). */
-KS_WUR int pd_charge(struct ks_pdfdoc *doc, size_t n);
-void pd_uncharge(struct ks_pdfdoc *doc, size_t n);
+KS_WUR int ks_pd_charge(struct ks_pdfdoc *doc, size_t n);
+void ks_pd_uncharge(struct ks_pdfdoc *doc, size_t n);
 /* Copy n bytes into the arena with a NUL after them. */
-KS_WUR int pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out);
+KS_WUR int ks_pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out);
 
 /* ------------------------------------------------------- map (u64 -> ptr) */
 
-struct pd_map {
+struct ks_pd_map {
 	uint64_t *keys;
 	void **vals;
 	size_t cap, n;
 };
 
-void *pd_map_get(const struct pd_map *m, uint64_t key);
-KS_WUR int pd_map_put(struct ks_pdfdoc *doc, struct pd_map *m, uint64_t key, void *val);
-void pd_map_cleanup(struct ks_pdfdoc *doc, struct pd_map *m);
+void *ks_pd_map_get(const struct ks_pd_map *m, uint64_t key);
+KS_WUR int ks_pd_map_put(struct ks_pdfdoc *doc, struct ks_pd_map *m, uint64_t key, void *val);
+void ks_pd_map_cleanup(struct ks_pdfdoc *doc, struct ks_pd_map *m);
 
 /* ------------------------------------------------------------------ lexer */
 
 /* A source being parsed: the file (objstm 0) or a decoded object stream. */
-struct pd_lex {
+struct ks_pd_lex {
 	struct ks_pdfdoc *doc;
 	struct ks_cur whole; /* the entire source */
 	struct ks_cur c;     /* current position */
@@ -41,29 +41,29 @@ struct pd_lex {
 	size_t rev; /* revision for indirect /Length */
 };
 
-void pd_lex_init(struct pd_lex *lx, struct ks_pdfdoc *doc, const struct ks_cur *whole,
-		 uint32_t objstm, size_t rev);
-size_t pd_lex_pos(const struct pd_lex *lx);
-KS_WUR int pd_lex_seek(struct pd_lex *lx, size_t off);
+void ks_pd_lex_init(struct ks_pd_lex *lx, struct ks_pdfdoc *doc, const struct ks_cur *whole,
+		    uint32_t objstm, size_t rev);
+size_t ks_pd_lex_pos(const struct ks_pd_lex *lx);
+KS_WUR int ks_pd_lex_seek(struct ks_pd_lex *lx, size_t off);
 /* Skip whitespace and comments. */
-void pd_lex_skip_ws(struct pd_lex *lx);
+void ks_pd_lex_skip_ws(struct ks_pd_lex *lx);
 /* Consume keyword kw when it is next and followed by a delimiter,
  * whitespace or the end. */
-bool pd_lex_keyword(struct pd_lex *lx, const char *kw);
+bool ks_pd_lex_keyword(struct ks_pd_lex *lx, const char *kw);
 /* A non-negative integer token (no sign) up to max. */
-KS_WUR int pd_lex_uint(struct pd_lex *lx, uint64_t max, uint64_t *v);
+KS_WUR int ks_pd_lex_uint(struct ks_pd_lex *lx, uint64_t max, uint64_t *v);
 /* Parse one direct value (references are not followed). */
-KS_WUR int pd_parse_value(struct pd_lex *lx, size_t depth, struct ks_pdfobj **out);
+KS_WUR int ks_pd_parse_value(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj **out);
 /* Parse "N G obj value [stream...] [endobj]" at the current position
  * (file only for streams). */
-KS_WUR int pd_parse_indirect(struct pd_lex *lx, struct ks_pdfdoc_indirect *out);
+KS_WUR int ks_pd_parse_indirect(struct ks_pd_lex *lx, struct ks_pdfdoc_indirect *out);
 
 /* Find `lit` in c at or after its start: position relative to c. */
-bool pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos);
+bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos);
 
 /* ------------------------------------------------------------------- xref */
 
-struct pd_entry {
+struct ks_pd_entry {
 	uint32_t num;
 	uint8_t type; /* enum ks_pdfdoc_entry_type */
 	bool from_xrefstm;
@@ -72,30 +72,30 @@ struct pd_entry {
 	uint64_t off; /* INUSE offset, FREE next, COMPRESSED objstm number */
 };
 
-struct pd_pages {
+struct ks_pd_pages {
 	struct ks_pdfdoc_page *v;
 	size_t n;
 	bool done;
 };
 
-struct pd_fields {
+struct ks_pd_fields {
 	struct ks_pdfdoc_field *v;
 	size_t n;
 	bool done;
 };
 
-struct pd_rev {
+struct ks_pd_rev {
 	struct ks_pdfdoc_rev pub;
-	struct pd_entry *e; /* sorted by num, one per num */
+	struct ks_pd_entry *e; /* sorted by num, one per num */
 	size_t n;
 	uint32_t *nums;
 	uint32_t maxnum; /* highest num + 1 up to and including this revision */
-	struct pd_pages pages;
-	struct pd_fields fields;
+	struct ks_pd_pages pages;
+	struct ks_pd_fields fields;
 };
 
 /* A decoded object stream (7.5.7). */
-struct pd_objstm {
+struct ks_pd_objstm {
 	struct ks_buf data;
 	size_t first;
 	size_t n;
@@ -106,11 +106,11 @@ struct pd_objstm {
 
 /* Map values besides real objects: being parsed (a loop when met
  * again), and failed before (the error is in doc->failed). */
-#define PD_IN_PROGRESS ((void *)&pd_sentinel[0])
-#define PD_FAILED ((void *)&pd_sentinel[1])
-extern const char pd_sentinel[2];
+#define PD_IN_PROGRESS ((void *)&ks_pd_sentinel[0])
+#define PD_FAILED ((void *)&ks_pd_sentinel[1])
+extern const char ks_pd_sentinel[2];
 
-struct pd_failed {
+struct ks_pd_failed {
 	enum ks_err_code code;
 	char *msg;
 };
@@ -118,7 +118,7 @@ struct pd_failed {
 struct ks_pdfdoc {
 	struct ks_cur in;
 	struct ks_pdfdoc_limits lim;
-	struct pd_block *blocks;
+	struct ks_pd_block *blocks;
 	size_t mem;
 	size_t header_off;
 	unsigned version;
@@ -126,7 +126,7 @@ struct ks_pdfdoc {
 	char *repair_reason;
 	bool encrypted;
 	bool opening; /* revisions not ready: indirect /Length unusable */
-	struct pd_rev *revs;
+	struct ks_pd_rev *revs;
 	size_t nrevs;
 	struct ks_pdfdoc_eof *eofs;
 	size_t neofs;
@@ -135,9 +135,9 @@ struct ks_pdfdoc {
 	size_t total_entries;
 	size_t depth;             /* nested resolutions in progress */
 	size_t no_endstream_from; /* no "endstream" at or after this offset */
-	struct pd_map by_off;     /* file offset -> indirect / in progress / failed */
-	struct pd_map objstms;    /* objstm file offset -> struct pd_objstm */
-	struct pd_map failed;     /* file offset -> struct pd_failed */
+	struct ks_pd_map by_off;  /* file offset -> indirect / in progress / failed */
+	struct ks_pd_map objstms; /* objstm file offset -> struct ks_pd_objstm */
+	struct ks_pd_map failed;  /* file offset -> struct ks_pd_failed */
 	/* ks_pdfdoc_resolve(), set by ks_pdfdoc_open(): the lexer (an
 	 * indirect /Length) and the filters (indirect /DecodeParms) resolve
 	 * through it, so they do not depend on the resolution code that
@@ -147,36 +147,36 @@ struct ks_pdfdoc {
 };
 
 /* Resolve through the document's resolver (see struct ks_pdfdoc). */
-static inline int pd_resolve(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *o,
-			     const struct ks_pdfobj **out)
+static inline int ks_pd_resolve(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *o,
+				const struct ks_pdfobj **out)
 {
 	return doc->resolve(doc, rev, o, out);
 }
 
-/* ks_pdfobj_get() then pd_resolve(): *out NULL when absent. */
-static inline int pd_dict_get(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *dict,
-			      const char *key, const struct ks_pdfobj **out)
+/* ks_pdfobj_get() then ks_pd_resolve(): *out NULL when absent. */
+static inline int ks_pd_dict_get(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *dict,
+				 const char *key, const struct ks_pdfobj **out)
 {
-	return pd_resolve(doc, rev, ks_pdfobj_get(dict, key), out);
+	return ks_pd_resolve(doc, rev, ks_pdfobj_get(dict, key), out);
 }
 
 /* Build doc->revs (ks_pdfdoc_xref.c). */
-KS_WUR int pd_xref_load(struct ks_pdfdoc *doc);
+KS_WUR int ks_pd_xref_load(struct ks_pdfdoc *doc);
 /* Entry lookup in one revision's own table; NULL when absent. */
-const struct pd_entry *pd_rev_find(const struct pd_rev *r, uint32_t num);
-void pd_entry_export(const struct pd_entry *e, size_t rev, struct ks_pdfdoc_entry *out);
+const struct ks_pd_entry *ks_pd_rev_find(const struct ks_pd_rev *r, uint32_t num);
+void ks_pd_entry_export(const struct ks_pd_entry *e, size_t rev, struct ks_pdfdoc_entry *out);
 
 /* Resolution (ks_pdfdoc_obj.c): the object an entry points at. */
-KS_WUR int pd_load_entry(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfdoc_entry *e,
-			 struct ks_pdfdoc_indirect *out);
-void pd_objstm_free(struct pd_objstm *os);
+KS_WUR int ks_pd_load_entry(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfdoc_entry *e,
+			    struct ks_pdfdoc_indirect *out);
+void ks_pd_objstm_free(struct ks_pd_objstm *os);
 /* Object number at `index` of object stream `objstm` (revision 0);
  * fails when index is beyond /N. */
-KS_WUR int pd_objstm_member(struct ks_pdfdoc *doc, uint32_t objstm, size_t index, uint32_t *num);
-void pd_arena_free(struct pd_block *b);
+KS_WUR int ks_pd_objstm_member(struct ks_pdfdoc *doc, uint32_t objstm, size_t index, uint32_t *num);
+void ks_pd_arena_free(struct ks_pd_block *b);
 
 /* Filters (ks_pdfdoc_filter.c). */
-KS_WUR int pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *s,
-				struct ks_buf *out);
+KS_WUR int ks_pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *s,
+				   struct ks_buf *out);
 
 #endif

@@ -11,8 +11,8 @@
 
 /* ------------------------------------------------------------------ lexer */
 
-void pd_lex_init(struct pd_lex *lx, struct ks_pdfdoc *doc, const struct ks_cur *whole,
-		 uint32_t objstm, size_t rev)
+void ks_pd_lex_init(struct ks_pd_lex *lx, struct ks_pdfdoc *doc, const struct ks_cur *whole,
+		    uint32_t objstm, size_t rev)
 {
 	lx->doc = doc;
 	lx->whole = *whole;
@@ -21,12 +21,12 @@ void pd_lex_init(struct pd_lex *lx, struct ks_pdfdoc *doc, const struct ks_cur *
 	lx->rev = rev;
 }
 
-size_t pd_lex_pos(const struct pd_lex *lx)
+size_t ks_pd_lex_pos(const struct ks_pd_lex *lx)
 {
 	return ks_cur_pos(&lx->whole, &lx->c);
 }
 
-int pd_lex_seek(struct pd_lex *lx, size_t off)
+int ks_pd_lex_seek(struct ks_pd_lex *lx, size_t off)
 {
 	if (ks_cur_at(&lx->whole, off, &lx->c) < 0)
 		return KS_SET(KS_ERR_PDF, "offset %zu beyond the end (%zu bytes)", off,
@@ -44,7 +44,7 @@ static bool not_eol(uint8_t b)
 	return !is_eol(b);
 }
 
-void pd_lex_skip_ws(struct pd_lex *lx)
+void ks_pd_lex_skip_ws(struct ks_pd_lex *lx)
 {
 	uint8_t b;
 
@@ -70,7 +70,7 @@ static bool boundary_at(const struct ks_cur *c, size_t i)
 	return !ks_pdf_is_regular(b);
 }
 
-bool pd_lex_keyword(struct pd_lex *lx, const char *kw)
+bool ks_pd_lex_keyword(struct ks_pd_lex *lx, const char *kw)
 {
 	size_t n = strlen(kw);
 
@@ -79,21 +79,21 @@ bool pd_lex_keyword(struct pd_lex *lx, const char *kw)
 	return ks_cur_skip(&lx->c, n) == 0;
 }
 
-int pd_lex_uint(struct pd_lex *lx, uint64_t max, uint64_t *v)
+int ks_pd_lex_uint(struct ks_pd_lex *lx, uint64_t max, uint64_t *v)
 {
 	struct ks_cur save = lx->c;
 
 	if (ks_cur_decimal(&lx->c, 20, max, v) < 0)
 		return KS_SET(KS_ERR_PDF, "number (at most %llu) expected at offset %zu",
-			      (unsigned long long)max, pd_lex_pos(lx));
+			      (unsigned long long)max, ks_pd_lex_pos(lx));
 	if (!boundary_at(&lx->c, 0)) {
 		lx->c = save;
-		return KS_SET(KS_ERR_PDF, "malformed number at offset %zu", pd_lex_pos(lx));
+		return KS_SET(KS_ERR_PDF, "malformed number at offset %zu", ks_pd_lex_pos(lx));
 	}
 	return 0;
 }
 
-bool pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
+bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
 {
 	const uint8_t *hit;
 
@@ -110,11 +110,12 @@ bool pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
 
 /* ---------------------------------------------------------------- values */
 
-static int new_obj(struct pd_lex *lx, enum ks_pdfobj_type t, size_t start, struct ks_pdfobj **out)
+static int new_obj(struct ks_pd_lex *lx, enum ks_pdfobj_type t, size_t start,
+		   struct ks_pdfobj **out)
 {
 	void *p = NULL;
 
-	if (pd_alloc(lx->doc, sizeof(struct ks_pdfobj), &p) < 0)
+	if (ks_pd_alloc(lx->doc, sizeof(struct ks_pdfobj), &p) < 0)
 		return -1;
 	*out = p;
 	(*out)->type = t;
@@ -124,7 +125,7 @@ static int new_obj(struct pd_lex *lx, enum ks_pdfobj_type t, size_t start, struc
 }
 
 /* 7.3.5: '/' then regular characters, #xx escapes. */
-static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
+static int parse_name(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
 	struct ks_cur start, raw;
 	size_t n = 0, i = 0;
@@ -144,7 +145,7 @@ static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
 	if (n / 3 > lx->doc->lim.max_name)
 		return KS_SET(KS_ERR_LIMIT, "name longer than %zu bytes at offset %zu",
 			      lx->doc->lim.max_name, o->start);
-	if (ks_cur_sub(&start, n, &raw) < 0 || pd_alloc(lx->doc, n + 1, (void **)&s) < 0)
+	if (ks_cur_sub(&start, n, &raw) < 0 || ks_pd_alloc(lx->doc, n + 1, (void **)&s) < 0)
 		return -1;
 	while (ks_cur_u8(&raw, &b) == 0) {
 		if (b == '#' && ks_cur_peek_at(&raw, 0, &h1) == 0 &&
@@ -167,7 +168,7 @@ static int parse_name(struct pd_lex *lx, struct ks_pdfobj *o)
 
 /* 7.3.4.2: find the end of a literal string (balanced parentheses,
  * backslash escapes); returns the raw length between the delimiters. */
-static int literal_extent(struct pd_lex *lx, size_t start, size_t *rawlen)
+static int literal_extent(struct ks_pd_lex *lx, size_t start, size_t *rawlen)
 {
 	struct ks_cur c = lx->c;
 	size_t depth = 1, n = 0;
@@ -198,7 +199,7 @@ static int literal_extent(struct pd_lex *lx, size_t start, size_t *rawlen)
 	}
 }
 
-static int parse_literal(struct pd_lex *lx, struct ks_pdfobj *o)
+static int parse_literal(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
 	struct ks_cur raw;
 	size_t rawlen = 0, i = 0;
@@ -211,7 +212,7 @@ static int parse_literal(struct pd_lex *lx, struct ks_pdfobj *o)
 		return KS_SET(KS_ERR_LIMIT, "string longer than %zu bytes at offset %zu",
 			      lx->doc->lim.max_string, o->start);
 	if (ks_cur_sub(&lx->c, rawlen, &raw) < 0 || ks_cur_skip(&lx->c, 1) < 0 ||
-	    pd_alloc(lx->doc, rawlen + 1, (void **)&s) < 0)
+	    ks_pd_alloc(lx->doc, rawlen + 1, (void **)&s) < 0)
 		return -1;
 	while (ks_cur_u8(&raw, &b) == 0) {
 		if (b == '\r') {
@@ -254,7 +255,7 @@ static int parse_literal(struct pd_lex *lx, struct ks_pdfobj *o)
 }
 
 /* 7.3.4.3: hex digits and whitespace up to '>'; an odd count ends in 0. */
-static int parse_hexstr(struct pd_lex *lx, struct ks_pdfobj *o)
+static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
 	struct ks_cur c;
 	size_t digits = 0, i = 0, rawlen;
@@ -264,12 +265,12 @@ static int parse_hexstr(struct pd_lex *lx, struct ks_pdfobj *o)
 	if (ks_cur_skip(&lx->c, 1) < 0)
 		return -1;
 	c = lx->c;
-	if (!pd_find(&c, ">", 1, &rawlen))
+	if (!ks_pd_find(&c, ">", 1, &rawlen))
 		return KS_SET(KS_ERR_PDF, "unterminated hex string at offset %zu", o->start);
 	if (rawlen / 2 > lx->doc->lim.max_string)
 		return KS_SET(KS_ERR_LIMIT, "string longer than %zu bytes at offset %zu",
 			      lx->doc->lim.max_string, o->start);
-	if (pd_alloc(lx->doc, rawlen / 2 + 2, (void **)&s) < 0)
+	if (ks_pd_alloc(lx->doc, rawlen / 2 + 2, (void **)&s) < 0)
 		return -1;
 	while (ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
@@ -277,7 +278,7 @@ static int parse_hexstr(struct pd_lex *lx, struct ks_pdfobj *o)
 		h = ks_pdf_hexval(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "bad hex digit in string at offset %zu",
-				      pd_lex_pos(lx) - 1);
+				      ks_pd_lex_pos(lx) - 1);
 		digits++;
 		if (hi < 0) {
 			hi = h;
@@ -295,7 +296,7 @@ static int parse_hexstr(struct pd_lex *lx, struct ks_pdfobj *o)
 }
 
 /* 7.3.3: integers and reals; sign, digits, one '.'. */
-static int parse_number(struct pd_lex *lx, struct ks_pdfobj *o)
+static int parse_number(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
 	char buf[PD_MAX_NUMBER_CHARS + 1];
 	size_t n = 0;
@@ -344,7 +345,7 @@ static int parse_number(struct pd_lex *lx, struct ks_pdfobj *o)
 }
 
 /* After a non-negative integer: "G R" makes it a reference (7.3.10). */
-static bool try_ref(struct pd_lex *lx, struct ks_pdfobj *o)
+static bool try_ref(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
 	struct ks_cur save = lx->c;
 	uint64_t gen = 0;
@@ -353,11 +354,12 @@ static bool try_ref(struct pd_lex *lx, struct ks_pdfobj *o)
 	if (o->u.i < 0 || o->u.i > (int64_t)UINT32_MAX || ks_cur_peek(&lx->c, &b) < 0 ||
 	    !ks_pdf_is_ws(b))
 		goto no;
-	pd_lex_skip_ws(lx);
-	if (ks_cur_peek(&lx->c, &b) < 0 || b < '0' || b > '9' || pd_lex_uint(lx, 65535, &gen) < 0)
+	ks_pd_lex_skip_ws(lx);
+	if (ks_cur_peek(&lx->c, &b) < 0 || b < '0' || b > '9' ||
+	    ks_pd_lex_uint(lx, 65535, &gen) < 0)
 		goto no;
-	pd_lex_skip_ws(lx);
-	if (!pd_lex_keyword(lx, "R"))
+	ks_pd_lex_skip_ws(lx);
+	if (!ks_pd_lex_keyword(lx, "R"))
 		goto no;
 	o->type = KS_PDFOBJ_REF;
 	o->u.ref.num = (uint32_t)o->u.i;
@@ -386,7 +388,7 @@ static int vec_push(struct ks_pdfdoc *doc, struct vec *v, const void *item, size
 	if (v->n == v->cap) {
 		ncap = v->cap == 0 ? 8 : v->cap * 2;
 		if (ks_mul_size(ncap, v->elem, &bytes) < 0 ||
-		    pd_charge(doc, bytes - v->cap * v->elem) < 0)
+		    ks_pd_charge(doc, bytes - v->cap * v->elem) < 0)
 			return -1;
 		nv = realloc(v->v, bytes);
 		if (nv == NULL)
@@ -407,7 +409,7 @@ static int vec_finish(struct ks_pdfdoc *doc, struct vec *v, void **out)
 		*out = NULL;
 		return 0;
 	}
-	if (pd_alloc(doc, v->n * v->elem, &p) < 0)
+	if (ks_pd_alloc(doc, v->n * v->elem, &p) < 0)
 		return -1;
 	memcpy(p, v->v, v->n * v->elem);
 	*out = p;
@@ -416,12 +418,12 @@ static int vec_finish(struct ks_pdfdoc *doc, struct vec *v, void **out)
 
 static void vec_cleanup(struct ks_pdfdoc *doc, struct vec *v)
 {
-	pd_uncharge(doc, v->cap * v->elem);
+	ks_pd_uncharge(doc, v->cap * v->elem);
 	free(v->v);
 	v->v = NULL;
 }
 
-static int parse_array(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
+static int parse_array(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
 	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfobj *) };
 	struct ks_pdfobj *item = NULL;
@@ -431,12 +433,12 @@ static int parse_array(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 
 	KS_GUARD(ks_cur_skip(&lx->c, 1));
 	for (;;) {
-		pd_lex_skip_ws(lx);
+		ks_pd_lex_skip_ws(lx);
 		if (ks_cur_peek(&lx->c, &b) < 0)
 			KS_BAIL(KS_ERR_PDF, "unterminated array at offset %zu", o->start);
 		if (b == ']')
 			break;
-		KS_GUARD(pd_parse_value(lx, depth + 1, &item));
+		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &item));
 		if (vec_push(lx->doc, &v, &item, lx->doc->lim.max_array) < 0)
 			KS_BAIL(ks_err_code(), "array at offset %zu: %s", o->start, ks_err_msg());
 	}
@@ -494,7 +496,7 @@ static int find_dup_keys(struct ks_pdfobj *o)
 	return 0;
 }
 
-static int parse_dict(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
+static int parse_dict(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
 	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
 	struct ks_pdfdict_entry ent;
@@ -505,25 +507,26 @@ static int parse_dict(struct pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 
 	KS_GUARD(ks_cur_skip(&lx->c, 2));
 	for (;;) {
-		pd_lex_skip_ws(lx);
+		ks_pd_lex_skip_ws(lx);
 		if (ks_cur_peek(&lx->c, &b) < 0)
 			KS_BAIL(KS_ERR_PDF, "unterminated dictionary at offset %zu", o->start);
 		if (b == '>') {
 			if (!ks_cur_accept(&lx->c, ">>", 2))
-				KS_BAIL(KS_ERR_PDF, "'>>' expected at offset %zu", pd_lex_pos(lx));
+				KS_BAIL(KS_ERR_PDF, "'>>' expected at offset %zu",
+					ks_pd_lex_pos(lx));
 			break;
 		}
 		if (b != '/')
 			KS_BAIL(KS_ERR_PDF, "dictionary key expected at offset %zu",
-				pd_lex_pos(lx));
-		KS_GUARD(pd_parse_value(lx, depth + 1, &key));
-		pd_lex_skip_ws(lx);
+				ks_pd_lex_pos(lx));
+		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &key));
+		ks_pd_lex_skip_ws(lx);
 		if (ks_cur_starts_with(&lx->c, ">>", 2))
 			KS_BAIL(KS_ERR_PDF, "dictionary key without value at offset %zu",
 				key->start);
 		ent.key = key->u.name.s;
 		ent.key_len = key->u.name.len;
-		KS_GUARD(pd_parse_value(lx, depth + 1, &ent.val));
+		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &ent.val));
 		if (vec_push(lx->doc, &v, &ent, lx->doc->lim.max_dict) < 0)
 			KS_BAIL(ks_err_code(), "dictionary at offset %zu: %s", o->start,
 				ks_err_msg());
@@ -538,7 +541,7 @@ out:
 	return rc;
 }
 
-int pd_parse_value(struct pd_lex *lx, size_t depth, struct ks_pdfobj **out)
+int ks_pd_parse_value(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj **out)
 {
 	struct ks_pdfobj *o = NULL;
 	size_t start;
@@ -546,9 +549,9 @@ int pd_parse_value(struct pd_lex *lx, size_t depth, struct ks_pdfobj **out)
 
 	if (depth >= lx->doc->lim.max_depth)
 		return KS_SET(KS_ERR_LIMIT, "objects nested deeper than %zu at offset %zu",
-			      lx->doc->lim.max_depth, pd_lex_pos(lx));
-	pd_lex_skip_ws(lx);
-	start = pd_lex_pos(lx);
+			      lx->doc->lim.max_depth, ks_pd_lex_pos(lx));
+	ks_pd_lex_skip_ws(lx);
+	start = ks_pd_lex_pos(lx);
 	if (ks_cur_peek(&lx->c, &b) < 0)
 		return KS_SET(KS_ERR_PDF, "object expected at offset %zu, input ends", start);
 	if (new_obj(lx, KS_PDFOBJ_NULL, start, &o) < 0)
@@ -587,17 +590,17 @@ int pd_parse_value(struct pd_lex *lx, size_t depth, struct ks_pdfobj **out)
 				return -1;
 			if (o->type == KS_PDFOBJ_INT && b >= '0' && b <= '9')
 				(void)try_ref(lx, o);
-		} else if (pd_lex_keyword(lx, "true") || pd_lex_keyword(lx, "false")) {
+		} else if (ks_pd_lex_keyword(lx, "true") || ks_pd_lex_keyword(lx, "false")) {
 			o->type = KS_PDFOBJ_BOOL;
 			o->u.b = b == 't';
-		} else if (pd_lex_keyword(lx, "null")) {
+		} else if (ks_pd_lex_keyword(lx, "null")) {
 			o->type = KS_PDFOBJ_NULL;
 		} else {
 			return KS_SET(KS_ERR_PDF, "unexpected byte 0x%02x at offset %zu", b, start);
 		}
 		break;
 	}
-	o->end = pd_lex_pos(lx);
+	o->end = ks_pd_lex_pos(lx);
 	*out = o;
 	return 0;
 }
@@ -606,7 +609,7 @@ int pd_parse_value(struct pd_lex *lx, size_t depth, struct ks_pdfobj **out)
 
 /* 7.3.8.1: the stream data length, from /Length when it leads to
  * "endstream", else by searching for the keyword (length_repaired). */
-static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t data_off,
+static int stream_extent(struct ks_pd_lex *lx, const struct ks_pdfobj *dict, size_t data_off,
 			 size_t *len, bool *repaired)
 {
 	const struct ks_pdfobj *lo = ks_pdfobj_get(dict, "Length");
@@ -617,7 +620,7 @@ static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t
 
 	*repaired = false;
 	if (lo != NULL && lo->type == KS_PDFOBJ_REF && !lx->doc->opening &&
-	    pd_resolve(lx->doc, lx->rev, lo, &lo) < 0)
+	    ks_pd_resolve(lx->doc, lx->rev, lo, &lo) < 0)
 		return -1;
 	if (lo != NULL && ks_pdfobj_int(lo, &v) && v >= 0 &&
 	    ks_cur_range(&lx->whole, data_off, (size_t)v, &rest) == 0 &&
@@ -633,7 +636,7 @@ static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t
 	/* A search that failed from offset X fails from any later offset:
 	 * remembering X keeps many broken streams from costing n^2. */
 	if (data_off >= lx->doc->no_endstream_from || ks_cur_at(&lx->whole, data_off, &rest) < 0 ||
-	    !pd_find(&rest, "endstream", 9, &pos)) {
+	    !ks_pd_find(&rest, "endstream", 9, &pos)) {
 		if (data_off < lx->doc->no_endstream_from)
 			lx->doc->no_endstream_from = data_off;
 		return KS_SET(KS_ERR_PDF, "stream at offset %zu has no endstream", data_off);
@@ -648,42 +651,42 @@ static int stream_extent(struct pd_lex *lx, const struct ks_pdfobj *dict, size_t
 	return 0;
 }
 
-int pd_parse_indirect(struct pd_lex *lx, struct ks_pdfdoc_indirect *out)
+int ks_pd_parse_indirect(struct ks_pd_lex *lx, struct ks_pdfdoc_indirect *out)
 {
 	struct ks_pdfobj *val = NULL, *st = NULL;
 	uint64_t num = 0, gen = 0;
 	size_t start, end, data_off, data_len = 0;
 	bool repaired = false;
 
-	pd_lex_skip_ws(lx);
-	start = pd_lex_pos(lx);
-	if (pd_lex_uint(lx, UINT32_MAX, &num) < 0)
+	ks_pd_lex_skip_ws(lx);
+	start = ks_pd_lex_pos(lx);
+	if (ks_pd_lex_uint(lx, UINT32_MAX, &num) < 0)
 		return KS_SET(KS_ERR_PDF, "object number expected at offset %zu", start);
-	pd_lex_skip_ws(lx);
-	if (pd_lex_uint(lx, 65535, &gen) < 0)
-		return KS_SET(KS_ERR_PDF, "generation expected at offset %zu", pd_lex_pos(lx));
-	pd_lex_skip_ws(lx);
-	if (!pd_lex_keyword(lx, "obj"))
-		return KS_SET(KS_ERR_PDF, "'obj' expected at offset %zu", pd_lex_pos(lx));
-	if (pd_parse_value(lx, 0, &val) < 0)
+	ks_pd_lex_skip_ws(lx);
+	if (ks_pd_lex_uint(lx, 65535, &gen) < 0)
+		return KS_SET(KS_ERR_PDF, "generation expected at offset %zu", ks_pd_lex_pos(lx));
+	ks_pd_lex_skip_ws(lx);
+	if (!ks_pd_lex_keyword(lx, "obj"))
+		return KS_SET(KS_ERR_PDF, "'obj' expected at offset %zu", ks_pd_lex_pos(lx));
+	if (ks_pd_parse_value(lx, 0, &val) < 0)
 		return -1;
-	end = pd_lex_pos(lx);
-	pd_lex_skip_ws(lx);
-	if (val->type == KS_PDFOBJ_DICT && pd_lex_keyword(lx, "stream")) {
+	end = ks_pd_lex_pos(lx);
+	ks_pd_lex_skip_ws(lx);
+	if (val->type == KS_PDFOBJ_DICT && ks_pd_lex_keyword(lx, "stream")) {
 		if (lx->objstm != 0)
 			return KS_SET(KS_ERR_PDF, "stream inside object stream %u",
 				      (unsigned)lx->objstm);
 		/* 7.3.8.1: "stream" then CRLF or LF (a lone CR is tolerated). */
 		if (!ks_cur_accept(&lx->c, "\r\n", 2) && !ks_cur_accept(&lx->c, "\n", 1))
 			(void)ks_cur_accept(&lx->c, "\r", 1);
-		data_off = pd_lex_pos(lx);
+		data_off = ks_pd_lex_pos(lx);
 		if (stream_extent(lx, val, data_off, &data_len, &repaired) < 0 ||
-		    pd_lex_seek(lx, data_off + data_len) < 0)
+		    ks_pd_lex_seek(lx, data_off + data_len) < 0)
 			return -1;
-		pd_lex_skip_ws(lx);
-		if (!pd_lex_keyword(lx, "endstream"))
+		ks_pd_lex_skip_ws(lx);
+		if (!ks_pd_lex_keyword(lx, "endstream"))
 			return KS_SET(KS_ERR_PDF, "'endstream' expected at offset %zu",
-				      pd_lex_pos(lx));
+				      ks_pd_lex_pos(lx));
 		if (new_obj(lx, KS_PDFOBJ_STREAM, val->start, &st) < 0)
 			return -1;
 		st->u.stream.dict = val;
@@ -691,14 +694,14 @@ int pd_parse_indirect(struct pd_lex *lx, struct ks_pdfdoc_indirect *out)
 		st->u.stream.data_len = data_len;
 		st->u.stream.length_repaired = repaired;
 		st->u.stream.rev = (uint32_t)lx->rev;
-		st->end = end = pd_lex_pos(lx);
+		st->end = end = ks_pd_lex_pos(lx);
 		val = st;
-		pd_lex_skip_ws(lx);
+		ks_pd_lex_skip_ws(lx);
 	}
 	/* A missing "endobj" is tolerated, as by every common reader. */
-	if (pd_lex_keyword(lx, "endobj"))
-		end = pd_lex_pos(lx);
-	else if (pd_lex_seek(lx, end) < 0)
+	if (ks_pd_lex_keyword(lx, "endobj"))
+		end = ks_pd_lex_pos(lx);
+	else if (ks_pd_lex_seek(lx, end) < 0)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->num = (uint32_t)num;

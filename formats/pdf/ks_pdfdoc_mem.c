@@ -11,13 +11,13 @@
 #define PD_BLOCK_SIZE ((size_t)64 << 10)
 #define PD_ALIGN ((size_t)16)
 
-struct pd_block {
-	struct pd_block *next;
+struct ks_pd_block {
+	struct ks_pd_block *next;
 	size_t used, cap;
 	max_align_t data[];
 };
 
-int pd_charge(struct ks_pdfdoc *doc, size_t n)
+int ks_pd_charge(struct ks_pdfdoc *doc, size_t n)
 {
 	size_t total;
 
@@ -28,14 +28,14 @@ int pd_charge(struct ks_pdfdoc *doc, size_t n)
 	return 0;
 }
 
-void pd_uncharge(struct ks_pdfdoc *doc, size_t n)
+void ks_pd_uncharge(struct ks_pdfdoc *doc, size_t n)
 {
 	doc->mem = n > doc->mem ? 0 : doc->mem - n;
 }
 
-int pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out)
+int ks_pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out)
 {
-	struct pd_block *b = doc->blocks;
+	struct ks_pd_block *b = doc->blocks;
 	size_t need, cap;
 	unsigned char *p;
 
@@ -46,11 +46,11 @@ int pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out)
 	need = (n + PD_ALIGN - 1) & ~(PD_ALIGN - 1);
 	if (b == NULL || b->cap - b->used < need) {
 		cap = need > PD_BLOCK_SIZE ? need : PD_BLOCK_SIZE;
-		if (pd_charge(doc, cap) < 0)
+		if (ks_pd_charge(doc, cap) < 0)
 			return -1;
 		b = malloc(sizeof(*b) + cap);
 		if (b == NULL) {
-			pd_uncharge(doc, cap);
+			ks_pd_uncharge(doc, cap);
 			return KS_SET(KS_ERR_NOMEM, "out of memory (%zu bytes)", cap);
 		}
 		b->used = 0;
@@ -72,13 +72,13 @@ int pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out)
 	return 0;
 }
 
-int pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out)
+int ks_pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out)
 {
 	void *d = NULL;
 
 	if (n == SIZE_MAX)
 		return KS_SET(KS_ERR_OVERFLOW, "string too long");
-	if (pd_alloc(doc, n + 1, &d) < 0)
+	if (ks_pd_alloc(doc, n + 1, &d) < 0)
 		return -1;
 	if (n > 0)
 		memcpy(d, p, n);
@@ -86,10 +86,10 @@ int pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out)
 	return 0;
 }
 
-void pd_arena_free(struct pd_block *b)
+void ks_pd_arena_free(struct ks_pd_block *b)
 {
 	while (b != NULL) {
-		struct pd_block *next = b->next;
+		struct ks_pd_block *next = b->next;
 
 		free(b);
 		b = next;
@@ -104,7 +104,7 @@ static size_t map_slot(uint64_t key, size_t cap)
 	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
 }
 
-void *pd_map_get(const struct pd_map *m, uint64_t key)
+void *ks_pd_map_get(const struct ks_pd_map *m, uint64_t key)
 {
 	size_t i;
 
@@ -116,7 +116,7 @@ void *pd_map_get(const struct pd_map *m, uint64_t key)
 	return NULL;
 }
 
-static int map_grow(struct ks_pdfdoc *doc, struct pd_map *m)
+static int map_grow(struct ks_pdfdoc *doc, struct ks_pd_map *m)
 {
 	size_t ncap = m->cap == 0 ? 64 : m->cap * 2, bytes, i, j;
 	uint64_t *keys = NULL;
@@ -124,11 +124,11 @@ static int map_grow(struct ks_pdfdoc *doc, struct pd_map *m)
 	int rc = -1;
 
 	KS_GUARD(ks_mul_size(ncap, sizeof(*keys) + sizeof(*vals), &bytes));
-	KS_GUARD(pd_charge(doc, bytes));
+	KS_GUARD(ks_pd_charge(doc, bytes));
 	keys = calloc(ncap, sizeof(*keys));
 	vals = calloc(ncap, sizeof(*vals));
 	if (keys == NULL || vals == NULL) {
-		pd_uncharge(doc, bytes);
+		ks_pd_uncharge(doc, bytes);
 		KS_BAIL(KS_ERR_NOMEM, "out of memory (map of %zu)", ncap);
 	}
 	for (i = 0; i < m->cap; i++) {
@@ -139,7 +139,7 @@ static int map_grow(struct ks_pdfdoc *doc, struct pd_map *m)
 		keys[j] = m->keys[i];
 		vals[j] = m->vals[i];
 	}
-	pd_uncharge(doc, m->cap * (sizeof(*keys) + sizeof(*vals)));
+	ks_pd_uncharge(doc, m->cap * (sizeof(*keys) + sizeof(*vals)));
 	free(m->keys);
 	free(m->vals);
 	m->keys = keys;
@@ -154,7 +154,7 @@ out:
 	return rc;
 }
 
-int pd_map_put(struct ks_pdfdoc *doc, struct pd_map *m, uint64_t key, void *val)
+int ks_pd_map_put(struct ks_pdfdoc *doc, struct ks_pd_map *m, uint64_t key, void *val)
 {
 	size_t i;
 
@@ -172,9 +172,9 @@ int pd_map_put(struct ks_pdfdoc *doc, struct pd_map *m, uint64_t key, void *val)
 	return 0;
 }
 
-void pd_map_cleanup(struct ks_pdfdoc *doc, struct pd_map *m)
+void ks_pd_map_cleanup(struct ks_pdfdoc *doc, struct ks_pd_map *m)
 {
-	pd_uncharge(doc, m->cap * (sizeof(*m->keys) + sizeof(*m->vals)));
+	ks_pd_uncharge(doc, m->cap * (sizeof(*m->keys) + sizeof(*m->vals)));
 	free(m->keys);
 	free(m->vals);
 	m->keys = NULL;

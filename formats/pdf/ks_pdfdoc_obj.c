@@ -9,7 +9,7 @@
 
 static int remember_failure(struct ks_pdfdoc *doc, uint64_t key)
 {
-	struct pd_failed *f = NULL;
+	struct ks_pd_failed *f = NULL;
 	enum ks_err_code code = ks_err_code();
 	char msg[KS_ERR_MSG_MAX];
 	size_t n = strlen(ks_err_msg());
@@ -18,8 +18,8 @@ static int remember_failure(struct ks_pdfdoc *doc, uint64_t key)
 	 * without parsing it again (fuzzed files reference one object many
 	 * times). */
 	memcpy(msg, ks_err_msg(), n + 1);
-	if (pd_alloc(doc, sizeof(*f), (void **)&f) < 0 || pd_strndup(doc, msg, n, &f->msg) < 0 ||
-	    pd_map_put(doc, &doc->failed, key, f) < 0)
+	if (ks_pd_alloc(doc, sizeof(*f), (void **)&f) < 0 ||
+	    ks_pd_strndup(doc, msg, n, &f->msg) < 0 || ks_pd_map_put(doc, &doc->failed, key, f) < 0)
 		return -1;
 	f->code = code;
 	ks_err_set(code, __FILE__, __LINE__, "%s", msg);
@@ -28,7 +28,7 @@ static int remember_failure(struct ks_pdfdoc *doc, uint64_t key)
 
 static int check_failed(struct ks_pdfdoc *doc, uint64_t key)
 {
-	const struct pd_failed *f = pd_map_get(&doc->failed, key);
+	const struct ks_pd_failed *f = ks_pd_map_get(&doc->failed, key);
 
 	if (f == NULL)
 		return KS_SET(KS_ERR_PDF, "object at offset %llu failed to parse before",
@@ -41,8 +41,8 @@ static int object_at(struct ks_pdfdoc *doc, size_t off, size_t rev,
 		     const struct ks_pdfdoc_indirect **out)
 {
 	struct ks_pdfdoc_indirect ind, *p = NULL;
-	void *v = pd_map_get(&doc->by_off, off);
-	struct pd_lex lx;
+	void *v = ks_pd_map_get(&doc->by_off, off);
+	struct ks_pd_lex lx;
 	int rc = -1;
 
 	if (v == PD_IN_PROGRESS)
@@ -63,12 +63,12 @@ static int object_at(struct ks_pdfdoc *doc, size_t off, size_t rev,
 			      off, doc->lim.max_indirection);
 	if (off >= doc->in.left)
 		return KS_SET(KS_ERR_PDF_XREF, "object offset %zu beyond the end of the file", off);
-	if (pd_map_put(doc, &doc->by_off, off, PD_IN_PROGRESS) < 0)
+	if (ks_pd_map_put(doc, &doc->by_off, off, PD_IN_PROGRESS) < 0)
 		return -1;
 	doc->depth++;
-	pd_lex_init(&lx, doc, &doc->in, 0, rev);
-	if (pd_lex_seek(&lx, off) < 0 || pd_parse_indirect(&lx, &ind) < 0 ||
-	    pd_alloc(doc, sizeof(*p), (void **)&p) < 0)
+	ks_pd_lex_init(&lx, doc, &doc->in, 0, rev);
+	if (ks_pd_lex_seek(&lx, off) < 0 || ks_pd_parse_indirect(&lx, &ind) < 0 ||
+	    ks_pd_alloc(doc, sizeof(*p), (void **)&p) < 0)
 		goto out;
 	*p = ind;
 	rc = 0;
@@ -78,17 +78,17 @@ out:
 		/* keep the error: the map update below must not replace it */
 		(void)remember_failure(doc, off);
 		/* the key is present: replacing its value cannot fail */
-		if (pd_map_put(doc, &doc->by_off, off, PD_FAILED) < 0)
+		if (ks_pd_map_put(doc, &doc->by_off, off, PD_FAILED) < 0)
 			return -1;
 		return -1;
 	}
-	if (pd_map_put(doc, &doc->by_off, off, p) < 0)
+	if (ks_pd_map_put(doc, &doc->by_off, off, p) < 0)
 		return -1;
 	*out = p;
 	return 0;
 }
 
-void pd_objstm_free(struct pd_objstm *os)
+void ks_pd_objstm_free(struct ks_pd_objstm *os)
 {
 	if (os != NULL)
 		ks_buf_cleanup(&os->data);
@@ -124,10 +124,10 @@ static int check_extends(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfo
 }
 
 static int objstm_decode(struct ks_pdfdoc *doc, size_t rev, uint32_t num, const struct ks_pdfobj *s,
-			 struct pd_objstm *os)
+			 struct ks_pd_objstm *os)
 {
 	const struct ks_pdfobj *d = ks_pdfobj_dict(s);
-	struct pd_lex lx;
+	struct ks_pd_lex lx;
 	struct ks_cur hdr;
 	int64_t n = 0, first = 0;
 	uint64_t onum = 0, ooff = 0;
@@ -140,9 +140,9 @@ static int objstm_decode(struct ks_pdfdoc *doc, size_t rev, uint32_t num, const 
 	    !ks_pdfobj_int(ks_pdfobj_get(d, "First"), &first) || first < 0)
 		KS_BAIL(KS_ERR_PDF, "object stream %u: bad /N or /First", (unsigned)num);
 	KS_GUARD(check_extends(doc, rev, d));
-	if (pd_stream_decode_rev(doc, rev, s, &os->data) < 0)
+	if (ks_pd_stream_decode_rev(doc, rev, s, &os->data) < 0)
 		KS_BAIL(ks_err_code(), "object stream %u: %s", (unsigned)num, ks_err_msg());
-	KS_GUARD(pd_charge(doc, os->data.len));
+	KS_GUARD(ks_pd_charge(doc, os->data.len));
 	if ((uint64_t)first > os->data.len)
 		KS_BAIL(KS_ERR_PDF, "object stream %u: /First %lld beyond its %zu bytes",
 			(unsigned)num, (long long)first, os->data.len);
@@ -152,18 +152,18 @@ static int objstm_decode(struct ks_pdfdoc *doc, size_t rev, uint32_t num, const 
 			(unsigned)num, (long long)n, (long long)first);
 	os->n = (size_t)n;
 	os->first = (size_t)first;
-	KS_GUARD(pd_alloc(doc, os->n * sizeof(*os->nums), (void **)&os->nums));
-	KS_GUARD(pd_alloc(doc, os->n * sizeof(*os->offs), (void **)&os->offs));
-	KS_GUARD(pd_alloc(doc, os->n * sizeof(*os->objs), (void **)&os->objs));
+	KS_GUARD(ks_pd_alloc(doc, os->n * sizeof(*os->nums), (void **)&os->nums));
+	KS_GUARD(ks_pd_alloc(doc, os->n * sizeof(*os->offs), (void **)&os->offs));
+	KS_GUARD(ks_pd_alloc(doc, os->n * sizeof(*os->objs), (void **)&os->objs));
 	ks_cur_init(&hdr, os->data.data, os->first);
-	pd_lex_init(&lx, doc, &hdr, num, rev);
+	ks_pd_lex_init(&lx, doc, &hdr, num, rev);
 	for (i = 0; i < os->n; i++) {
-		pd_lex_skip_ws(&lx);
-		if (pd_lex_uint(&lx, UINT32_MAX, &onum) < 0)
+		ks_pd_lex_skip_ws(&lx);
+		if (ks_pd_lex_uint(&lx, UINT32_MAX, &onum) < 0)
 			KS_BAIL(KS_ERR_PDF, "object stream %u: header entry %zu: %s", (unsigned)num,
 				i, ks_err_msg());
-		pd_lex_skip_ws(&lx);
-		if (pd_lex_uint(&lx, os->data.len - os->first, &ooff) < 0)
+		ks_pd_lex_skip_ws(&lx);
+		if (ks_pd_lex_uint(&lx, os->data.len - os->first, &ooff) < 0)
 			KS_BAIL(KS_ERR_PDF, "object stream %u: header offset %zu: %s",
 				(unsigned)num, i, ks_err_msg());
 		os->nums[i] = (uint32_t)onum;
@@ -176,11 +176,11 @@ out:
 
 /* Object stream `num` as of revision rev, decoded once and cached by the
  * file offset of the stream. */
-static int objstm_get(struct ks_pdfdoc *doc, size_t rev, uint32_t num, struct pd_objstm **out)
+static int objstm_get(struct ks_pdfdoc *doc, size_t rev, uint32_t num, struct ks_pd_objstm **out)
 {
 	struct ks_pdfdoc_entry e;
 	const struct ks_pdfdoc_indirect *ind = NULL;
-	struct pd_objstm *os = NULL;
+	struct ks_pd_objstm *os = NULL;
 	void *v;
 	uint64_t key;
 	int rc = -1;
@@ -190,7 +190,7 @@ static int objstm_get(struct ks_pdfdoc *doc, size_t rev, uint32_t num, struct pd
 		KS_BAIL(KS_ERR_PDF_XREF, "object stream %u is not an uncompressed object",
 			(unsigned)num);
 	key = e.offset;
-	v = pd_map_get(&doc->objstms, key);
+	v = ks_pd_map_get(&doc->objstms, key);
 	if (v == PD_IN_PROGRESS)
 		KS_BAIL(KS_ERR_PDF, "object stream %u is needed to decode itself", (unsigned)num);
 	if (v == PD_FAILED)
@@ -206,27 +206,27 @@ static int objstm_get(struct ks_pdfdoc *doc, size_t rev, uint32_t num, struct pd
 	if (ind->num != num || ind->gen != e.gen)
 		KS_BAIL(KS_ERR_PDF_XREF, "xref entry of object stream %u points at object %u %u",
 			(unsigned)num, (unsigned)ind->num, (unsigned)ind->gen);
-	KS_GUARD(pd_map_put(doc, &doc->objstms, key, PD_IN_PROGRESS));
-	KS_GUARD(pd_alloc(doc, sizeof(*os), (void **)&os));
+	KS_GUARD(ks_pd_map_put(doc, &doc->objstms, key, PD_IN_PROGRESS));
+	KS_GUARD(ks_pd_alloc(doc, sizeof(*os), (void **)&os));
 	ks_buf_init(&os->data, doc->lim.max_stream);
 	if (objstm_decode(doc, rev, num, ind->obj, os) < 0) {
-		pd_uncharge(doc, os->data.len);
-		pd_objstm_free(os);
+		ks_pd_uncharge(doc, os->data.len);
+		ks_pd_objstm_free(os);
 		(void)remember_failure(doc, key | (1ull << 63));
-		if (pd_map_put(doc, &doc->objstms, key, PD_FAILED) < 0)
+		if (ks_pd_map_put(doc, &doc->objstms, key, PD_FAILED) < 0)
 			return -1;
 		return -1;
 	}
-	KS_GUARD(pd_map_put(doc, &doc->objstms, key, os));
+	KS_GUARD(ks_pd_map_put(doc, &doc->objstms, key, os));
 	*out = os;
 	rc = 0;
 out:
 	return rc;
 }
 
-int pd_objstm_member(struct ks_pdfdoc *doc, uint32_t objstm, size_t index, uint32_t *num)
+int ks_pd_objstm_member(struct ks_pdfdoc *doc, uint32_t objstm, size_t index, uint32_t *num)
 {
-	struct pd_objstm *os = NULL;
+	struct ks_pd_objstm *os = NULL;
 
 	if (objstm_get(doc, 0, objstm, &os) < 0)
 		return -1;
@@ -240,11 +240,11 @@ int pd_objstm_member(struct ks_pdfdoc *doc, uint32_t objstm, size_t index, uint3
 static int compressed_object(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfdoc_entry *e,
 			     struct ks_pdfdoc_indirect *out)
 {
-	struct pd_objstm *os = NULL;
+	struct ks_pd_objstm *os = NULL;
 	struct ks_pdfdoc_indirect *p = NULL;
 	struct ks_pdfobj *val = NULL;
 	struct ks_cur whole;
-	struct pd_lex lx;
+	struct ks_pd_lex lx;
 	int rc = -1;
 
 	if (doc->depth >= doc->lim.max_indirection)
@@ -267,15 +267,15 @@ static int compressed_object(struct ks_pdfdoc *doc, size_t rev, const struct ks_
 			(unsigned)e->num);
 	if (os->objs[e->index] == NULL) {
 		ks_cur_from_buf(&whole, &os->data);
-		pd_lex_init(&lx, doc, &whole, e->objstm, rev);
+		ks_pd_lex_init(&lx, doc, &whole, e->objstm, rev);
 		if (os->offs[e->index] > os->data.len - os->first)
 			KS_BAIL(KS_ERR_PDF, "object stream %u: offset of object %u beyond its data",
 				(unsigned)e->objstm, (unsigned)e->num);
-		KS_GUARD(pd_lex_seek(&lx, os->first + os->offs[e->index]));
-		if (pd_parse_value(&lx, 0, &val) < 0)
+		KS_GUARD(ks_pd_lex_seek(&lx, os->first + os->offs[e->index]));
+		if (ks_pd_parse_value(&lx, 0, &val) < 0)
 			KS_BAIL(ks_err_code(), "object %u in object stream %u: %s",
 				(unsigned)e->num, (unsigned)e->objstm, ks_err_msg());
-		KS_GUARD(pd_alloc(doc, sizeof(*p), (void **)&p));
+		KS_GUARD(ks_pd_alloc(doc, sizeof(*p), (void **)&p));
 		p->num = e->num;
 		p->obj = val;
 		p->start = val->start;
@@ -288,8 +288,8 @@ out:
 	return rc;
 }
 
-int pd_load_entry(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfdoc_entry *e,
-		  struct ks_pdfdoc_indirect *out)
+int ks_pd_load_entry(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfdoc_entry *e,
+		     struct ks_pdfdoc_indirect *out)
 {
 	const struct ks_pdfdoc_indirect *ind = NULL;
 
@@ -340,7 +340,7 @@ int ks_pdfdoc_lookup(struct ks_pdfdoc *doc, size_t rev, uint32_t num, uint16_t g
 		out->obj = ks_pdfobj_null();
 		return 0;
 	}
-	return pd_load_entry(doc, rev, &e, out);
+	return ks_pd_load_entry(doc, rev, &e, out);
 }
 
 int ks_pdfdoc_get(struct ks_pdfdoc *doc, size_t rev, uint32_t num, uint16_t gen,
@@ -419,5 +419,5 @@ int ks_pdfdoc_stream_decode(struct ks_pdfdoc *doc, const struct ks_pdfobj *strea
 {
 	if (doc == NULL || stream == NULL || stream->type != KS_PDFOBJ_STREAM)
 		return KS_SET(KS_ERR_ARG, "not a stream");
-	return pd_stream_decode_rev(doc, stream->u.stream.rev, stream, out);
+	return ks_pd_stream_decode_rev(doc, stream->u.stream.rev, stream, out);
 }

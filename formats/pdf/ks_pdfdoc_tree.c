@@ -35,7 +35,7 @@ static int list_push(struct ks_pdfdoc *doc, struct list *l, const void *item)
 		return KS_SET(KS_ERR_LIMIT, "more than %zu items", l->max);
 	if (l->n == l->cap) {
 		ncap = l->cap == 0 ? 16 : l->cap * 2;
-		if (pd_charge(doc, (ncap - l->cap) * l->elem) < 0)
+		if (ks_pd_charge(doc, (ncap - l->cap) * l->elem) < 0)
 			return -1;
 		nv = realloc(l->v, ncap * l->elem);
 		if (nv == NULL)
@@ -53,7 +53,7 @@ static int list_finish(struct ks_pdfdoc *doc, struct list *l, void **out)
 	*out = NULL;
 	if (l->n == 0)
 		return 0;
-	if (pd_alloc(doc, l->n * l->elem, out) < 0)
+	if (ks_pd_alloc(doc, l->n * l->elem, out) < 0)
 		return -1;
 	memcpy(*out, l->v, l->n * l->elem);
 	return 0;
@@ -61,14 +61,14 @@ static int list_finish(struct ks_pdfdoc *doc, struct list *l, void **out)
 
 static void list_cleanup(struct ks_pdfdoc *doc, struct list *l)
 {
-	pd_uncharge(doc, l->cap * l->elem);
+	ks_pd_uncharge(doc, l->cap * l->elem);
 	free(l->v);
 	l->v = NULL;
 }
 
 /* A node seen twice in one walk is a cycle (or a shared node, which a
  * tree must not have either). */
-static int visit(struct ks_pdfdoc *doc, struct pd_map *seen, const struct ks_pdfobj *ref,
+static int visit(struct ks_pdfdoc *doc, struct ks_pd_map *seen, const struct ks_pdfobj *ref,
 		 const char *what)
 {
 	uint64_t key;
@@ -76,10 +76,10 @@ static int visit(struct ks_pdfdoc *doc, struct pd_map *seen, const struct ks_pdf
 	if (ref == NULL || ref->type != KS_PDFOBJ_REF)
 		return 0;
 	key = (uint64_t)ref->u.ref.num << 16 | ref->u.ref.gen;
-	if (pd_map_get(seen, key) != NULL)
+	if (ks_pd_map_get(seen, key) != NULL)
 		return KS_SET(KS_ERR_PDF, "%s: object %u reached twice (cycle)", what,
 			      (unsigned)ref->u.ref.num);
-	return pd_map_put(doc, seen, key, PD_IN_PROGRESS);
+	return ks_pd_map_put(doc, seen, key, PD_IN_PROGRESS);
 }
 
 /* ----------------------------------------------------------------- pages */
@@ -87,7 +87,7 @@ static int visit(struct ks_pdfdoc *doc, struct pd_map *seen, const struct ks_pdf
 struct walk {
 	struct ks_pdfdoc *doc;
 	size_t rev;
-	struct pd_map seen;
+	struct ks_pd_map seen;
 	struct list out;
 };
 
@@ -141,7 +141,7 @@ static int page_node(struct walk *w, const struct ks_pdfobj *ref, struct ks_pdfd
 
 static int load_pages(struct ks_pdfdoc *doc, size_t rev)
 {
-	struct pd_rev *r = &doc->revs[rev];
+	struct ks_pd_rev *r = &doc->revs[rev];
 	struct walk w;
 	struct ks_pdfdoc_page inh;
 	const struct ks_pdfobj *cat = NULL;
@@ -166,7 +166,7 @@ static int load_pages(struct ks_pdfdoc *doc, size_t rev)
 	rc = 0;
 out:
 	list_cleanup(doc, &w.out);
-	pd_map_cleanup(doc, &w.seen);
+	ks_pd_map_cleanup(doc, &w.seen);
 	return rc;
 }
 
@@ -213,7 +213,7 @@ static int field_name(struct ks_pdfdoc *doc, const struct ks_pdfobj *t, const ch
 			KS_GUARD(ks_buf_append_byte(&b, '.'));
 		KS_GUARD(ks_pdfobj_text_utf8(t, &b));
 	}
-	KS_GUARD(pd_strndup(doc, b.data != NULL ? b.data : (const uint8_t *)"", b.len, out));
+	KS_GUARD(ks_pd_strndup(doc, b.data != NULL ? b.data : (const uint8_t *)"", b.len, out));
 	rc = 0;
 out:
 	ks_buf_cleanup(&b);
@@ -290,7 +290,7 @@ static int field_node(struct walk *w, const struct ks_pdfobj *ref, const char *p
 
 static int load_fields(struct ks_pdfdoc *doc, size_t rev)
 {
-	struct pd_rev *r = &doc->revs[rev];
+	struct ks_pd_rev *r = &doc->revs[rev];
 	const struct ks_pdfobj *cat = NULL, *form = NULL, *fields = NULL;
 	struct inherit inh;
 	struct walk w;
@@ -319,7 +319,7 @@ static int load_fields(struct ks_pdfdoc *doc, size_t rev)
 	rc = 0;
 out:
 	list_cleanup(doc, &w.out);
-	pd_map_cleanup(doc, &w.seen);
+	ks_pd_map_cleanup(doc, &w.seen);
 	return rc;
 }
 

@@ -5,7 +5,7 @@
 
 #include "formats/pdf/ks_pdfdoc_int.h"
 
-const char pd_sentinel[2];
+const char ks_pd_sentinel[2];
 
 static const struct ks_pdfobj null_obj = { .type = KS_PDFOBJ_NULL };
 

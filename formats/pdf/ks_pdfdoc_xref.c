@@ -12,30 +12,30 @@
 /* The shortest table entry a tolerant reader accepts: "0 0 n" plus EOL. */
 #define PD_MIN_TABLE_ENTRY 6
 
-struct pd_section {
+struct ks_pd_section {
 	size_t off, end;
 	enum ks_pdfdoc_xref_kind kind;
 	size_t xrefstm_off;
 	const struct ks_pdfobj *trailer;
-	struct pd_entry *e; /* table or stream entries, file order */
+	struct ks_pd_entry *e; /* table or stream entries, file order */
 	size_t n, cap;
-	struct pd_entry *xe; /* hybrid: the /XRefStm entries */
+	struct ks_pd_entry *xe; /* hybrid: the /XRefStm entries */
 	size_t xn, xcap;
 	bool xe_prev; /* hybrid: the /XRefStm has a /Prev of its own */
 };
 
-static void section_cleanup(struct ks_pdfdoc *doc, struct pd_section *s)
+static void section_cleanup(struct ks_pdfdoc *doc, struct ks_pd_section *s)
 {
-	pd_uncharge(doc, (s->cap + s->xcap) * sizeof(struct pd_entry));
+	ks_pd_uncharge(doc, (s->cap + s->xcap) * sizeof(struct ks_pd_entry));
 	free(s->e);
 	free(s->xe);
 	s->e = s->xe = NULL;
 }
 
-static int push_entry(struct ks_pdfdoc *doc, struct pd_entry **v, size_t *n, size_t *cap,
-		      const struct pd_entry *e)
+static int push_entry(struct ks_pdfdoc *doc, struct ks_pd_entry **v, size_t *n, size_t *cap,
+		      const struct ks_pd_entry *e)
 {
-	struct pd_entry *nv;
+	struct ks_pd_entry *nv;
 	size_t ncap;
 
 	if (e->num >= doc->lim.max_objects)
@@ -46,7 +46,7 @@ static int push_entry(struct ks_pdfdoc *doc, struct pd_entry **v, size_t *n, siz
 			      doc->lim.max_xref_entries);
 	if (*n == *cap) {
 		ncap = *cap == 0 ? 64 : *cap * 2;
-		if (pd_charge(doc, (ncap - *cap) * sizeof(**v)) < 0)
+		if (ks_pd_charge(doc, (ncap - *cap) * sizeof(**v)) < 0)
 			return -1;
 		nv = realloc(*v, ncap * sizeof(**v));
 		if (nv == NULL)
@@ -64,14 +64,14 @@ static int push_entry(struct ks_pdfdoc *doc, struct pd_entry **v, size_t *n, siz
 /* 7.5.4: "nnnnnnnnnn ggggg n" entries; real files vary the whitespace
  * (19- or 21-byte entries, CR, CRLF, spaces), so tokens are read one by
  * one rather than as fixed 20-byte records. */
-static int table_entry(struct pd_lex *lx, uint32_t num, struct pd_entry *e)
+static int table_entry(struct ks_pd_lex *lx, uint32_t num, struct ks_pd_entry *e)
 {
 	uint64_t off = 0, gen = 0;
 	uint8_t t = 0;
 	size_t at;
 
 	ks_cur_skip_while(&lx->c, ks_pdf_is_ws);
-	at = pd_lex_pos(lx);
+	at = ks_pd_lex_pos(lx);
 	if (ks_cur_decimal(&lx->c, 20, UINT64_MAX, &off) < 0 ||
 	    ks_cur_skip_while(&lx->c, ks_pdf_is_ws) == 0 ||
 	    ks_cur_decimal(&lx->c, 10, 65535, &gen) < 0 ||
@@ -87,22 +87,22 @@ static int table_entry(struct pd_lex *lx, uint32_t num, struct pd_entry *e)
 	return 0;
 }
 
-static int parse_table(struct ks_pdfdoc *doc, struct pd_lex *lx, struct pd_section *s)
+static int parse_table(struct ks_pdfdoc *doc, struct ks_pd_lex *lx, struct ks_pd_section *s)
 {
 	uint64_t first = 0, count = 0, k;
-	struct pd_entry e;
+	struct ks_pd_entry e;
 	struct ks_pdfobj *trailer = NULL;
 	size_t at;
 	int rc = -1;
 
 	for (;;) {
-		pd_lex_skip_ws(lx);
-		if (pd_lex_keyword(lx, "trailer"))
+		ks_pd_lex_skip_ws(lx);
+		if (ks_pd_lex_keyword(lx, "trailer"))
 			break;
-		at = pd_lex_pos(lx);
-		if (pd_lex_uint(lx, UINT32_MAX, &first) < 0 ||
+		at = ks_pd_lex_pos(lx);
+		if (ks_pd_lex_uint(lx, UINT32_MAX, &first) < 0 ||
 		    ks_cur_skip_while(&lx->c, ks_pdf_is_ws) == 0 ||
-		    pd_lex_uint(lx, UINT32_MAX, &count) < 0)
+		    ks_pd_lex_uint(lx, UINT32_MAX, &count) < 0)
 			KS_BAIL(KS_ERR_PDF_XREF,
 				"xref subsection header or 'trailer' expected at "
 				"offset %zu",
@@ -131,12 +131,12 @@ static int parse_table(struct ks_pdfdoc *doc, struct pd_lex *lx, struct pd_secti
 			KS_GUARD(push_entry(doc, &s->e, &s->n, &s->cap, &e));
 		}
 	}
-	KS_GUARD(pd_parse_value(lx, 0, &trailer));
+	KS_GUARD(ks_pd_parse_value(lx, 0, &trailer));
 	if (trailer->type != KS_PDFOBJ_DICT)
 		KS_BAIL(KS_ERR_PDF_XREF, "trailer at offset %zu is not a dictionary",
 			trailer->start);
 	s->trailer = trailer;
-	s->end = pd_lex_pos(lx);
+	s->end = ks_pd_lex_pos(lx);
 	rc = 0;
 out:
 	return rc;
@@ -170,23 +170,24 @@ static int array_uint(const struct ks_pdfobj *a, size_t i, uint64_t max, uint64_
 }
 
 /* 7.5.8: a cross-reference stream at `off`; entries go to (v, n, cap). */
-static int parse_xref_stream(struct ks_pdfdoc *doc, size_t off, struct pd_section *s, bool hidden)
+static int parse_xref_stream(struct ks_pdfdoc *doc, size_t off, struct ks_pd_section *s,
+			     bool hidden)
 {
-	struct pd_lex lx;
+	struct ks_pd_lex lx;
 	struct ks_pdfdoc_indirect ind;
 	const struct ks_pdfobj *d, *wo, *idx;
 	struct ks_buf data;
 	struct ks_cur c, row;
 	uint64_t w[3], size = 0, first, count, k, f1, f2, f3;
 	size_t rowlen, i, nsub;
-	struct pd_entry e;
+	struct ks_pd_entry e;
 	int64_t isize;
 	int rc = -1;
 
 	ks_buf_init(&data, doc->lim.max_stream);
-	pd_lex_init(&lx, doc, &doc->in, 0, 0);
-	KS_GUARD(pd_lex_seek(&lx, off));
-	if (pd_parse_indirect(&lx, &ind) < 0)
+	ks_pd_lex_init(&lx, doc, &doc->in, 0, 0);
+	KS_GUARD(ks_pd_lex_seek(&lx, off));
+	if (ks_pd_parse_indirect(&lx, &ind) < 0)
 		KS_BAIL(KS_ERR_PDF_XREF, "no xref stream at offset %zu: %s", off, ks_err_msg());
 	if (ind.obj->type != KS_PDFOBJ_STREAM)
 		KS_BAIL(KS_ERR_PDF_XREF, "object at offset %zu is not an xref stream", off);
@@ -214,7 +215,7 @@ static int parse_xref_stream(struct ks_pdfdoc *doc, size_t off, struct pd_sectio
 	idx = ks_pdfobj_get(d, "Index");
 	if (idx != NULL && (idx->type != KS_PDFOBJ_ARRAY || idx->u.arr.n % 2 != 0))
 		KS_BAIL(KS_ERR_PDF_XREF, "xref stream at offset %zu: bad /Index", off);
-	if (pd_stream_decode_rev(doc, 0, ind.obj, &data) < 0)
+	if (ks_pd_stream_decode_rev(doc, 0, ind.obj, &data) < 0)
 		KS_BAIL(ks_err_code(), "xref stream at offset %zu: %s", off, ks_err_msg());
 	ks_cur_from_buf(&c, &data);
 	nsub = idx != NULL ? idx->u.arr.n / 2 : 1;
@@ -286,22 +287,22 @@ out:
 	return rc;
 }
 
-static int parse_section(struct ks_pdfdoc *doc, size_t off, struct pd_section *s)
+static int parse_section(struct ks_pdfdoc *doc, size_t off, struct ks_pd_section *s)
 {
-	struct pd_lex lx;
+	struct ks_pd_lex lx;
 	const struct ks_pdfobj *xs;
 	int64_t v;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
 	s->off = off;
-	pd_lex_init(&lx, doc, &doc->in, 0, 0);
+	ks_pd_lex_init(&lx, doc, &doc->in, 0, 0);
 	if (off >= doc->in.left)
 		KS_BAIL(KS_ERR_PDF_XREF, "xref offset %zu beyond the end of the file (%zu bytes)",
 			off, doc->in.left);
-	KS_GUARD(pd_lex_seek(&lx, off));
-	pd_lex_skip_ws(&lx);
-	if (pd_lex_keyword(&lx, "xref")) {
+	KS_GUARD(ks_pd_lex_seek(&lx, off));
+	ks_pd_lex_skip_ws(&lx);
+	if (ks_pd_lex_keyword(&lx, "xref")) {
 		s->kind = KS_PDFDOC_XREF_TABLE;
 		KS_GUARD(parse_table(doc, &lx, s));
 		xs = ks_pdfobj_get(s->trailer, "XRefStm");
@@ -326,7 +327,7 @@ out:
 /* -------------------------------------------------------------- revisions */
 
 struct ranked {
-	struct pd_entry e;
+	struct ks_pd_entry e;
 	uint32_t rank;
 	size_t seq;
 };
@@ -358,19 +359,19 @@ static bool hybrid_conflict(const struct ranked *a, const struct ranked *b)
 /* Rank an entry within a revision: sections newest first; inside a hybrid
  * section an in-use table entry, then the /XRefStm entry, then a free
  * table entry (7.5.8.4); inside one section the first definition wins. */
-static int collect(struct ks_pdfdoc *doc, struct pd_rev *r, struct pd_section *secs, size_t lo,
-		   size_t hi)
+static int collect(struct ks_pdfdoc *doc, struct ks_pd_rev *r, struct ks_pd_section *secs,
+		   size_t lo, size_t hi)
 {
 	struct ranked *all = NULL;
 	size_t total = 0, k = 0, i, j, bytes = 0;
 	uint32_t *nums = NULL;
-	struct pd_entry *ents = NULL;
+	struct ks_pd_entry *ents = NULL;
 	int rc = -1;
 
 	for (i = lo; i < hi; i++)
 		total += secs[i].n + secs[i].xn;
 	KS_GUARD(ks_mul_size(total, sizeof(*all), &bytes));
-	KS_GUARD(pd_charge(doc, bytes));
+	KS_GUARD(ks_pd_charge(doc, bytes));
 	all = malloc(bytes > 0 ? bytes : 1);
 	if (all == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory (xref)");
@@ -389,8 +390,8 @@ static int collect(struct ks_pdfdoc *doc, struct pd_rev *r, struct pd_section *s
 		}
 	}
 	qsort(all, total, sizeof(*all), cmp_ranked);
-	KS_GUARD(pd_alloc(doc, total * sizeof(*ents), (void **)&ents));
-	KS_GUARD(pd_alloc(doc, total * sizeof(*nums), (void **)&nums));
+	KS_GUARD(ks_pd_alloc(doc, total * sizeof(*ents), (void **)&ents));
+	KS_GUARD(ks_pd_alloc(doc, total * sizeof(*nums), (void **)&nums));
 	for (i = 0, k = 0; i < total; i++) {
 		for (j = i; j > 0 && all[j - 1].e.num == all[i].e.num; j--)
 			if (hybrid_conflict(&all[j - 1], &all[i]) && r->pub.xref_conflicts++ == 0)
@@ -407,12 +408,12 @@ static int collect(struct ks_pdfdoc *doc, struct pd_rev *r, struct pd_section *s
 	r->pub.nobjects = k;
 	rc = 0;
 out:
-	pd_uncharge(doc, bytes);
+	ks_pd_uncharge(doc, bytes);
 	free(all);
 	return rc;
 }
 
-static void find_end(struct ks_pdfdoc *doc, struct pd_rev *r, size_t xref_end)
+static void find_end(struct ks_pdfdoc *doc, struct ks_pd_rev *r, size_t xref_end)
 {
 	size_t i, limit;
 
@@ -437,20 +438,20 @@ static void find_end(struct ks_pdfdoc *doc, struct pd_rev *r, size_t xref_end)
 /* Sections come newest first; revisions are built oldest first.  A
  * section lying before its /Prev section in the file (the first-page
  * section of a linearized file, Annex F) joins that older revision. */
-static int build_revs(struct ks_pdfdoc *doc, struct pd_section *secs, size_t nsec)
+static int build_revs(struct ks_pdfdoc *doc, struct ks_pd_section *secs, size_t nsec)
 {
 	size_t i, hi, lo, nrev = 0, xend, k;
-	struct pd_rev *revs = NULL;
+	struct ks_pd_rev *revs = NULL;
 	int rc = -1;
 
-	KS_GUARD(pd_alloc(doc, nsec * sizeof(*revs), (void **)&revs));
+	KS_GUARD(ks_pd_alloc(doc, nsec * sizeof(*revs), (void **)&revs));
 	hi = nsec; /* secs[lo, hi) form the revision being built */
 	while (hi > 0) {
 		lo = hi - 1;
 		while (lo > 0 && secs[lo - 1].off < secs[lo].off)
 			lo--;
 		/* secs[lo] is the newest section of this revision */
-		struct pd_rev *r = &revs[nrev];
+		struct ks_pd_rev *r = &revs[nrev];
 
 		r->pub.xref_off = secs[lo].off;
 		r->pub.kind = secs[lo].kind;
@@ -483,9 +484,9 @@ out:
 	return rc;
 }
 
-int pd_xref_load(struct ks_pdfdoc *doc)
+int ks_pd_xref_load(struct ks_pdfdoc *doc)
 {
-	struct pd_section *secs = NULL;
+	struct ks_pd_section *secs = NULL;
 	size_t nsec = 0, cap = 0, i, off;
 	const struct ks_pdfobj *prev;
 	bool have = false;
@@ -525,7 +526,7 @@ int pd_xref_load(struct ks_pdfdoc *doc)
 			KS_BAIL(KS_ERR_LIMIT, "more than %zu xref sections",
 				doc->lim.max_revisions);
 		if (nsec == cap) {
-			struct pd_section *n2 = realloc(secs, 2 * cap * sizeof(*secs));
+			struct ks_pd_section *n2 = realloc(secs, 2 * cap * sizeof(*secs));
 
 			if (n2 == NULL)
 				KS_BAIL(KS_ERR_NOMEM, "out of memory");
@@ -559,7 +560,7 @@ out:
 
 /* ----------------------------------------------------------------- access */
 
-const struct pd_entry *pd_rev_find(const struct pd_rev *r, uint32_t num)
+const struct ks_pd_entry *ks_pd_rev_find(const struct ks_pd_rev *r, uint32_t num)
 {
 	size_t lo = 0, hi = r->n, mid;
 
@@ -575,7 +576,7 @@ const struct pd_entry *pd_rev_find(const struct pd_rev *r, uint32_t num)
 	return NULL;
 }
 
-void pd_entry_export(const struct pd_entry *e, size_t rev, struct ks_pdfdoc_entry *out)
+void ks_pd_entry_export(const struct ks_pd_entry *e, size_t rev, struct ks_pdfdoc_entry *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (e == NULL)
@@ -598,7 +599,7 @@ int ks_pdfdoc_xref_entry(const struct ks_pdfdoc *doc, size_t rev, uint32_t num,
 {
 	if (doc == NULL || rev >= doc->nrevs || out == NULL)
 		return KS_SET(KS_ERR_ARG, "no revision %zu", rev);
-	pd_entry_export(pd_rev_find(&doc->revs[rev], num), rev, out);
+	ks_pd_entry_export(ks_pd_rev_find(&doc->revs[rev], num), rev, out);
 	out->num = num;
 	return 0;
 }
@@ -606,17 +607,17 @@ int ks_pdfdoc_xref_entry(const struct ks_pdfdoc *doc, size_t rev, uint32_t num,
 int ks_pdfdoc_xref_effective(const struct ks_pdfdoc *doc, size_t rev, uint32_t num,
 			     struct ks_pdfdoc_entry *out)
 {
-	const struct pd_entry *e = NULL;
+	const struct ks_pd_entry *e = NULL;
 	size_t r;
 
 	if (doc == NULL || rev >= doc->nrevs || out == NULL)
 		return KS_SET(KS_ERR_ARG, "no revision %zu", rev);
 	for (r = rev + 1; r > 0; r--) {
-		e = pd_rev_find(&doc->revs[r - 1], num);
+		e = ks_pd_rev_find(&doc->revs[r - 1], num);
 		if (e != NULL)
 			break;
 	}
-	pd_entry_export(e, e != NULL ? r - 1 : 0, out);
+	ks_pd_entry_export(e, e != NULL ? r - 1 : 0, out);
 	out->num = num;
 	return 0;
 }

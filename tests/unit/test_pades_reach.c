@@ -14,9 +14,9 @@ static struct ks_pdfdoc *open_doc(struct pb *p)
 	return doc;
 }
 
-static const struct pv_node *node(const struct pv_reach *r, uint32_t num)
+static const struct ks_pv_node *node(const struct ks_pv_reach *r, uint32_t num)
 {
-	return pv_reach_get(r, num);
+	return ks_pv_reach_get(r, num);
 }
 
 /* A page whose resources are named like back links (/P, /Parent, /Data),
@@ -59,13 +59,13 @@ static void test_roles_by_position(void **state)
 {
 	struct pb p;
 	struct ks_pdfdoc *doc;
-	struct pv_reach r;
-	const struct pv_node *n;
+	struct ks_pv_reach r;
+	const struct ks_pv_node *n;
 
 	(void)state;
 	build_doc(&p);
 	doc = open_doc(&p);
-	assert_ok(pv_reach_build(doc, 0, &r));
+	assert_ok(ks_pv_reach_build(doc, 0, &r));
 	assert_false(r.exhausted);
 	assert_int_equal(r.catalog, 1);
 	assert_int_equal(r.npages, 1);
@@ -103,7 +103,7 @@ static void test_roles_by_position(void **state)
 	/* Planted objects are not reached. */
 	assert_null(node(&r, 20));
 	assert_null(node(&r, 21));
-	pv_reach_free(&r);
+	ks_pv_reach_free(&r);
 	ks_pdfdoc_free(doc);
 	ks_buf_cleanup(&p.b);
 }
@@ -114,19 +114,19 @@ static void test_root_switch_reaches_planted(void **state)
 {
 	struct pb p;
 	struct ks_pdfdoc *doc;
-	struct pv_reach r;
+	struct ks_pv_reach r;
 
 	(void)state;
 	build_doc(&p);
 	pb_obj(&p, 21, "<< /Type /Pages /Kids [] /Count 0 >>");
 	pb_xref_table(&p, "/Root 20 0 R", 0);
 	doc = open_doc(&p);
-	assert_ok(pv_reach_build(doc, 1, &r));
+	assert_ok(ks_pv_reach_build(doc, 1, &r));
 	assert_int_equal(r.catalog, 20);
 	assert_non_null(node(&r, 20));
 	assert_true(node(&r, 21)->roles & PV_R_PAGETREE);
 	assert_null(node(&r, 1));
-	pv_reach_free(&r);
+	ks_pv_reach_free(&r);
 	ks_pdfdoc_free(doc);
 	ks_buf_cleanup(&p.b);
 }
@@ -138,8 +138,8 @@ static void test_hostile_graphs(void **state)
 {
 	struct pb p;
 	struct ks_pdfdoc *doc;
-	struct pv_reach r;
-	const struct pv_node *n;
+	struct ks_pv_reach r;
+	const struct ks_pv_node *n;
 
 	(void)state;
 	pb_init(&p);
@@ -150,7 +150,7 @@ static void test_hostile_graphs(void **state)
 	pb_obj(&p, 6, "<< /Next 5 0 R /X 63 0 R >>");
 	pb_xref_table(&p, "/Root 1 0 R", 0);
 	doc = open_doc(&p);
-	assert_ok(pv_reach_build(doc, 0, &r));
+	assert_ok(ks_pv_reach_build(doc, 0, &r));
 	n = node(&r, 40); /* referenced, undefined */
 	assert_non_null(n);
 	assert_false(n->defined);
@@ -159,7 +159,7 @@ static void test_hostile_graphs(void **state)
 	assert_non_null(node(&r, 63));
 	assert_false(node(&r, 63)->defined);
 	assert_int_equal(r.npages, 1);
-	pv_reach_free(&r);
+	ks_pv_reach_free(&r);
 	ks_pdfdoc_free(doc);
 	ks_buf_cleanup(&p.b);
 }
@@ -170,18 +170,18 @@ static void test_no_catalog(void **state)
 {
 	struct pb p;
 	struct ks_pdfdoc *doc;
-	struct pv_reach r;
+	struct ks_pv_reach r;
 
 	(void)state;
 	pb_init(&p);
 	pb_obj(&p, 1, "42");
 	pb_xref_table(&p, "/Root 1 0 R", 0);
 	doc = open_doc(&p);
-	assert_ok(pv_reach_build(doc, 0, &r));
+	assert_ok(ks_pv_reach_build(doc, 0, &r));
 	assert_int_equal(r.npages, 0);
 	assert_non_null(node(&r, 1));
-	pv_reach_free(&r);
-	pv_reach_free(&r); /* twice is harmless */
+	ks_pv_reach_free(&r);
+	ks_pv_reach_free(&r); /* twice is harmless */
 	ks_pdfdoc_free(doc);
 	ks_buf_cleanup(&p.b);
 }

@@ -1137,18 +1137,18 @@ static void test_too_many(void **state)
 static void test_locks(void **state)
 {
 	char *names[] = { (char *)"Name", (char *)"Grades.Math" };
-	struct pv_lock all = { PV_LOCK_ALL, NULL, 0, 0 };
-	struct pv_lock inc = { PV_LOCK_INCLUDE, names, 2, 0 };
-	struct pv_lock exc = { PV_LOCK_EXCLUDE, names, 2, 0 };
+	struct ks_pv_lock all = { PV_LOCK_ALL, NULL, 0, 0 };
+	struct ks_pv_lock inc = { PV_LOCK_INCLUDE, names, 2, 0 };
+	struct ks_pv_lock exc = { PV_LOCK_EXCLUDE, names, 2, 0 };
 
 	(void)state;
-	assert_true(pv_lock_covers(&all, "Anything"));
-	assert_true(pv_lock_covers(&inc, "Name"));
-	assert_true(pv_lock_covers(&inc, "Grades.Math.Term1")); /* below a locked name */
-	assert_false(pv_lock_covers(&inc, "Grades.Mathematics"));
-	assert_false(pv_lock_covers(&inc, "Names"));
-	assert_false(pv_lock_covers(&exc, "Name"));
-	assert_true(pv_lock_covers(&exc, "Other"));
+	assert_true(ks_pv_lock_covers(&all, "Anything"));
+	assert_true(ks_pv_lock_covers(&inc, "Name"));
+	assert_true(ks_pv_lock_covers(&inc, "Grades.Math.Term1")); /* below a locked name */
+	assert_false(ks_pv_lock_covers(&inc, "Grades.Mathematics"));
+	assert_false(ks_pv_lock_covers(&inc, "Names"));
+	assert_false(ks_pv_lock_covers(&exc, "Name"));
+	assert_true(ks_pv_lock_covers(&exc, "Other"));
 }
 
 /* ---- the report ---- */

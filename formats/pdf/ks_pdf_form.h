@@ -1,7 +1,7 @@
 /* ks_pdf_form: the parts of a document a signature touches, read through
- * ks_pdf_rd: the interactive form (AcroForm, its field tree and the
- * signature fields in it, ISO 32000-1 12.7), the certification state
- * (catalog /Perms /DocMDP, 12.8.2.2) and the page tree (7.7.3). */
+ * ks_pdf_rd: the interactive form (AcroForm, its terminal fields and the
+ * signature fields among them, ISO 32000-1 12.7), the certification state
+ * (catalog /Perms /DocMDP, 12.8.2.2) and the pages (7.7.3). */
 #ifndef KS_PDF_FORM_H
 #define KS_PDF_FORM_H
 
@@ -14,16 +14,8 @@
 #include "ks_buf.h"
 #include "ks_err.h"
 
-/* Form fields walked. */
-#define KS_PDF_FORM_MAX_FIELDS 10000
-/* Nesting of the field tree (/Kids). */
-#define KS_PDF_FORM_MAX_DEPTH 32
-/* Bytes of a fully qualified field name (UTF-8). */
+/* Bytes of a fully qualified field name (UTF-8) that --field can name. */
 #define KS_PDF_FORM_MAX_NAME 127
-/* Page tree nodes visited while looking for a page. */
-#define KS_PDF_FORM_MAX_PAGE_NODES 100000
-/* Depth of the page tree. */
-#define KS_PDF_FORM_MAX_PAGE_DEPTH 64
 
 /* A terminal form field. */
 struct ks_pdf_field {
@@ -60,14 +52,16 @@ const struct ks_pdf_field *ks_pdf_form_field(const struct ks_pdf_form *f, const 
  * NULL or refers to a missing object). */
 KS_WUR int ks_pdf_form_resolve(struct ks_pdf_rd *rd, const struct ks_pdf_val *v,
 			       struct ks_pdf_val **out);
-/* Page `index` (0-based) through the page tree, using /Count to skip
- * subtrees; *count gets the page count.  An index past the end is
- * KS_ERR_ARG naming the page (1-based) and the count. */
+/* Page `index` (0-based) of the page tree; *count gets the page count.
+ * An index past the end is KS_ERR_ARG naming the page (1-based) and the
+ * count.  (catalog is unused: the reader knows the page tree.) */
 KS_WUR int ks_pdf_form_find_page(struct ks_pdf_rd *rd, const struct ks_pdf_val *catalog,
 				 size_t index, uint32_t *num, uint16_t *gen, size_t *count);
-/* A PDF text string (PDFDocEncoding, or UTF-16BE with BOM; 7.9.2.2) as
- * UTF-8, appended to out.  PDFDocEncoding bytes above 0x7F are taken as
- * Latin-1 (they agree on letters). */
-KS_WUR int ks_pdf_text_to_utf8(const uint8_t *s, size_t n, struct ks_buf *out);
+/* The /Rotate (0, 90, 180, 270) and visible box (crop box, else media
+ * box, inherited from the page tree: 7.7.3.4) of page object page_num:
+ * KS_ERR_PDF when it is no page of the document or /Rotate is not a
+ * multiple of 90. */
+KS_WUR int ks_pdf_form_page_geometry(struct ks_pdf_rd *rd, uint32_t page_num, int *rotate,
+				     double box[4]);
 
 #endif

@@ -181,3 +181,9 @@ int ks_pdf_rd_get(struct ks_pdf_rd *rd, uint32_t num, uint16_t gen, struct ks_pd
 		return 0; /* free or undefined: a reference to it is null (7.3.10) */
 	return copy_val(o, 0, out);
 }
+
+struct ks_pdfdoc *ks_pdf_rd_doc(const struct ks_pdf_rd *rd, size_t *rev)
+{
+	*rev = rd->last;
+	return rd->doc;
+}

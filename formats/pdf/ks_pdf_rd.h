@@ -39,5 +39,9 @@ KS_WUR int ks_pdf_rd_info(struct ks_pdf_rd *rd, struct ks_pdf_rd_info *info);
  * dictionary); *out is NULL for a free or missing object (ISO 32000-1
  * 7.3.10: a reference to one is null). */
 KS_WUR int ks_pdf_rd_get(struct ks_pdf_rd *rd, uint32_t num, uint16_t gen, struct ks_pdf_val **out);
+/* The reader behind it (tail mode) and its newest revision, for what the
+ * reader already knows how to walk (pages with inherited attributes, the
+ * form's terminal fields): owned by rd. */
+struct ks_pdfdoc *ks_pdf_rd_doc(const struct ks_pdf_rd *rd, size_t *rev);
 
 #endif

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # pades_big: sign a ~1 GiB PDF with `kyso sign` and compare with the
-# physical limit of reading it once (`sha256sum` of the same file).
+# physical limit of reading it once (`openssl dgst -sha256` of the same
+# file: signing must hash it once; copying the unchanged prefix into the
+# output overlaps the hashing, in the kernel).
 #
-#   pades_1gib_rss_mib <peak RSS of kyso sign, MiB>            (target <= 64)
-#   pades_1gib_time_ratio <kyso s> <sha256sum s> <ratio>       (target <= 2)
+#   pades_1gib_rss_mib <peak RSS of kyso sign, MiB>             (target <= 64)
+#   pades_1gib_time_ratio <kyso s> <openssl dgst s> <ratio>     (target <= 1.3)
+#
+# Both are timed warm (the file in the page cache, each run once before),
+# the better of two runs each.
 #
 # The PDF is a one-page document plus one huge image stream, generated
 # here in build/bench/ and deleted afterwards.  PADES_BIG_MIB changes the
@@ -54,26 +59,35 @@ xref=$(stat -c %s "$pdf")
 sync
 
 # --- the reference: one read of the file (cache warmed first, as for kyso).
-sha256sum "$pdf" >/dev/null
+openssl dgst -sha256 "$pdf" >/dev/null
 TIMEFORMAT=%R
-ref_s=$( { time sha256sum "$pdf" >/dev/null; } 2>&1 )
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
+r1=$( { time openssl dgst -sha256 "$pdf" >/dev/null; } 2>&1 )
+r2=$( { time openssl dgst -sha256 "$pdf" >/dev/null; } 2>&1 )
+ref_s=$(best "$r1" "$r2")
 
-# --- kyso sign under /usr/bin/time -v
-/usr/bin/time -v -o "$dir/time.txt" "$KYSO" sign --key-file "$PKI/principal-rsa.key.pem" \
-	--cert "$PKI/principal-rsa.cert.pem" --chain "$PKI/principal-rsa.chain.pem" \
-	--in "$pdf" --out "$out" --reason "Luu tru" >"$dir/sign.log" 2>&1 || {
-	echo "pades_big: kyso sign failed:" >&2
-	cat "$dir/sign.log" >&2
-	exit 1
+# --- kyso sign under /usr/bin/time -v: a first run to warm up, then two.
+sign_big() {
+	/usr/bin/time -v -o "$dir/time.txt" "$KYSO" sign --key-file "$PKI/principal-rsa.key.pem" \
+		--cert "$PKI/principal-rsa.cert.pem" --chain "$PKI/principal-rsa.chain.pem" \
+		--in "$pdf" --out "$out" --reason "Luu tru" >"$dir/sign.log" 2>&1 || {
+		echo "pades_big: kyso sign failed:" >&2
+		cat "$dir/sign.log" >&2
+		exit 1
+	}
+	# h:mm:ss or m:ss.ss -> seconds
+	awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$dir/time.txt" |
+		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
 }
+sign_big >/dev/null
+k1=$(sign_big)
+k2=$(sign_big)
+kyso_s=$(best "$k1" "$k2")
 rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$dir/time.txt")
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$dir/time.txt")
-# h:mm:ss or m:ss.ss -> seconds
-kyso_s=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }')
 # The original must be a prefix of the output (checked on the real file).
 cmp -n "$(stat -c %s "$pdf")" "$pdf" "$out" >/dev/null || {
 	echo "pades_big: the original is not a prefix of the signed file" >&2
 	exit 1
 }
 awk -v kb="$rss_kb" 'BEGIN { printf "%-29s %-14.1f %-14s %-7s (<= 64)\n", "pades_1gib_rss_mib", kb / 1024, "-", "-" }'
-awk -v k="$kyso_s" -v r="$ref_s" 'BEGIN { printf "%-29s %-14.2f %-14.2f %-7.2f (<= 2)\n", "pades_1gib_time_ratio", k, r, k / r }'
+awk -v k="$kyso_s" -v r="$ref_s" 'BEGIN { printf "%-29s %-14.2f %-14.2f %-7.2f (<= 1.3)\n", "pades_1gib_time_ratio", k, r, k / r }'

@@ -3,7 +3,9 @@
 #include "ks_pdf_write.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,9 @@
 #define KS_PDF_UPDATE_MAX_OBJS 4096
 /* Chunk size when streaming the original. */
 #define KS_PDF_COPY_CHUNK ((size_t)1 << 20)
+/* Piece the background copy hands to the kernel at a time (then starts
+ * its writeback). */
+#define KS_PDF_COPY_PIECE ((size_t)32 << 20)
 /* Largest /Contents reservation (DER bytes). */
 #define KS_PDF_MAX_CONTENTS ((size_t)4 << 20)
 
@@ -496,16 +501,81 @@ static int kernel_copy(int src_fd, uint64_t off, size_t n, int dst_fd)
 	return 0;
 }
 
+/* The original's bytes [from, from + len) copied by the kernel into the
+ * output while the caller hashes them: reading, hashing and writing
+ * overlap, and writeback starts piece by piece so the final fsync has
+ * little left to do. */
+struct copy_job {
+	int src, dst;
+	uint64_t from, len;
+	int rc;
+	enum ks_err_code code;
+	char msg[KS_ERR_MSG_MAX];
+};
+
+static void *copy_thread(void *arg)
+{
+	struct copy_job *j = arg;
+	uint64_t off = j->from, end = j->from + j->len;
+	size_t n;
+	int k;
+
+	while (off < end) {
+		n = end - off > KS_PDF_COPY_PIECE ? KS_PDF_COPY_PIECE : (size_t)(end - off);
+		k = kernel_copy(j->src, off, n, j->dst);
+		if (k != 0) {
+			if (k > 0)
+				KS_SET(KS_ERR_IO, "copying the original: the kernel refused to copy");
+			j->rc = -1;
+			j->code = ks_err_code();
+			snprintf(j->msg, sizeof(j->msg), "%s", ks_err_msg());
+			return NULL;
+		}
+		/* Start writing this piece back now (the fsync at commit waits
+		 * for it); a failure here only means no head start. */
+		(void)sync_file_range(j->dst, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WRITE);
+		off += n;
+	}
+	j->rc = 0;
+	return NULL;
+}
+
+/* Hash [off, len) of the original through a fixed chunk of heap (pread). */
+static int hash_rest(const struct ks_pdf_source *src, uint64_t off, uint8_t *chunk,
+		     EVP_MD_CTX *md_ctx, const struct ks_pdf_sink *sink)
+{
+	while (off < src->len) {
+		size_t want = src->len - off > KS_PDF_COPY_CHUNK ? KS_PDF_COPY_CHUNK
+								 : (size_t)(src->len - off);
+		ssize_t got = pread(src->fd, chunk, want, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return KS_SET(KS_ERR_IO, "reading the original at offset %llu: %s",
+				      (unsigned long long)off,
+				      got < 0 ? strerror(errno) : "file shrank");
+		if (md_update(md_ctx, chunk, (size_t)got) < 0 ||
+		    (sink != NULL && sink_write(sink, chunk, (size_t)got) < 0))
+			return -1;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
 int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_source *src,
 				const struct ks_pdf_sink *sink, EVP_MD_CTX *md_ctx,
 				struct ks_pdf_byterange *br)
 {
 	uint8_t *chunk = NULL;
-	uint64_t off = 0;
 	struct ks_atomic_file *af = NULL;
-	bool kcopy = false;
-	int rc = -1;
+	struct copy_job job;
+	pthread_t th;
+	bool started = false;
+	size_t probe;
+	int rc = -1, k;
 
+	memset(&job, 0, sizeof(job));
 	KS_ENSURE(!u->copied, KS_ERR_INTERNAL, "original copied twice");
 	KS_ENSURE(src->len == u->base.orig_len, KS_ERR_ARG, "source length changed");
 	KS_GUARD(layout(u));
@@ -517,6 +587,8 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 		md_ctx = NULL;
 	}
 	if (src->fd < 0) {
+		uint64_t off = 0;
+
 		while (off < src->len) {
 			size_t n = src->len - off > KS_PDF_COPY_CHUNK ? KS_PDF_COPY_CHUNK
 								      : (size_t)(src->len - off);
@@ -526,43 +598,44 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 			off += n;
 		}
 	} else {
-		/* Streamed: one chunk of heap whatever the file size.  Into an
-		 * output file the kernel copies the bytes (copy_file_range),
-		 * saving a pass through user memory; the digest is over the
-		 * bytes read here. */
+		/* Streamed: one chunk of heap whatever the file size. */
 		chunk = malloc(KS_PDF_COPY_CHUNK);
 		if (chunk == NULL)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		k = 1;
 		if (sink->write == ks_pdf_sink_atomic) {
 			af = sink->ctx;
-			kcopy = af->f != NULL && fflush(af->f) == 0 && af->fd >= 0;
-		}
-		while (off < src->len) {
-			size_t want = src->len - off > KS_PDF_COPY_CHUNK ? KS_PDF_COPY_CHUNK
-									 : (size_t)(src->len - off);
-			ssize_t got = pread(src->fd, chunk, want, (off_t)off);
-
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0)
-				KS_BAIL(KS_ERR_IO, "reading the original at offset %llu: %s",
-					(unsigned long long)off,
-					got < 0 ? strerror(errno) : "file shrank");
-			KS_GUARD(md_update(md_ctx, chunk, (size_t)got));
-			if (kcopy) {
-				int k = kernel_copy(src->fd, off, (size_t)got, af->fd);
-
+			if (af->f != NULL && fflush(af->f) == 0 && af->fd >= 0) {
+				/* Can the kernel copy between these files? */
+				probe = src->len > KS_PDF_COPY_CHUNK ? KS_PDF_COPY_CHUNK
+								     : (size_t)src->len;
+				k = kernel_copy(src->fd, 0, probe, af->fd);
 				if (k < 0)
 					goto out;
-				kcopy = k == 0;
-				if (kcopy) {
-					off += (uint64_t)got;
-					continue;
-				}
 			}
-			KS_GUARD(sink_write(sink, chunk, (size_t)got));
-			off += (uint64_t)got;
 		}
+		if (k == 0) {
+			/* It can: the rest in the background while we hash. */
+			job.src = src->fd;
+			job.dst = af->fd;
+			job.from = probe;
+			job.len = src->len - probe;
+			if (pthread_create(&th, NULL, copy_thread, &job) != 0)
+				KS_BAIL(KS_ERR_INTERNAL, "cannot start the copy thread");
+			started = true;
+			KS_GUARD(hash_rest(src, 0, chunk, md_ctx, NULL));
+		} else {
+			KS_GUARD(hash_rest(src, 0, chunk, md_ctx, sink));
+		}
+	}
+	if (started) {
+		pthread_join(th, NULL);
+		started = false;
+		if (job.rc < 0)
+			KS_BAIL(job.code, "%s", job.msg);
+		/* The stdio stream writes the update after the copied bytes. */
+		if (fseeko(af->f, (off_t)src->len, SEEK_SET) != 0)
+			KS_BAIL(KS_ERR_IO, "positioning the output: %s", strerror(errno));
 	}
 	if (u->sig_num != 0) {
 		KS_GUARD(md_update(md_ctx, u->out.data, u->gap_start));
@@ -574,6 +647,8 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 	u->copied = true;
 	rc = 0;
 out:
+	if (started)
+		pthread_join(th, NULL);
 	free(chunk);
 	return rc;
 }

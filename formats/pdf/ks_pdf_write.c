@@ -525,7 +525,8 @@ static void *copy_thread(void *arg)
 		k = kernel_copy(j->src, off, n, j->dst);
 		if (k != 0) {
 			if (k > 0)
-				KS_SET(KS_ERR_IO, "copying the original: the kernel refused to copy");
+				KS_SET(KS_ERR_IO,
+				       "copying the original: the kernel refused to copy");
 			j->rc = -1;
 			j->code = ks_err_code();
 			snprintf(j->msg, sizeof(j->msg), "%s", ks_err_msg());

@@ -34,6 +34,20 @@ static int add_field(struct ks_pdf_form *s, const struct ks_pdf_field *f)
 	return 0;
 }
 
+/* Note how far a signature value's /ByteRange [0 a b c] reaches (b + c). */
+static void covered(struct ks_pdf_form *s, const struct ks_pdfdoc_field *f)
+{
+	const struct ks_pdfobj *br = ks_pdfobj_get(f->sig, "ByteRange");
+	int64_t b, c;
+
+	if (br == NULL || br->type != KS_PDFOBJ_ARRAY || br->u.arr.n != 4 ||
+	    !ks_pdfobj_int(br->u.arr.items[2], &b) || !ks_pdfobj_int(br->u.arr.items[3], &c) ||
+	    b < 0 || c < 0 || b > INT64_MAX - c)
+		return;
+	if ((uint64_t)(b + c) > s->covered_end)
+		s->covered_end = (uint64_t)(b + c);
+}
+
 /* The terminal fields of the form (ISO 32000-1 12.7.3.1), as the reader
  * walks them for verification too (names, inherited /FT, limits): each
  * with its widget, itself when merged, else its first kid. */
@@ -68,6 +82,7 @@ static int load_fields(struct ks_pdf_form *s)
 				f.widget_gen = k->u.ref.gen;
 			}
 		}
+		covered(s, &fields[i]);
 		f.is_sig = ks_pdfobj_is_name(fields[i].ft, "Sig");
 		f.is_signed =
 		    f.is_sig && fields[i].v != NULL && fields[i].v->type != KS_PDFOBJ_NULL;

@@ -36,6 +36,8 @@ struct ks_pdf_form {
 	struct ks_pdf_field *fields; /* owned */
 	size_t n_fields;
 	size_t n_signed;
+	/* The furthest byte any signature's /ByteRange covers (0: none). */
+	uint64_t covered_end;
 	bool certified; /* the catalog has /Perms /DocMDP */
 	int docmdp_p;   /* its P (1..3) when certified */
 };

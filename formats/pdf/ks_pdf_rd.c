@@ -111,7 +111,16 @@ int ks_pdf_rd_open(const uint8_t *p, size_t n, struct ks_pdf_rd **out)
 	ks_pdfdoc_limits_default(&lim);
 	lim.tail = true;
 	lim.allow_repair = false;
-	KS_GUARD(ks_pdfdoc_open(p, n, &lim, &rd->doc));
+	if (ks_pdfdoc_open(p, n, &lim, &rd->doc) < 0) {
+		/* Verification would have to rebuild the cross-reference data
+		 * by scanning (and then cannot say what any signer saw). */
+		if (ks_err_code() == KS_ERR_PDF_XREF)
+			KS_SET(KS_ERR_PDF_XREF,
+			       "the cross-reference data is damaged (%s): repair the file before "
+			       "signing it",
+			       ks_err_msg());
+		goto out;
+	}
 	rd->last = ks_pdfdoc_rev_count(rd->doc) - 1;
 	rev = ks_pdfdoc_rev(rd->doc, rd->last);
 	t = rev->trailer;

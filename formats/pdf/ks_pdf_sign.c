@@ -161,6 +161,15 @@ static int open_doc(struct ks_pdf_signer *s, const struct ks_pdf_source *src)
 		return KS_SET(KS_ERR_PDF, "the document catalog is missing or not a dictionary");
 	if (ks_pdf_form_load(s->rd, s->catalog, &s->form) < 0)
 		return -1;
+	/* A signature covering bytes the file does not have (truncated): an
+	 * update would put its own bytes in that range. */
+	if (s->form.covered_end > src->len)
+		return KS_SET(KS_ERR_PDF,
+			      "a signature of the document covers bytes up to offset %llu, beyond "
+			      "its end (%llu bytes): the file is truncated; a new signature would "
+			      "write into the range an earlier one signed",
+			      (unsigned long long)s->form.covered_end,
+			      (unsigned long long)src->len);
 	/* ISO 32000-1 12.8.2.2, Table 254: P=1 permits no change at all. */
 	if (s->form.certified && s->form.docmdp_p == 1)
 		return KS_SET(KS_ERR_POLICY, "the document is certified with no changes allowed "

@@ -111,7 +111,8 @@ static const char *compare(const uint8_t *data, size_t len, char *why, size_t ca
 	if (gt < 0) {
 		/* By design: the tail mode never rebuilds a damaged file. */
 		if (!ks_pdfdoc_repaired(f)) {
-			snprintf(why, cap, "the tail mode refuses an intact file: %s", ks_err_msg());
+			snprintf(why, cap, "the tail mode refuses an intact file: %s",
+				 ks_err_msg());
 			res = why;
 		}
 		goto out;
@@ -133,13 +134,15 @@ static const char *compare(const uint8_t *data, size_t len, char *why, size_t ca
 		}
 		for (num = 1; num < ks_pdfdoc_max_object(f, r); num++) {
 			if (ks_pdfdoc_xref_effective(f, r, num, &ef) < 0 ||
-			    ks_pdfdoc_xref_effective(t, r, num, &et) < 0 || !entry_equal(&ef, &et)) {
-				snprintf(why, cap, "revision %zu: entry of object %u differs", r + 1,
-					 num);
+			    ks_pdfdoc_xref_effective(t, r, num, &et) < 0 ||
+			    !entry_equal(&ef, &et)) {
+				snprintf(why, cap, "revision %zu: entry of object %u differs",
+					 r + 1, num);
 				res = why;
 				break;
 			}
-			if (ef.type != KS_PDFDOC_ENTRY_INUSE && ef.type != KS_PDFDOC_ENTRY_COMPRESSED)
+			if (ef.type != KS_PDFDOC_ENTRY_INUSE &&
+			    ef.type != KS_PDFDOC_ENTRY_COMPRESSED)
 				continue;
 			gf = ks_pdfdoc_get(f, r, num, ef.gen, &of);
 			gt = ks_pdfdoc_get(t, r, num, et.gen, &ot);

@@ -19,6 +19,9 @@
 #define KS_PDF_FONT_MAX_CLUSTER 8
 /* ToUnicode bfchar entries per block (PDF CMaps allow at most 100). */
 #define KS_PDF_FONT_BFCHAR_BLOCK 100
+/* Subsets kept for reuse by the process (signatures of one signer in a
+ * batch draw the same glyphs). */
+#define KS_PDF_FONT_SUBSET_CACHE 16
 
 struct used_glyph {
 	uint32_t gid;
@@ -352,7 +355,167 @@ static void make_tag(struct ks_pdf_font *f)
 	f->tag[6] = '\0';
 }
 
+/* ---- subsets already cut, by face and glyph set ---- */
+
+struct subset_entry {
+	hb_face_t *pre; /* the face cut (a reference); NULL: empty slot */
+	uint32_t *key;  /* sorted gids, UINT32_MAX, sorted code points */
+	size_t nkey;
+	uint8_t *ttf;
+	size_t ttf_len;
+	uint32_t *old_of;
+	uint32_t n_new;
+	char tag[7];
+	uint64_t used_at;
+};
+
+static pthread_mutex_t subset_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct subset_entry subset_cache[KS_PDF_FONT_SUBSET_CACHE];
+static uint64_t subset_tick;
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What a subset depends on: the glyphs kept and the code points mapped. */
+static int subset_key(const struct ks_pdf_font *f, uint32_t **key, size_t *nkey)
+{
+	hb_codepoint_t cp = HB_SET_VALUE_INVALID;
+	size_t n = 0, cap = f->n_used + 2 + hb_set_get_population(f->unicodes), i;
+	uint32_t *k = malloc(cap * sizeof(*k));
+
+	if (k == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	k[n++] = 0;
+	for (i = 0; i < f->n_used; i++)
+		k[n++] = f->used[i].gid;
+	qsort(k, n, sizeof(*k), cmp_u32);
+	k[n++] = UINT32_MAX;
+	while (hb_set_next(f->unicodes, &cp) && n < cap)
+		k[n++] = cp;
+	*key = k;
+	*nkey = n;
+	return 0;
+}
+
+static struct subset_entry *subset_find(const struct ks_pdf_font *f, const uint32_t *key,
+					size_t nkey)
+{
+	size_t i;
+
+	for (i = 0; i < KS_PDF_FONT_SUBSET_CACHE; i++)
+		if (subset_cache[i].pre == f->pre && subset_cache[i].nkey == nkey &&
+		    memcmp(subset_cache[i].key, key, nkey * sizeof(*key)) == 0)
+			return &subset_cache[i];
+	return NULL;
+}
+
+static void subset_entry_clear(struct subset_entry *e)
+{
+	hb_face_destroy(e->pre);
+	free(e->key);
+	free(e->ttf);
+	free(e->old_of);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Keep f's finished subset under key (which the cache takes). */
+static void subset_keep(const struct ks_pdf_font *f, uint32_t *key, size_t nkey)
+{
+	struct subset_entry *e = &subset_cache[0];
+	uint8_t *ttf = malloc(f->ttf.len);
+	uint32_t *old_of = malloc(f->n_new * sizeof(*old_of));
+	size_t i;
+
+	if (ttf == NULL || old_of == NULL) {
+		free(ttf);
+		free(old_of);
+		free(key);
+		return; /* a cache, not a need */
+	}
+	memcpy(ttf, f->ttf.data, f->ttf.len);
+	memcpy(old_of, f->old_of, f->n_new * sizeof(*old_of));
+	pthread_mutex_lock(&subset_cache_mu);
+	for (i = 1; i < KS_PDF_FONT_SUBSET_CACHE; i++)
+		if (subset_cache[i].used_at < e->used_at)
+			e = &subset_cache[i];
+	subset_entry_clear(e);
+	e->pre = hb_face_reference(f->pre);
+	e->key = key;
+	e->nkey = nkey;
+	e->ttf = ttf;
+	e->ttf_len = f->ttf.len;
+	e->old_of = old_of;
+	e->n_new = f->n_new;
+	memcpy(e->tag, f->tag, sizeof(e->tag));
+	e->used_at = ++subset_tick;
+	pthread_mutex_unlock(&subset_cache_mu);
+}
+
+/* Take a subset cut before for the same glyphs: true when found. */
+static int subset_reuse(struct ks_pdf_font *f, const uint32_t *key, size_t nkey, bool *found)
+{
+	struct subset_entry *e;
+	uint32_t i;
+	int rc = -1;
+
+	*found = false;
+	pthread_mutex_lock(&subset_cache_mu);
+	e = subset_find(f, key, nkey);
+	if (e == NULL) {
+		rc = 0;
+		goto out;
+	}
+	e->used_at = ++subset_tick;
+	f->old_of = malloc(e->n_new * sizeof(*f->old_of));
+	f->new_of = hb_map_create();
+	if (f->old_of == NULL || !hb_map_allocation_successful(f->new_of)) {
+		KS_SET(KS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ks_buf_set(&f->ttf, e->ttf, e->ttf_len) < 0)
+		goto out;
+	memcpy(f->old_of, e->old_of, e->n_new * sizeof(*f->old_of));
+	f->n_new = e->n_new;
+	for (i = 0; i < f->n_new; i++)
+		hb_map_set(f->new_of, f->old_of[i], i);
+	memcpy(f->tag, e->tag, sizeof(f->tag));
+	f->subset_done = true;
+	*found = true;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&subset_cache_mu);
+	return rc;
+}
+
+static int subset_cut(struct ks_pdf_font *f);
+
 int ks_pdf_font_subset(struct ks_pdf_font *f)
+{
+	uint32_t *key = NULL;
+	size_t nkey = 0;
+	bool found = false;
+
+	if (f->subset_done)
+		return KS_SET(KS_ERR_INTERNAL, "font subset twice");
+	if (subset_key(f, &key, &nkey) < 0)
+		return -1;
+	if (subset_reuse(f, key, nkey, &found) < 0 || found) {
+		free(key);
+		return found ? 0 : -1;
+	}
+	if (subset_cut(f) < 0) {
+		free(key);
+		return -1;
+	}
+	subset_keep(f, key, nkey);
+	return 0;
+}
+
+static int subset_cut(struct ks_pdf_font *f)
 {
 	hb_subset_input_t *in = NULL;
 	hb_subset_plan_t *plan = NULL;
@@ -367,7 +530,6 @@ int ks_pdf_font_subset(struct ks_pdf_font *f)
 					 HB_TAG('h', 'd', 'm', 'x'), HB_TAG('V', 'D', 'M', 'X'),
 					 HB_TAG('L', 'T', 'S', 'H'), HB_TAG('g', 'a', 's', 'p') };
 
-	KS_ENSURE(!f->subset_done, KS_ERR_INTERNAL, "font subset twice");
 	in = hb_subset_input_create_or_fail();
 	if (in == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");

@@ -10,6 +10,7 @@
 #include "formats/pdf/ks_pdf_form.h"
 #include "ks_err.h"
 #include "ks_key.h"
+#include "signer/ks_tsa_client.h"
 
 struct ks_sign_pdf_opts {
 	const char *visible; /* "PAGE,X,Y,W,H" (points, page 1-based); NULL: invisible */
@@ -20,7 +21,8 @@ struct ks_sign_pdf_opts {
 	const char *role;
 	const char *location;
 	const char *contact_info;
-	const char *level; /* "B-B" (default); B-T and above: not yet */
+	const char *level; /* "B-B" (default), "B-T" (needs tsa); B-LT, B-LTA: kyso extend */
+	const struct ks_tsa_client *tsa; /* B-T: the TSA to timestamp the signature */
 	const char *md;    /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	const char *font_path; /* NULL: default appearance font */

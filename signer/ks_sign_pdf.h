@@ -23,7 +23,7 @@ struct ks_sign_pdf_opts {
 	const char *contact_info;
 	const char *level; /* "B-B" (default), "B-T" (needs tsa); B-LT, B-LTA: kyso extend */
 	const struct ks_tsa_client *tsa; /* B-T: the TSA to timestamp the signature */
-	const char *md;    /* "sha256" (default), "sha384", "sha512" */
+	const char *md;                  /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	const char *font_path; /* NULL: default appearance font */
 	time_t signing_time;   /* 0: now */

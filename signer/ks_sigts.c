@@ -50,7 +50,8 @@ static void remember_size(const char *url, size_t n)
 static int hash(enum ks_md md, const uint8_t *p, size_t n, uint8_t *out, unsigned *olen)
 {
 	if (EVP_Digest(p, n, out, olen, ks_md_evp(md), NULL) != 1)
-		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "digest of the signature value");
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__,
+				       "digest of the signature value");
 	return 0;
 }
 
@@ -166,4 +167,40 @@ void ks_sigts_pades(struct ks_sigts_pades *ctx, const struct ks_pades_cms *inner
 	out->produce = produce;
 	out->ctx = ctx;
 	out->cert = inner->cert;
+}
+
+static int docts_produce(void *vctx, enum ks_md md, const uint8_t *digest, size_t dlen, bool sizing,
+			 struct ks_buf *der)
+{
+	struct ks_docts_pades *ctx = vctx;
+	struct ks_tsp_token *tok = NULL;
+	struct ks_buf resp;
+	const struct ks_buf *td;
+	size_t est;
+	int rc = -1;
+
+	ks_buf_init(&resp, KS_TSP_RESP_MAX);
+	if (sizing) {
+		KS_GUARD(token_size(ctx->tsa, md, &est));
+		KS_GUARD(filler(est + KS_SIGTS_SLACK, der));
+	} else {
+		KS_GUARD(ks_tsa_timestamp(ctx->tsa, md, digest, dlen, &resp, &tok, NULL));
+		td = ks_tsp_token_der(tok);
+		remember_size(ctx->tsa->urls[0], td->len);
+		KS_GUARD(ks_buf_append(der, td->data, td->len));
+	}
+	rc = 0;
+out:
+	ks_tsp_token_free(tok);
+	ks_buf_cleanup(&resp);
+	return rc;
+}
+
+void ks_docts_pades(struct ks_docts_pades *ctx, const struct ks_tsa_client *tsa,
+		    struct ks_pades_cms *out)
+{
+	ctx->tsa = tsa;
+	out->produce = docts_produce;
+	out->ctx = ctx;
+	out->cert = NULL;
 }

@@ -40,4 +40,13 @@ struct ks_sigts_pades {
 void ks_sigts_pades(struct ks_sigts_pades *ctx, const struct ks_pades_cms *inner,
 		    const struct ks_tsa_client *tsa, struct ks_pades_cms *out);
 
+/* A PAdES producer for a document timestamp (ks_pades_opts.doc_timestamp):
+ * the TSA's token over the ByteRange digest is the /Contents.  Sizing uses
+ * the TSA's token size as above.  ctx must outlive out. */
+struct ks_docts_pades {
+	const struct ks_tsa_client *tsa;
+};
+void ks_docts_pades(struct ks_docts_pades *ctx, const struct ks_tsa_client *tsa,
+		    struct ks_pades_cms *out);
+
 #endif

@@ -416,6 +416,20 @@ out:
 	return ok;
 }
 
+static void common_name(X509 *x, char *buf, size_t n)
+{
+	const X509_NAME *nm = X509_get_subject_name(x);
+	int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
+	unsigned char *u = NULL;
+	int len =
+	    i < 0 ? -1
+		  : ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)));
+
+	snprintf(buf, n, "%.*s", len > 0 ? len : 1, len > 0 ? (const char *)u : "?");
+	OPENSSL_free(u);
+	ERR_clear_error();
+}
+
 /* Every key KeyInfo designates must be the signer's: a KeyValue of
  * another key, or an end-entity certificate that is not the signer's,
  * is a substitution attempt. */
@@ -439,10 +453,10 @@ static void check_key_info(const xmlNode *ki, size_t n_ki_certs, struct ks_xades
 
 		if (X509_cmp(x, f->signer) == 0 || is_ca(x))
 			continue;
-		X509_NAME_oneline(X509_get_subject_name(x), name, sizeof(name));
+		common_name(x, name, sizeof(name));
 		ks_dsig_fail(p, KS_SUB_FORMAT_FAILURE,
-			     "KeyInfo carries the certificate '%s', which is not the certificate "
-			     "SigningCertificateV2 names",
+			     "KeyInfo carries an end-entity certificate (CN=%.80s) that is not the "
+			     "certificate SigningCertificateV2 names",
 			     name);
 		return;
 	}

@@ -145,7 +145,9 @@ static size_t sibling_index(const xmlNode *n)
 
 	for (s = n->prev; s != NULL; s = s->prev)
 		if (s->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)s->name, (const char *)n->name) == 0 && s->ns == n->ns)
+		    strcmp((const char *)s->name, (const char *)n->name) == 0 &&
+		    (s->ns == NULL ? n->ns == NULL
+				   : n->ns != NULL && xmlStrEqual(s->ns->href, n->ns->href)))
 			k++;
 	return k;
 }

@@ -144,9 +144,20 @@ out:
 	return rc;
 }
 
-static bool is_ca(X509 *x)
+/* An end-entity certificate of a set: one that issued no other
+ * certificate of it (test CAs and some signers have CA:TRUE, so the
+ * basicConstraints flag alone does not tell). */
+static bool issues_another(X509 *x, STACK_OF(X509) * set, int n)
 {
-	return X509_check_ca(x) > 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		X509 *y = sk_X509_value(set, i);
+
+		if (y != x && X509_cmp(x, y) != 0 && X509_check_issued(x, y) == X509_V_OK)
+			return true;
+	}
+	return false;
 }
 
 /* ---- QualifyingProperties ---- */
@@ -451,7 +462,7 @@ static void check_key_info(const xmlNode *ki, size_t n_ki_certs, struct ks_xades
 	for (i = 0; i < (int)n_ki_certs && i < sk_X509_num(f->certs); i++) {
 		X509 *x = sk_X509_value(f->certs, i);
 
-		if (X509_cmp(x, f->signer) == 0 || is_ca(x))
+		if (X509_cmp(x, f->signer) == 0 || issues_another(x, f->certs, (int)n_ki_certs))
 			continue;
 		common_name(x, name, sizeof(name));
 		ks_dsig_fail(p, KS_SUB_FORMAT_FAILURE,
@@ -469,14 +480,16 @@ static int signer_from_key_info(const xmlNode *ki, size_t n_ki, struct ks_xades_
 	X509 *leaf = NULL;
 	int i, leaves = 0;
 
+	ERR_set_mark();
 	for (i = 0; i < (int)n_ki; i++) {
 		X509 *x = sk_X509_value(f->certs, i);
 
-		if (!is_ca(x) || n_ki == 1) {
+		if (!issues_another(x, f->certs, (int)n_ki)) {
 			leaf = x;
 			leaves++;
 		}
 	}
+	ERR_pop_to_mark();
 	if (leaves != 1) {
 		ks_dsig_fail(sp, KS_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 			     leaves == 0 && ks_xml_first(ki, KS_NS_DS, "KeyValue") != NULL

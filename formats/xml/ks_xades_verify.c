@@ -123,6 +123,25 @@ static bool sigs_in_place(const struct ks_xml_doc *d)
 	return true;
 }
 
+/* A root that holds nothing but signatures is a container, not a record:
+ * each signature then signs what it carries, as an enveloping one. */
+static bool container_root(const xmlNode *root)
+{
+	const xmlNode *c;
+	const xmlChar *t;
+
+	for (c = root->children; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE && !ks_xml_is(c, KS_NS_DS, "Signature"))
+			return false;
+		if (c->type != XML_TEXT_NODE)
+			continue;
+		for (t = c->content; t != NULL && *t != '\0'; t++)
+			if (*t != ' ' && *t != '\t' && *t != '\r' && *t != '\n')
+				return false;
+	}
+	return true;
+}
+
 /* Placement rules (see the file comment). */
 static void check_place(const struct ks_xml_doc *d, const struct ks_dsig *s,
 			const struct ks_xades_verify_opts *o, struct ks_xades_sig_facts *f,
@@ -289,7 +308,8 @@ static int verify_one(const struct ks_xml_doc *d, size_t idx, const struct ks_xa
 			ks_dsig_fail(&p, KS_SUB_FORMAT_FAILURE,
 				     "counter-signatures nested deeper than %d",
 				     KS_XADES_COUNTER_DEPTH_MAX);
-	} else if (sig == ks_xml_root(d)) {
+	} else if (sig == ks_xml_root(d) ||
+		   (sig->parent == ks_xml_root(d) && container_root(sig->parent))) {
 		f->place = KS_XADES_PLACE_ENVELOPING;
 	} else {
 		f->place = KS_XADES_PLACE_ENVELOPED;

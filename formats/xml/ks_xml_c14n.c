@@ -156,12 +156,28 @@ static int split_prefixes(const char *list, char *copy, size_t cap, xmlChar **ou
 	return 0;
 }
 
+/* Exclusive C14N of a whole subtree depends on nothing outside it but
+ * the namespace declarations it visibly uses (Exclusive XML
+ * Canonicalization 1.0, 3); libxml2's copy of the subtree into a document
+ * of its own declares exactly those on the copy's root.  Canonicalizing
+ * the copy gives the same octets without walking the whole document
+ * (SignedInfo and SignedProperties of a large record). */
+static bool subtree_alone(const struct ks_c14n_set *set, enum ks_c14n alg,
+			  const xmlChar *const *list)
+{
+	return set->apex != NULL && set->apex->type == XML_ELEMENT_NODE && set->n_exclude == 0 &&
+	       !set->exclude_sigs && algs[alg].mode == XML_C14N_EXCLUSIVE_1_0 && list[0] == NULL;
+}
+
 static int run(const struct ks_xml_doc *d, const struct ks_c14n_set *set, enum ks_c14n alg,
 	       const char *prefixes, struct sink *sk)
 {
 	xmlOutputBufferPtr ob = NULL;
 	xmlChar *list[PREFIXES_MAX];
 	char copy[PREFIX_LIST_MAX];
+	struct ks_c14n_set alone;
+	xmlDocPtr doc = d->doc, tmp = NULL;
+	xmlNodePtr root;
 	int rc = -1, w;
 
 	if ((unsigned)alg >= sizeof(algs) / sizeof(algs[0]))
@@ -169,10 +185,21 @@ static int run(const struct ks_xml_doc *d, const struct ks_c14n_set *set, enum k
 	ks_xml_quiet();
 	KS_GUARD(split_prefixes(algs[alg].mode == XML_C14N_EXCLUSIVE_1_0 ? prefixes : NULL, copy,
 				sizeof(copy), list));
+	if (subtree_alone(set, alg, (const xmlChar *const *)list)) {
+		tmp = xmlNewDoc((const xmlChar *)"1.0");
+		root = tmp != NULL ? xmlDocCopyNode((xmlNodePtr)set->apex, tmp, 1) : NULL;
+		if (root == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		xmlDocSetRootElement(tmp, root);
+		memset(&alone, 0, sizeof(alone));
+		alone.comments = set->comments;
+		set = &alone;
+		doc = tmp;
+	}
 	ob = xmlOutputBufferCreateIO(sink_write, sink_close, sk, NULL);
 	if (ob == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	w = xmlC14NExecute(d->doc, is_visible, (void *)set, algs[alg].mode,
+	w = xmlC14NExecute(doc, is_visible, (void *)set, algs[alg].mode,
 			   list[0] != NULL ? list : NULL, algs[alg].comments ? 1 : 0, ob);
 	if (xmlOutputBufferClose(ob) < 0 || sk->failed)
 		w = -1;
@@ -186,6 +213,7 @@ static int run(const struct ks_xml_doc *d, const struct ks_c14n_set *set, enum k
 out:
 	if (ob != NULL)
 		xmlOutputBufferClose(ob);
+	xmlFreeDoc(tmp);
 	return rc;
 }
 

@@ -135,6 +135,12 @@ else
 	notok "token keys: build/pki/env.sh not found (make pki)"
 fi
 
+for rec in sodiem-mini sodaubai-mini; do
+	sign teacher-rsa "$ROOT/tests/data/$rec.xml" "$TMP/$rec.xml" --role "Giáo viên bộ môn"
+	verify "$TMP/$rec.xml"
+	expect "sign and verify the test record $rec.xml" 0 'sigs[0]["indication"]=="TOTAL-PASSED"'
+done
+
 # --- parallel signatures and a counter-signature
 sign homeroom-rsa "$REC" "$TMP/par1.xml" --xml-parallel --role "Giáo viên chủ nhiệm"
 check "teacher signs leaving room for parallel signatures" test $? -eq 0

@@ -69,7 +69,12 @@ struct ks_xades_sign_opts {
 	 * the root).  `mode` is then ignored. */
 	bool counter_sign;
 	const char *counter_of;
-	time_t signing_time;   /* 0: now */
+	time_t signing_time; /* 0: now */
+	/* The signature's Id (letters, digits, '-', '_', '.', at most 31
+	 * bytes, starting with a letter); the other Ids derive from it.
+	 * NULL: random.  Two-phase signing (external key) fixes it, with
+	 * signing_time, so that both phases build the same SignedInfo. */
+	const char *sig_id;
 	const char *role;      /* ClaimedRole text (UTF-8) or NULL */
 	const char *policy_id; /* SigPolicyId/Identifier (URI or urn:oid:) or NULL */
 	enum ks_md policy_md;  /* hash of the policy document */

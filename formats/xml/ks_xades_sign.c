@@ -352,13 +352,42 @@ out:
 	return rc;
 }
 
+/* A caller's Id: an NCName of the safe ASCII kind, not used yet. */
+static int fixed_id(const struct ks_xml_doc *d, const char *id, char *buf, size_t n)
+{
+	size_t i, len = strlen(id);
+	bool dup;
+
+	if (len == 0 || len >= n ||
+	    !((id[0] >= 'A' && id[0] <= 'Z') || (id[0] >= 'a' && id[0] <= 'z')))
+		return KS_SET(KS_ERR_ARG,
+			      "signature Id must start with a letter and be shorter than "
+			      "%zu bytes",
+			      n);
+	for (i = 0; i < len; i++)
+		if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= 'a' && id[i] <= 'z') ||
+		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_' ||
+		      id[i] == '.'))
+			return KS_SET(KS_ERR_ARG,
+				      "signature Id '%s' has a character other than "
+				      "letters, digits, '-', '_' and '.'",
+				      id);
+	if (ks_xml_by_id(d, id, &dup) != NULL || dup)
+		return KS_SET(KS_ERR_ARG, "ID '%s' is already used in the document", id);
+	memcpy(buf, id, len + 1);
+	return 0;
+}
+
 /* The ds:Signature skeleton under `parent` (or as the root when
  * `as_root`), inserted before `before` when not NULL. */
 static int skeleton(struct build *b, xmlNodePtr parent, xmlNodePtr before)
 {
 	xmlNodePtr cm, sm;
 
-	KS_GUARD(ks_xml_new_id(b->d, "xmldsig", b->sig_id, sizeof(b->sig_id)));
+	if (b->o->sig_id != NULL)
+		KS_GUARD(fixed_id(b->d, b->o->sig_id, b->sig_id, sizeof(b->sig_id)));
+	else
+		KS_GUARD(ks_xml_new_id(b->d, "xmldsig", b->sig_id, sizeof(b->sig_id)));
 	snprintf(b->sp_id, sizeof(b->sp_id), "%s-signedprops", b->sig_id);
 	snprintf(b->ref_id, sizeof(b->ref_id), "%s-ref0", b->sig_id);
 	snprintf(b->sv_id, sizeof(b->sv_id), "%s-sigvalue", b->sig_id);
@@ -602,7 +631,7 @@ static int sign_standalone(struct build *b, const uint8_t *in, size_t n, struct 
 	xmlUnlinkNode(obj);
 	KS_GUARD(skeleton(b, NULL, NULL));
 	if (b->o->mode == KS_XADES_ENVELOPING) {
-		KS_GUARD(ks_xml_new_id(b->d, "xmldsig-object", obj_id, sizeof(obj_id)));
+		snprintf(obj_id, sizeof(obj_id), "%s-object", b->sig_id);
 		if (xmlAddChild(b->sig, obj) == NULL)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 		obj = NULL;
@@ -713,8 +742,11 @@ static int counter_sign(struct build *b, struct ks_buf *out)
 	if (svid == NULL) {
 		/* SignatureValue is not signed by its own signature: an Id
 		 * can be added without breaking it */
-		if (ks_xml_new_id(b->d, "xmldsig-sigvalue", id, sizeof(id)) < 0 ||
-		    set_attr(sv, "Id", id) < 0 || ks_xml_add_id(b->d, id, sv) < 0)
+		if (b->o->sig_id != NULL)
+			snprintf(id, sizeof(id), "%.40s-countersigned", b->o->sig_id);
+		else if (ks_xml_new_id(b->d, "xmldsig-sigvalue", id, sizeof(id)) < 0)
+			return -1;
+		if (set_attr(sv, "Id", id) < 0 || ks_xml_add_id(b->d, id, sv) < 0)
 			return -1;
 		svid = id;
 	}

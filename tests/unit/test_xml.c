@@ -581,6 +581,60 @@ static void test_xades_unsigned_hook(void **state)
 	ks_key_free(key);
 }
 
+/* Two-phase signing: the key is elsewhere (core/ks_extkey.c).  With the
+ * signing time and the signature Id fixed, both phases build the same
+ * SignedInfo; the client's signature of the pending digest completes it. */
+static void test_xades_external_key(void **state)
+{
+	struct ks_key *signer = file_key("principal-ec"), *ext = NULL;
+	struct ks_xades_sign_opts o;
+	struct ks_xades_result r;
+	struct ks_buf out, digest, sig;
+	enum ks_sig_scheme scheme;
+	enum ks_md md;
+
+	(void)state;
+	ks_buf_init(&out, KS_XADES_OUT_MAX);
+	ks_buf_init(&digest, 64);
+	ks_buf_init(&sig, 512);
+	assert_ok(ks_extkey_new(signer->cert, signer->chain, "agent", &ext));
+	ks_xades_sign_opts_init(&o);
+	o.scheme = KS_SIG_ECDSA;
+	o.signing_time = 1767225600;
+	o.sig_id = "sig-hocba-1";
+	assert_fails_with(ks_xades_sign(ext, (const uint8_t *)record, strlen(record), &o, &out),
+			  KS_ERR_PENDING);
+	assert_ok(ks_extkey_pending(ext, &scheme, &md, &digest));
+	assert_ok(ks_key_sign(signer, scheme, md, digest.data, digest.len, &sig));
+	assert_ok(
+	    ks_extkey_set_signature(ext, scheme, md, digest.data, digest.len, sig.data, sig.len));
+	ks_buf_reset(&out);
+	assert_ok(ks_xades_sign(ext, (const uint8_t *)record, strlen(record), &o, &out));
+	assert_ok(ks_buf_append_byte(&out, 0));
+	assert_non_null(strstr((const char *)out.data, "Id=\"sig-hocba-1\""));
+	out.len--;
+	verify_buf(&out, &r);
+	assert_int_equal(r.sigs[0].sub, KS_SUB_NONE);
+	ks_xades_result_cleanup(&r);
+	/* another signing time changes SignedInfo: the supplied signature
+	 * does not fit and nothing is written */
+	o.signing_time++;
+	ks_buf_reset(&out);
+	assert_fails_with(ks_xades_sign(ext, (const uint8_t *)record, strlen(record), &o, &out),
+			  KS_ERR_ARG);
+	o.sig_id = "1bad";
+	assert_fails_with(ks_xades_sign(signer, (const uint8_t *)record, strlen(record), &o, &out),
+			  KS_ERR_ARG);
+	o.sig_id = "hs1";
+	assert_fails_with(ks_xades_sign(signer, (const uint8_t *)record, strlen(record), &o, &out),
+			  KS_ERR_ARG);
+	ks_buf_cleanup(&out);
+	ks_buf_cleanup(&digest);
+	ks_buf_cleanup(&sig);
+	ks_key_free(ext);
+	ks_key_free(signer);
+}
+
 static void test_time(void **state)
 {
 	time_t t = 0;
@@ -633,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_xades_keyvalue),
 		cmocka_unit_test(test_xades_modes),
 		cmocka_unit_test(test_xades_unsigned_hook),
+		cmocka_unit_test(test_xades_external_key),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_ecdsa_raw),
 	};

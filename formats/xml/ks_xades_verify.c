@@ -148,7 +148,7 @@ static void check_place(const struct ks_xml_doc *d, const struct ks_dsig *s,
 			struct ks_dsig_problem *p)
 {
 	const xmlNode *root = ks_xml_root(d);
-	size_t i, data = 0, external = 0;
+	size_t i, data = 0, external = 0, ext_at = 0;
 	bool covers_root = false, excl = false, signs_parent = false;
 
 	for (i = 0; i < s->n_refs; i++) {
@@ -160,8 +160,10 @@ static void check_place(const struct ks_xml_doc *d, const struct ks_dsig *s,
 		if (f->refs[i].role != KS_XADES_REF_DATA)
 			continue;
 		data++;
-		if (r->kind == KS_DSIG_REF_EXTERNAL)
+		if (r->kind == KS_DSIG_REF_EXTERNAL) {
 			external++;
+			ext_at = i;
+		}
 		if (r->kind == KS_DSIG_REF_DOCUMENT ||
 		    (r->kind == KS_DSIG_REF_ELEMENT && r->target == root))
 			covers_root = true;
@@ -207,7 +209,7 @@ static void check_place(const struct ks_xml_doc *d, const struct ks_dsig *s,
 		ks_dsig_fail(p, KS_SUB_SIGNED_DATA_NOT_FOUND,
 			     "the signature refers to an external file ('%.100s'): kyso fetches "
 			     "nothing; give the signed file (--content)",
-			     f->refs[0].uri);
+			     f->refs[ext_at].uri);
 }
 
 static void ref_facts(const struct ks_xml_doc *d, const struct ks_dsig *s,

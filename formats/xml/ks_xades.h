@@ -38,6 +38,10 @@
 #define KS_XADES_CERT_DER_MAX ((size_t)64 << 10)
 #define KS_XADES_ROLE_MAX 256        /* bytes of the claimed roles, as reported */
 #define KS_XADES_COUNTER_DEPTH_MAX 4 /* counter-signatures of counter-signatures */
+/* Canonicalization work for one document, in node visits (each reference
+ * walks the document once): many signatures with many references over a
+ * large record must not keep a verifier busy for minutes. */
+#define KS_XADES_WORK_MAX ((size_t)1 << 24)
 #define KS_XADES_OUT_MAX (KS_XML_DOC_MAX + ((size_t)1 << 20))
 
 /* ---- signing ---------------------------------------------------------- */

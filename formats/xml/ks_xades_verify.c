@@ -281,8 +281,34 @@ static int digests(const struct ks_xml_doc *d, const struct ks_dsig *s,
 	return 0;
 }
 
+/* Node visits the references and SignedInfo will cost: a walk of the
+ * whole document each, except an exclusive canonicalization of a subtree
+ * with nothing left out, which works on a copy of the subtree
+ * (ks_xml_c14n.c). */
+static bool alone(enum ks_c14n c, const char *prefixes)
+{
+	return (c == KS_C14N_EXC || c == KS_C14N_EXC_COMMENTS) &&
+	       (prefixes == NULL || prefixes[strspn(prefixes, " \t\r\n")] == '\0');
+}
+
+static size_t work_needed(const struct ks_xml_doc *d, const struct ks_dsig *s)
+{
+	size_t i, walk = d->scan.nodes + 1, need = alone(s->c14n, s->c14n_prefixes) ? 1 : walk;
+
+	for (i = 0; i < s->n_refs; i++) {
+		const struct ks_dsig_ref *r = &s->refs[i];
+		bool cheap =
+		    r->kind == KS_DSIG_REF_EXTERNAL ||
+		    (r->kind == KS_DSIG_REF_ELEMENT && r->has_c14n && alone(r->c14n, r->prefixes) &&
+		     !r->exclude_sigs && !(r->enveloped && ks_xml_within(s->sig, r->target)));
+
+		need += cheap ? 1 : walk;
+	}
+	return need;
+}
+
 static int verify_one(const struct ks_xml_doc *d, size_t idx, const struct ks_xades_verify_opts *o,
-		      struct ks_xades_sig_facts *f)
+		      size_t *work, struct ks_xades_sig_facts *f)
 {
 	const xmlNode *sig = d->sigs[idx], *parent_sig = countersigned(sig), *n;
 	struct ks_dsig s;
@@ -343,6 +369,18 @@ static int verify_one(const struct ks_xml_doc *d, size_t idx, const struct ks_xa
 		KS_GUARD(ks_xades_props(d, &s, o, f, &p, &sp));
 	if (p.sub == KS_SUB_NONE)
 		check_place(d, &s, o, f, &p);
+	if (p.sub == KS_SUB_NONE) {
+		size_t need = work_needed(d, &s);
+
+		if (need > KS_XADES_WORK_MAX - *work)
+			ks_dsig_fail(
+			    &p, KS_SUB_SIG_CONSTRAINTS_FAILURE,
+			    "the document's signatures need more canonicalization work than "
+			    "kyso spends on one document (%zu node visits)",
+			    KS_XADES_WORK_MAX);
+		else
+			*work += need;
+	}
 	if (p.sub == KS_SUB_NONE)
 		KS_GUARD(digests(d, &s, o, f, &p));
 	if (p.sub == KS_SUB_NONE && sp.sub != KS_SUB_NONE)
@@ -368,7 +406,7 @@ int ks_xades_verify_mem(const uint8_t *p, size_t n, const struct ks_xades_verify
 			struct ks_xades_result *r)
 {
 	struct ks_xml_doc *d = NULL;
-	size_t i, count;
+	size_t i, count, work = 0;
 	int rc = -1;
 
 	ks_xades_result_cleanup(r);
@@ -390,7 +428,7 @@ int ks_xades_verify_mem(const uint8_t *p, size_t n, const struct ks_xades_verify
 	}
 	for (i = 0; i < count; i++) {
 		r->n = i + 1;
-		KS_GUARD(verify_one(d, i, o, &r->sigs[i]));
+		KS_GUARD(verify_one(d, i, o, &work, &r->sigs[i]));
 	}
 	rc = 0;
 out:

@@ -8,7 +8,8 @@
 # duplicate ID, a second unsigned signature, a look-alike CA with the
 # same names, a KeyInfo certificate other than the SigningCertificateV2
 # one, billion laughs, an external entity, a UTF-16 disguise, a 50 MB
-# text node and 10,000 nested elements.  Prints TAP.
+# text node, 10,000 nested elements and a document whose references
+# would take minutes to canonicalize.  Prints TAP.
 set -uo pipefail
 
 ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -348,6 +349,22 @@ expect "10,000 nested elements: refused by the depth limit" 1 '"nested deeper th
 sign principal-rsa "$TMP/deep.xml" "$TMP/deep-signed.xml"
 check "10,000 nested elements: signing refused (exit 3, no output)" \
 	test $? -eq 3 -a ! -e "$TMP/deep-signed.xml"
+python3 - "$TMP/costly.xml" <<'PY'
+import sys
+ref = ('<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+       '</ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+       '<ds:DigestValue>AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ds:DigestValue></ds:Reference>')
+sig = ('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+       '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+       '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>' + ref * 32 +
+       '</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>')
+open(sys.argv[1], "w").write("<r>" + "<a/>" * 300000 + sig * 64 + "</r>")
+PY
+start=$(date +%s)
+verify "$TMP/costly.xml"
+took=$(($(date +%s) - start))
+expect "64 signatures x 32 whole-document references over 300,000 elements: bounded work (${took}s)" 1 \
+	'any(s["subindication"]=="SIG_CONSTRAINTS_FAILURE" and "canonicalization work" in s["detail"] for s in sigs)'
 printf '<HocBa><A Id="x"/><B Id="x"/></HocBa>' >"$TMP/dup-unsigned.xml"
 sign principal-rsa "$TMP/dup-unsigned.xml" "$TMP/dup-signed.xml"
 check "a record with a duplicate ID is not signed (exit 3)" test $? -eq 3 -a ! -e "$TMP/dup-signed.xml"

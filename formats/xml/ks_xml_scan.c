@@ -59,7 +59,7 @@ static int count_node(struct ks_xml_scan *s)
 
 /* <?xml version="1.0" encoding="..."?>: only UTF-8 (or its ASCII subset)
  * is read, so that the byte scan sees what the parser will see. */
-static int check_decl(struct ks_cur *c, const struct ks_cur *whole)
+static int check_decl(struct ks_cur *c)
 {
 	struct ks_cur d = *c, v;
 	size_t end, k;
@@ -100,7 +100,6 @@ static int check_decl(struct ks_cur *c, const struct ks_cur *whole)
 				      "document encoding '%s' refused: kyso reads UTF-8 XML only",
 				      enc);
 	}
-	(void)whole;
 	return 0;
 out:
 	return -1;
@@ -193,7 +192,7 @@ int ks_xml_scan(const uint8_t *p, size_t n, struct ks_xml_scan *out)
 	ks_cur_init(&whole, p, n);
 	c = whole;
 	(void)ks_cur_accept(&c, "\xef\xbb\xbf", 3); /* UTF-8 byte order mark */
-	KS_GUARD(check_decl(&c, &whole));
+	KS_GUARD(check_decl(&c));
 	while (!ks_cur_eof(&c)) {
 		if (c.p[0] != '<') {
 			k = span_to_byte(&c, '<');

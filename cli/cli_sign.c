@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/cms/ks_cms.h"
 #include "ks_io.h"
@@ -84,17 +85,24 @@ static bool has_ext(const char *path, const char *ext)
 	return a > b && strcasecmp(path + a - b, ext) == 0;
 }
 
-/* XML content: after an optional byte order mark and white space, '<'. */
+/* XML content: after an optional byte order mark and white space, '<'.
+ * Only a regular file is looked into (a FIFO would block); anything else
+ * is left for the signer to refuse. */
 static bool looks_like_xml(const char *path)
 {
 	unsigned char head[SNIFF_BYTES];
-	FILE *f = fopen(path, "rb");
+	uint64_t size = 0;
+	ssize_t got;
 	size_t n, i = 0;
+	int fd = -1;
 
-	if (f == NULL)
+	if (strcmp(path, "-") == 0 || ks_file_open_input(path, &fd, &size) < 0) {
+		ks_err_clear();
 		return false;
-	n = fread(head, 1, sizeof(head), f);
-	fclose(f);
+	}
+	got = read(fd, head, sizeof(head));
+	close(fd);
+	n = got > 0 ? (size_t)got : 0;
 	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))

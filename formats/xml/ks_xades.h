@@ -105,6 +105,15 @@ void ks_xades_sign_opts_init(struct ks_xades_sign_opts *o);
 KS_WUR int ks_xades_sign(struct ks_key *key, const uint8_t *in, size_t n,
 			 const struct ks_xades_sign_opts *o, struct ks_buf *out);
 
+/* Extend existing signatures (kyso extend: B-T, B-LT, B-LTA): parse the
+ * document safely, call `fn` for the signature whose Id is `sig_id` (NULL:
+ * every signature that is not inside another one, in document order),
+ * and append the re-serialized document to `out`.  The signed parts are
+ * left as they are; `fn` adds unsigned properties (ks_xades_usp).
+ * KS_ERR_XML when there is no such signature. */
+KS_WUR int ks_xades_extend(const uint8_t *in, size_t n, const char *sig_id, ks_xades_unsigned_fn fn,
+			   void *arg, struct ks_buf *out);
+
 /* Unsigned signature properties of `signature`
  * (Object/QualifyingProperties/UnsignedProperties/
  * UnsignedSignatureProperties), created when missing. */

@@ -767,6 +767,45 @@ static int counter_sign(struct build *b, struct ks_buf *out)
 	return ks_xml_dump_doc(b->d, out);
 }
 
+int ks_xades_extend(const uint8_t *in, size_t n, const char *sig_id, ks_xades_unsigned_fn fn,
+		    void *arg, struct ks_buf *out)
+{
+	struct ks_xml_doc *d = NULL;
+	xmlNodePtr target;
+	size_t i, done = 0;
+	bool dup = false;
+	int rc = -1;
+
+	KS_GUARD(ks_xml_parse(in, n, &d));
+	if (d->dup_id[0] != '\0')
+		KS_BAIL(KS_ERR_XML, "ID '%s' is used twice in the document: not extended",
+			d->dup_id);
+	if (sig_id != NULL) {
+		target = ks_xml_by_id(d, sig_id, &dup);
+		if (!ks_xml_is(target, KS_NS_DS, "Signature"))
+			KS_BAIL(KS_ERR_XML, "no signature with the Id '%s'", sig_id);
+		KS_GUARD(fn(arg, d, target));
+		done = 1;
+	} else {
+		/* the list is fixed before fn adds anything */
+		size_t count = d->n_sigs;
+
+		for (i = 0; i < count; i++) {
+			if (nested(d->sigs[i]))
+				continue;
+			KS_GUARD(fn(arg, d, d->sigs[i]));
+			done++;
+		}
+	}
+	if (done == 0)
+		KS_BAIL(KS_ERR_XML, "the document has no signature to extend");
+	KS_GUARD(ks_xml_dump_doc(d, out));
+	rc = 0;
+out:
+	ks_xml_doc_free(d);
+	return rc;
+}
+
 int ks_xades_sign(struct ks_key *key, const uint8_t *in, size_t n,
 		  const struct ks_xades_sign_opts *o, struct ks_buf *out)
 {

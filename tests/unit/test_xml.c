@@ -635,6 +635,44 @@ static void test_xades_external_key(void **state)
 	ks_key_free(signer);
 }
 
+/* kyso extend's entry point: unsigned properties added to every
+ * top-level signature of a signed record keep every signature valid. */
+static void test_xades_extend(void **state)
+{
+	struct ks_key *key = file_key("teacher-rsa");
+	struct ks_xades_sign_opts o;
+	struct ks_xades_result r;
+	struct ks_buf out, out2, sv;
+	size_t i;
+
+	(void)state;
+	ks_buf_init(&sv, 1 << 16);
+	ks_xades_sign_opts_init(&o);
+	o.parallel = true;
+	sign_rec(key, &o, &out);
+	ks_buf_init(&out2, KS_XADES_OUT_MAX);
+	assert_ok(ks_xades_sign(key, out.data, out.len, &o, &out2));
+	ks_buf_reset(&out);
+	assert_ok(ks_xades_extend(out2.data, out2.len, NULL, add_prop, &sv, &out));
+	verify_buf(&out, &r);
+	assert_int_equal(r.n, 2);
+	for (i = 0; i < r.n; i++) {
+		assert_int_equal(r.sigs[i].sub, KS_SUB_NONE);
+		assert_true((r.sigs[i].unsigned_props & KS_XADES_U_SIG_TIMESTAMP) != 0);
+	}
+	ks_xades_result_cleanup(&r);
+	ks_buf_reset(&out);
+	assert_fails_with(ks_xades_extend(out2.data, out2.len, "nope", add_prop, &sv, &out),
+			  KS_ERR_XML);
+	assert_fails_with(
+	    ks_xades_extend((const uint8_t *)record, strlen(record), NULL, add_prop, &sv, &out),
+	    KS_ERR_XML);
+	ks_buf_cleanup(&sv);
+	ks_buf_cleanup(&out);
+	ks_buf_cleanup(&out2);
+	ks_key_free(key);
+}
+
 static void test_time(void **state)
 {
 	time_t t = 0;
@@ -688,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_xades_modes),
 		cmocka_unit_test(test_xades_unsigned_hook),
 		cmocka_unit_test(test_xades_external_key),
+		cmocka_unit_test(test_xades_extend),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_ecdsa_raw),
 	};

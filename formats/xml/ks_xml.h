@@ -111,6 +111,9 @@ const char *ks_xml_attr(const xmlNode *n, const char *name);
  * children) appended to out; KS_ERR_XML when it has element children,
  * KS_ERR_LIMIT past `max` bytes. */
 KS_WUR int ks_xml_text(const xmlNode *n, size_t max, struct ks_buf *out);
+/* Is `n` inside a ds:Signature (a counter-signature, or a signature in
+ * another's ds:Object)? */
+bool ks_xml_nested_sig(const xmlNode *n);
 /* Is `anc` an ancestor of (or) `n`? */
 bool ks_xml_within(const xmlNode *n, const xmlNode *anc);
 /* XPath-like location, e.g. "/HocBa/ds:Signature[2]/ds:Object[1]",

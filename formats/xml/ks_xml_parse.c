@@ -141,6 +141,14 @@ int ks_xml_text(const xmlNode *n, size_t max, struct ks_buf *out)
 	return 0;
 }
 
+bool ks_xml_nested_sig(const xmlNode *n)
+{
+	for (n = n->parent; n != NULL; n = n->parent)
+		if (ks_xml_is(n, KS_NS_DS, "Signature"))
+			return true;
+	return false;
+}
+
 bool ks_xml_within(const xmlNode *n, const xmlNode *anc)
 {
 	for (; n != NULL; n = n->parent)

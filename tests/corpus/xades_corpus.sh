@@ -32,50 +32,9 @@ if [ ! -f "$CORPUS/MANIFEST.tsv" ]; then
 	exit 1
 fi
 
-cat >"$TMP/judge.py" <<'PY'
-import json, sys
-
-path, rc, expected, anchored = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
-EXIT = {"TOTAL-PASSED": 0, "TOTAL-FAILED": 1, "INDETERMINATE": 2}
-try:
-    d = json.load(open(path))
-except Exception as e:
-    print("disagree\tno-report(exit %d)\tno JSON report: %s" % (rc, e))
-    sys.exit(0)
-sigs = d.get("signatures", [])
-top = d.get("indication")
-actual = ",".join(e["indication"] + ("/" + e["subindication"] if e.get("subindication") else "")
-                  for e in sigs) or "none"
-actual += ";" + str(top)
-if EXIT.get(top) != rc:
-    print("disagree\t%s\texit status %d does not match %s" % (actual, rc, top))
-    sys.exit(0)
-
-def intact(e):
-    return e["indication"] == "TOTAL-PASSED" or (
-        e["indication"] == "INDETERMINATE" and e.get("subindication") == "NO_CERTIFICATE_CHAIN_FOUND")
-
-if expected == "valid":
-    ok = bool(sigs) and (all(e["indication"] == "TOTAL-PASSED" for e in sigs) if anchored
-                         else all(intact(e) for e in sigs))
-elif expected in ("invalid", "reject"):
-    ok = top == "TOTAL-FAILED" or (top == "INDETERMINATE" and any(
-        e["indication"] != "TOTAL-PASSED" and
-        (anchored or e.get("subindication") != "NO_CERTIFICATE_CHAIN_FOUND") for e in sigs))
-else:
-    print("disagree\t%s\tunknown expectation '%s'" % (actual, expected))
-    sys.exit(0)
-print("%s\t%s\t" % ("agree" if ok else "disagree", actual))
-PY
-
-# documented ROW: "VERDICT<TAB>REASON" of its line in the table
-documented() {
-	awk -F'\t' -v f="$1" '!/^#/ && $1 == f { print $2 "\t" $3; exit }' "$EXPECT"
-}
-
-# anchors NEEDS: the PEM file to pass to --trust (empty when none)
+# anchors NEEDS N: the PEM file to pass to --trust (empty when none)
 anchors() {
-	local needs=$1 out="$TMP/anchors.pem" f
+	local needs=$1 out="$TMP/anchors-$2.pem" f
 	: >"$out"
 	for f in $(grep -oE '(trust|untrusted) [^ ;,]+\.(pem|der|cer)' <<<"$needs" | awk '{print $2}'); do
 		[ -f "$CORPUS/$f" ] || continue
@@ -88,40 +47,90 @@ anchors() {
 	[ -s "$out" ] && echo "$out"
 }
 
-agree=0 documented_n=0
+# Run kyso on every row, then judge them all in one Python process.
+: >"$TMP/runs.tsv"
 while IFS=$'\t' read -r row _origin expected _why needs _rest; do
 	case "$expected" in valid | invalid | reject) ;; *) continue ;; esac
 	n=$((n + 1))
 	file=${row%%#*}
 	trust=()
 	anchored=0
-	if a=$(anchors "$needs"); then
+	if a=$(anchors "$needs" "$n"); then
 		trust=(--trust "$a")
 		anchored=1
 	fi
-	timeout 20 "$KYSO" verify "$CORPUS/$file" --json "${trust[@]}" >"$TMP/out.json" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -eq 124 ]; then
-		echo "not ok $n - $row: verification did not finish within 20 s"
-		continue
-	fi
-	IFS=$'\t' read -r status actual why <<<"$(python3 "$TMP/judge.py" "$TMP/out.json" "$rc" "$expected" "$anchored")"
-	doc=$(documented "$row")
-	if [ "$status" = agree ] && [ -z "$doc" ]; then
-		agree=$((agree + 1))
-		echo "ok $n - $row: $expected ($actual)"
-	elif [ "$status" = agree ]; then
-		echo "not ok $n - $row: agrees with the manifest now ($actual); remove its line from xades_expect.tsv"
-	elif [ -n "$doc" ] && [ "${doc%%$'\t'*}" = "$actual" ]; then
-		documented_n=$((documented_n + 1))
-		echo "ok $n - $row: documented disagreement ($actual): ${doc#*$'\t'}"
-	else
-		echo "not ok $n - $row: expected $expected, kyso says $actual ${why:+($why)}"
-		[ -n "$doc" ] && echo "# documented verdict was: ${doc%%$'\t'*}"
-		python3 -c 'import json,sys
-for e in json.load(open(sys.argv[1])).get("signatures", []): print("#  ", e.get("detail"))' "$TMP/out.json" 2>/dev/null | head -4
-		head -c 400 "$TMP/err" | sed 's/^/# /'
-	fi
+	timeout 20 "$KYSO" verify "$CORPUS/$file" --json "${trust[@]}" >"$TMP/out-$n.json" \
+		2>"$TMP/err-$n"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$row" "$expected" "$anchored" "$?" "$n" >>"$TMP/runs.tsv"
 done < <(tail -n +2 "$CORPUS/MANIFEST.tsv")
-echo "# $n files: $agree agree with the manifest, $documented_n documented disagreements"
-echo "1..$n"
+
+python3 - "$TMP" "$EXPECT" <<'PY'
+import json, sys
+
+tmp, expect_path = sys.argv[1], sys.argv[2]
+EXIT = {"TOTAL-PASSED": 0, "TOTAL-FAILED": 1, "INDETERMINATE": 2}
+documented = {}
+for line in open(expect_path, encoding="utf-8"):
+    if line.startswith("#") or not line.strip():
+        continue
+    f, verdict, why = line.rstrip("\n").split("\t", 2)
+    documented[f] = (verdict, why)
+
+def intact(e):
+    return e["indication"] == "TOTAL-PASSED" or (
+        e["indication"] == "INDETERMINATE" and e.get("subindication") == "NO_CERTIFICATE_CHAIN_FOUND")
+
+def judge(path, rc, expected, anchored):
+    """(agree?, actual verdict, reason when no report)"""
+    try:
+        d = json.load(open(path, encoding="utf-8"))
+    except Exception as e:
+        return False, "no-report(exit %d)" % rc, "no JSON report: %s" % e
+    sigs = d.get("signatures", [])
+    top = d.get("indication")
+    actual = ",".join(e["indication"] + ("/" + e["subindication"] if e.get("subindication") else "")
+                      for e in sigs) or "none"
+    actual += ";" + str(top)
+    if rc == 124:
+        return False, actual, "verification did not finish within 20 s"
+    if EXIT.get(top) != rc:
+        return False, actual, "exit status %d does not match %s" % (rc, top)
+    if expected == "valid":
+        ok = bool(sigs) and (all(e["indication"] == "TOTAL-PASSED" for e in sigs) if anchored
+                             else all(intact(e) for e in sigs))
+    else:  # invalid, reject
+        ok = top == "TOTAL-FAILED" or (top == "INDETERMINATE" and any(
+            e["indication"] != "TOTAL-PASSED" and
+            (anchored or e.get("subindication") != "NO_CERTIFICATE_CHAIN_FOUND") for e in sigs))
+    return ok, actual, ""
+
+agree = doc_n = 0
+n = 0
+for line in open(tmp + "/runs.tsv", encoding="utf-8"):
+    row, expected, anchored, rc, k = line.rstrip("\n").split("\t")
+    n += 1
+    ok, actual, why = judge("%s/out-%s.json" % (tmp, k), int(rc), expected, anchored == "1")
+    doc = documented.get(row)
+    if ok and doc is None:
+        agree += 1
+        print("ok %d - %s: %s (%s)" % (n, row, expected, actual))
+    elif ok:
+        print("not ok %d - %s: agrees with the manifest now (%s); remove its line from "
+              "xades_expect.tsv" % (n, row, actual))
+    elif doc is not None and doc[0] == actual:
+        doc_n += 1
+        print("ok %d - %s: documented disagreement (%s): %s" % (n, row, actual, doc[1]))
+    else:
+        print("not ok %d - %s: expected %s, kyso says %s %s" % (n, row, expected, actual,
+                                                                 "(%s)" % why if why else ""))
+        if doc is not None:
+            print("# documented verdict was: %s" % doc[0])
+        try:
+            for e in json.load(open("%s/out-%s.json" % (tmp, k))).get("signatures", [])[:4]:
+                print("#   %s" % e.get("detail"))
+        except Exception:
+            pass
+        print("".join("# " + l for l in open("%s/err-%s" % (tmp, k), errors="replace").readlines()[:4]), end="")
+print("# %d files: %d agree with the manifest, %d documented disagreements" % (n, agree, doc_n))
+print("1..%d" % n)
+PY

@@ -1,5 +1,5 @@
-/* kyso sign: sign a file.  CMS (a detached CAdES-B-B .p7s) for any file;
- * PDF (PAdES) and XML (XAdES) land with their formats.
+/* kyso sign: sign a file.  CMS (a detached CAdES-B-B .p7s) for any file,
+ * PDF (PAdES, signer/ks_sign_pdf) and XML (XAdES, signer/ks_sign_xml).
  *
  * Order (DESIGN.md, sign data flow): resolve the key, check the signing
  * policy (certificate and algorithms), hash the input while streaming
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "formats/cms/ks_cms.h"
 #include "ks_io.h"
@@ -19,8 +20,10 @@
 #include "signer/ks_keyres.h"
 #include "signer/ks_policy.h"
 #include "signer/ks_sign_pdf.h"
+#include "signer/ks_sign_xml.h"
 
 #define DER_OUT_MAX ((size_t)1 << 20)
+#define SNIFF_BYTES 64
 
 enum sign_format { FMT_CMS, FMT_PDF, FMT_XML };
 
@@ -29,8 +32,11 @@ struct sign_args {
 	const char *in, *out, *format, *level, *md;
 	bool signing_time, pss;
 	const char *pdf_only; /* first PDF-only option given, for the message */
+	const char *xml_only; /* first XML-only option given */
+	const char *role;
 	const char *tsa;
 	struct ks_sign_pdf_opts pdf;
+	struct ks_sign_xml_opts xml;
 };
 
 static void sign_usage(FILE *f)
@@ -42,6 +48,9 @@ static void sign_usage(FILE *f)
 	       "                 [--pss] [--signing-time]\n"
 	       "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
 	       "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+	       "  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
+	       "       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
+	       "       [--sig-policy URI --sig-policy-file FILE]\n"
 	       "  --in       a regular file (not a device, FIFO or directory)\n"
 	       "  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
 	       "             target); '-' writes the result to standard output once complete\n"
@@ -50,7 +59,17 @@ static void sign_usage(FILE *f)
 	       "             lie on the page and be large enough for its text\n"
 	       "  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
 	       "  --field    sign this existing empty signature field (new ones are SignatureN)\n"
-	       "  --format   default: from the --in extension (.pdf, .xml), else cms\n"
+	       "  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
+	       "             else cms\n"
+	       "  --xml-mode enveloped (default): the signature goes into the record, covering\n"
+	       "             all of it; enveloping: the record goes inside the signature;\n"
+	       "             detached: --out is a signature document naming the --in file\n"
+	       "  --xml-parallel  leave the record's other signatures out of what this one\n"
+	       "             covers, so that later parallel signatures keep it valid (taken\n"
+	       "             by itself when the record already has such signatures)\n"
+	       "  --counter-sign  sign the signature value of a signature of --in (the last\n"
+	       "             one, or the one whose Id is --counter-of)\n"
+	       "  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
 	       "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 	       "  --signing-time  add the signingTime attribute (the signer's clock)\n"
 	       "each option at most once\n"
@@ -66,10 +85,40 @@ static bool has_ext(const char *path, const char *ext)
 	return a > b && strcasecmp(path + a - b, ext) == 0;
 }
 
+/* XML content: after an optional byte order mark and white space, '<'.
+ * Only a regular file is looked into (a FIFO would block); anything else
+ * is left for the signer to refuse. */
+static bool looks_like_xml(const char *path)
+{
+	unsigned char head[SNIFF_BYTES];
+	uint64_t size = 0;
+	ssize_t got;
+	size_t n, i = 0;
+	int fd = -1;
+
+	if (strcmp(path, "-") == 0 || ks_file_open_input(path, &fd, &size) < 0) {
+		ks_err_clear();
+		return false;
+	}
+	got = read(fd, head, sizeof(head));
+	close(fd);
+	n = got > 0 ? (size_t)got : 0;
+	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	return i < n && head[i] == '<';
+}
+
 static int parse_format(const struct sign_args *a, enum sign_format *f)
 {
 	if (a->format == NULL) {
-		*f = has_ext(a->in, ".pdf") ? FMT_PDF : has_ext(a->in, ".xml") ? FMT_XML : FMT_CMS;
+		if (has_ext(a->in, ".pdf"))
+			*f = FMT_PDF;
+		else if (has_ext(a->in, ".xml") || a->xml_only != NULL || looks_like_xml(a->in))
+			*f = FMT_XML;
+		else
+			*f = FMT_CMS;
 		/* A detached signature is not the document: a .pdf or .xml name
 		 * on it would pass for a signed record. */
 		if (*f == FMT_CMS && (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
@@ -127,8 +176,6 @@ static int set_pdf_opt(struct ks_sign_pdf_opts *p, const char *name, const char 
 		p->certify = (int)n;
 	} else if (strcmp(name, "reason") == 0) {
 		p->reason = v;
-	} else if (strcmp(name, "role") == 0) {
-		p->role = v;
 	} else if (strcmp(name, "location") == 0) {
 		p->location = v;
 	} else if (strcmp(name, "field") == 0) {
@@ -155,6 +202,13 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_TIME,
 		O_TSA,
 		O_PDF,
+		O_ROLE,
+		O_XMLMODE,
+		O_XMLPAR,
+		O_COUNTER,
+		O_COUNTER_OF,
+		O_POLICY,
+		O_POLICY_FILE,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -173,7 +227,13 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "visible", required_argument, NULL, O_PDF },
 		{ "certify", required_argument, NULL, O_PDF },
 		{ "reason", required_argument, NULL, O_PDF },
-		{ "role", required_argument, NULL, O_PDF },
+		{ "role", required_argument, NULL, O_ROLE },
+		{ "xml-mode", required_argument, NULL, O_XMLMODE },
+		{ "xml-parallel", no_argument, NULL, O_XMLPAR },
+		{ "counter-sign", no_argument, NULL, O_COUNTER },
+		{ "counter-of", required_argument, NULL, O_COUNTER_OF },
+		{ "sig-policy", required_argument, NULL, O_POLICY },
+		{ "sig-policy-file", required_argument, NULL, O_POLICY_FILE },
 		{ "location", required_argument, NULL, O_PDF },
 		{ "field", required_argument, NULL, O_PDF },
 		{ "lock", required_argument, NULL, O_PDF },
@@ -184,6 +244,7 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	ks_sign_xml_opts_init(&a->xml);
 	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
@@ -233,6 +294,32 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 			if (set_pdf_opt(&a->pdf, opts[idx].name, optarg) < 0)
 				return -1;
 			break;
+		case O_ROLE:
+			a->role = optarg;
+			a->pdf.role = optarg;
+			a->xml.role = optarg;
+			break;
+		case O_XMLMODE:
+		case O_XMLPAR:
+		case O_COUNTER:
+		case O_COUNTER_OF:
+		case O_POLICY:
+		case O_POLICY_FILE:
+			if (a->xml_only == NULL)
+				a->xml_only = opts[idx].name;
+			if (c == O_XMLMODE)
+				a->xml.mode = optarg;
+			else if (c == O_XMLPAR)
+				a->xml.parallel = true;
+			else if (c == O_COUNTER)
+				a->xml.counter_sign = true;
+			else if (c == O_COUNTER_OF)
+				a->xml.counter_of = optarg;
+			else if (c == O_POLICY)
+				a->xml.policy_id = optarg;
+			else
+				a->xml.policy_file = optarg;
+			break;
 		case O_HELP:
 			sign_usage(stdout);
 			return 1;
@@ -260,8 +347,13 @@ static int sign_cms(const struct sign_args *a)
 	int status = KS_EXIT_USAGE;
 
 	ks_buf_init(&der, DER_OUT_MAX);
-	if (a->pdf_only != NULL) {
-		KS_SET(KS_ERR_USAGE, "--%s applies to PDF signatures only", a->pdf_only);
+	if (a->pdf_only != NULL || a->role != NULL) {
+		KS_SET(KS_ERR_USAGE, "--%s applies to PDF and XML signatures only",
+		       a->pdf_only != NULL ? a->pdf_only : "role");
+		goto fail;
+	}
+	if (a->xml_only != NULL) {
+		KS_SET(KS_ERR_USAGE, "--%s applies to XML signatures only", a->xml_only);
 		goto fail;
 	}
 	if (a->level != NULL && strcmp(a->level, "B-B") != 0) {
@@ -321,6 +413,10 @@ static int sign_pdf(struct sign_args *a)
 		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
 		goto fail;
 	}
+	if (a->xml_only != NULL) {
+		KS_SET(KS_ERR_USAGE, "--%s applies to XML signatures only", a->xml_only);
+		goto fail;
+	}
 	if (a->signing_time) {
 		/* ETSI EN 319 142-1 5.4.3: the signing time is /M, not signed. */
 		KS_SET(KS_ERR_USAGE, "--signing-time does not apply to PDF (PAdES uses /M)");
@@ -364,6 +460,50 @@ out:
 	return status;
 }
 
+/* XAdES: policy checked here, once, then formats/xml through
+ * signer/ks_sign_xml (atomic output). */
+static int sign_xml(struct sign_args *a)
+{
+	struct ks_key *key = NULL;
+	enum ks_md md = KS_MD_SHA256;
+	int status = KS_EXIT_USAGE;
+
+	if (a->pdf_only != NULL) {
+		KS_SET(KS_ERR_USAGE, "--%s applies to PDF signatures only", a->pdf_only);
+		goto fail;
+	}
+	if (a->tsa != NULL) {
+		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
+		goto fail;
+	}
+	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
+		goto fail;
+	if (ks_keyres_open(&a->key, &key) < 0)
+		goto fail;
+	if (ks_policy_check_key(key, md, 0) < 0) {
+		ks_cli_error("sign refused");
+		goto out;
+	}
+	/* XAdES always carries SigningTime (EN 319 132-1 5.2.1). */
+	a->xml.level = a->level;
+	a->xml.md = a->md;
+	a->xml.rsa_pss = a->pss;
+	a->xml.policy_checked = true;
+	if (ks_sign_xml(key, a->in, a->out, &a->xml) < 0)
+		goto fail;
+	fprintf(status_stream(a), "%s: %s (%s) written to %s\n", a->in,
+		a->xml.counter_sign ? "XAdES counter-signature" : "XAdES-B-B signature",
+		ks_md_name(md), strcmp(a->out, "-") == 0 ? "standard output" : a->out);
+	status = KS_EXIT_OK;
+	goto out;
+fail:
+	ks_cli_error("sign");
+	status = ks_cli_exit_for_error();
+out:
+	ks_keyres_close(key);
+	return status;
+}
+
 int ks_cli_sign(int argc, char **argv)
 {
 	struct sign_args a;
@@ -383,9 +523,7 @@ int ks_cli_sign(int argc, char **argv)
 	case FMT_PDF:
 		return sign_pdf(&a);
 	case FMT_XML:
-		fprintf(stderr, "kyso: sign: XML signing (XAdES) is not available yet in this "
-				"version; use --format cms for a detached .p7s\n");
-		return KS_EXIT_USAGE;
+		return sign_xml(&a);
 	}
 	return KS_EXIT_USAGE;
 }

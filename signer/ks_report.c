@@ -33,7 +33,7 @@ static void sig_cleanup(struct ks_report_sig *s)
 	char **fields[] = { &s->detail,     &s->signer_name, &s->id_kind,      &s->id_number,
 			    &s->uid,        &s->title,       &s->organisation, &s->subject,
 			    &s->issuer,     &s->issuer_name, &s->serial,       &s->format,
-			    &s->digest_alg, &s->sig_alg,     &s->coverage };
+			    &s->digest_alg, &s->sig_alg,     &s->coverage,     &s->role };
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);

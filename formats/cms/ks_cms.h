@@ -223,6 +223,10 @@ void ks_cms_result_cleanup(struct ks_cms_result *r);
  * (RFC 5652 5.1), is not used: each SignerInfo's own digestAlgorithm is. */
 KS_WUR int ks_cms_verify(const struct ks_cms *cms, struct ks_cms_content *content,
 			 const struct ks_cms_verify_opts *opts, struct ks_cms_result *r);
+/* The sub-indication of an X509_verify_cert() error (X509_V_ERR_*), as
+ * the path check above maps it: shared by every format's trust step. */
+enum ks_subindication ks_cms_chain_sub(int x509_err);
+
 /* Conveniences: content in memory, a file (streamed), or one digest. */
 KS_WUR int ks_cms_verify_data(const struct ks_cms *cms, const void *data, size_t n,
 			      const struct ks_cms_verify_opts *opts, struct ks_cms_result *r);

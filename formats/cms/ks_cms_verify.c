@@ -464,7 +464,7 @@ out:
 	return rc;
 }
 
-static enum ks_subindication chain_sub(int err)
+enum ks_subindication ks_cms_chain_sub(int err)
 {
 	switch (err) {
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -529,7 +529,7 @@ static int check_chain(X509 *cert, STACK_OF(X509) * untrusted,
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	} else {
 		err = X509_STORE_CTX_get_error(ctx);
-		conclude(r, chain_sub(err), "certificate path: %s (depth %d)",
+		conclude(r, ks_cms_chain_sub(err), "certificate path: %s (depth %d)",
 			 X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
 	}
 	ERR_clear_error();

@@ -182,8 +182,7 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 	po.font_path = o->font_path;
 	po.signing_time = o->signing_time;
 	/* Circular 15/2025/TT-BKHCN: check the certificate before signing. */
-	if (!o->policy_checked)
-		KS_GUARD(ks_policy_check_key(key, po.md, 0));
+	KS_GUARD(ks_policy_check_key(key, po.md, 0));
 	ks_pades_cms_from_key(&kctx, key, o->rsa_pss, &cms);
 	if (timestamped) /* B-T: the signature's time proven by a TSA */
 		ks_sigts_pades(&tctx, &cms, o->tsa, &cms);

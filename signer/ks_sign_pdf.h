@@ -27,9 +27,6 @@ struct ks_sign_pdf_opts {
 	bool rsa_pss;
 	const char *font_path; /* NULL: default appearance font */
 	time_t signing_time;   /* 0: now */
-	/* The caller (CLI, service) has already run ks_policy_check_key on
-	 * this key and digest: do not check twice. */
-	bool policy_checked;
 	/* `field` must name a field of the document (else a new field gets
 	 * that name). */
 	bool field_must_exist;
@@ -51,7 +48,7 @@ KS_WUR int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, d
 
 /* Sign `in_path` into `out_path` with `key`.  The signing policy
  * (signer/ks_policy: certificate validity, key usage, key size, digest) is
- * checked first unless opts->policy_checked says the caller did.  `res`
+ * checked first, always.  `res`
  * may be NULL. */
 KS_WUR int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 		       const struct ks_sign_pdf_opts *opts, struct ks_pades_result *res);

@@ -52,8 +52,7 @@ int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 	if (o->md != NULL)
 		KS_GUARD(ks_md_parse(o->md, &xo.md));
 	KS_GUARD(ks_policy_check_md(xo.md));
-	if (!o->policy_checked)
-		KS_GUARD(ks_policy_check_key(key, xo.md, 0));
+	KS_GUARD(ks_policy_check_key(key, xo.md, 0));
 	xo.scheme = ks_key_default_scheme(key);
 	if (o->rsa_pss) {
 		if (key->type != KS_KEY_RSA)

@@ -28,9 +28,6 @@ struct ks_sign_xml_opts {
 	const char *md;          /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	time_t signing_time; /* 0: now */
-	/* The caller has already run ks_policy_check_key on this key and
-	 * digest. */
-	bool policy_checked;
 };
 
 void ks_sign_xml_opts_init(struct ks_sign_xml_opts *o);

@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "keys", ks_cli_keys, "list signing keys and their certificates [--json]" },
 	{ "sign", ks_cli_sign, "sign a PDF (PAdES), an XML record (XAdES) or any file (CAdES)" },
 	{ "verify", ks_cli_verify, "verify every signature of a document" },
-	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
+	{ "extend", ks_cli_extend, "raise signed documents to B-T, B-LT or B-LTA" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
 	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },

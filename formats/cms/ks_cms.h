@@ -123,6 +123,10 @@ struct ks_cms; /* a parsed SignedData; opaque */
 KS_WUR int ks_cms_parse(const uint8_t *der, size_t n, bool zero_pad, struct ks_cms **out);
 void ks_cms_free(struct ks_cms *cms);
 size_t ks_cms_signer_count(const struct ks_cms *cms);
+/* How many unsigned attributes of type `oid` (dotted) SignerInfo `index`
+ * carries. */
+KS_WUR int ks_cms_unsigned_attr_count(const struct ks_cms *cms, size_t index, const char *oid,
+				      size_t *count);
 /* Does the SignedData carry its content (eContent present)? */
 bool ks_cms_is_attached(const struct ks_cms *cms);
 /* The signature value of SignerInfo `index` (what a signature timestamp

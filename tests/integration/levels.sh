@@ -82,6 +82,61 @@ else
 	notok "CAdES B-T: signed" "$(cat "$TMP/sign.log")"
 fi
 
+# -- a document timestamp (kyso timestamp on a PDF), then kyso extend B-T
+if sign "$SAMPLE" "$TMP/c1.pdf" principal-rsa --certify 1 &&
+	"$KYSO" timestamp --in "$TMP/c1.pdf" --out "$TMP/c1-ts.pdf" --tsa "$KYSO_TSA_URL" \
+		>"$TMP/ts.log" 2>&1; then
+	"$KYSO" verify "$TMP/c1-ts.pdf" --trust "$PKI/root.pem" --json --lang en >"$TMP/ts.json"
+	if python3 - "$TMP/ts.json" <<'PY'; then
+import json, sys
+s = json.load(open(sys.argv[1]))["signatures"]
+# the P=1 certification still passes (a document timestamp is validation
+# data); the timestamp itself is reported as the second entry
+ok = len(s) == 2 and s[0]["indication"] == "TOTAL-PASSED" and \
+    any(c["level"] == "ltv" and c["allowed"] for c in s[0]["changes"])
+sys.exit(0 if ok else 1)
+PY
+		ok "kyso timestamp: a document timestamp after a P=1 certification, still TOTAL-PASSED"
+	else
+		notok "kyso timestamp: a document timestamp after a P=1 certification" \
+			"$(head -c 1500 "$TMP/ts.json")"
+	fi
+	# Debian 12's poppler does not validate /ETSI.RFC3161 ("Unimplemented
+	# Feature"); the signature before the timestamp must stay valid to it.
+	pdfsig -nssdir "sql:$PKI/nssdb" "$TMP/c1-ts.pdf" >"$TMP/pdfsig.txt" 2>&1
+	if grep -q "Signature is Valid" "$TMP/pdfsig.txt" && ! grep -qi "invalid\|failed" "$TMP/pdfsig.txt"; then
+		ok "kyso timestamp: pdfsig still calls the signature valid"
+	else
+		notok "kyso timestamp: pdfsig still calls the signature valid" "$(head -14 "$TMP/pdfsig.txt")"
+	fi
+	if qpdf --check "$TMP/c1-ts.pdf" >/dev/null 2>&1; then
+		ok "kyso timestamp: qpdf --check passes"
+	else
+		notok "kyso timestamp: qpdf --check passes"
+	fi
+else
+	notok "kyso timestamp on a certified PDF" "$(cat "$TMP/sign.log" "$TMP/ts.log" 2>/dev/null)"
+fi
+if sign "$SAMPLE" "$TMP/plain.pdf" principal-rsa &&
+	"$KYSO" extend --level B-T --in "$TMP/plain.pdf" --out "$TMP/plain-bt.pdf" \
+		--tsa "$KYSO_TSA_URL" >"$TMP/ext.log" 2>&1 &&
+	"$KYSO" verify "$TMP/plain-bt.pdf" --trust "$PKI/root.pem" >/dev/null 2>&1; then
+	ok "kyso extend B-T on a PDF: a document timestamp, everything verifies"
+else
+	notok "kyso extend B-T on a PDF" "$(cat "$TMP/ext.log")"
+fi
+if sign "$SAMPLE" "$TMP/plain.p7s" principal-rsa --format cms &&
+	"$KYSO" extend --level B-T --in "$TMP/plain.p7s" --out "$TMP/plain-bt.p7s" \
+		--tsa "$KYSO_TSA_URL" >"$TMP/ext.log" 2>&1 &&
+	openssl cms -cmsout -inform DER -in "$TMP/plain-bt.p7s" -print 2>/dev/null |
+	grep -q "id-smime-aa-timeStampToken" &&
+	openssl cms -verify -inform DER -in "$TMP/plain-bt.p7s" -content "$SAMPLE" -binary \
+		-CAfile "$PKI/root.pem" -purpose any -out /dev/null 2>/dev/null; then
+	ok "kyso extend B-T on a .p7s: a signature timestamp, openssl still verifies"
+else
+	notok "kyso extend B-T on a .p7s" "$(cat "$TMP/ext.log")"
+fi
+
 # -- the TSA is tried in order; one down, then a good one
 if sign "$SAMPLE" "$TMP/bt2.pdf" principal-rsa --level B-T --tsa "$DOWN" --tsa "$KYSO_TSA_URL"; then
 	ok "B-T: a TSA that is down, then one that answers: signed"

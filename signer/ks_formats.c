@@ -11,6 +11,9 @@
 #include "signer/ks_job.h"
 #include "signer/ks_policy.h"
 #include "signer/ks_sigts.h"
+#include "signer/ks_verify_cms.h"
+#include "signer/ks_verify_pdf.h"
+#include "signer/ks_verify_xml.h"
 
 #define CMS_OUT_MAX ((size_t)1 << 20)
 
@@ -110,10 +113,31 @@ static int sign_xml(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	return 0;
 }
 
+static int verify_cms(const struct ks_verify_job *j, struct ks_report *rep)
+{
+	return ks_verify_cms_mem(j->data, j->len, j->content, j->content_len, j->content_name,
+				 j->trust, j->lang, rep);
+}
+
+static int verify_pdf(const struct ks_verify_job *j, struct ks_report *rep)
+{
+	if (j->content != NULL)
+		return KS_SET(KS_ERR_USAGE,
+			      "a PDF carries what it signs: --content applies only to a detached "
+			      "signature (.p7s, XML)");
+	return ks_verify_pdf_mem(j->data, j->len, j->trust, j->lang, rep);
+}
+
+static int verify_xml(const struct ks_verify_job *j, struct ks_report *rep)
+{
+	return ks_verify_xml_mem(j->data, j->len, j->content, j->content_len, j->content_name,
+				 j->trust, j->lang, rep);
+}
+
 static const struct ks_format_ops table[] = {
-	{ KS_FORMAT_CMS, "cms", sign_cms },
-	{ KS_FORMAT_PDF, "pdf", sign_pdf },
-	{ KS_FORMAT_XML, "xml", sign_xml },
+	{ KS_FORMAT_CMS, "cms", sign_cms, verify_cms },
+	{ KS_FORMAT_PDF, "pdf", sign_pdf, verify_pdf },
+	{ KS_FORMAT_XML, "xml", sign_xml, verify_xml },
 };
 
 const struct ks_format_ops *ks_format_ops(enum ks_format f)
@@ -169,22 +193,34 @@ static size_t head_of(const char *path, unsigned char *head, size_t cap)
 	return got > 0 ? (size_t)got : 0;
 }
 
+/* White space skipped before an XML document's '<'. */
+#define SNIFF_SPACE_MAX 64
+
+enum ks_format ks_format_sniff(const uint8_t *p, size_t n)
+{
+	size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return KS_FORMAT_PDF;
+	while (i < n && i < SNIFF_SPACE_MAX &&
+	       (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	/* UTF-16 XML too, so that the XML reader refuses it by name */
+	if ((i < n && p[i] == '<') ||
+	    (n >= 2 && (memcmp(p, "\xfe\xff", 2) == 0 || memcmp(p, "\xff\xfe", 2) == 0)))
+		return KS_FORMAT_XML;
+	return KS_FORMAT_CMS;
+}
+
 enum ks_format ks_format_of(const char *path)
 {
-	unsigned char head[64];
-	size_t n, i = 0;
+	unsigned char head[SNIFF_SPACE_MAX + 8];
+	size_t n;
 
 	if (has_ext(path, ".pdf"))
 		return KS_FORMAT_PDF;
 	if (has_ext(path, ".xml"))
 		return KS_FORMAT_XML;
 	n = head_of(path, head, sizeof(head));
-	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
-		return KS_FORMAT_PDF;
-	/* XML: after an optional byte order mark and white space, '<'. */
-	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-		i++;
-	return i < n && head[i] == '<' ? KS_FORMAT_XML : KS_FORMAT_CMS;
+	return ks_format_sniff(head, n);
 }

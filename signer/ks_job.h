@@ -11,8 +11,11 @@
 
 #include <stdbool.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "ks_err.h"
 #include "ks_key.h"
+#include "signer/ks_report.h"
 #include "signer/ks_sign_pdf.h"
 #include "signer/ks_sign_xml.h"
 #include "signer/ks_tsa_client.h"
@@ -58,6 +61,31 @@ void ks_sign_job_init(struct ks_sign_job *j);
  * policy refuses the key). */
 KS_WUR int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res);
 
+/* What to verify.  The document (and a detached signature's content) in
+ * memory: the caller reads or maps them once. */
+struct ks_verify_job {
+	const char *name;    /* shown as the document in the report (may be NULL) */
+	const uint8_t *data; /* the document */
+	size_t len;
+	const uint8_t *content; /* the signed file of a detached signature, or NULL */
+	size_t content_len;
+	const char *content_name;
+	enum ks_format format; /* AUTO: from the bytes */
+	X509_STORE *trust;     /* anchors; NULL: INDETERMINATE at best */
+	enum ks_lang lang;
+};
+
+/* Trust anchors from a file (PEM certificates, or one DER certificate). */
+KS_WUR int ks_job_trust_load(const char *path, X509_STORE **out);
+
+/* The format of a document from its bytes (PDF header, XML, else CMS). */
+enum ks_format ks_format_sniff(const uint8_t *p, size_t n);
+
+/* Verify every signature of the document into rep (its document name and
+ * entries).  -1 for usage, memory and I/O errors only: a document that is
+ * not signed, or malformed, is a report of its own. */
+KS_WUR int ks_job_verify(const struct ks_verify_job *j, struct ks_report *rep);
+
 /* ---- the table (ks_formats.c) ---- */
 
 struct ks_format_ops {
@@ -65,6 +93,8 @@ struct ks_format_ops {
 	const char *name;
 	/* Sign j (its format resolved): the signing policy first. */
 	int (*sign)(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_outcome *res);
+	/* Verify j (its format resolved) into rep. */
+	int (*verify)(const struct ks_verify_job *j, struct ks_report *rep);
 };
 
 /* The operations of a format (never AUTO). */

@@ -58,13 +58,18 @@ static int sign_cms(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	}
 	ks_cms_sign_opts_init(&co);
 	co.signing_time = j->signing_time;
-	KS_GUARD(ks_cms_sign_file(j->key, scheme, md, j->in, &co, &der));
-	if (stamped) {
+	if (j->in_data != NULL)
+		KS_GUARD(ks_cms_sign_data(j->key, scheme, md, j->in_data, j->in_len, &co, &der));
+	else
+		KS_GUARD(ks_cms_sign_file(j->key, scheme, md, j->in, &co, &der));
+	if (stamped)
 		KS_GUARD(ks_sigts_add(j->tsa, md, der.data, der.len, 0, &ts, NULL));
-		KS_GUARD(ks_file_write_atomic(j->out, ts.data, ts.len, 0666));
-	} else {
-		KS_GUARD(ks_file_write_atomic(j->out, der.data, der.len, 0666));
-	}
+	if (j->out_buf != NULL)
+		KS_GUARD(ks_buf_append(j->out_buf, stamped ? ts.data : der.data,
+				       stamped ? ts.len : der.len));
+	else
+		KS_GUARD(ks_file_write_atomic(j->out, stamped ? ts.data : der.data,
+					      stamped ? ts.len : der.len, 0666));
 	snprintf(res->summary, sizeof(res->summary), "CAdES-%s signature (%s)",
 		 stamped ? "B-T" : "B-B", ks_md_name(md));
 	rc = 0;
@@ -91,7 +96,8 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.tsa = j->tsa;
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
-	if (ks_sign_pdf(j->key, j->in, j->out, &o, &r) < 0)
+	if ((j->in_data != NULL ? ks_sign_pdf_mem(j->key, j->in_data, j->in_len, j->out_buf, &o, &r)
+				: ks_sign_pdf(j->key, j->in, j->out, &o, &r)) < 0)
 		return -1;
 	snprintf(res->summary, sizeof(res->summary), "PAdES-%s signature (%s) in field '%.100s'",
 		 stamped ? "B-T" : "B-B", ks_md_name(md), r.field);
@@ -105,7 +111,9 @@ static int sign_xml(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.level = j->level;
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
-	if (ks_sign_xml(j->key, j->in, j->out, &o) < 0)
+	if ((j->in_data != NULL
+		 ? ks_sign_xml_mem(j->key, j->in_data, j->in_len, j->in, j->out_buf, &o)
+		 : ks_sign_xml(j->key, j->in, j->out, &o)) < 0)
 		return -1;
 	snprintf(res->summary, sizeof(res->summary), "%s (%s)",
 		 o.counter_sign ? "XAdES counter-signature" : "XAdES-B-B signature",

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
+	{ "trust", ks_cli_trust, "list trust anchors; check a certificate's revocation status" },
 	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },
 	{ "serve", ks_cli_serve,
 	  "run the HTTP signing and verification service (not yet available)" },

@@ -356,7 +356,8 @@ static int parse_at(const char *s, time_t *out)
 
 		if (ks_cur_decimal(&c, digits[i], maxv[i], &v[i]) < 0 ||
 		    c.p - before.p != (ptrdiff_t)digits[i] || ks_cur_expect(&c, &seps[i], 1) < 0)
-			return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected", s);
+			return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected",
+				      s);
 	}
 	if (!ks_cur_eof(&c) || v[0] < 1970 || v[1] == 0 || v[2] == 0)
 		return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected", s);
@@ -427,12 +428,14 @@ static void print_text(const struct ks_rev_result *r)
 			       ev->delegated ? " (delegated responder)" : "");
 		}
 		if (ev->source == KS_REV_SRC_OCSP_URL)
-			printf("  nonce:       %s\n",
-			       ev->nonce_matched ? "matched" : "absent (allowed by --allow-no-nonce)");
+			printf("  nonce:       %s\n", ev->nonce_matched
+							  ? "matched"
+							  : "absent (allowed by --allow-no-nonce)");
 		printf("  der:         %zu bytes\n", ev->der.len);
 	}
 	for (i = 0; i < r->n_attempts; i++)
-		printf("attempt %zu: %s %s %s: %s: %s\n", i + 1, ks_rev_kind_name(r->attempts[i].kind),
+		printf("attempt %zu: %s %s %s: %s: %s\n", i + 1,
+		       ks_rev_kind_name(r->attempts[i].kind),
 		       ks_rev_source_name(r->attempts[i].source), r->attempts[i].where,
 		       ks_rev_failure_name(r->attempts[i].failure), r->attempts[i].reason);
 	if (r->status == KS_REV_UNAVAILABLE)
@@ -454,8 +457,8 @@ static int print_json(const struct ks_rev_result *r)
 	if (r->status == KS_REV_REVOKED) {
 		iso_time(r->revocation_time, t, sizeof(t));
 		if (json_object_set_new(root, "revocation_time", json_string(t)) != 0 ||
-		    json_object_set_new(root, "reason", json_string(ks_rev_reason_name(r->reason))) !=
-			0)
+		    json_object_set_new(root, "reason",
+					json_string(ks_rev_reason_name(r->reason))) != 0)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	}
 	if (r->status != KS_REV_UNAVAILABLE) {
@@ -476,12 +479,11 @@ static int print_json(const struct ks_rev_result *r)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	}
 	for (i = 0; i < r->n_attempts; i++) {
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind",
-			      ks_rev_kind_name(r->attempts[i].kind), "source",
-			      ks_rev_source_name(r->attempts[i].source), "where",
-			      r->attempts[i].where, "failure",
-			      ks_rev_failure_name(r->attempts[i].failure), "reason",
-			      r->attempts[i].reason);
+		o = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:s}", "kind", ks_rev_kind_name(r->attempts[i].kind),
+		    "source", ks_rev_source_name(r->attempts[i].source), "where",
+		    r->attempts[i].where, "failure", ks_rev_failure_name(r->attempts[i].failure),
+		    "reason", r->attempts[i].reason);
 		if (o == NULL || json_array_append_new(arr, o) != 0)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	}
@@ -588,7 +590,7 @@ static int cmd_check(int argc, char **argv)
 		goto fail;
 	if ((a.json ? print_json(&r) : (print_text(&r), 0)) < 0)
 		goto fail;
-	rc = r.status == KS_REV_GOOD	  ? KS_EXIT_OK
+	rc = r.status == KS_REV_GOOD      ? KS_EXIT_OK
 	     : r.status == KS_REV_REVOKED ? KS_EXIT_FAILED
 					  : KS_EXIT_INDETERMINATE;
 	goto done;

@@ -54,10 +54,10 @@ bool ks_eku_document_signer(X509 *cert, char *why, size_t n)
 		if (nid == NID_time_stamp || nid == NID_OCSP_sign) {
 			say(why, n,
 			    nid == NID_time_stamp
-				    ? "the certificate is for time-stamping (a TSA's, "
-				      "extendedKeyUsage timeStamping): it signs no document"
-				    : "the certificate is for OCSP signing (a responder's, "
-				      "extendedKeyUsage OCSPSigning): it signs no document");
+				? "the certificate is for time-stamping (a TSA's, "
+				  "extendedKeyUsage timeStamping): it signs no document"
+				: "the certificate is for OCSP signing (a responder's, "
+				  "extendedKeyUsage OCSPSigning): it signs no document");
 			EXTENDED_KEY_USAGE_free(eku);
 			return false;
 		}

@@ -136,8 +136,8 @@ static int path_of(const struct ks_rev_env *e, const char *name, char *path, siz
 	return 0;
 }
 
-int ks_rev_cache_get(const struct ks_rev_env *e, const char *name, size_t max,
-		     struct ks_buf *out, bool *found)
+int ks_rev_cache_get(const struct ks_rev_env *e, const char *name, size_t max, struct ks_buf *out,
+		     bool *found)
 {
 	char path[KS_IO_PATH_MAX + 1];
 	struct stat st;

@@ -79,10 +79,9 @@ const char *ks_rev_failure_name(enum ks_rev_failure f)
 const char *ks_rev_reason_name(int reason)
 {
 	static const char *const names[] = {
-		"unspecified",	      "keyCompromise",	      "cACompromise",
-		"affiliationChanged", "superseded",	      "cessationOfOperation",
-		"certificateHold",    "(7)",		      "removeFromCRL",
-		"privilegeWithdrawn", "aACompromise",
+		"unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+		"superseded",    "cessationOfOperation", "certificateHold", "(7)",
+		"removeFromCRL", "privilegeWithdrawn",   "aACompromise",
 	};
 
 	if (reason == KS_REV_REASON_NONE)
@@ -179,8 +178,8 @@ void ks_rev_result_describe(const struct ks_rev_result *r, char *buf, size_t n)
 			       r->reason != KS_REV_REASON_NONE ? ", reason " : "",
 			       ks_rev_reason_name(r->reason));
 		}
-		append(buf, n, &off, " per %s from %s (%s), thisUpdate %s", ks_rev_kind_name(ev->kind),
-		       ks_rev_source_name(ev->source), ev->where, a);
+		append(buf, n, &off, " per %s from %s (%s), thisUpdate %s",
+		       ks_rev_kind_name(ev->kind), ks_rev_source_name(ev->source), ev->where, a);
 		if (ev->next_update != 0) {
 			ks_rev_time_text(ev->next_update, b, sizeof(b));
 			append(buf, n, &off, ", nextUpdate %s", b);
@@ -195,8 +194,9 @@ void ks_rev_result_describe(const struct ks_rev_result *r, char *buf, size_t n)
 	for (i = 0; i < r->n_attempts; i++)
 		append(buf, n, &off, "%s %s %s%s%s: %s", i > 0 ? ";" : "",
 		       ks_rev_kind_name(r->attempts[i].kind),
-		       ks_rev_source_name(r->attempts[i].source), r->attempts[i].where[0] ? " " : "",
-		       r->attempts[i].where, r->attempts[i].reason);
+		       ks_rev_source_name(r->attempts[i].source),
+		       r->attempts[i].where[0] ? " " : "", r->attempts[i].where,
+		       r->attempts[i].reason);
 	if (r->status == KS_REV_UNAVAILABLE && r->n_attempts == 0)
 		append(buf, n, &off, " no source was asked");
 }
@@ -219,7 +219,7 @@ int ks_rev_env_init(struct ks_rev_env *e, const struct ks_rev_opts *o, time_t at
 	e->now = o->now != 0 ? o->now : time(NULL);
 	e->at = at != 0 ? at : e->now;
 	e->skew = o->skew == 0 ? KS_REV_CLOCK_SKEW : o->skew < 0 ? 0 : o->skew;
-	e->cache_dir = o->cache_dir == NULL	 ? KS_REV_CACHE_DEFAULT_DIR
+	e->cache_dir = o->cache_dir == NULL      ? KS_REV_CACHE_DEFAULT_DIR
 		       : o->cache_dir[0] != '\0' ? o->cache_dir
 						 : NULL;
 	e->cache_max = o->cache_max_bytes != 0 ? o->cache_max_bytes : KS_REV_CACHE_BYTES_MAX;
@@ -317,9 +317,9 @@ bool ks_rev_covers(const struct ks_rev_env *e, time_t this_update, time_t next_u
 	if (e->at > end + e->skew) {
 		ks_rev_time_text(end, a, sizeof(a));
 		ks_rev_time_text(e->at, b, sizeof(b));
-		ks_rev_failf(f, KS_REV_FAIL_STALE, "%s %s, before the validation time %s",
-			     next_update != 0 ? "nextUpdate was" : "without nextUpdate, fresh until",
-			     a, b);
+		ks_rev_failf(
+		    f, KS_REV_FAIL_STALE, "%s %s, before the validation time %s",
+		    next_update != 0 ? "nextUpdate was" : "without nextUpdate, fresh until", a, b);
 		return false;
 	}
 	return true;
@@ -529,8 +529,8 @@ void ks_rev_data_free(struct ks_rev_data *d)
 	free(d);
 }
 
-static int add_item(struct ks_rev_data *d, enum ks_rev_kind kind, OCSP_BASICRESP *bs,
-		    X509_CRL *crl, bool basic_only, const uint8_t *der, size_t n)
+static int add_item(struct ks_rev_data *d, enum ks_rev_kind kind, OCSP_BASICRESP *bs, X509_CRL *crl,
+		    bool basic_only, const uint8_t *der, size_t n)
 {
 	struct ks_rev_item *it;
 

@@ -314,8 +314,7 @@ int ks_rev_crl_doc(const struct ks_rev_env *e, X509 *cert, X509 *issuer,
 	return 0;
 }
 
-int ks_rev_crl_cache(const struct ks_rev_env *e, X509 *cert, X509 *issuer,
-		     struct ks_rev_result *r)
+int ks_rev_crl_cache(const struct ks_rev_env *e, X509 *cert, X509 *issuer, struct ks_rev_result *r)
 {
 	char *urls[KS_REV_URLS_MAX], name[KS_REV_CACHE_NAME_LEN], where[KS_REV_WHERE_LEN];
 	struct ks_rev_answer a;

@@ -59,8 +59,8 @@ struct ks_rev_fail {
 	char why[KS_REV_REASON_LEN];
 };
 
-KS_PRINTF(3, 4) void ks_rev_failf(struct ks_rev_fail *f, enum ks_rev_failure code, const char *fmt,
-				 ...);
+KS_PRINTF(3, 4)
+void ks_rev_failf(struct ks_rev_fail *f, enum ks_rev_failure code, const char *fmt, ...);
 
 /* ---- common (ks_rev_common.c) ---- */
 

@@ -88,8 +88,7 @@ static bool signature_holds(OCSP_BASICRESP *bs, X509 *signer, struct ks_rev_fail
 	if (!ks_rev_sig_strong(OCSP_resp_get0_tbs_sigalg(bs), key, f))
 		return false;
 	if (ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA), OCSP_resp_get0_tbs_sigalg(bs),
-			     OCSP_resp_get0_signature(bs), OCSP_resp_get0_respdata(bs),
-			     key) != 1) {
+			     OCSP_resp_get0_signature(bs), OCSP_resp_get0_respdata(bs), key) != 1) {
 		ERR_clear_error();
 		ks_rev_subject(signer, who, sizeof(who));
 		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE,
@@ -207,9 +206,9 @@ static int authorise(const struct ks_rev_env *e, OCSP_BASICRESP *bs, X509 *issue
 	if (X509_cmp_time(X509_get0_notBefore(cand), &produced_at) >= 0 ||
 	    X509_cmp_time(X509_get0_notAfter(cand), &produced_at) <= 0) {
 		ERR_clear_error();
-		ks_rev_failf(f, KS_REV_FAIL_UNAUTHORISED,
-			     "responder certificate %s was not valid when the response was produced",
-			     who);
+		ks_rev_failf(
+		    f, KS_REV_FAIL_UNAUTHORISED,
+		    "responder certificate %s was not valid when the response was produced", who);
 		return 0;
 	}
 	if (responder_status(e, cand, issuer, doc, produced_at, a, f) < 0)
@@ -526,8 +525,8 @@ static int ask(const struct ks_rev_env *e, const char *url, const EVP_MD *md, X5
 		ks_log(KS_LOG_WARN, "revocation cache: %s", ks_err_msg());
 		r->notes |= KS_REV_NOTE_CACHE_FAILED;
 	}
-	rc = ks_rev_accept(r, &a, KS_REV_OCSP, KS_REV_SRC_OCSP_URL, url, body.data, body.len,
-			   false);
+	rc =
+	    ks_rev_accept(r, &a, KS_REV_OCSP, KS_REV_SRC_OCSP_URL, url, body.data, body.len, false);
 out:
 	OCSP_CERTID_free(id);
 	OCSP_REQUEST_free(req);
@@ -554,8 +553,7 @@ int ks_rev_ocsp_net(const struct ks_rev_env *e, X509 *cert, X509 *issuer,
 	}
 	for (i = 0; i < n && !ks_rev_final(r); i++) {
 		if (e->o->offline) {
-			ks_rev_failf(&f, KS_REV_FAIL_OFFLINE,
-				     "not asked: offline");
+			ks_rev_failf(&f, KS_REV_FAIL_OFFLINE, "not asked: offline");
 			ks_rev_attempt(r, KS_REV_OCSP, KS_REV_SRC_OCSP_URL, urls[i], &f);
 			continue;
 		}

@@ -124,15 +124,15 @@ enum ks_rev_failure {
 	KS_REV_FAIL_NET,         /* HTTP status, content type, size limit, protocol */
 	KS_REV_FAIL_RESPONDER,   /* OCSP responseStatus not successful (tryLater ...) */
 	/* an answer came, and does not hold */
-	KS_REV_FAIL_MALFORMED,    /* not DER of the expected structure, or over a limit */
-	KS_REV_FAIL_SIGNATURE,    /* signature does not verify, or too weak */
-	KS_REV_FAIL_UNAUTHORISED, /* signer neither the issuer nor delegated by it */
-	KS_REV_FAIL_NONCE,        /* wrong nonce; or missing and not allowed */
-	KS_REV_FAIL_NOT_FOR_CERT, /* about another certificate / issuer / scope */
-	KS_REV_FAIL_FUTURE,       /* thisUpdate or producedAt in the future */
-	KS_REV_FAIL_STALE,        /* does not cover the validation time (nextUpdate passed) */
-	KS_REV_FAIL_AFTER_EXPIRY, /* GOOD issued after the certificate expired */
-	KS_REV_FAIL_UNSUPPORTED,  /* indirect / delta / partial CRL, critical extension */
+	KS_REV_FAIL_MALFORMED,      /* not DER of the expected structure, or over a limit */
+	KS_REV_FAIL_SIGNATURE,      /* signature does not verify, or too weak */
+	KS_REV_FAIL_UNAUTHORISED,   /* signer neither the issuer nor delegated by it */
+	KS_REV_FAIL_NONCE,          /* wrong nonce; or missing and not allowed */
+	KS_REV_FAIL_NOT_FOR_CERT,   /* about another certificate / issuer / scope */
+	KS_REV_FAIL_FUTURE,         /* thisUpdate or producedAt in the future */
+	KS_REV_FAIL_STALE,          /* does not cover the validation time (nextUpdate passed) */
+	KS_REV_FAIL_AFTER_EXPIRY,   /* GOOD issued after the certificate expired */
+	KS_REV_FAIL_UNSUPPORTED,    /* indirect / delta / partial CRL, critical extension */
 	KS_REV_FAIL_RESPONDER_CERT, /* delegated responder revoked or unverifiable */
 	KS_REV_FAIL__COUNT
 };
@@ -142,9 +142,9 @@ enum ks_rev_failure {
 
 /* Facts noted about a result (bits). */
 enum ks_rev_note {
-	KS_REV_NOTE_NO_NONCE = 1u << 0,       /* responder sent no nonce; allowed by the caller */
-	KS_REV_NOTE_DELTA_IGNORED = 1u << 1,  /* a full CRL points to delta CRLs: not used */
-	KS_REV_NOTE_CACHE_FAILED = 1u << 2,   /* the cache could not be read or written */
+	KS_REV_NOTE_NO_NONCE = 1u << 0,         /* responder sent no nonce; allowed by the caller */
+	KS_REV_NOTE_DELTA_IGNORED = 1u << 1,    /* a full CRL points to delta CRLs: not used */
+	KS_REV_NOTE_CACHE_FAILED = 1u << 2,     /* the cache could not be read or written */
 	KS_REV_NOTE_ATTEMPTS_DROPPED = 1u << 3, /* more than KS_REV_ATTEMPTS_MAX attempts */
 	KS_REV_NOTE_RESPONDER_NOCHECK = 1u << 4, /* delegated responder with ocsp-nocheck */
 	KS_REV_NOTE_RESPONDER_CHECKED = 1u << 5, /* delegated responder checked by CRL */
@@ -177,8 +177,8 @@ struct ks_rev_attempt {
 
 struct ks_rev_result {
 	enum ks_rev_status status;
-	time_t revocation_time; /* REVOKED */
-	int reason;             /* REVOKED: CRLReason code, or KS_REV_REASON_NONE */
+	time_t revocation_time;          /* REVOKED */
+	int reason;                      /* REVOKED: CRLReason code, or KS_REV_REASON_NONE */
 	struct ks_rev_evidence evidence; /* valid unless UNAVAILABLE */
 	size_t n_attempts;               /* failed attempts, in order */
 	struct ks_rev_attempt attempts[KS_REV_ATTEMPTS_MAX];

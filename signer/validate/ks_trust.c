@@ -18,8 +18,8 @@
 #include "ks_key.h"
 
 struct ks_trust {
-	X509_STORE *store;              /* the anchors, for path building */
-	STACK_OF(X509) * anchors;       /* the same, in load order */
+	X509_STORE *store;                 /* the anchors, for path building */
+	STACK_OF(X509) * anchors;          /* the same, in load order */
 	char *sources[KS_TRUST_CERTS_MAX]; /* where anchor i came from */
 	STACK_OF(X509) * intermediates;
 	struct ks_trust_note notes[KS_TRUST_NOTES_MAX];
@@ -32,8 +32,8 @@ struct ks_trust_pool {
 	size_t added;
 };
 
-static KS_PRINTF(3, 4) void note(struct ks_trust *t, enum ks_trust_note_kind kind,
-				 const char *fmt, ...)
+static KS_PRINTF(3, 4) void note(struct ks_trust *t, enum ks_trust_note_kind kind, const char *fmt,
+				 ...)
 {
 	va_list ap;
 
@@ -86,9 +86,8 @@ static void subject_text(X509 *cert, char *buf, size_t n)
 	long len;
 
 	buf[0] = '\0';
-	if (b != NULL &&
-	    X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-			       XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
+					    XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
 		len = BIO_get_mem_data(b, &p);
 		if (len > 0 && p != NULL)
 			snprintf(buf, n, "%.*s", (int)(len > 4000 ? 4000 : len), p);
@@ -330,9 +329,9 @@ static int load_path(struct ks_trust *t, const char *path, bool anchor)
 	if (n == 0 && anchor)
 		return KS_SET(KS_ERR_NOT_FOUND, "no trust anchor in '%s'%s%s", path,
 			      t->n_notes > before ? ": " : "",
-			      t->n_notes > before ? t->notes[t->n_notes - 1].text
-				: S_ISDIR(st.st_mode) ? " (no *.pem, *.crt, *.cer or *.der file)"
-						      : "");
+			      t->n_notes > before   ? t->notes[t->n_notes - 1].text
+			      : S_ISDIR(st.st_mode) ? " (no *.pem, *.crt, *.cer or *.der file)"
+						    : "");
 	return 0;
 }
 

@@ -334,14 +334,14 @@ static int check_basic(const struct ks_rev_env *e, OCSP_BASICRESP *bs, X509 *cer
 		ks_rev_failf(f, KS_REV_FAIL_FUTURE, "producedAt %s is in the future", when);
 		return 0;
 	}
+	if (!ks_rev_covers(e, a->this_update, a->next_update, f))
+		return 0;
 	if (a->produced_at + e->skew < a->this_update) {
 		ks_rev_failf(f, KS_REV_FAIL_MALFORMED,
 			     "producedAt is before thisUpdate: a response cannot precede its "
 			     "status");
 		return 0;
 	}
-	if (!ks_rev_covers(e, a->this_update, a->next_update, f))
-		return 0;
 	switch (status) {
 	case V_OCSP_CERTSTATUS_GOOD:
 		if (!ks_rev_before_expiry(cert, a->this_update, archive_cutoff(bs, single), f))

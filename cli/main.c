@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
 		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"
 		"  kyso render transcript|gradebook --data FILE.json --out FILE | --out-dir DIR\n"
+		"  kyso trust list [--trust FILE|DIR]... [--json]\n"
+		"  kyso trust check --cert PEM [--issuer PEM] [--offline] [--json] ...\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

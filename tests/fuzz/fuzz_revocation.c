@@ -60,6 +60,7 @@ static void openssl_agrees_ocsp(const struct ks_rev_evidence *ev)
 	const unsigned char *p = ev->der.data;
 	OCSP_RESPONSE *resp = NULL;
 	OCSP_BASICRESP *bs;
+	STACK_OF(X509) * signers;
 
 	if (ev->basic_only) {
 		bs = d2i_OCSP_BASICRESP(NULL, &p, (long)ev->der.len);
@@ -67,8 +68,14 @@ static void openssl_agrees_ocsp(const struct ks_rev_evidence *ev)
 		resp = d2i_OCSP_RESPONSE(NULL, &p, (long)ev->der.len);
 		bs = resp != NULL ? OCSP_response_get1_basic(resp) : NULL;
 	}
-	if (bs == NULL || OCSP_basic_verify(bs, NULL, store, 0) != 1)
+	/* The signer kyso named must be the one that signed, authorised per
+	 * OpenSSL too (other certificates the response carries, which
+	 * OpenSSL would try first, are not what kyso relied on). */
+	signers = sk_X509_new_null();
+	if (bs == NULL || signers == NULL || sk_X509_push(signers, ev->signer) <= 0 ||
+	    OCSP_basic_verify(bs, signers, store, OCSP_NOINTERN) != 1)
 		abort();
+	sk_X509_free(signers);
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
 }

@@ -295,7 +295,8 @@ static int load_dir(struct ks_trust *t, const char *dir, bool anchor, size_t *n)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path))
 			KS_BAIL(KS_ERR_LIMIT, "path '%s/%s' is too long", dir, names[i]);
 		if (load_file(t, path, anchor, n) < 0) {
-			if (ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_LIMIT)
+			/* A full store stops everything; one bad file does not. */
+			if (ks_err_code() == KS_ERR_NOMEM || total(t) >= KS_TRUST_CERTS_MAX)
 				goto out;
 			note(t, KS_TRUST_NOTE_SKIPPED, "file skipped: %s", ks_err_msg());
 		}

@@ -21,12 +21,14 @@ peers come and go without starting an interpreter each time:
 After each command it prints "done N" (N counts commands) or "fail N
 MESSAGE"; it ends at end of input.
 """
+import errno
 import http.server
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 
 class Peer(http.server.BaseHTTPRequestHandler):
@@ -93,7 +95,17 @@ def down(port):
 def up(port, conf):
     down(port)
     handler = type("Peer%d" % port, (Peer,), {"conf": conf})
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    # The test PKI's ports are shared by every checkout on the machine: a
+    # port another test holds is waited for (10 s), then reported.
+    for attempt in range(100):
+        try:
+            srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+            break
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or attempt == 99:
+                raise OSError("127.0.0.1:%d: %s (another test using the test PKI's ports?)"
+                              % (port, e.strerror))
+            time.sleep(0.1)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     servers[port] = srv

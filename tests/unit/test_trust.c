@@ -146,6 +146,7 @@ static void test_folder(void **state)
 {
 	struct ks_trust *t = NULL;
 	struct ks_trust_cert_info info;
+	struct ks_buf big;
 
 	(void)state;
 	assert_int_equal(mkdir(tmp_path("roots"), 0755), 0);
@@ -156,6 +157,11 @@ static void test_folder(void **state)
 	copy_file(ks_test_pki("lookalike-root.pem"), tmp_path("roots/readme.txt"));
 	copy_file(ks_test_pki("teacher-rsa.cert.pem"), tmp_path("roots/d-teacher.cer"));
 	copy_file(ks_test_pki("root.key.pem"), tmp_path("roots/e-key.pem"));
+	ks_buf_init(&big, KS_TRUST_FILE_MAX + 2);
+	while (big.len <= KS_TRUST_FILE_MAX)
+		assert_ok(ks_buf_append_byte(&big, 'A'));
+	assert_ok(ks_file_write_atomic(tmp_path("roots/f-big.pem"), big.data, big.len, 0644));
+	ks_buf_cleanup(&big);
 	assert_ok(ks_trust_new(&t));
 	assert_ok(ks_trust_add_anchors(t, tmp_path("roots")));
 	assert_int_equal(ks_trust_anchor_count(t), 3);
@@ -164,8 +170,9 @@ static void test_folder(void **state)
 	assert_non_null(strstr(ks_trust_anchor_source(t, 0), "a-public.DER"));
 	assert_true(has_note(t, KS_TRUST_NOTE_NOT_CA, "d-teacher.cer"));
 	assert_true(has_note(t, KS_TRUST_NOTE_SKIPPED, "e-key.pem"));
-	assert_int_equal(ks_trust_note_count(t), 2);
-	assert_null(ks_trust_note(t, 2));
+	assert_true(has_note(t, KS_TRUST_NOTE_SKIPPED, "f-big.pem"));
+	assert_int_equal(ks_trust_note_count(t), 3);
+	assert_null(ks_trust_note(t, 3));
 	assert_null(ks_trust_anchor(t, 3));
 	ks_trust_free(t);
 }

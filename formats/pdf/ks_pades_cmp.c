@@ -6,11 +6,6 @@
 
 #include "formats/pdf/ks_pades_int.h"
 
-static bool fatal(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 static bool ignored(const char *key, bool stream, bool decoded)
 {
 	if (!stream)
@@ -61,7 +56,7 @@ static bool stream_eq(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const stru
 	/* Same data under other filters is the same content. */
 	if (ks_pdfdoc_stream_decode(c->doc, a, &c->da) < 0 ||
 	    ks_pdfdoc_stream_decode(c->doc, b, &c->db) < 0) {
-		if (fatal())
+		if (ks_err_is_fatal())
 			c->exhausted = true;
 		return false;
 	}

@@ -33,11 +33,6 @@ void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char 
 	va_end(ap);
 }
 
-static bool fatal_err(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 /* Take SignerInfo `i` of res into sig->cms (ownership of cert and chain
  * moves) and adopt its outcome. */
 static void adopt_signer(struct ks_cms_result *res, size_t i, struct ks_pades_sig *sig)
@@ -371,7 +366,7 @@ int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct k
 		vo.at = opts->at;
 	}
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0) {
-		if (fatal_err())
+		if (ks_err_is_fatal())
 			goto out;
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a CMS SignedData: %s",
 			   ks_err_msg());
@@ -415,7 +410,7 @@ int ks_pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_
 	int i;
 
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0)
-		return fatal_err() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	sis = CMS_get0_SignerInfos(ks_cms_get0_ci(cms));
 	certs = ks_cms_get0_certs(cms);
 	if (sis != NULL && sk_CMS_SignerInfo_num(sis) > 0) {

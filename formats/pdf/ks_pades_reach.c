@@ -34,11 +34,6 @@ struct ks_pv_work {
 	const char *via;
 };
 
-static bool fatal(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 static bool spend(struct ks_pv_reach *r)
 {
 	if (++r->nodes > KS_PADES_DIFF_MAX_NODES) {
@@ -120,7 +115,7 @@ static int node(struct ks_pv_reach *r, uint32_t num, uint16_t gen, const char *v
 	n->via = via;
 	r->n++;
 	if (ks_pdfdoc_lookup(r->doc, r->rev, num, gen, &ind) < 0) {
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 		n->broken = true;
@@ -143,7 +138,7 @@ static int value(struct ks_pv_reach *r, const struct ks_pv_node *n, const struct
 		return 0;
 	if (ks_pdfdoc_get(r->doc, r->rev, n->num, n->gen, out) < 0) {
 		*out = NULL;
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 	}
@@ -285,7 +280,7 @@ static int peek(struct ks_pv_reach *r, const struct ks_pdfobj *v, const struct k
 	*out = NULL;
 	if (ks_pdfdoc_resolve(r->doc, r->rev, v, out) < 0) {
 		*out = NULL;
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 	}

@@ -55,11 +55,6 @@ void ks_pades_verify_result_cleanup(struct ks_pades_verify_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static bool fatal_err(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 /* Copy UTF-8 text into a fixed field, cut at a character boundary. */
 static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 {
@@ -88,7 +83,7 @@ static int text_entry(struct ks_pv_ctx *c, size_t rev, const struct ks_pdfobj *d
 	ks_buf_init(&b, KS_PADES_VERIFY_TEXT_MAX);
 	if (ks_pdfdoc_dict_get(c->doc, rev, dict, key, &o) < 0 || o == NULL ||
 	    o->type != KS_PDFOBJ_STRING || ks_pdfobj_text_utf8(o, &b) < 0) {
-		rc = fatal_err() ? -1 : 0; /* a bad text entry is only not shown */
+		rc = ks_err_is_fatal() ? -1 : 0; /* a bad text entry is only not shown */
 		goto out;
 	}
 	copy_text(dst, cap, (const char *)b.data, b.len);
@@ -202,7 +197,7 @@ static int discover(struct ks_pv_ctx *c)
 
 	for (rev = 0; rev < c->nrevs; rev++) {
 		if (ks_pdfdoc_fields(c->doc, rev, &fields, &n) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				return -1;
 			continue; /* a revision without a usable form shows no signature */
 		}
@@ -231,7 +226,7 @@ static int orphans(struct ks_pv_ctx *c)
 	while (tries++ < KS_PADES_VERIFY_MAX_SIGS * 16 &&
 	       ks_pv_next_object(&c->whole, &at, to, &num, &start)) {
 		if (ks_pdfdoc_parse_at(c->doc, start, &ind) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				return -1;
 			continue;
 		}
@@ -309,7 +304,7 @@ static int holder_span(struct ks_pv_ctx *c, const struct ks_pv_found *f, size_t 
 		return 0;
 	}
 	if (ks_pdfdoc_lookup(c->doc, rev, num, gen, &ind) < 0)
-		return fatal_err() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	if (ind.entry.type != KS_PDFDOC_ENTRY_INUSE && ind.entry.type != KS_PDFDOC_ENTRY_COMPRESSED)
 		return 0;
 	*present = true;
@@ -334,7 +329,8 @@ static int check_coverage(struct ks_pv_ctx *c, const struct ks_pv_found *f,
 	long idx;
 
 	*ok = false;
-	if (ks_pdfdoc_dict_get(c->doc, f->seen_rev, f->dict, "ByteRange", &br) < 0 && fatal_err())
+	if (ks_pdfdoc_dict_get(c->doc, f->seen_rev, f->dict, "ByteRange", &br) < 0 &&
+	    ks_err_is_fatal())
 		return -1;
 	if (br == NULL || br->type != KS_PDFOBJ_ARRAY || br->u.arr.n != 4) {
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange is not an array of 4 integers");
@@ -594,7 +590,7 @@ int ks_pades_verify_mem(const uint8_t *pdf, size_t len, const struct ks_pades_ve
 	c.res = res;
 	c.len = len;
 	if (ks_pdfdoc_open(pdf, len, opts != NULL ? opts->lim : NULL, &c.doc) < 0) {
-		if (fatal_err())
+		if (ks_err_is_fatal())
 			goto out;
 		res->unreadable = true;
 		snprintf(res->detail, sizeof(res->detail), "not a readable PDF: %s", ks_err_msg());

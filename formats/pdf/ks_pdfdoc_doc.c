@@ -504,7 +504,7 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 			goto loaded;
 		KS_SET(KS_ERR_PDF_XREF, "the trailer at offset %zu has no /Root", t->start);
 	}
-	if (!doc->lim.allow_repair || ks_err_code() == KS_ERR_NOMEM)
+	if (!doc->lim.allow_repair || ks_err_is_fatal())
 		goto out;
 	memcpy(reason, ks_err_msg(), strlen(ks_err_msg()) + 1);
 	KS_GUARD(ks_pd_strndup(doc, reason, strlen(reason), &doc->repair_reason));

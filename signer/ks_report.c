@@ -9,6 +9,7 @@
 
 #include "ks_codec.h"
 #include "ks_cur.h"
+#include "ks_utf8.h"
 
 int ks_lang_parse(const char *s, enum ks_lang *lang)
 {
@@ -58,36 +59,14 @@ void ks_report_cleanup(struct ks_report *r)
 }
 
 /* Length of the valid UTF-8 sequence at the cursor that is printable
- * (no C0/C1 control, DEL, surrogate or overlong form), 0 otherwise. */
+ * (no C0/C1 control or DEL; ks_utf8_peek refuses surrogates and
+ * overlong forms), 0 otherwise. */
 static size_t printable_utf8(const struct ks_cur *c)
 {
-	uint8_t b0, b;
-	uint32_t cp;
-	size_t n, i;
+	uint32_t cp = 0;
+	size_t n = ks_utf8_peek(c, &cp);
 
-	if (ks_cur_peek(c, &b0) < 0)
-		return 0;
-	if (b0 < 0x80)
-		return b0 < 0x20 || b0 == 0x7f ? 0 : 1;
-	if (b0 >= 0xc2 && b0 <= 0xdf) {
-		n = 2;
-		cp = b0 & 0x1fu;
-	} else if (b0 >= 0xe0 && b0 <= 0xef) {
-		n = 3;
-		cp = b0 & 0x0fu;
-	} else if (b0 >= 0xf0 && b0 <= 0xf4) {
-		n = 4;
-		cp = b0 & 0x07u;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if (ks_cur_peek_at(c, i, &b) < 0 || (b & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (b & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+	if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 		return 0;
 	return n;
 }

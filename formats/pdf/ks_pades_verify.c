@@ -14,6 +14,7 @@
 #include "formats/pdf/ks_pades_int.h"
 #include "ks_cur.h"
 #include "ks_size.h"
+#include "ks_utf8.h"
 
 /* A signature dictionary found while walking the fields of a revision. */
 struct ks_pv_found {
@@ -62,11 +63,8 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 		dst[0] = '\0';
 		return;
 	}
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
+	if (n >= cap)
+		n = ks_utf8_cut(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }

@@ -183,8 +183,9 @@ bool ks_pdfobj_number(const struct ks_pdfobj *o, double *v);
 const char *ks_pdfobj_type_name(enum ks_pdfobj_type t);
 
 /* A PDF text string (ISO 32000-1 7.9.2.2: UTF-16BE with BOM, UTF-8 with
- * BOM (PDF 2.0), else PDFDocEncoding) appended to `out` as UTF-8.
- * Fails on a non-string or on invalid UTF-16. */
+ * BOM (PDF 2.0), else PDFDocEncoding) appended to `out` as well-formed
+ * UTF-8 (an ill-formed UTF-8 byte or an undefined PDFDoc code becomes
+ * U+FFFD).  Fails on a non-string or on invalid UTF-16. */
 KS_WUR int ks_pdfobj_text_utf8(const struct ks_pdfobj *str, struct ks_buf *out);
 
 /* -------------------------------------------------------------- document */

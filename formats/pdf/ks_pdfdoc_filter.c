@@ -69,7 +69,7 @@ static int ascii_hex(struct ks_cur in, struct ks_buf *out)
 	while (ks_cur_u8(&in, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
-		h = ks_pdf_hexval(b);
+		h = ks_hex_value(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "ASCIIHexDecode: bad byte 0x%02x", b);
 		if (hi < 0) {

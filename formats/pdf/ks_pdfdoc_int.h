@@ -4,6 +4,7 @@
 
 #include "formats/pdf/ks_pdfdoc.h"
 #include "formats/pdf/ks_pdf_chars.h"
+#include "ks_codec.h"
 
 /* ------------------------------------------------------------------ arena */
 

@@ -149,9 +149,9 @@ static int parse_name(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 		return -1;
 	while (ks_cur_u8(&raw, &b) == 0) {
 		if (b == '#' && ks_cur_peek_at(&raw, 0, &h1) == 0 &&
-		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_pdf_hexval(h1) >= 0 &&
-		    ks_pdf_hexval(h2) >= 0) {
-			b = (uint8_t)(ks_pdf_hexval(h1) << 4 | ks_pdf_hexval(h2));
+		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_hex_value(h1) >= 0 &&
+		    ks_hex_value(h2) >= 0) {
+			b = (uint8_t)(ks_hex_value(h1) << 4 | ks_hex_value(h2));
 			if (ks_cur_skip(&raw, 2) < 0)
 				return -1;
 		}
@@ -275,7 +275,7 @@ static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 	while (ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
-		h = ks_pdf_hexval(b);
+		h = ks_hex_value(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "bad hex digit in string at offset %zu",
 				      ks_pd_lex_pos(lx) - 1);

@@ -158,6 +158,59 @@ static void test_classic(void **state)
 	ks_buf_cleanup(&p.b);
 }
 
+static void assert_text(const char *raw, size_t n, const char *want, size_t want_len)
+{
+	struct ks_pdfobj o = { .type = KS_PDFOBJ_STRING };
+	struct ks_buf t;
+
+	o.u.str.s = (const uint8_t *)raw;
+	o.u.str.len = n;
+	ks_buf_init(&t, 1024);
+	assert_ok(ks_pdfobj_text_utf8(&o, &t));
+	assert_int_equal(t.len, want_len);
+	assert_memory_equal(t.data, want, want_len);
+	ks_buf_cleanup(&t);
+}
+
+/* Text strings always come out as well-formed UTF-8, whatever their
+ * encoding, and hostile UTF-16 is refused (ISO 32000-1 7.9.2.2). */
+static void test_text_strings(void **state)
+{
+	struct ks_pdfobj o = { .type = KS_PDFOBJ_STRING };
+	struct ks_buf t;
+
+	(void)state;
+	/* PDF 2.0 UTF-8 with its BOM: kept as is when well-formed */
+	assert_text("\xef\xbb\xbfKý", 6, "K\xc3\xbd", 3);
+	/* overlong, surrogate, stray continuation, truncated: U+FFFD each byte */
+	assert_text("\xef\xbb\xbf\xc0\xaf"
+		    "a",
+		    6,
+		    "\xef\xbf\xbd\xef\xbf\xbd"
+		    "a",
+		    7);
+	assert_text("\xef\xbb\xbf\xed\xa0\x80", 6, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 9);
+	assert_text("\xef\xbb\xbf\x80", 4, "\xef\xbf\xbd", 3);
+	assert_text("\xef\xbb\xbf\xe1\xbb", 5, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+	/* UTF-16BE: a pair becomes one 4-byte sequence */
+	assert_text("\xfe\xff\xd8\x3d\xde\x00", 6, "\xf0\x9f\x98\x80", 4);
+	/* PDFDocEncoding: 0x80 is a bullet, 0x9f undefined */
+	assert_text("\x80\x9f", 2, "\xe2\x80\xa2\xef\xbf\xbd", 6);
+	ks_buf_init(&t, 1024);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\xdc\x00";
+	o.u.str.len = 4;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\xd8\x3d\x00\x41";
+	o.u.str.len = 6;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\x00";
+	o.u.str.len = 3;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.type = KS_PDFOBJ_NAME;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_PDF);
+	ks_buf_cleanup(&t);
+}
+
 /* xref stream (predictor 12) + object stream holding objects 1, 2, 3. */
 static void build_xrefstm(struct pb *p, bool png)
 {
@@ -620,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_hybrid),           cmocka_unit_test(test_revisions),
 		cmocka_unit_test(test_linearized_merge), cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_dup_keys),         cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_text_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

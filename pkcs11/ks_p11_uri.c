@@ -132,9 +132,7 @@ static int to_string(struct ks_buf *b, const char *name, char **out)
 
 static bool name_is(const struct ks_cur *name, const char *lit)
 {
-	size_t n = strlen(lit);
-
-	return name->left == n && memcmp(name->p, lit, n) == 0;
+	return ks_cur_is(name, lit, strlen(lit));
 }
 
 /* library-version = 1*DIGIT [ "." 1*DIGIT ] (RFC 7512 2.3). */
@@ -210,9 +208,11 @@ static char **path_string_slot(struct ks_p11_uri *u, const struct ks_cur *name)
 /* Copy an attribute name into a short C string for messages. */
 static void name_text(const struct ks_cur *name, char *out, size_t n)
 {
+	struct ks_cur t = *name;
 	size_t len = name->left < n - 1 ? name->left : n - 1;
 
-	memcpy(out, name->p, len);
+	if (ks_cur_copy(&t, out, len) < 0)
+		len = 0;
 	out[len] = '\0';
 }
 
@@ -248,16 +248,14 @@ static int parse_attr(struct ks_p11_uri *u, struct ks_cur *attr, bool query, boo
 	struct ks_cur name, val;
 	struct ks_buf dec;
 	char nm[40];
-	size_t nlen;
+	size_t nlen = 0;
 	char **slot;
 	int rc = -1;
 
 	/* Secret: the value may be a pin-value. */
 	ks_buf_init_secret(&dec, KS_P11_URI_VALUE_MAX);
-	nlen = 0;
-	while (nlen < attr->left && attr->p[nlen] != '=')
-		nlen++;
-	KS_ENSURE(nlen < attr->left, KS_ERR_PARSE, "PKCS#11 URI: attribute without '='");
+	KS_ENSURE(ks_cur_find(attr, "=", 1, &nlen), KS_ERR_PARSE,
+		  "PKCS#11 URI: attribute without '='");
 	KS_ENSURE(nlen > 0, KS_ERR_PARSE, "PKCS#11 URI: empty attribute name");
 	KS_GUARD(ks_cur_sub(attr, nlen, &name));
 	KS_GUARD(ks_cur_skip(attr, 1));
@@ -353,8 +351,8 @@ static int parse_component(struct ks_p11_uri *u, struct ks_cur *comp, uint8_t se
 		struct ks_cur attr;
 		size_t n = 0;
 
-		while (n < comp->left && comp->p[n] != sep)
-			n++;
+		if (!ks_cur_find(comp, &sep, 1, &n))
+			n = comp->left;
 		if (ks_cur_sub(comp, n, &attr) < 0)
 			return -1;
 		if (!ks_cur_eof(comp)) {
@@ -393,8 +391,9 @@ int ks_p11_uri_parse_mem(const uint8_t *text, size_t n, struct ks_p11_uri *u)
 		KS_ENSURE(c.left >= sizeof(scheme) - 1, KS_ERR_PARSE,
 			  "not a PKCS#11 URI (must start with 'pkcs11:')");
 		for (i = 0; i < sizeof(scheme) - 1; i++) {
-			uint8_t ch = c.p[i];
+			uint8_t ch = 0;
 
+			KS_GUARD(ks_cur_peek_at(&c, i, &ch));
 			if (ch >= 'A' && ch <= 'Z')
 				ch = (uint8_t)(ch - 'A' + 'a');
 			KS_ENSURE(ch == (uint8_t)scheme[i], KS_ERR_PARSE,
@@ -402,8 +401,8 @@ int ks_p11_uri_parse_mem(const uint8_t *text, size_t n, struct ks_p11_uri *u)
 		}
 		KS_GUARD(ks_cur_skip(&c, sizeof(scheme) - 1));
 	}
-	while (plen < c.left && c.p[plen] != '?')
-		plen++;
+	if (!ks_cur_find(&c, "?", 1, &plen))
+		plen = c.left;
 	KS_GUARD(ks_cur_sub(&c, plen, &path));
 	KS_GUARD(parse_component(u, &path, ';', false, &nattrs, &seen_type));
 	if (!ks_cur_eof(&c)) {

@@ -50,8 +50,7 @@ static bool stream_eq(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const stru
 	struct ks_cur ra, rb;
 
 	if (ks_pdfdoc_stream_raw(c->doc, a, &ra) == 0 &&
-	    ks_pdfdoc_stream_raw(c->doc, b, &rb) == 0 && ra.left == rb.left &&
-	    memcmp(ra.p, rb.p, ra.left) == 0)
+	    ks_pdfdoc_stream_raw(c->doc, b, &rb) == 0 && ks_cur_equal(&ra, &rb))
 		return dict_eq(c, a->u.stream.dict, b->u.stream.dict, depth, true, false);
 	/* Same data under other filters is the same content. */
 	if (ks_pdfdoc_stream_decode(c->doc, a, &c->da) < 0 ||

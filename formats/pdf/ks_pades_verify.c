@@ -216,14 +216,14 @@ static int orphans(struct ks_pv_ctx *c)
 	struct ks_pdfdoc_indirect ind;
 	struct ks_pdfdoc_field f;
 	const struct ks_pdfobj *d;
-	size_t at = last->end, start, to = c->len, tries = 0;
-	uint32_t num;
+	struct ks_pdfdoc_objdef od;
+	size_t at = last->end, to = c->len, tries = 0;
 
 	if (to - at > KS_PADES_DIFF_MAX_SCAN)
 		to = at + KS_PADES_DIFF_MAX_SCAN;
 	while (tries++ < KS_PADES_VERIFY_MAX_SIGS * 16 &&
-	       ks_pv_next_object(&c->whole, &at, to, &num, &start)) {
-		if (ks_pdfdoc_parse_at(c->doc, start, &ind) < 0) {
+	       ks_pdfdoc_scan_obj(&c->whole, &at, to, &od)) {
+		if (ks_pdfdoc_parse_at(c->doc, od.start, &ind) < 0) {
 			if (ks_err_is_fatal())
 				return -1;
 			continue;
@@ -235,11 +235,11 @@ static int orphans(struct ks_pv_ctx *c)
 		memset(&f, 0, sizeof(f));
 		f.name = "";
 		f.sig = d;
-		f.sig_num = num;
+		f.sig_num = od.num;
 		f.sig_gen = ind.gen;
 		if (add_found(c, &f, c->nrevs - 1) < 0)
 			return -1;
-		c->found[c->nfound - 1].orphan_at = start;
+		c->found[c->nfound - 1].orphan_at = od.start;
 	}
 	ks_err_clear();
 	return 0;
@@ -413,12 +413,11 @@ static int check_coverage(struct ks_pv_ctx *c, const struct ks_pv_found *f,
 			   idx + 1);
 		return 0;
 	}
-	if (ks_cur_range(&c->whole, 0, a, &r1) < 0 || ks_cur_range(&c->whole, b, cl, &r2) < 0)
+	if (ks_cur_range(&c->whole, 0, a, &r1) < 0 || ks_cur_range(&c->whole, b, cl, &r2) < 0 ||
+	    ks_cur_bytes(&r1, a, &rg->p1) < 0 || ks_cur_bytes(&r2, cl, &rg->p2) < 0)
 		return -1;
-	rg->p1 = r1.p;
-	rg->n1 = r1.left;
-	rg->p2 = r2.p;
-	rg->n2 = r2.left;
+	rg->n1 = a;
+	rg->n2 = cl;
 	sig->rev = (size_t)idx;
 	sig->coverage = (size_t)idx == c->nrevs - 1 && (end == c->len || end >= last->end)
 			    ? KS_PADES_COVER_WHOLE

@@ -59,9 +59,6 @@ KS_WUR int ks_pd_parse_value(struct ks_pd_lex *lx, size_t depth, struct ks_pdfob
  * (file only for streams). */
 KS_WUR int ks_pd_parse_indirect(struct ks_pd_lex *lx, struct ks_pdfdoc_indirect *out);
 
-/* Find `lit` in c at or after its start: position relative to c. */
-bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos);
-
 /* ------------------------------------------------------------------- xref */
 
 struct ks_pd_entry {

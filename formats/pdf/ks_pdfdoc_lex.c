@@ -93,21 +93,6 @@ int ks_pd_lex_uint(struct ks_pd_lex *lx, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
-{
-	const uint8_t *hit;
-
-	/* The one place that turns a pointer into an offset: memmem() only
-	 * looks inside the cursor's bytes. */
-	if (n == 0 || c->left < n)
-		return false;
-	hit = memmem(c->p, c->left, lit, n);
-	if (hit == NULL)
-		return false;
-	*pos = (size_t)(hit - c->p);
-	return true;
-}
-
 /* ---------------------------------------------------------------- values */
 
 static int new_obj(struct ks_pd_lex *lx, enum ks_pdfobj_type t, size_t start,
@@ -257,15 +242,13 @@ static int parse_literal(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 /* 7.3.4.3: hex digits and whitespace up to '>'; an odd count ends in 0. */
 static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
-	struct ks_cur c;
 	size_t digits = 0, i = 0, rawlen;
 	uint8_t *s = NULL, b;
 	int hi = -1, h;
 
 	if (ks_cur_skip(&lx->c, 1) < 0)
 		return -1;
-	c = lx->c;
-	if (!ks_pd_find(&c, ">", 1, &rawlen))
+	if (!ks_cur_find(&lx->c, ">", 1, &rawlen))
 		return KS_SET(KS_ERR_PDF, "unterminated hex string at offset %zu", o->start);
 	if (rawlen / 2 > lx->doc->lim.max_string)
 		return KS_SET(KS_ERR_LIMIT, "string longer than %zu bytes at offset %zu",
@@ -616,7 +599,6 @@ static int stream_extent(struct ks_pd_lex *lx, const struct ks_pdfobj *dict, siz
 	struct ks_cur rest, after;
 	size_t pos = 0;
 	int64_t v = -1;
-	uint8_t b;
 
 	*repaired = false;
 	if (lo != NULL && lo->type == KS_PDFOBJ_REF && !lx->doc->opening &&
@@ -636,16 +618,14 @@ static int stream_extent(struct ks_pd_lex *lx, const struct ks_pdfobj *dict, siz
 	/* A search that failed from offset X fails from any later offset:
 	 * remembering X keeps many broken streams from costing n^2. */
 	if (data_off >= lx->doc->no_endstream_from || ks_cur_at(&lx->whole, data_off, &rest) < 0 ||
-	    !ks_pd_find(&rest, "endstream", 9, &pos)) {
+	    !ks_cur_find(&rest, "endstream", 9, &pos)) {
 		if (data_off < lx->doc->no_endstream_from)
 			lx->doc->no_endstream_from = data_off;
 		return KS_SET(KS_ERR_PDF, "stream at offset %zu has no endstream", data_off);
 	}
 	/* The EOL before "endstream" is not data (7.3.8.1). */
-	if (pos > 0 && ks_cur_peek_at(&rest, pos - 1, &b) == 0 && b == '\n')
-		pos--;
-	if (pos > 0 && ks_cur_peek_at(&rest, pos - 1, &b) == 0 && b == '\r')
-		pos--;
+	(void)ks_cur_accept_before(&rest, &pos, "\n", 1);
+	(void)ks_cur_accept_before(&rest, &pos, "\r", 1);
 	*len = pos;
 	*repaired = true;
 	return 0;

@@ -58,6 +58,19 @@ const char *ks_md_name(enum ks_md md)
 	return "unknown";
 }
 
+const char *ks_sig_scheme_name(enum ks_sig_scheme s)
+{
+	switch (s) {
+	case KS_SIG_RSA_PKCS1:
+		return "RSA PKCS#1 v1.5";
+	case KS_SIG_RSA_PSS:
+		return "RSA-PSS";
+	case KS_SIG_ECDSA:
+		return "ECDSA";
+	}
+	return "unknown";
+}
+
 const EVP_MD *ks_md_evp(enum ks_md md)
 {
 	switch (md) {

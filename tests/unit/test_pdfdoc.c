@@ -5,7 +5,7 @@
 #include "ks_test.h"
 
 #include "formats/pdf/ks_pdfdoc.h"
-#include "pdfdoc_build.h"
+#include "pdf_build.h"
 
 static const char content[] = "BT /F1 12 Tf 72 720 Td (Hello) Tj ET";
 
@@ -321,7 +321,7 @@ static void test_hybrid(void **state)
 	assert_ok(ks_buf_printf(&p.b, "0000000000 00001 f\r\n%010zu 00000 n\r\n", p.off[10]));
 	snprintf(tr, sizeof(tr), "trailer\n<< /Size 12 /Root 1 0 R /XRefStm %zu >>\n", xs);
 	pb_str(&p, tr);
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", x));
+	pb_startxref(&p, x, true);
 	doc = open_ok(&p);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->kind, KS_PDFDOC_XREF_HYBRID);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->xrefstm_off, xs);
@@ -438,7 +438,7 @@ static void test_linearized_merge(void **state)
 	snprintf(num, sizeof(num), "%zu", main_x);
 	tail = strlen("startxref\n") + strlen(num) + strlen("\n%%EOF\n");
 	ks_buf_truncate(&p.b, p.b.len - tail);
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", first_x));
+	pb_startxref(&p, first_x, true);
 	snprintf(num, sizeof(num), "%010zu", main_x);
 	memcpy(p.b.data + prev_at, num, 10);
 	doc = open_ok(&p);

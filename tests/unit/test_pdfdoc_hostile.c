@@ -8,7 +8,7 @@
 
 #include "formats/pdf/ks_pdfdoc.h"
 #include "ks_io.h"
-#include "pdfdoc_build.h"
+#include "pdf_build.h"
 
 /* A runaway (quadratic or worse) parse fails the test instead of passing
  * slowly; generous so that a loaded machine or ASan never trips it.  Speed
@@ -138,7 +138,7 @@ static void test_bad_xref_offset(void **state)
 	/* startxref pointing at an object that is not an xref */
 	pb_init(&p);
 	pb_obj(&p, 1, "<< /Type /Catalog >>");
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", p.off[1]));
+	pb_startxref(&p, p.off[1], true);
 	expect_open_fails(&p.b, &lim, KS_ERR_PDF_XREF, "xref");
 	ks_buf_cleanup(&p.b);
 

@@ -88,12 +88,9 @@ int ks_cur_u32be(struct ks_cur *c, uint32_t *v)
 
 int ks_cur_skip(struct ks_cur *c, size_t n)
 {
-	if (n > c->left)
-		return KS_SET(KS_ERR_TRUNCATED, "input ends, %zu bytes needed, %zu left", n,
-			      c->left);
-	c->p += n;
-	c->left -= n;
-	return 0;
+	const uint8_t *p = NULL;
+
+	return ks_cur_bytes(c, n, &p);
 }
 
 int ks_cur_bytes(struct ks_cur *c, size_t n, const uint8_t **p)

@@ -9,6 +9,7 @@
 
 #include "ks_codec.h"
 #include "ks_cur.h"
+#include "ks_size.h"
 #include "ks_utf8.h"
 
 int ks_lang_parse(const char *s, enum ks_lang *lang)
@@ -119,20 +120,11 @@ int ks_report_set_document(struct ks_report *r, const char *name)
 
 int ks_report_add(struct ks_report *r, struct ks_report_sig **out)
 {
-	struct ks_report_sig *grown;
-	size_t cap;
-
 	*out = NULL;
 	if (r->n >= KS_REPORT_SIGS_MAX)
 		return KS_SET(KS_ERR_LIMIT, "more than %d signatures", KS_REPORT_SIGS_MAX);
-	if (r->n == r->cap) {
-		cap = r->cap == 0 ? 4 : r->cap * 2;
-		grown = realloc(r->sigs, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		r->sigs = grown;
-		r->cap = cap;
-	}
+	if (ks_grow((void **)&r->sigs, &r->cap, r->n + 1, sizeof(*r->sigs)) < 0)
+		return -1;
 	memset(&r->sigs[r->n], 0, sizeof(r->sigs[r->n]));
 	r->sigs[r->n].indication = KS_IND_TOTAL_PASSED;
 	*out = &r->sigs[r->n++];
@@ -141,16 +133,15 @@ int ks_report_add(struct ks_report *r, struct ks_report_sig **out)
 
 int ks_report_sig_add_change(struct ks_report_sig *s, const struct ks_report_change *c)
 {
-	struct ks_report_change *grown, *n;
+	struct ks_report_change *n;
+	size_t cap = s->n_changes;
 
 	if (s->n_changes >= KS_REPORT_CHANGES_MAX) {
 		s->changes_more++;
 		return 0;
 	}
-	grown = realloc(s->changes, (s->n_changes + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	s->changes = grown;
+	if (ks_grow_to((void **)&s->changes, &cap, s->n_changes + 1, sizeof(*s->changes)) < 0)
+		return -1;
 	n = &s->changes[s->n_changes];
 	*n = *c;
 	n->text = NULL;
@@ -266,22 +257,23 @@ out:
 
 static unsigned notes_from_cms(unsigned cms)
 {
+	static const struct {
+		unsigned cms, note;
+	} map[] = {
+		{ KS_CMS_NOTE_REVOCATION_NOT_CHECKED, KS_NOTE_REVOCATION_NOT_CHECKED },
+		{ KS_CMS_NOTE_NO_TRUST_ANCHORS, KS_NOTE_NO_TRUST_ANCHORS },
+		{ KS_CMS_NOTE_NO_SIGNED_ATTRS, KS_NOTE_NOT_CADES },
+		{ KS_CMS_NOTE_ESS_V1, KS_NOTE_ESS_V1 },
+		{ KS_CMS_NOTE_NO_ESS, KS_NOTE_NO_ESS },
+		{ KS_CMS_NOTE_MULTIPLE_SIGNERS, KS_NOTE_MULTIPLE_SIGNERS },
+		{ KS_CMS_NOTE_UNSIGNED_ATTRS, KS_NOTE_UNSIGNED_ATTRS },
+	};
 	unsigned n = 0;
+	size_t i;
 
-	if (cms & KS_CMS_NOTE_REVOCATION_NOT_CHECKED)
-		n |= KS_NOTE_REVOCATION_NOT_CHECKED;
-	if (cms & KS_CMS_NOTE_NO_TRUST_ANCHORS)
-		n |= KS_NOTE_NO_TRUST_ANCHORS;
-	if (cms & KS_CMS_NOTE_NO_SIGNED_ATTRS)
-		n |= KS_NOTE_NOT_CADES;
-	if (cms & KS_CMS_NOTE_ESS_V1)
-		n |= KS_NOTE_ESS_V1;
-	if (cms & KS_CMS_NOTE_NO_ESS)
-		n |= KS_NOTE_NO_ESS;
-	if (cms & KS_CMS_NOTE_MULTIPLE_SIGNERS)
-		n |= KS_NOTE_MULTIPLE_SIGNERS;
-	if (cms & KS_CMS_NOTE_UNSIGNED_ATTRS)
-		n |= KS_NOTE_UNSIGNED_ATTRS;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (cms & map[i].cms)
+			n |= map[i].note;
 	return n;
 }
 

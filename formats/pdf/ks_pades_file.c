@@ -13,6 +13,7 @@
 
 #include "formats/pdf/ks_pades_int.h"
 #include "formats/pdf/ks_pdf_chars.h"
+#include "ks_size.h"
 
 struct span {
 	size_t start, end;
@@ -25,17 +26,8 @@ struct spans {
 
 static int add_span(struct spans *s, size_t start, size_t end)
 {
-	struct span *grown;
-	size_t cap;
-
-	if (s->n == s->cap) {
-		cap = s->cap == 0 ? 64 : s->cap * 2;
-		grown = realloc(s->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		s->v = grown;
-		s->cap = cap;
-	}
+	if (ks_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
+		return -1;
 	s->v[s->n].start = start;
 	s->v[s->n].end = end > start ? end : start + 1;
 	s->n++;

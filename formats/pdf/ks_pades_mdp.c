@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
+#include "ks_size.h"
 
 static int lock_names(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *arr,
 		      struct ks_pv_lock *lk)
@@ -49,17 +50,17 @@ static int add_lock(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *p
 		    struct ks_pv_locks *locks)
 {
 	const struct ks_pdfobj *act = NULL, *fields = NULL;
-	struct ks_pv_lock *grown, *lk;
+	struct ks_pv_lock *lk;
+	size_t cap;
 
 	if (ks_pdfdoc_dict_get(doc, rev, params, "Action", &act) < 0 ||
 	    ks_pdfdoc_dict_get(doc, rev, params, "Fields", &fields) < 0)
 		return ks_err_is_fatal() ? -1 : 0;
 	if (act == NULL || act->type != KS_PDFOBJ_NAME)
 		return 0;
-	grown = realloc(locks->v, (locks->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	locks->v = grown;
+	cap = locks->n;
+	if (ks_grow_to((void **)&locks->v, &cap, locks->n + 1, sizeof(*locks->v)) < 0)
+		return -1;
 	lk = &locks->v[locks->n];
 	memset(lk, 0, sizeof(*lk));
 	lk->rev = rev;

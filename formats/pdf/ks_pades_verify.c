@@ -153,7 +153,8 @@ static bool parse_pdf_date(const uint8_t *s, size_t n, time_t *out)
 
 static int add_found(struct ks_pv_ctx *c, const struct ks_pdfdoc_field *f, size_t rev)
 {
-	struct ks_pv_found *grown, *p;
+	struct ks_pv_found *p;
+	size_t cap;
 	size_t i;
 
 	for (i = 0; i < c->nfound; i++) {
@@ -166,10 +167,9 @@ static int add_found(struct ks_pv_ctx *c, const struct ks_pdfdoc_field *f, size_
 		c->res->sigs_dropped++;
 		return 0;
 	}
-	grown = realloc(c->found, (c->nfound + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	c->found = grown;
+	cap = c->nfound;
+	if (ks_grow_to((void **)&c->found, &cap, c->nfound + 1, sizeof(*c->found)) < 0)
+		return -1;
 	p = &c->found[c->nfound++];
 	memset(p, 0, sizeof(*p));
 update:

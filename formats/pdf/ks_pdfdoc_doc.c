@@ -33,25 +33,6 @@ void ks_pdfdoc_limits_default(struct ks_pdfdoc_limits *lim)
 	lim->tail = false;
 }
 
-/* Growable array outside the arena (charged to the document). */
-static int grow(struct ks_pdfdoc *doc, void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap, bytes;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap == 0 ? 16 : *cap * 2;
-	if (ks_mul_size(ncap, elem, &bytes) < 0 || ks_pd_charge(doc, (ncap - *cap) * elem) < 0)
-		return -1;
-	nv = realloc(*v, bytes);
-	if (nv == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static void find_header(struct ks_pdfdoc *doc)
 {
 	size_t pos = 0, n = doc->in.left < PD_HEADER_WINDOW ? doc->in.left : PD_HEADER_WINDOW;
@@ -80,7 +61,8 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		from = doc->in.left - KS_PDFDOC_TAIL_WINDOW;
 
 	for (at = from; ks_cur_find_from(&doc->in, at, "%%EOF", 5, &at); at += 5) {
-		if (grow(doc, (void **)&doc->eofs, &cap, doc->neofs, sizeof(*doc->eofs)) < 0)
+		if (ks_pd_grow(doc, (void **)&doc->eofs, &cap, doc->neofs + 1, sizeof(*doc->eofs)) <
+		    0)
 			return -1;
 		if (ks_cur_at(&doc->in, at + 5, &v) < 0)
 			return -1;
@@ -94,7 +76,7 @@ static int scan_markers(struct ks_pdfdoc *doc)
 	}
 	cap = 0;
 	for (at = from; ks_cur_find_from(&doc->in, at, "startxref", 9, &at); at += 9) {
-		if (grow(doc, (void **)&doc->sx, &cap, doc->nsx, sizeof(*doc->sx)) < 0 ||
+		if (ks_pd_grow(doc, (void **)&doc->sx, &cap, doc->nsx + 1, sizeof(*doc->sx)) < 0 ||
 		    ks_cur_at(&doc->in, at + 9, &v) < 0)
 			return -1;
 		memset(&doc->sx[doc->nsx], 0, sizeof(*doc->sx));
@@ -256,7 +238,7 @@ static int add_objstm_members(struct ks_pdfdoc *doc, const struct found *byoff, 
 			if (*n >= doc->lim.max_xref_entries)
 				return KS_SET(KS_ERR_LIMIT, "more than %zu objects",
 					      doc->lim.max_xref_entries);
-			if (grow(doc, (void **)v, cap, *n, sizeof(**v)) < 0)
+			if (ks_pd_grow(doc, (void **)v, cap, *n + 1, sizeof(**v)) < 0)
 				return -1;
 			(*v)[(*n)++] = pe;
 		}
@@ -350,7 +332,7 @@ static int repair(struct ks_pdfdoc *doc)
 			continue;
 		if (n >= doc->lim.max_xref_entries)
 			KS_BAIL(KS_ERR_LIMIT, "more than %zu objects", doc->lim.max_xref_entries);
-		KS_GUARD(grow(doc, (void **)&all, &cap, n, sizeof(*all)));
+		KS_GUARD(ks_pd_grow(doc, (void **)&all, &cap, n + 1, sizeof(*all)));
 		all[n].num = d.num;
 		all[n].gen = (uint16_t)d.gen;
 		all[n].off = d.start;
@@ -378,7 +360,7 @@ static int repair(struct ks_pdfdoc *doc)
 		doc->revs[0].pub.end = doc->eofs[doc->neofs - 1].end;
 	}
 	for (i = 0; i < n; i++) {
-		KS_GUARD(grow(doc, (void **)&v, &vcap, nv, sizeof(*v)));
+		KS_GUARD(ks_pd_grow(doc, (void **)&v, &vcap, nv + 1, sizeof(*v)));
 		memset(&v[nv], 0, sizeof(*v));
 		v[nv].num = all[i].num;
 		v[nv].gen = all[i].gen;

@@ -354,61 +354,9 @@ no:
 	return false;
 }
 
-/* Growable vector of pointers used while an array or dict is parsed,
- * copied into the arena once complete. */
-struct vec {
-	void *v;
-	size_t n, cap, elem;
-};
-
-static int vec_push(struct ks_pdfdoc *doc, struct vec *v, const void *item, size_t max)
-{
-	void *nv;
-	size_t ncap, bytes;
-
-	if (v->n >= max)
-		return KS_SET(KS_ERR_LIMIT, "more than %zu items", max);
-	if (v->n == v->cap) {
-		ncap = v->cap == 0 ? 8 : v->cap * 2;
-		if (ks_mul_size(ncap, v->elem, &bytes) < 0 ||
-		    ks_pd_charge(doc, bytes - v->cap * v->elem) < 0)
-			return -1;
-		nv = realloc(v->v, bytes);
-		if (nv == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		v->v = nv;
-		v->cap = ncap;
-	}
-	memcpy((unsigned char *)v->v + v->n * v->elem, item, v->elem);
-	v->n++;
-	return 0;
-}
-
-static int vec_finish(struct ks_pdfdoc *doc, struct vec *v, void **out)
-{
-	void *p = NULL;
-
-	if (v->n == 0) {
-		*out = NULL;
-		return 0;
-	}
-	if (ks_pd_alloc(doc, v->n * v->elem, &p) < 0)
-		return -1;
-	memcpy(p, v->v, v->n * v->elem);
-	*out = p;
-	return 0;
-}
-
-static void vec_cleanup(struct ks_pdfdoc *doc, struct vec *v)
-{
-	ks_pd_uncharge(doc, v->cap * v->elem);
-	free(v->v);
-	v->v = NULL;
-}
-
 static int parse_array(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
-	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfobj *) };
+	struct ks_pd_vec v = { NULL, 0, 0, sizeof(struct ks_pdfobj *) };
 	struct ks_pdfobj *item = NULL;
 	void *items = NULL;
 	uint8_t b;
@@ -422,16 +370,16 @@ static int parse_array(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 		if (b == ']')
 			break;
 		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &item));
-		if (vec_push(lx->doc, &v, &item, lx->doc->lim.max_array) < 0)
+		if (ks_pd_vec_push(lx->doc, &v, &item, lx->doc->lim.max_array) < 0)
 			KS_BAIL(ks_err_code(), "array at offset %zu: %s", o->start, ks_err_msg());
 	}
 	KS_GUARD(ks_cur_skip(&lx->c, 1));
-	KS_GUARD(vec_finish(lx->doc, &v, &items));
+	KS_GUARD(ks_pd_vec_finish(lx->doc, &v, &items));
 	o->u.arr.items = items;
 	o->u.arr.n = v.n;
 	rc = 0;
 out:
-	vec_cleanup(lx->doc, &v);
+	ks_pd_vec_cleanup(lx->doc, &v);
 	return rc;
 }
 
@@ -481,7 +429,7 @@ static int find_dup_keys(struct ks_pdfobj *o)
 
 static int parse_dict(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
-	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
+	struct ks_pd_vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
 	struct ks_pdfdict_entry ent;
 	struct ks_pdfobj *key = NULL;
 	void *items = NULL;
@@ -510,17 +458,17 @@ static int parse_dict(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 		ent.key = key->u.name.s;
 		ent.key_len = key->u.name.len;
 		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &ent.val));
-		if (vec_push(lx->doc, &v, &ent, lx->doc->lim.max_dict) < 0)
+		if (ks_pd_vec_push(lx->doc, &v, &ent, lx->doc->lim.max_dict) < 0)
 			KS_BAIL(ks_err_code(), "dictionary at offset %zu: %s", o->start,
 				ks_err_msg());
 	}
-	KS_GUARD(vec_finish(lx->doc, &v, &items));
+	KS_GUARD(ks_pd_vec_finish(lx->doc, &v, &items));
 	o->u.dict.e = items;
 	o->u.dict.n = v.n;
 	KS_GUARD(find_dup_keys(o));
 	rc = 0;
 out:
-	vec_cleanup(lx->doc, &v);
+	ks_pd_vec_cleanup(lx->doc, &v);
 	return rc;
 }
 

@@ -14,11 +14,7 @@
 static int group_setup(void **state)
 {
 	(void)state;
-	if (access(ks_test_pki("principal-rsa.cert.pem"), R_OK) != 0) {
-		fprintf(stderr, "# test PKI missing: run `make pki`\n");
-		return -1;
-	}
-	return 0;
+	return ks_test_pki_ready("principal-rsa.cert.pem", "root.pem");
 }
 
 static STACK_OF(X509) * certs_of(const char *name)

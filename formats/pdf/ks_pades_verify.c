@@ -276,14 +276,22 @@ static size_t der_total(const uint8_t *s, size_t n)
 	return total;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+static bool is_zero(uint8_t b)
 {
-	size_t i;
+	return b == 0;
+}
 
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
+/* Are the bytes of c from offset `from` on all zero? */
+static bool zeros_from(const struct ks_cur *c, size_t from)
+{
+	struct ks_cur rest;
+
+	if (ks_cur_at(c, from, &rest) < 0) {
+		ks_err_clear();
+		return false;
+	}
+	ks_cur_skip_while(&rest, is_zero);
+	return ks_cur_eof(&rest);
 }
 
 /* The object that holds the signature dictionary, as of `rev`: its span
@@ -435,6 +443,7 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 	struct ks_pv_ranges rg = { 0 };
 	size_t total, n;
 	const uint8_t *s;
+	struct ks_cur cs;
 	bool ok = false;
 
 	sig->nrevs = c->nrevs;
@@ -469,7 +478,8 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 		return 0;
 	s = contents->u.str.s;
 	n = contents->u.str.len;
-	if (n == 0 || all_zero(s, n)) {
+	ks_cur_init(&cs, s, n);
+	if (n == 0 || zeros_from(&cs, 0)) {
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is empty: no signature");
 		return 0;
 	}
@@ -480,7 +490,7 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS in /Contents is truncated");
 		return 0;
 	}
-	if (total != 0 && !all_zero(s + total, n - total)) {
+	if (total != 0 && !zeros_from(&cs, total)) {
 		ks_pv_fail(
 		    sig, KS_SUB_FORMAT_FAILURE,
 		    "/Contents with extra data: %zu bytes after the CMS are not zero padding",

@@ -76,7 +76,7 @@ $(BUILD)/kyso: $(CLI_OBJ) $(BUILD)/libkyso.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/ks_test.h $(BUILD)/libkyso.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka

@@ -6,10 +6,9 @@
 #include "ks_err.h"
 #include "cli/ks_cli.h"
 
-/* Options that may be given more than once, for every command.  None yet:
- * each option takes one value.  An option listed here must collect its
- * values in its command (e.g. several --trust files). */
-static const char *const repeatable[] = { NULL };
+/* Options that may be given more than once, for every command: each
+ * collects its values in its command (several TSAs tried in order). */
+static const char *const repeatable[] = { "tsa", NULL };
 
 void ks_cli_error(const char *what)
 {

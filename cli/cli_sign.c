@@ -1,10 +1,8 @@
-/* kyso sign: sign a file.  CMS (a detached CAdES-B-B .p7s) for any file;
- * PDF (PAdES) and XML (XAdES) land with their formats.
- *
- * Order (DESIGN.md, sign data flow): resolve the key, check the signing
- * policy (certificate and algorithms), hash the input while streaming
- * it, have the key sign, write the output atomically: a refused or failed
- * signature leaves no output file. */
+/* kyso sign: the command line of the sign job (signer/ks_job.h): parse
+ * the options, open the key, hand over, print what was written.  The job
+ * recognises the format, applies the signing policy and signs (CMS for any
+ * file, PAdES for PDF, XAdES for XML); a refused or failed signature
+ * leaves no output file. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,51 +10,65 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "formats/cms/ks_cms.h"
-#include "ks_io.h"
 #include "cli/ks_cli.h"
+#include "ks_io.h"
+#include "signer/ks_job.h"
 #include "signer/ks_keyres.h"
-#include "signer/ks_policy.h"
-#include "signer/ks_sign_pdf.h"
-
-#define DER_OUT_MAX ((size_t)1 << 20)
-
-enum sign_format { FMT_CMS, FMT_PDF, FMT_XML };
 
 struct sign_args {
 	struct ks_keyres key;
 	const char *in, *out, *format, *level, *md;
 	bool signing_time, pss;
 	const char *pdf_only; /* first PDF-only option given, for the message */
-	const char *tsa;
+	const char *xml_only; /* first XML-only option given */
+	const char *role;
+	struct ks_tsa_client tsa; /* --tsa URL, repeatable: tried in order */
 	struct ks_sign_pdf_opts pdf;
+	struct ks_sign_xml_opts xml;
 };
 
 static void sign_usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: kyso sign --in FILE --out FILE\n"
-	       "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
-	       "                 [--format cms|pdf|xml] [--level B-B] [--md sha256|sha384|sha512]\n"
-	       "                 [--pss] [--signing-time]\n"
-	       "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
-	       "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
-	       "  --in       a regular file (not a device, FIFO or directory)\n"
-	       "  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
-	       "             target); '-' writes the result to standard output once complete\n"
-	       "  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
-	       "             corner of the page as displayed (turned pages included); it must\n"
-	       "             lie on the page and be large enough for its text\n"
-	       "  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
-	       "  --field    sign this existing empty signature field (new ones are SignatureN)\n"
-	       "  --format   default: from the --in extension (.pdf, .xml), else cms\n"
-	       "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
-	       "  --signing-time  add the signingTime attribute (the signer's clock)\n"
-	       "each option at most once\n"
-	       "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
-	       "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
-	       "             I/O error, refused by the signing policy, any other error\n");
+	fprintf(f,
+		"usage: kyso sign --in FILE --out FILE\n"
+		"                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
+		"                 [--format cms|pdf|xml] [--level B-B|B-T [--tsa URL]...]\n"
+		"                 [--md sha256|sha384|sha512]\n"
+		"                 [--pss] [--signing-time]\n"
+		"  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
+		"       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+		"  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
+		"       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
+		"       [--sig-policy URI --sig-policy-file FILE]\n"
+		"  --in       a regular file (not a device, FIFO or directory)\n"
+		"  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
+		"             target); '-' writes the result to standard output once complete\n"
+		"  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
+		"             corner of the page as displayed (turned pages included); it must\n"
+		"             lie on the page and be large enough for its text\n"
+		"  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
+		"  --field    sign this existing empty signature field (new ones are SignatureN)\n"
+		"  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
+		"             else cms\n"
+		"  --xml-mode enveloped (default): the signature goes into the record, covering\n"
+		"             all of it; enveloping: the record goes inside the signature;\n"
+		"             detached: --out is a signature document naming the --in file\n"
+		"  --xml-parallel  leave the record's other signatures out of what this one\n"
+		"             covers, so that later parallel signatures keep it valid (taken\n"
+		"             by itself when the record already has such signatures)\n"
+		"  --counter-sign  sign the signature value of a signature of --in (the last\n"
+		"             one, or the one whose Id is --counter-of)\n"
+		"  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
+		"  --level    B-B (default); B-T adds a timestamp of a time-stamping authority\n"
+		"             (--tsa, tried in order); signing fails when none answers\n"
+		"  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
+		"  --signing-time  add the signingTime attribute (the signer's clock)\n"
+		"each option at most once\n"
+		"environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
+		"exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
+		"             I/O error, refused by the signing policy, any other error\n");
 }
 
 static bool has_ext(const char *path, const char *ext)
@@ -66,29 +78,37 @@ static bool has_ext(const char *path, const char *ext)
 	return a > b && strcasecmp(path + a - b, ext) == 0;
 }
 
-static int parse_format(const struct sign_args *a, enum sign_format *f)
+/* The format, and which options fit it. */
+static int parse_format(const struct sign_args *a, enum ks_format *f)
 {
-	if (a->format == NULL) {
-		*f = has_ext(a->in, ".pdf") ? FMT_PDF : has_ext(a->in, ".xml") ? FMT_XML : FMT_CMS;
+	if (a->format != NULL) {
+		if (ks_format_parse(a->format, f) < 0)
+			return -1;
+	} else {
+		*f = a->xml_only != NULL ? KS_FORMAT_XML : ks_format_of(a->in);
 		/* A detached signature is not the document: a .pdf or .xml name
 		 * on it would pass for a signed record. */
-		if (*f == FMT_CMS && (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
+		if (*f == KS_FORMAT_CMS && (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
 			return KS_SET(
 			    KS_ERR_USAGE,
 			    "'%s' is not a PDF or XML file, so its signature is a detached "
 			    "CMS file (.p7s), not a copy of the document; name the output "
 			    ".p7s, or add --format cms to write it as '%s' anyway",
 			    a->in, a->out);
-		return 0;
 	}
-	if (strcmp(a->format, "cms") == 0 || strcmp(a->format, "cades") == 0)
-		*f = FMT_CMS;
-	else if (strcmp(a->format, "pdf") == 0)
-		*f = FMT_PDF;
-	else if (strcmp(a->format, "xml") == 0)
-		*f = FMT_XML;
-	else
-		return KS_SET(KS_ERR_USAGE, "--format must be cms, pdf or xml");
+	if (*f == KS_FORMAT_CMS && (a->pdf_only != NULL || a->role != NULL))
+		return KS_SET(KS_ERR_USAGE, "--%s applies to PDF and XML signatures only",
+			      a->pdf_only != NULL ? a->pdf_only : "role");
+	if (*f != KS_FORMAT_XML && a->xml_only != NULL)
+		return KS_SET(KS_ERR_USAGE, "--%s applies to XML signatures only", a->xml_only);
+	if (*f == KS_FORMAT_XML && a->pdf_only != NULL)
+		return KS_SET(KS_ERR_USAGE, "--%s applies to PDF signatures only", a->pdf_only);
+	if (*f == KS_FORMAT_PDF &&
+	    (ks_sign_pdf_check_text("--reason", a->pdf.reason, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	     ks_sign_pdf_check_text("--role", a->pdf.role, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	     ks_sign_pdf_check_text("--location", a->pdf.location, KS_SIGN_PDF_MAX_TEXT) < 0 ||
+	     ks_sign_pdf_check_text("--field", a->pdf.field, KS_SIGN_PDF_MAX_FIELD) < 0))
+		return -1;
 	return 0;
 }
 
@@ -127,8 +147,6 @@ static int set_pdf_opt(struct ks_sign_pdf_opts *p, const char *name, const char 
 		p->certify = (int)n;
 	} else if (strcmp(name, "reason") == 0) {
 		p->reason = v;
-	} else if (strcmp(name, "role") == 0) {
-		p->role = v;
 	} else if (strcmp(name, "location") == 0) {
 		p->location = v;
 	} else if (strcmp(name, "field") == 0) {
@@ -155,6 +173,13 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_TIME,
 		O_TSA,
 		O_PDF,
+		O_ROLE,
+		O_XMLMODE,
+		O_XMLPAR,
+		O_COUNTER,
+		O_COUNTER_OF,
+		O_POLICY,
+		O_POLICY_FILE,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -173,7 +198,13 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "visible", required_argument, NULL, O_PDF },
 		{ "certify", required_argument, NULL, O_PDF },
 		{ "reason", required_argument, NULL, O_PDF },
-		{ "role", required_argument, NULL, O_PDF },
+		{ "role", required_argument, NULL, O_ROLE },
+		{ "xml-mode", required_argument, NULL, O_XMLMODE },
+		{ "xml-parallel", no_argument, NULL, O_XMLPAR },
+		{ "counter-sign", no_argument, NULL, O_COUNTER },
+		{ "counter-of", required_argument, NULL, O_COUNTER_OF },
+		{ "sig-policy", required_argument, NULL, O_POLICY },
+		{ "sig-policy-file", required_argument, NULL, O_POLICY_FILE },
 		{ "location", required_argument, NULL, O_PDF },
 		{ "field", required_argument, NULL, O_PDF },
 		{ "lock", required_argument, NULL, O_PDF },
@@ -184,6 +215,8 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	ks_sign_xml_opts_init(&a->xml);
+	ks_tsa_client_init(&a->tsa);
 	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
@@ -225,13 +258,40 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 			a->signing_time = true;
 			break;
 		case O_TSA:
-			a->tsa = optarg;
+			if (ks_tsa_client_add_url(&a->tsa, optarg) < 0)
+				return -1;
 			break;
 		case O_PDF:
 			if (a->pdf_only == NULL)
 				a->pdf_only = opts[idx].name;
 			if (set_pdf_opt(&a->pdf, opts[idx].name, optarg) < 0)
 				return -1;
+			break;
+		case O_ROLE:
+			a->role = optarg;
+			a->pdf.role = optarg;
+			a->xml.role = optarg;
+			break;
+		case O_XMLMODE:
+		case O_XMLPAR:
+		case O_COUNTER:
+		case O_COUNTER_OF:
+		case O_POLICY:
+		case O_POLICY_FILE:
+			if (a->xml_only == NULL)
+				a->xml_only = opts[idx].name;
+			if (c == O_XMLMODE)
+				a->xml.mode = optarg;
+			else if (c == O_XMLPAR)
+				a->xml.parallel = true;
+			else if (c == O_COUNTER)
+				a->xml.counter_sign = true;
+			else if (c == O_COUNTER_OF)
+				a->xml.counter_of = optarg;
+			else if (c == O_POLICY)
+				a->xml.policy_id = optarg;
+			else
+				a->xml.policy_file = optarg;
 			break;
 		case O_HELP:
 			sign_usage(stdout);
@@ -250,125 +310,13 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	return 0;
 }
 
-static int sign_cms(const struct sign_args *a)
-{
-	struct ks_cms_sign_opts co;
-	struct ks_key *key = NULL;
-	struct ks_buf der;
-	enum ks_md md = KS_MD_SHA256;
-	enum ks_sig_scheme scheme;
-	int status = KS_EXIT_USAGE;
-
-	ks_buf_init(&der, DER_OUT_MAX);
-	if (a->pdf_only != NULL) {
-		KS_SET(KS_ERR_USAGE, "--%s applies to PDF signatures only", a->pdf_only);
-		goto fail;
-	}
-	if (a->level != NULL && strcmp(a->level, "B-B") != 0) {
-		KS_SET(KS_ERR_UNSUPPORTED, "level %s is not available yet (B-B only)", a->level);
-		goto fail;
-	}
-	if (a->tsa != NULL) {
-		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
-		goto fail;
-	}
-	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
-		goto fail;
-	if (ks_keyres_open(&a->key, &key) < 0)
-		goto fail;
-	/* Circular 15/2025/TT-BKHCN: the certificate is checked before the
-	 * key is used. */
-	if (ks_policy_check_key(key, md, 0) < 0) {
-		ks_cli_error("sign refused");
-		goto out;
-	}
-	scheme = ks_key_default_scheme(key);
-	if (a->pss) {
-		if (key->type != KS_KEY_RSA) {
-			KS_SET(KS_ERR_USAGE, "--pss needs an RSA key");
-			goto fail;
-		}
-		scheme = KS_SIG_RSA_PSS;
-	}
-	ks_cms_sign_opts_init(&co);
-	co.signing_time = a->signing_time;
-	if (ks_cms_sign_file(key, scheme, md, a->in, &co, &der) < 0 ||
-	    ks_file_write_atomic(a->out, der.data, der.len, 0666) < 0)
-		goto fail;
-	fprintf(status_stream(a), "%s: CAdES-B-B signature (%s) written to %s\n", a->in,
-		ks_md_name(md), strcmp(a->out, "-") == 0 ? "standard output" : a->out);
-	status = KS_EXIT_OK;
-	goto out;
-fail:
-	ks_cli_error("sign");
-	status = ks_cli_exit_for_error();
-out:
-	ks_keyres_close(key);
-	ks_buf_cleanup(&der);
-	return status;
-}
-
-/* PAdES: policy checked here, once, then formats/pdf through
- * signer/ks_sign_pdf (atomic output: a failure leaves no file). */
-static int sign_pdf(struct sign_args *a)
-{
-	struct ks_key *key = NULL;
-	struct ks_pades_result res;
-	enum ks_md md = KS_MD_SHA256;
-	int status = KS_EXIT_USAGE;
-
-	if (a->tsa != NULL) {
-		KS_SET(KS_ERR_UNSUPPORTED, "timestamps (--tsa) are not available yet");
-		goto fail;
-	}
-	if (a->signing_time) {
-		/* ETSI EN 319 142-1 5.4.3: the signing time is /M, not signed. */
-		KS_SET(KS_ERR_USAGE, "--signing-time does not apply to PDF (PAdES uses /M)");
-		goto fail;
-	}
-	if ((a->md != NULL && ks_md_parse(a->md, &md) < 0) || ks_policy_check_md(md) < 0)
-		goto fail;
-	if (ks_sign_pdf_check_text("--reason", a->pdf.reason, KS_SIGN_PDF_MAX_TEXT) < 0 ||
-	    ks_sign_pdf_check_text("--role", a->pdf.role, KS_SIGN_PDF_MAX_TEXT) < 0 ||
-	    ks_sign_pdf_check_text("--location", a->pdf.location, KS_SIGN_PDF_MAX_TEXT) < 0 ||
-	    ks_sign_pdf_check_text("--field", a->pdf.field, KS_SIGN_PDF_MAX_FIELD) < 0)
-		goto fail;
-	/* --field names a field of the document; new fields are SignatureN. */
-	a->pdf.field_must_exist = true;
-	if (ks_keyres_open(&a->key, &key) < 0)
-		goto fail;
-	if (ks_policy_check_key(key, md, 0) < 0) {
-		ks_cli_error("sign refused");
-		goto out;
-	}
-	if (a->pss && key->type != KS_KEY_RSA) {
-		KS_SET(KS_ERR_USAGE, "--pss needs an RSA key");
-		goto fail;
-	}
-	a->pdf.level = a->level;
-	a->pdf.md = a->md;
-	a->pdf.rsa_pss = a->pss;
-	a->pdf.policy_checked = true;
-	if (ks_sign_pdf(key, a->in, a->out, &a->pdf, &res) < 0)
-		goto fail;
-	fprintf(status_stream(a), "%s: PAdES-B-B signature (%s) in field '%s' written to %s\n",
-		a->in, ks_md_name(md), res.field,
-		strcmp(a->out, "-") == 0 ? "standard output" : a->out);
-	status = KS_EXIT_OK;
-	goto out;
-fail:
-	ks_cli_error("sign");
-	status = ks_cli_exit_for_error();
-out:
-	ks_keyres_close(key);
-	return status;
-}
-
 int ks_cli_sign(int argc, char **argv)
 {
 	struct sign_args a;
-	enum sign_format f = FMT_CMS;
-	int r = parse_args(argc, argv, &a);
+	struct ks_sign_job job;
+	struct ks_sign_outcome res;
+	enum ks_format f = KS_FORMAT_CMS;
+	int status = KS_EXIT_USAGE, r = parse_args(argc, argv, &a);
 
 	if (r > 0)
 		return KS_EXIT_OK;
@@ -377,15 +325,27 @@ int ks_cli_sign(int argc, char **argv)
 		sign_usage(stderr);
 		return KS_EXIT_USAGE;
 	}
-	switch (f) {
-	case FMT_CMS:
-		return sign_cms(&a);
-	case FMT_PDF:
-		return sign_pdf(&a);
-	case FMT_XML:
-		fprintf(stderr, "kyso: sign: XML signing (XAdES) is not available yet in this "
-				"version; use --format cms for a detached .p7s\n");
-		return KS_EXIT_USAGE;
+	ks_sign_job_init(&job);
+	job.in = a.in;
+	job.out = a.out;
+	job.format = f;
+	job.md = a.md;
+	job.rsa_pss = a.pss;
+	job.level = a.level;
+	job.tsa = &a.tsa;
+	job.signing_time = a.signing_time;
+	job.pdf = a.pdf;
+	/* --field names a field of the document; new fields are SignatureN. */
+	job.pdf.field_must_exist = true;
+	job.xml = a.xml;
+	if (ks_keyres_open(&a.key, &job.key) < 0 || ks_job_sign(&job, &res) < 0) {
+		ks_cli_error(ks_err_code() == KS_ERR_POLICY ? "sign refused" : "sign");
+		status = ks_cli_exit_for_error();
+	} else {
+		fprintf(status_stream(&a), "%s: %s written to %s\n", a.in, res.summary,
+			strcmp(a.out, "-") == 0 ? "standard output" : a.out);
+		status = KS_EXIT_OK;
 	}
-	return KS_EXIT_USAGE;
+	ks_keyres_close(job.key);
+	return status;
 }

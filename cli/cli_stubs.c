@@ -10,13 +10,6 @@ static int not_yet(const char *name)
 	return KS_EXIT_USAGE;
 }
 
-int ks_cli_extend(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return not_yet("extend");
-}
-
 int ks_cli_serve(int argc, char **argv)
 {
 	(void)argc;

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@
 #include "ks_io.h"
 #include "cli/ks_cli.h"
 #include "signer/ks_policy.h"
+#include "signer/ks_extend.h"
 #include "signer/ks_tsa_client.h"
 
 #define TIMEOUT_S_MAX 600
@@ -38,6 +40,8 @@ static void ts_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
+	    "       kyso timestamp --in FILE.pdf --out FILE.pdf --tsa URL...  (a document\n"
+	    "                      timestamp inside the PDF)\n"
 	    "                      [--md sha256|sha384|sha512] [--timeout SECONDS]\n"
 	    "                      [--tsa-cert PEM]\n"
 	    "       kyso timestamp --verify FILE.tsr --in FILE [--trust PEM] [--untrusted PEM]\n"
@@ -197,6 +201,15 @@ static void print_token(const char *file, const struct ks_tsp_token *t)
 	       OBJ_nid2sn(i->imprint_nid), name[0] != '\0' ? name : "(unknown)");
 }
 
+/* A PDF timestamped into a PDF (not a .tsr beside it). */
+static bool is_pdf_stamp(const struct ts_args *a)
+{
+	size_t n = strlen(a->out);
+
+	return ks_format_of(a->in) == KS_FORMAT_PDF &&
+	       !(n > 4 && strcasecmp(a->out + n - 4, ".tsr") == 0);
+}
+
 static int get_timestamp(const struct ts_args *a)
 {
 	struct ks_tsa_client tc;
@@ -219,6 +232,18 @@ static int get_timestamp(const struct ts_args *a)
 		goto fail;
 	tc.tsa_cert = pin;
 	tc.http.timeout_ms = a->timeout_ms;
+	if (is_pdf_stamp(a)) {
+		/* A PDF gets a document timestamp inside it (ETSI EN 319 142-1
+		 * 5.4). */
+		struct ks_pades_result res;
+
+		if (ks_pdf_doc_timestamp(a->in, a->out, &tc, &res) < 0)
+			goto fail;
+		printf("%s: document timestamp in field '%s' written to %s\n", a->in, res.field,
+		       a->out);
+		status = KS_EXIT_OK;
+		goto out;
+	}
 	if (ks_cms_digest_file(md, a->in, &digest) < 0)
 		goto fail;
 	if (ks_tsa_timestamp(&tc, md, digest.data, digest.len, &resp, &tok, &used) < 0 ||

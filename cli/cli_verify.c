@@ -1,6 +1,6 @@
-/* kyso verify: validate every signature of a document and print the
- * report (signer/ks_report).  CMS (.p7s, detached or with its content)
- * and PDF (signer/ks_verify_pdf); XML lands with its format.
+/* kyso verify: the command line of the verify job (signer/ks_job.h): read
+ * the document (and a detached signature's content) once, load the trust
+ * anchors, hand over, print the report (signer/ks_report).
  *
  * Exit status (DESIGN.md CLI contract): 0 TOTAL-PASSED, 1 TOTAL-FAILED,
  * 2 INDETERMINATE, 3 usage or I/O error. */
@@ -9,11 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "formats/cms/ks_cms.h"
-#include "ks_io.h"
 #include "cli/ks_cli.h"
+#include "ks_io.h"
+#include "signer/ks_job.h"
 #include "signer/ks_report.h"
-#include "signer/ks_verify_pdf.h"
 
 #define REPORT_MAX ((size_t)4 << 20)
 /* Largest document read from standard input ("kyso verify -"). */
@@ -28,9 +27,10 @@ static void verify_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
-		"  FILE       a signed PDF (every signature and the changes after each), or a\n"
+		"  FILE       a signed PDF (every signature and the changes after each), a\n"
+		"             signed XML record (XAdES/XMLDSig: what each signature covers), or a\n"
 		"             CMS signature (.p7s); --content gives the signed file when the\n"
-		"             signature is detached\n"
+		"             signature is detached (.p7s, or an XML detached signature)\n"
 		"  --trust    trusted root certificates (PEM, or one DER certificate); without\n"
 		"             them no signature can be more than INDETERMINATE\n"
 		"  FILE, --content and --trust must be regular files (FILE may be '-':\n"
@@ -87,134 +87,22 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	return 0;
 }
 
-enum doc_kind { DOC_CMS, DOC_PDF, DOC_XML };
-
-/* The format comes from the bytes, not the name (DESIGN.md, verify). */
-static enum doc_kind sniff(const struct ks_file_map *m)
-{
-	if (m->len >= 5 && memcmp(m->data, "%PDF-", 5) == 0)
-		return DOC_PDF;
-	if (m->len >= 1 &&
-	    (m->data[0] == '<' || (m->len >= 4 && memcmp(m->data, "\xef\xbb\xbf<", 4) == 0)))
-		return DOC_XML;
-	return DOC_CMS;
-}
-
-static int load_trust(const char *path, X509_STORE **out)
-{
-	STACK_OF(X509) *certs = NULL;
-	X509_STORE *st = NULL;
-	int i, rc = -1;
-
-	*out = NULL;
-	KS_GUARD(ks_pem_load_certs(path, &certs));
-	st = X509_STORE_new();
-	if (st == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (X509_STORE_add_cert(st, sk_X509_value(certs, i)) != 1)
-			KS_BAIL_OSSL(KS_ERR_CERT, "adding a trust anchor from '%s'", path);
-	*out = st;
-	st = NULL;
-	rc = 0;
-out:
-	X509_STORE_free(st);
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
-}
-
-/* What a detached CMS signature covers: the whole content file. */
-static int cms_coverage(const char *content, bool attached, enum ks_lang lang,
-			struct ks_report_sig *s)
-{
-	struct stat st;
-	struct ks_buf t;
-	const char *text;
-	int rc = -1;
-
-	ks_buf_init(&t, KS_REPORT_STR_MAX);
-	if (attached)
-		KS_GUARD(ks_buf_append_str(&t, lang == KS_LANG_EN
-						   ? "the content carried inside the signature"
-						   : "nội dung nằm trong tệp chữ ký"));
-	else if (stat(content, &st) == 0)
-		KS_GUARD(ks_buf_printf(&t,
-				       lang == KS_LANG_EN ? "the whole file %s (%lld bytes)"
-							  : "toàn bộ tệp %s (%lld byte)",
-				       content, (long long)st.st_size));
-	else
-		KS_GUARD(ks_buf_printf(
-		    &t, lang == KS_LANG_EN ? "the whole file %s" : "toàn bộ tệp %s", content));
-	KS_GUARD(ks_buf_cstr(&t, &text));
-	KS_GUARD(ks_report_set(&s->coverage, text));
-	rc = 0;
-out:
-	ks_buf_cleanup(&t);
-	return rc;
-}
-
-/* Fill the report for a CMS file.  -1 only for errors that are not about
- * the signature (I/O, memory): a malformed signature is a report entry. */
-static int verify_cms(const struct verify_args *a, const struct ks_file_map *m, enum ks_lang lang,
-		      X509_STORE *trust, struct ks_report *rep)
-{
-	struct ks_cms_verify_opts vo = { .trust = trust };
-	struct ks_cms_result res;
-	struct ks_report_sig *s;
-	struct ks_cms *cms = NULL;
-	size_t i;
-	int rc = -1;
-
-	ks_cms_result_init(&res);
-	if (m->len > KS_CMS_DER_MAX) {
-		/* Too large to be a signature: a format failure, not an I/O one. */
-		KS_SET(KS_ERR_LIMIT, "'%s' is larger than the limit of %zu bytes", a->file,
-		       KS_CMS_DER_MAX);
-	} else if (ks_cms_parse(m->data, m->len, false, &cms) < 0 &&
-		   (ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL)) {
-		goto out;
-	}
-	if (cms == NULL) {
-		KS_GUARD(ks_report_add(rep, &s));
-		s->indication = KS_IND_TOTAL_FAILED;
-		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
-		rc = 0;
-		goto out;
-	}
-	if (ks_cms_is_attached(cms) && a->content != NULL)
-		KS_BAIL(KS_ERR_USAGE, "the signature carries its content: do not pass --content");
-	if (!ks_cms_is_attached(cms) && a->content == NULL)
-		KS_BAIL(KS_ERR_USAGE,
-			"detached signature: give the signed file with --content FILE");
-	if (ks_cms_is_attached(cms))
-		KS_GUARD(ks_cms_verify_data(cms, NULL, 0, &vo, &res));
-	else
-		KS_GUARD(ks_cms_verify_file(cms, a->content, &vo, &res));
-	for (i = 0; i < res.n; i++) {
-		KS_GUARD(ks_report_add_cms(rep, &res.signers[i], NULL, &s));
-		KS_GUARD(cms_coverage(a->content, ks_cms_is_attached(cms), lang, s));
-	}
-	rc = 0;
-out:
-	ks_cms_result_cleanup(&res);
-	ks_cms_free(cms);
-	return rc;
-}
-
 int ks_cli_verify(int argc, char **argv)
 {
 	struct verify_args a;
 	struct ks_report rep;
-	struct ks_file_map doc;
+	struct ks_file_map doc, content;
+	struct ks_verify_job job;
 	struct ks_buf out, in;
 	X509_STORE *trust = NULL;
 	enum ks_lang lang = KS_LANG_VI;
-	enum doc_kind kind;
 	int r, status = KS_EXIT_USAGE;
 
 	memset(&doc, 0, sizeof(doc));
+	memset(&content, 0, sizeof(content));
+	memset(&job, 0, sizeof(job));
 	doc.fd = -1;
+	content.fd = -1;
 	ks_report_init(&rep);
 	ks_buf_init(&out, REPORT_MAX);
 	ks_buf_init(&in, STDIN_MAX);
@@ -239,24 +127,19 @@ int ks_cli_verify(int argc, char **argv)
 	} else if (ks_file_map(a.file, &doc) < 0) {
 		goto fail;
 	}
-	if (a.trust != NULL && load_trust(a.trust, &trust) < 0)
+	if (a.content != NULL && ks_file_map(a.content, &content) < 0)
 		goto fail;
-	kind = sniff(&doc);
-	if (kind == DOC_XML) {
-		fprintf(stderr, "kyso: verify: XML (XAdES) verification is not available yet in "
-				"this version\n");
-		goto done;
-	}
-	if (kind == DOC_PDF && a.content != NULL) {
-		KS_SET(KS_ERR_USAGE,
-		       "'%s' is a PDF, which carries what it signs: --content "
-		       "applies only to a detached signature (.p7s)",
-		       a.file);
+	if (a.trust != NULL && ks_job_trust_load(a.trust, &trust) < 0)
 		goto fail;
-	}
-	if (ks_report_set_document(&rep, a.file) < 0 ||
-	    (kind == DOC_PDF ? ks_verify_pdf_mem(doc.data, doc.len, trust, lang, &rep)
-			     : verify_cms(&a, &doc, lang, trust, &rep)) < 0)
+	job.name = a.file;
+	job.data = doc.data;
+	job.len = doc.len;
+	job.content = a.content != NULL ? content.data : NULL;
+	job.content_len = content.len;
+	job.content_name = a.content;
+	job.trust = trust;
+	job.lang = lang;
+	if (ks_job_verify(&job, &rep) < 0)
 		goto fail;
 	if ((a.json ? ks_report_json(&rep, lang, &out) : ks_report_text(&rep, lang, &out)) < 0)
 		goto fail;
@@ -270,6 +153,7 @@ fail:
 	ks_cli_error("verify");
 done:
 	ks_file_unmap(&doc);
+	ks_file_unmap(&content);
 	ks_buf_cleanup(&in);
 	X509_STORE_free(trust);
 	ks_buf_cleanup(&out);

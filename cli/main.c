@@ -17,9 +17,9 @@ struct command {
 static const struct command commands[] = {
 	{ "tokens", ks_cli_tokens, "list PKCS#11 tokens" },
 	{ "keys", ks_cli_keys, "list signing keys and their certificates [--json]" },
-	{ "sign", ks_cli_sign, "sign a PDF (PAdES) or any file (CAdES, detached .p7s)" },
+	{ "sign", ks_cli_sign, "sign a PDF (PAdES), an XML record (XAdES) or any file (CAdES)" },
 	{ "verify", ks_cli_verify, "verify every signature of a document" },
-	{ "extend", ks_cli_extend, "extend signatures to B-LT or B-LTA (not yet available)" },
+	{ "extend", ks_cli_extend, "raise signed documents to B-T, B-LT or B-LTA" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
 	{ "trust", ks_cli_trust, "list trust anchors; check a certificate's revocation status" },
@@ -43,9 +43,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"  kyso sign --key pkcs11:URI | --key-file KEY --cert CERT [--chain PEM]\n"
-		"            --in FILE --out FILE [--format pdf|cms] [--md sha256|sha384|sha512]\n"
-		"            [--pss] [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT]\n"
-		"            [--role TEXT] [--location TEXT] [--field NAME] [--lock SPEC]\n"
+		"            --in FILE --out FILE [--format pdf|xml|cms]\n"
+		"            [--md sha256|sha384|sha512] [--pss] [--visible PAGE,X,Y,W,H]\n"
+		"            [--certify 1|2|3] [--reason TEXT] [--role TEXT] [--location TEXT]\n"
+		"            [--field NAME] [--lock SPEC]\n"
+		"            [--xml-mode enveloped|enveloping|detached] [--xml-parallel]\n"
+		"            [--counter-sign [--counter-of ID]] [--sig-policy URI\n"
+		"            --sig-policy-file FILE]\n"
 		"  kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
 		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
 		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"

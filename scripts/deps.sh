@@ -14,6 +14,11 @@ PKGS=(
   fonts-dejavu-core python3-fonttools
 )
 
+# Node.js and npm run the xadesjs interop peer (installed test-locally from
+# npm by the tests).  A Node.js that already brings its own npm (e.g. a
+# vendor package that conflicts with Debian's npm) is kept.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -6,7 +6,8 @@
 # reproducer is left in build/fuzz/artifacts-<name>/.
 #
 # The PDF harnesses also take every PDF of the shared conformance corpus
-# (scripts/find-corpus.sh: KYSO_PADES_CORPUS or ../shared/corpora/pades) as seeds.
+# (scripts/find-corpus.sh: KYSO_PADES_CORPUS or ../shared/corpora/pades) as seeds,
+# and the XML harness every XML file of ../shared/corpora/xades.
 #
 # usage: scripts/fuzz.sh [SECONDS] [name...]   (default 600, all harnesses)
 set -uo pipefail
@@ -17,6 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 OUT=build/fuzz
 PDF_CORPUS=$(scripts/find-corpus.sh)
+XML_CORPUS=$(scripts/find-corpus.sh xades)
 CC=${FUZZ_CC:-clang}
 
 if ! command -v "$CC" >/dev/null; then
@@ -100,6 +102,12 @@ for h in "${harnesses[@]}"; do
   case $name in pdfdoc | pades_verify | pdf_sign)
     if [ -d "$PDF_CORPUS" ]; then
       find "$PDF_CORPUS" -name '*.pdf' -type f -exec cp {} "$corpus/" \;
+      chmod -R u+w "$corpus"
+    fi
+    ;;
+  xml_verify)
+    if [ -d "$XML_CORPUS" ]; then
+      find "$XML_CORPUS" -name '*.xml' -type f -exec cp {} "$corpus/" \;
       chmod -R u+w "$corpus"
     fi
     ;;

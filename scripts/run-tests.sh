@@ -23,6 +23,12 @@ else
   echo "run-tests: the PAdES conformance corpus (../shared/corpora/pades) was not found;" \
     "set KYSO_PADES_CORPUS" >&2
 fi
+if corpus=$(scripts/find-corpus.sh xades); then
+  export KYSO_XADES_CORPUS="$corpus"
+else
+  echo "run-tests: the XAdES conformance corpus (../shared/corpora/xades) was not found;" \
+    "set KYSO_XADES_CORPUS" >&2
+fi
 if [ -f "$ROOT/build/pki/env.sh" ]; then
   # shellcheck disable=SC1091
   . "$ROOT/build/pki/env.sh"

@@ -83,6 +83,7 @@ struct ks_report_sig {
 	/* Changes after signing: at most KS_REPORT_CHANGES_MAX listed,
 	 * changes_more counts the others. */
 	struct ks_report_change *changes;
+	char *role; /* role claimed in signed attributes (XAdES SignerRoleV2) */
 	size_t n_changes;
 	size_t changes_more;
 	unsigned notes; /* enum ks_report_note bits */

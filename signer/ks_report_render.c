@@ -54,7 +54,7 @@ static const char *id_label(const char *kind, enum ks_lang lang)
 struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
-	    *detail, *cert_valid, *to, *more;
+	    *detail, *cert_valid, *to, *more, *role;
 };
 
 static const struct labels vi_labels = {
@@ -80,6 +80,7 @@ static const struct labels vi_labels = {
 	.cert_valid = "Hiệu lực chứng thư số",
 	.to = "đến",
 	.more = "thay đổi khác không liệt kê",
+	.role = "Vai trò (người ký khai)",
 };
 
 static const struct labels en_labels = {
@@ -105,6 +106,7 @@ static const struct labels en_labels = {
 	.cert_valid = "Certificate validity",
 	.to = "to",
 	.more = "more changes not listed",
+	.role = "Role (claimed by the signer)",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -144,7 +146,8 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	} else if (line(out, L->uid, s->uid) < 0) {
 		return -1;
 	}
-	if (line(out, L->title, s->title) < 0 || line(out, L->org, s->organisation) < 0 ||
+	if (line(out, L->title, s->title) < 0 || line(out, L->role, s->role) < 0 ||
+	    line(out, L->org, s->organisation) < 0 ||
 	    line(out, L->issuer, s->issuer_name != NULL ? s->issuer_name : s->issuer) < 0)
 		return -1;
 	if (s->has_cert) {
@@ -309,6 +312,7 @@ static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	KS_GUARD(set_str(o, "digest_algorithm", s->digest_alg));
 	KS_GUARD(set_str(o, "signature_algorithm", s->sig_alg));
 	KS_GUARD(set_str(o, "coverage", s->coverage));
+	KS_GUARD(set_str(o, "role", s->role));
 	for (i = 0; i < s->n_changes; i++)
 		KS_GUARD(change_json(&s->changes[i], changes));
 	if (json_object_set_new(o, "changes_not_listed",

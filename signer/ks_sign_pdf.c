@@ -1,6 +1,8 @@
 /* ks_sign_pdf: signing options -> PAdES signature of a PDF file. */
 #include "signer/ks_sign_pdf.h"
 
+#include "signer/ks_sigts.h"
+
 #include "signer/ks_policy.h"
 
 #include <errno.h>
@@ -140,17 +142,23 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 	struct ks_pades_key_ctx kctx;
 	struct ks_pades_cms cms;
 	const char *names[KS_PADES_MAX_LOCK_FIELDS];
+	struct ks_sigts_pades tctx;
 	char *lock_copy = NULL;
+	bool timestamped = false;
 	int rc = -1;
 
 	ks_pades_opts_init(&po);
 	if (o->level != NULL && strcmp(o->level, "B-B") != 0) {
-		if (strcmp(o->level, "B-T") == 0 || strcmp(o->level, "B-LT") == 0 ||
-		    strcmp(o->level, "B-LTA") == 0)
+		if (strcmp(o->level, "B-T") == 0)
+			timestamped = true;
+		else if (strcmp(o->level, "B-LT") == 0 || strcmp(o->level, "B-LTA") == 0)
 			KS_BAIL(KS_ERR_UNSUPPORTED,
-				"PAdES level %s is not available yet (B-B only in this version)",
-				o->level);
-		KS_BAIL(KS_ERR_USAGE, "--level must be B-B, B-T, B-LT or B-LTA");
+				"PAdES level %s is reached by kyso extend after signing", o->level);
+		else
+			KS_BAIL(KS_ERR_USAGE, "--level must be B-B, B-T, B-LT or B-LTA");
+		if (o->tsa == NULL || o->tsa->n_urls == 0)
+			KS_BAIL(KS_ERR_USAGE,
+				"--level %s needs a time-stamping authority (--tsa URL)", o->level);
 	}
 	if (o->md != NULL && ks_md_parse(o->md, &po.md) < 0)
 		goto out;
@@ -174,9 +182,10 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 	po.font_path = o->font_path;
 	po.signing_time = o->signing_time;
 	/* Circular 15/2025/TT-BKHCN: check the certificate before signing. */
-	if (!o->policy_checked)
-		KS_GUARD(ks_policy_check_key(key, po.md, 0));
+	KS_GUARD(ks_policy_check_key(key, po.md, 0));
 	ks_pades_cms_from_key(&kctx, key, o->rsa_pss, &cms);
+	if (timestamped) /* B-T: the signature's time proven by a TSA */
+		ks_sigts_pades(&tctx, &cms, o->tsa, &cms);
 	KS_GUARD(ks_pades_sign_file(in_path, out_path, &cms, &po, res));
 	rc = 0;
 out:

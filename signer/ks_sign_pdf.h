@@ -10,6 +10,7 @@
 #include "formats/pdf/ks_pdf_form.h"
 #include "ks_err.h"
 #include "ks_key.h"
+#include "signer/ks_tsa_client.h"
 
 struct ks_sign_pdf_opts {
 	const char *visible; /* "PAGE,X,Y,W,H" (points, page 1-based); NULL: invisible */
@@ -20,14 +21,12 @@ struct ks_sign_pdf_opts {
 	const char *role;
 	const char *location;
 	const char *contact_info;
-	const char *level; /* "B-B" (default); B-T and above: not yet */
-	const char *md;    /* "sha256" (default), "sha384", "sha512" */
+	const char *level; /* "B-B" (default), "B-T" (needs tsa); B-LT, B-LTA: kyso extend */
+	const struct ks_tsa_client *tsa; /* B-T: the TSA to timestamp the signature */
+	const char *md;                  /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	const char *font_path; /* NULL: default appearance font */
 	time_t signing_time;   /* 0: now */
-	/* The caller (CLI, service) has already run ks_policy_check_key on
-	 * this key and digest: do not check twice. */
-	bool policy_checked;
 	/* `field` must name a field of the document (else a new field gets
 	 * that name). */
 	bool field_must_exist;
@@ -49,7 +48,7 @@ KS_WUR int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, d
 
 /* Sign `in_path` into `out_path` with `key`.  The signing policy
  * (signer/ks_policy: certificate validity, key usage, key size, digest) is
- * checked first unless opts->policy_checked says the caller did.  `res`
+ * checked first, always.  `res`
  * may be NULL. */
 KS_WUR int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 		       const struct ks_sign_pdf_opts *opts, struct ks_pades_result *res);

@@ -123,6 +123,10 @@ struct ks_cms; /* a parsed SignedData; opaque */
 KS_WUR int ks_cms_parse(const uint8_t *der, size_t n, bool zero_pad, struct ks_cms **out);
 void ks_cms_free(struct ks_cms *cms);
 size_t ks_cms_signer_count(const struct ks_cms *cms);
+/* How many unsigned attributes of type `oid` (dotted) SignerInfo `index`
+ * carries. */
+KS_WUR int ks_cms_unsigned_attr_count(const struct ks_cms *cms, size_t index, const char *oid,
+				      size_t *count);
 /* Does the SignedData carry its content (eContent present)? */
 bool ks_cms_is_attached(const struct ks_cms *cms);
 /* The signature value of SignerInfo `index` (what a signature timestamp
@@ -217,12 +221,19 @@ void ks_cms_result_cleanup(struct ks_cms_result *r);
  * signed attributes or, without them, over the content digest
  * (SIG_CRYPTO_FAILURE), path to opts.trust at opts.at
  * (NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...), algorithm
- * strength (CRYPTO_CONSTRAINTS_FAILURE_NO_POE: MD5, SHA-1, SHA-224, RSA
- * below 2048 bits, EC below 256).  Revocation is not checked (noted).
+ * strength (CRYPTO_CONSTRAINTS_FAILURE_NO_POE: the minimums of
+ * core/ks_crypto, the ones signing applies: MD5, SHA-1, SHA-224, also in
+ * RSA-PSS/MGF1 and in the certificates of the path; RSA below 2048 bits;
+ * EC other than a named P-256, P-384 or P-521 curve).  Revocation is not
+ * checked (noted).
  * SignedData.digestAlgorithms, an unsigned hint for one-pass hashing
  * (RFC 5652 5.1), is not used: each SignerInfo's own digestAlgorithm is. */
 KS_WUR int ks_cms_verify(const struct ks_cms *cms, struct ks_cms_content *content,
 			 const struct ks_cms_verify_opts *opts, struct ks_cms_result *r);
+/* The sub-indication of an X509_verify_cert() error (X509_V_ERR_*), as
+ * the path check above maps it: shared by every format's trust step. */
+enum ks_subindication ks_cms_chain_sub(int x509_err);
+
 /* Conveniences: content in memory, a file (streamed), or one digest. */
 KS_WUR int ks_cms_verify_data(const struct ks_cms *cms, const void *data, size_t n,
 			      const struct ks_cms_verify_opts *opts, struct ks_cms_result *r);

@@ -159,6 +159,26 @@ int ks_cms_signature_value(const struct ks_cms *cms, size_t index, struct ks_buf
 	return ks_buf_append(out, ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig));
 }
 
+int ks_cms_unsigned_attr_count(const struct ks_cms *cms, size_t index, const char *oid,
+			       size_t *count)
+{
+	CMS_SignerInfo *si;
+	ASN1_OBJECT *obj;
+	int at = -1;
+
+	*count = 0;
+	if (index >= ks_cms_signer_count(cms))
+		return KS_SET(KS_ERR_ARG, "no SignerInfo %zu", index);
+	obj = OBJ_txt2obj(oid, 1);
+	if (obj == NULL)
+		return KS_SET(KS_ERR_ARG, "'%s' is not an OID", oid);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms->ci), (int)index);
+	while ((at = CMS_unsigned_get_attr_by_OBJ(si, obj, at)) >= 0)
+		(*count)++;
+	ASN1_OBJECT_free(obj);
+	return 0;
+}
+
 /* ---- content digests ---- */
 
 struct content_md {

@@ -96,6 +96,12 @@ struct ks_pades_opts {
 	 * producer after signing (KS_PADES_TST_RESERVE for B-T). */
 	size_t reserve_extra;
 	const char *font_path; /* NULL: DejaVu Sans (Debian fonts-dejavu-core) */
+	/* A document timestamp (ETSI EN 319 142-1 5.4, ISO 32000-2 12.8.5):
+	 * /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, /Contents an RFC 3161
+	 * token over the ByteRange digest (the producer gives it; cert may be
+	 * NULL), in a new invisible field "TimeStampN".  Validation data, so
+	 * allowed under any certification; no other option applies. */
+	bool doc_timestamp;
 };
 
 /* Defaults: invisible, new or first empty field, no certification,
@@ -143,5 +149,30 @@ KS_WUR int ks_pades_sign_file(const char *in_path, const char *out_path,
 KS_WUR int ks_pades_sign_mem(const uint8_t *pdf, size_t len, const struct ks_pades_cms *cms,
 			     const struct ks_pades_opts *opts, struct ks_buf *out,
 			     struct ks_pades_result *res);
+
+/* ---- validation data (B-LT) ---- */
+
+/* Items of one kind one update may add to the DSS. */
+#define KS_PADES_DSS_MAX_ITEMS 4096
+
+/* Certificates, OCSP responses (OCSPResponse) and CRLs, each DER. */
+struct ks_pades_dss {
+	const struct ks_buf *certs;
+	size_t n_certs;
+	const struct ks_buf *ocsps;
+	size_t n_ocsps;
+	const struct ks_buf *crls;
+	size_t n_crls;
+};
+
+/* Add them to the document's DSS (ETSI EN 319 142-1 5.4.2.2) in an
+ * incremental update of its own: new streams for what the DSS does not
+ * hold yet (compared by content), the DSS (created, or rewritten as it
+ * was, direct or indirect) and the catalog.  *added (may be NULL) counts
+ * the new streams.  Written atomically like a signature. */
+KS_WUR int ks_pades_add_dss_file(const char *in_path, const char *out_path,
+				 const struct ks_pades_dss *add, size_t *added);
+KS_WUR int ks_pades_add_dss_mem(const uint8_t *pdf, size_t len, const struct ks_pades_dss *add,
+				struct ks_buf *out, size_t *added);
 
 #endif

@@ -109,6 +109,13 @@ int ks_pdf_sign_sig_entries(struct ks_pdf_signer *s, struct ks_buf *sd)
 	const struct ks_pades_opts *o = s->o;
 	bool fieldmdp = s->lock_num != 0 || s->field_lock.len > 0;
 
+	/* ISO 32000-2 12.8.5, ETSI EN 319 142-1 5.4.3: the token's time is
+	 * the TSA's; the dictionary names nobody. */
+	if (o->doc_timestamp)
+		return ks_buf_append_str(sd, "/Type /DocTimeStamp /Filter /Adobe.PPKLite "
+					     "/SubFilter /ETSI.RFC3161") < 0
+			   ? -1
+			   : ks_buf_append_byte(sd, '\0');
 	if (ks_buf_append_str(sd, "/Type /Sig /Filter /Adobe.PPKLite "
 				  "/SubFilter /ETSI.CAdES.detached /M ") < 0 ||
 	    ks_pdf_put_date(sd, s->when, o->tz_min) < 0 ||

@@ -110,7 +110,7 @@ static void new_field_name(const struct ks_pdf_signer *s, char *name, size_t n)
 		return;
 	}
 	for (k = 1;; k++) {
-		snprintf(name, n, "Signature%u", k);
+		snprintf(name, n, "%s%u", s->o->doc_timestamp ? "TimeStamp" : "Signature", k);
 		if (ks_pdf_form_field(&s->form, name) == NULL)
 			return;
 	}

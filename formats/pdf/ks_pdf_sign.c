@@ -77,8 +77,12 @@ static int check_opts(const struct ks_pades_opts *o, const struct ks_pades_cms *
 {
 	size_t i;
 
-	if (cms == NULL || cms->produce == NULL || cms->cert == NULL)
+	if (cms == NULL || cms->produce == NULL || (cms->cert == NULL && !o->doc_timestamp))
 		return KS_SET(KS_ERR_ARG, "no signature producer or certificate");
+	if (o->doc_timestamp &&
+	    (o->certify != 0 || o->lock != KS_PADES_LOCK_NONE || o->page != 0 || o->field != NULL))
+		return KS_SET(KS_ERR_ARG, "a document timestamp is invisible, in a new field, and "
+					  "neither certifies nor locks");
 	if (o->certify < 0 || o->certify > 3)
 		return KS_SET(KS_ERR_ARG, "certification level must be 1, 2 or 3 (got %d)",
 			      o->certify);
@@ -170,6 +174,8 @@ static int open_doc(struct ks_pdf_signer *s, const struct ks_pdf_source *src)
 			      "write into the range an earlier one signed",
 			      (unsigned long long)s->form.covered_end,
 			      (unsigned long long)src->len);
+	if (o->doc_timestamp)
+		return 0; /* validation data: any P allows it; always a new field */
 	/* ISO 32000-1 12.8.2.2, Table 254: P=1 permits no change at all. */
 	if (s->form.certified && s->form.docmdp_p == 1)
 		return KS_SET(KS_ERR_POLICY, "the document is certified with no changes allowed "
@@ -220,6 +226,8 @@ static int start_update(struct ks_pdf_signer *s, const struct ks_pdf_source *src
 	    src->len > 0 && (src->mem[src->len - 1] == '\n' || src->mem[src->len - 1] == '\r');
 	if (ks_pdf_update_new(&base, &s->u) < 0 || ks_pdf_update_alloc(s->u, &s->sig_num) < 0)
 		return -1;
+	if (s->o->doc_timestamp)
+		return 0; /* the TSA signs: no signer name, no role */
 	if (ks_pdf_sign_cert_attr(s->cms->cert, NID_commonName, true, &s->cn) < 0)
 		return -1;
 	/* The role shown defaults to the certificate's title (X.520). */

@@ -236,8 +236,8 @@ check "format inferred from .pdf: a text file is refused as PDF, exit 3, no outp
   bash -c "[ $rc -eq 3 ] && grep -qi 'pdf' '$TMP/err' && [ ! -e '$TMP/hocba-signed.pdf' ]"
 "$KYSO" sign --format xml --in "$DOC" --out "$TMP/x.xml" --key-file "$P/principal-rsa.key.pem" \
   --cert "$P/principal-rsa.cert.pem" >/dev/null 2>"$TMP/err"; rc=$?
-check "--format xml: 'not available yet', exit 3" \
-  bash -c "[ $rc -eq 3 ] && grep -q 'not available yet' '$TMP/err'"
+check "--format xml on a text file: refused as not XML, exit 3, no output" \
+  bash -c "[ $rc -eq 3 ] && grep -q 'not an XML document' '$TMP/err' && [ ! -e '$TMP/x.xml' ]"
 "$KYSO" sign --format cms --in "$DOC" --out "$TMP/x.p7s" --key-file "$P/principal-rsa.key.pem" \
   --cert "$P/principal-rsa.cert.pem" --visible 1,10,10,100,50 >/dev/null 2>"$TMP/err"; rc=$?
 check "PDF-only option with cms: exit 3" test "$rc" -eq 3

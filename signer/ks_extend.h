@@ -1,0 +1,45 @@
+/* ks_extend: raising signed documents to a higher level after signing,
+ * including documents kyso did not sign (ETSI EN 319 142-1 5.4 for PDF,
+ * EN 319 122-1 5.3-5.5 for CAdES), and the document timestamp of
+ * `kyso timestamp`.
+ *
+ *   PDF  B-T    a document timestamp over the whole file (EN 319 142-1:
+ *               a signature with no signature timestamp reaches B-T through
+ *               a document timestamp that covers it)
+ *        B-LT   the validation data of every signature (certificates, OCSP
+ *               responses, CRLs) in the DSS
+ *        B-LTA  B-LT, then a document timestamp over it
+ *   CAdES B-T   a signature-time-stamp on every signer that has none
+ *
+ * Every step is an incremental update (PDF) or an unsigned attribute
+ * (CAdES): what was signed stays byte for byte.  A TSA that fails makes
+ * the whole call fail with no output. */
+#ifndef KS_EXTEND_H
+#define KS_EXTEND_H
+
+#include "formats/pdf/ks_pades.h"
+#include "ks_err.h"
+#include "signer/ks_job.h"
+#include "signer/ks_tsa_client.h"
+
+/* A document timestamp on the PDF in_path, written to out_path
+ * (atomically).  res may be NULL. */
+KS_WUR int ks_pdf_doc_timestamp(const char *in_path, const char *out_path,
+				const struct ks_tsa_client *tsa, struct ks_pades_result *res);
+
+struct ks_extend_job {
+	const char *in, *out;
+	enum ks_format format; /* AUTO: recognised */
+	const char *level;     /* "B-T", "B-LT", "B-LTA" */
+	const struct ks_tsa_client *tsa;
+	const char *content; /* CAdES: the signed file of a detached .p7s (unused for B-T) */
+};
+
+struct ks_extend_outcome {
+	enum ks_format format;
+	char summary[192];
+};
+
+KS_WUR int ks_job_extend(const struct ks_extend_job *j, struct ks_extend_outcome *res);
+
+#endif

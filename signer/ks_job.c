@@ -1,0 +1,72 @@
+/* The sign job (ks_job.h). */
+#include "signer/ks_job.h"
+
+#include <string.h>
+
+#include "signer/ks_policy.h"
+
+void ks_sign_job_init(struct ks_sign_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	ks_sign_xml_opts_init(&j->xml);
+}
+
+int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
+{
+	const struct ks_format_ops *ops;
+	enum ks_md md = KS_MD_SHA256;
+
+	memset(res, 0, sizeof(*res));
+	if (j->in == NULL || j->out == NULL || j->key == NULL)
+		return KS_SET(KS_ERR_USAGE, "an input, an output and a key are needed");
+	if (j->format == KS_FORMAT_AUTO)
+		j->format = ks_format_of(j->in);
+	ops = ks_format_ops(j->format);
+	if (ops == NULL)
+		return KS_SET(KS_ERR_USAGE, "unknown format");
+	if ((j->md != NULL && ks_md_parse(j->md, &md) < 0) || ks_policy_check_md(md) < 0)
+		return -1;
+	res->format = j->format;
+	return ops->sign(j, md, res);
+}
+
+int ks_job_verify(const struct ks_verify_job *j, struct ks_report *rep)
+{
+	const struct ks_format_ops *ops;
+	enum ks_format f = j->format;
+
+	if (j->data == NULL && j->len > 0)
+		return KS_SET(KS_ERR_ARG, "no document");
+	/* The format comes from the bytes, not the name (DESIGN.md, verify). */
+	if (f == KS_FORMAT_AUTO)
+		f = ks_format_sniff(j->data, j->len);
+	ops = ks_format_ops(f);
+	if (ops == NULL)
+		return KS_SET(KS_ERR_USAGE, "unknown format");
+	if (j->name != NULL && ks_report_set_document(rep, j->name) < 0)
+		return -1;
+	return ops->verify(j, rep);
+}
+
+int ks_job_trust_load(const char *path, X509_STORE **out)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509_STORE *st = NULL;
+	int i, rc = -1;
+
+	*out = NULL;
+	KS_GUARD(ks_pem_load_certs(path, &certs));
+	st = X509_STORE_new();
+	if (st == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(certs, i)) != 1)
+			KS_BAIL_OSSL(KS_ERR_CERT, "adding a trust anchor from '%s'", path);
+	*out = st;
+	st = NULL;
+	rc = 0;
+out:
+	X509_STORE_free(st);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}

@@ -1,0 +1,103 @@
+/* ks_job: the engine's jobs, the same for the command line and the
+ * service.  A job names its input and output, the format (or lets it be
+ * recognised) and the options of each format; it dispatches through one
+ * table of operations per format (ks_formats.c: CMS/CAdES, PDF/PAdES,
+ * XML/XAdES).  Signing always applies the signing policy (Circular
+ * 15/2025/TT-BKHCN: the signer certificate's validity, key usage, key size
+ * and digest) before the key is used: every format's sign operation runs
+ * it first, and no option skips it. */
+#ifndef KS_JOB_H
+#define KS_JOB_H
+
+#include <stdbool.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "ks_err.h"
+#include "ks_key.h"
+#include "signer/ks_report.h"
+#include "signer/ks_sign_pdf.h"
+#include "signer/ks_sign_xml.h"
+#include "signer/ks_tsa_client.h"
+
+enum ks_format {
+	KS_FORMAT_AUTO = 0, /* recognised from the input */
+	KS_FORMAT_CMS,      /* any file: a detached CAdES .p7s */
+	KS_FORMAT_PDF,      /* PAdES */
+	KS_FORMAT_XML,      /* XAdES */
+};
+
+/* "cms" (or "cades"), "pdf", "xml": KS_ERR_USAGE otherwise. */
+KS_WUR int ks_format_parse(const char *s, enum ks_format *f);
+const char *ks_format_name(enum ks_format f);
+/* The format of a document to sign or verify: by its name (.pdf, .xml),
+ * else by its content (PDF header, XML), else CMS.  Only a regular file is
+ * looked into (a FIFO would block). */
+enum ks_format ks_format_of(const char *path);
+
+struct ks_sign_job {
+	const char *in;  /* the document */
+	const char *out; /* written atomically; "-": standard output when complete */
+	enum ks_format format;
+	struct ks_key *key; /* the caller's, open */
+	const char *md;     /* "sha256" (default), "sha384", "sha512" */
+	bool rsa_pss;
+	const char *level;               /* "B-B" (default) or "B-T" */
+	const struct ks_tsa_client *tsa; /* B-T */
+	bool signing_time;               /* CMS: add signingTime */
+	struct ks_sign_pdf_opts pdf;     /* PDF only */
+	struct ks_sign_xml_opts xml;     /* XML only */
+};
+
+struct ks_sign_outcome {
+	enum ks_format format; /* the format signed */
+	char summary[192];     /* "PAdES-B-T signature (SHA-256) in field 'Signature1'" */
+};
+
+void ks_sign_job_init(struct ks_sign_job *j);
+
+/* Sign: resolve the format, check the signing policy, sign through the
+ * format's operations.  A failure leaves no output (KS_ERR_POLICY when the
+ * policy refuses the key). */
+KS_WUR int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res);
+
+/* What to verify.  The document (and a detached signature's content) in
+ * memory: the caller reads or maps them once. */
+struct ks_verify_job {
+	const char *name;    /* shown as the document in the report (may be NULL) */
+	const uint8_t *data; /* the document */
+	size_t len;
+	const uint8_t *content; /* the signed file of a detached signature, or NULL */
+	size_t content_len;
+	const char *content_name;
+	enum ks_format format; /* AUTO: from the bytes */
+	X509_STORE *trust;     /* anchors; NULL: INDETERMINATE at best */
+	enum ks_lang lang;
+};
+
+/* Trust anchors from a file (PEM certificates, or one DER certificate). */
+KS_WUR int ks_job_trust_load(const char *path, X509_STORE **out);
+
+/* The format of a document from its bytes (PDF header, XML, else CMS). */
+enum ks_format ks_format_sniff(const uint8_t *p, size_t n);
+
+/* Verify every signature of the document into rep (its document name and
+ * entries).  -1 for usage, memory and I/O errors only: a document that is
+ * not signed, or malformed, is a report of its own. */
+KS_WUR int ks_job_verify(const struct ks_verify_job *j, struct ks_report *rep);
+
+/* ---- the table (ks_formats.c) ---- */
+
+struct ks_format_ops {
+	enum ks_format format;
+	const char *name;
+	/* Sign j (its format resolved): the signing policy first. */
+	int (*sign)(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_outcome *res);
+	/* Verify j (its format resolved) into rep. */
+	int (*verify)(const struct ks_verify_job *j, struct ks_report *rep);
+};
+
+/* The operations of a format (never AUTO). */
+const struct ks_format_ops *ks_format_ops(enum ks_format f);
+
+#endif

@@ -1,0 +1,94 @@
+/* XAdES signing of a file: options, policy, input, atomic output. */
+#include "signer/ks_sign_xml.h"
+
+#include <string.h>
+
+#include "ks_io.h"
+#include "signer/ks_policy.h"
+
+void ks_sign_xml_opts_init(struct ks_sign_xml_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+int ks_sign_xml_parse_mode(const char *s, enum ks_xades_mode *mode)
+{
+	if (s == NULL || strcmp(s, "enveloped") == 0)
+		*mode = KS_XADES_ENVELOPED;
+	else if (strcmp(s, "enveloping") == 0)
+		*mode = KS_XADES_ENVELOPING;
+	else if (strcmp(s, "detached") == 0)
+		*mode = KS_XADES_DETACHED;
+	else
+		return KS_SET(KS_ERR_USAGE, "--xml-mode must be enveloped, enveloping or detached");
+	return 0;
+}
+
+/* The name a detached signature's Reference carries: the file name
+ * without directories (the verifier is given the file anyway). */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
+		const struct ks_sign_xml_opts *o)
+{
+	struct ks_xades_sign_opts xo;
+	struct ks_buf in, out, pol, polh;
+	int rc = -1;
+
+	ks_xades_sign_opts_init(&xo);
+	ks_buf_init(&in, KS_SIGN_XML_CONTENT_MAX);
+	ks_buf_init(&out, KS_XADES_OUT_MAX);
+	ks_buf_init(&pol, KS_SIGN_XML_POLICY_MAX);
+	ks_buf_init(&polh, EVP_MAX_MD_SIZE);
+	if (o->level != NULL && strcmp(o->level, "B-B") != 0)
+		KS_BAIL(KS_ERR_UNSUPPORTED, "level %s is not available yet for XML (B-B only)",
+			o->level);
+	KS_GUARD(ks_sign_xml_parse_mode(o->mode, &xo.mode));
+	if (o->md != NULL)
+		KS_GUARD(ks_md_parse(o->md, &xo.md));
+	KS_GUARD(ks_policy_check_md(xo.md));
+	KS_GUARD(ks_policy_check_key(key, xo.md, 0));
+	xo.scheme = ks_key_default_scheme(key);
+	if (o->rsa_pss) {
+		if (key->type != KS_KEY_RSA)
+			KS_BAIL(KS_ERR_USAGE, "--pss needs an RSA key");
+		xo.scheme = KS_SIG_RSA_PSS;
+	}
+	if ((o->policy_id == NULL) != (o->policy_file == NULL))
+		KS_BAIL(KS_ERR_USAGE, "--sig-policy and --sig-policy-file go together");
+	if (o->policy_id != NULL) {
+		KS_GUARD(ks_file_read(o->policy_file, KS_SIGN_XML_POLICY_MAX, &pol));
+		KS_GUARD(ks_md_digest(xo.md, pol.data, pol.len, &polh));
+		xo.policy_id = o->policy_id;
+		xo.policy_md = xo.md;
+		xo.policy_digest = polh.data;
+		xo.policy_digest_len = polh.len;
+	}
+	xo.parallel = o->parallel;
+	xo.counter_sign = o->counter_sign;
+	xo.counter_of = o->counter_of;
+	xo.role = o->role;
+	xo.signing_time = o->signing_time;
+	xo.detached_uri = base_name(in_path);
+	if (o->counter_sign && (o->mode != NULL || o->parallel))
+		KS_BAIL(KS_ERR_USAGE, "--counter-sign takes neither --xml-mode nor --xml-parallel");
+	KS_GUARD(ks_file_read(in_path,
+			      xo.mode == KS_XADES_DETACHED && !o->counter_sign
+				  ? KS_SIGN_XML_CONTENT_MAX
+				  : KS_XML_DOC_MAX,
+			      &in));
+	KS_GUARD(ks_xades_sign(key, in.data, in.len, &xo, &out));
+	KS_GUARD(ks_file_write_atomic(out_path, out.data, out.len, 0666));
+	rc = 0;
+out:
+	ks_buf_cleanup(&in);
+	ks_buf_cleanup(&out);
+	ks_buf_cleanup(&pol);
+	ks_buf_cleanup(&polh);
+	return rc;
+}

@@ -1,0 +1,329 @@
+/* XML verification for the CLI and the API: XAdES facts + trust ->
+ * report.  See ks_verify_xml.h. */
+#include "signer/ks_verify_xml.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ks_io.h"
+
+#define RSA_MIN_BITS 2048
+#define EC_MIN_BITS 256
+#define TEXT_MAX ((size_t)4096)
+
+static bool md_ok(int nid)
+{
+	return nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512 || nid == NID_sha3_256 ||
+	       nid == NID_sha3_384 || nid == NID_sha3_512;
+}
+
+/* The hash a certificate is signed with, when it is a weak one. */
+static bool cert_weak(X509 *x, int *nid)
+{
+	int mdnid = NID_undef, pknid = NID_undef, secbits = 0;
+	uint32_t flags = 0;
+
+	if (X509_get_signature_info(x, &mdnid, &pknid, &secbits, &flags) != 1 || mdnid == NID_undef)
+		return false;
+	*nid = mdnid;
+	return !md_ok(mdnid);
+}
+
+int ks_verify_xml_trust(const struct ks_xades_sig_facts *f, X509_STORE *trust, time_t at,
+			enum ks_subindication *sub, char *detail, size_t n)
+{
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *pub;
+	uint32_t ku;
+	int err, i, nid = NID_undef, bits, rc = -1;
+
+	*sub = KS_SUB_NONE;
+	detail[0] = '\0';
+	if (f->signer == NULL) {
+		*sub = KS_SUB_NO_SIGNING_CERTIFICATE_FOUND;
+		snprintf(detail, n, "no signer certificate");
+		return 0;
+	}
+	/* EN 319 102-1 5.2.6: a path to the anchors at the validation time */
+	if (trust == NULL) {
+		*sub = KS_SUB_NO_CERTIFICATE_CHAIN_FOUND;
+		snprintf(detail, n, "no trust anchors were given");
+	} else {
+		ctx = X509_STORE_CTX_new();
+		if (ctx == NULL || X509_STORE_CTX_init(ctx, trust, f->signer, f->certs) != 1)
+			KS_BAIL_OSSL(KS_ERR_NOMEM, "certificate path context");
+		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
+					   at != 0 ? at : time(NULL));
+		if (X509_verify_cert(ctx) == 1) {
+			chain = X509_STORE_CTX_get1_chain(ctx);
+			if (chain == NULL)
+				KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		} else {
+			err = X509_STORE_CTX_get_error(ctx);
+			*sub = ks_cms_chain_sub(err);
+			snprintf(detail, n, "certificate path: %s (depth %d)",
+				 X509_verify_cert_error_string(err),
+				 X509_STORE_CTX_get_error_depth(ctx));
+		}
+		ERR_clear_error();
+	}
+	if (*sub != KS_SUB_NONE)
+		goto done;
+	/* RFC 5280 4.2.1.3 */
+	ku = X509_get_key_usage(f->signer);
+	if (ku != UINT32_MAX && (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
+		*sub = KS_SUB_CHAIN_CONSTRAINTS_FAILURE;
+		snprintf(detail, n, "the signer certificate's keyUsage does not allow signatures");
+		goto done;
+	}
+	/* EN 319 102-1 5.2.8 with the floor of Circular 15/2025/TT-BKHCN */
+	*sub = KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE;
+	if (!md_ok(f->sig_md_nid)) {
+		snprintf(detail, n, "signature hash %s is too weak",
+			 ks_dsig_md_label(f->sig_md_nid));
+		goto done;
+	}
+	if (f->scheme == KS_SIG_RSA_PSS && !md_ok(f->mgf1_nid)) {
+		snprintf(detail, n, "MGF1 hash %s is too weak", ks_dsig_md_label(f->mgf1_nid));
+		goto done;
+	}
+	if (!md_ok(f->weakest_ref_md_nid)) {
+		snprintf(detail, n, "reference digest %s is too weak",
+			 ks_dsig_md_label(f->weakest_ref_md_nid));
+		goto done;
+	}
+	if (f->signer_bound && f->signer_ref_md_nid != NID_undef && !md_ok(f->signer_ref_md_nid)) {
+		snprintf(detail, n, "SigningCertificate identifies the signer with %s, too weak",
+			 ks_dsig_md_label(f->signer_ref_md_nid));
+		goto done;
+	}
+	if (cert_weak(f->signer, &nid)) {
+		snprintf(detail, n, "the signer certificate is signed with %s, too weak",
+			 OBJ_nid2sn(nid));
+		goto done;
+	}
+	for (i = 1; chain != NULL && i < sk_X509_num(chain) - 1; i++)
+		if (cert_weak(sk_X509_value(chain, i), &nid)) {
+			snprintf(detail, n,
+				 "a CA certificate of the path is signed with %s, too weak",
+				 OBJ_nid2sn(nid));
+			goto done;
+		}
+	pub = X509_get0_pubkey(f->signer);
+	bits = pub != NULL ? EVP_PKEY_get_bits(pub) : 0;
+	if (pub != NULL && (EVP_PKEY_is_a(pub, "EC") ? bits < EC_MIN_BITS : bits < RSA_MIN_BITS)) {
+		snprintf(detail, n, "signer key of %d bits is too weak", bits);
+		goto done;
+	}
+	*sub = KS_SUB_NONE;
+done:
+	rc = 0;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(chain, X509_free);
+	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+/* ---- coverage text ---- */
+
+static int ref_text(const struct ks_xades_ref_fact *r, const struct ks_xades_sig_facts *f,
+		    const char *content_name, enum ks_lang lang, struct ks_buf *t)
+{
+	bool en = lang == KS_LANG_EN;
+
+	switch (r->role) {
+	case KS_XADES_REF_SIGNED_PROPS:
+		return ks_buf_append_str(t, en ? "the signed properties (signing time, signer "
+						 "certificate, role)"
+					       : "các thuộc tính được ký (thời điểm ký, chứng thư "
+						 "số, vai trò)");
+	case KS_XADES_REF_COUNTERSIGNED:
+		return ks_buf_printf(t,
+				     en ? "the signature value of signature %ld (%s)"
+					: "giá trị của chữ ký %ld (%s)",
+				     f->parent + 1, r->path);
+	case KS_XADES_REF_KEYINFO:
+		return ks_buf_append_str(t, en ? "the key information (KeyInfo)"
+					       : "thông tin khóa (KeyInfo)");
+	default:
+		break;
+	}
+	switch (r->kind) {
+	case KS_DSIG_REF_DOCUMENT:
+		return ks_buf_printf(
+		    t, en ? "the whole document %s%s" : "toàn bộ tài liệu %s%s", r->path,
+		    r->exclude_sigs ? (en ? " except its signatures" : ", trừ các chữ ký")
+		    : r->enveloped ? (en ? " except this signature" : ", trừ chính chữ ký này")
+				   : "");
+	case KS_DSIG_REF_ELEMENT:
+		return ks_buf_printf(
+		    t, en ? "element %s (%s)%s" : "phần tử %s (%s)%s", r->path, r->uri,
+		    r->exclude_sigs ? (en ? " except its signatures" : ", trừ các chữ ký")
+		    : r->enveloped ? (en ? " except this signature" : ", trừ chính chữ ký này")
+				   : "");
+	case KS_DSIG_REF_EXTERNAL:
+		return ks_buf_printf(
+		    t, en ? "the file '%s'%s%s%s" : "tệp '%s'%s%s%s", r->uri,
+		    content_name != NULL ? (en ? " (checked against " : " (đối chiếu với ") : "",
+		    content_name != NULL ? content_name : "", content_name != NULL ? ")" : "");
+	}
+	return 0;
+}
+
+static int coverage(const struct ks_xades_sig_facts *f, const char *content_name, enum ks_lang lang,
+		    struct ks_report_sig *s)
+{
+	struct ks_buf t;
+	const char *text;
+	size_t i;
+	int rc = -1;
+
+	ks_buf_init(&t, TEXT_MAX);
+	for (i = 0; i < f->n_refs; i++) {
+		if (i > 0)
+			KS_GUARD(ks_buf_append_str(&t, "; "));
+		KS_GUARD(ref_text(&f->refs[i], f, content_name, lang, &t));
+		if (f->refs[i].status == KS_XADES_REF_MISMATCH)
+			KS_GUARD(ks_buf_append_str(&t, lang == KS_LANG_EN ? " [CHANGED]"
+									  : " [ĐÃ BỊ SỬA]"));
+	}
+	if (t.len == 0)
+		KS_GUARD(ks_buf_append_str(&t, lang == KS_LANG_EN ? "unknown" : "không xác định"));
+	KS_GUARD(ks_buf_cstr(&t, &text));
+	KS_GUARD(ks_report_set(&s->coverage, text));
+	rc = 0;
+out:
+	ks_buf_cleanup(&t);
+	return rc;
+}
+
+static const char *format_of(const struct ks_xades_sig_facts *f)
+{
+	if (f->place == KS_XADES_PLACE_COUNTER)
+		return "XAdES counter-signature";
+	if (!f->xades)
+		return "XMLDSig";
+	switch (f->place) {
+	case KS_XADES_PLACE_ENVELOPING:
+		return "XAdES-B-B (enveloping)";
+	case KS_XADES_PLACE_DETACHED:
+		return "XAdES-B-B (detached)";
+	default:
+		return "XAdES-B-B (enveloped)";
+	}
+}
+
+static int add_sig(const struct ks_xades_sig_facts *f, size_t total, X509_STORE *trust,
+		   const char *content_name, enum ks_lang lang, struct ks_report *rep)
+{
+	struct ks_report_sig *s;
+	enum ks_subindication sub = f->sub;
+	char detail[KS_DSIG_PROBLEM_MAX];
+
+	snprintf(detail, sizeof(detail), "%s", f->detail);
+	if (ks_report_add(rep, &s) < 0)
+		return -1;
+	if (sub == KS_SUB_NONE) {
+		if (ks_verify_xml_trust(f, trust, 0, &sub, detail, sizeof(detail)) < 0)
+			return -1;
+		s->notes |= KS_NOTE_REVOCATION_NOT_CHECKED;
+	}
+	s->indication = ks_subindication_class(sub);
+	s->sub = sub;
+	if (trust == NULL)
+		s->notes |= KS_NOTE_NO_TRUST_ANCHORS;
+	if (f->signer != NULL && !f->signer_bound)
+		s->notes |= KS_NOTE_NO_ESS;
+	if (f->signer_v1 && f->signer_ref_md_nid == NID_sha1)
+		s->notes |= KS_NOTE_ESS_V1;
+	if (total > 1)
+		s->notes |= KS_NOTE_MULTIPLE_SIGNERS;
+	if ((f->unsigned_props & ~(unsigned)KS_XADES_U_COUNTER_SIG) != 0)
+		s->notes |= KS_NOTE_UNSIGNED_ATTRS;
+	s->has_signing_time = f->has_signing_time;
+	s->signing_time = f->signing_time;
+	if (f->has_signing_time)
+		s->notes |= KS_NOTE_SIGNING_TIME_CLAIMED;
+	if (ks_report_set(&s->detail, detail[0] != '\0' ? detail : NULL) < 0 ||
+	    ks_report_set(&s->format, format_of(f)) < 0 ||
+	    ks_report_set(&s->digest_alg, f->digest_alg[0] != '\0' ? f->digest_alg : NULL) < 0 ||
+	    ks_report_set(&s->sig_alg, f->sig_alg[0] != '\0' ? f->sig_alg : NULL) < 0 ||
+	    ks_report_set(&s->role, f->role[0] != '\0' ? f->role : NULL) < 0)
+		return -1;
+	if (f->signer != NULL && ks_report_sig_set_cert(s, f->signer) < 0)
+		return -1;
+	return coverage(f, content_name, lang, s);
+}
+
+int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size_t clen,
+		      const char *content_name, X509_STORE *trust, enum ks_lang lang,
+		      struct ks_report *rep)
+{
+	struct ks_xades_verify_opts o = { .content = content,
+					  .content_len = clen,
+					  .content_name = content_name };
+	struct ks_xades_result res;
+	struct ks_report_sig *s;
+	char text[160];
+	size_t i;
+	int rc = -1;
+
+	ks_xades_result_init(&res);
+	KS_GUARD(ks_xades_verify_mem(xml, n, &o, &res));
+	if (res.unreadable) {
+		KS_GUARD(ks_report_add(rep, &s));
+		s->indication = KS_IND_TOTAL_FAILED;
+		s->sub = KS_SUB_FORMAT_FAILURE;
+		KS_GUARD(ks_report_set(&s->detail, res.detail));
+		KS_GUARD(ks_report_set(&s->format, "XML"));
+	}
+	for (i = 0; i < res.n; i++)
+		KS_GUARD(add_sig(&res.sigs[i], res.n, trust, content_name, lang, rep));
+	if (res.dropped > 0) {
+		KS_GUARD(ks_report_add(rep, &s));
+		s->indication = KS_IND_INDETERMINATE;
+		s->sub = KS_SUB_SIG_CONSTRAINTS_FAILURE;
+		snprintf(text, sizeof(text), "%zu more signatures than the %d kyso verifies",
+			 res.dropped, KS_XADES_SIGS_MAX);
+		KS_GUARD(ks_report_set(&s->detail, text));
+	}
+	rc = 0;
+out:
+	ks_xades_result_cleanup(&res);
+	return rc;
+}
+
+int ks_verify_xml_file(const char *path, const char *content_path, X509_STORE *trust,
+		       enum ks_lang lang, struct ks_report *rep)
+{
+	struct ks_buf xml, content;
+	struct ks_report_sig *s;
+	int rc = -1;
+
+	ks_buf_init(&xml, KS_XML_DOC_MAX);
+	ks_buf_init(&content, KS_VERIFY_XML_CONTENT_MAX);
+	if (ks_file_read(path, KS_XML_DOC_MAX, &xml) < 0) {
+		if (ks_err_code() != KS_ERR_LIMIT)
+			goto out;
+		/* too large to be read: a format failure, not an I/O one */
+		KS_GUARD(ks_report_add(rep, &s));
+		s->indication = KS_IND_TOTAL_FAILED;
+		s->sub = KS_SUB_FORMAT_FAILURE;
+		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
+		rc = 0;
+		goto out;
+	}
+	if (content_path != NULL)
+		KS_GUARD(ks_file_read(content_path, KS_VERIFY_XML_CONTENT_MAX, &content));
+	KS_GUARD(ks_verify_xml_mem(xml.data, xml.len, content_path != NULL ? content.data : NULL,
+				   content.len, content_path, trust, lang, rep));
+	rc = 0;
+out:
+	ks_buf_cleanup(&xml);
+	ks_buf_cleanup(&content);
+	return rc;
+}

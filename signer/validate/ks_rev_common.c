@@ -1,7 +1,6 @@
 /* Revocation: names, results, document data, times, algorithm strength,
  * parsing with limits, and the URLs a certificate names. */
 #include <openssl/err.h>
-#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <strings.h>
 
 #include "formats/cms/ks_cms.h"
+#include "ks_crypto.h"
 #include "ks_cur.h"
 #include "signer/validate/ks_rev_int.h"
 
@@ -345,50 +345,26 @@ bool ks_rev_before_expiry(X509 *cert, time_t this_update, time_t cutoff, struct 
 	return false;
 }
 
-static bool strong_md(int nid)
-{
-	return nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512 ||
-	       nid == NID_sha512_256 || nid == NID_sha3_256 || nid == NID_sha3_384 ||
-	       nid == NID_sha3_512;
-}
-
-/* The hash of RSASSA-PSS parameters (RFC 4055 3.1; absent: SHA-1). */
-static int pss_md(const X509_ALGOR *alg)
-{
-	const ASN1_OBJECT *obj;
-	const void *pval;
-	const ASN1_STRING *s;
-	const unsigned char *p;
-	RSA_PSS_PARAMS *pss;
-	int ptype, nid = NID_sha1;
-
-	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
-	if (ptype != V_ASN1_SEQUENCE || pval == NULL)
-		return ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL ? NID_sha1 : NID_undef;
-	s = pval;
-	p = ASN1_STRING_get0_data(s);
-	pss = d2i_RSA_PSS_PARAMS(NULL, &p, ASN1_STRING_length(s));
-	if (pss == NULL) {
-		ERR_clear_error();
-		return NID_undef;
-	}
-	if (pss->hashAlgorithm != NULL)
-		nid = OBJ_obj2nid(pss->hashAlgorithm->algorithm);
-	RSA_PSS_PARAMS_free(pss);
-	return nid;
-}
-
+/* The project's one rule set (core/ks_crypto): SHA-256 or stronger (for
+ * RSASSA-PSS, its hash and its MGF1 hash), RSA >= 2048 bits, ECDSA on
+ * P-256, P-384 or P-521. */
 bool ks_rev_sig_strong(const X509_ALGOR *alg, EVP_PKEY *key, struct ks_rev_fail *f)
 {
 	const ASN1_OBJECT *obj;
-	int nid, mdnid = NID_undef, pknid = NID_undef, bits;
-	char oid[80];
+	const void *pval;
+	struct ks_crypto_pss pss;
+	int nid, ptype, mdnid = NID_undef, pknid = NID_undef;
+	char oid[80], why[KS_CRYPTO_WHY_MAX];
 
-	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
 	nid = OBJ_obj2nid(obj);
 	if (nid == NID_rsassaPss) {
-		mdnid = pss_md(alg);
-		pknid = NID_rsaEncryption;
+		if (ks_crypto_pss_params(ptype, pval, &pss) < 0) {
+			ks_rev_failf(f, KS_REV_FAIL_SIGNATURE, "RSASSA-PSS: %s", ks_err_msg());
+			ks_err_clear();
+			return false;
+		}
+		mdnid = ks_crypto_md_ok(pss.md_nid) ? pss.mgf1_nid : pss.md_nid;
 	} else if (nid == NID_undef || OBJ_find_sigid_algs(nid, &mdnid, &pknid) != 1) {
 		if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
 			snprintf(oid, sizeof(oid), "unknown");
@@ -396,31 +372,17 @@ bool ks_rev_sig_strong(const X509_ALGOR *alg, EVP_PKEY *key, struct ks_rev_fail 
 			     oid);
 		return false;
 	}
-	if (pknid != NID_ED25519 && pknid != NID_ED448 && !strong_md(mdnid)) {
+	if (!ks_crypto_md_ok(mdnid)) {
 		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE,
 			     "signed with %s: SHA-256 or stronger is required",
-			     mdnid != NID_undef ? OBJ_nid2sn(mdnid) : "an unknown hash");
+			     ks_crypto_md_label(mdnid, oid, sizeof(oid)));
 		return false;
 	}
-	if (key == NULL) {
-		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE, "no usable public key");
+	if (!ks_crypto_key_ok(key, why, sizeof(why))) {
+		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE, "signing %s", why);
 		return false;
 	}
-	bits = EVP_PKEY_get_bits(key);
-	if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) {
-		if (bits >= 2048)
-			return true;
-	} else if (EVP_PKEY_is_a(key, "EC")) {
-		if (bits >= 256)
-			return true;
-	} else if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) {
-		return true;
-	}
-	ks_rev_failf(f, KS_REV_FAIL_SIGNATURE,
-		     "signing key %s-%d is too weak (RSA >= 2048 or EC >= 256 bits)",
-		     EVP_PKEY_get0_type_name(key) != NULL ? EVP_PKEY_get0_type_name(key) : "?",
-		     bits);
-	return false;
+	return true;
 }
 
 enum ks_rev_failure ks_rev_net_failure(void)

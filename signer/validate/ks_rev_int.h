@@ -78,8 +78,7 @@ bool ks_rev_covers(const struct ks_rev_env *e, time_t this_update, time_t next_u
 /* A GOOD issued after cert expired is no proof unless `cutoff` (0:
  * none; archiveCutoff or expiredCertsOnCRL) reaches back to notAfter. */
 bool ks_rev_before_expiry(X509 *cert, time_t this_update, time_t cutoff, struct ks_rev_fail *f);
-/* Signature algorithm and key strong enough (SHA-256 or stronger; RSA
- * >= 2048, EC >= 256, EdDSA). */
+/* Signature algorithm and key strong enough (core/ks_crypto's rules). */
 bool ks_rev_sig_strong(const X509_ALGOR *alg, EVP_PKEY *key, struct ks_rev_fail *f);
 /* A ks_http failure (current error) as an attempt failure. */
 enum ks_rev_failure ks_rev_net_failure(void);

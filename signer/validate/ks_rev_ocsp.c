@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ks_crypto.h"
 #include "ks_log.h"
 #include "signer/validate/ks_rev_int.h"
 
@@ -151,7 +152,7 @@ static int authorise(const struct ks_rev_env *e, OCSP_BASICRESP *bs, X509 *issue
 {
 	const STACK_OF(X509) *certs = OCSP_resp_get0_certs(bs);
 	X509 *cand = NULL;
-	char who[300], iss[300];
+	char who[300], iss[300], why[KS_CRYPTO_WHY_MAX];
 	uint32_t flags;
 	int i;
 
@@ -198,9 +199,8 @@ static int authorise(const struct ks_rev_env *e, OCSP_BASICRESP *bs, X509 *issue
 			     "responder certificate %s: keyUsage does not allow signing", who);
 		return 0;
 	}
-	if (!ks_rev_sig_strong(X509_get0_tbs_sigalg(cand), X509_get0_pubkey(issuer), f)) {
-		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE, "responder certificate %s is weakly signed",
-			     who);
+	if (!ks_crypto_cert_sig_ok(cand, why, sizeof(why))) {
+		ks_rev_failf(f, KS_REV_FAIL_SIGNATURE, "responder certificate %s %s", who, why);
 		return 0;
 	}
 	if (X509_cmp_time(X509_get0_notBefore(cand), &produced_at) >= 0 ||

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ks_crypto.h"
 #include "ks_io.h"
 #include "ks_key.h"
 
@@ -57,7 +58,10 @@ int ks_trust_new(struct ks_trust **out)
 	t->store = X509_STORE_new();
 	t->anchors = sk_X509_new_null();
 	t->intermediates = sk_X509_new_null();
-	if (t->store == NULL || t->anchors == NULL || t->intermediates == NULL) {
+	/* An anchor ends a path whether or not it is self-signed (RFC 5280
+	 * 6.1.1 (d)); every path built over this store inherits the flag. */
+	if (t->store == NULL || t->anchors == NULL || t->intermediates == NULL ||
+	    X509_STORE_set_flags(t->store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
 		ks_trust_free(t);
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	}
@@ -529,34 +533,28 @@ void ks_trust_path_cleanup(struct ks_trust_path *path)
 int ks_trust_pool_chain(const struct ks_trust_pool *p, X509 *cert, time_t at,
 			struct ks_trust_path *path)
 {
-	X509_STORE_CTX *ctx = NULL;
-	int rc = -1;
+	struct ks_crypto_path_req req;
+	struct ks_crypto_path built;
 
 	ks_trust_path_cleanup(path);
 	if (p == NULL || cert == NULL)
-		KS_BAIL(KS_ERR_ARG, "no pool or certificate");
-	ctx = X509_STORE_CTX_new();
-	if (ctx == NULL || X509_STORE_CTX_init(ctx, p->t->store, cert, p->certs) != 1)
-		KS_BAIL_OSSL(KS_ERR_NOMEM, "certificate path context");
-	/* An anchor ends a path whether or not it is self-signed. */
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
-	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), at != 0 ? at : time(NULL));
-	if (X509_verify_cert(ctx) == 1) {
-		path->chain = X509_STORE_CTX_get1_chain(ctx);
-		if (path->chain == NULL)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		return KS_SET(KS_ERR_ARG, "no pool or certificate");
+	memset(&req, 0, sizeof(req));
+	req.trust = p->t->store;
+	req.untrusted = p->certs;
+	req.at = at;
+	if (ks_crypto_path_build(cert, &req, &built) < 0)
+		return -1;
+	if (built.chain != NULL) {
 		path->ok = true;
+		path->chain = built.chain;
+		built.chain = NULL;
 	} else {
-		path->error = X509_STORE_CTX_get_error(ctx);
-		path->error_depth = X509_STORE_CTX_get_error_depth(ctx);
-		if (path->error == X509_V_OK)
-			path->error = X509_V_ERR_UNSPECIFIED;
+		path->error = built.err;
+		path->error_depth = built.depth;
 		snprintf(path->detail, sizeof(path->detail), "certificate path: %s (depth %d)",
-			 X509_verify_cert_error_string(path->error), path->error_depth);
+			 ks_crypto_path_error(&built), built.depth);
 	}
-	rc = 0;
-out:
-	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	return rc;
+	ks_crypto_path_cleanup(&built);
+	return 0;
 }

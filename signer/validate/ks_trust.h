@@ -14,7 +14,8 @@
  * in the sense of RFC 5280 6.1.1 (d): a path may end at any of them,
  * self-signed or not.
  *
- * Every path building goes through ks_trust_pool_chain(), one function. */
+ * Every path building goes through ks_trust_pool_chain(), one function,
+ * over core/ks_crypto's path builder. */
 #ifndef KS_TRUST_H
 #define KS_TRUST_H
 

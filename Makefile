@@ -25,7 +25,7 @@ CFLAGS  := -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(SAN) $(INCS) $(EXTRA_CFLA
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(NOPC_LIBS) -lm -lpthread
 
-LIB_SRC   := $(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c)
+LIB_SRC   := $(wildcard core/*.c pkcs11/*.c formats/*/*.c signer/*.c signer/*/*.c api/*.c)
 # The command line: argument parsing and printing over the engine (signer/)
 # and the HTTP front (api/); linked into build/kyso only.
 CLI_SRC   := $(wildcard cli/*.c)
@@ -76,7 +76,7 @@ $(BUILD)/kyso: $(CLI_OBJ) $(BUILD)/libkyso.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/ks_test.h $(BUILD)/libkyso.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS) -lcmocka

@@ -276,28 +276,32 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	struct ks_cur c;
+	struct ks_cur all, hostc, c;
 	char host[HOST_MAX];
-	const char *colon, *hs;
 	uint64_t port = 0;
-	size_t hl;
+	size_t colon = 0, hl;
 	bool bracket;
 
-	if (s == NULL || (colon = strrchr(s, ':')) == NULL)
+	if (s != NULL)
+		ks_cur_init(&all, s, strlen(s));
+	if (s == NULL || !ks_cur_rfind(&all, SIZE_MAX, ":", 1, &colon))
 		return KS_SET(KS_ERR_USAGE, "--listen must be ADDRESS:PORT (e.g. 127.0.0.1:8318)");
-	hs = s;
-	hl = (size_t)(colon - s);
-	bracket = hl >= 2 && s[0] == '[' && s[hl - 1] == ']';
+	/* the port after the last colon; the host before it, in brackets
+	 * for IPv6 */
+	if (ks_cur_range(&all, 0, colon, &hostc) < 0 || ks_cur_at(&all, colon + 1, &c) < 0)
+		return -1;
+	hl = colon;
+	bracket = hl >= 2 && ks_cur_starts_with(&hostc, "[", 1) &&
+		  ks_cur_accept_before(&hostc, &hl, "]", 1);
 	if (bracket) {
-		hs = s + 1;
-		hl -= 2;
+		hl = colon - 2;
+		if (ks_cur_skip(&hostc, 1) < 0)
+			return -1;
 	}
-	ks_cur_init(&c, colon + 1, strlen(colon + 1));
 	if (hl == 0 || hl >= sizeof(host) || ks_cur_decimal(&c, PORT_DIGITS, 65535, &port) < 0 ||
-	    !ks_cur_eof(&c))
+	    !ks_cur_eof(&c) || ks_cur_copy(&hostc, host, hl) < 0)
 		return KS_SET(KS_ERR_USAGE, "--listen must be ADDRESS:PORT with a port up to "
 					    "65535 (e.g. 127.0.0.1:8318)");
-	memcpy(host, hs, hl);
 	host[hl] = '\0';
 	memset(ss, 0, sizeof(*ss));
 	*v6 = bracket;

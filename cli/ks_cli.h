@@ -21,6 +21,7 @@ int ks_cli_extend(int argc, char **argv);
 int ks_cli_timestamp(int argc, char **argv);
 int ks_cli_tsa(int argc, char **argv);
 int ks_cli_render(int argc, char **argv);
+int ks_cli_trust(int argc, char **argv);
 int ks_cli_serve(int argc, char **argv);
 int ks_cli_audit(int argc, char **argv);
 

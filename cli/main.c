@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "extend", ks_cli_extend, "raise signed documents to B-T, B-LT or B-LTA" },
 	{ "timestamp", ks_cli_timestamp, "RFC 3161 timestamp of a file (.tsr), or check one" },
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
+	{ "trust", ks_cli_trust, "list trust anchors; check a certificate's revocation status" },
 	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },
 	{ "serve", ks_cli_serve,
 	  "run the HTTP signing and verification service (not yet available)" },
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		"  kyso timestamp --in FILE --out FILE.tsr --tsa URL [--tsa URL]...\n"
 		"  kyso tsa --listen ADDR:PORT (--key pkcs11:URI | --key-file KEY --cert CRT)\n"
 		"  kyso render transcript|gradebook --data FILE.json --out FILE | --out-dir DIR\n"
+		"  kyso trust list [--trust FILE|DIR]... [--json]\n"
+		"  kyso trust check --cert PEM [--issuer PEM] [--offline] [--json] ...\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

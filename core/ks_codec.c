@@ -137,21 +137,15 @@ fail:
 	return -1;
 }
 
-int ks_hex_encode(const uint8_t *in, size_t n, struct ks_buf *out)
+char ks_hex_digit(unsigned v, bool upper)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t olen, i;
+	static const char lower_digits[] = "0123456789abcdef";
+	static const char upper_digits[] = "0123456789ABCDEF";
 
-	if (ks_mul_size(n, 2, &olen) < 0 || ks_buf_reserve(out, olen) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		out->data[out->len++] = (uint8_t)digits[in[i] >> 4];
-		out->data[out->len++] = (uint8_t)digits[in[i] & 15];
-	}
-	return 0;
+	return (upper ? upper_digits : lower_digits)[v & 15];
 }
 
-static int hex_value(uint8_t ch)
+int ks_hex_value(uint8_t ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -160,6 +154,19 @@ static int hex_value(uint8_t ch)
 	if (ch >= 'A' && ch <= 'F')
 		return ch - 'A' + 10;
 	return -1;
+}
+
+int ks_hex_encode(const uint8_t *in, size_t n, struct ks_buf *out)
+{
+	size_t olen, i;
+
+	if (ks_mul_size(n, 2, &olen) < 0 || ks_buf_reserve(out, olen) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out->data[out->len++] = (uint8_t)ks_hex_digit(in[i] >> 4, false);
+		out->data[out->len++] = (uint8_t)ks_hex_digit(in[i], false);
+	}
+	return 0;
 }
 
 int ks_hex_decode(const char *in, size_t n, bool allow_space, struct ks_buf *out)
@@ -175,7 +182,7 @@ int ks_hex_decode(const char *in, size_t n, bool allow_space, struct ks_buf *out
 
 		if (allow_space && is_space(ch))
 			continue;
-		v = hex_value(ch);
+		v = ks_hex_value(ch);
 		if (v < 0) {
 			KS_SET(KS_ERR_ENCODING, "invalid hex character 0x%02x", ch);
 			goto fail;

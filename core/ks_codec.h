@@ -1,4 +1,5 @@
-/* Base64 (RFC 4648, standard alphabet) and hex, strict. */
+/* Base64 (RFC 4648, standard alphabet) and hex, strict; the one hex
+ * digit reader and writer every module uses. */
 #ifndef KS_CODEC_H
 #define KS_CODEC_H
 
@@ -19,5 +20,9 @@ KS_WUR int ks_hex_encode(const uint8_t *in, size_t n, struct ks_buf *out);
 /* Hex of either case; an odd count or a non-hex char is KS_ERR_ENCODING.
  * With allow_space, white space between digits is skipped. */
 KS_WUR int ks_hex_decode(const char *in, size_t n, bool allow_space, struct ks_buf *out);
+/* Value of one hex digit of either case, -1 for any other byte. */
+int ks_hex_value(uint8_t c);
+/* The hex digit of v & 15: lowercase, or uppercase with `upper`. */
+char ks_hex_digit(unsigned v, bool upper);
 
 #endif

@@ -88,12 +88,9 @@ int ks_cur_u32be(struct ks_cur *c, uint32_t *v)
 
 int ks_cur_skip(struct ks_cur *c, size_t n)
 {
-	if (n > c->left)
-		return KS_SET(KS_ERR_TRUNCATED, "input ends, %zu bytes needed, %zu left", n,
-			      c->left);
-	c->p += n;
-	c->left -= n;
-	return 0;
+	const uint8_t *p = NULL;
+
+	return ks_cur_bytes(c, n, &p);
 }
 
 int ks_cur_bytes(struct ks_cur *c, size_t n, const uint8_t **p)
@@ -184,6 +181,131 @@ int ks_cur_decimal(struct ks_cur *c, size_t max_digits, uint64_t max, uint64_t *
 		return KS_SET(KS_ERR_PARSE, "digit expected");
 	c->p += n;
 	c->left -= n;
+	*v = acc;
+	return 0;
+}
+
+bool ks_cur_is(const struct ks_cur *c, const void *lit, size_t n)
+{
+	return c->left == n && (n == 0 || memcmp(c->p, lit, n) == 0);
+}
+
+bool ks_cur_equal(const struct ks_cur *a, const struct ks_cur *b)
+{
+	return ks_cur_is(a, b->p, b->left);
+}
+
+/* ---- search ---- */
+
+bool ks_cur_find_from(const struct ks_cur *c, size_t from, const void *lit, size_t n, size_t *pos)
+{
+	const uint8_t *hit;
+
+	if (n == 0 || from > c->left || c->left - from < n)
+		return false;
+	/* The one place that turns a pointer into an offset: memmem() only
+	 * looks inside the cursor's bytes. */
+	hit = memmem(c->p + from, c->left - from, lit, n);
+	if (hit == NULL)
+		return false;
+	*pos = (size_t)(hit - c->p);
+	return true;
+}
+
+bool ks_cur_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
+{
+	return ks_cur_find_from(c, 0, lit, n, pos);
+}
+
+bool ks_cur_rfind(const struct ks_cur *c, size_t end, const void *lit, size_t n, size_t *pos)
+{
+	const uint8_t *first = lit, *hit;
+	size_t span;
+
+	if (end > c->left)
+		end = c->left;
+	if (n == 0 || end < n)
+		return false;
+	/* Candidates start in [0, end - n]; memrchr finds the last one whose
+	 * first byte matches, then the rest is compared. */
+	span = end - n + 1;
+	while (span > 0) {
+		hit = memrchr(c->p, first[0], span);
+		if (hit == NULL)
+			return false;
+		span = (size_t)(hit - c->p);
+		if (memcmp(hit, lit, n) == 0) {
+			*pos = span;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- backward readers ---- */
+
+int ks_cur_peek_before(const struct ks_cur *c, size_t pos, uint8_t *v)
+{
+	if (pos == 0 || pos > c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "no byte before offset %zu (%zu bytes)", pos,
+			      c->left);
+	*v = c->p[pos - 1];
+	return 0;
+}
+
+bool ks_cur_accept_before(const struct ks_cur *c, size_t *pos, const void *lit, size_t n)
+{
+	if (*pos > c->left || *pos < n || memcmp(c->p + *pos - n, lit, n) != 0)
+		return false;
+	*pos -= n;
+	return true;
+}
+
+size_t ks_cur_skip_back_while(const struct ks_cur *c, size_t *pos, bool (*pred)(uint8_t))
+{
+	size_t i = *pos, n = 0;
+
+	if (*pos > c->left)
+		return 0;
+	while (i > 0 && pred(c->p[i - 1])) {
+		i--;
+		n++;
+	}
+	*pos = i;
+	return n;
+}
+
+int ks_cur_decimal_before(const struct ks_cur *c, size_t *pos, size_t max_digits, uint64_t max,
+			  uint64_t *v)
+{
+	size_t i, n = 0;
+	uint64_t acc = 0, mult = 1;
+	bool big = false; /* the place value no longer fits in 64 bits */
+
+	if (*pos > c->left)
+		return KS_SET(KS_ERR_TRUNCATED, "offset %zu beyond end of input (%zu bytes)", *pos,
+			      c->left);
+	for (i = *pos; i > 0 && c->p[i - 1] >= '0' && c->p[i - 1] <= '9'; i--) {
+		uint64_t d = (uint64_t)(c->p[i - 1] - '0');
+
+		if (n >= max_digits)
+			return KS_SET(KS_ERR_LIMIT, "number longer than %zu digits", max_digits);
+		/* a leading zero adds nothing whatever its place value */
+		if (d != 0) {
+			if (big || mult > max / d || acc > max - d * mult)
+				return KS_SET(KS_ERR_LIMIT, "number exceeds %llu",
+					      (unsigned long long)max);
+			acc += d * mult;
+		}
+		n++;
+		if (mult > UINT64_MAX / 10)
+			big = true;
+		else
+			mult *= 10;
+	}
+	if (n == 0)
+		return KS_SET(KS_ERR_PARSE, "digit expected before offset %zu", *pos);
+	*pos = i;
 	*v = acc;
 	return 0;
 }

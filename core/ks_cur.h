@@ -56,5 +56,37 @@ bool ks_cur_starts_with(const struct ks_cur *c, const void *lit, size_t n);
 size_t ks_cur_skip_while(struct ks_cur *c, bool (*pred)(uint8_t));
 /* Unsigned decimal with at most max_digits digits, value <= max. */
 KS_WUR int ks_cur_decimal(struct ks_cur *c, size_t max_digits, uint64_t max, uint64_t *v);
+/* Does c hold exactly the n bytes of lit? */
+bool ks_cur_is(const struct ks_cur *c, const void *lit, size_t n);
+/* Do a and b hold the same bytes (not constant time: public data only)? */
+bool ks_cur_equal(const struct ks_cur *a, const struct ks_cur *b);
+
+/* ---- search (no move, no error recorded: "not found" is an answer) ----
+ * Offsets are counted from the cursor's current position; a literal is
+ * only found when all of its n > 0 bytes lie inside the range searched. */
+
+/* First occurrence of lit at an offset >= from. */
+bool ks_cur_find_from(const struct ks_cur *c, size_t from, const void *lit, size_t n, size_t *pos);
+/* First occurrence of lit (from offset 0). */
+bool ks_cur_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos);
+/* Last occurrence of lit lying wholly before offset `end` (end past the
+ * input means the whole input). */
+bool ks_cur_rfind(const struct ks_cur *c, size_t end, const void *lit, size_t n, size_t *pos);
+
+/* ---- backward readers: they read the bytes just before offset *pos of
+ * c and move *pos back over what they read (left unchanged on failure);
+ * the cursor itself does not move. ---- */
+
+/* The byte at offset pos - 1 (KS_ERR_TRUNCATED at 0 or past the input). */
+KS_WUR int ks_cur_peek_before(const struct ks_cur *c, size_t pos, uint8_t *v);
+/* Step *pos back over lit when the bytes before it are lit. */
+bool ks_cur_accept_before(const struct ks_cur *c, size_t *pos, const void *lit, size_t n);
+/* Step *pos back while pred(byte before it) holds; returns how many. */
+size_t ks_cur_skip_back_while(const struct ks_cur *c, size_t *pos, bool (*pred)(uint8_t));
+/* The unsigned decimal that ends at *pos (at most max_digits digits,
+ * value <= max); *pos moves to its first digit.  KS_ERR_PARSE when no
+ * digit precedes *pos, KS_ERR_LIMIT past a limit. */
+KS_WUR int ks_cur_decimal_before(const struct ks_cur *c, size_t *pos, size_t max_digits,
+				 uint64_t max, uint64_t *v);
 
 #endif

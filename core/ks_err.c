@@ -147,3 +147,8 @@ int ks_err_line(void)
 {
 	return err_state.line;
 }
+
+bool ks_err_is_fatal(void)
+{
+	return err_state.code == KS_ERR_NOMEM || err_state.code == KS_ERR_INTERNAL;
+}

@@ -6,6 +6,7 @@
 #ifndef KS_ERR_H
 #define KS_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KS_WUR __attribute__((warn_unused_result))
@@ -62,6 +63,10 @@ const char *ks_err_msg(void);  /* "" when no error; valid until the next set */
 const char *ks_err_file(void); /* "" when no error */
 int ks_err_line(void);
 const char *ks_err_name(enum ks_err_code code); /* stable identifier, e.g. "io" */
+/* Is the last error one no caller may turn into a verdict or a repair
+ * (KS_ERR_NOMEM, KS_ERR_INTERNAL)?  Every other error describes the
+ * input and may be reported as a finding about it. */
+bool ks_err_is_fatal(void);
 
 #define KS_ERR_MSG_MAX 1024
 

@@ -24,19 +24,6 @@ struct extkey {
 	struct ks_buf sig;
 };
 
-static const char *scheme_name(enum ks_sig_scheme s)
-{
-	switch (s) {
-	case KS_SIG_RSA_PKCS1:
-		return "RSA PKCS#1 v1.5";
-	case KS_SIG_RSA_PSS:
-		return "RSA-PSS";
-	case KS_SIG_ECDSA:
-		return "ECDSA";
-	}
-	return "unknown";
-}
-
 static bool same_request(const struct extkey *x, enum ks_sig_scheme scheme, enum ks_md md,
 			 const uint8_t *digest, size_t dlen)
 {
@@ -67,7 +54,7 @@ static int extkey_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 	x->dlen = dlen;
 	memcpy(x->digest, digest, dlen);
 	return KS_SET(KS_ERR_PENDING, "%s %s signature of the prepared digest is to be supplied",
-		      ks_md_name(md), scheme_name(scheme));
+		      ks_md_name(md), ks_sig_scheme_name(scheme));
 }
 
 static void extkey_destroy(void *impl)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ks_cur.h"
 #include "ks_io.h"
 #include "ks_size.h"
 
@@ -53,6 +54,19 @@ const char *ks_md_name(enum ks_md md)
 		return "SHA-384";
 	case KS_MD_SHA512:
 		return "SHA-512";
+	}
+	return "unknown";
+}
+
+const char *ks_sig_scheme_name(enum ks_sig_scheme s)
+{
+	switch (s) {
+	case KS_SIG_RSA_PKCS1:
+		return "RSA PKCS#1 v1.5";
+	case KS_SIG_RSA_PSS:
+		return "RSA-PSS";
+	case KS_SIG_ECDSA:
+		return "ECDSA";
 	}
 	return "unknown";
 }
@@ -439,6 +453,8 @@ int ks_filekey_open(const char *key_path, const char *cert_path, const char *cha
 	X509 *cert = NULL;
 	STACK_OF(X509) *chain = NULL, *extra = NULL, *certs = NULL;
 	struct ks_buf data;
+	struct ks_cur pem;
+	size_t at = 0;
 	BIO *bio = NULL;
 	int rc = -1;
 
@@ -455,9 +471,9 @@ int ks_filekey_open(const char *key_path, const char *cert_path, const char *cha
 		/* An encrypted key that does not open: the password, like a
 		 * wrong PIN (RFC 5958 EncryptedPrivateKeyInfo, or the legacy
 		 * RFC 1421 Proc-Type header). */
-		if (pkey == NULL && data.len > 0 &&
-		    (memmem(data.data, data.len, "ENCRYPTED PRIVATE KEY", 21) != NULL ||
-		     memmem(data.data, data.len, "Proc-Type: 4,ENCRYPTED", 22) != NULL))
+		ks_cur_from_buf(&pem, &data);
+		if (pkey == NULL && (ks_cur_find(&pem, "ENCRYPTED PRIVATE KEY", 21, &at) ||
+				     ks_cur_find(&pem, "Proc-Type: 4,ENCRYPTED", 22, &at)))
 			KS_BAIL_OSSL(KS_ERR_PIN, "cannot decrypt the key in '%s': %s", key_path,
 				     pass != NULL
 					 ? "the password given (KYSO_KEY_PASS) does not open it"

@@ -47,6 +47,8 @@ KS_WUR int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 		       const uint8_t *digest, size_t dlen, struct ks_buf *sig);
 /* RSA -> PKCS#1 v1.5, EC -> ECDSA. */
 enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key);
+/* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" ("unknown" otherwise). */
+const char *ks_sig_scheme_name(enum ks_sig_scheme s);
 
 size_t ks_md_size(enum ks_md md);
 const char *ks_md_name(enum ks_md md); /* "SHA-256" ... */

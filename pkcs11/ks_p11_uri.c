@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_codec.h"
 #include "ks_cur.h"
 #include "ks_size.h"
+#include "ks_utf8.h"
 
 void ks_p11_uri_init(struct ks_p11_uri *u)
 {
@@ -77,56 +79,6 @@ static bool is_name_char(uint8_t c)
 	       c == '-' || c == '_';
 }
 
-static int hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-	struct ks_cur c;
-	uint8_t b, x;
-
-	ks_cur_init(&c, s, n);
-	while (!ks_cur_eof(&c)) {
-		size_t more, i;
-		uint32_t cp;
-
-		if (ks_cur_u8(&c, &b) < 0)
-			return false;
-		if (b < 0x80)
-			continue;
-		if (b >= 0xc2 && b <= 0xdf) {
-			more = 1;
-			cp = b & 0x1fu;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			more = 2;
-			cp = b & 0x0fu;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			more = 3;
-			cp = b & 0x07u;
-		} else {
-			return false;
-		}
-		for (i = 0; i < more; i++) {
-			if (ks_cur_u8(&c, &x) < 0 || (x & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (x & 0x3fu);
-		}
-		if ((more == 2 && cp < 0x800) || (more == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
-
 /* Pct-decode `val` (already split off, characters checked by `ok`) into
  * out.  RFC 3986 2.1: "%" must be followed by two hex digits. */
 static int pct_decode(struct ks_cur *val, bool (*ok)(uint8_t), const char *name, struct ks_buf *out)
@@ -137,11 +89,11 @@ static int pct_decode(struct ks_cur *val, bool (*ok)(uint8_t), const char *name,
 		if (ks_cur_u8(val, &c) < 0)
 			return -1;
 		if (c == '%') {
-			if (ks_cur_u8(val, &h) < 0 || ks_cur_u8(val, &l) < 0 || hex_val(h) < 0 ||
-			    hex_val(l) < 0)
+			if (ks_cur_u8(val, &h) < 0 || ks_cur_u8(val, &l) < 0 ||
+			    ks_hex_value(h) < 0 || ks_hex_value(l) < 0)
 				return KS_SET(KS_ERR_PARSE,
 					      "PKCS#11 URI: bad %%-escape in attribute '%s'", name);
-			c = (uint8_t)(hex_val(h) << 4 | hex_val(l));
+			c = (uint8_t)(ks_hex_value(h) << 4 | ks_hex_value(l));
 		} else if (!ok(c)) {
 			return KS_SET(KS_ERR_PARSE,
 				      "PKCS#11 URI: character 0x%02x not allowed in attribute '%s' "
@@ -164,7 +116,7 @@ static int to_string(struct ks_buf *b, const char *name, char **out)
 {
 	const char *s;
 
-	if (!utf8_valid(b->data, b->len))
+	if (!ks_utf8_valid(b->data, b->len))
 		return KS_SET(KS_ERR_ENCODING, "PKCS#11 URI: attribute '%s' is not valid UTF-8",
 			      name);
 	if (b->len > 0 && memchr(b->data, 0, b->len) != NULL)
@@ -180,9 +132,7 @@ static int to_string(struct ks_buf *b, const char *name, char **out)
 
 static bool name_is(const struct ks_cur *name, const char *lit)
 {
-	size_t n = strlen(lit);
-
-	return name->left == n && memcmp(name->p, lit, n) == 0;
+	return ks_cur_is(name, lit, strlen(lit));
 }
 
 /* library-version = 1*DIGIT [ "." 1*DIGIT ] (RFC 7512 2.3). */
@@ -258,9 +208,11 @@ static char **path_string_slot(struct ks_p11_uri *u, const struct ks_cur *name)
 /* Copy an attribute name into a short C string for messages. */
 static void name_text(const struct ks_cur *name, char *out, size_t n)
 {
+	struct ks_cur t = *name;
 	size_t len = name->left < n - 1 ? name->left : n - 1;
 
-	memcpy(out, name->p, len);
+	if (ks_cur_copy(&t, out, len) < 0)
+		len = 0;
 	out[len] = '\0';
 }
 
@@ -296,16 +248,14 @@ static int parse_attr(struct ks_p11_uri *u, struct ks_cur *attr, bool query, boo
 	struct ks_cur name, val;
 	struct ks_buf dec;
 	char nm[40];
-	size_t nlen;
+	size_t nlen = 0;
 	char **slot;
 	int rc = -1;
 
 	/* Secret: the value may be a pin-value. */
 	ks_buf_init_secret(&dec, KS_P11_URI_VALUE_MAX);
-	nlen = 0;
-	while (nlen < attr->left && attr->p[nlen] != '=')
-		nlen++;
-	KS_ENSURE(nlen < attr->left, KS_ERR_PARSE, "PKCS#11 URI: attribute without '='");
+	KS_ENSURE(ks_cur_find(attr, "=", 1, &nlen), KS_ERR_PARSE,
+		  "PKCS#11 URI: attribute without '='");
 	KS_ENSURE(nlen > 0, KS_ERR_PARSE, "PKCS#11 URI: empty attribute name");
 	KS_GUARD(ks_cur_sub(attr, nlen, &name));
 	KS_GUARD(ks_cur_skip(attr, 1));
@@ -401,8 +351,8 @@ static int parse_component(struct ks_p11_uri *u, struct ks_cur *comp, uint8_t se
 		struct ks_cur attr;
 		size_t n = 0;
 
-		while (n < comp->left && comp->p[n] != sep)
-			n++;
+		if (!ks_cur_find(comp, &sep, 1, &n))
+			n = comp->left;
 		if (ks_cur_sub(comp, n, &attr) < 0)
 			return -1;
 		if (!ks_cur_eof(comp)) {
@@ -441,8 +391,9 @@ int ks_p11_uri_parse_mem(const uint8_t *text, size_t n, struct ks_p11_uri *u)
 		KS_ENSURE(c.left >= sizeof(scheme) - 1, KS_ERR_PARSE,
 			  "not a PKCS#11 URI (must start with 'pkcs11:')");
 		for (i = 0; i < sizeof(scheme) - 1; i++) {
-			uint8_t ch = c.p[i];
+			uint8_t ch = 0;
 
+			KS_GUARD(ks_cur_peek_at(&c, i, &ch));
 			if (ch >= 'A' && ch <= 'Z')
 				ch = (uint8_t)(ch - 'A' + 'a');
 			KS_ENSURE(ch == (uint8_t)scheme[i], KS_ERR_PARSE,
@@ -450,8 +401,8 @@ int ks_p11_uri_parse_mem(const uint8_t *text, size_t n, struct ks_p11_uri *u)
 		}
 		KS_GUARD(ks_cur_skip(&c, sizeof(scheme) - 1));
 	}
-	while (plen < c.left && c.p[plen] != '?')
-		plen++;
+	if (!ks_cur_find(&c, "?", 1, &plen))
+		plen = c.left;
 	KS_GUARD(ks_cur_sub(&c, plen, &path));
 	KS_GUARD(parse_component(u, &path, ';', false, &nattrs, &seen_type));
 	if (!ks_cur_eof(&c)) {
@@ -484,7 +435,6 @@ int ks_p11_uri_parse(const char *text, struct ks_p11_uri *u)
 
 static int put_value(struct ks_buf *out, const uint8_t *v, size_t n, bool encode_all)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -492,7 +442,8 @@ static int put_value(struct ks_buf *out, const uint8_t *v, size_t n, bool encode
 			if (ks_buf_append_byte(out, v[i]) < 0)
 				return -1;
 		} else {
-			char e[3] = { '%', hex[v[i] >> 4], hex[v[i] & 15] };
+			char e[3] = { '%', ks_hex_digit(v[i] >> 4, true),
+				      ks_hex_digit(v[i], true) };
 
 			if (ks_buf_append(out, e, 3) < 0)
 				return -1;

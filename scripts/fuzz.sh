@@ -55,7 +55,7 @@ fi
 
 # Library objects once, instrumented for coverage (fuzzer-no-link).
 srcs=()
-for s in core/*.c pkcs11/*.c formats/*/*.c signer/*.c api/*.c; do
+for s in core/*.c pkcs11/*.c formats/*/*.c signer/*.c signer/*/*.c api/*.c; do
   [ -f "$s" ] && srcs+=("$s")
 done
 mkdir -p "$OUT/obj"

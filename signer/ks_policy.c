@@ -2,13 +2,13 @@
  * certificate and the algorithms, made before the key is asked to sign. */
 #include "signer/ks_policy.h"
 
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "ks_crypto.h"
 
 static void time_text(const ASN1_TIME *t, char *buf, size_t n)
 {
@@ -79,68 +79,14 @@ static int check_key_usage(X509 *cert, const char *who)
 	return 0;
 }
 
-static int check_key_strength(X509 *cert, const char *who)
+/* Key strength and the certificate's own signature: the rules every
+ * signature kyso verifies is held to as well (core/ks_crypto). */
+static int check_crypto(X509 *cert, const char *who)
 {
-	EVP_PKEY *pub = X509_get0_pubkey(cert);
-	char group[64];
-	int bits, nid;
+	char why[KS_CRYPTO_WHY_MAX];
 
-	if (pub == NULL) {
-		ERR_clear_error();
-		return KS_SET(KS_ERR_POLICY, "certificate of %s has no usable public key", who);
-	}
-	bits = EVP_PKEY_get_bits(pub);
-	if (EVP_PKEY_is_a(pub, "RSA") || EVP_PKEY_is_a(pub, "RSA-PSS")) {
-		if (bits < KS_POLICY_RSA_MIN_BITS)
-			return KS_SET(KS_ERR_POLICY,
-				      "key of %s is RSA-%d: at least RSA-%d is required", who, bits,
-				      KS_POLICY_RSA_MIN_BITS);
-		return 0;
-	}
-	if (EVP_PKEY_is_a(pub, "EC")) {
-		if (EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group,
-						   sizeof(group), NULL) != 1) {
-			ERR_clear_error();
-			return KS_SET(KS_ERR_POLICY,
-				      "key of %s uses explicit EC parameters: a named curve "
-				      "(P-256, P-384, P-521) is required",
-				      who);
-		}
-		nid = OBJ_sn2nid(group);
-		if (nid == NID_undef)
-			nid = EC_curve_nist2nid(group);
-		if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1 && nid != NID_secp521r1)
-			return KS_SET(KS_ERR_POLICY,
-				      "key of %s is on curve %s: P-256, P-384 or P-521 is required",
-				      who, group);
-		return 0;
-	}
-	return KS_SET(KS_ERR_POLICY, "key of %s is %s: RSA or ECDSA is required", who,
-		      EVP_PKEY_get0_type_name(pub));
-}
-
-static bool strong_hash(int nid)
-{
-	return nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512 ||
-	       nid == NID_sha512_256 || nid == NID_sha3_256 || nid == NID_sha3_384 ||
-	       nid == NID_sha3_512;
-}
-
-static int check_cert_signature(X509 *cert, const char *who)
-{
-	int mdnid = NID_undef, pknid = NID_undef, secbits = 0;
-	uint32_t flags = 0;
-
-	if (X509_get_signature_info(cert, &mdnid, &pknid, &secbits, &flags) != 1) {
-		ERR_clear_error();
-		return KS_SET(KS_ERR_POLICY,
-			      "certificate of %s is signed with an unknown algorithm", who);
-	}
-	if (!strong_hash(mdnid))
-		return KS_SET(KS_ERR_POLICY,
-			      "certificate of %s is signed with %s: SHA-256 or stronger is "
-			      "required (no MD5 or SHA-1)",
-			      who, mdnid != NID_undef ? OBJ_nid2sn(mdnid) : "an unknown hash");
+	if (!ks_crypto_cert_ok(cert, why, sizeof(why)))
+		return KS_SET(KS_ERR_POLICY, "certificate of %s: %s", who, why);
 	return 0;
 }
 
@@ -154,28 +100,32 @@ int ks_policy_check_cert(X509 *cert, time_t at)
 		at = time(NULL);
 	subject_cn(cert, who, sizeof(who));
 	if (check_validity(cert, at, who) < 0 || check_key_usage(cert, who) < 0 ||
-	    check_key_strength(cert, who) < 0 || check_cert_signature(cert, who) < 0)
+	    check_crypto(cert, who) < 0)
 		return -1;
 	return 0;
 }
 
 int ks_policy_check_md(enum ks_md md)
 {
-	switch (md) {
-	case KS_MD_SHA256:
-	case KS_MD_SHA384:
-	case KS_MD_SHA512:
-		return 0;
-	}
-	return KS_SET(KS_ERR_POLICY, "digest %d is not allowed: SHA-256 or stronger is required",
-		      (int)md);
+	const EVP_MD *e = ks_md_evp(md);
+
+	if (e == NULL || !ks_crypto_md_ok(EVP_MD_get_type(e)))
+		return KS_SET(KS_ERR_POLICY,
+			      "digest %d is not allowed: SHA-256 or stronger is required", (int)md);
+	return 0;
 }
 
 int ks_policy_check_key(const struct ks_key *key, enum ks_md md, time_t at)
 {
+	char why[KS_CRYPTO_WHY_MAX];
+
 	if (key == NULL)
 		return KS_SET(KS_ERR_POLICY, "no signing key");
-	if (ks_policy_check_md(md) < 0)
+	if (ks_policy_check_md(md) < 0 || ks_policy_check_cert(key->cert, at) < 0)
 		return -1;
-	return ks_policy_check_cert(key->cert, at);
+	/* The issuing CAs the key comes with: a verifier refuses a path
+	 * with a weakly signed CA certificate, so signing does too. */
+	if (!ks_crypto_path_ok(key->cert, key->chain, why, sizeof(why)))
+		return KS_SET(KS_ERR_POLICY, "the certificate path of the signing key: %s", why);
+	return 0;
 }

@@ -14,20 +14,19 @@
 #include "ks_err.h"
 #include "ks_key.h"
 
-#define KS_POLICY_RSA_MIN_BITS 2048
-
 /* The signer certificate at time `at` (0 = now):
  *  - validity: notBefore <= at <= notAfter;
  *  - keyUsage extension present, with digitalSignature or
  *    nonRepudiation (RFC 5280 4.2.1.3);
- *  - key: RSA of at least KS_POLICY_RSA_MIN_BITS, or EC on P-256, P-384
- *    or P-521 (named curves only);
- *  - the certificate's own signature made with SHA-256 or stronger (not
- *    MD5, SHA-1 or SHA-224). */
+ *  - the cryptographic minimums of core/ks_crypto, which verification
+ *    applies too: key RSA >= 2048 bits or EC on P-256, P-384 or P-521
+ *    (named curves only); the certificate's own signature made with
+ *    SHA-256 or stronger (also the MGF1 hash of RSASSA-PSS). */
 KS_WUR int ks_policy_check_cert(X509 *cert, time_t at);
 /* Digest of the signature: SHA-256 or stronger. */
 KS_WUR int ks_policy_check_md(enum ks_md md);
-/* Both, for a key about to sign with `md`. */
+/* Both, for a key about to sign with `md`, and the signatures of the
+ * issuing CAs the key comes with (ks_crypto_path_ok). */
 KS_WUR int ks_policy_check_key(const struct ks_key *key, enum ks_md md, time_t at);
 
 #endif

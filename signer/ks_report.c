@@ -9,6 +9,8 @@
 
 #include "ks_codec.h"
 #include "ks_cur.h"
+#include "ks_size.h"
+#include "ks_utf8.h"
 
 int ks_lang_parse(const char *s, enum ks_lang *lang)
 {
@@ -58,36 +60,14 @@ void ks_report_cleanup(struct ks_report *r)
 }
 
 /* Length of the valid UTF-8 sequence at the cursor that is printable
- * (no C0/C1 control, DEL, surrogate or overlong form), 0 otherwise. */
+ * (no C0/C1 control or DEL; ks_utf8_peek refuses surrogates and
+ * overlong forms), 0 otherwise. */
 static size_t printable_utf8(const struct ks_cur *c)
 {
-	uint8_t b0, b;
-	uint32_t cp;
-	size_t n, i;
+	uint32_t cp = 0;
+	size_t n = ks_utf8_peek(c, &cp);
 
-	if (ks_cur_peek(c, &b0) < 0)
-		return 0;
-	if (b0 < 0x80)
-		return b0 < 0x20 || b0 == 0x7f ? 0 : 1;
-	if (b0 >= 0xc2 && b0 <= 0xdf) {
-		n = 2;
-		cp = b0 & 0x1fu;
-	} else if (b0 >= 0xe0 && b0 <= 0xef) {
-		n = 3;
-		cp = b0 & 0x0fu;
-	} else if (b0 >= 0xf0 && b0 <= 0xf4) {
-		n = 4;
-		cp = b0 & 0x07u;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if (ks_cur_peek_at(c, i, &b) < 0 || (b & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (b & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+	if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
 		return 0;
 	return n;
 }
@@ -140,20 +120,11 @@ int ks_report_set_document(struct ks_report *r, const char *name)
 
 int ks_report_add(struct ks_report *r, struct ks_report_sig **out)
 {
-	struct ks_report_sig *grown;
-	size_t cap;
-
 	*out = NULL;
 	if (r->n >= KS_REPORT_SIGS_MAX)
 		return KS_SET(KS_ERR_LIMIT, "more than %d signatures", KS_REPORT_SIGS_MAX);
-	if (r->n == r->cap) {
-		cap = r->cap == 0 ? 4 : r->cap * 2;
-		grown = realloc(r->sigs, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		r->sigs = grown;
-		r->cap = cap;
-	}
+	if (ks_grow((void **)&r->sigs, &r->cap, r->n + 1, sizeof(*r->sigs)) < 0)
+		return -1;
 	memset(&r->sigs[r->n], 0, sizeof(r->sigs[r->n]));
 	r->sigs[r->n].indication = KS_IND_TOTAL_PASSED;
 	*out = &r->sigs[r->n++];
@@ -162,16 +133,15 @@ int ks_report_add(struct ks_report *r, struct ks_report_sig **out)
 
 int ks_report_sig_add_change(struct ks_report_sig *s, const struct ks_report_change *c)
 {
-	struct ks_report_change *grown, *n;
+	struct ks_report_change *n;
+	size_t cap = s->n_changes;
 
 	if (s->n_changes >= KS_REPORT_CHANGES_MAX) {
 		s->changes_more++;
 		return 0;
 	}
-	grown = realloc(s->changes, (s->n_changes + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	s->changes = grown;
+	if (ks_grow_to((void **)&s->changes, &cap, s->n_changes + 1, sizeof(*s->changes)) < 0)
+		return -1;
 	n = &s->changes[s->n_changes];
 	*n = *c;
 	n->text = NULL;
@@ -287,22 +257,23 @@ out:
 
 static unsigned notes_from_cms(unsigned cms)
 {
+	static const struct {
+		unsigned cms, note;
+	} map[] = {
+		{ KS_CMS_NOTE_REVOCATION_NOT_CHECKED, KS_NOTE_REVOCATION_NOT_CHECKED },
+		{ KS_CMS_NOTE_NO_TRUST_ANCHORS, KS_NOTE_NO_TRUST_ANCHORS },
+		{ KS_CMS_NOTE_NO_SIGNED_ATTRS, KS_NOTE_NOT_CADES },
+		{ KS_CMS_NOTE_ESS_V1, KS_NOTE_ESS_V1 },
+		{ KS_CMS_NOTE_NO_ESS, KS_NOTE_NO_ESS },
+		{ KS_CMS_NOTE_MULTIPLE_SIGNERS, KS_NOTE_MULTIPLE_SIGNERS },
+		{ KS_CMS_NOTE_UNSIGNED_ATTRS, KS_NOTE_UNSIGNED_ATTRS },
+	};
 	unsigned n = 0;
+	size_t i;
 
-	if (cms & KS_CMS_NOTE_REVOCATION_NOT_CHECKED)
-		n |= KS_NOTE_REVOCATION_NOT_CHECKED;
-	if (cms & KS_CMS_NOTE_NO_TRUST_ANCHORS)
-		n |= KS_NOTE_NO_TRUST_ANCHORS;
-	if (cms & KS_CMS_NOTE_NO_SIGNED_ATTRS)
-		n |= KS_NOTE_NOT_CADES;
-	if (cms & KS_CMS_NOTE_ESS_V1)
-		n |= KS_NOTE_ESS_V1;
-	if (cms & KS_CMS_NOTE_NO_ESS)
-		n |= KS_NOTE_NO_ESS;
-	if (cms & KS_CMS_NOTE_MULTIPLE_SIGNERS)
-		n |= KS_NOTE_MULTIPLE_SIGNERS;
-	if (cms & KS_CMS_NOTE_UNSIGNED_ATTRS)
-		n |= KS_NOTE_UNSIGNED_ATTRS;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (cms & map[i].cms)
+			n |= map[i].note;
 	return n;
 }
 

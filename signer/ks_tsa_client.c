@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ks_crypto.h"
 #include "ks_log.h"
 #include "signer/ks_tsa_client.h"
 
@@ -108,10 +109,11 @@ out:
 int ks_tsa_verify_chain(const struct ks_tsp_token *t, X509_STORE *trust, STACK_OF(X509) * untrusted,
 			time_t at, STACK_OF(X509) * *chain)
 {
-	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *pool = NULL, *certs = ks_tsp_token_certs(t);
+	struct ks_crypto_path_req req = { 0 };
+	struct ks_crypto_path path = { 0 };
 	X509 *signer = ks_tsp_token_signer(t);
-	int i, err, rc = -1;
+	char why[KS_CRYPTO_WHY_MAX];
+	int rc = -1;
 
 	if (chain != NULL)
 		*chain = NULL;
@@ -119,37 +121,25 @@ int ks_tsa_verify_chain(const struct ks_tsp_token *t, X509_STORE *trust, STACK_O
 		KS_BAIL(KS_ERR_ARG, "the token has not been verified");
 	if (trust == NULL)
 		KS_BAIL(KS_ERR_ARG, "no trust anchors");
-	pool = sk_X509_new_null();
-	if (pool == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (sk_X509_push(pool, sk_X509_value(certs, i)) <= 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; untrusted != NULL && i < sk_X509_num(untrusted); i++)
-		if (sk_X509_push(pool, sk_X509_value(untrusted, i)) <= 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	ctx = X509_STORE_CTX_new();
-	if (ctx == NULL || X509_STORE_CTX_init(ctx, trust, signer, pool) != 1)
-		KS_BAIL_OSSL(KS_ERR_NOMEM, "certificate path context");
+	req.trust = trust;
+	req.carried = ks_tsp_token_certs(t);
+	req.untrusted = untrusted;
+	req.at = at != 0 ? at : ks_tsp_token_info(t)->gen_time;
 	/* The EKU of every certificate in the path must allow timestamps. */
-	if (X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN) != 1)
-		KS_BAIL_OSSL(KS_ERR_CRYPTO, "timestamp signing purpose");
-	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
-				   at != 0 ? at : ks_tsp_token_info(t)->gen_time);
-	if (X509_verify_cert(ctx) != 1) {
-		err = X509_STORE_CTX_get_error(ctx);
+	req.purpose = X509_PURPOSE_TIMESTAMP_SIGN;
+	KS_GUARD(ks_crypto_path_build(signer, &req, &path));
+	if (path.chain == NULL)
 		KS_BAIL(KS_ERR_CERT, "TSA certificate path: %s (depth %d)",
-			X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
-	}
+			ks_crypto_path_error(&path), path.depth);
+	/* The minimums every signature kyso makes or verifies is held to. */
+	if (!ks_crypto_path_ok(signer, path.chain, why, sizeof(why)))
+		KS_BAIL(KS_ERR_CERT, "TSA %s", why);
 	if (chain != NULL) {
-		*chain = X509_STORE_CTX_get1_chain(ctx);
-		if (*chain == NULL)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		*chain = path.chain;
+		path.chain = NULL;
 	}
 	rc = 0;
 out:
-	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	sk_X509_free(pool); /* a view */
+	ks_crypto_path_cleanup(&path);
 	return rc;
 }

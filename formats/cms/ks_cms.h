@@ -221,8 +221,11 @@ void ks_cms_result_cleanup(struct ks_cms_result *r);
  * signed attributes or, without them, over the content digest
  * (SIG_CRYPTO_FAILURE), path to opts.trust at opts.at
  * (NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...), algorithm
- * strength (CRYPTO_CONSTRAINTS_FAILURE_NO_POE: MD5, SHA-1, SHA-224, RSA
- * below 2048 bits, EC below 256).  Revocation is not checked (noted).
+ * strength (CRYPTO_CONSTRAINTS_FAILURE_NO_POE: the minimums of
+ * core/ks_crypto, the ones signing applies: MD5, SHA-1, SHA-224, also in
+ * RSA-PSS/MGF1 and in the certificates of the path; RSA below 2048 bits;
+ * EC other than a named P-256, P-384 or P-521 curve).  Revocation is not
+ * checked (noted).
  * SignedData.digestAlgorithms, an unsigned hint for one-pass hashing
  * (RFC 5652 5.1), is not used: each SignerInfo's own digestAlgorithm is. */
 KS_WUR int ks_cms_verify(const struct ks_cms *cms, struct ks_cms_content *content,

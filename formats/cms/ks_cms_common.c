@@ -1,63 +1,35 @@
-/* Pieces shared by CMS signing and verification: digest algorithm
- * names and strength, signature context set-up, the signed-attributes
- * encoding, and file streaming. */
+/* Pieces shared by CMS signing and verification: digest lookup,
+ * signature context set-up, the signed-attributes encoding, file
+ * streaming, and the one way a verification step records a finding. */
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pkcs7.h>
 #include <openssl/rsa.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "formats/cms/ks_cms_int.h"
+#include "ks_crypto.h"
 #include "ks_io.h"
 #include "ks_size.h"
 
-static const struct {
-	int nid;
-	const char *label;
-	bool acceptable;
-} md_table[] = {
-	{ NID_md5, "MD5", false },
-	{ NID_sha1, "SHA-1", false },
-	{ NID_sha224, "SHA-224", false }, /* below the SHA-256 floor of Circular 15/2025 */
-	{ NID_sha256, "SHA-256", true },
-	{ NID_sha384, "SHA-384", true },
-	{ NID_sha512, "SHA-512", true },
-	{ NID_sha512_224, "SHA-512/224", false },
-	{ NID_sha512_256, "SHA-512/256", true },
-	{ NID_sha3_224, "SHA3-224", false },
-	{ NID_sha3_256, "SHA3-256", true },
-	{ NID_sha3_384, "SHA3-384", true },
-	{ NID_sha3_512, "SHA3-512", true },
-};
-
-const char *ks_cms_md_label(int nid, char *buf, size_t n)
+void ks_cms_conclude(struct ks_cms_signer_result *r, enum ks_subindication sub, const char *fmt,
+		     ...)
 {
-	size_t i;
-	ASN1_OBJECT *o;
+	va_list ap;
 
-	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
-		if (md_table[i].nid == nid)
-			return md_table[i].label;
-	o = OBJ_nid2obj(nid);
-	if (n > 0)
-		buf[0] = '\0';
-	if (o == NULL || n > (size_t)INT_MAX || OBJ_obj2txt(buf, (int)n, o, 1) <= 0)
-		snprintf(buf, n, "unknown");
-	return buf;
-}
-
-bool ks_cms_md_acceptable(int nid)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
-		if (md_table[i].nid == nid)
-			return md_table[i].acceptable;
-	return false;
+	if (r->sub != KS_SUB_NONE)
+		return;
+	r->sub = sub;
+	r->indication = ks_subindication_class(sub);
+	va_start(ap, fmt);
+	if (vsnprintf(r->detail, sizeof(r->detail), fmt, ap) < 0)
+		r->detail[0] = '\0';
+	va_end(ap);
 }
 
 int ks_cms_md_nid(enum ks_md md)
@@ -77,14 +49,10 @@ EVP_MD *ks_cms_md_fetch(int nid)
 {
 	const char *sn;
 	EVP_MD *md;
-	size_t i;
-	bool known = false;
 
 	/* Only digests we can name: an arbitrary OID must not reach the
 	 * provider lookup (XOFs, MACs under digest-like names). */
-	for (i = 0; i < sizeof(md_table) / sizeof(md_table[0]); i++)
-		known = known || md_table[i].nid == nid;
-	if (!known || (sn = OBJ_nid2sn(nid)) == NULL)
+	if (!ks_crypto_md_known(nid) || (sn = OBJ_nid2sn(nid)) == NULL)
 		return NULL;
 	md = EVP_MD_fetch(NULL, sn, NULL);
 	if (md == NULL)

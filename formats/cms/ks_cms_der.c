@@ -92,7 +92,8 @@ static int read_hash_alg(struct ks_cur *alg, int *nid)
 	if (used > (size_t)LONG_MAX)
 		return KS_SET(KS_ERR_OVERFLOW, "ESS: OID too long");
 	len = (long)used;
-	p = before.p;
+	if (ks_cur_bytes(&before, used, &p) < 0)
+		return -1;
 	o = d2i_ASN1_OBJECT(NULL, &p, len);
 	if (o == NULL) {
 		ERR_clear_error();
@@ -175,8 +176,7 @@ static int names_contain(struct ks_cur names, const unsigned char *issuer, size_
 	while (!ks_cur_eof(&names)) {
 		if (ks_der_read(&names, &tag, &gn) < 0)
 			return -1;
-		if (tag == DER_TAG_DIRECTORY_NAME && gn.left == ilen &&
-		    memcmp(gn.p, issuer, ilen) == 0)
+		if (tag == DER_TAG_DIRECTORY_NAME && ks_cur_is(&gn, issuer, ilen))
 			*found = true;
 	}
 	return 0;
@@ -199,7 +199,7 @@ int ks_cms_ess_match(const struct ks_cms_ess *e, X509 *cert, bool *match, const 
 		KS_BAIL(KS_ERR_UNSUPPORTED, "ESS: unsupported certificate hash algorithm");
 	if (X509_digest(cert, md, h, &hlen) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "hashing the signer certificate");
-	if (hlen != e->hash.left || memcmp(h, e->hash.p, hlen) != 0) {
+	if (!ks_cur_is(&e->hash, h, hlen)) {
 		*why = "certificate hash differs";
 		rc = 0;
 		goto out;
@@ -208,8 +208,7 @@ int ks_cms_ess_match(const struct ks_cms_ess *e, X509 *cert, bool *match, const 
 		slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &sdera);
 		if (slen <= 0)
 			KS_BAIL_OSSL(KS_ERR_CRYPTO, "encoding the serial number");
-		if ((size_t)slen != e->serial.left ||
-		    memcmp(sdera, e->serial.p, e->serial.left) != 0) {
+		if (!ks_cur_is(&e->serial, sdera, (size_t)slen)) {
 			*why = "serial number differs";
 			rc = 0;
 			goto out;

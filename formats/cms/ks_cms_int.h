@@ -17,11 +17,7 @@ struct ks_cms {
 
 /* ---- digest algorithms ---- */
 
-/* Display name ("SHA-256"); the dotted OID is written into `buf` for an
- * unknown one. */
-const char *ks_cms_md_label(int nid, char *buf, size_t n);
-/* Strong enough for a signature today (SHA-256 and up, SHA-3)? */
-bool ks_cms_md_acceptable(int nid);
+/* (Names and strength of digests: core/ks_crypto.) */
 int ks_cms_md_nid(enum ks_md md);
 /* Fetch the EVP_MD of a digest NID (weak ones included); NULL when the
  * providers do not have it.  Free with EVP_MD_free. */
@@ -67,5 +63,59 @@ KS_WUR int ks_cms_ess_parse(const uint8_t *der, size_t n, bool v1, struct ks_cms
 /* Does `cert` match?  *match false with a reason in `why` (static text)
  * on mismatch; -1 only for an unusable hash algorithm or OpenSSL failure. */
 KS_WUR int ks_cms_ess_match(const struct ks_cms_ess *e, X509 *cert, bool *match, const char **why);
+
+/* ---- verification steps (ks_cms_verify.c drives them) ---- */
+
+/* Record the first finding about a signer: its sub-indication, class and
+ * detail; later ones are dropped (ks_cms_common.c). */
+void ks_cms_conclude(struct ks_cms_signer_result *r, enum ks_subindication sub, const char *fmt,
+		     ...) KS_PRINTF(3, 4);
+
+/* What signatureAlgorithm says (ks_cms_algs.c). */
+struct ks_cms_sigparams {
+	enum ks_sig_scheme scheme;
+	int md_nid;   /* hash inside the signature */
+	int mgf1_nid; /* PSS */
+	int saltlen;  /* PSS */
+	bool plain;   /* ECDSA value as r || s (BSI TR-03111 5.2.1), not DER */
+};
+
+/* signatureAlgorithm -> scheme and hashes; false with a conclusion when
+ * unsupported, malformed, or not hashing with digestAlgorithm `dig_nid`. */
+bool ks_cms_sigalg_parse(const X509_ALGOR *alg, int dig_nid, struct ks_cms_sigparams *sp,
+			 struct ks_cms_signer_result *r);
+/* Is `sig` a valid signature of digest h under the certificate's key?
+ * -1 only when the check could not run. */
+KS_WUR int ks_cms_sig_verify(X509 *cert, const struct ks_cms_sigparams *sp, const unsigned char *h,
+			     size_t hlen, const ASN1_OCTET_STRING *sig, bool *ok);
+/* ETSI EN 319 102-1 5.2.8 with the floor of core/ks_crypto: the digest,
+ * the MGF1 hash, the signer's key and the path r->chain (when built). */
+void ks_cms_check_constraints(X509 *cert, int dig_nid, const struct ks_cms_sigparams *sp,
+			      struct ks_cms_signer_result *r);
+
+/* The signed attributes a verification uses (ks_cms_attrs.c). */
+struct ks_cms_attrs {
+	bool present;
+	const ASN1_OCTET_STRING *message_digest;
+	const ASN1_STRING *ess; /* DER of the signing-certificate attribute */
+	bool ess_v1;
+};
+
+/* RFC 5652 5.3 and 11, ETSI EN 319 122-1 5.2: the attributes' shape and
+ * the content type `want_nid`; false with a conclusion. */
+bool ks_cms_attrs_check(const struct ks_cms *cms, CMS_SignerInfo *si, int want_nid,
+			struct ks_cms_attrs *at, struct ks_cms_signer_result *r);
+/* The signer certificate among `pool` (sid, narrowed by the
+ * signing-certificate attribute), up-referenced into r->cert. */
+bool ks_cms_signer_identify(CMS_SignerInfo *si, const struct ks_cms_attrs *at,
+			    STACK_OF(X509) * pool, struct ks_cms_signer_result *r);
+/* A signingCertificateV2 hash too weak to bind a certificate. */
+void ks_cms_ess_hash_check(const struct ks_cms_attrs *at, struct ks_cms_signer_result *r);
+
+/* The path to opts->trust at opts->at, into r->chain, or a conclusion
+ * (ks_cms_chain.c).  -1 only when the check could not run. */
+KS_WUR int ks_cms_chain_check(X509 *cert, STACK_OF(X509) * pool,
+			      const struct ks_cms_verify_opts *opts,
+			      struct ks_cms_signer_result *r);
 
 #endif

@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
+#include "ks_size.h"
 
 int ks_pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum ks_pades_what what,
 		     enum ks_pades_op op, enum ks_pades_level level, bool allowed,
 		     const struct ks_pades_place *place, const char *fmt, ...)
 {
-	struct ks_pades_change *grown, *c = NULL;
+	struct ks_pades_change *c = NULL;
 	va_list ap;
 	size_t i;
 
@@ -31,10 +32,11 @@ int ks_pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev, enum 
 		if (c == NULL)
 			return 0; /* the list holds failures only: it already says why */
 	} else {
-		grown = realloc(sig->changes, (sig->n_changes + 1) * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		sig->changes = grown;
+		size_t cap = sig->n_changes;
+
+		if (ks_grow_to((void **)&sig->changes, &cap, sig->n_changes + 1,
+			       sizeof(*sig->changes)) < 0)
+			return -1;
 		c = &sig->changes[sig->n_changes++];
 	}
 	memset(c, 0, sizeof(*c));

@@ -6,11 +6,6 @@
 
 #include "formats/pdf/ks_pades_int.h"
 
-static bool fatal(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 static bool ignored(const char *key, bool stream, bool decoded)
 {
 	if (!stream)
@@ -55,13 +50,12 @@ static bool stream_eq(struct ks_pv_cmp *c, const struct ks_pdfobj *a, const stru
 	struct ks_cur ra, rb;
 
 	if (ks_pdfdoc_stream_raw(c->doc, a, &ra) == 0 &&
-	    ks_pdfdoc_stream_raw(c->doc, b, &rb) == 0 && ra.left == rb.left &&
-	    memcmp(ra.p, rb.p, ra.left) == 0)
+	    ks_pdfdoc_stream_raw(c->doc, b, &rb) == 0 && ks_cur_equal(&ra, &rb))
 		return dict_eq(c, a->u.stream.dict, b->u.stream.dict, depth, true, false);
 	/* Same data under other filters is the same content. */
 	if (ks_pdfdoc_stream_decode(c->doc, a, &c->da) < 0 ||
 	    ks_pdfdoc_stream_decode(c->doc, b, &c->db) < 0) {
-		if (fatal())
+		if (ks_err_is_fatal())
 			c->exhausted = true;
 		return false;
 	}

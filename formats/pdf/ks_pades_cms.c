@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
+#include "ks_crypto.h"
 #include "ks_size.h"
 
 void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char *fmt, ...)
@@ -31,11 +32,6 @@ void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char 
 	if (vsnprintf(sig->detail, sizeof(sig->detail), fmt, ap) < 0)
 		sig->detail[0] = '\0';
 	va_end(ap);
-}
-
-static bool fatal_err(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
 }
 
 /* Take SignerInfo `i` of res into sig->cms (ownership of cert and chain
@@ -181,76 +177,73 @@ out:
 	return rc;
 }
 
-static void md_label(int nid, char *out, size_t n)
-{
-	const char *s;
-
-	switch (nid) {
-	case NID_sha1:
-		s = "SHA-1";
-		break;
-	case NID_sha256:
-		s = "SHA-256";
-		break;
-	case NID_sha384:
-		s = "SHA-384";
-		break;
-	case NID_sha512:
-		s = "SHA-512";
-		break;
-	default:
-		s = OBJ_nid2sn(nid);
-		break;
-	}
-	snprintf(out, n, "%s", s != NULL ? s : "unknown");
-}
-
 /* Path from the TSA certificate to the anchors, for time-stamping
- * (RFC 3161 2.3: extKeyUsage id-kp-timeStamping). */
+ * (RFC 3161 2.3: extKeyUsage id-kp-timeStamping), built by the rules
+ * every path follows (core/ks_crypto). */
 static int tsa_chain(X509 *tsa, STACK_OF(X509) * certs, const struct ks_pades_verify_opts *opts,
 		     struct ks_pades_sig *sig)
 {
-	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *untrusted = NULL;
-	int i, err, rc = -1;
+	struct ks_crypto_path_req req = { 0 };
+	struct ks_crypto_path path;
 
 	if (opts == NULL || opts->trust == NULL) {
 		sig->cms.notes |= KS_CMS_NOTE_NO_TRUST_ANCHORS;
 		ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors given");
 		return 0;
 	}
-	untrusted = sk_X509_new_null();
-	ctx = X509_STORE_CTX_new();
-	if (untrusted == NULL || ctx == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (sk_X509_push(untrusted, sk_X509_value(certs, i)) <= 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; opts->untrusted != NULL && i < sk_X509_num(opts->untrusted); i++)
-		if (sk_X509_push(untrusted, sk_X509_value(opts->untrusted, i)) <= 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	if (X509_STORE_CTX_init(ctx, opts->trust, tsa, untrusted) != 1 ||
-	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN) != 1)
-		KS_BAIL_OSSL(KS_ERR_CRYPTO, "setting up path validation");
-	if (opts->at != 0)
-		X509_STORE_CTX_set_time(ctx, 0, opts->at);
-	if (X509_verify_cert(ctx) == 1) {
-		sig->cms.chain = X509_STORE_CTX_get1_chain(ctx);
-	} else {
-		err = X509_STORE_CTX_get_error(ctx);
-		if (err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID)
-			ks_pv_fail(sig, KS_SUB_OUT_OF_BOUNDS_NO_POE, "TSA certificate path: %s",
-				   X509_verify_cert_error_string(err));
-		else
-			ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND,
-				   "TSA certificate path: %s", X509_verify_cert_error_string(err));
+	req.trust = opts->trust;
+	req.carried = certs;
+	req.untrusted = opts->untrusted;
+	req.at = opts->at;
+	req.purpose = X509_PURPOSE_TIMESTAMP_SIGN;
+	if (ks_crypto_path_build(tsa, &req, &path) < 0)
+		return -1;
+	if (path.chain != NULL) {
+		sig->cms.chain = path.chain; /* ownership moves */
+		return 0;
 	}
-	ERR_clear_error();
-	rc = 0;
-out:
-	sk_X509_free(untrusted);
-	X509_STORE_CTX_free(ctx);
-	return rc;
+	if (path.err == X509_V_ERR_CERT_HAS_EXPIRED || path.err == X509_V_ERR_CERT_NOT_YET_VALID)
+		ks_pv_fail(sig, KS_SUB_OUT_OF_BOUNDS_NO_POE, "TSA certificate path: %s",
+			   ks_crypto_path_error(&path));
+	else
+		ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "TSA certificate path: %s",
+			   ks_crypto_path_error(&path));
+	ks_crypto_path_cleanup(&path);
+	return 0;
+}
+
+/* The cryptographic minimums on a document timestamp, as on every
+ * signature (core/ks_crypto): the messageImprint hash, the digest the
+ * TSA signed with, the TSA's key and the path's signatures. */
+static void doc_ts_constraints(CMS_ContentInfo *ci, int imprint_nid, struct ks_pades_sig *sig)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(ci);
+	X509_ALGOR *dig = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	char why[KS_CRYPTO_WHY_MAX], buf[80];
+	int nid;
+
+	if (sig->indication != KS_IND_TOTAL_PASSED)
+		return;
+	if (!ks_crypto_md_ok(imprint_nid)) {
+		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+			   "messageImprint uses %s, which is no longer accepted",
+			   ks_crypto_md_label(imprint_nid, buf, sizeof(buf)));
+		return;
+	}
+	if (sis != NULL && sk_CMS_SignerInfo_num(sis) == 1) {
+		CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, 0), NULL, NULL, &dig, NULL);
+		X509_ALGOR_get0(&obj, NULL, NULL, dig);
+		nid = OBJ_obj2nid(obj);
+		if (!ks_crypto_md_ok(nid)) {
+			ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+				   "the TSA signed the time-stamp token with %s, too weak",
+				   ks_crypto_md_label(nid, buf, sizeof(buf)));
+			return;
+		}
+	}
+	if (!ks_crypto_path_ok(sig->cms.cert, sig->cms.chain, why, sizeof(why)))
+		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "TSA %s", why);
 }
 
 static int asn1_gt_to_time(const ASN1_GENERALIZEDTIME *t, time_t *out)
@@ -306,7 +299,12 @@ static int verify_doc_ts(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 	imp = TS_TST_INFO_get_msg_imprint(tst);
 	X509_ALGOR_get0(&obj, NULL, NULL, TS_MSG_IMPRINT_get_algo(imp));
 	nid = OBJ_obj2nid(obj);
-	md_label(nid, sig->cms.digest_alg, sizeof(sig->cms.digest_alg));
+	{
+		char buf[sizeof(sig->cms.digest_alg)];
+
+		snprintf(sig->cms.digest_alg, sizeof(sig->cms.digest_alg), "%s",
+			 ks_crypto_md_label(nid, buf, sizeof(buf)));
+	}
 	md = EVP_get_digestbynid(nid);
 	if (md == NULL) {
 		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
@@ -348,9 +346,7 @@ static int verify_doc_ts(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 		KS_BAIL(KS_ERR_INTERNAL, "X509_up_ref failed");
 	}
 	KS_GUARD(tsa_chain(sig->cms.cert, ks_cms_get0_certs(cms), opts, sig));
-	if (sig->indication == KS_IND_TOTAL_PASSED && nid == NID_sha1)
-		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-			   "messageImprint uses SHA-1, which is no longer accepted");
+	doc_ts_constraints(ci, nid, sig);
 	rc = 0;
 out:
 	sk_X509_free(signers);
@@ -371,7 +367,7 @@ int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct k
 		vo.at = opts->at;
 	}
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0) {
-		if (fatal_err())
+		if (ks_err_is_fatal())
 			goto out;
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is not a CMS SignedData: %s",
 			   ks_err_msg());
@@ -415,7 +411,7 @@ int ks_pv_identify(const uint8_t *der, size_t n, bool zero_pad, struct ks_pades_
 	int i;
 
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0)
-		return fatal_err() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	sis = CMS_get0_SignerInfos(ks_cms_get0_ci(cms));
 	certs = ks_cms_get0_certs(cms);
 	if (sis != NULL && sk_CMS_SignerInfo_num(sis) > 0) {

@@ -290,7 +290,7 @@ static const struct ks_pdfobj *load(struct ks_pv_d *d, bool final, uint32_t num,
 
 	*broken = false;
 	if (ks_pdfdoc_get(d->doc, final ? d->rf : d->rs, num, gen, &o) < 0) {
-		*broken = !ks_pv_fatal();
+		*broken = !ks_err_is_fatal();
 		return NULL;
 	}
 	return o == ks_pdfobj_null() ? NULL : o;
@@ -326,7 +326,7 @@ static int judge(struct ks_pv_d *d, const struct ks_pv_node *nf, struct ks_pades
 		o.ns = ks_pv_reach_get(&d->S, d->S.catalog); /* compared by role */
 	if (ks_pdfdoc_xref_effective(d->doc, d->rs, o.ns != NULL ? o.ns->num : nf->num, &es) < 0 ||
 	    ks_pdfdoc_xref_effective(d->doc, d->rf, nf->num, &ef) < 0)
-		return ks_pv_fatal() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	if (o.ns != NULL && o.ns->num == nf->num && !nf->broken &&
 	    same_definition(d, nf->num, &es, &ef, 0))
 		return 0; /* the very definition that was signed */
@@ -334,7 +334,7 @@ static int judge(struct ks_pv_d *d, const struct ks_pv_node *nf, struct ks_pades
 		o.of = load(d, true, nf->num, nf->gen, &bf);
 	if (o.ns != NULL && o.ns->defined)
 		o.os = load(d, false, o.ns->num, o.ns->gen, &bs);
-	if ((bf || bs) && ks_pv_fatal())
+	if ((bf || bs) && ks_err_is_fatal())
 		return -1;
 	if (o.ns == NULL || !o.ns->defined) {
 		if (o.of == NULL && !bf && o.ns != NULL)
@@ -490,7 +490,7 @@ static void conclude(struct ks_pv_d *d, struct ks_pades_sig *sig, bool incomplet
 static int fields_of(struct ks_pv_d *d, size_t rev, const struct ks_pdfdoc_field **f, size_t *n)
 {
 	if (ks_pdfdoc_fields(d->doc, rev, f, n) < 0) {
-		if (ks_pv_fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 		*f = NULL;

@@ -37,7 +37,6 @@ struct ks_pv_obj {
 void ks_pv_set(struct ks_pv_verdict *v, enum ks_pades_what what, enum ks_pades_level level,
 	       const char *fmt, ...) KS_PRINTF(4, 5);
 void ks_pv_raise(struct ks_pv_verdict *v, enum ks_pades_level level);
-bool ks_pv_fatal(void);
 /* May a change of this level stand under the certification in force? */
 bool ks_pv_allowed(const struct ks_pv_d *d, enum ks_pades_level level);
 /* Resolve in the signed (final = false) or final state; NULL when broken. */

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
-
-#define HEADER_WINDOW 32 /* bytes before "obj" that may hold "N G " */
+#include "formats/pdf/ks_pdf_chars.h"
+#include "ks_size.h"
 
 struct span {
 	size_t start, end;
@@ -24,35 +24,10 @@ struct spans {
 	size_t n, cap;
 };
 
-static bool ws(uint8_t b)
-{
-	return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == 0;
-}
-
-static bool delim(uint8_t b)
-{
-	return b == '(' || b == ')' || b == '<' || b == '>' || b == '[' || b == ']' || b == '{' ||
-	       b == '}' || b == '/' || b == '%';
-}
-
-static bool digit(uint8_t b)
-{
-	return b >= '0' && b <= '9';
-}
-
 static int add_span(struct spans *s, size_t start, size_t end)
 {
-	struct span *grown;
-	size_t cap;
-
-	if (s->n == s->cap) {
-		cap = s->cap == 0 ? 64 : s->cap * 2;
-		grown = realloc(s->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		s->v = grown;
-		s->cap = cap;
-	}
+	if (ks_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)) < 0)
+		return -1;
 	s->v[s->n].start = start;
 	s->v[s->n].end = end > start ? end : start + 1;
 	s->n++;
@@ -85,45 +60,6 @@ static bool inside(const struct spans *s, size_t pos)
 			break; /* spans do not nest deeply */
 	}
 	return false;
-}
-
-/* "N G obj" ending just before offset `at` (where "obj" starts). */
-static bool header_before(const struct ks_cur *whole, size_t at, uint32_t *num, size_t *start)
-{
-	size_t w = at < HEADER_WINDOW ? at : HEADER_WINDOW, i, nd;
-	struct ks_cur win, digits_cur;
-	uint64_t v;
-	uint8_t b;
-
-	if (ks_cur_range(whole, at - w, w, &win) < 0)
-		return false;
-	i = w;
-	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && ws(b); i--)
-		nd++;
-	if (nd == 0)
-		return false;
-	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && digit(b); i--)
-		nd++;
-	if (nd == 0 || nd > 5)
-		return false;
-	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && ws(b); i--)
-		nd++;
-	if (nd == 0)
-		return false;
-	for (nd = 0; i > 0 && ks_cur_peek_at(&win, i - 1, &b) == 0 && digit(b); i--)
-		nd++;
-	if (nd == 0 || nd > 10)
-		return false;
-	if (i > 0 ? ks_cur_peek_at(&win, i - 1, &b) < 0 || !(ws(b) || delim(b)) : at - w != 0)
-		return false;
-	if (ks_cur_range(whole, at - w + i, nd, &digits_cur) < 0 ||
-	    ks_cur_decimal(&digits_cur, nd, UINT32_MAX, &v) < 0) {
-		ks_err_clear();
-		return false;
-	}
-	*num = (uint32_t)v;
-	*start = at - w + i;
-	return true;
 }
 
 /* Where the sections and objects of revisions after rs lie. */
@@ -163,41 +99,14 @@ static int declared(struct ks_pdfdoc *doc, size_t rs, struct spans *s)
 	return 0;
 }
 
-bool ks_pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
-		       size_t *start)
-{
-	struct ks_cur c;
-	const uint8_t *hit;
-	uint8_t b;
-	bool found = false;
-
-	if (to > whole->left)
-		to = whole->left;
-	while (!found && *at < to && to - *at >= 3) {
-		if (ks_cur_range(whole, *at, to - *at, &c) < 0)
-			break;
-		hit = memmem(c.p, c.left, "obj", 3);
-		if (hit == NULL)
-			break;
-		*at += (size_t)(hit - c.p); /* offset inside the cursor's own bytes */
-		found =
-		    header_before(whole, *at, num, start) &&
-		    (*at + 3 == whole->left || (ks_cur_range(whole, *at + 3, 1, &c) == 0 &&
-						ks_cur_peek(&c, &b) == 0 && (ws(b) || delim(b))));
-		*at += 3;
-	}
-	ks_err_clear();
-	return found;
-}
-
 /* Object definitions in [from, to) that no section declares. */
 static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t to,
 			 struct ks_pades_sig *sig, bool *incomplete)
 {
+	struct ks_pdfdoc_objdef d;
 	struct ks_cur whole;
 	struct spans s = { 0 };
-	size_t at, start;
-	uint32_t num;
+	size_t at;
 	int rc = -1;
 
 	ks_pdfdoc_input(doc, &whole);
@@ -213,15 +122,15 @@ static int stray_objects(struct ks_pdfdoc *doc, size_t rs, size_t from, size_t t
 	}
 	KS_GUARD(declared(doc, rs, &s));
 	at = from;
-	while (ks_pv_next_object(&whole, &at, to, &num, &start)) {
-		if (start < from || inside(&s, start))
+	while (ks_pdfdoc_scan_obj(&whole, &at, to, &d)) {
+		if (d.start < from || inside(&s, d.start))
 			continue;
 		KS_GUARD(ks_pv_add_change(
-		    sig, num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
+		    sig, d.num, (uint32_t)ks_pdfdoc_rev_count(doc) - 1, KS_PADES_WHAT_FILE,
 		    KS_PADES_ADDED, KS_PADES_LEVEL_OTHER, false, NULL,
 		    "object %u defined at offset %zu outside every cross-reference "
 		    "section",
-		    num, start));
+		    d.num, d.start));
 	}
 	rc = 0;
 out:
@@ -247,7 +156,7 @@ int ks_pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig
 		covered = last->end;
 	if (covered < whole.left && ks_cur_at(&whole, covered, &tail) == 0) {
 		while (ks_cur_u8(&tail, &b) == 0)
-			if (!ws(b))
+			if (!ks_pdf_is_ws(b))
 				junk++;
 		if (junk > 0 &&
 		    ks_pv_add_change(

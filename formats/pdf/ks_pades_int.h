@@ -166,10 +166,6 @@ KS_WUR int ks_pv_add_change(struct ks_pades_sig *sig, uint32_t num, uint32_t rev
  * was not scanned).  -1 only for memory errors. */
 KS_WUR int ks_pv_file_checks(struct ks_pdfdoc *doc, size_t rs, struct ks_pades_sig *sig,
 			     bool *incomplete);
-/* The next "N G obj" header whose keyword starts in [*at, to), found by
- * scanning the bytes as a repairing reader would; *at moves past it. */
-bool ks_pv_next_object(const struct ks_cur *whole, size_t *at, size_t to, uint32_t *num,
-		       size_t *start);
 
 /* ---- CMS of one signature (ks_pades_cms.c) ---- */
 

@@ -4,11 +4,7 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
-
-static bool fatal_err(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
+#include "ks_size.h"
 
 static int lock_names(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *arr,
 		      struct ks_pv_lock *lk)
@@ -26,14 +22,14 @@ static int lock_names(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj 
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < arr->u.arr.n && i < KS_PADES_VERIFY_MAX_LOCK_NAMES; i++) {
 		if (ks_pdfdoc_resolve(doc, rev, arr->u.arr.items[i], &it) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				goto out;
 			continue;
 		}
 		ks_buf_reset(&b);
 		if (it == NULL || it->type != KS_PDFOBJ_STRING || ks_pdfobj_text_utf8(it, &b) < 0 ||
 		    ks_buf_append_byte(&b, 0) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				goto out;
 			continue;
 		}
@@ -54,17 +50,17 @@ static int add_lock(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj *p
 		    struct ks_pv_locks *locks)
 {
 	const struct ks_pdfobj *act = NULL, *fields = NULL;
-	struct ks_pv_lock *grown, *lk;
+	struct ks_pv_lock *lk;
+	size_t cap;
 
 	if (ks_pdfdoc_dict_get(doc, rev, params, "Action", &act) < 0 ||
 	    ks_pdfdoc_dict_get(doc, rev, params, "Fields", &fields) < 0)
-		return fatal_err() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	if (act == NULL || act->type != KS_PDFOBJ_NAME)
 		return 0;
-	grown = realloc(locks->v, (locks->n + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	locks->v = grown;
+	cap = locks->n;
+	if (ks_grow_to((void **)&locks->v, &cap, locks->n + 1, sizeof(*locks->v)) < 0)
+		return -1;
 	lk = &locks->v[locks->n];
 	memset(lk, 0, sizeof(*lk));
 	lk->rev = rev;
@@ -120,16 +116,16 @@ int ks_pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
 			certifies = sig_num != 0 && dm->u.ref.num == sig_num;
 		else if (dm != NULL)
 			certifies = dm == dict;
-	} else if (fatal_err()) {
+	} else if (ks_err_is_fatal()) {
 		return -1;
 	}
-	if (ks_pdfdoc_dict_get(doc, rev, dict, "Reference", &refs) < 0 && fatal_err())
+	if (ks_pdfdoc_dict_get(doc, rev, dict, "Reference", &refs) < 0 && ks_err_is_fatal())
 		return -1;
 	for (i = 0; refs != NULL && refs->type == KS_PDFOBJ_ARRAY && i < refs->u.arr.n; i++) {
 		if (ks_pdfdoc_resolve(doc, rev, refs->u.arr.items[i], &it) < 0 ||
 		    ks_pdfdoc_dict_get(doc, rev, it, "TransformMethod", &tm) < 0 ||
 		    ks_pdfdoc_dict_get(doc, rev, it, "TransformParams", &tp) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				return -1;
 			continue;
 		}
@@ -152,7 +148,7 @@ int ks_pv_transforms(struct ks_pdfdoc *doc, size_t rev, uint32_t sig_num,
 		if (add_lock(doc, rev, lock, locks) < 0)
 			return -1;
 		sig->fieldmdp = true;
-	} else if (fatal_err()) {
+	} else if (ks_err_is_fatal()) {
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pades_int.h"
+#include "ks_size.h"
 
 struct ks_pv_work {
 	const struct ks_pdfobj *v;
@@ -33,11 +34,6 @@ struct ks_pv_work {
 	uint32_t owner;
 	const char *via;
 };
-
-static bool fatal(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
 
 static bool spend(struct ks_pv_reach *r)
 {
@@ -120,7 +116,7 @@ static int node(struct ks_pv_reach *r, uint32_t num, uint16_t gen, const char *v
 	n->via = via;
 	r->n++;
 	if (ks_pdfdoc_lookup(r->doc, r->rev, num, gen, &ind) < 0) {
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 		n->broken = true;
@@ -143,7 +139,7 @@ static int value(struct ks_pv_reach *r, const struct ks_pv_node *n, const struct
 		return 0;
 	if (ks_pdfdoc_get(r->doc, r->rev, n->num, n->gen, out) < 0) {
 		*out = NULL;
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 	}
@@ -155,22 +151,13 @@ static int value(struct ks_pv_reach *r, const struct ks_pv_node *n, const struct
 static int push(struct ks_pv_reach *r, const struct ks_pdfobj *v, uint32_t role, uint32_t owner,
 		const char *via)
 {
-	struct ks_pv_work *grown;
-	size_t cap;
-
 	if (v == NULL || (v->type != KS_PDFOBJ_REF && v->type != KS_PDFOBJ_ARRAY &&
 			  v->type != KS_PDFOBJ_DICT && v->type != KS_PDFOBJ_STREAM))
 		return 0;
 	if (!spend(r))
 		return 0;
-	if (r->nwork == r->capwork) {
-		cap = r->capwork == 0 ? 64 : r->capwork * 2;
-		grown = realloc(r->work, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		r->work = grown;
-		r->capwork = cap;
-	}
+	if (ks_grow((void **)&r->work, &r->capwork, r->nwork + 1, sizeof(*r->work)) < 0)
+		return -1;
 	r->work[r->nwork].v = v;
 	r->work[r->nwork].role = role;
 	r->work[r->nwork].owner = owner;
@@ -285,7 +272,7 @@ static int peek(struct ks_pv_reach *r, const struct ks_pdfobj *v, const struct k
 	*out = NULL;
 	if (ks_pdfdoc_resolve(r->doc, r->rev, v, out) < 0) {
 		*out = NULL;
-		if (fatal())
+		if (ks_err_is_fatal())
 			return -1;
 		ks_err_clear();
 	}
@@ -374,17 +361,8 @@ struct ks_pv_pages {
 
 static int add_page(struct ks_pv_pages *p, uint32_t num)
 {
-	uint32_t *grown;
-	size_t cap;
-
-	if (p->n == p->cap) {
-		cap = p->cap == 0 ? 16 : p->cap * 2;
-		grown = realloc(p->v, cap * sizeof(*grown));
-		if (grown == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		p->v = grown;
-		p->cap = cap;
-	}
+	if (ks_grow((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v)) < 0)
+		return -1;
 	p->v[p->n++] = num;
 	return 0;
 }

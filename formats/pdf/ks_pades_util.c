@@ -7,11 +7,6 @@
 
 #include "formats/pdf/ks_pades_diff.h"
 
-bool ks_pv_fatal(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 void ks_pv_set(struct ks_pv_verdict *v, enum ks_pades_what what, enum ks_pades_level level,
 	       const char *fmt, ...)
 {

@@ -14,6 +14,7 @@
 #include "formats/pdf/ks_pades_int.h"
 #include "ks_cur.h"
 #include "ks_size.h"
+#include "ks_utf8.h"
 
 /* A signature dictionary found while walking the fields of a revision. */
 struct ks_pv_found {
@@ -55,11 +56,6 @@ void ks_pades_verify_result_cleanup(struct ks_pades_verify_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static bool fatal_err(void)
-{
-	return ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL;
-}
-
 /* Copy UTF-8 text into a fixed field, cut at a character boundary. */
 static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 {
@@ -67,11 +63,8 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 		dst[0] = '\0';
 		return;
 	}
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
+	if (n >= cap)
+		n = ks_utf8_cut(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -88,7 +81,7 @@ static int text_entry(struct ks_pv_ctx *c, size_t rev, const struct ks_pdfobj *d
 	ks_buf_init(&b, KS_PADES_VERIFY_TEXT_MAX);
 	if (ks_pdfdoc_dict_get(c->doc, rev, dict, key, &o) < 0 || o == NULL ||
 	    o->type != KS_PDFOBJ_STRING || ks_pdfobj_text_utf8(o, &b) < 0) {
-		rc = fatal_err() ? -1 : 0; /* a bad text entry is only not shown */
+		rc = ks_err_is_fatal() ? -1 : 0; /* a bad text entry is only not shown */
 		goto out;
 	}
 	copy_text(dst, cap, (const char *)b.data, b.len);
@@ -160,7 +153,8 @@ static bool parse_pdf_date(const uint8_t *s, size_t n, time_t *out)
 
 static int add_found(struct ks_pv_ctx *c, const struct ks_pdfdoc_field *f, size_t rev)
 {
-	struct ks_pv_found *grown, *p;
+	struct ks_pv_found *p;
+	size_t cap;
 	size_t i;
 
 	for (i = 0; i < c->nfound; i++) {
@@ -173,10 +167,9 @@ static int add_found(struct ks_pv_ctx *c, const struct ks_pdfdoc_field *f, size_
 		c->res->sigs_dropped++;
 		return 0;
 	}
-	grown = realloc(c->found, (c->nfound + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	c->found = grown;
+	cap = c->nfound;
+	if (ks_grow_to((void **)&c->found, &cap, c->nfound + 1, sizeof(*c->found)) < 0)
+		return -1;
 	p = &c->found[c->nfound++];
 	memset(p, 0, sizeof(*p));
 update:
@@ -202,7 +195,7 @@ static int discover(struct ks_pv_ctx *c)
 
 	for (rev = 0; rev < c->nrevs; rev++) {
 		if (ks_pdfdoc_fields(c->doc, rev, &fields, &n) < 0) {
-			if (fatal_err())
+			if (ks_err_is_fatal())
 				return -1;
 			continue; /* a revision without a usable form shows no signature */
 		}
@@ -223,15 +216,15 @@ static int orphans(struct ks_pv_ctx *c)
 	struct ks_pdfdoc_indirect ind;
 	struct ks_pdfdoc_field f;
 	const struct ks_pdfobj *d;
-	size_t at = last->end, start, to = c->len, tries = 0;
-	uint32_t num;
+	struct ks_pdfdoc_objdef od;
+	size_t at = last->end, to = c->len, tries = 0;
 
 	if (to - at > KS_PADES_DIFF_MAX_SCAN)
 		to = at + KS_PADES_DIFF_MAX_SCAN;
 	while (tries++ < KS_PADES_VERIFY_MAX_SIGS * 16 &&
-	       ks_pv_next_object(&c->whole, &at, to, &num, &start)) {
-		if (ks_pdfdoc_parse_at(c->doc, start, &ind) < 0) {
-			if (fatal_err())
+	       ks_pdfdoc_scan_obj(&c->whole, &at, to, &od)) {
+		if (ks_pdfdoc_parse_at(c->doc, od.start, &ind) < 0) {
+			if (ks_err_is_fatal())
 				return -1;
 			continue;
 		}
@@ -242,11 +235,11 @@ static int orphans(struct ks_pv_ctx *c)
 		memset(&f, 0, sizeof(f));
 		f.name = "";
 		f.sig = d;
-		f.sig_num = num;
+		f.sig_num = od.num;
 		f.sig_gen = ind.gen;
 		if (add_found(c, &f, c->nrevs - 1) < 0)
 			return -1;
-		c->found[c->nfound - 1].orphan_at = start;
+		c->found[c->nfound - 1].orphan_at = od.start;
 	}
 	ks_err_clear();
 	return 0;
@@ -283,14 +276,22 @@ static size_t der_total(const uint8_t *s, size_t n)
 	return total;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
+static bool is_zero(uint8_t b)
 {
-	size_t i;
+	return b == 0;
+}
 
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
+/* Are the bytes of c from offset `from` on all zero? */
+static bool zeros_from(const struct ks_cur *c, size_t from)
+{
+	struct ks_cur rest;
+
+	if (ks_cur_at(c, from, &rest) < 0) {
+		ks_err_clear();
+		return false;
+	}
+	ks_cur_skip_while(&rest, is_zero);
+	return ks_cur_eof(&rest);
 }
 
 /* The object that holds the signature dictionary, as of `rev`: its span
@@ -309,7 +310,7 @@ static int holder_span(struct ks_pv_ctx *c, const struct ks_pv_found *f, size_t 
 		return 0;
 	}
 	if (ks_pdfdoc_lookup(c->doc, rev, num, gen, &ind) < 0)
-		return fatal_err() ? -1 : 0;
+		return ks_err_is_fatal() ? -1 : 0;
 	if (ind.entry.type != KS_PDFDOC_ENTRY_INUSE && ind.entry.type != KS_PDFDOC_ENTRY_COMPRESSED)
 		return 0;
 	*present = true;
@@ -334,7 +335,8 @@ static int check_coverage(struct ks_pv_ctx *c, const struct ks_pv_found *f,
 	long idx;
 
 	*ok = false;
-	if (ks_pdfdoc_dict_get(c->doc, f->seen_rev, f->dict, "ByteRange", &br) < 0 && fatal_err())
+	if (ks_pdfdoc_dict_get(c->doc, f->seen_rev, f->dict, "ByteRange", &br) < 0 &&
+	    ks_err_is_fatal())
 		return -1;
 	if (br == NULL || br->type != KS_PDFOBJ_ARRAY || br->u.arr.n != 4) {
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/ByteRange is not an array of 4 integers");
@@ -419,12 +421,11 @@ static int check_coverage(struct ks_pv_ctx *c, const struct ks_pv_found *f,
 			   idx + 1);
 		return 0;
 	}
-	if (ks_cur_range(&c->whole, 0, a, &r1) < 0 || ks_cur_range(&c->whole, b, cl, &r2) < 0)
+	if (ks_cur_range(&c->whole, 0, a, &r1) < 0 || ks_cur_range(&c->whole, b, cl, &r2) < 0 ||
+	    ks_cur_bytes(&r1, a, &rg->p1) < 0 || ks_cur_bytes(&r2, cl, &rg->p2) < 0)
 		return -1;
-	rg->p1 = r1.p;
-	rg->n1 = r1.left;
-	rg->p2 = r2.p;
-	rg->n2 = r2.left;
+	rg->n1 = a;
+	rg->n2 = cl;
 	sig->rev = (size_t)idx;
 	sig->coverage = (size_t)idx == c->nrevs - 1 && (end == c->len || end >= last->end)
 			    ? KS_PADES_COVER_WHOLE
@@ -442,6 +443,7 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 	struct ks_pv_ranges rg = { 0 };
 	size_t total, n;
 	const uint8_t *s;
+	struct ks_cur cs;
 	bool ok = false;
 
 	sig->nrevs = c->nrevs;
@@ -476,7 +478,8 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 		return 0;
 	s = contents->u.str.s;
 	n = contents->u.str.len;
-	if (n == 0 || all_zero(s, n)) {
+	ks_cur_init(&cs, s, n);
+	if (n == 0 || zeros_from(&cs, 0)) {
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "/Contents is empty: no signature");
 		return 0;
 	}
@@ -487,7 +490,7 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "the CMS in /Contents is truncated");
 		return 0;
 	}
-	if (total != 0 && !all_zero(s + total, n - total)) {
+	if (total != 0 && !zeros_from(&cs, total)) {
 		ks_pv_fail(
 		    sig, KS_SUB_FORMAT_FAILURE,
 		    "/Contents with extra data: %zu bytes after the CMS are not zero padding",
@@ -594,7 +597,7 @@ int ks_pades_verify_mem(const uint8_t *pdf, size_t len, const struct ks_pades_ve
 	c.res = res;
 	c.len = len;
 	if (ks_pdfdoc_open(pdf, len, opts != NULL ? opts->lim : NULL, &c.doc) < 0) {
-		if (fatal_err())
+		if (ks_err_is_fatal())
 			goto out;
 		res->unreadable = true;
 		snprintf(res->detail, sizeof(res->detail), "not a readable PDF: %s", ks_err_msg());

@@ -24,18 +24,6 @@ static inline bool ks_pdf_is_regular(uint8_t b)
 	return !ks_pdf_is_ws(b) && !ks_pdf_is_delim(b);
 }
 
-/* Value of a hex digit of either case, -1 for any other byte. */
-static inline int ks_pdf_hexval(uint8_t b)
-{
-	if (b >= '0' && b <= '9')
-		return b - '0';
-	if (b >= 'a' && b <= 'f')
-		return b - 'a' + 10;
-	if (b >= 'A' && b <= 'F')
-		return b - 'A' + 10;
-	return -1;
-}
-
 /* Table 3: the byte "\e" stands for in a literal string, for every e but
  * EOL (line continuation) and octal digits, which the lexers handle; an
  * unknown escape is the character itself (the backslash is ignored). */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ks_codec.h"
 #include "ks_size.h"
+#include "ks_utf8.h"
 
 /* Largest absolute value written as a real. */
 #define KS_PDF_MAX_REAL 1e9
@@ -76,7 +78,6 @@ int ks_pdf_put_string(struct ks_buf *b, const void *s, size_t n)
 
 int ks_pdf_put_hexstring(struct ks_buf *b, const void *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const uint8_t *p = s;
 	size_t i, need;
 
@@ -87,45 +88,18 @@ int ks_pdf_put_hexstring(struct ks_buf *b, const void *s, size_t n)
 		return -1;
 	b->data[b->len++] = '<';
 	for (i = 0; i < n; i++) {
-		b->data[b->len++] = (uint8_t)hex[p[i] >> 4];
-		b->data[b->len++] = (uint8_t)hex[p[i] & 15];
+		b->data[b->len++] = (uint8_t)ks_hex_digit(p[i] >> 4, true);
+		b->data[b->len++] = (uint8_t)ks_hex_digit(p[i], true);
 	}
 	b->data[b->len++] = '>';
 	return 0;
 }
 
+/* The strict decoder of core, under the name the PDF writer's callers
+ * use. */
 int ks_pdf_utf8_next(struct ks_cur *c, uint32_t *cp)
 {
-	uint8_t b0, bx;
-	uint32_t v, min;
-	size_t n, i;
-
-	if (ks_cur_peek(c, &b0) < 0)
-		return -1;
-	if (b0 < 0x80) {
-		*cp = b0;
-		return ks_cur_skip(c, 1);
-	} else if ((b0 & 0xe0) == 0xc0) {
-		n = 2, v = b0 & 0x1fu, min = 0x80;
-	} else if ((b0 & 0xf0) == 0xe0) {
-		n = 3, v = b0 & 0x0fu, min = 0x800;
-	} else if ((b0 & 0xf8) == 0xf0) {
-		n = 4, v = b0 & 0x07u, min = 0x10000;
-	} else {
-		return KS_SET(KS_ERR_ENCODING, "invalid UTF-8 lead byte 0x%02x", b0);
-	}
-	for (i = 1; i < n; i++) {
-		if (ks_cur_peek_at(c, i, &bx) < 0)
-			return KS_SET(KS_ERR_ENCODING, "truncated UTF-8 sequence");
-		if ((bx & 0xc0) != 0x80)
-			return KS_SET(KS_ERR_ENCODING, "invalid UTF-8 continuation byte");
-		v = (v << 6) | (bx & 0x3fu);
-	}
-	/* RFC 3629: shortest form, no surrogates, at most U+10FFFF. */
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return KS_SET(KS_ERR_ENCODING, "invalid UTF-8 sequence (U+%04X)", (unsigned)v);
-	*cp = v;
-	return ks_cur_skip(c, n);
+	return ks_utf8_next(c, cp);
 }
 
 int ks_pdf_utf8_to_utf16be(const char *utf8, size_t n, struct ks_buf *out)
@@ -136,7 +110,7 @@ int ks_pdf_utf8_to_utf16be(const char *utf8, size_t n, struct ks_buf *out)
 
 	ks_cur_init(&c, utf8, n);
 	while (!ks_cur_eof(&c)) {
-		if (ks_pdf_utf8_next(&c, &cp) < 0)
+		if (ks_utf8_next(&c, &cp) < 0)
 			return -1;
 		if (cp >= 0x10000) {
 			uint32_t v = cp - 0x10000;

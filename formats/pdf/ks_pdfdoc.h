@@ -183,9 +183,33 @@ bool ks_pdfobj_number(const struct ks_pdfobj *o, double *v);
 const char *ks_pdfobj_type_name(enum ks_pdfobj_type t);
 
 /* A PDF text string (ISO 32000-1 7.9.2.2: UTF-16BE with BOM, UTF-8 with
- * BOM (PDF 2.0), else PDFDocEncoding) appended to `out` as UTF-8.
- * Fails on a non-string or on invalid UTF-16. */
+ * BOM (PDF 2.0), else PDFDocEncoding) appended to `out` as well-formed
+ * UTF-8 (an ill-formed UTF-8 byte or an undefined PDFDoc code becomes
+ * U+FFFD).  Fails on a non-string or on invalid UTF-16. */
 KS_WUR int ks_pdfobj_text_utf8(const struct ks_pdfobj *str, struct ks_buf *out);
+
+/* ------------------------------------------------------- scanning bytes */
+
+/* How far before "obj" the scan looks for "N G ": 10 + 1 + 5 + 1 digits
+ * and blanks, with slack for longer runs of white space. */
+#define KS_PDFDOC_OBJ_LOOKBACK 40
+
+/* An object definition found by scanning the bytes for "N G obj", as a
+ * repairing reader does (ISO 32000-1 7.3.10): white space, a generation of
+ * at most 5 digits, white space and an object number (at most 10 digits,
+ * <= UINT32_MAX) that starts the input or follows white space or a
+ * delimiter; the keyword is followed by white space, a delimiter or the
+ * end of the input.  Values are as written: callers apply their limits
+ * (a generation above 65535, an object number past the table). */
+struct ks_pdfdoc_objdef {
+	uint32_t num;
+	uint32_t gen;
+	size_t start; /* offset of the object number in the input */
+};
+
+/* The next definition whose "obj" keyword lies in [*at, to) of `in`;
+ * *at moves past that keyword (to `to` when there is none). */
+bool ks_pdfdoc_scan_obj(const struct ks_cur *in, size_t *at, size_t to, struct ks_pdfdoc_objdef *d);
 
 /* -------------------------------------------------------------- document */
 

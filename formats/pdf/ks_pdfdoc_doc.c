@@ -11,8 +11,6 @@
 /* 7.5.2: the header should be at byte 0; readers accept it within the
  * first 1024 bytes. */
 #define PD_HEADER_WINDOW 1024
-/* "N G " before "obj": 10 + 1 + 5 + 1 digits and blanks, with slack. */
-#define PD_OBJ_LOOKBACK 40
 
 void ks_pdfdoc_limits_default(struct ks_pdfdoc_limits *lim)
 {
@@ -35,35 +33,13 @@ void ks_pdfdoc_limits_default(struct ks_pdfdoc_limits *lim)
 	lim->tail = false;
 }
 
-/* Growable array outside the arena (charged to the document). */
-static int grow(struct ks_pdfdoc *doc, void **v, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap, bytes;
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap == 0 ? 16 : *cap * 2;
-	if (ks_mul_size(ncap, elem, &bytes) < 0 || ks_pd_charge(doc, (ncap - *cap) * elem) < 0)
-		return -1;
-	nv = realloc(*v, bytes);
-	if (nv == NULL)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static void find_header(struct ks_pdfdoc *doc)
 {
-	struct ks_cur w, v;
-	size_t pos = 0;
+	size_t pos = 0, n = doc->in.left < PD_HEADER_WINDOW ? doc->in.left : PD_HEADER_WINDOW;
 	uint8_t maj = 0, min = 0;
+	struct ks_cur w, v;
 
-	w = doc->in;
-	if (w.left > PD_HEADER_WINDOW)
-		w.left = PD_HEADER_WINDOW;
-	if (!ks_pd_find(&w, "%PDF-", 5, &pos))
+	if (ks_cur_range(&doc->in, 0, n, &w) < 0 || !ks_cur_find(&w, "%PDF-", 5, &pos))
 		return;
 	doc->header_off = pos;
 	if (ks_cur_at(&w, pos + 5, &v) == 0 && ks_cur_u8(&v, &maj) == 0 &&
@@ -76,20 +52,17 @@ static void find_header(struct ks_pdfdoc *doc)
 /* Every "%%EOF" and "startxref" of the file, in file order. */
 static int scan_markers(struct ks_pdfdoc *doc)
 {
-	struct ks_cur c = doc->in, v;
-	size_t pos = 0, at = 0, cap = 0, end, from = 0;
+	struct ks_cur v;
+	size_t at = 0, cap = 0, end, from = 0;
 	uint64_t val = 0;
 
 	/* Tail mode: the window at the end only (see ks_pdfdoc_limits). */
 	if (doc->lim.tail && doc->in.left > KS_PDFDOC_TAIL_WINDOW)
 		from = doc->in.left - KS_PDFDOC_TAIL_WINDOW;
-	if (ks_cur_at(&doc->in, from, &c) < 0)
-		return -1;
-	at = from;
 
-	while (ks_pd_find(&c, "%%EOF", 5, &pos)) {
-		at += pos;
-		if (grow(doc, (void **)&doc->eofs, &cap, doc->neofs, sizeof(*doc->eofs)) < 0)
+	for (at = from; ks_cur_find_from(&doc->in, at, "%%EOF", 5, &at); at += 5) {
+		if (ks_pd_grow(doc, (void **)&doc->eofs, &cap, doc->neofs + 1, sizeof(*doc->eofs)) <
+		    0)
 			return -1;
 		if (ks_cur_at(&doc->in, at + 5, &v) < 0)
 			return -1;
@@ -100,17 +73,10 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		doc->eofs[doc->neofs].off = at;
 		doc->eofs[doc->neofs].end = end;
 		doc->neofs++;
-		at += 5;
-		if (ks_cur_at(&doc->in, at, &c) < 0)
-			return -1;
 	}
-	if (ks_cur_at(&doc->in, from, &c) < 0)
-		return -1;
-	at = from;
 	cap = 0;
-	while (ks_pd_find(&c, "startxref", 9, &pos)) {
-		at += pos;
-		if (grow(doc, (void **)&doc->sx, &cap, doc->nsx, sizeof(*doc->sx)) < 0 ||
+	for (at = from; ks_cur_find_from(&doc->in, at, "startxref", 9, &at); at += 9) {
+		if (ks_pd_grow(doc, (void **)&doc->sx, &cap, doc->nsx + 1, sizeof(*doc->sx)) < 0 ||
 		    ks_cur_at(&doc->in, at + 9, &v) < 0)
 			return -1;
 		memset(&doc->sx[doc->nsx], 0, sizeof(*doc->sx));
@@ -122,80 +88,67 @@ static int scan_markers(struct ks_pdfdoc *doc)
 		}
 		ks_err_clear();
 		doc->nsx++;
-		at += 9;
-		if (ks_cur_at(&doc->in, at, &c) < 0)
-			return -1;
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------- repair */
 
+/* "N G obj": the generation, the object number and what precedes it,
+ * read backwards from the keyword at `at`. */
+static bool objdef_before(const struct ks_cur *in, size_t at, struct ks_pdfdoc_objdef *d)
+{
+	size_t lo = at > KS_PDFDOC_OBJ_LOOKBACK ? at - KS_PDFDOC_OBJ_LOOKBACK : 0, i = at - lo;
+	uint64_t gen = 0, num = 0;
+	struct ks_cur w;
+	uint8_t b;
+
+	if (ks_cur_range(in, lo, at - lo, &w) < 0 ||
+	    ks_cur_skip_back_while(&w, &i, ks_pdf_is_ws) == 0 ||
+	    ks_cur_decimal_before(&w, &i, 5, 99999, &gen) < 0 ||
+	    ks_cur_skip_back_while(&w, &i, ks_pdf_is_ws) == 0 ||
+	    ks_cur_decimal_before(&w, &i, 10, UINT32_MAX, &num) < 0)
+		return false;
+	/* the number starts a token; a window full of header cannot say so */
+	if (i > 0 ? ks_cur_peek_before(&w, i, &b) < 0 || ks_pdf_is_regular(b) : lo > 0)
+		return false;
+	d->num = (uint32_t)num;
+	d->gen = (uint32_t)gen;
+	d->start = lo + i;
+	return true;
+}
+
+bool ks_pdfdoc_scan_obj(const struct ks_cur *in, size_t *at, size_t to, struct ks_pdfdoc_objdef *d)
+{
+	struct ks_cur upto, after;
+	size_t hit = 0;
+	uint8_t b;
+	bool found = false;
+
+	if (to > in->left)
+		to = in->left;
+	if (ks_cur_range(in, 0, to, &upto) < 0) {
+		ks_err_clear();
+		return false;
+	}
+	while (!found && ks_cur_find_from(&upto, *at, "obj", 3, &hit)) {
+		*at = hit + 3;
+		/* 7.2.1: the keyword ends at white space, a delimiter or the end */
+		found = objdef_before(in, hit, d) &&
+			(ks_cur_at(in, hit + 3, &after) < 0 || ks_cur_peek(&after, &b) < 0 ||
+			 !ks_pdf_is_regular(b));
+	}
+	if (!found && *at < to)
+		*at = to;
+	ks_err_clear();
+	return found;
+}
+
 struct found {
 	uint32_t num;
 	uint16_t gen;
 	size_t off;
 };
-
-static bool is_digit(uint8_t b)
-{
-	return b >= '0' && b <= '9';
-}
-
-/* Digits ending just before index *i of w (read backwards). */
-static bool digits_back(const struct ks_cur *w, size_t *i, size_t max_digits, uint64_t *v)
-{
-	uint64_t mult = 1;
-	size_t n = 0;
-	uint8_t b;
-
-	*v = 0;
-	while (*i > 0 && ks_cur_peek_at(w, *i - 1, &b) == 0 && is_digit(b)) {
-		if (++n > max_digits)
-			return false;
-		*v += (uint64_t)(b - '0') * mult;
-		mult *= 10;
-		(*i)--;
-	}
-	return n > 0;
-}
-
-static size_t ws_back(const struct ks_cur *w, size_t *i)
-{
-	size_t n = 0;
-	uint8_t b;
-
-	while (*i > 0 && ks_cur_peek_at(w, *i - 1, &b) == 0 && ks_pdf_is_ws(b)) {
-		(*i)--;
-		n++;
-	}
-	return n;
-}
-
-/* Is "N G" (whitespace) right before the keyword at `p`? */
-static bool obj_header_before(const struct ks_pdfdoc *doc, size_t p, struct found *f)
-{
-	struct ks_cur w;
-	size_t lo = p > PD_OBJ_LOOKBACK ? p - PD_OBJ_LOOKBACK : 0, i;
-	uint64_t gen = 0, num = 0;
-	uint8_t b;
-
-	if (ks_cur_range(&doc->in, lo, p - lo, &w) < 0)
-		return false;
-	i = w.left;
-	if (ws_back(&w, &i) == 0 || !digits_back(&w, &i, 5, &gen) || gen > 65535 ||
-	    ws_back(&w, &i) == 0 || !digits_back(&w, &i, 10, &num) || num > UINT32_MAX ||
-	    num >= doc->lim.max_objects)
-		return false;
-	if (i > 0 && ks_cur_peek_at(&w, i - 1, &b) == 0 && !ks_pdf_is_ws(b) && !ks_pdf_is_delim(b))
-		return false;
-	if (i == 0 && lo > 0)
-		return false;
-	f->num = (uint32_t)num;
-	f->gen = (uint16_t)gen;
-	f->off = lo + i;
-	return true;
-}
 
 static int cmp_found(const void *a, const void *b)
 {
@@ -264,18 +217,13 @@ static int set_entries(struct ks_pdfdoc *doc, struct ks_pd_entry *v, size_t n)
 static int add_objstm_members(struct ks_pdfdoc *doc, const struct found *byoff, size_t nf,
 			      struct ks_pd_entry **v, size_t *n, size_t *cap)
 {
-	struct ks_cur c = doc->in;
-	size_t pos = 0, at = 0, i;
+	size_t at, i;
 	const struct found *f;
 	struct ks_pd_entry pe;
 	uint32_t last = UINT32_MAX, num = 0;
 
-	while (ks_pd_find(&c, "/ObjStm", 7, &pos)) {
-		at += pos;
+	for (at = 0; ks_cur_find_from(&doc->in, at, "/ObjStm", 7, &at); at += 7) {
 		f = containing(byoff, nf, at);
-		at += 7;
-		if (ks_cur_at(&doc->in, at, &c) < 0)
-			return -1;
 		if (f == NULL || f->num == last)
 			continue;
 		last = f->num;
@@ -290,7 +238,7 @@ static int add_objstm_members(struct ks_pdfdoc *doc, const struct found *byoff, 
 			if (*n >= doc->lim.max_xref_entries)
 				return KS_SET(KS_ERR_LIMIT, "more than %zu objects",
 					      doc->lim.max_xref_entries);
-			if (grow(doc, (void **)v, cap, *n, sizeof(**v)) < 0)
+			if (ks_pd_grow(doc, (void **)v, cap, *n + 1, sizeof(**v)) < 0)
 				return -1;
 			(*v)[(*n)++] = pe;
 		}
@@ -317,20 +265,15 @@ static int find_trailer(struct ks_pdfdoc *doc, const struct found *byoff, size_t
 	struct ks_pdfobj *t = NULL, *ref = NULL, *best = NULL;
 	struct ks_pdfdict_entry *ent = NULL;
 	const struct ks_pdfobj *o = NULL;
-	struct ks_cur c = doc->in;
-	size_t i, pos = 0, at = 0;
+	size_t i, at;
 
 	/* the last "trailer" dictionary that names a usable /Root */
-	while (ks_pd_find(&c, "trailer", 7, &pos)) {
-		at += pos;
+	for (at = 0; ks_cur_find_from(&doc->in, at, "trailer", 7, &at); at += 7) {
 		ks_pd_lex_init(&lx, doc, &doc->in, 0, 0);
 		if (ks_pd_lex_seek(&lx, at + 7) == 0 && ks_pd_parse_value(&lx, 0, &t) == 0 &&
 		    t->type == KS_PDFOBJ_DICT && good_trailer(doc, t))
 			best = t;
 		ks_err_clear();
-		at += 7;
-		if (ks_cur_at(&doc->in, at, &c) < 0)
-			return -1;
 	}
 	if (best != NULL) {
 		doc->revs[0].pub.trailer = best;
@@ -378,29 +321,22 @@ static int find_trailer(struct ks_pdfdoc *doc, const struct found *byoff, size_t
 
 static int repair(struct ks_pdfdoc *doc)
 {
-	struct ks_cur c = doc->in;
-	struct found f, *all = NULL, *byoff = NULL;
+	struct ks_pdfdoc_objdef d;
+	struct found *all = NULL, *byoff = NULL;
 	struct ks_pd_entry *v = NULL;
-	size_t pos = 0, at = 0, n = 0, cap = 0, nv = 0, vcap = 0, i, k = 0;
+	size_t at = 0, n = 0, cap = 0, nv = 0, vcap = 0, i, k = 0;
 	int rc = -1;
 
-	while (ks_pd_find(&c, "obj", 3, &pos)) {
-		at += pos;
-		if (ks_cur_at(&doc->in, at + 3, &c) < 0)
-			goto out;
-		if (obj_header_before(doc, at, &f)) {
-			uint8_t b;
-
-			if (ks_cur_peek(&c, &b) < 0 || ks_pdf_is_ws(b) || ks_pdf_is_delim(b)) {
-				if (n >= doc->lim.max_xref_entries)
-					KS_BAIL(KS_ERR_LIMIT, "more than %zu objects",
-						doc->lim.max_xref_entries);
-				KS_GUARD(grow(doc, (void **)&all, &cap, n, sizeof(*all)));
-				all[n++] = f;
-			}
-			ks_err_clear();
-		}
-		at += 3;
+	while (ks_pdfdoc_scan_obj(&doc->in, &at, SIZE_MAX, &d)) {
+		if (d.gen > 65535 || d.num >= doc->lim.max_objects)
+			continue;
+		if (n >= doc->lim.max_xref_entries)
+			KS_BAIL(KS_ERR_LIMIT, "more than %zu objects", doc->lim.max_xref_entries);
+		KS_GUARD(ks_pd_grow(doc, (void **)&all, &cap, n + 1, sizeof(*all)));
+		all[n].num = d.num;
+		all[n].gen = (uint16_t)d.gen;
+		all[n].off = d.start;
+		n++;
 	}
 	if (n == 0)
 		KS_BAIL(KS_ERR_PDF_XREF, "no objects found");
@@ -424,7 +360,7 @@ static int repair(struct ks_pdfdoc *doc)
 		doc->revs[0].pub.end = doc->eofs[doc->neofs - 1].end;
 	}
 	for (i = 0; i < n; i++) {
-		KS_GUARD(grow(doc, (void **)&v, &vcap, nv, sizeof(*v)));
+		KS_GUARD(ks_pd_grow(doc, (void **)&v, &vcap, nv + 1, sizeof(*v)));
 		memset(&v[nv], 0, sizeof(*v));
 		v[nv].num = all[i].num;
 		v[nv].gen = all[i].gen;
@@ -504,7 +440,7 @@ int ks_pdfdoc_open(const uint8_t *data, size_t len, const struct ks_pdfdoc_limit
 			goto loaded;
 		KS_SET(KS_ERR_PDF_XREF, "the trailer at offset %zu has no /Root", t->start);
 	}
-	if (!doc->lim.allow_repair || ks_err_code() == KS_ERR_NOMEM)
+	if (!doc->lim.allow_repair || ks_err_is_fatal())
 		goto out;
 	memcpy(reason, ks_err_msg(), strlen(ks_err_msg()) + 1);
 	KS_GUARD(ks_pd_strndup(doc, reason, strlen(reason), &doc->repair_reason));

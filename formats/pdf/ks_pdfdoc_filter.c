@@ -69,7 +69,7 @@ static int ascii_hex(struct ks_cur in, struct ks_buf *out)
 	while (ks_cur_u8(&in, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
-		h = ks_pdf_hexval(b);
+		h = ks_hex_value(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "ASCIIHexDecode: bad byte 0x%02x", b);
 		if (hi < 0) {
@@ -390,8 +390,13 @@ int ks_pd_stream_decode_rev(struct ks_pdfdoc *doc, size_t rev, const struct ks_p
 	if (parms != NULL && parms->type != KS_PDFOBJ_DICT &&
 	    (parms->type != KS_PDFOBJ_ARRAY || filters == NULL || filters->type != KS_PDFOBJ_ARRAY))
 		KS_BAIL(KS_ERR_PDF, "stream at offset %zu: bad /DecodeParms", s->start);
-	if (nf == 0)
-		KS_GUARD(ks_buf_append(&a, raw.p, raw.left));
+	if (nf == 0) {
+		struct ks_cur all = raw;
+		const uint8_t *p = NULL;
+
+		KS_GUARD(ks_cur_bytes(&all, raw.left, &p));
+		KS_GUARD(ks_buf_append(&a, p, raw.left));
+	}
 	in = raw;
 	for (i = 0; i < nf; i++) {
 		struct ks_buf *dst = i % 2 == 0 ? &a : &b;

@@ -4,6 +4,7 @@
 
 #include "formats/pdf/ks_pdfdoc.h"
 #include "formats/pdf/ks_pdf_chars.h"
+#include "ks_codec.h"
 
 /* ------------------------------------------------------------------ arena */
 
@@ -17,6 +18,23 @@ KS_WUR int ks_pd_charge(struct ks_pdfdoc *doc, size_t n);
 void ks_pd_uncharge(struct ks_pdfdoc *doc, size_t n);
 /* Copy n bytes into the arena with a NUL after them. */
 KS_WUR int ks_pd_strndup(struct ks_pdfdoc *doc, const void *p, size_t n, char **out);
+/* ks_grow() for an array held outside the arena, charged to the document
+ * (uncharge cap * elem when it is freed). */
+KS_WUR int ks_pd_grow(struct ks_pdfdoc *doc, void **v, size_t *cap, size_t need, size_t elem);
+
+/* A vector of `elem`-byte items collected outside the arena (an array or
+ * dictionary being parsed, a tree being walked), copied into the arena
+ * once complete. */
+struct ks_pd_vec {
+	void *v;
+	size_t n, cap, elem;
+};
+
+/* Append a copy of *item; KS_ERR_LIMIT past `max` items. */
+KS_WUR int ks_pd_vec_push(struct ks_pdfdoc *doc, struct ks_pd_vec *v, const void *item, size_t max);
+/* The items in the arena (*out NULL when there are none). */
+KS_WUR int ks_pd_vec_finish(struct ks_pdfdoc *doc, const struct ks_pd_vec *v, void **out);
+void ks_pd_vec_cleanup(struct ks_pdfdoc *doc, struct ks_pd_vec *v);
 
 /* ------------------------------------------------------- map (u64 -> ptr) */
 
@@ -57,9 +75,6 @@ KS_WUR int ks_pd_parse_value(struct ks_pd_lex *lx, size_t depth, struct ks_pdfob
 /* Parse "N G obj value [stream...] [endobj]" at the current position
  * (file only for streams). */
 KS_WUR int ks_pd_parse_indirect(struct ks_pd_lex *lx, struct ks_pdfdoc_indirect *out);
-
-/* Find `lit` in c at or after its start: position relative to c. */
-bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos);
 
 /* ------------------------------------------------------------------- xref */
 

@@ -93,21 +93,6 @@ int ks_pd_lex_uint(struct ks_pd_lex *lx, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-bool ks_pd_find(const struct ks_cur *c, const void *lit, size_t n, size_t *pos)
-{
-	const uint8_t *hit;
-
-	/* The one place that turns a pointer into an offset: memmem() only
-	 * looks inside the cursor's bytes. */
-	if (n == 0 || c->left < n)
-		return false;
-	hit = memmem(c->p, c->left, lit, n);
-	if (hit == NULL)
-		return false;
-	*pos = (size_t)(hit - c->p);
-	return true;
-}
-
 /* ---------------------------------------------------------------- values */
 
 static int new_obj(struct ks_pd_lex *lx, enum ks_pdfobj_type t, size_t start,
@@ -149,9 +134,9 @@ static int parse_name(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 		return -1;
 	while (ks_cur_u8(&raw, &b) == 0) {
 		if (b == '#' && ks_cur_peek_at(&raw, 0, &h1) == 0 &&
-		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_pdf_hexval(h1) >= 0 &&
-		    ks_pdf_hexval(h2) >= 0) {
-			b = (uint8_t)(ks_pdf_hexval(h1) << 4 | ks_pdf_hexval(h2));
+		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_hex_value(h1) >= 0 &&
+		    ks_hex_value(h2) >= 0) {
+			b = (uint8_t)(ks_hex_value(h1) << 4 | ks_hex_value(h2));
 			if (ks_cur_skip(&raw, 2) < 0)
 				return -1;
 		}
@@ -257,15 +242,13 @@ static int parse_literal(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 /* 7.3.4.3: hex digits and whitespace up to '>'; an odd count ends in 0. */
 static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 {
-	struct ks_cur c;
 	size_t digits = 0, i = 0, rawlen;
 	uint8_t *s = NULL, b;
 	int hi = -1, h;
 
 	if (ks_cur_skip(&lx->c, 1) < 0)
 		return -1;
-	c = lx->c;
-	if (!ks_pd_find(&c, ">", 1, &rawlen))
+	if (!ks_cur_find(&lx->c, ">", 1, &rawlen))
 		return KS_SET(KS_ERR_PDF, "unterminated hex string at offset %zu", o->start);
 	if (rawlen / 2 > lx->doc->lim.max_string)
 		return KS_SET(KS_ERR_LIMIT, "string longer than %zu bytes at offset %zu",
@@ -275,7 +258,7 @@ static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 	while (ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
-		h = ks_pdf_hexval(b);
+		h = ks_hex_value(b);
 		if (h < 0)
 			return KS_SET(KS_ERR_PDF, "bad hex digit in string at offset %zu",
 				      ks_pd_lex_pos(lx) - 1);
@@ -371,61 +354,9 @@ no:
 	return false;
 }
 
-/* Growable vector of pointers used while an array or dict is parsed,
- * copied into the arena once complete. */
-struct vec {
-	void *v;
-	size_t n, cap, elem;
-};
-
-static int vec_push(struct ks_pdfdoc *doc, struct vec *v, const void *item, size_t max)
-{
-	void *nv;
-	size_t ncap, bytes;
-
-	if (v->n >= max)
-		return KS_SET(KS_ERR_LIMIT, "more than %zu items", max);
-	if (v->n == v->cap) {
-		ncap = v->cap == 0 ? 8 : v->cap * 2;
-		if (ks_mul_size(ncap, v->elem, &bytes) < 0 ||
-		    ks_pd_charge(doc, bytes - v->cap * v->elem) < 0)
-			return -1;
-		nv = realloc(v->v, bytes);
-		if (nv == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		v->v = nv;
-		v->cap = ncap;
-	}
-	memcpy((unsigned char *)v->v + v->n * v->elem, item, v->elem);
-	v->n++;
-	return 0;
-}
-
-static int vec_finish(struct ks_pdfdoc *doc, struct vec *v, void **out)
-{
-	void *p = NULL;
-
-	if (v->n == 0) {
-		*out = NULL;
-		return 0;
-	}
-	if (ks_pd_alloc(doc, v->n * v->elem, &p) < 0)
-		return -1;
-	memcpy(p, v->v, v->n * v->elem);
-	*out = p;
-	return 0;
-}
-
-static void vec_cleanup(struct ks_pdfdoc *doc, struct vec *v)
-{
-	ks_pd_uncharge(doc, v->cap * v->elem);
-	free(v->v);
-	v->v = NULL;
-}
-
 static int parse_array(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
-	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfobj *) };
+	struct ks_pd_vec v = { NULL, 0, 0, sizeof(struct ks_pdfobj *) };
 	struct ks_pdfobj *item = NULL;
 	void *items = NULL;
 	uint8_t b;
@@ -439,16 +370,16 @@ static int parse_array(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 		if (b == ']')
 			break;
 		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &item));
-		if (vec_push(lx->doc, &v, &item, lx->doc->lim.max_array) < 0)
+		if (ks_pd_vec_push(lx->doc, &v, &item, lx->doc->lim.max_array) < 0)
 			KS_BAIL(ks_err_code(), "array at offset %zu: %s", o->start, ks_err_msg());
 	}
 	KS_GUARD(ks_cur_skip(&lx->c, 1));
-	KS_GUARD(vec_finish(lx->doc, &v, &items));
+	KS_GUARD(ks_pd_vec_finish(lx->doc, &v, &items));
 	o->u.arr.items = items;
 	o->u.arr.n = v.n;
 	rc = 0;
 out:
-	vec_cleanup(lx->doc, &v);
+	ks_pd_vec_cleanup(lx->doc, &v);
 	return rc;
 }
 
@@ -498,7 +429,7 @@ static int find_dup_keys(struct ks_pdfobj *o)
 
 static int parse_dict(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 {
-	struct vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
+	struct ks_pd_vec v = { NULL, 0, 0, sizeof(struct ks_pdfdict_entry) };
 	struct ks_pdfdict_entry ent;
 	struct ks_pdfobj *key = NULL;
 	void *items = NULL;
@@ -527,17 +458,17 @@ static int parse_dict(struct ks_pd_lex *lx, size_t depth, struct ks_pdfobj *o)
 		ent.key = key->u.name.s;
 		ent.key_len = key->u.name.len;
 		KS_GUARD(ks_pd_parse_value(lx, depth + 1, &ent.val));
-		if (vec_push(lx->doc, &v, &ent, lx->doc->lim.max_dict) < 0)
+		if (ks_pd_vec_push(lx->doc, &v, &ent, lx->doc->lim.max_dict) < 0)
 			KS_BAIL(ks_err_code(), "dictionary at offset %zu: %s", o->start,
 				ks_err_msg());
 	}
-	KS_GUARD(vec_finish(lx->doc, &v, &items));
+	KS_GUARD(ks_pd_vec_finish(lx->doc, &v, &items));
 	o->u.dict.e = items;
 	o->u.dict.n = v.n;
 	KS_GUARD(find_dup_keys(o));
 	rc = 0;
 out:
-	vec_cleanup(lx->doc, &v);
+	ks_pd_vec_cleanup(lx->doc, &v);
 	return rc;
 }
 
@@ -616,7 +547,6 @@ static int stream_extent(struct ks_pd_lex *lx, const struct ks_pdfobj *dict, siz
 	struct ks_cur rest, after;
 	size_t pos = 0;
 	int64_t v = -1;
-	uint8_t b;
 
 	*repaired = false;
 	if (lo != NULL && lo->type == KS_PDFOBJ_REF && !lx->doc->opening &&
@@ -636,16 +566,14 @@ static int stream_extent(struct ks_pd_lex *lx, const struct ks_pdfobj *dict, siz
 	/* A search that failed from offset X fails from any later offset:
 	 * remembering X keeps many broken streams from costing n^2. */
 	if (data_off >= lx->doc->no_endstream_from || ks_cur_at(&lx->whole, data_off, &rest) < 0 ||
-	    !ks_pd_find(&rest, "endstream", 9, &pos)) {
+	    !ks_cur_find(&rest, "endstream", 9, &pos)) {
 		if (data_off < lx->doc->no_endstream_from)
 			lx->doc->no_endstream_from = data_off;
 		return KS_SET(KS_ERR_PDF, "stream at offset %zu has no endstream", data_off);
 	}
 	/* The EOL before "endstream" is not data (7.3.8.1). */
-	if (pos > 0 && ks_cur_peek_at(&rest, pos - 1, &b) == 0 && b == '\n')
-		pos--;
-	if (pos > 0 && ks_cur_peek_at(&rest, pos - 1, &b) == 0 && b == '\r')
-		pos--;
+	(void)ks_cur_accept_before(&rest, &pos, "\n", 1);
+	(void)ks_cur_accept_before(&rest, &pos, "\r", 1);
 	*len = pos;
 	*repaired = true;
 	return 0;

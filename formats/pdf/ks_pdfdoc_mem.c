@@ -33,6 +33,52 @@ void ks_pd_uncharge(struct ks_pdfdoc *doc, size_t n)
 	doc->mem = n > doc->mem ? 0 : doc->mem - n;
 }
 
+int ks_pd_grow(struct ks_pdfdoc *doc, void **v, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap, more;
+
+	if (need <= *cap)
+		return 0;
+	if (ks_grow_cap(*cap, need, &ncap) < 0 || ks_mul_size(ncap - *cap, elem, &more) < 0 ||
+	    ks_pd_charge(doc, more) < 0)
+		return -1;
+	if (ks_grow_to(v, cap, ncap, elem) < 0) {
+		ks_pd_uncharge(doc, more);
+		return -1;
+	}
+	return 0;
+}
+
+int ks_pd_vec_push(struct ks_pdfdoc *doc, struct ks_pd_vec *v, const void *item, size_t max)
+{
+	if (v->n >= max)
+		return KS_SET(KS_ERR_LIMIT, "more than %zu items", max);
+	if (ks_pd_grow(doc, &v->v, &v->cap, v->n + 1, v->elem) < 0)
+		return -1;
+	memcpy((unsigned char *)v->v + v->n * v->elem, item, v->elem);
+	v->n++;
+	return 0;
+}
+
+int ks_pd_vec_finish(struct ks_pdfdoc *doc, const struct ks_pd_vec *v, void **out)
+{
+	*out = NULL;
+	if (v->n == 0)
+		return 0;
+	if (ks_pd_alloc(doc, v->n * v->elem, out) < 0)
+		return -1;
+	memcpy(*out, v->v, v->n * v->elem);
+	return 0;
+}
+
+void ks_pd_vec_cleanup(struct ks_pdfdoc *doc, struct ks_pd_vec *v)
+{
+	ks_pd_uncharge(doc, v->cap * v->elem);
+	free(v->v);
+	v->v = NULL;
+	v->n = v->cap = 0;
+}
+
 int ks_pd_alloc(struct ks_pdfdoc *doc, size_t n, void **out)
 {
 	struct ks_pd_block *b = doc->blocks;

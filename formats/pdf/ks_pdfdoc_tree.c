@@ -21,51 +21,6 @@ int ks_pdfdoc_catalog(struct ks_pdfdoc *doc, size_t rev, const struct ks_pdfobj 
 }
 
 /* Growable array of fixed-size items, moved into the arena when done. */
-struct list {
-	void *v;
-	size_t n, cap, elem, max;
-};
-
-static int list_push(struct ks_pdfdoc *doc, struct list *l, const void *item)
-{
-	size_t ncap;
-	void *nv;
-
-	if (l->n >= l->max)
-		return KS_SET(KS_ERR_LIMIT, "more than %zu items", l->max);
-	if (l->n == l->cap) {
-		ncap = l->cap == 0 ? 16 : l->cap * 2;
-		if (ks_pd_charge(doc, (ncap - l->cap) * l->elem) < 0)
-			return -1;
-		nv = realloc(l->v, ncap * l->elem);
-		if (nv == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		l->v = nv;
-		l->cap = ncap;
-	}
-	memcpy((unsigned char *)l->v + l->n * l->elem, item, l->elem);
-	l->n++;
-	return 0;
-}
-
-static int list_finish(struct ks_pdfdoc *doc, struct list *l, void **out)
-{
-	*out = NULL;
-	if (l->n == 0)
-		return 0;
-	if (ks_pd_alloc(doc, l->n * l->elem, out) < 0)
-		return -1;
-	memcpy(*out, l->v, l->n * l->elem);
-	return 0;
-}
-
-static void list_cleanup(struct ks_pdfdoc *doc, struct list *l)
-{
-	ks_pd_uncharge(doc, l->cap * l->elem);
-	free(l->v);
-	l->v = NULL;
-}
-
 /* A node seen twice in one walk is a cycle (or a shared node, which a
  * tree must not have either). */
 static int visit(struct ks_pdfdoc *doc, struct ks_pd_map *seen, const struct ks_pdfobj *ref,
@@ -88,8 +43,35 @@ struct walk {
 	struct ks_pdfdoc *doc;
 	size_t rev;
 	struct ks_pd_map seen;
-	struct list out;
+	struct ks_pd_vec out;
+	size_t max;
 };
+
+/* A walk of revision rev's tree collecting items of `elem` bytes, at most
+ * `max` of them. */
+static void walk_init(struct walk *w, struct ks_pdfdoc *doc, size_t rev, size_t elem, size_t max)
+{
+	memset(w, 0, sizeof(*w));
+	w->doc = doc;
+	w->rev = rev;
+	w->out.elem = elem;
+	w->max = max;
+}
+
+/* The items collected, handed to the revision's cache (*v, *n). */
+static int walk_finish(struct walk *w, void **v, size_t *n)
+{
+	if (ks_pd_vec_finish(w->doc, &w->out, v) < 0)
+		return -1;
+	*n = w->out.n;
+	return 0;
+}
+
+static void walk_cleanup(struct walk *w)
+{
+	ks_pd_vec_cleanup(w->doc, &w->out);
+	ks_pd_map_cleanup(w->doc, &w->seen);
+}
 
 static int page_node(struct walk *w, const struct ks_pdfobj *ref, struct ks_pdfdoc_page inh,
 		     size_t depth)
@@ -136,7 +118,7 @@ static int page_node(struct walk *w, const struct ks_pdfobj *ref, struct ks_pdfd
 	    ks_pdfdoc_resolve(w->doc, w->rev, inh.mediabox, &inh.mediabox) < 0 ||
 	    ks_pdfdoc_resolve(w->doc, w->rev, inh.cropbox, &inh.cropbox) < 0)
 		return -1;
-	return list_push(w->doc, &w->out, &inh);
+	return ks_pd_vec_push(w->doc, &w->out, &inh, w->max);
 }
 
 static int load_pages(struct ks_pdfdoc *doc, size_t rev)
@@ -148,25 +130,19 @@ static int load_pages(struct ks_pdfdoc *doc, size_t rev)
 	void *v = NULL;
 	int rc = -1;
 
-	memset(&w, 0, sizeof(w));
 	memset(&inh, 0, sizeof(inh));
-	w.doc = doc;
-	w.rev = rev;
-	w.out.elem = sizeof(struct ks_pdfdoc_page);
-	w.out.max = doc->lim.max_pages;
+	walk_init(&w, doc, rev, sizeof(struct ks_pdfdoc_page), doc->lim.max_pages);
 	KS_GUARD(ks_pdfdoc_catalog(doc, rev, &cat));
 	if (ks_pdfobj_get(cat, "Pages") == NULL)
 		KS_BAIL(KS_ERR_PDF, "revision %zu: the catalog has no /Pages", rev);
 	if (page_node(&w, ks_pdfobj_get(cat, "Pages"), inh, 0) < 0)
 		KS_BAIL(ks_err_code(), "revision %zu: %s", rev, ks_err_msg());
-	KS_GUARD(list_finish(doc, &w.out, &v));
+	KS_GUARD(walk_finish(&w, &v, &r->pages.n));
 	r->pages.v = v;
-	r->pages.n = w.out.n;
 	r->pages.done = true;
 	rc = 0;
 out:
-	list_cleanup(doc, &w.out);
-	ks_pd_map_cleanup(doc, &w.seen);
+	walk_cleanup(&w);
 	return rc;
 }
 
@@ -285,7 +261,7 @@ static int field_node(struct walk *w, const struct ks_pdfobj *ref, const char *p
 			out.sig_gen = inh.vraw->u.ref.gen;
 		}
 	}
-	return list_push(w->doc, &w->out, &out);
+	return ks_pd_vec_push(w->doc, &w->out, &out, w->max);
 }
 
 static int load_fields(struct ks_pdfdoc *doc, size_t rev)
@@ -298,12 +274,8 @@ static int load_fields(struct ks_pdfdoc *doc, size_t rev)
 	size_t i;
 	int rc = -1;
 
-	memset(&w, 0, sizeof(w));
 	memset(&inh, 0, sizeof(inh));
-	w.doc = doc;
-	w.rev = rev;
-	w.out.elem = sizeof(struct ks_pdfdoc_field);
-	w.out.max = doc->lim.max_fields;
+	walk_init(&w, doc, rev, sizeof(struct ks_pdfdoc_field), doc->lim.max_fields);
 	KS_GUARD(ks_pdfdoc_catalog(doc, rev, &cat));
 	KS_GUARD(ks_pdfdoc_dict_get_type(doc, rev, cat, "AcroForm", KS_PDFOBJ_DICT, &form));
 	if (form != NULL)
@@ -312,14 +284,12 @@ static int load_fields(struct ks_pdfdoc *doc, size_t rev)
 	for (i = 0; fields != NULL && i < fields->u.arr.n; i++)
 		if (field_node(&w, fields->u.arr.items[i], "", inh, 0) < 0)
 			KS_BAIL(ks_err_code(), "revision %zu: %s", rev, ks_err_msg());
-	KS_GUARD(list_finish(doc, &w.out, &v));
+	KS_GUARD(walk_finish(&w, &v, &r->fields.n));
 	r->fields.v = v;
-	r->fields.n = w.out.n;
 	r->fields.done = true;
 	rc = 0;
 out:
-	list_cleanup(doc, &w.out);
-	ks_pd_map_cleanup(doc, &w.seen);
+	walk_cleanup(&w);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "formats/pdf/ks_pdfdoc_int.h"
+#include "ks_utf8.h"
 
 const char ks_pd_sentinel[2];
 
@@ -84,33 +85,6 @@ static const uint16_t pdfdoc_high[33] = {
 	0x0152, 0x0160, 0x0178, 0x017d, 0x0131, 0x0142, 0x0153, 0x0161, 0x017e, 0,      0x20ac,
 };
 
-static int put_utf8(struct ks_buf *out, uint32_t cp)
-{
-	uint8_t b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ks_buf_append(out, b, n);
-}
-
 int ks_pdfobj_text_utf8(const struct ks_pdfobj *str, struct ks_buf *out)
 {
 	struct ks_cur c;
@@ -134,14 +108,31 @@ int ks_pdfobj_text_utf8(const struct ks_pdfobj *str, struct ks_buf *out)
 			} else if (u >= 0xdc00 && u <= 0xdfff) {
 				return KS_SET(KS_ERR_ENCODING, "lone UTF-16 surrogate");
 			}
-			if (put_utf8(out, cp) < 0)
+			if (ks_utf8_put(out, cp) < 0)
 				return -1;
 		}
 		return 0;
 	}
-	if (ks_cur_accept(&c, "\xef\xbb\xbf", 3))
-		return ks_buf_append(out, c.p, c.left); /* PDF 2.0 UTF-8 */
-	while (ks_cur_u8(&c, &b) == 0) {
+	if (ks_cur_accept(&c, "\xef\xbb\xbf", 3)) {
+		/* ISO 32000-2 7.9.2.2.1: UTF-8 with its byte order mark.  An
+		 * ill-formed byte becomes U+FFFD, as an undefined PDFDoc code
+		 * does below: the output is always well-formed, and the same
+		 * bytes always give the same text (field names compare). */
+		while (!ks_cur_eof(&c)) {
+			size_t k = ks_utf8_peek(&c, &cp);
+
+			if (k == 0) {
+				cp = 0xfffd;
+				k = 1;
+			}
+			if (ks_cur_skip(&c, k) < 0 || ks_utf8_put(out, cp) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	while (!ks_cur_eof(&c)) {
+		if (ks_cur_u8(&c, &b) < 0)
+			return -1;
 		cp = b;
 		if (b >= 0x18 && b <= 0x1f)
 			cp = pdfdoc_low[b - 0x18];
@@ -149,9 +140,8 @@ int ks_pdfobj_text_utf8(const struct ks_pdfobj *str, struct ks_buf *out)
 			cp = pdfdoc_high[b - 0x80];
 		if (cp == 0)
 			cp = 0xfffd;
-		if (put_utf8(out, cp) < 0)
+		if (ks_utf8_put(out, cp) < 0)
 			return -1;
 	}
-	ks_err_clear();
 	return 0;
 }

@@ -35,25 +35,14 @@ static void section_cleanup(struct ks_pdfdoc *doc, struct ks_pd_section *s)
 static int push_entry(struct ks_pdfdoc *doc, struct ks_pd_entry **v, size_t *n, size_t *cap,
 		      const struct ks_pd_entry *e)
 {
-	struct ks_pd_entry *nv;
-	size_t ncap;
-
 	if (e->num >= doc->lim.max_objects)
 		return KS_SET(KS_ERR_LIMIT, "object number %u beyond the limit %zu",
 			      (unsigned)e->num, doc->lim.max_objects);
 	if (doc->total_entries >= doc->lim.max_xref_entries)
 		return KS_SET(KS_ERR_LIMIT, "more than %zu xref entries",
 			      doc->lim.max_xref_entries);
-	if (*n == *cap) {
-		ncap = *cap == 0 ? 64 : *cap * 2;
-		if (ks_pd_charge(doc, (ncap - *cap) * sizeof(**v)) < 0)
-			return -1;
-		nv = realloc(*v, ncap * sizeof(**v));
-		if (nv == NULL)
-			return KS_SET(KS_ERR_NOMEM, "out of memory (xref)");
-		*v = nv;
-		*cap = ncap;
-	}
+	if (ks_pd_grow(doc, (void **)v, cap, *n + 1, sizeof(**v)) < 0)
+		return -1;
 	(*v)[(*n)++] = *e;
 	doc->total_entries++;
 	return 0;
@@ -513,10 +502,6 @@ int ks_pd_xref_load(struct ks_pdfdoc *doc)
 			doc->sx[doc->nsx - 1].off);
 	if (!have)
 		KS_BAIL(KS_ERR_PDF_XREF, "no startxref found: not a PDF file, or a truncated one");
-	cap = 8;
-	secs = calloc(cap, sizeof(*secs));
-	if (secs == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	while (have) {
 		for (i = 0; i < nsec; i++)
 			if (secs[i].off == off)
@@ -525,14 +510,7 @@ int ks_pd_xref_load(struct ks_pdfdoc *doc)
 		if (nsec >= doc->lim.max_revisions)
 			KS_BAIL(KS_ERR_LIMIT, "more than %zu xref sections",
 				doc->lim.max_revisions);
-		if (nsec == cap) {
-			struct ks_pd_section *n2 = realloc(secs, 2 * cap * sizeof(*secs));
-
-			if (n2 == NULL)
-				KS_BAIL(KS_ERR_NOMEM, "out of memory");
-			secs = n2;
-			cap *= 2;
-		}
+		KS_GUARD(ks_grow((void **)&secs, &cap, nsec + 1, sizeof(*secs)));
 		if (parse_section(doc, off, &secs[nsec]) < 0) {
 			section_cleanup(doc, &secs[nsec]);
 			goto out;

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/pdf/ks_pdf_write.h"
 #include "formats/render/ks_render_chars.h"
 #include "formats/render/ks_record_int.h"
 #include "ks_cur.h"
+#include "ks_utf8.h"
 
 /* Append ".key" or "[i]" to the path; returns the length to restore. */
 size_t ks_rec_path_push(struct ks_rec_ctx *c, const char *fmt, ...)
@@ -59,7 +59,7 @@ static int unknown_key(struct ks_rec_ctx *c, const char *key)
 
 	ks_cur_init(&cur, key, n);
 	while (n <= 60 && !ks_cur_eof(&cur))
-		if (ks_pdf_utf8_next(&cur, &cp) < 0 || !ks_render_char_ok(cp))
+		if (ks_utf8_next(&cur, &cp) < 0 || !ks_render_char_ok(cp))
 			n = SIZE_MAX;
 	if (n > 60)
 		return ks_rec_fail(c, "unknown field (a key of %zu bytes)", strlen(key));
@@ -101,7 +101,7 @@ int ks_rec_check_text(struct ks_rec_ctx *c, const char *s, size_t n, size_t max,
 		return ks_rec_fail(c, "%zu bytes, more than %zu", n, max);
 	ks_cur_init(&cur, s, n);
 	while (!ks_cur_eof(&cur)) {
-		if (ks_pdf_utf8_next(&cur, &cp) < 0)
+		if (ks_utf8_next(&cur, &cp) < 0)
 			return ks_rec_fail(c, "not UTF-8");
 		if (cp >= KS_RENDER_COMBINING_FIRST && cp <= KS_RENDER_COMBINING_LAST)
 			return ks_rec_fail(c,

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "formats/pdf/ks_pdf_write.h"
 #include "formats/render/ks_render_int.h"
 #include "ks_cur.h"
+#include "ks_utf8.h"
 
 /* Smallest size a text is shrunk to before it is cut. */
 #define FIT_MIN 0.6
@@ -141,11 +141,8 @@ static void drop_last_char(char *buf)
 {
 	size_t n = strlen(buf);
 
-	while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
-		n--;
 	if (n > 0)
-		n--;
-	buf[n] = '\0';
+		buf[ks_utf8_cut(buf, n - 1)] = '\0';
 }
 
 void ks_rd_text(struct ks_rd *d, bool bold, double size, double x, double y, enum ks_rd_align al,
@@ -316,25 +313,11 @@ void ks_rd_upper(const char *s, char *out, size_t n)
 	size_t o = 0;
 
 	ks_cur_init(&c, s, strlen(s));
-	while (!ks_cur_eof(&c) && ks_pdf_utf8_next(&c, &cp) == 0) {
-		uint8_t enc[4];
-		size_t k;
+	while (!ks_cur_eof(&c) && ks_utf8_next(&c, &cp) == 0) {
+		uint8_t enc[KS_UTF8_MAX_SEQ];
+		size_t k = ks_utf8_encode(upper_cp(cp), enc);
 
-		cp = upper_cp(cp);
-		if (cp < 0x80) {
-			enc[0] = (uint8_t)cp;
-			k = 1;
-		} else if (cp < 0x800) {
-			enc[0] = (uint8_t)(0xC0 | cp >> 6);
-			enc[1] = (uint8_t)(0x80 | (cp & 0x3F));
-			k = 2;
-		} else {
-			enc[0] = (uint8_t)(0xE0 | cp >> 12);
-			enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-			enc[2] = (uint8_t)(0x80 | (cp & 0x3F));
-			k = 3;
-		}
-		if (o + k >= n)
+		if (k == 0 || o + k >= n)
 			break;
 		memcpy(out + o, enc, k);
 		o += k;

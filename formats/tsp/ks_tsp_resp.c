@@ -91,6 +91,8 @@ static int read_status(struct ks_cur *si, struct ks_tsp_resp *r)
 int ks_tsp_resp_parse(const uint8_t *der, size_t n, struct ks_tsp_resp *r)
 {
 	struct ks_cur c, resp, si, tok, before;
+	const uint8_t *tokp = NULL;
+	size_t toklen;
 	uint8_t tag;
 	int rc = -1;
 
@@ -111,7 +113,9 @@ int ks_tsp_resp_parse(const uint8_t *der, size_t n, struct ks_tsp_resp *r)
 		KS_GUARD(ks_der_read(&resp, &tag, &tok));
 		if (tag != KS_TSP_TAG_SEQUENCE || !ks_cur_eof(&resp))
 			KS_BAIL(KS_ERR_PARSE, "unexpected field in the timestamp response");
-		KS_GUARD(ks_tsp_token_parse(before.p, ks_cur_pos(&before, &resp), &r->token));
+		toklen = ks_cur_pos(&before, &resp);
+		KS_GUARD(ks_cur_bytes(&before, toklen, &tokp));
+		KS_GUARD(ks_tsp_token_parse(tokp, toklen, &r->token));
 	}
 	/* RFC 3161 2.4.2: a token with status 0 or 1, none otherwise. */
 	if ((r->status == KS_TSP_GRANTED || r->status == KS_TSP_GRANTED_WITH_MODS) &&

@@ -11,6 +11,7 @@
 
 #include "formats/tsp/ks_tsp_int.h"
 #include "formats/tsp/ks_tsp_server.h"
+#include "ks_codec.h"
 
 #define RESP_MAX ((size_t)256 << 10)
 #define US_PER_S 1000000u
@@ -179,7 +180,6 @@ out:
  * exactly that long, 126 random bits. */
 static int random_serial(ASN1_INTEGER **out, char *hex, size_t cap)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t raw[KS_TSP_SERIAL_BYTES];
 	BIGNUM *bn = NULL;
 	size_t i;
@@ -196,8 +196,8 @@ static int random_serial(ASN1_INTEGER **out, char *hex, size_t cap)
 	if (*out == NULL)
 		KS_BAIL_OSSL(KS_ERR_NOMEM, "serial number");
 	for (i = 0; i < sizeof(raw); i++) {
-		hex[2 * i] = digits[raw[i] >> 4];
-		hex[2 * i + 1] = digits[raw[i] & 0xf];
+		hex[2 * i] = ks_hex_digit(raw[i] >> 4, false);
+		hex[2 * i + 1] = ks_hex_digit(raw[i], false);
 	}
 	hex[2 * sizeof(raw)] = '\0';
 	rc = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "formats/tsp/ks_tsp_int.h"
+#include "ks_codec.h"
 #include "ks_size.h"
 
 #define ACCURACY_SUBUNIT_MAX 999 /* millis, micros: INTEGER (1..999) */
@@ -84,8 +85,6 @@ static int read_accuracy(TS_ACCURACY *acc, struct ks_tsp_info *info)
 	return 0;
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
 /* The facts of a TSTInfo, checked for the shape RFC 3161 2.4.2 gives. */
 static int read_info(TS_TST_INFO *tst, struct ks_tsp_info *info)
 {
@@ -126,8 +125,8 @@ static int read_info(TS_TST_INFO *tst, struct ks_tsp_info *info)
 	if (neg)
 		return KS_SET(KS_ERR_PARSE, "negative serialNumber");
 	for (i = 0; i < info->serial_len; i++) {
-		info->serial_hex[2 * i] = hexdig[info->serial[i] >> 4];
-		info->serial_hex[2 * i + 1] = hexdig[info->serial[i] & 0xf];
+		info->serial_hex[2 * i] = ks_hex_digit(info->serial[i] >> 4, false);
+		info->serial_hex[2 * i + 1] = ks_hex_digit(info->serial[i], false);
 	}
 	info->serial_hex[2 * info->serial_len] = '\0';
 

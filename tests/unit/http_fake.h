@@ -29,6 +29,10 @@ struct fake_peer {
 	size_t body_len;
 	bool no_length;    /* no Content-Length: the body ends at close */
 	unsigned delay_ms; /* before answering */
+	/* Called once the request is read (head, req_body): may set the
+	 * answer from it (an OCSP responder).  NULL: the fixed answer. */
+	void (*on_request)(struct fake_peer *f);
+	void *user;
 	/* what was asked (the last request) */
 	char head[4096];
 	unsigned char req_body[FAKE_REQ_MAX];
@@ -100,6 +104,8 @@ static inline void fake_serve_one(struct fake_peer *f, int c)
 	memcpy(f->req_body, buf + hlen, need);
 	f->req_body_len = need;
 	f->requests++;
+	if (f->on_request != NULL)
+		f->on_request(f);
 	/* In small steps, so that fake_stop() does not wait for it. */
 	for (unsigned waited = 0; waited < f->delay_ms && !atomic_load(&f->stop); waited += 10)
 		fake_sleep_ms(10);

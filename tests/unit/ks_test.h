@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -41,6 +42,17 @@ static inline const char *ks_test_pki(const char *name)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return NULL;
 	return path;
+}
+
+/* Group set-up of the tests that need the test PKI: 0 when files a and b
+ * (b may be NULL) are there, else -1, saying `make pki` has not run. */
+static inline int ks_test_pki_ready(const char *a, const char *b)
+{
+	if (access(ks_test_pki(a), R_OK) != 0 || (b != NULL && access(ks_test_pki(b), R_OK) != 0)) {
+		fprintf(stderr, "# test PKI missing in %s: run `make pki`\n", ks_test_pki(""));
+		return -1;
+	}
+	return 0;
 }
 
 #endif

@@ -171,12 +171,7 @@ static CMS_SignerInfo *first_si(CMS_ContentInfo *ci)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (access(ks_test_pki("root.pem"), R_OK) != 0 ||
-	    access(ks_test_pki("principal-rsa.key.pem"), R_OK) != 0) {
-		fprintf(stderr, "# test PKI missing in %s: run `make pki`\n", ks_test_pki(""));
-		return -1;
-	}
-	return 0;
+	return ks_test_pki_ready("root.pem", "principal-rsa.key.pem");
 }
 
 /* ---- signing: structure and interoperability ---- */

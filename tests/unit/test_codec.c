@@ -371,6 +371,35 @@ static void test_hex_rejects(void **state)
 	ks_buf_cleanup(&out);
 }
 
+/* The one hex digit reader and writer: every byte value checked. */
+static void test_hex_digits(void **state)
+{
+	unsigned v;
+	int b;
+
+	(void)state;
+	for (b = 0; b < 256; b++) {
+		int want = -1;
+
+		if (b >= '0' && b <= '9')
+			want = b - '0';
+		else if (b >= 'a' && b <= 'f')
+			want = b - 'a' + 10;
+		else if (b >= 'A' && b <= 'F')
+			want = b - 'A' + 10;
+		assert_int_equal(ks_hex_value((uint8_t)b), want);
+	}
+	for (v = 0; v < 16; v++) {
+		assert_int_equal(ks_hex_value((uint8_t)ks_hex_digit(v, false)), (int)v);
+		assert_int_equal(ks_hex_value((uint8_t)ks_hex_digit(v, true)), (int)v);
+	}
+	assert_int_equal(ks_hex_digit(10, false), 'a');
+	assert_int_equal(ks_hex_digit(15, true), 'F');
+	/* only the low nibble counts */
+	assert_int_equal(ks_hex_digit(0xab, false), 'b');
+	assert_int_equal(ks_hex_digit(~0u, true), 'F');
+}
+
 static void test_hex_limit(void **state)
 {
 	struct ks_buf out;
@@ -404,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_base64_limit),
 		cmocka_unit_test(test_hex_rejects),
 		cmocka_unit_test(test_hex_limit),
+		cmocka_unit_test(test_hex_digits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -449,6 +449,19 @@ static void test_empty_null_cursor(void **state)
 	assert_fails_unmoved(ks_cur_decimal(&c, 5, 10, &d), &c, KS_ERR_PARSE);
 	assert_fails_with(ks_cur_range(&c, 0, 1, &s), KS_ERR_TRUNCATED);
 	assert_fails_with(ks_cur_at(&c, 1, &s), KS_ERR_TRUNCATED);
+	{
+		size_t pos = 0;
+
+		assert_false(ks_cur_find(&c, "a", 1, &pos));
+		assert_false(ks_cur_rfind(&c, SIZE_MAX, "a", 1, &pos));
+		assert_false(ks_cur_accept_before(&c, &pos, "a", 1));
+		assert_true(ks_cur_accept_before(&c, &pos, "", 0));
+		assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_space), 0);
+		assert_fails_with(ks_cur_peek_before(&c, 0, &v), KS_ERR_TRUNCATED);
+		assert_fails_with(ks_cur_decimal_before(&c, &pos, 5, 10, &d), KS_ERR_PARSE);
+		assert_true(ks_cur_is(&c, "", 0));
+		assert_int_equal(pos, 0);
+	}
 	assert_int_equal(c.left, 0);
 
 	/* Same for a cursor over an empty, never allocated buffer. */
@@ -462,6 +475,271 @@ static void test_empty_null_cursor(void **state)
 		assert_ok(ks_cur_expect(&c, "", 0));
 		assert_ok(ks_cur_skip(&c, 0));
 	}
+}
+
+/* A copy of exactly n bytes on the heap, so that a read one byte before
+ * or after it is caught by the sanitizers (make asan). */
+static uint8_t *exact(const char *s, size_t n)
+{
+	uint8_t *p = malloc(n > 0 ? n : 1);
+
+	assert_non_null(p);
+	memcpy(p, s, n);
+	return p;
+}
+
+static void test_find(void **state)
+{
+	static const char text[] = "startxref 12 %%EOF startxref 34 %%EOF";
+	struct ks_cur c, sub;
+	size_t pos = 99, n = sizeof(text) - 1;
+	uint8_t *p = exact(text, n);
+
+	(void)state;
+	ks_cur_init(&c, p, n);
+	assert_true(ks_cur_find(&c, "startxref", 9, &pos));
+	assert_int_equal(pos, 0);
+	assert_true(ks_cur_find(&c, "%%EOF", 5, &pos));
+	assert_int_equal(pos, 13);
+	assert_true(ks_cur_find_from(&c, 1, "startxref", 9, &pos));
+	assert_int_equal(pos, 19);
+	assert_true(ks_cur_find_from(&c, 19, "startxref", 9, &pos));
+	assert_int_equal(pos, 19);
+	/* the last bytes of the input, and nothing past them */
+	assert_true(ks_cur_find_from(&c, n - 5, "%%EOF", 5, &pos));
+	assert_int_equal(pos, n - 5);
+	pos = 99;
+	assert_false(ks_cur_find_from(&c, n - 4, "%%EOF", 5, &pos));
+	assert_false(ks_cur_find_from(&c, n, "F", 1, &pos));
+	assert_false(ks_cur_find_from(&c, n + 1, "F", 1, &pos));
+	assert_false(ks_cur_find_from(&c, SIZE_MAX, "F", 1, &pos));
+	assert_false(ks_cur_find(&c, "startxref 99", 12, &pos));
+	assert_false(ks_cur_find(&c, "", 0, &pos)); /* an empty literal is never found */
+	assert_int_equal(pos, 99);
+	/* no move */
+	assert_ptr_equal(c.p, p);
+	assert_int_equal(c.left, n);
+
+	/* A literal that runs past the end of a sub-view is not found, even
+	 * though the memory behind the view holds the rest of it. */
+	assert_ok(ks_cur_range(&c, 0, 16, &sub)); /* "startxref 12 %%E" */
+	assert_false(ks_cur_find(&sub, "%%EOF", 5, &pos));
+	assert_true(ks_cur_find(&sub, "%%E", 3, &pos));
+	assert_int_equal(pos, 13);
+	/* Offsets count from the view's start. */
+	assert_ok(ks_cur_at(&c, 10, &sub));
+	assert_true(ks_cur_find(&sub, "startxref", 9, &pos));
+	assert_int_equal(pos, 9);
+	free(p);
+}
+
+static void test_rfind(void **state)
+{
+	static const char text[] = "obj 1 obj 2 obj";
+	struct ks_cur c, sub;
+	size_t pos = 99, n = sizeof(text) - 1;
+	uint8_t *p = exact(text, n), *big;
+
+	(void)state;
+	ks_cur_init(&c, p, n);
+	assert_true(ks_cur_rfind(&c, n, "obj", 3, &pos));
+	assert_int_equal(pos, 12);
+	assert_true(ks_cur_rfind(&c, SIZE_MAX, "obj", 3, &pos)); /* end clamps to the input */
+	assert_int_equal(pos, 12);
+	/* wholly before end: "obj" at 12 ends at 15 */
+	assert_true(ks_cur_rfind(&c, 14, "obj", 3, &pos));
+	assert_int_equal(pos, 6);
+	assert_true(ks_cur_rfind(&c, 9, "obj", 3, &pos));
+	assert_int_equal(pos, 6);
+	assert_true(ks_cur_rfind(&c, 8, "obj", 3, &pos));
+	assert_int_equal(pos, 0);
+	assert_true(ks_cur_rfind(&c, 3, "obj", 3, &pos));
+	assert_int_equal(pos, 0);
+	pos = 99;
+	assert_false(ks_cur_rfind(&c, 2, "obj", 3, &pos));
+	assert_false(ks_cur_rfind(&c, 0, "o", 1, &pos));
+	assert_false(ks_cur_rfind(&c, n, "", 0, &pos));
+	assert_false(ks_cur_rfind(&c, n, "obj 3", 5, &pos));
+	/* first byte matches everywhere, the rest nowhere */
+	assert_false(ks_cur_rfind(&c, n, "o!", 2, &pos));
+	assert_int_equal(pos, 99);
+	/* a sub-view never looks before its own start */
+	assert_ok(ks_cur_at(&c, 1, &sub));
+	assert_true(ks_cur_rfind(&sub, 8, "obj", 3, &pos));
+	assert_int_equal(pos, 5);
+	assert_false(ks_cur_rfind(&sub, 4, "obj", 3, &pos));
+	assert_ok(ks_cur_range(&c, 0, 14, &sub)); /* "obj" at 12 is cut */
+	assert_true(ks_cur_rfind(&sub, SIZE_MAX, "obj", 3, &pos));
+	assert_int_equal(pos, 6);
+	free(p);
+
+	/* hostile: a megabyte of near-misses, and the one match at byte 0 */
+	big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, 'a', 1 << 20);
+	big[1] = 'b';
+	ks_cur_init(&c, big, 1 << 20);
+	assert_true(ks_cur_rfind(&c, SIZE_MAX, "ab", 2, &pos));
+	assert_int_equal(pos, 0);
+	assert_false(ks_cur_rfind(&c, SIZE_MAX, "aab", 3, &pos));
+	assert_true(ks_cur_find(&c, "ab", 2, &pos));
+	assert_int_equal(pos, 0);
+	assert_false(ks_cur_find_from(&c, 1, "ab", 2, &pos));
+	free(big);
+}
+
+static bool is_digit(uint8_t b)
+{
+	return b >= '0' && b <= '9';
+}
+
+static void test_backward(void **state)
+{
+	static const char text[] = "12 0 obj";
+	struct ks_cur c, sub;
+	size_t pos, n = sizeof(text) - 1;
+	uint8_t *p = exact(text, n), v = 0;
+
+	(void)state;
+	ks_cur_init(&c, p, n);
+	assert_ok(ks_cur_peek_before(&c, n, &v));
+	assert_int_equal(v, 'j');
+	assert_ok(ks_cur_peek_before(&c, 1, &v));
+	assert_int_equal(v, '1');
+	v = 7;
+	assert_fails_with(ks_cur_peek_before(&c, 0, &v), KS_ERR_TRUNCATED);
+	assert_fails_with(ks_cur_peek_before(&c, n + 1, &v), KS_ERR_TRUNCATED);
+	assert_fails_with(ks_cur_peek_before(&c, SIZE_MAX, &v), KS_ERR_TRUNCATED);
+	assert_int_equal(v, 7);
+
+	/* "N G obj" read backwards from the keyword, as a repairing reader
+	 * does */
+	pos = n;
+	assert_true(ks_cur_accept_before(&c, &pos, "obj", 3));
+	assert_int_equal(pos, 5);
+	assert_false(ks_cur_accept_before(&c, &pos, "obj", 3));
+	assert_int_equal(pos, 5);
+	assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_space), 1);
+	assert_int_equal(pos, 4);
+	assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_space), 0);
+	{
+		uint64_t gen = 9, num = 9;
+
+		assert_ok(ks_cur_decimal_before(&c, &pos, 5, 65535, &gen));
+		assert_true(gen == 0);
+		assert_int_equal(pos, 3);
+		assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_space), 1);
+		assert_ok(ks_cur_decimal_before(&c, &pos, 10, UINT32_MAX, &num));
+		assert_true(num == 12);
+		assert_int_equal(pos, 0);
+		/* nothing before the start */
+		assert_fails_with(ks_cur_decimal_before(&c, &pos, 10, UINT32_MAX, &num),
+				  KS_ERR_PARSE);
+		assert_int_equal(pos, 0);
+		assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_digit), 0);
+		assert_false(ks_cur_accept_before(&c, &pos, "1", 1));
+		assert_false(ks_cur_accept_before(&c, &pos, "", 1));
+		assert_true(num == 12);
+	}
+	/* past the input: nothing read, nothing moved */
+	pos = n + 1;
+	assert_false(ks_cur_accept_before(&c, &pos, "j", 1));
+	assert_int_equal(ks_cur_skip_back_while(&c, &pos, is_digit), 0);
+	assert_fails_with(ks_cur_decimal_before(&c, &pos, 5, 10, &(uint64_t){ 0 }),
+			  KS_ERR_TRUNCATED);
+	assert_int_equal(pos, n + 1);
+	pos = SIZE_MAX;
+	assert_false(ks_cur_accept_before(&c, &pos, "j", 1));
+	assert_int_equal(pos, SIZE_MAX);
+
+	/* A sub-view starting inside "12" reads only its own "2". */
+	assert_ok(ks_cur_at(&c, 1, &sub));
+	pos = 1;
+	assert_ok(ks_cur_decimal_before(&sub, &pos, 10, UINT32_MAX, &(uint64_t){ 0 }));
+	assert_int_equal(pos, 0);
+	pos = 1;
+	assert_int_equal(ks_cur_skip_back_while(&sub, &pos, is_digit), 1);
+	assert_fails_with(ks_cur_peek_before(&sub, 0, &v), KS_ERR_TRUNCATED);
+	free(p);
+}
+
+static void check_decimal_before(const char *s, size_t max_digits, uint64_t max, uint64_t want,
+				 size_t want_pos)
+{
+	size_t n = strlen(s), pos = n;
+	uint8_t *p = exact(s, n);
+	struct ks_cur c;
+	uint64_t v = 0;
+
+	ks_cur_init(&c, p, n);
+	assert_ok(ks_cur_decimal_before(&c, &pos, max_digits, max, &v));
+	assert_true(v == want);
+	assert_int_equal(pos, want_pos);
+	free(p);
+}
+
+static void check_decimal_before_fails(const char *s, size_t max_digits, uint64_t max,
+				       enum ks_err_code code)
+{
+	size_t n = strlen(s), pos = n;
+	uint8_t *p = exact(s, n);
+	struct ks_cur c;
+	uint64_t v = 42;
+
+	ks_cur_init(&c, p, n);
+	assert_fails_with(ks_cur_decimal_before(&c, &pos, max_digits, max, &v), code);
+	assert_int_equal(pos, n);
+	assert_true(v == 42);
+	free(p);
+}
+
+/* The backward decimal agrees with the forward one on every limit. */
+static void test_decimal_before(void **state)
+{
+	(void)state;
+	check_decimal_before("0", 1, 0, 0, 0);
+	check_decimal_before("x7", 1, 9, 7, 1);
+	check_decimal_before("startxref\n4096", 20, UINT64_MAX, 4096, 10);
+	check_decimal_before("18446744073709551615", 20, UINT64_MAX, UINT64_MAX, 0);
+	check_decimal_before("4294967295", 10, UINT32_MAX, UINT32_MAX, 0);
+	check_decimal_before("65535", 5, 65535, 65535, 0);
+	/* leading zeros count as digits and add nothing */
+	check_decimal_before("00000000000000000000000000001", 40, 1, 1, 0);
+	check_decimal_before("0000000000000000000000000000000", 40, 0, 0, 0);
+	check_decimal_before_fails("", 5, 10, KS_ERR_PARSE);
+	check_decimal_before_fails("12 ", 5, 100, KS_ERR_PARSE);
+	check_decimal_before_fails("-", 5, 100, KS_ERR_PARSE);
+	check_decimal_before_fails("18446744073709551616", 20, UINT64_MAX, KS_ERR_LIMIT);
+	check_decimal_before_fails("99999999999999999999", 20, UINT64_MAX, KS_ERR_LIMIT);
+	check_decimal_before_fails("4294967296", 10, UINT32_MAX, KS_ERR_LIMIT);
+	check_decimal_before_fails("65536", 5, 65535, KS_ERR_LIMIT);
+	check_decimal_before_fails("123456", 5, UINT64_MAX, KS_ERR_LIMIT);
+	check_decimal_before_fails("0000000000000000000000000000", 5, 0, KS_ERR_LIMIT);
+	/* 1 followed by 25 zeros: the place value itself no longer fits */
+	check_decimal_before_fails("10000000000000000000000000", 40, UINT64_MAX, KS_ERR_LIMIT);
+	check_decimal_before_fails("10000000000000000000", 40, UINT64_MAX / 2, KS_ERR_LIMIT);
+}
+
+static void test_is_equal(void **state)
+{
+	struct ks_cur a, b, e;
+
+	(void)state;
+	ks_cur_init(&a, "abc", 3);
+	ks_cur_init(&b, "abcd", 3);
+	ks_cur_init(&e, NULL, 0);
+	assert_true(ks_cur_is(&a, "abc", 3));
+	assert_false(ks_cur_is(&a, "ab", 2));
+	assert_false(ks_cur_is(&a, "abcd", 4));
+	assert_false(ks_cur_is(&a, "abd", 3));
+	assert_true(ks_cur_is(&e, "", 0));
+	assert_false(ks_cur_is(&e, "a", 1));
+	assert_true(ks_cur_equal(&a, &b));
+	assert_true(ks_cur_equal(&e, &e));
+	assert_false(ks_cur_equal(&a, &e));
+	ks_cur_init(&b, "abcd", 4);
+	assert_false(ks_cur_equal(&a, &b));
+	assert_false(ks_cur_equal(&b, &a));
 }
 
 int main(void)
@@ -484,6 +762,11 @@ int main(void)
 		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_decimal_bounded_by_cursor),
 		cmocka_unit_test(test_empty_null_cursor),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_rfind),
+		cmocka_unit_test(test_backward),
+		cmocka_unit_test(test_decimal_before),
+		cmocka_unit_test(test_is_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,26 @@ static void test_message_is_not_reinterpreted(void **state)
 	assert_string_equal(ks_err_msg(), "100%d %s %n");
 }
 
+/* Only out-of-memory and internal errors are fatal: every other code
+ * describes the input, and callers may report it as a finding. */
+static void test_is_fatal(void **state)
+{
+	int code;
+
+	(void)state;
+	ks_err_clear();
+	assert_false(ks_err_is_fatal());
+	for (code = KS_OK + 1; code < KS_ERR__COUNT; code++) {
+		assert_int_equal(ks_err_set((enum ks_err_code)code, "x.c", 1, "e"), -1);
+		if (code == KS_ERR_NOMEM || code == KS_ERR_INTERNAL)
+			assert_true(ks_err_is_fatal());
+		else
+			assert_false(ks_err_is_fatal());
+	}
+	ks_err_clear();
+	assert_false(ks_err_is_fatal());
+}
+
 static int bail_helper(int fail_at, int *line)
 {
 	int rc = -1;
@@ -328,6 +348,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_and_clear),
 		cmocka_unit_test(test_message_is_not_reinterpreted),
+		cmocka_unit_test(test_is_fatal),
 		cmocka_unit_test(test_bail_guard_ensure),
 		cmocka_unit_test(test_names_distinct),
 		cmocka_unit_test(test_message_truncation),

@@ -3,7 +3,7 @@
  * objects unreached, structure walks stopped at structural objects,
  * hostile graphs (cycles, undefined and broken references) handled. */
 #include "formats/pdf/ks_pades_int.h"
-#include "pdfdoc_build.h"
+#include "pdf_build.h"
 #include "ks_test.h"
 
 static struct ks_pdfdoc *open_doc(struct pb *p)

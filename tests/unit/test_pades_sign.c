@@ -16,6 +16,7 @@
 #include "ks_codec.h"
 #include "ks_io.h"
 #include "ks_key.h"
+#include "pdf_build.h"
 #include "signer/ks_sign_pdf.h"
 
 #define T_WHEN ((time_t)1780000000) /* 2026-05-29 03:26:40 +07:00 */
@@ -60,28 +61,7 @@ static struct ks_key *load_key(const char *name)
 	return key;
 }
 
-/* A PDF from object bodies (object i+1 = objs[i]) with a classic xref. */
-static void build_pdf(struct ks_buf *pdf, const char *const *objs, size_t n,
-		      const char *trailer_extra)
-{
-	size_t off[32], i;
-	size_t xref;
-
-	assert_true(n <= 32);
-	ks_buf_init(pdf, (size_t)16 << 20);
-	assert_ok(ks_buf_append_str(pdf, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"));
-	for (i = 0; i < n; i++) {
-		off[i] = pdf->len;
-		assert_ok(ks_buf_printf(pdf, "%zu 0 obj\n%s\nendobj\n", i + 1, objs[i]));
-	}
-	xref = pdf->len;
-	assert_ok(ks_buf_printf(pdf, "xref\n0 %zu\n0000000000 65535 f \n", n + 1));
-	for (i = 0; i < n; i++)
-		assert_ok(ks_buf_printf(pdf, "%010zu 00000 n \n", off[i]));
-	assert_ok(
-	    ks_buf_printf(pdf, "trailer\n<< /Size %zu /Root 1 0 R %s >>\nstartxref\n%zu\n%%%%EOF\n",
-			  n + 1, trailer_extra, xref));
-}
+#define PDF_MAX ((size_t)16 << 20)
 
 #define CONTENT "BT /F1 18 Tf 72 760 Td (HOC BA - Nguyen Thi Hong Nhung) Tj ET"
 #define PAGE(annots)                                                                         \
@@ -102,9 +82,10 @@ static void plain_pdf(struct ks_buf *pdf)
 	};
 
 	assert_int_equal(strlen(CONTENT), 61);
-	build_pdf(pdf, objs, 7,
-		  "/Info 7 0 R /ID [<000102030405060708090A0B0C0D0E0F> "
-		  "<000102030405060708090A0B0C0D0E0F>]");
+	pb_classic(pdf, PDF_MAX, objs, 7,
+		   "/Info 7 0 R /ID [<000102030405060708090A0B0C0D0E0F> "
+		   "<000102030405060708090A0B0C0D0E0F>]",
+		   true);
 }
 
 /* One page with two empty signature fields (Teacher, Principal) and a
@@ -127,7 +108,7 @@ static void form_pdf(struct ks_buf *pdf)
 		"R /F 4 /V (Nhung) >>",
 	};
 
-	build_pdf(pdf, objs, 10, "/Info 6 0 R");
+	pb_classic(pdf, PDF_MAX, objs, 10, "/Info 6 0 R", true);
 }
 
 static void write_file(const char *path, const struct ks_buf *b)
@@ -135,22 +116,12 @@ static void write_file(const char *path, const struct ks_buf *b)
 	assert_ok(ks_file_write_atomic(path, b->data, b->len, 0644));
 }
 
-static const uint8_t *find_from(const struct ks_buf *b, size_t from, const char *lit)
-{
-	size_t n = strlen(lit), i;
-
-	for (i = from; i + n <= b->len; i++)
-		if (memcmp(b->data + i, lit, n) == 0)
-			return b->data + i;
-	return NULL;
-}
-
 static size_t count_of(const struct ks_buf *b, const char *lit)
 {
 	size_t n = 0, at = 0;
 	const uint8_t *p;
 
-	while ((p = find_from(b, at, lit)) != NULL) {
+	while ((p = pb_at(b, at, lit)) != NULL) {
 		n++;
 		at = (size_t)(p - b->data) + 1;
 	}
@@ -202,7 +173,7 @@ static size_t check_signature(const struct ks_buf *out, size_t idx)
 	STACK_OF(CMS_SignerInfo) * sis;
 
 	for (i = 0; i <= idx; i++) {
-		p = find_from(out, at, "/ByteRange [");
+		p = pb_at(out, at, "/ByteRange [");
 		assert_non_null(p);
 		at = (size_t)(p - out->data) + 1;
 	}
@@ -220,7 +191,7 @@ static size_t check_signature(const struct ks_buf *out, size_t idx)
 	assert_int_equal(out->data[r[2] - 1], '>');
 	assert_memory_equal(out->data + r[1] - 10, "/Contents ", 10);
 	/* The range ends with the revision: "%%EOF" + end of line. */
-	eof = find_from(out, (size_t)r[2], "%%EOF");
+	eof = pb_at(out, (size_t)r[2], "%%EOF");
 	assert_non_null(eof);
 	rev_end = (size_t)(eof - out->data) + 5;
 	if (rev_end < out->len && out->data[rev_end] == '\r')
@@ -318,23 +289,23 @@ static void test_invisible_rsa(void **state)
 	assert_true(res.new_field);
 	assert_int_equal(res.font_bytes, 0);
 	/* The signature dictionary (ISO 32000-1 Table 252, EN 319 142-1). */
-	assert_non_null(find_from(&out, pdf.len,
-				  "/Type /Sig /Filter /Adobe.PPKLite /SubFilter "
-				  "/ETSI.CAdES.detached /M (D:20260529032640+07'00')"));
+	assert_non_null(pb_at(&out, pdf.len,
+			      "/Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+			      "/ETSI.CAdES.detached /M (D:20260529032640+07'00')"));
 	/* Vietnamese text strings: UTF-16BE with BOM ("Ký" = 004B 00FD). */
-	assert_non_null(find_from(&out, pdf.len, "/Reason <FEFF004B00FD"));
-	assert_non_null(find_from(&out, pdf.len, "/Location <FEFF0048"));
-	assert_non_null(find_from(&out, pdf.len, "/ContactInfo (vanphong@thpt.edu.vn)"));
+	assert_non_null(pb_at(&out, pdf.len, "/Reason <FEFF004B00FD"));
+	assert_non_null(pb_at(&out, pdf.len, "/Location <FEFF0048"));
+	assert_non_null(pb_at(&out, pdf.len, "/ContactInfo (vanphong@thpt.edu.vn)"));
 	/* /Name from the certificate CN "Nguyễn ..." (N = 004E). */
-	assert_non_null(find_from(&out, pdf.len, "/Name <FEFF004E"));
+	assert_non_null(pb_at(&out, pdf.len, "/Name <FEFF004E"));
 	/* Invisible widget: zero rectangle, print + locked, on page 1. */
-	assert_non_null(find_from(&out, pdf.len, "/F 132 /Rect [0 0 0 0] /P 3 0 R"));
-	assert_null(find_from(&out, pdf.len, "/AP"));
+	assert_non_null(pb_at(&out, pdf.len, "/F 132 /Rect [0 0 0 0] /P 3 0 R"));
+	assert_null(pb_at(&out, pdf.len, "/AP"));
 	/* Catalog gets a new AcroForm with SignaturesExist|AppendOnly. */
-	assert_non_null(find_from(&out, pdf.len, "/SigFlags 3"));
-	assert_non_null(find_from(&out, pdf.len, "/Annots ["));
+	assert_non_null(pb_at(&out, pdf.len, "/SigFlags 3"));
+	assert_non_null(pb_at(&out, pdf.len, "/Annots ["));
 	/* /ID[0] kept. */
-	assert_non_null(find_from(&out, pdf.len, "/ID [<000102030405060708090A0B0C0D0E0F><"));
+	assert_non_null(pb_at(&out, pdf.len, "/ID [<000102030405060708090A0B0C0D0E0F><"));
 	ks_buf_cleanup(&pdf);
 	ks_buf_cleanup(&out);
 }
@@ -351,7 +322,7 @@ static void assert_text(const char *path, const char *const *want, size_t n)
 	ks_buf_init(&txt, (size_t)1 << 20);
 	assert_ok(ks_file_read(tmp_path("out.txt"), (size_t)1 << 20, &txt));
 	for (i = 0; i < n; i++)
-		if (find_from(&txt, 0, want[i]) == NULL)
+		if (pb_at(&txt, 0, want[i]) == NULL)
 			fail_msg("'%s' not in the text of %s: %.*s", want[i], path, (int)txt.len,
 				 (const char *)txt.data);
 	ks_buf_cleanup(&txt);
@@ -380,7 +351,7 @@ static void test_visible_ec(void **state)
 	check_signature(&out, 0);
 	assert_true(res.font_bytes > 1000 && res.font_bytes < 20000);
 	/* Page 2 is object 6; the widget has the rectangle and /AP. */
-	assert_non_null(find_from(&out, pdf.len, "/Rect [340 60 550 130] /P 6 0 R /AP << /N "));
+	assert_non_null(pb_at(&out, pdf.len, "/Rect [340 60 550 130] /P 6 0 R /AP << /N "));
 	assert_text(tmp_path("signed.pdf"), want, 4);
 	ks_buf_cleanup(&pdf);
 	ks_buf_cleanup(&out);
@@ -420,7 +391,7 @@ static void test_serial_three(void **state)
 	assert_int_equal(e2, s2.len);
 	assert_int_equal(e3, s3.len);
 	/* Three fields in the AcroForm of the last revision. */
-	assert_non_null(find_from(&s3, s2.len, "/Fields ["));
+	assert_non_null(pb_at(&s3, s2.len, "/Fields ["));
 	assert_int_equal(count_of(&s3, "/FT /Sig"), 3);
 	ks_buf_cleanup(&pdf);
 	ks_buf_cleanup(&s1);
@@ -470,7 +441,7 @@ static void test_rotated_pages(void **state)
 	static const char *const want[] = { "Ký bởi: Nguyễn Thị Hồng Nhung" };
 
 	(void)state;
-	build_pdf(&pdf, objs, 7, "");
+	pb_classic(&pdf, PDF_MAX, objs, 7, "", true);
 	opts_at(&o);
 	o.x = 500;
 	o.y = 40;
@@ -480,8 +451,8 @@ static void test_rotated_pages(void **state)
 	o.page = 1;
 	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
 	check_signature(&out, 0);
-	assert_non_null(find_from(&out, pdf.len, "/Rect [480 500 560 730] /P 3 0 R"));
-	at = find_from(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 1 -1 0 0 0]");
+	assert_non_null(pb_at(&out, pdf.len, "/Rect [480 500 560 730] /P 3 0 R"));
+	at = pb_at(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 1 -1 0 0 0]");
 	assert_non_null(at);
 	assert_text(tmp_path("signed.pdf"), want, 1);
 	ks_buf_cleanup(&out);
@@ -489,8 +460,8 @@ static void test_rotated_pages(void **state)
 	o.page = 2;
 	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
 	check_signature(&out, 0);
-	assert_non_null(find_from(&out, pdf.len, "/Rect [40 70 120 300] /P 6 0 R"));
-	assert_non_null(find_from(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 -1 1 0 0 0]"));
+	assert_non_null(pb_at(&out, pdf.len, "/Rect [40 70 120 300] /P 6 0 R"));
+	assert_non_null(pb_at(&out, pdf.len, "/BBox [0 0 230 80] /Matrix [0 -1 1 0 0 0]"));
 	ks_buf_cleanup(&out);
 	/* Page 3: /Rotate 45 is malformed. */
 	o.page = 3;
@@ -531,7 +502,7 @@ static void test_crop_box(void **state)
 	struct ks_pades_result res;
 
 	(void)state;
-	build_pdf(&pdf, objs, 4, "");
+	pb_classic(&pdf, PDF_MAX, objs, 4, "", true);
 	opts_at(&o);
 	o.page = 1;
 	o.x = 10;
@@ -541,7 +512,7 @@ static void test_crop_box(void **state)
 	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
 	check_signature(&out, 0);
 	/* Page space: the crop box's corner plus the offset. */
-	assert_non_null(find_from(&out, pdf.len, "/Rect [110 210 340 290]"));
+	assert_non_null(pb_at(&out, pdf.len, "/Rect [110 210 340 290]"));
 	ks_buf_cleanup(&out);
 	/* Inside the media box, beyond the crop box's 300 x 400. */
 	o.x = 100;
@@ -565,12 +536,12 @@ static void test_existing_fields(void **state)
 	assert_string_equal(res.field, "Teacher");
 	assert_false(res.new_field);
 	assert_true(res.font_bytes > 0);
-	assert_non_null(find_from(&s1, pdf.len, "8 0 obj\n<< /FT /Sig /T (Teacher)"));
-	assert_non_null(find_from(&s1, pdf.len, "/V 11 0 R"));
-	assert_non_null(find_from(&s1, pdf.len, "/BBox [0 0 200 70]"));
+	assert_non_null(pb_at(&s1, pdf.len, "8 0 obj\n<< /FT /Sig /T (Teacher)"));
+	assert_non_null(pb_at(&s1, pdf.len, "/V 11 0 R"));
+	assert_non_null(pb_at(&s1, pdf.len, "/BBox [0 0 200 70]"));
 	/* The AcroForm gets /SigFlags 3; the page is not touched. */
-	assert_non_null(find_from(&s1, pdf.len, "7 0 obj\n<< /Fields [10 0 R 8 0 R 9 0 R] "));
-	assert_null(find_from(&s1, pdf.len, "\n3 0 obj"));
+	assert_non_null(pb_at(&s1, pdf.len, "7 0 obj\n<< /Fields [10 0 R 8 0 R 9 0 R] "));
+	assert_null(pb_at(&s1, pdf.len, "\n3 0 obj"));
 	/* An existing field keeps its place: no page/rectangle with it. */
 	o.field = "Principal";
 	o.page = 1;
@@ -600,7 +571,7 @@ static void test_existing_fields(void **state)
 	sign_buf(&s2, "seal-ec", &o, &s3, &res);
 	assert_string_equal(res.field, "Dấu trường");
 	assert_true(res.new_field);
-	assert_non_null(find_from(&s3, s2.len, "/T <FEFF"));
+	assert_non_null(pb_at(&s3, s2.len, "/T <FEFF"));
 	check_signature(&s3, 0);
 	check_signature(&s3, 1);
 	assert_int_equal(check_signature(&s3, 2), s3.len);
@@ -622,11 +593,10 @@ static void test_certify(void **state)
 	o.certify = 2;
 	sign_buf(&pdf, "principal-rsa", &o, &s1, &res);
 	/* ISO 32000-1 12.8.2.2: DocMDP reference and catalog /Perms. */
-	assert_non_null(
-	    find_from(&s1, pdf.len,
-		      "/Reference [<< /Type /SigRef /TransformMethod /DocMDP "
-		      "/TransformParams << /Type /TransformParams /P 2 /V /1.2 >> >>]"));
-	assert_non_null(find_from(&s1, pdf.len, "/Perms << /DocMDP 8 0 R >>"));
+	assert_non_null(pb_at(&s1, pdf.len,
+			      "/Reference [<< /Type /SigRef /TransformMethod /DocMDP "
+			      "/TransformParams << /Type /TransformParams /P 2 /V /1.2 >> >>]"));
+	assert_non_null(pb_at(&s1, pdf.len, "/Perms << /DocMDP 8 0 R >>"));
 	check_signature(&s1, 0);
 	/* Certification only on the first signature. */
 	opts_at(&o);
@@ -664,18 +634,18 @@ static void test_locks(void **state)
 	o.lock = KS_PADES_LOCK_ALL;
 	sign_buf(&pdf, "homeroom-rsa", &o, &s1, &res);
 	/* ISO 32000-1 12.7.4.5 / 12.8.2.4: field /Lock and a FieldMDP ref. */
-	assert_non_null(find_from(&s1, pdf.len, "<< /Type /SigFieldLock /Action /All >>"));
-	assert_non_null(find_from(&s1, pdf.len, "/Lock "));
-	assert_non_null(find_from(&s1, pdf.len,
-				  "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << "
-				  "/Type /TransformParams /Action /All /V /1.2 >> /Data 1 0 R >>"));
+	assert_non_null(pb_at(&s1, pdf.len, "<< /Type /SigFieldLock /Action /All >>"));
+	assert_non_null(pb_at(&s1, pdf.len, "/Lock "));
+	assert_non_null(pb_at(&s1, pdf.len,
+			      "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << "
+			      "/Type /TransformParams /Action /All /V /1.2 >> /Data 1 0 R >>"));
 	check_signature(&s1, 0);
 	opts_at(&o);
 	o.lock = KS_PADES_LOCK_INCLUDE;
 	o.lock_fields = fields;
 	o.n_lock_fields = 2;
 	sign_buf(&s1, "principal-rsa", &o, &s2, &res);
-	assert_non_null(find_from(&s2, s1.len, "/Action /Include /Fields [(Name) <FEFF"));
+	assert_non_null(pb_at(&s2, s1.len, "/Action /Include /Fields [(Name) <FEFF"));
 	check_signature(&s2, 1);
 	/* An include lock needs fields. */
 	o.n_lock_fields = 0;
@@ -711,7 +681,7 @@ static void test_refusals(void **state)
 	o.h = -5;
 	sign_expect_fail(&pdf, "principal-rsa", &o, KS_ERR_ARG);
 	/* Encrypted: not supported yet. */
-	build_pdf(&enc, objs, 4, "/Encrypt 4 0 R /ID [<00112233> <00112233>]");
+	pb_classic(&enc, PDF_MAX, objs, 4, "/Encrypt 4 0 R /ID [<00112233> <00112233>]", true);
 	opts_at(&o);
 	sign_expect_fail(&enc, "principal-rsa", &o, KS_ERR_UNSUPPORTED);
 	/* Not a PDF / truncated. */
@@ -904,17 +874,16 @@ static void test_indirect_arrays(void **state)
 	struct ks_pades_result res;
 
 	(void)state;
-	build_pdf(&pdf, objs, 7, "");
+	pb_classic(&pdf, PDF_MAX, objs, 7, "", true);
 	opts_at(&o);
 	sign_buf(&pdf, "principal-rsa", &o, &out, &res);
-	assert_non_null(find_from(&out, pdf.len, "\n6 0 obj\n[9 0 R]"));
-	assert_non_null(find_from(&out, pdf.len, "\n7 0 obj\n[9 0 R]"));
-	assert_null(find_from(&out, pdf.len, "\n3 0 obj"));
+	assert_non_null(pb_at(&out, pdf.len, "\n6 0 obj\n[9 0 R]"));
+	assert_non_null(pb_at(&out, pdf.len, "\n7 0 obj\n[9 0 R]"));
+	assert_null(pb_at(&out, pdf.len, "\n3 0 obj"));
 	/* The inline AcroForm gets /SigFlags: the catalog is rewritten. */
-	assert_non_null(
-	    find_from(&out, pdf.len,
-		      "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 7 0 "
-		      "R /NeedAppearances false /SigFlags 3 >> >>"));
+	assert_non_null(pb_at(&out, pdf.len,
+			      "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 7 0 "
+			      "R /NeedAppearances false /SigFlags 3 >> >>"));
 	assert_int_equal(check_signature(&out, 0), out.len);
 	ks_buf_cleanup(&pdf);
 	ks_buf_cleanup(&out);

@@ -9,26 +9,7 @@
 
 #include "formats/pdf/ks_pdf_rd.h"
 #include "formats/pdf/ks_pdf_val.h"
-
-/* PDF with a classic table from object bodies; extra goes in the trailer. */
-static void classic(struct ks_buf *pdf, const char *const *objs, size_t n, const char *extra)
-{
-	size_t off[16], i, x;
-
-	ks_buf_init(pdf, (size_t)1 << 20);
-	assert_ok(ks_buf_append_str(pdf, "%PDF-1.7\n"));
-	for (i = 0; i < n; i++) {
-		off[i] = pdf->len;
-		assert_ok(ks_buf_printf(pdf, "%zu 0 obj\n%s\nendobj\n", i + 1, objs[i]));
-	}
-	x = pdf->len;
-	assert_ok(ks_buf_printf(pdf, "xref\n0 %zu\n0000000000 65535 f \n", n + 1));
-	for (i = 0; i < n; i++)
-		assert_ok(ks_buf_printf(pdf, "%010zu 00000 n \n", off[i]));
-	assert_ok(
-	    ks_buf_printf(pdf, "trailer\n<< /Size %zu /Root 1 0 R %s >>\nstartxref\n%zu\n%%%%EOF\n",
-			  n + 1, extra, x));
-}
+#include "pdf_build.h"
 
 static const char *const base_objs[] = {
 	"<< /Type /Catalog /Pages 2 0 R >>",
@@ -47,8 +28,8 @@ static void test_classic(void **state)
 	struct ks_pdf_val *v = NULL;
 
 	(void)state;
-	classic(&pdf, base_objs, 4,
-		"/Info 4 0 R /ID [<0011223344556677> <8899AABBCCDDEEFF>] /Encrypt 9 0 R");
+	pb_classic(&pdf, (size_t)1 << 20, base_objs, 4,
+		   "/Info 4 0 R /ID [<0011223344556677> <8899AABBCCDDEEFF>] /Encrypt 9 0 R", true);
 	assert_ok(ks_pdf_rd_open(pdf.data, pdf.len, &rd));
 	assert_ok(ks_pdf_rd_info(rd, &info));
 	assert_int_equal(info.root_num, 1);
@@ -95,55 +76,40 @@ static void test_classic(void **state)
 }
 
 /* An object stream with objects 2 and 3, and an xref stream with a PNG Up
- * predictor (/Columns 5: W [1 2 2]). */
-static void xref_stream_pdf(struct ks_buf *pdf)
+ * predictor and narrow offsets (/Columns 5: W [1 2 2]); with `hybrid`,
+ * the xref stream is only named by the /XRefStm of a classic table for
+ * objects 1, 4 and 5 (7.5.8.4). */
+static void xref_stream_pdf(struct ks_buf *pdf, bool hybrid)
 {
-	static const char objs[] = "2 0 3 42 "
-				   "<< /Type /Pages /Kids [3 0 R] /Count 1 >> "
-				   "<< /Type /Page /Parent 2 0 R >>";
-	uint8_t z[4096], rows[6 * 6], raw[6 * 5];
-	uLongf zl = sizeof(z), zr = sizeof(z);
-	size_t off1, off4, offx, i;
-	uint8_t zx[4096];
+	static const unsigned nums[] = { 2, 3 };
+	static const char *const bodies[] = { "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+					      "<< /Type /Page /Parent 2 0 R >>" };
+	struct ks_buf rows;
+	struct pb p;
+	size_t x;
+	char tr[128];
 
-	/* 42 = offset of the second object after /First (9). */
-	assert_memory_equal(objs + 9 + 42, "<< /Type /Page ", 15);
-	ks_buf_init(pdf, (size_t)1 << 20);
-	assert_ok(ks_buf_append_str(pdf, "%PDF-1.5\n"));
-	off1 = pdf->len;
-	assert_ok(ks_buf_append_str(pdf, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"));
-	assert_int_equal(compress(z, &zl, (const uint8_t *)objs, sizeof(objs) - 1), Z_OK);
-	off4 = pdf->len;
-	assert_ok(ks_buf_printf(pdf,
-				"4 0 obj\n<< /Type /ObjStm /N 2 /First 9 /Length %lu /Filter "
-				"/FlateDecode >>\nstream\n",
-				(unsigned long)zl));
-	assert_ok(ks_buf_append(pdf, z, zl));
-	assert_ok(ks_buf_append_str(pdf, "\nendstream\nendobj\n"));
-	offx = pdf->len;
+	pb_init(&p);
+	ks_buf_init(&rows, 1 << 10);
+	pb_obj(&p, 1, "<< /Type /Catalog /Pages 2 0 R >>");
+	pb_objstm(&p, 4, nums, bodies, 2, "");
 	/* rows: 0 free, 1 file, 2-3 in objstm 4, 4 file, 5 (itself) file */
-	memset(raw, 0, sizeof(raw));
-	raw[5] = 1, raw[6] = (uint8_t)(off1 >> 8), raw[7] = (uint8_t)off1;
-	raw[10] = 2, raw[12] = 4, raw[14] = 0;
-	raw[15] = 2, raw[17] = 4, raw[19] = 1;
-	raw[20] = 1, raw[21] = (uint8_t)(off4 >> 8), raw[22] = (uint8_t)off4;
-	raw[25] = 1, raw[26] = (uint8_t)(offx >> 8), raw[27] = (uint8_t)offx;
-	for (i = 0; i < 6; i++) {
-		size_t k;
-
-		rows[i * 6] = 2; /* PNG Up */
-		for (k = 0; k < 5; k++)
-			rows[i * 6 + 1 + k] =
-			    (uint8_t)(raw[i * 5 + k] - (i > 0 ? raw[(i - 1) * 5 + k] : 0));
+	pb_row_w(&rows, 2, 0, 0, 0);
+	pb_row_w(&rows, 2, 1, (uint32_t)p.off[1], 0);
+	pb_row_w(&rows, 2, 2, 4, 0);
+	pb_row_w(&rows, 2, 2, 4, 1);
+	pb_row_w(&rows, 2, 1, (uint32_t)p.off[4], 0);
+	pb_row_w(&rows, 2, 1, (uint32_t)p.b.len, 0);
+	assert_true(p.b.len < 65536); /* offsets fit two bytes */
+	x = pb_xref_stream_w(&p, 5, &rows, 2, 6, NULL, "/Root 1 0 R", true, hybrid);
+	if (hybrid) {
+		snprintf(tr, sizeof(tr), "/Root 1 0 R /XRefStm %zu", x);
+		(void)pb_xref_table(&p, tr, 0);
 	}
-	assert_int_equal(compress(zx, &zr, rows, sizeof(rows)), Z_OK);
-	assert_ok(ks_buf_printf(pdf,
-				"5 0 obj\n<< /Type /XRef /Size 6 /W [1 2 2] /Root 1 0 R /Filter "
-				"/FlateDecode /DecodeParms << /Predictor 12 /Columns 5 >> /Length "
-				"%lu >>\nstream\n",
-				(unsigned long)zr));
-	assert_ok(ks_buf_append(pdf, zx, zr));
-	assert_ok(ks_buf_printf(pdf, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", offx));
+	ks_buf_init(pdf, (size_t)1 << 20);
+	ks_buf_move(pdf, &p.b);
+	pdf->max = (size_t)1 << 20;
+	ks_buf_cleanup(&rows);
 }
 
 static void test_xref_stream(void **state)
@@ -154,7 +120,7 @@ static void test_xref_stream(void **state)
 	struct ks_pdf_val *v = NULL;
 
 	(void)state;
-	xref_stream_pdf(&pdf);
+	xref_stream_pdf(&pdf, false);
 	assert_ok(ks_pdf_rd_open(pdf.data, pdf.len, &rd));
 	assert_ok(ks_pdf_rd_info(rd, &info));
 	assert_true(info.xref_stream);
@@ -174,34 +140,6 @@ static void test_xref_stream(void **state)
 	ks_buf_cleanup(&pdf);
 }
 
-/* A hybrid file (7.5.8.4): a classic table for objects 1, 4 and 5 whose
- * trailer's /XRefStm names the xref stream that has objects 2 and 3. */
-static void hybrid_pdf(struct ks_buf *pdf)
-{
-	struct ks_buf x;
-	const char *base, *tail;
-	size_t off1, off4, offx, xt;
-
-	xref_stream_pdf(&x);
-	base = (const char *)x.data;
-	/* memmem: the compressed streams hold NUL bytes. */
-	tail = memmem(base, x.len, "startxref", 9);
-	assert_non_null(tail);
-	off1 = (size_t)((const char *)memmem(base, x.len, "1 0 obj", 7) - base);
-	off4 = (size_t)((const char *)memmem(base, x.len, "4 0 obj", 7) - base);
-	offx = (size_t)((const char *)memmem(base, x.len, "5 0 obj", 7) - base);
-	ks_buf_init(pdf, (size_t)1 << 20);
-	assert_ok(ks_buf_append(pdf, x.data, (size_t)(tail - base)));
-	xt = pdf->len;
-	assert_ok(
-	    ks_buf_printf(pdf,
-			  "xref\n0 2\n0000000000 65535 f \n%010zu 00000 n \n4 2\n%010zu 00000 n "
-			  "\n%010zu 00000 n \ntrailer\n<< /Size 6 /Root 1 0 R /XRefStm %zu >>\n"
-			  "startxref\n%zu\n%%%%EOF\n",
-			  off1, off4, offx, offx, xt));
-	ks_buf_cleanup(&x);
-}
-
 static void test_hybrid(void **state)
 {
 	struct ks_buf pdf;
@@ -210,7 +148,7 @@ static void test_hybrid(void **state)
 	struct ks_pdf_val *v = NULL;
 
 	(void)state;
-	hybrid_pdf(&pdf);
+	xref_stream_pdf(&pdf, true);
 	assert_ok(ks_pdf_rd_open(pdf.data, pdf.len, &rd));
 	assert_ok(ks_pdf_rd_info(rd, &info));
 	/* The update after a hybrid section is written as an xref stream. */
@@ -231,7 +169,7 @@ static void test_hostile(void **state)
 	size_t i;
 
 	(void)state;
-	classic(&pdf, base_objs, 4, "");
+	pb_classic(&pdf, (size_t)1 << 20, base_objs, 4, "", true);
 	/* Not a PDF; truncated before startxref. */
 	assert_fails_with(ks_pdf_rd_open((const uint8_t *)"hello", 5, &rd), KS_ERR_PDF_XREF);
 	assert_fails_with(ks_pdf_rd_open(pdf.data, pdf.len - 30, &rd), KS_ERR_PDF_XREF);
@@ -247,7 +185,7 @@ static void test_hostile(void **state)
 	{
 		size_t x;
 
-		classic(&pdf, base_objs, 4, "");
+		pb_classic(&pdf, (size_t)1 << 20, base_objs, 4, "", true);
 		x = (size_t)(strstr((char *)pdf.data, "xref\n") - (char *)pdf.data);
 		ks_buf_cleanup(&b);
 		ks_buf_init(&b, 1 << 20);
@@ -297,7 +235,7 @@ static void test_hostile(void **state)
 		objs[2] = base_objs[2];
 		objs[3] = (const char *)deep.data;
 		ks_buf_cleanup(&b);
-		classic(&b, objs, 4, "");
+		pb_classic(&b, (size_t)1 << 20, objs, 4, "", true);
 		assert_ok(ks_pdf_rd_open(b.data, b.len, &rd));
 		assert_fails_with(ks_pdf_rd_get(rd, 4, 0, &v), KS_ERR_LIMIT);
 		ks_pdf_rd_close(rd);
@@ -309,37 +247,29 @@ static void test_hostile(void **state)
 		static uint8_t zeros[(size_t)70 << 20];
 		uLongf zl = compressBound(sizeof(zeros));
 		uint8_t *z = malloc(zl);
+		struct pb pbd;
 
 		assert_non_null(z);
 		assert_int_equal(compress2(z, &zl, zeros, sizeof(zeros), 9), Z_OK);
-		ks_buf_cleanup(&b);
-		ks_buf_init(&b, (size_t)8 << 20);
-		assert_ok(ks_buf_printf(&b,
-					"%%PDF-1.5\n1 0 obj\n<< /Type /XRef /Size 2 /W [1 4 2] "
-					"/Root 1 0 R /Filter /FlateDecode /Length %lu >>\nstream\n",
-					(unsigned long)zl));
-		assert_ok(ks_buf_append(&b, z, zl));
-		assert_ok(ks_buf_append_str(&b, "\nendstream\nendobj\nstartxref\n9\n%%EOF\n"));
-		assert_fails_with(ks_pdf_rd_open(b.data, b.len, &rd), KS_ERR_LIMIT);
+		pb_init(&pbd);
+		pb_stream(&pbd, 1,
+			  "/Type /XRef /Size 2 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode", z, zl);
+		pb_startxref(&pbd, pbd.off[1], true);
+		assert_fails_with(ks_pdf_rd_open(pbd.b.data, pbd.b.len, &rd), KS_ERR_LIMIT);
+		ks_buf_cleanup(&pbd.b);
 		free(z);
 	}
 	/* No /Root. */
 	ks_buf_cleanup(&b);
 	{
-		static const char *objs[] = { "<< >>" };
-		size_t x;
+		struct pb pbd;
 
-		ks_buf_init(&b, 4096);
-		assert_ok(ks_buf_append_str(&b, "%PDF-1.7\n1 0 obj\n<< >>\nendobj\n"));
-		x = b.len;
-		assert_ok(ks_buf_printf(&b,
-					"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \n"
-					"trailer\n<< /Size 2 >>\nstartxref\n%zu\n%%%%EOF\n",
-					x));
-		assert_fails_with(ks_pdf_rd_open(b.data, b.len, &rd), KS_ERR_PDF_XREF);
-		(void)objs;
+		pb_init(&pbd);
+		pb_obj(&pbd, 1, "<< >>");
+		(void)pb_xref_table(&pbd, "", 0);
+		assert_fails_with(ks_pdf_rd_open(pbd.b.data, pbd.b.len, &rd), KS_ERR_PDF_XREF);
+		ks_buf_cleanup(&pbd.b);
 	}
-	ks_buf_cleanup(&b);
 	ks_buf_cleanup(&pdf);
 }
 

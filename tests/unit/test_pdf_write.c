@@ -16,6 +16,7 @@
 #include "formats/pdf/ks_pdf_font.h"
 #include "formats/pdf/ks_pdf_write.h"
 #include "ks_io.h"
+#include "pdf_build.h"
 
 static char tmpdir[256];
 
@@ -176,24 +177,10 @@ static void make_pdf(struct ks_buf *pdf, bool final_eol, uint64_t *xref)
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 		"<< /Title (test) >>",
 	};
-	size_t off[6], i;
-
-	ks_buf_init(pdf, (size_t)1 << 20);
-	assert_ok(ks_buf_append_str(pdf, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"));
-	for (i = 0; i < 6; i++) {
-		off[i] = pdf->len;
-		assert_ok(ks_buf_printf(pdf, "%zu 0 obj\n%s\nendobj\n", i + 1, objs[i]));
-	}
-	*xref = pdf->len;
-	assert_ok(ks_buf_append_str(pdf, "xref\n0 7\n0000000000 65535 f \n"));
-	for (i = 0; i < 6; i++)
-		assert_ok(ks_buf_printf(pdf, "%010zu 00000 n \n", off[i]));
-	assert_ok(
-	    ks_buf_printf(pdf,
-			  "trailer\n<< /Size 7 /Root 1 0 R /Info 6 0 R /ID [<00112233445566778899"
-			  "AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>] >>\nstartxref\n%llu\n"
-			  "%%%%EOF%s",
-			  (unsigned long long)*xref, final_eol ? "\n" : ""));
+	*xref = pb_classic(pdf, (size_t)1 << 20, objs, 6,
+			   "/Info 6 0 R /ID [<00112233445566778899AABBCCDDEEFF> "
+			   "<00112233445566778899AABBCCDDEEFF>]",
+			   final_eol);
 }
 
 static void base_of(const struct ks_buf *pdf, uint64_t xref, struct ks_pdf_update_base *b)
@@ -229,20 +216,10 @@ static void assert_qpdf_ok(const struct ks_buf *b)
 	}
 }
 
-static const uint8_t *find(const struct ks_buf *b, size_t from, const char *lit)
-{
-	size_t n = strlen(lit), i;
-
-	for (i = from; i + n <= b->len; i++)
-		if (memcmp(b->data + i, lit, n) == 0)
-			return b->data + i;
-	return NULL;
-}
-
 /* Every classic xref entry of the last section points at "N G obj". */
 static void assert_xref_table_ok(const struct ks_buf *out, size_t upd_start)
 {
-	const uint8_t *x = find(out, upd_start, "\nxref\n");
+	const uint8_t *x = pb_at(out, upd_start, "\nxref\n");
 	char *end;
 	unsigned long first, count, k;
 	const char *p;
@@ -375,7 +352,7 @@ static void check_sample(const struct ks_buf *pdf, const struct ks_buf *out, con
 	/* The ByteRange written in the file says the same. */
 	{
 		char expect[128];
-		const uint8_t *p = find(out, pdf->len, "/ByteRange [");
+		const uint8_t *p = pb_at(out, pdf->len, "/ByteRange [");
 		char got[128];
 		size_t k = 0;
 
@@ -413,15 +390,15 @@ static void test_update_classic(void **state)
 	assert_xref_table_ok(&out, pdf.len);
 	/* Trailer: /Prev at the previous section, /Size above every number,
 	 * /Root and /Info kept, /ID[0] kept. */
-	tr = find(&out, pdf.len,
-		  "trailer\n<< /Size 9 /Root 1 0 R /Info 6 0 R /ID "
-		  "[<00112233445566778899AABBCCDDEEFF><");
+	tr = pb_at(&out, pdf.len,
+		   "trailer\n<< /Size 9 /Root 1 0 R /Info 6 0 R /ID "
+		   "[<00112233445566778899AABBCCDDEEFF><");
 	assert_non_null(tr);
 	{
 		char prev[64];
 
 		snprintf(prev, sizeof(prev), "/Prev %llu >>", (unsigned long long)xref);
-		assert_non_null(find(&out, pdf.len, prev));
+		assert_non_null(pb_at(&out, pdf.len, prev));
 	}
 	assert_memory_equal(out.data + out.len - 6, "%%EOF\n", 6);
 	assert_qpdf_ok(&out);
@@ -446,14 +423,14 @@ static void test_update_xref_stream(void **state)
 	sample_update(&pdf, xref, true, true, 700, &out, md, &br);
 	check_sample(&pdf, &out, md, &br, 700);
 	/* 7.5.8: an xref stream object 9 covering 1, 3, 7-8 and itself. */
-	x = find(&out, pdf.len, "9 0 obj\n<< /Type /XRef /Size 10 /Root 1 0 R /Info 6 0 R");
+	x = pb_at(&out, pdf.len, "9 0 obj\n<< /Type /XRef /Size 10 /Root 1 0 R /Info 6 0 R");
 	assert_non_null(x);
-	assert_non_null(find(&out, pdf.len, "/Index [1 1 3 1 7 3] /W [1 2 2]"));
-	assert_null(find(&out, pdf.len, "\nxref\n"));
+	assert_non_null(pb_at(&out, pdf.len, "/Index [1 1 3 1 7 3] /W [1 2 2]"));
+	assert_null(pb_at(&out, pdf.len, "\nxref\n"));
 	/* Decode the rows and check each offset. */
-	s = find(&out, (size_t)(x - out.data), "/Length ");
+	s = pb_at(&out, (size_t)(x - out.data), "/Length ");
 	len = strtoul((const char *)s + 8, &end, 10);
-	s = find(&out, (size_t)(x - out.data), "stream\n");
+	s = pb_at(&out, (size_t)(x - out.data), "stream\n");
 	assert_int_equal(uncompress(rows, &rlen, s + 7, len), Z_OK);
 	assert_int_equal(rlen, 5 * 5);
 	{
@@ -526,8 +503,8 @@ static void test_update_without_signature(void **state)
 	assert_ok(ks_pdf_update_finish(u, NULL, 0, &sink));
 	assert_int_equal(out.len, pdf.len + ks_pdf_update_len(u));
 	assert_memory_equal(out.data, pdf.data, pdf.len);
-	assert_non_null(find(&out, pdf.len, "/Type /Metadata /Length"));
-	assert_null(find(&out, pdf.len, "hello"));
+	assert_non_null(pb_at(&out, pdf.len, "/Type /Metadata /Length"));
+	assert_null(pb_at(&out, pdf.len, "hello"));
 	assert_xref_table_ok(&out, pdf.len);
 	assert_qpdf_ok(&out);
 	ks_pdf_update_free(u);
@@ -665,7 +642,7 @@ static void assert_text_extracts(const struct ks_buf *out, const char *const *wa
 	ks_buf_init(&txt, (size_t)1 << 20);
 	assert_ok(ks_file_read(tmp_path("ap.txt"), (size_t)1 << 20, &txt));
 	for (i = 0; i < n; i++)
-		if (find(&txt, 0, want[i]) == NULL)
+		if (pb_at(&txt, 0, want[i]) == NULL)
 			fail_msg("'%s' not extracted; got: %.*s", want[i], (int)txt.len,
 				 (const char *)txt.data);
 	ks_buf_cleanup(&txt);
@@ -696,13 +673,13 @@ static void test_appearance_vietnamese(void **state)
 	assert_true(font_bytes > 1000);
 	assert_true(font_bytes < 20000);
 	/* Type 0 / CIDFontType2, Identity-H, subset tag, ToUnicode. */
-	assert_non_null(find(&out, 0, "/Subtype /Type0"));
-	assert_non_null(find(&out, 0, "/Encoding /Identity-H"));
-	assert_non_null(find(&out, 0, "/Subtype /CIDFontType2"));
-	assert_non_null(find(&out, 0, "/CIDToGIDMap /Identity"));
-	assert_non_null(find(&out, 0, "/ToUnicode"));
-	assert_non_null(find(&out, 0, "+DejaVuSans"));
-	assert_non_null(find(&out, 0, "/FontFile2"));
+	assert_non_null(pb_at(&out, 0, "/Subtype /Type0"));
+	assert_non_null(pb_at(&out, 0, "/Encoding /Identity-H"));
+	assert_non_null(pb_at(&out, 0, "/Subtype /CIDFontType2"));
+	assert_non_null(pb_at(&out, 0, "/CIDToGIDMap /Identity"));
+	assert_non_null(pb_at(&out, 0, "/ToUnicode"));
+	assert_non_null(pb_at(&out, 0, "+DejaVuSans"));
+	assert_non_null(pb_at(&out, 0, "/FontFile2"));
 	ks_buf_cleanup(&out);
 }
 

@@ -5,7 +5,7 @@
 #include "ks_test.h"
 
 #include "formats/pdf/ks_pdfdoc.h"
-#include "pdfdoc_build.h"
+#include "pdf_build.h"
 
 static const char content[] = "BT /F1 12 Tf 72 720 Td (Hello) Tj ET";
 
@@ -158,6 +158,59 @@ static void test_classic(void **state)
 	ks_buf_cleanup(&p.b);
 }
 
+static void assert_text(const char *raw, size_t n, const char *want, size_t want_len)
+{
+	struct ks_pdfobj o = { .type = KS_PDFOBJ_STRING };
+	struct ks_buf t;
+
+	o.u.str.s = (const uint8_t *)raw;
+	o.u.str.len = n;
+	ks_buf_init(&t, 1024);
+	assert_ok(ks_pdfobj_text_utf8(&o, &t));
+	assert_int_equal(t.len, want_len);
+	assert_memory_equal(t.data, want, want_len);
+	ks_buf_cleanup(&t);
+}
+
+/* Text strings always come out as well-formed UTF-8, whatever their
+ * encoding, and hostile UTF-16 is refused (ISO 32000-1 7.9.2.2). */
+static void test_text_strings(void **state)
+{
+	struct ks_pdfobj o = { .type = KS_PDFOBJ_STRING };
+	struct ks_buf t;
+
+	(void)state;
+	/* PDF 2.0 UTF-8 with its BOM: kept as is when well-formed */
+	assert_text("\xef\xbb\xbfKý", 6, "K\xc3\xbd", 3);
+	/* overlong, surrogate, stray continuation, truncated: U+FFFD each byte */
+	assert_text("\xef\xbb\xbf\xc0\xaf"
+		    "a",
+		    6,
+		    "\xef\xbf\xbd\xef\xbf\xbd"
+		    "a",
+		    7);
+	assert_text("\xef\xbb\xbf\xed\xa0\x80", 6, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 9);
+	assert_text("\xef\xbb\xbf\x80", 4, "\xef\xbf\xbd", 3);
+	assert_text("\xef\xbb\xbf\xe1\xbb", 5, "\xef\xbf\xbd\xef\xbf\xbd", 6);
+	/* UTF-16BE: a pair becomes one 4-byte sequence */
+	assert_text("\xfe\xff\xd8\x3d\xde\x00", 6, "\xf0\x9f\x98\x80", 4);
+	/* PDFDocEncoding: 0x80 is a bullet, 0x9f undefined */
+	assert_text("\x80\x9f", 2, "\xe2\x80\xa2\xef\xbf\xbd", 6);
+	ks_buf_init(&t, 1024);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\xdc\x00";
+	o.u.str.len = 4;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\xd8\x3d\x00\x41";
+	o.u.str.len = 6;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.u.str.s = (const uint8_t *)"\xfe\xff\x00";
+	o.u.str.len = 3;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_ENCODING);
+	o.type = KS_PDFOBJ_NAME;
+	assert_fails_with(ks_pdfobj_text_utf8(&o, &t), KS_ERR_PDF);
+	ks_buf_cleanup(&t);
+}
+
 /* xref stream (predictor 12) + object stream holding objects 1, 2, 3. */
 static void build_xrefstm(struct pb *p, bool png)
 {
@@ -268,7 +321,7 @@ static void test_hybrid(void **state)
 	assert_ok(ks_buf_printf(&p.b, "0000000000 00001 f\r\n%010zu 00000 n\r\n", p.off[10]));
 	snprintf(tr, sizeof(tr), "trailer\n<< /Size 12 /Root 1 0 R /XRefStm %zu >>\n", xs);
 	pb_str(&p, tr);
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", x));
+	pb_startxref(&p, x, true);
 	doc = open_ok(&p);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->kind, KS_PDFDOC_XREF_HYBRID);
 	assert_int_equal(ks_pdfdoc_rev(doc, 0)->xrefstm_off, xs);
@@ -385,7 +438,7 @@ static void test_linearized_merge(void **state)
 	snprintf(num, sizeof(num), "%zu", main_x);
 	tail = strlen("startxref\n") + strlen(num) + strlen("\n%%EOF\n");
 	ks_buf_truncate(&p.b, p.b.len - tail);
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", first_x));
+	pb_startxref(&p, first_x, true);
 	snprintf(num, sizeof(num), "%010zu", main_x);
 	memcpy(p.b.data + prev_at, num, 10);
 	doc = open_ok(&p);
@@ -620,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_hybrid),           cmocka_unit_test(test_revisions),
 		cmocka_unit_test(test_linearized_merge), cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_dup_keys),         cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_text_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,7 @@
 
 #include "formats/pdf/ks_pdfdoc.h"
 #include "ks_io.h"
-#include "pdfdoc_build.h"
+#include "pdf_build.h"
 
 /* A runaway (quadratic or worse) parse fails the test instead of passing
  * slowly; generous so that a loaded machine or ASan never trips it.  Speed
@@ -138,7 +138,7 @@ static void test_bad_xref_offset(void **state)
 	/* startxref pointing at an object that is not an xref */
 	pb_init(&p);
 	pb_obj(&p, 1, "<< /Type /Catalog >>");
-	assert_ok(ks_buf_printf(&p.b, "startxref\n%zu\n%%%%EOF\n", p.off[1]));
+	pb_startxref(&p, p.off[1], true);
 	expect_open_fails(&p.b, &lim, KS_ERR_PDF_XREF, "xref");
 	ks_buf_cleanup(&p.b);
 
@@ -551,6 +551,85 @@ static void test_objstm_first(void **state)
 	}
 }
 
+/* The scan for "N G obj" that repair and the file checks share: what
+ * counts as a definition, and that it never reads outside its input. */
+static bool scan_one(const char *text, size_t from, size_t to, struct ks_pdfdoc_objdef *d,
+		     size_t *at_out)
+{
+	size_t n = strlen(text), at = from;
+	uint8_t *p = malloc(n > 0 ? n : 1); /* exact size: ASan sees any overread */
+	struct ks_cur in;
+	bool found;
+
+	assert_non_null(p);
+	memcpy(p, text, n);
+	ks_cur_init(&in, p, n);
+	found = ks_pdfdoc_scan_obj(&in, &at, to, d);
+	if (at_out != NULL)
+		*at_out = at;
+	free(p);
+	return found;
+}
+
+static void test_scan_obj(void **state)
+{
+	struct ks_pdfdoc_objdef d;
+	size_t at = 0;
+	char longws[128];
+
+	(void)state;
+	assert_true(scan_one("1 0 obj", 0, SIZE_MAX, &d, &at));
+	assert_int_equal(d.num, 1);
+	assert_int_equal(d.gen, 0);
+	assert_int_equal(d.start, 0);
+	assert_int_equal(at, 7);
+	assert_true(scan_one("junk\n12 3 obj<<>>", 0, SIZE_MAX, &d, NULL));
+	assert_int_equal(d.num, 12);
+	assert_int_equal(d.gen, 3);
+	assert_int_equal(d.start, 5);
+	assert_true(scan_one(">4294967295 99999 obj ", 0, SIZE_MAX, &d, NULL));
+	assert_int_equal(d.num, UINT32_MAX);
+	assert_int_equal(d.gen, 99999);
+	assert_int_equal(d.start, 1);
+	/* the second of two: the first is not a definition */
+	assert_true(scan_one("x1 0 obj 2 0 obj", 0, SIZE_MAX, &d, NULL));
+	assert_int_equal(d.num, 2);
+	/* not definitions */
+	assert_false(scan_one("x1 0 obj", 0, SIZE_MAX, &d, NULL)); /* number inside a token */
+	assert_false(scan_one("1 0 objx", 0, SIZE_MAX, &d, NULL)); /* keyword inside a token */
+	assert_false(scan_one("1 0obj", 0, SIZE_MAX, &d, NULL));   /* no white space */
+	assert_false(scan_one("10 obj", 0, SIZE_MAX, &d, NULL));   /* no generation */
+	assert_false(scan_one("obj", 0, SIZE_MAX, &d, NULL));      /* nothing before */
+	assert_false(scan_one("1 123456 obj", 0, SIZE_MAX, &d, NULL));
+	assert_false(scan_one("4294967296 0 obj", 0, SIZE_MAX, &d, NULL));
+	assert_false(scan_one("12345678901 0 obj", 0, SIZE_MAX, &d, NULL));
+	assert_false(scan_one("1 -0 obj", 0, SIZE_MAX, &d, NULL));
+	assert_false(scan_one("", 0, SIZE_MAX, &d, NULL));
+	/* a header longer than the look-back window cannot be told apart
+	 * from the tail of a longer token */
+	memset(longws, ' ', sizeof(longws));
+	memcpy(longws, "1", 1);
+	memcpy(longws + KS_PDFDOC_OBJ_LOOKBACK, "0 obj", 6);
+	assert_false(scan_one(longws, 0, SIZE_MAX, &d, NULL));
+	memcpy(longws, " 1", 2);
+	memcpy(longws + KS_PDFDOC_OBJ_LOOKBACK - 4, "0 obj", 6);
+	assert_true(scan_one(longws, 0, SIZE_MAX, &d, NULL));
+	assert_int_equal(d.start, 1);
+	/* only keywords that lie wholly in [at, to) count */
+	assert_false(scan_one("1 0 obj", 0, 6, &d, &at));
+	assert_int_equal(at, 6);
+	assert_false(scan_one("1 0 obj", 5, SIZE_MAX, &d, NULL));
+	assert_true(scan_one("1 0 obj", 4, 7, &d, NULL));
+	assert_false(scan_one("1 0 obj", 8, SIZE_MAX, &d, &at));
+	/* the header before `at` still counts: it is read backwards */
+	assert_true(scan_one("1 0 obj 2 0 obj", 1, SIZE_MAX, &d, &at));
+	assert_int_equal(d.num, 1);
+	assert_true(scan_one("1 0 obj 2 0 obj", at, SIZE_MAX, &d, &at));
+	assert_int_equal(d.num, 2);
+	assert_int_equal(at, 15);
+	assert_false(scan_one("1 0 obj 2 0 obj", at, SIZE_MAX, &d, NULL));
+}
+
 static void test_corpus_infinite_loop(void **state)
 {
 	struct ks_buf b;
@@ -592,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_objstm),
 		cmocka_unit_test(test_objstm_first),
 		cmocka_unit_test(test_corpus_infinite_loop),
+		cmocka_unit_test(test_scan_obj),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

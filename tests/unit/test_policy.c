@@ -6,11 +6,13 @@
 
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "formats/cms/ks_cms.h"
 #include "ks_key.h"
 #include "signer/ks_policy.h"
 
@@ -40,11 +42,7 @@ static void expect_refusal(X509 *cert, time_t at, const char *words)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (access(ks_test_pki("principal-rsa.cert.pem"), R_OK) != 0) {
-		fprintf(stderr, "# test PKI missing: run `make pki`\n");
-		return -1;
-	}
-	return 0;
+	return ks_test_pki_ready("principal-rsa.cert.pem", NULL);
 }
 
 /* A certificate made here: key, validity, keyUsage (0: no extension),
@@ -150,7 +148,7 @@ static void test_cert_signature_hash(void **state)
 	X509 *c224, *c384;
 
 	(void)state;
-	expect_refusal(sha1, 0, "SHA1");
+	expect_refusal(sha1, 0, "SHA-1");
 	assert_non_null(k);
 	c224 = make_cert(k, KU_DIGITAL_SIGNATURE, EVP_sha224(), -60, 86400);
 	expect_refusal(c224, 0, "SHA-256 or stronger");
@@ -233,6 +231,254 @@ static void test_md_and_key(void **state)
 	ks_key_free(weak);
 }
 
+/* ---- signing and verification refuse the same keys and certificates ----
+ *
+ * Each case is a key, its certificate and (optionally) the CA that issued
+ * it, written to files as a user would hold them.  Signing goes through
+ * the policy (ks_policy_check_key); verification signs the same digest
+ * without the policy (ks_cms_sign_digest) and verifies it with the
+ * issuer, or the certificate itself, as the trust anchor: a refusal on
+ * one side is CRYPTO_CONSTRAINTS_FAILURE_NO_POE on the other, and an
+ * accepted key verifies TOTAL-PASSED. */
+
+static char agree_dir[] = "/tmp/kyso-policy-XXXXXX";
+
+static const char *agree_path(const char *name)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", agree_dir, name);
+	return path;
+}
+
+static void write_key(const char *name, EVP_PKEY *k)
+{
+	FILE *f = fopen(agree_path(name), "w");
+
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void write_cert(const char *name, X509 *x)
+{
+	FILE *f = fopen(agree_path(name), "w");
+
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/* A certificate for `key`, issued by issuer/issuer_key (NULL: self-signed)
+ * with `md`; with pss_mgf1, signed RSASSA-PSS whose MGF1 uses that hash. */
+static X509 *issue(EVP_PKEY *key, const char *cn, bool ca, X509 *issuer, EVP_PKEY *issuer_key,
+		   const EVP_MD *md, const EVP_MD *pss_mgf1)
+{
+	static long serial = 100;
+	X509 *x = X509_new();
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+
+	assert_non_null(x);
+	assert_non_null(mctx);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
+						    (const unsigned char *)cn, -1, -1, 0),
+			 1);
+	assert_int_equal(
+	    X509_set_issuer_name(x, X509_get_subject_name(issuer != NULL ? issuer : x)), 1);
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	add_ext(x, issuer != NULL ? issuer : x, NID_subject_key_identifier, "hash");
+	if (issuer != NULL)
+		add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
+	add_ext(x, issuer != NULL ? issuer : x, NID_basic_constraints,
+		ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	add_ext(x, issuer != NULL ? issuer : x, NID_key_usage,
+		ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature");
+	assert_int_equal(
+	    EVP_DigestSignInit(mctx, &pctx, md, NULL, issuer_key != NULL ? issuer_key : key), 1);
+	if (pss_mgf1 != NULL) {
+		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0);
+		assert_true(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, pss_mgf1) > 0);
+		assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) > 0);
+	}
+	assert_true(X509_sign_ctx(x, mctx) > 0);
+	EVP_MD_CTX_free(mctx);
+	return x;
+}
+
+/* Sign with the policy and verify without it; both must agree. */
+static void check_agree(const char *what, const char *key_file, const char *cert_file,
+			const char *chain_file, const char *anchor_file, bool accept)
+{
+	static const uint8_t digest[32] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+					    11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+					    21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
+	char kp[256], cp[256], chp[256];
+	struct ks_key *key = NULL;
+	struct ks_cms *cms = NULL;
+	struct ks_cms_result r;
+	struct ks_cms_verify_opts vo = { 0 };
+	struct ks_buf der;
+	STACK_OF(X509) *anchors = NULL;
+	X509_STORE *trust = X509_STORE_new();
+	int i;
+
+	snprintf(kp, sizeof(kp), "%s", agree_path(key_file));
+	snprintf(cp, sizeof(cp), "%s", agree_path(cert_file));
+	snprintf(chp, sizeof(chp), "%s", chain_file != NULL ? agree_path(chain_file) : "");
+	assert_ok(ks_filekey_open(kp, cp, chain_file != NULL ? chp : NULL, NULL, &key));
+
+	/* signing */
+	ks_err_clear();
+	if (accept) {
+		if (ks_policy_check_key(key, KS_MD_SHA256, 0) != 0)
+			fail_msg("%s: signing refused: %s", what, ks_err_msg());
+	} else {
+		if (ks_policy_check_key(key, KS_MD_SHA256, 0) != -1)
+			fail_msg("%s: signing accepted", what);
+		assert_int_equal(ks_err_code(), KS_ERR_POLICY);
+	}
+
+	/* verification of a signature the same key made */
+	ks_buf_init(&der, KS_CMS_DER_MAX);
+	ks_cms_result_init(&r);
+	assert_ok(ks_cms_sign_digest(key, ks_key_default_scheme(key), KS_MD_SHA256, digest,
+				     sizeof(digest), NULL, &der));
+	assert_ok(ks_cms_parse(der.data, der.len, false, &cms));
+	assert_non_null(trust);
+	assert_ok(ks_pem_load_certs(agree_path(anchor_file), &anchors));
+	for (i = 0; i < sk_X509_num(anchors); i++)
+		assert_int_equal(X509_STORE_add_cert(trust, sk_X509_value(anchors, i)), 1);
+	vo.trust = trust;
+	assert_ok(ks_cms_verify_digest(cms, KS_MD_SHA256, digest, sizeof(digest), &vo, &r));
+	assert_int_equal(r.n, 1);
+	if (accept && r.signers[0].indication != KS_IND_TOTAL_PASSED)
+		fail_msg("%s: verification says %s: %s", what,
+			 ks_subindication_name(r.signers[0].sub), r.signers[0].detail);
+	if (!accept && r.signers[0].sub != KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+		fail_msg("%s: verification says %s (%s), not CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+			 what, ks_subindication_name(r.signers[0].sub), r.signers[0].detail);
+
+	ks_cms_result_cleanup(&r);
+	ks_cms_free(cms);
+	ks_buf_cleanup(&der);
+	sk_X509_pop_free(anchors, X509_free);
+	X509_STORE_free(trust);
+	ks_key_free(key);
+}
+
+/* A self-signed case made here from a generated key. */
+static void agree_self_signed(const char *what, EVP_PKEY *k, const EVP_MD *md,
+			      const EVP_MD *pss_mgf1, bool accept)
+{
+	X509 *x;
+
+	assert_non_null(k);
+	x = issue(k, what, false, NULL, NULL, md, pss_mgf1);
+	write_key("k.pem", k);
+	write_cert("c.pem", x);
+	check_agree(what, "k.pem", "c.pem", NULL, "c.pem", accept);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static int run(const char *cmd)
+{
+	char full[1024];
+
+	snprintf(full, sizeof(full), "cd '%s' && %s >/dev/null 2>&1", agree_dir, cmd);
+	return system(full);
+}
+
+static void test_sign_verify_agree(void **state)
+{
+	EVP_PKEY *root_key, *ca_key, *leaf_key;
+	X509 *root, *ca, *leaf;
+
+	(void)state;
+	assert_non_null(mkdtemp(agree_dir));
+
+	/* An EC key of 256 bits with explicit curve parameters (the very
+	 * values of P-256), made by openssl as a user would: verification
+	 * used to accept it (256 bits), signing refused it. */
+	assert_int_equal(run("openssl ecparam -name prime256v1 -param_enc explicit -genkey "
+			     "-noout -out explicit.key.pem"),
+			 0);
+	assert_int_equal(run("openssl req -new -x509 -key explicit.key.pem -out explicit.cert.pem "
+			     "-days 2 -sha256 -subj /CN=explicit -addext "
+			     "keyUsage=critical,digitalSignature"),
+			 0);
+	assert_int_equal(run("openssl x509 -in explicit.cert.pem -noout -text | grep -q "
+			     "'Field Type: prime-field'"),
+			 0);
+	check_agree("EC P-256, explicit parameters", "explicit.key.pem", "explicit.cert.pem", NULL,
+		    "explicit.cert.pem", false);
+
+	agree_self_signed("EC P-256", EVP_EC_gen("P-256"), EVP_sha256(), NULL, true);
+	agree_self_signed("EC P-384", EVP_EC_gen("P-384"), EVP_sha384(), NULL, true);
+	/* 256 bits on curves other than P-256: verification used to accept */
+	agree_self_signed("EC secp256k1", EVP_EC_gen("secp256k1"), EVP_sha256(), NULL, false);
+	agree_self_signed("EC brainpoolP256r1", EVP_EC_gen("brainpoolP256r1"), EVP_sha256(), NULL,
+			  false);
+	agree_self_signed("EC P-224", EVP_EC_gen("P-224"), EVP_sha256(), NULL, false);
+	agree_self_signed("RSA-2048", EVP_RSA_gen(2048), EVP_sha256(), NULL, true);
+	agree_self_signed("RSA-1024", EVP_RSA_gen(1024), EVP_sha256(), NULL, false);
+	agree_self_signed("RSA-2048 signed with SHA-224", EVP_RSA_gen(2048), EVP_sha224(), NULL,
+			  false);
+	agree_self_signed("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-256", EVP_RSA_gen(2048),
+			  EVP_sha256(), EVP_sha256(), true);
+	/* the MGF1 hash counts too: both sides used to accept */
+	agree_self_signed("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-1", EVP_RSA_gen(2048),
+			  EVP_sha256(), EVP_sha1(), false);
+
+	/* A path: a good leaf under a CA whose own certificate the root
+	 * signed with SHA-1 (the root's self-signature is not relied on). */
+	root_key = EVP_RSA_gen(2048);
+	ca_key = EVP_RSA_gen(2048);
+	leaf_key = EVP_EC_gen("P-256");
+	assert_non_null(root_key);
+	assert_non_null(ca_key);
+	assert_non_null(leaf_key);
+	root = issue(root_key, "Root", true, NULL, NULL, EVP_sha1(), NULL);
+	ca = issue(ca_key, "CA", true, root, root_key, EVP_sha1(), NULL);
+	leaf = issue(leaf_key, "Leaf", false, ca, ca_key, EVP_sha256(), NULL);
+	write_cert("root.pem", root);
+	write_cert("ca.pem", ca);
+	write_cert("leaf.pem", leaf);
+	write_key("leaf.key.pem", leaf_key);
+	check_agree("leaf under a CA signed with SHA-1", "leaf.key.pem", "leaf.pem", "ca.pem",
+		    "root.pem", false);
+	X509_free(ca);
+	ca = issue(ca_key, "CA", true, root, root_key, EVP_sha256(), NULL);
+	write_cert("ca.pem", ca);
+	check_agree("leaf under a CA signed with SHA-256 (SHA-1 self-signed root)", "leaf.key.pem",
+		    "leaf.pem", "ca.pem", "root.pem", true);
+	X509_free(root);
+	X509_free(ca);
+	X509_free(leaf);
+	EVP_PKEY_free(root_key);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(leaf_key);
+	assert_int_equal(run("rm -f *.pem"), 0);
+	assert_int_equal(rmdir(agree_dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_curves),
 		cmocka_unit_test(test_other_key_types),
 		cmocka_unit_test(test_md_and_key),
+		cmocka_unit_test(test_sign_verify_agree),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -220,9 +220,11 @@ static void test_server(void **state)
 
 static void test_listen(void **state)
 {
-	static const char *const bad[] = { "127.0.0.1",    "127.0.0.1:",  ":80",
-					   "localhost:80", "127.0.0.1:x", "127.0.0.1:70000",
-					   "[::1:80",      "1.2.3:80",    "127.0.0.1:123456" };
+	static const char *const bad[] = { "127.0.0.1",    "127.0.0.1:",     ":80",
+					   "localhost:80", "127.0.0.1:x",    "127.0.0.1:70000",
+					   "[::1:80",      "1.2.3:80",       "127.0.0.1:123456",
+					   "[]:80",        "[:80",           "[127.0.0.1]:80",
+					   "::1:80",       "127.0.0.1:80:80" };
 	struct ks_tsa_http_cfg cfg = { .listen = NULL };
 	struct ks_tsa_http *h = NULL, *h2 = NULL;
 	char addr[64];

@@ -311,12 +311,7 @@ static struct ks_key *eku_key(const char *eku)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (access(ks_test_pki("root.pem"), R_OK) != 0 ||
-	    access(ks_test_pki("tsa-rsa.key.pem"), R_OK) != 0) {
-		fprintf(stderr, "# test PKI missing in %s: run `make pki`\n", ks_test_pki(""));
-		return -1;
-	}
-	return 0;
+	return ks_test_pki_ready("root.pem", "tsa-rsa.key.pem");
 }
 
 /* ---- requests ---- */

@@ -51,6 +51,7 @@ static const struct opt opts[] = {
 	O("server", "drain", T_UINT, drain_s, 0, 600),
 	O("server", "tls-cert", T_STR, tls_cert, 0, 0),
 	O("server", "tls-key", T_STR, tls_key, 0, 0),
+	O("server", "openapi", T_STR, openapi, 0, 0),
 	O("state", "dir", T_STR, dir, 0, 0),
 	O("state", "store", T_STR, store, 0, 0),
 	O("state", "instance", T_STR, instance, 0, 0),
@@ -125,8 +126,9 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	c->burst = 20;
 	c->checkpoint_keep_s = 60;
 	if (set_str(&c->listen, "127.0.0.1:8340") < 0 || set_str(&c->dir, "./var") < 0 ||
-	    set_str(&c->instance, "kyso-1") < 0 || set_str(&c->trust, DEMO_TRUST) < 0 ||
-	    set_str(&c->tsa_key, DEMO_TOKEN_TSA) < 0 || set_str(&c->tsa_listen, "127.0.0.1:0") < 0)
+	    set_str(&c->openapi, "docs/openapi.yaml") < 0 || set_str(&c->instance, "kyso-1") < 0 ||
+	    set_str(&c->trust, DEMO_TRUST) < 0 || set_str(&c->tsa_key, DEMO_TOKEN_TSA) < 0 ||
+	    set_str(&c->tsa_listen, "127.0.0.1:0") < 0)
 		return -1;
 	for (i = 0; i < sizeof(demo_keys) / sizeof(demo_keys[0]); i++) {
 		struct ks_api_key_conf *k = &c->keys[c->n_keys++];

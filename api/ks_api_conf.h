@@ -47,6 +47,7 @@ struct ks_api_conf {
 	unsigned timeout_s;
 	unsigned drain_s;
 	char *tls_cert, *tls_key;
+	char *openapi; /* the API description served at /v1/openapi.yaml */
 	/* [state] */
 	char *dir;
 	char *store;

@@ -18,7 +18,7 @@
 
 #define PREPARED_ID_BYTES 16
 #define CERT_MAX ((size_t)64 << 10)
-#define META_MAX ((size_t)1 << 20)
+#define KS_API_CHAIN_MAX 8 /* certificates of a chain */
 
 /* The options of a signature, from the request's parameters. */
 struct sign_opts {
@@ -410,9 +410,28 @@ static int load_chain(const struct ks_api_params *ps, STACK_OF(X509) * *out)
 	if (*out == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < ps->nb; i++) {
-		if (strcmp(ps->b[i].name, "chain") != 0)
+		const struct ks_api_blob *b = &ps->b[i];
+
+		if (strcmp(b->name, "chain") != 0)
 			continue;
-		if (load_cert(&ps->b[i], &x) < 0)
+		if (b->len > 10 && memcmp(b->data, "-----BEGIN", 10) == 0) {
+			/* PEM: every certificate of the text */
+			BIO *bio = BIO_new_mem_buf(b->data, (int)b->len);
+
+			while (bio != NULL && sk_X509_num(*out) < KS_API_CHAIN_MAX &&
+			       (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+				if (sk_X509_push(*out, x) <= 0) {
+					X509_free(x);
+					break;
+				}
+			}
+			BIO_free(bio);
+			ERR_clear_error();
+			if (sk_X509_num(*out) == 0)
+				return KS_SET(KS_ERR_PARSE, "'chain' holds no certificate");
+			continue;
+		}
+		if (load_cert(b, &x) < 0)
 			return -1;
 		if (sk_X509_push(*out, x) <= 0) {
 			X509_free(x);

@@ -12,7 +12,6 @@ struct problem {
 };
 
 static const struct problem table[] = {
-	{ "bad-request", 400, "The request is malformed" },
 	{ "bad-json", 400, "The JSON body is malformed" },
 	{ "bad-multipart", 400, "The multipart body is malformed" },
 	{ "bad-base64", 400, "A binary value is not valid base64" },
@@ -41,7 +40,6 @@ static const struct problem table[] = {
 	{ "tsa-unavailable", 502, "The time-stamping authority did not answer" },
 	{ "token-unavailable", 503, "The signing token is not available" },
 	{ "storage-unavailable", 503, "The service's storage is not available" },
-	{ "maintenance", 503, "The service is in maintenance" },
 };
 #define N_PROBLEMS (sizeof(table) / sizeof(table[0]))
 

@@ -278,6 +278,7 @@ struct parser {
 	bool seen[N_OPTS];
 	bool key_seen[N_KEY_OPTS];
 	bool keys_replaced;
+	bool tsa_key_seen;
 };
 
 static bool is_space(uint8_t b)
@@ -381,7 +382,17 @@ static int assignment(struct parser *p, const char *s)
 		if (p->seen[i])
 			return KS_SET(KS_ERR_PARSE, "'%s' given twice", name);
 		p->seen[i] = true;
-		return apply(&opts[i], p->c, v);
+		if (apply(&opts[i], p->c, v) < 0)
+			return -1;
+		/* a TSA key file replaces the demo's TSA token key */
+		if (strcmp(p->section, "tsa") == 0 && strcmp(name, "key-file") == 0 &&
+		    !p->tsa_key_seen) {
+			free(p->c->tsa_key);
+			p->c->tsa_key = NULL;
+		}
+		if (strcmp(p->section, "tsa") == 0 && strcmp(name, "key") == 0)
+			p->tsa_key_seen = true;
+		return 0;
 	}
 	return KS_SET(KS_ERR_PARSE, "unknown option '%s' in [%s]", name, p->section);
 }

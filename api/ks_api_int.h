@@ -32,6 +32,25 @@ struct ks_api_key {
 	atomic_ullong signatures, errors;
 };
 
+/* A queued audit row (the event's texts copied). */
+#define KS_API_AUDIT_BATCH_MAX 1024
+struct ks_api_audit_row {
+	char op[32], client[KS_STORE_NAME_MAX], key[KS_STORE_NAME_MAX];
+	char digest[KS_STORE_DIGEST_MAX], level[16], outcome[48], request[32];
+};
+
+struct ks_api_auditq {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct ks_api_audit_row *rows, *spare;
+	size_t n;
+	uint64_t next;      /* the batch that takes the rows queued now */
+	uint64_t committed; /* the last batch written (or failed) */
+	uint64_t failed;    /* the last batch that failed */
+	bool inited, started, stopping, writer_gone;
+	pthread_t th;
+};
+
 struct ks_api_rate_slot {
 	char addr[KS_API_ADDR_MAX];
 	double tokens;
@@ -54,7 +73,7 @@ struct ks_api_svc {
 	/* the audit log */
 	struct ks_key *audit_key;
 	struct ks_audit_signer audit;
-	pthread_mutex_t audit_lock;
+	struct ks_api_auditq aq;
 	atomic_ullong audit_errors;
 	/* /v1/verify per address */
 	pthread_mutex_t rate_lock;
@@ -80,11 +99,12 @@ struct ks_api_caller {
  * error when `internal` is true). */
 void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const char *code,
 		 const char *detail, bool internal);
-/* Audit one event of this request (a failure is logged and counted,
- * never shown to the client). */
-void ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
-		  const struct ks_api_caller *who, const char *op, const char *key,
-		  const char *digest, const char *level, const char *outcome);
+/* Audit one event of this request; returns when the row is durable.
+ * -1 (logged and counted) when it could not be written: a result whose
+ * row is missing is then not handed out. */
+int ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
+		 const struct ks_api_caller *who, const char *op, const char *key,
+		 const char *digest, const char *level, const char *outcome);
 /* The caller of q: 0 with who->authenticated when the token is valid
  * and not revoked; 0 with !authenticated when there is no
  * Authorization header; 1 (answered 401, audited) when a token is
@@ -113,6 +133,12 @@ KS_WUR int ks_api_open_file_key(const struct ks_api_key_conf *kc, struct ks_key 
 void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX]);
 /* Is the media type `want` (parameters and case ignored)? */
 bool ks_api_type_is(const char *got, const char *want);
+
+/* Group commit of audit rows (ks_api_auditq.c): add one and wait until
+ * it is durable. */
+KS_WUR int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev);
+KS_WUR int ks_api_auditq_start(struct ks_api_svc *s);
+void ks_api_auditq_stop(struct ks_api_svc *s);
 
 /* Handlers. */
 int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);

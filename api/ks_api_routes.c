@@ -174,13 +174,16 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "tsa-unavailable");
 		goto out;
 	}
+	if (ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "ok") < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+		goto out;
+	}
 	r->status = tr.status;
 	r->content_type = "application/timestamp-reply";
 	if (ks_buf_set(&r->body, tr.body.data, tr.body.len) < 0) {
 		rc = -1;
 		goto out;
 	}
-	ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "ok");
 out:
 	ks_tsa_http_reply_cleanup(&tr);
 	return rc;

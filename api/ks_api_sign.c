@@ -364,8 +364,11 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	atomic_fetch_add(&k->signatures, 1);
 	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s': %s", q->id, who.c.name,
 	       digest, k->conf->name, res.summary);
-	ks_api_audit(s, q, &who, "sign", k->conf->name, digest, o.level != NULL ? o.level : "B-B",
-		     "ok");
+	if (ks_api_audit(s, q, &who, "sign", k->conf->name, digest,
+			 o.level != NULL ? o.level : "B-B", "ok") < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+		goto out;
+	}
 	rc = reply_document(q, res.format, &out, res.summary, r);
 out:
 	ks_buf_cleanup(&out);
@@ -971,8 +974,11 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 		ks_api_audit(s, q, &who, "complete", "", digest, d.o.level, claim_code(why));
 		goto out;
 	}
-	ks_api_audit(s, q, &who, "complete", "", digest, d.o.level != NULL ? d.o.level : "B-B",
-		     "ok");
+	if (ks_api_audit(s, q, &who, "complete", "", digest, d.o.level != NULL ? d.o.level : "B-B",
+			 "ok") < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+		goto out;
+	}
 	rc = reply_document(q, res.format, &out, res.summary, r);
 out:
 	ks_key_free(ext);

@@ -286,7 +286,6 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	if (s == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	s->conf = c;
-	pthread_mutex_init(&s->audit_lock, NULL);
 	pthread_mutex_init(&s->rate_lock, NULL);
 	pthread_mutex_init(&s->stop_lock, NULL);
 	pthread_cond_init(&s->stop_cond, NULL);
@@ -311,6 +310,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		ks_err_clear();
 		ks_buf_reset(&s->openapi);
 	}
+	KS_GUARD(ks_api_auditq_start(s));
 	KS_GUARD(open_keys(s));
 	KS_GUARD(start_tsa(s));
 	memcpy(rt, routes, sizeof(routes));
@@ -360,6 +360,7 @@ void ks_api_svc_stop(struct ks_api_svc *s)
 		pthread_mutex_unlock(&s->stop_lock);
 		pthread_join(s->keeper, NULL);
 	}
+	ks_api_auditq_stop(s);
 	ks_tsa_http_stop(s->tsa_http, 1000, NULL);
 	ks_tsp_server_free(s->tsp);
 	ks_key_free(s->tsa_key);
@@ -376,7 +377,6 @@ void ks_api_svc_stop(struct ks_api_svc *s)
 		ks_p11_shutdown();
 	free(s->rate);
 	ks_buf_cleanup(&s->openapi);
-	pthread_mutex_destroy(&s->audit_lock);
 	pthread_mutex_destroy(&s->rate_lock);
 	pthread_mutex_destroy(&s->stop_lock);
 	pthread_cond_destroy(&s->stop_cond);

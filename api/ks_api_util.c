@@ -65,24 +65,21 @@ int ks_api_audit_one(struct ks_store *st, struct ks_audit_signer *sg,
 	return ks_audit_append(st, sg, ev, 1, NULL);
 }
 
-void ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
-		  const struct ks_api_caller *who, const char *op, const char *key,
-		  const char *digest, const char *level, const char *outcome)
+int ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
+		 const struct ks_api_caller *who, const char *op, const char *key,
+		 const char *digest, const char *level, const char *outcome)
 {
 	struct ks_audit_event ev = { op,    who != NULL && who->authenticated ? who->c.name : "",
 				     key,   digest,
 				     level, outcome,
 				     q->id };
-	int rc;
 
-	pthread_mutex_lock(&s->audit_lock);
-	rc = ks_api_audit_one(s->store, &s->audit, &ev);
-	pthread_mutex_unlock(&s->audit_lock);
-	if (rc < 0) {
-		atomic_fetch_add(&s->audit_errors, 1);
+	if (ks_api_auditq_add(s, &ev) < 0) {
 		ks_log(KS_LOG_ERROR, "request %s: audit row not written: %s", q->id, ks_err_msg());
 		ks_err_clear();
+		return -1;
 	}
+	return 0;
 }
 
 int ks_api_authenticate(struct ks_api_svc *s, const struct ks_api_request *q, bool need,

@@ -110,7 +110,7 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
-	c->threads = 8;
+	c->threads = 32;
 	c->max_body = (size_t)32 << 20;
 	c->max_connections = 256;
 	c->timeout_s = 30;

@@ -37,7 +37,7 @@ ${CC:-gcc} -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -o "$LOAD" 
 python3 tests/lib/mkbigpdf.py "$TMP/doc.pdf" 30000 || exit 1
 cat >"$TMP/kyso.conf" <<EOF
 [server]
-threads = 4
+threads = 32
 max-connections = 256
 [state]
 dir = $TMP/var

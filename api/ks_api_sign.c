@@ -340,6 +340,12 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	    activated(s, q, &who, k, &ps, doc, n, digest, r) != 0)
 		goto out;
 	if (ks_api_key_get(s, k, &key) < 0) {
+		/* the key could not be opened (token absent, not found): a
+		 * token error, whatever the cause */
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ks_err_msg());
+		ks_err_set(KS_ERR_TOKEN, __FILE__, __LINE__, "key '%s': %s", k->conf->name, why);
 		sign_failed(s, q, &who, "sign", k, digest, o.level, r);
 		goto out;
 	}

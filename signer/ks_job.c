@@ -1,6 +1,7 @@
 /* The sign job (ks_job.h). */
 #include "signer/ks_job.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "signer/ks_policy.h"
@@ -10,6 +11,22 @@ void ks_sign_job_init(struct ks_sign_job *j)
 {
 	memset(j, 0, sizeof(*j));
 	ks_sign_xml_opts_init(&j->xml);
+}
+
+/* The signer certificate before its key is used: validity, key usage,
+ * extended key usage, revocation (signer/validate/ks_precheck). */
+static int precheck(const struct ks_sign_job *j, struct ks_sign_outcome *res)
+{
+	struct ks_precheck pc;
+	int rc;
+
+	ks_precheck_init(&pc);
+	rc = ks_precheck_signer(j->key->cert, j->key->chain, j->trust, j->rev, j->rev_policy, 0,
+				&pc);
+	snprintf(res->precheck, sizeof(res->precheck), "%s", pc.summary);
+	res->rev_confirmed = pc.rev_confirmed;
+	ks_precheck_cleanup(&pc);
+	return rc;
 }
 
 int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
@@ -28,6 +45,8 @@ int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
 	if ((j->md != NULL && ks_md_parse(j->md, &md) < 0) || ks_policy_check_md(md) < 0)
 		return -1;
 	res->format = j->format;
+	if (precheck(j, res) < 0)
+		return -1;
 	return ops->sign(j, md, res);
 }
 

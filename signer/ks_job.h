@@ -20,6 +20,7 @@
 #include "signer/ks_sign_xml.h"
 #include "signer/ks_tsa_client.h"
 #include "signer/validate/ks_engine.h"
+#include "signer/validate/ks_precheck.h"
 
 enum ks_format {
 	KS_FORMAT_AUTO = 0, /* recognised from the input */
@@ -48,11 +49,22 @@ struct ks_sign_job {
 	bool signing_time;               /* CMS: add signingTime */
 	struct ks_sign_pdf_opts pdf;     /* PDF only */
 	struct ks_sign_xml_opts xml;     /* XML only */
+	/* The check of the signer certificate before signing (Circular
+	 * 15/2025): where its issuer is looked for besides the key's chain
+	 * (may be NULL), the revocation options (NULL: defaults), and what an
+	 * unanswered revocation check means (default prefer). */
+	const struct ks_trust *trust;
+	const struct ks_rev_opts *rev;
+	enum ks_rev_policy rev_policy;
 };
 
 struct ks_sign_outcome {
 	enum ks_format format; /* the format signed */
 	char summary[192];     /* "PAdES-B-T signature (SHA-256) in field 'Signature1'" */
+	/* What the check before signing found (English), and whether the
+	 * revocation status was confirmed GOOD. */
+	char precheck[KS_PRECHECK_SUMMARY_LEN];
+	bool rev_confirmed;
 };
 
 void ks_sign_job_init(struct ks_sign_job *j);

@@ -148,9 +148,10 @@ out:
  * for `cert` with the certificates `a` and `b` (may be NULL) and the
  * document's.  has_poe/poe: what proves the time of the signature. */
 static int validate_cert(const struct ks_validation *v, const struct ks_engine_doc *doc,
-			 X509 *cert, STACK_OF(X509) * a, STACK_OF(X509) * b, bool has_poe,
-			 time_t poe, struct cert_outcome *o)
+			 X509 *cert, STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer,
+			 bool has_poe, time_t poe, struct cert_outcome *o)
 {
+	char why[KS_EKU_WHY_LEN];
 	struct ks_trust_pool *pool = NULL;
 	struct ks_trust_path path;
 	int i, n, rc = -1;
@@ -187,6 +188,17 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 		rc = 0;
 		goto out;
 	}
+	/* Constraints before revocation: a TSA's or an OCSP responder's
+	 * certificate is no document signer, whatever its status. */
+	if (doc_signer && !ks_eku_document_signer(cert, why, sizeof(why))) {
+		if (v->policy.level[KS_VC_SIGNER_EKU] == KS_VL_FAIL) {
+			outcome_fail(o, KS_SUB_CHAIN_CONSTRAINTS_FAILURE,
+				     "the signer certificate may not sign documents: %s", why);
+			rc = 0;
+			goto out;
+		}
+		o->notes |= KS_NOTE_SIGNER_EKU;
+	}
 	if (v->revocation) {
 		n = sk_X509_num(path.chain);
 		for (i = 0; i + 1 < n && o->ind == KS_IND_TOTAL_PASSED; i++)
@@ -221,7 +233,8 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 
 		outcome_init(&o);
 		if (ok) {
-			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, doc_poe, dpoe, &o) < 0)
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, doc_poe, dpoe,
+					  &o) < 0)
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
@@ -273,7 +286,7 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 {
 	struct ks_report_sig *s = e->out;
 	struct cert_outcome o;
-	char by[256], why[KS_EKU_WHY_LEN];
+	char by[256];
 	bool has_poe = doc_poe;
 	time_t poe = dpoe;
 	int rc = -1;
@@ -296,15 +309,8 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		rc = 0; /* a timestamp the policy requires failed */
 		goto out;
 	}
-	KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, has_poe, poe, &o));
-	if (!e->doc_timestamp && o.ind == KS_IND_TOTAL_PASSED &&
-	    !ks_eku_document_signer(e->signer, why, sizeof(why))) {
-		if (v->policy.level[KS_VC_SIGNER_EKU] == KS_VL_FAIL)
-			outcome_fail(&o, KS_SUB_CHAIN_CONSTRAINTS_FAILURE,
-				     "the signer certificate may not sign documents: %s", why);
-		else
-			o.notes |= KS_NOTE_SIGNER_EKU;
-	}
+	KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp, has_poe, poe,
+			       &o));
 	s->notes |= o.notes;
 	s->notes &= ~(unsigned)KS_NOTE_REVOCATION_NOT_CHECKED;
 	if (!v->revocation)

@@ -102,6 +102,9 @@ struct ks_report_sig {
 	char *role; /* role claimed in signed attributes (XAdES SignerRoleV2) */
 	size_t n_changes;
 	size_t changes_more;
+	/* The highest level among all changes, listed or not (a level code as
+	 * in ks_report_change); NULL: none. */
+	const char *changes_level;
 	unsigned notes; /* enum ks_report_note bits */
 	/* PDF: the revision the signature covers (1-based); 0 otherwise. */
 	uint32_t revision;

@@ -248,6 +248,8 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 		KS_GUARD(ks_report_sig_add_change(s, &rc_));
 	}
 	s->changes_more += sig->changes_dropped;
+	if (sig->n_changes > 0 || sig->changes_dropped > 0)
+		s->changes_level = level_code(sig->level);
 	rc = 0;
 out:
 	ks_buf_cleanup(&t);
@@ -313,7 +315,7 @@ static int validate(const struct ks_pades_verify_result *res, size_t first,
 		e->signer = sig->has_cms ? sig->cms.cert : NULL;
 		if (sig->cms_der == NULL)
 			continue;
-		if (ks_cms_parse(sig->cms_der, sig->cms_len, false, &cms[i]) < 0) {
+		if (ks_cms_parse(sig->cms_der, sig->cms_len, true, &cms[i]) < 0) {
 			if (ks_err_is_fatal())
 				goto out;
 			ks_err_clear();

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "formats/cms/ks_cms.h"
+#include "ks_crypto.h"
 #include "signer/validate/ks_eku.h"
 
 /* Room for a revocation description (every failed attempt with its
@@ -151,7 +152,7 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 			 X509 *cert, STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer,
 			 bool has_poe, time_t poe, struct cert_outcome *o)
 {
-	char why[KS_EKU_WHY_LEN];
+	char why[KS_CRYPTO_WHY_MAX > KS_EKU_WHY_LEN ? KS_CRYPTO_WHY_MAX : KS_EKU_WHY_LEN];
 	struct ks_trust_pool *pool = NULL;
 	struct ks_trust_path path;
 	int i, n, rc = -1;
@@ -184,7 +185,14 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 			o->notes |= KS_NOTE_EXPIRED_AFTER_POE;
 	}
 	if (!path.ok) {
-		outcome_fail(o, ks_cms_chain_sub(path.error), "certificate path: %s", path.detail);
+		outcome_fail(o, ks_cms_chain_sub(path.error), "%s", path.detail);
+		rc = 0;
+		goto out;
+	}
+	/* EN 319 102-1 5.2.8 on every certificate of the path: the minimums
+	 * signing applies (core/ks_crypto). */
+	if (!ks_crypto_path_ok(cert, path.chain, why, sizeof(why))) {
+		outcome_fail(o, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "%s", why);
 		rc = 0;
 		goto out;
 	}
@@ -287,14 +295,18 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 	struct ks_report_sig *s = e->out;
 	struct cert_outcome o;
 	char by[256];
-	bool has_poe = doc_poe;
+	bool has_poe = doc_poe, crypto_pending;
 	time_t poe = dpoe;
 	int rc = -1;
 
 	outcome_init(&o);
 	snprintf(by, sizeof(by), "%s", doc_by);
-	if (s->indication != KS_IND_TOTAL_PASSED) {
-		/* Integrity failed: that is the result. */
+	/* Integrity failed: that is the result.  Weak algorithms (found by
+	 * the format) come after the path in EN 319 102-1 (5.2.6 before
+	 * 5.2.8): a path that fails is reported first. */
+	crypto_pending = s->indication == KS_IND_INDETERMINATE &&
+			 s->sub == KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE && e->signer != NULL;
+	if (s->indication != KS_IND_TOTAL_PASSED && !crypto_pending) {
 		rc = 0;
 		goto out;
 	}
@@ -304,13 +316,26 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		rc = 0;
 		goto out;
 	}
-	KS_GUARD(signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe, dpoe));
-	if (s->indication != KS_IND_TOTAL_PASSED) {
-		rc = 0; /* a timestamp the policy requires failed */
-		goto out;
+	if (!crypto_pending) {
+		KS_GUARD(signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe,
+					      dpoe));
+		if (s->indication != KS_IND_TOTAL_PASSED) {
+			rc = 0; /* a timestamp the policy requires failed */
+			goto out;
+		}
 	}
 	KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp, has_poe, poe,
 			       &o));
+	if (crypto_pending) {
+		/* The path's finding first; else the algorithms'. */
+		if (o.ind != KS_IND_TOTAL_PASSED) {
+			s->indication = o.ind;
+			s->sub = o.sub;
+			KS_GUARD(ks_report_set(&s->detail, o.detail));
+		}
+		rc = 0;
+		goto out;
+	}
 	s->notes |= o.notes;
 	s->notes &= ~(unsigned)KS_NOTE_REVOCATION_NOT_CHECKED;
 	if (!v->revocation)

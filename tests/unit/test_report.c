@@ -162,11 +162,16 @@ static void test_verdict_changes(void **state)
 	ks_verdict_decide(&r, &p);
 	assert_int_equal(r.verdict, KS_VERDICT_NOT_AUTHENTIC);
 	ks_report_cleanup(&r);
-	/* Changes found but not listed count as changes. */
+	/* Changes found but not listed count as changes ... */
 	two_signatures(&r, NULL, NULL, 0, 0);
 	r.sigs[0].changes_more = 1;
+	r.sigs[0].changes_level = "form";
 	decide(&r);
 	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	/* ... unless the highest of all is validation data. */
+	r.sigs[0].changes_level = "ltv";
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_AUTHENTIC);
 	ks_report_cleanup(&r);
 	/* A file that is not a signed document. */
 	ks_report_init(&r);

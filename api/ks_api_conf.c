@@ -63,9 +63,11 @@ static const struct opt opts[] = {
 	O("signing", "retry-after", T_UINT, retry_after_s, 1, 3600),
 	O("signing", "cert-warn-days", T_UINT, cert_warn_days, 0, 3650),
 	O("signing", "keepalive", T_UINT, keepalive_s, 0, 86400),
+	O("signing", "revocation", T_STR, revocation, 0, 0),
 	O("verify", "trust", T_STR, trust, 0, 0),
 	O("verify", "rate", T_UINT, rate, 1, 1000000),
 	O("verify", "burst", T_UINT, burst, 1, 1000000),
+	O("verify", "revocation", T_BOOL, verify_revocation, 0, 0),
 	O("tsa", "key", T_STR, tsa_key, 0, 0),
 	O("tsa", "key-file", T_STR, tsa_key_file, 0, 0),
 	O("tsa", "cert", T_STR, tsa_cert, 0, 0),
@@ -124,9 +126,11 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	c->keepalive_s = 60;
 	c->rate = 5;
 	c->burst = 20;
+	c->verify_revocation = true;
 	c->checkpoint_keep_s = 60;
 	if (set_str(&c->listen, "127.0.0.1:8340") < 0 || set_str(&c->dir, "./var") < 0 ||
-	    set_str(&c->openapi, "docs/openapi.yaml") < 0 || set_str(&c->instance, "kyso-1") < 0 ||
+	    set_str(&c->openapi, "docs/openapi.yaml") < 0 ||
+	    set_str(&c->revocation, "prefer") < 0 || set_str(&c->instance, "kyso-1") < 0 ||
 	    set_str(&c->trust, DEMO_TRUST) < 0 || set_str(&c->tsa_key, DEMO_TOKEN_TSA) < 0 ||
 	    set_str(&c->tsa_listen, "127.0.0.1:0") < 0)
 		return -1;

@@ -20,6 +20,10 @@
 #include "formats/tsp/ks_tsp_server.h"
 #include "signer/ks_job.h"
 #include "signer/ks_tsa_client.h"
+#include "signer/validate/ks_engine.h"
+#include "signer/validate/ks_precheck.h"
+#include "signer/validate/ks_revocation.h"
+#include "signer/validate/ks_trust.h"
 
 #define KS_API_RATE_SLOTS 4096
 #define KS_API_DOC_DIGEST_HEX 65 /* SHA-256 hex with the NUL */
@@ -63,7 +67,11 @@ struct ks_api_svc {
 	struct ks_api_key keys[KS_CONF_KEYS_MAX];
 	size_t n_keys;
 	bool p11;
-	X509_STORE *trust;
+	struct ks_trust *trust;   /* anchors of /v1/verify and the pre-signing check */
+	struct ks_validation val; /* what /v1/verify validates with */
+	struct ks_rev_opts rev;   /* revocation of the pre-signing check */
+	enum ks_rev_policy rev_policy;
+	char rev_cache[4200];
 	/* the built-in TSA: /v1/timestamp and B-T */
 	struct ks_key *tsa_key;
 	struct ks_tsp_server *tsp;

@@ -40,7 +40,7 @@ int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n, con
 	j.content_len = content_len;
 	j.content_name = content != NULL ? "content" : NULL;
 	j.format = KS_FORMAT_AUTO;
-	j.trust = s->trust;
+	j.val = &s->val;
 	j.lang = l;
 	KS_GUARD(ks_job_verify(&j, &rep));
 	KS_GUARD(ks_report_json(&rep, l, json));

@@ -360,6 +360,9 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	j.rsa_pss = o.pss;
 	j.level = o.level;
 	j.tsa = &s->tsa;
+	j.trust = s->trust;
+	j.rev = &s->rev;
+	j.rev_policy = s->rev_policy;
 	j.signing_time = j.format == KS_FORMAT_CMS;
 	j.pdf = o.pdf;
 	j.xml = o.xml;
@@ -782,6 +785,9 @@ int ks_api_h_prepare(void *svc, const struct ks_api_request *q, struct ks_api_re
 	j.rsa_pss = o.pss;
 	j.level = o.level;
 	j.tsa = &s->tsa;
+	j.trust = s->trust;
+	j.rev = &s->rev;
+	j.rev_policy = s->rev_policy;
 	j.signing_time = j.format == KS_FORMAT_CMS;
 	j.pdf = o.pdf;
 	j.xml = o.xml;
@@ -951,6 +957,9 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 	j.rsa_pss = d.o.pss;
 	j.level = d.o.level;
 	j.tsa = &s->tsa;
+	j.trust = s->trust;
+	j.rev = &s->rev;
+	j.rev_policy = s->rev_policy;
 	j.signing_time = j.format == KS_FORMAT_CMS;
 	j.pdf = d.o.pdf;
 	j.xml = d.o.xml;

@@ -297,13 +297,25 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	s->audit.key = s->audit_key;
 	s->audit.instance = c->instance;
 	s->audit.keep_interval = c->checkpoint_keep_s;
-	if (c->trust != NULL && ks_job_trust_load(c->trust, &s->trust) < 0) {
+	KS_GUARD(ks_trust_new(&s->trust));
+	if (c->trust != NULL && ks_trust_add_anchors(s->trust, c->trust) < 0) {
 		ks_log(KS_LOG_WARN,
 		       "trust anchors %s not loaded (%s): verification reports "
 		       "INDETERMINATE at best",
 		       c->trust, ks_err_msg());
 		ks_err_clear();
 	}
+	KS_GUARD(ks_rev_policy_parse(c->revocation, &s->rev_policy));
+	/* the revocation cache lives in the state folder */
+	snprintf(s->rev_cache, sizeof(s->rev_cache), "%s/revocation", c->dir);
+	if (mkdir(s->rev_cache, 0700) < 0 && errno != EEXIST)
+		KS_BAIL(KS_ERR_IO, "cannot create %s", s->rev_cache);
+	ks_rev_opts_init(&s->rev);
+	s->rev.cache_dir = s->rev_cache;
+	ks_validation_init(&s->val);
+	s->val.trust = s->trust;
+	s->val.revocation = c->verify_revocation;
+	s->val.rev.cache_dir = s->rev_cache;
 	ks_buf_init(&s->openapi, OPENAPI_MAX);
 	if (ks_file_read(c->openapi, OPENAPI_MAX, &s->openapi) < 0) {
 		ks_log(KS_LOG_WARN, "%s not readable: /v1/openapi.yaml answers 404", c->openapi);
@@ -370,8 +382,7 @@ void ks_api_svc_stop(struct ks_api_svc *s)
 		pthread_mutex_destroy(&s->keys[i].lock);
 	}
 	ks_key_free(s->audit_key);
-	if (s->trust != NULL)
-		X509_STORE_free(s->trust);
+	ks_trust_free(s->trust);
 	ks_store_close(s->store);
 	if (s->p11)
 		ks_p11_shutdown();

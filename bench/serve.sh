@@ -42,8 +42,12 @@ max-connections = 256
 [state]
 dir = $TMP/var
 sync = full
+[signing]
+# no OCSP/CRL peer runs here: the pre-signing revocation check is off
+revocation = off
 [verify]
 trust = $KYSO_PKI_DIR/root.pem
+revocation = off
 [tsa]
 key-file = $KYSO_PKI_DIR/tsa-rsa.key.pem
 cert = $KYSO_PKI_DIR/tsa-rsa.cert.pem

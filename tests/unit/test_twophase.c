@@ -12,6 +12,8 @@
 #include "signer/ks_job.h"
 #include "signer/ks_report.h"
 #include "signer/ks_twophase.h"
+#include "signer/validate/ks_engine.h"
+#include "signer/validate/ks_trust.h"
 
 #define DOC_MAX ((size_t)16 << 20)
 
@@ -44,25 +46,30 @@ static void load(const char *path, struct ks_buf *b)
 static enum ks_indication verify(const struct ks_buf *doc, const char *content)
 {
 	struct ks_verify_job j;
+	struct ks_validation val;
 	struct ks_report rep;
-	X509_STORE *trust = NULL;
+	struct ks_trust *trust = NULL;
 	enum ks_indication ind;
 
 	memset(&j, 0, sizeof(j));
 	ks_report_init(&rep);
-	assert_ok(ks_job_trust_load(ks_test_pki("root.pem"), &trust));
+	ks_validation_init(&val);
+	assert_ok(ks_trust_new(&trust));
+	assert_ok(ks_trust_add_anchors(trust, ks_test_pki("root.pem")));
+	val.trust = trust;
+	val.revocation = false; /* no OCSP or CRL peer here: not what is tested */
 	j.data = doc->data;
 	j.len = doc->len;
 	if (content != NULL) {
 		j.content = (const uint8_t *)content;
 		j.content_len = strlen(content);
 	}
-	j.trust = trust;
+	j.val = &val;
 	assert_ok(ks_job_verify(&j, &rep));
 	/* no signature found is TOTAL-FAILED too */
 	ind = ks_report_indication(&rep);
 	ks_report_cleanup(&rep);
-	X509_STORE_free(trust);
+	ks_trust_free(trust);
 	return ind;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/ks_cli.h"
+#include "cli/ks_cli_ltv.h"
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_keyres.h"
@@ -25,50 +26,58 @@ struct sign_args {
 	const char *xml_only; /* first XML-only option given */
 	const char *role;
 	struct ks_tsa_client tsa; /* --tsa URL, repeatable: tried in order */
+	struct ks_cli_ltv ltv;    /* --trust, --cache ...: B-LT, B-LTA */
 	struct ks_sign_pdf_opts pdf;
 	struct ks_sign_xml_opts xml;
 };
 
 static void sign_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: kyso sign --in FILE --out FILE\n"
-		"                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
-		"                 [--format cms|pdf|xml] [--level B-B|B-T [--tsa URL]...]\n"
-		"                 [--md sha256|sha384|sha512]\n"
-		"                 [--pss] [--signing-time]\n"
-		"  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
-		"       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
-		"  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
-		"       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
-		"       [--sig-policy URI --sig-policy-file FILE]\n"
-		"  --in       a regular file (not a device, FIFO or directory)\n"
-		"  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
-		"             target); '-' writes the result to standard output once complete\n"
-		"  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
-		"             corner of the page as displayed (turned pages included); it must\n"
-		"             lie on the page and be large enough for its text\n"
-		"  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
-		"  --field    sign this existing empty signature field (new ones are SignatureN)\n"
-		"  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
-		"             else cms\n"
-		"  --xml-mode enveloped (default): the signature goes into the record, covering\n"
-		"             all of it; enveloping: the record goes inside the signature;\n"
-		"             detached: --out is a signature document naming the --in file\n"
-		"  --xml-parallel  leave the record's other signatures out of what this one\n"
-		"             covers, so that later parallel signatures keep it valid (taken\n"
-		"             by itself when the record already has such signatures)\n"
-		"  --counter-sign  sign the signature value of a signature of --in (the last\n"
-		"             one, or the one whose Id is --counter-of)\n"
-		"  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
-		"  --level    B-B (default); B-T adds a timestamp of a time-stamping authority\n"
-		"             (--tsa, tried in order); signing fails when none answers\n"
-		"  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
-		"  --signing-time  add the signingTime attribute (the signer's clock)\n"
-		"each option at most once\n"
-		"environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
-		"exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
-		"             I/O error, refused by the signing policy, any other error\n");
+	fprintf(
+	    f,
+	    "usage: kyso sign --in FILE --out FILE\n"
+	    "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
+	    "                 [--format cms|pdf|xml] [--level B-B|B-T|B-LT|B-LTA [--tsa URL]...]\n"
+	    "                 [--trust FILE|DIR]... [--cache DIR | --no-cache]\n"
+	    "                 [--md sha256|sha384|sha512]\n"
+	    "                 [--pss] [--signing-time]\n"
+	    "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
+	    "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+	    "  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
+	    "       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
+	    "       [--sig-policy URI --sig-policy-file FILE]\n"
+	    "  --in       a regular file (not a device, FIFO or directory)\n"
+	    "  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
+	    "             target); '-' writes the result to standard output once complete\n"
+	    "  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
+	    "             corner of the page as displayed (turned pages included); it must\n"
+	    "             lie on the page and be large enough for its text\n"
+	    "  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
+	    "  --field    sign this existing empty signature field (new ones are SignatureN)\n"
+	    "  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
+	    "             else cms\n"
+	    "  --xml-mode enveloped (default): the signature goes into the record, covering\n"
+	    "             all of it; enveloping: the record goes inside the signature;\n"
+	    "             detached: --out is a signature document naming the --in file\n"
+	    "  --xml-parallel  leave the record's other signatures out of what this one\n"
+	    "             covers, so that later parallel signatures keep it valid (taken\n"
+	    "             by itself when the record already has such signatures)\n"
+	    "  --counter-sign  sign the signature value of a signature of --in (the last\n"
+	    "             one, or the one whose Id is --counter-of)\n"
+	    "  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
+	    "  --level    B-B (default); B-T adds a timestamp of a time-stamping authority\n"
+	    "             (--tsa, tried in order); signing fails when none answers;\n"
+	    "             B-LT also embeds the certificates and OCSP responses or CRLs of\n"
+	    "             the signer and the TSA (PDF: a DSS; CAdES: certificate-values and\n"
+	    "             revocation-values); B-LTA then adds an archive timestamp (PDF: a\n"
+	    "             document timestamp); signing fails, with no output, when any of\n"
+	    "             it cannot be had\n" KS_CLI_LTV_USAGE
+	    "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
+	    "  --signing-time  add the signingTime attribute (the signer's clock)\n"
+	    "each option at most once\n"
+	    "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
+	    "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
+	    "             I/O error, refused by the signing policy, any other error\n");
 }
 
 static bool has_ext(const char *path, const char *ext)
@@ -180,6 +189,7 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_COUNTER_OF,
 		O_POLICY,
 		O_POLICY_FILE,
+		O_LTV,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -208,6 +218,11 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "location", required_argument, NULL, O_PDF },
 		{ "field", required_argument, NULL, O_PDF },
 		{ "lock", required_argument, NULL, O_PDF },
+		{ "trust", required_argument, NULL, O_LTV },
+		{ "cache", required_argument, NULL, O_LTV },
+		{ "no-cache", no_argument, NULL, O_LTV },
+		{ "allow-no-nonce", no_argument, NULL, O_LTV },
+		{ "timeout", required_argument, NULL, O_LTV },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -217,15 +232,21 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	memset(a, 0, sizeof(*a));
 	ks_sign_xml_opts_init(&a->xml);
 	ks_tsa_client_init(&a->tsa);
+	ks_cli_ltv_init(&a->ltv);
 	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		if (c > 0 && c != '?' && c != ':' && ks_cli_once(&seen, opts[idx].name) < 0)
+		if (c > 0 && c != '?' && c != ':' && strcmp(opts[idx].name, "trust") != 0 &&
+		    ks_cli_once(&seen, opts[idx].name) < 0)
 			return -1;
 		switch (c) {
 		case O_IN:
 			a->in = optarg;
+			break;
+		case O_LTV:
+			if (ks_cli_ltv_option(&a->ltv, opts[idx].name, optarg) < 0)
+				return -1;
 			break;
 		case O_OUT:
 			a->out = optarg;
@@ -333,6 +354,11 @@ int ks_cli_sign(int argc, char **argv)
 	job.rsa_pss = a.pss;
 	job.level = a.level;
 	job.tsa = &a.tsa;
+	if (ks_cli_ltv_open(&a.ltv, &job.ltv) < 0) {
+		ks_cli_error("sign");
+		ks_cli_ltv_close(&a.ltv);
+		return KS_EXIT_USAGE;
+	}
 	job.signing_time = a.signing_time;
 	job.pdf = a.pdf;
 	/* --field names a field of the document; new fields are SignatureN. */
@@ -347,5 +373,6 @@ int ks_cli_sign(int argc, char **argv)
 		status = KS_EXIT_OK;
 	}
 	ks_keyres_close(job.key);
+	ks_cli_ltv_close(&a.ltv);
 	return status;
 }

@@ -16,6 +16,8 @@
 
 /* Timestamps read from one SignerInfo. */
 #define KS_EXTEND_TOKENS_MAX 8
+/* The largest PDF raised (it is read into memory: each step appends). */
+#define KS_EXTEND_LTV_PDF_MAX ((size_t)256 << 20)
 /* The largest .p7s raised in memory. */
 #define KS_EXTEND_LTV_CMS_MAX KS_CMS_DER_MAX
 /* Text naming what data is collected for, in messages. */
@@ -140,28 +142,83 @@ static int pdf_collect(struct ks_ltv *v, const struct ks_pades_sig_list *l, bool
 	return 0;
 }
 
-int ks_extend_pdf_ltv(const char *in_path, const char *out_path, bool lta,
-		      const struct ks_tsa_client *tsa, const struct ks_ltv_opts *o, char *summary,
-		      size_t n)
+/* Does some signature lack a time the long-term levels can build on
+ * (EN 319 142-1 5.4: B-LT presupposes B-T): no signature-time-stamp of
+ * its own and no document timestamp after it? */
+static int pdf_needs_timestamp(const struct ks_pades_sig_list *l, bool *need)
 {
-	struct ks_file_map m;
-	struct ks_pades_sig_list *l = NULL;
-	struct ks_pades_dss_read d;
-	struct ks_ltv *v = NULL;
-	struct ks_pades_dss add;
-	struct ks_buf with_dss, stamped;
+	struct ks_cms *cms = NULL;
+	size_t i, k, have;
+	bool later;
+
+	*need = false;
+	for (i = 0; i < l->n && !*need; i++) {
+		if (l->items[i].doc_timestamp)
+			continue;
+		later = false;
+		for (k = 0; k < l->n; k++)
+			if (l->items[k].doc_timestamp &&
+			    l->items[k].range_end > l->items[i].range_end)
+				later = true;
+		if (later)
+			continue;
+		if (ks_cms_parse(l->items[i].der.data, l->items[i].der.len, true, &cms) < 0)
+			return -1;
+		if (ks_cms_unsigned_attr_count(cms, 0, KS_TSP_OID_SIGNATURE_TIME_STAMP, &have) <
+		    0) {
+			ks_cms_free(cms);
+			return -1;
+		}
+		ks_cms_free(cms);
+		cms = NULL;
+		*need = have == 0;
+	}
+	return 0;
+}
+
+/* A document timestamp over `cur` (replaced). */
+static int pdf_doc_timestamp(struct ks_buf *cur, const struct ks_tsa_client *tsa, char *field,
+			     size_t n)
+{
 	struct ks_docts_pades ctx;
 	struct ks_pades_cms cms;
 	struct ks_pades_opts po;
 	struct ks_pades_result r;
-	bool renew, mapped = false;
+	struct ks_buf next;
+	int rc = -1;
+
+	ks_buf_init(&next, cur->max);
+	ks_pades_opts_init(&po);
+	po.doc_timestamp = true;
+	ks_docts_pades(&ctx, tsa, &cms);
+	KS_GUARD(ks_pades_sign_mem(cur->data, cur->len, &cms, &po, &next, &r));
+	ks_buf_move(cur, &next);
+	snprintf(field, n, "%s", r.field);
+	rc = 0;
+out:
+	ks_buf_cleanup(&next);
+	return rc;
+}
+
+int ks_extend_pdf_ltv(const char *in_path, const char *out_path, bool lta,
+		      const struct ks_tsa_client *tsa, const struct ks_ltv_opts *o, char *summary,
+		      size_t n)
+{
+	struct ks_pades_sig_list *l = NULL;
+	struct ks_pades_dss_read d;
+	struct ks_ltv *v = NULL;
+	struct ks_pades_dss add;
+	struct ks_buf cur, next;
+	char first_ts[128] = "", last_ts[128] = "";
+	bool renew = false, need_ts;
+	bool has_tsa = tsa != NULL && tsa->n_urls > 0;
 	size_t added = 0, i;
 	int rc = -1;
 
-	ks_buf_init(&with_dss, KS_BUF_DEFAULT_MAX * 4);
-	ks_buf_init(&stamped, KS_BUF_DEFAULT_MAX * 4);
+	ks_buf_init(&cur, KS_EXTEND_LTV_PDF_MAX);
+	ks_buf_init(&next, KS_EXTEND_LTV_PDF_MAX);
 	ks_pades_dss_read_init(&d);
-	if (lta && (tsa == NULL || tsa->n_urls == 0))
+	if (lta && !has_tsa)
 		KS_BAIL(KS_ERR_USAGE, "B-LTA needs a time-stamping authority (--tsa URL)");
 	l = calloc(1, sizeof(*l));
 	v = calloc(1, sizeof(*v));
@@ -169,16 +226,25 @@ int ks_extend_pdf_ltv(const char *in_path, const char *out_path, bool lta,
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	ks_pades_sig_list_init(l);
 	ks_ltv_init(v);
-	KS_GUARD(ks_file_map(in_path, &m));
-	mapped = true;
-	KS_GUARD(ks_pades_sig_list_read(m.data, m.len, l));
+	KS_GUARD(ks_file_read(in_path, KS_EXTEND_LTV_PDF_MAX, &cur));
+	KS_GUARD(ks_pades_sig_list_read(cur.data, cur.len, l));
 	if (l->n == 0)
 		KS_BAIL(KS_ERR_ARG, "'%s' has no signature to extend", in_path);
-	KS_GUARD(ks_pades_dss_read(m.data, m.len, &d));
-	renew = false;
-	for (i = 0; i < l->n; i++)
-		if (l->items[i].doc_timestamp)
-			renew = d.present;
+	KS_GUARD(pdf_needs_timestamp(l, &need_ts));
+	if (need_ts) {
+		/* B-T first: a document timestamp covers the signatures without
+		 * a time of their own. */
+		if (!has_tsa)
+			KS_BAIL(KS_ERR_USAGE, "a signature has no timestamp: B-LT needs B-T first "
+					      "(--tsa URL)");
+		KS_GUARD(pdf_doc_timestamp(&cur, tsa, first_ts, sizeof(first_ts)));
+		KS_GUARD(ks_pades_sig_list_read(cur.data, cur.len, l));
+	} else {
+		KS_GUARD(ks_pades_dss_read(cur.data, cur.len, &d));
+		for (i = 0; i < l->n; i++)
+			if (l->items[i].doc_timestamp)
+				renew = d.present;
+	}
 	KS_GUARD(pdf_collect(v, l, renew, o));
 	memset(&add, 0, sizeof(add));
 	add.certs = v->certs;
@@ -187,28 +253,22 @@ int ks_extend_pdf_ltv(const char *in_path, const char *out_path, bool lta,
 	add.n_ocsps = v->n_ocsps;
 	add.crls = v->crls;
 	add.n_crls = v->n_crls;
-	KS_GUARD(ks_pades_add_dss_mem(m.data, m.len, &add, &with_dss, &added));
-	if (lta) {
-		ks_pades_opts_init(&po);
-		po.doc_timestamp = true;
-		ks_docts_pades(&ctx, tsa, &cms);
-		KS_GUARD(ks_pades_sign_mem(with_dss.data, with_dss.len, &cms, &po, &stamped, &r));
-		KS_GUARD(ks_file_write_atomic(out_path, stamped.data, stamped.len, 0666));
-	} else {
-		KS_GUARD(ks_file_write_atomic(out_path, with_dss.data, with_dss.len, 0666));
-	}
+	KS_GUARD(ks_pades_add_dss_mem(cur.data, cur.len, &add, &next, &added));
+	ks_buf_move(&cur, &next);
+	if (lta)
+		KS_GUARD(pdf_doc_timestamp(&cur, tsa, last_ts, sizeof(last_ts)));
+	KS_GUARD(ks_file_write_atomic(out_path, cur.data, cur.len, 0666));
 	snprintf(summary, n,
-		 "PAdES-%s: %s; DSS +%zu item(s) (%zu certificate(s), %zu OCSP, %zu CRL)%s%.100s",
-		 lta ? "B-LTA" : "B-LT",
+		 "PAdES-%s: %s%.60s; %s; DSS +%zu item(s) (%zu certificate(s), %zu OCSP, %zu "
+		 "CRL)%s%.60s",
+		 lta ? "B-LTA" : "B-LT", need_ts ? "B-T by a document timestamp in field " : "",
+		 first_ts,
 		 renew ? "renewed for the newest document timestamp"
-		       : "validation data of every "
-			 "signature",
+		       : "validation data of every signature and timestamp",
 		 added, v->n_certs, v->n_ocsps, v->n_crls,
-		 lta ? ", document timestamp in field " : "", lta ? r.field : "");
+		 lta ? ", document timestamp in field " : "", last_ts);
 	rc = 0;
 out:
-	if (mapped)
-		ks_file_unmap(&m);
 	if (l != NULL)
 		ks_pades_sig_list_cleanup(l);
 	if (v != NULL)
@@ -216,8 +276,8 @@ out:
 	free(l);
 	free(v);
 	ks_pades_dss_read_cleanup(&d);
-	ks_buf_cleanup(&with_dss);
-	ks_buf_cleanup(&stamped);
+	ks_buf_cleanup(&cur);
+	ks_buf_cleanup(&next);
 	return rc;
 }
 

@@ -370,15 +370,26 @@ static int hash_into(EVP_MD_CTX *ctx, const void *p, size_t n)
 	return 0;
 }
 
-/* SEQUENCE OF OCTET STRING: the hash of each TLV of `list` (for an
- * attribute: of attrType and each value, EN 319 122-1 5.5.2). */
+static int octets_of_hash(EVP_MD_CTX *ctx, struct ks_buf *body)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+
+	if (EVP_DigestFinal_ex(ctx, d, &dl) != 1)
+		return ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "hash");
+	TRY(der_header(body, DER_OCTET_STRING, dl));
+	return ks_buf_append(body, d, dl);
+}
+
+/* SEQUENCE OF OCTET STRING over the TLVs of `list` (EN 319 122-1
+ * 5.5.2): for certificates and CRLs the hash of each TLV; for unsigned
+ * attributes one hash per attribute value, over attrType followed by
+ * that AttributeValue. */
 static int hash_list(enum ks_md md, struct ks_cur list, bool attrs, struct ks_buf *out)
 {
 	struct ks_buf body;
-	struct ks_cur whole, val, inner, vals, one;
+	struct ks_cur whole, val, inner, vals, one, type;
 	EVP_MD_CTX *ctx = NULL;
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0;
 	uint8_t tag;
 	int rc = -1;
 
@@ -389,26 +400,27 @@ static int hash_list(enum ks_md md, struct ks_cur list, bool attrs, struct ks_bu
 	while (list.left > 0) {
 		whole = list;
 		KS_GUARD(ks_der_read(&list, &tag, &val));
-		if (EVP_DigestInit_ex(ctx, ks_md_evp(md), NULL) != 1)
-			KS_BAIL_OSSL(KS_ERR_CRYPTO, "hash");
-		if (attrs) {
-			inner = val;
-			one = inner;
-			KS_GUARD(ks_der_expect(&inner, DER_OID, &vals));
-			KS_GUARD(hash_into(ctx, one.p, one.left - inner.left));
-			KS_GUARD(ks_der_expect(&inner, DER_SET, &vals));
-			while (vals.left > 0) {
-				one = vals;
-				KS_GUARD(ks_der_read(&vals, &tag, &val));
-				KS_GUARD(hash_into(ctx, one.p, one.left - vals.left));
-			}
-		} else {
+		if (!attrs) {
+			if (EVP_DigestInit_ex(ctx, ks_md_evp(md), NULL) != 1)
+				KS_BAIL_OSSL(KS_ERR_CRYPTO, "hash");
 			KS_GUARD(hash_into(ctx, whole.p, whole.left - list.left));
+			KS_GUARD(octets_of_hash(ctx, &body));
+			continue;
 		}
-		if (EVP_DigestFinal_ex(ctx, d, &dl) != 1)
-			KS_BAIL_OSSL(KS_ERR_CRYPTO, "hash");
-		KS_GUARD(der_header(&body, DER_OCTET_STRING, dl));
-		KS_GUARD(ks_buf_append(&body, d, dl));
+		inner = val;
+		type = inner;
+		KS_GUARD(ks_der_expect(&inner, DER_OID, &vals));
+		type.left -= inner.left;
+		KS_GUARD(ks_der_expect(&inner, DER_SET, &vals));
+		while (vals.left > 0) {
+			one = vals;
+			KS_GUARD(ks_der_read(&vals, &tag, &val));
+			if (EVP_DigestInit_ex(ctx, ks_md_evp(md), NULL) != 1)
+				KS_BAIL_OSSL(KS_ERR_CRYPTO, "hash");
+			KS_GUARD(hash_into(ctx, type.p, type.left));
+			KS_GUARD(hash_into(ctx, one.p, one.left - vals.left));
+			KS_GUARD(octets_of_hash(ctx, &body));
+		}
 	}
 	KS_GUARD(der_header(out, DER_SEQUENCE, body.len));
 	KS_GUARD(ks_buf_append(out, body.data, body.len));
@@ -443,18 +455,21 @@ int ks_cades_ats_hash_index(const struct ks_cms *cms, size_t index, enum ks_md m
 
 	ks_buf_init(&der, KS_CMS_DER_MAX);
 	ks_buf_init(&body, KS_CMS_DER_MAX);
+	if (signer_info(cms, index) == NULL)
+		KS_BAIL(KS_ERR_ARG, "no SignerInfo %zu", index);
 	KS_GUARD(cms_der(cms, &der));
 	KS_GUARD(split(&der, index, &p));
-	/* hashIndAlgorithm, also when it is the default SHA-256: explicit is
-	 * what most readers expect of v3. */
-	a = X509_ALGOR_new();
-	if (a == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	X509_ALGOR_set_md(a, ks_md_evp(md));
-	len = i2d_X509_ALGOR(a, &enc);
-	if (len <= 0)
-		KS_BAIL_OSSL(KS_ERR_CRYPTO, "encoding an algorithm");
-	KS_GUARD(ks_buf_append(&body, enc, (size_t)len));
+	/* hashIndAlgorithm DEFAULT id-sha256: DER leaves a default out. */
+	if (md != KS_MD_SHA256) {
+		a = X509_ALGOR_new();
+		if (a == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		X509_ALGOR_set_md(a, ks_md_evp(md));
+		len = i2d_X509_ALGOR(a, &enc);
+		if (len <= 0)
+			KS_BAIL_OSSL(KS_ERR_CRYPTO, "encoding an algorithm");
+		KS_GUARD(ks_buf_append(&body, enc, (size_t)len));
+	}
 	KS_GUARD(hash_list(md, p.certs, false, &body));
 	KS_GUARD(hash_list(md, p.crls, false, &body));
 	KS_GUARD(hash_list(md, p.si_unsigned, true, &body));
@@ -481,6 +496,8 @@ int ks_cades_ats_digest(const struct ks_cms *cms, size_t index, enum ks_md md,
 	int rc = -1;
 
 	ks_buf_init(&der, KS_CMS_DER_MAX);
+	if (signer_info(cms, index) == NULL)
+		KS_BAIL(KS_ERR_ARG, "no SignerInfo %zu", index);
 	if (dlen != ks_md_size(md))
 		KS_BAIL(KS_ERR_ARG, "content digest of %zu bytes for %s", dlen, ks_md_name(md));
 	KS_GUARD(cms_der(cms, &der));

@@ -158,6 +158,32 @@ else
 	notok "PAdES B-LTA: signed" "$(cat "$TMP/sign.log")"
 fi
 
+# A B-B signature has no time to build on: B-LT adds a document timestamp
+# first (B-T), or refuses without a TSA.
+if sign "$SAMPLE" "$TMP/bb.pdf" principal-rsa; then
+	"$KYSO" extend --level B-LT --in "$TMP/bb.pdf" --out "$TMP/bb-nots.pdf" --trust "$P/root.pem" \
+		--cache "$C" >"$TMP/ext.log" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && [ ! -e "$TMP/bb-nots.pdf" ] && grep -q "needs B-T first" "$TMP/ext.log"; then
+		ok "PDF B-B extended to B-LT without a TSA: refused (B-T first), no output"
+	else
+		notok "PDF B-B extended to B-LT without a TSA: refused, no output" "exit $rc" "$(cat "$TMP/ext.log")"
+	fi
+	if "$KYSO" extend --level B-LT --in "$TMP/bb.pdf" --out "$TMP/bb-lt.pdf" "${LT[@]}" --cache "$C" \
+		>"$TMP/ext.log" 2>&1 && grep -q "B-T by a document timestamp" "$TMP/ext.log"; then
+		ok "PDF B-B extended to B-LT: a document timestamp first, then the DSS"
+		peers "PDF B-B to B-LT" "$TMP/bb-lt.pdf" 1
+		dss bblt "$TMP/bb-lt.pdf"
+		for f in "$TMP"/bblt.dss/ocsps-*.der; do mv "$f" "${f/ocsps-/ocsp-}"; done 2>/dev/null
+		ocsp_for "$TMP/bblt.dss" "$TSA_SERIAL" && ok "... the DSS covers the document timestamp's TSA" ||
+			notok "... the DSS covers the document timestamp's TSA" "$(cat "$TMP/bblt.counts")"
+	else
+		notok "PDF B-B extended to B-LT: a document timestamp first, then the DSS" "$(cat "$TMP/ext.log")"
+	fi
+else
+	notok "PDF B-B signed" "$(cat "$TMP/sign.log")"
+fi
+
 # ---- CAdES -----------------------------------------------------------------
 cms_ok() {
 	openssl cms -verify -inform DER -in "$1" -content "$SAMPLE" -binary -CAfile "$P/root.pem" \

@@ -74,7 +74,7 @@ static void sign_usage(FILE *f)
 	    "             it cannot be had\n" KS_CLI_LTV_USAGE
 	    "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 	    "  --signing-time  add the signingTime attribute (the signer's clock)\n"
-	    "each option at most once\n"
+	    "each option at most once (--tsa and --trust: repeatable)\n"
 	    "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
 	    "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
 	    "             I/O error, refused by the signing policy, any other error\n");

@@ -174,7 +174,7 @@ int ks_cades_cert_values_parse(const uint8_t *der, size_t n, struct ks_cades_val
 int ks_cades_rev_values_parse(const uint8_t *der, size_t n, struct ks_cades_values *v)
 {
 	struct ks_cur c, body, tagged, seq;
-	size_t crls0 = v->n_crls;
+	size_t crls0 = v->n_crls, ocsps0 = v->n_ocsps;
 	uint8_t tag, last = 0;
 
 	ks_cur_init(&c, der, n);
@@ -215,6 +215,8 @@ int ks_cades_rev_values_parse(const uint8_t *der, size_t n, struct ks_cades_valu
 fail:
 	free_from(v->crls, crls0, v->n_crls);
 	v->n_crls = crls0;
+	free_from(v->ocsps, ocsps0, v->n_ocsps);
+	v->n_ocsps = ocsps0;
 	return -1;
 }
 

@@ -135,6 +135,9 @@ static void test_hostile(void **state)
 	static const uint8_t half[] = {
 		0x30, 0x08, 0xa0, 0x06, 0x30, 0x04, 0x30, 0x00, 0x02, 0x00
 	};
+	/* ocspVals read, then a second [1]: the OCSP items read go too. */
+	static const uint8_t ocsp_twice[] = { 0x30, 0x0c, 0xa1, 0x04, 0x30, 0x02, 0x30,
+					      0x00, 0xa1, 0x04, 0x30, 0x02, 0x30, 0x00 };
 	static const uint8_t cert_not_seq[] = { 0x30, 0x02, 0x02, 0x00 };
 	static const uint8_t cert_after[] = { 0x30, 0x02, 0x30, 0x00, 0x30 };
 	struct ks_cades_values v;
@@ -156,6 +159,7 @@ static void test_hostile(void **state)
 	rev_fails(bad_tag, sizeof(bad_tag), KS_ERR_PARSE);
 	rev_fails(indefinite, sizeof(indefinite), KS_ERR_PARSE);
 	rev_fails(half, sizeof(half), KS_ERR_PARSE);
+	rev_fails(ocsp_twice, sizeof(ocsp_twice), KS_ERR_PARSE);
 	rev_fails(NULL, 0, KS_ERR_TRUNCATED);
 	cert_fails(cert_not_seq, sizeof(cert_not_seq), KS_ERR_PARSE);
 	cert_fails(cert_after, sizeof(cert_after), KS_ERR_PARSE);

@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 #include "cli/ks_cli.h"
-#include "cli/ks_cli_ltv.h"
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_keyres.h"
+#include "signer/validate/ks_precheck.h"
+#include "signer/validate/ks_trust.h"
+
+/* --trust given at most this many times. */
+#define SIGN_TRUST_MAX 16
 
 struct sign_args {
 	struct ks_keyres key;
@@ -26,9 +30,13 @@ struct sign_args {
 	const char *xml_only; /* first XML-only option given */
 	const char *role;
 	struct ks_tsa_client tsa; /* --tsa URL, repeatable: tried in order */
-	struct ks_cli_ltv ltv;    /* --trust, --cache ...: B-LT, B-LTA */
 	struct ks_sign_pdf_opts pdf;
 	struct ks_sign_xml_opts xml;
+	/* The check before signing. */
+	enum ks_rev_policy rev_policy;
+	struct ks_rev_opts rev;
+	const char *trust[SIGN_TRUST_MAX];
+	size_t n_trust;
 };
 
 static void sign_usage(FILE *f)
@@ -38,9 +46,10 @@ static void sign_usage(FILE *f)
 	    "usage: kyso sign --in FILE --out FILE\n"
 	    "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
 	    "                 [--format cms|pdf|xml] [--level B-B|B-T|B-LT|B-LTA [--tsa URL]...]\n"
-	    "                 [--trust FILE|DIR]... [--cache DIR | --no-cache]\n"
 	    "                 [--md sha256|sha384|sha512]\n"
 	    "                 [--pss] [--signing-time]\n"
+	    "                 [--revocation require|prefer|off] [--trust PEM|DIR]...\n"
+	    "                 [--offline] [--cache DIR]\n"
 	    "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
 	    "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
 	    "  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
@@ -69,11 +78,21 @@ static void sign_usage(FILE *f)
 	    "             (--tsa, tried in order); signing fails when none answers;\n"
 	    "             B-LT also embeds the certificates and OCSP responses or CRLs of\n"
 	    "             the signer and the TSA (PDF: a DSS; CAdES: certificate-values and\n"
-	    "             revocation-values); B-LTA then adds an archive timestamp (PDF: a\n"
-	    "             document timestamp); signing fails, with no output, when any of\n"
-	    "             it cannot be had\n" KS_CLI_LTV_USAGE
+	    "             revocation-values), found through the --trust anchors; B-LTA then\n"
+	    "             adds an archive timestamp (PDF: a document timestamp); signing\n"
+	    "             fails, with no output, when any of it cannot be had\n"
 	    "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 	    "  --signing-time  add the signingTime attribute (the signer's clock)\n"
+	    "  before signing, the signer certificate's validity period, key usage,\n"
+	    "  extended key usage and revocation (OCSP, else CRL) are checked; a revoked\n"
+	    "  certificate, or one meant for a TSA or an OCSP responder, never signs\n"
+	    "  --revocation  when no revocation answer can be had: prefer (default) signs\n"
+	    "             and says so; require refuses; off does not ask (and says so)\n"
+	    "  --trust    where the certificate's issuer is looked for besides the key's\n"
+	    "             chain (root and CA certificates, repeatable); B-LT and B-LTA:\n"
+	    "             the anchors every certification path must reach\n"
+	    "  --offline  revocation from the cache only; --cache DIR the cache folder\n"
+	    "             (default ./var/cache/revocation)\n"
 	    "each option at most once (--tsa and --trust: repeatable)\n"
 	    "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
 	    "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
@@ -189,7 +208,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_COUNTER_OF,
 		O_POLICY,
 		O_POLICY_FILE,
-		O_LTV,
+		O_REVOCATION,
+		O_TRUST,
+		O_OFFLINE,
+		O_CACHE,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -218,11 +240,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "location", required_argument, NULL, O_PDF },
 		{ "field", required_argument, NULL, O_PDF },
 		{ "lock", required_argument, NULL, O_PDF },
-		{ "trust", required_argument, NULL, O_LTV },
-		{ "cache", required_argument, NULL, O_LTV },
-		{ "no-cache", no_argument, NULL, O_LTV },
-		{ "allow-no-nonce", no_argument, NULL, O_LTV },
-		{ "timeout", required_argument, NULL, O_LTV },
+		{ "revocation", required_argument, NULL, O_REVOCATION },
+		{ "trust", required_argument, NULL, O_TRUST },
+		{ "offline", no_argument, NULL, O_OFFLINE },
+		{ "cache", required_argument, NULL, O_CACHE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -230,9 +251,9 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	ks_rev_opts_init(&a->rev);
 	ks_sign_xml_opts_init(&a->xml);
 	ks_tsa_client_init(&a->tsa);
-	ks_cli_ltv_init(&a->ltv);
 	memset(&seen, 0, sizeof(seen));
 	optind = 1;
 	opterr = 0;
@@ -244,9 +265,21 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		case O_IN:
 			a->in = optarg;
 			break;
-		case O_LTV:
-			if (ks_cli_ltv_option(&a->ltv, opts[idx].name, optarg) < 0)
+		case O_REVOCATION:
+			if (ks_rev_policy_parse(optarg, &a->rev_policy) < 0)
 				return -1;
+			break;
+		case O_TRUST:
+			if (a->n_trust >= SIGN_TRUST_MAX)
+				return KS_SET(KS_ERR_USAGE, "--trust at most %d times",
+					      SIGN_TRUST_MAX);
+			a->trust[a->n_trust++] = optarg;
+			break;
+		case O_OFFLINE:
+			a->rev.offline = true;
+			break;
+		case O_CACHE:
+			a->rev.cache_dir = optarg;
 			break;
 		case O_OUT:
 			a->out = optarg;
@@ -336,6 +369,8 @@ int ks_cli_sign(int argc, char **argv)
 	struct sign_args a;
 	struct ks_sign_job job;
 	struct ks_sign_outcome res;
+	struct ks_trust *trust = NULL;
+	struct ks_ltv_opts ltv;
 	enum ks_format f = KS_FORMAT_CMS;
 	int status = KS_EXIT_USAGE, r = parse_args(argc, argv, &a);
 
@@ -354,25 +389,37 @@ int ks_cli_sign(int argc, char **argv)
 	job.rsa_pss = a.pss;
 	job.level = a.level;
 	job.tsa = &a.tsa;
-	if (ks_cli_ltv_open(&a.ltv, &job.ltv) < 0) {
-		ks_cli_error("sign");
-		ks_cli_ltv_close(&a.ltv);
-		return KS_EXIT_USAGE;
-	}
 	job.signing_time = a.signing_time;
 	job.pdf = a.pdf;
 	/* --field names a field of the document; new fields are SignatureN. */
 	job.pdf.field_must_exist = true;
 	job.xml = a.xml;
+	job.rev = &a.rev;
+	job.rev_policy = a.rev_policy;
+	if (ks_trust_new(&trust) < 0 ||
+	    (a.n_trust > 0 && ks_trust_add_anchor_paths(trust, a.trust, a.n_trust) < 0)) {
+		ks_cli_error("sign");
+		ks_trust_free(trust);
+		return KS_EXIT_USAGE;
+	}
+	job.trust = trust;
+	/* B-LT, B-LTA: the same anchors and revocation options. */
+	ks_ltv_opts_init(&ltv);
+	ltv.trust = a.n_trust > 0 ? trust : NULL;
+	ltv.rev = a.rev;
+	job.ltv = &ltv;
 	if (ks_keyres_open(&a.key, &job.key) < 0 || ks_job_sign(&job, &res) < 0) {
 		ks_cli_error(ks_err_code() == KS_ERR_POLICY ? "sign refused" : "sign");
 		status = ks_cli_exit_for_error();
 	} else {
+		/* The check before signing, as it went (Circular 15/2025). */
+		fprintf(status_stream(&a), "%s: certificate check (revocation %s): %s\n", a.in,
+			ks_rev_policy_name(a.rev_policy), res.precheck);
 		fprintf(status_stream(&a), "%s: %s written to %s\n", a.in, res.summary,
 			strcmp(a.out, "-") == 0 ? "standard output" : a.out);
 		status = KS_EXIT_OK;
 	}
 	ks_keyres_close(job.key);
-	ks_cli_ltv_close(&a.ltv);
+	ks_trust_free(trust);
 	return status;
 }

@@ -158,6 +158,21 @@ else
 	notok "PAdES B-LTA: signed" "$(cat "$TMP/sign.log")"
 fi
 
+# A second signer on the B-LTA document (the homeroom teacher after the
+# principal): its validation data joins the DSS.
+if [ -f "$TMP/lta.pdf" ] && sign "$TMP/lta.pdf" "$TMP/second.pdf" teacher-rsa --level B-LT "${LT[@]}" --cache "$C"; then
+	ok "PAdES: a second signature at B-LT on the B-LTA document"
+	peers "PAdES second signer" "$TMP/second.pdf" 2
+	dss second "$TMP/second.pdf"
+	for f in "$TMP"/second.dss/ocsps-*.der; do mv "$f" "${f/ocsps-/ocsp-}"; done 2>/dev/null
+	ocsp_for "$TMP/second.dss" "$(serial "$P/teacher-rsa.cert.pem")" &&
+		ocsp_for "$TMP/second.dss" "$SIGNER_SERIAL" &&
+		ok "... the DSS holds good OCSP answers for both signers" ||
+		notok "... the DSS holds good OCSP answers for both signers" "$(cat "$TMP/second.counts")"
+else
+	notok "PAdES: a second signature at B-LT on the B-LTA document" "$(cat "$TMP/sign.log")"
+fi
+
 # A B-B signature has no time to build on: B-LT adds a document timestamp
 # first (B-T), or refuses without a TSA.
 if sign "$SAMPLE" "$TMP/bb.pdf" principal-rsa; then

@@ -128,7 +128,10 @@ static int pdf_collect(struct ks_ltv *v, const struct ks_pades_sig_list *l, bool
 	for (i = 0; i < l->n; i++) {
 		const struct ks_pades_sig_item *it = &l->items[i];
 
-		if (renew && i != last)
+		/* Renewal: the newest document timestamp, and any signature
+		 * made after it (a later signer's data is not in the DSS yet). */
+		if (renew && i != last &&
+		    (it->doc_timestamp || it->range_end <= l->items[last].range_end))
 			continue;
 		snprintf(where, sizeof(where), "%s '%.100s'",
 			 it->doc_timestamp ? "document timestamp" : "signature", it->field);

@@ -158,6 +158,21 @@ else
 	notok "PAdES B-LTA: signed" "$(cat "$TMP/sign.log")"
 fi
 
+# A second signer on the B-LTA document (the homeroom teacher after the
+# principal): its validation data joins the DSS.
+if [ -f "$TMP/lta.pdf" ] && sign "$TMP/lta.pdf" "$TMP/second.pdf" teacher-rsa --level B-LT "${LT[@]}" --cache "$C"; then
+	ok "PAdES: a second signature at B-LT on the B-LTA document"
+	peers "PAdES second signer" "$TMP/second.pdf" 2
+	dss second "$TMP/second.pdf"
+	for f in "$TMP"/second.dss/ocsps-*.der; do mv "$f" "${f/ocsps-/ocsp-}"; done 2>/dev/null
+	ocsp_for "$TMP/second.dss" "$(serial "$P/teacher-rsa.cert.pem")" &&
+		ocsp_for "$TMP/second.dss" "$SIGNER_SERIAL" &&
+		ok "... the DSS holds good OCSP answers for both signers" ||
+		notok "... the DSS holds good OCSP answers for both signers" "$(cat "$TMP/second.counts")"
+else
+	notok "PAdES: a second signature at B-LT on the B-LTA document" "$(cat "$TMP/sign.log")"
+fi
+
 # A B-B signature has no time to build on: B-LT adds a document timestamp
 # first (B-T), or refuses without a TSA.
 if sign "$SAMPLE" "$TMP/bb.pdf" principal-rsa; then
@@ -228,6 +243,27 @@ else
 	notok "CAdES: kyso extend raises a B-T .p7s to B-LT" "$(cat "$TMP/ext.log")"
 fi
 
+# A .p7s made by OpenSSL (not kyso): raised to B-LTA, OpenSSL still accepts it.
+if openssl cms -sign -binary -in "$SAMPLE" -signer "$P/principal-rsa.cert.pem" \
+	-inkey "$P/principal-rsa.key.pem" -certfile "$P/principal-rsa.chain.pem" -md sha256 \
+	-outform DER -out "$TMP/ossl.p7s" 2>"$TMP/ossl.err" &&
+	"$KYSO" extend --level B-LTA --in "$TMP/ossl.p7s" --out "$TMP/ossl-lta.p7s" --content "$SAMPLE" \
+		"${LT[@]}" --cache "$C" >"$TMP/ext.log" 2>&1 && cms_ok "$TMP/ossl-lta.p7s" &&
+	openssl cms -cmsout -print -inform DER -in "$TMP/ossl-lta.p7s" >"$TMP/ossl.txt" 2>&1 &&
+	grep -q "id-smime-aa-timeStampToken" "$TMP/ossl.txt" && grep -q "revocationValues" "$TMP/ossl.txt" &&
+	grep -q "0.4.0.1733.2.4" "$TMP/ossl.txt"; then
+	ok "CAdES: a .p7s made by openssl cms -sign raised to B-LTA (timestamp, values, archive timestamp); openssl still verifies it"
+else
+	notok "CAdES: a .p7s made by openssl cms -sign raised to B-LTA" "$(cat "$TMP/ossl.err" "$TMP/ext.log")"
+fi
+"$KYSO" extend --level B-LTA --in "$TMP/bt.p7s" --out "$TMP/nocontent.p7s" "${LT[@]}" --cache "$C" >"$TMP/ext.log" 2>&1
+rc=$?
+if [ $rc = 3 ] && [ ! -e "$TMP/nocontent.p7s" ] && grep -q -- "--content" "$TMP/ext.log"; then
+	ok "CAdES B-LTA of a detached .p7s without --content: refused, no output"
+else
+	notok "CAdES B-LTA of a detached .p7s without --content: refused, no output" "exit $rc" "$(cat "$TMP/ext.log")"
+fi
+
 # ---- failures: no output, never a lower level -------------------------------
 DOWN=http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 for fmt in pdf cms; do
@@ -284,7 +320,8 @@ if command -v certutil >/dev/null && command -v pk12util >/dev/null &&
 			notok "interop: the DSS holds a good OCSP answer for pdfsig's signer" "$(cat "$TMP/nss.counts")"
 		# pdfsig's CMS carries the signer's certificate only: the CAs are
 		# given to kyso verify beside the root.
-		"$KYSO" verify "$TMP/nss-lta.pdf" --trust "$P/root.pem" --trust "$P/cas.pem" --json --lang en >"$TMP/nss.json" 2>&1
+		cat "$P/root.pem" "$P/cas.pem" >"$TMP/anchors.pem"
+		"$KYSO" verify "$TMP/nss-lta.pdf" --trust "$TMP/anchors.pem" --json --lang en >"$TMP/nss.json" 2>&1
 		if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["signatures"] and all(s["indication"]=="TOTAL-PASSED" for s in d["signatures"]) else 1)' "$TMP/nss.json"; then
 			ok "interop: kyso verify says every signature of it TOTAL-PASSED"
 		else

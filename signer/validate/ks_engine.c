@@ -240,8 +240,12 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 
 		outcome_init(&o);
 		if (ok) {
-			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, doc_poe, dpoe,
-					  &o) < 0)
+			/* The token proves its own time when its TSA's path and
+			 * status hold at it (the document carries what shows
+			 * that: B-LT); a later document timestamp proves it
+			 * more strongly. */
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, true,
+					  doc_poe ? dpoe : t->gen_time, &o) < 0)
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
@@ -324,8 +328,14 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 			goto out;
 		}
 	}
-	KS_GUARD(
-	    validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp, has_poe, poe, &o));
+	if (e->doc_timestamp && !has_poe && s->has_signing_time)
+		/* A document timestamp, like a signature timestamp, at its own
+		 * time when nothing later proves it. */
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, false, true,
+				       s->signing_time, &o));
+	else
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp,
+				       has_poe, poe, &o));
 	if (crypto_pending) {
 		/* The path's finding first; else the algorithms'. */
 		if (o.ind != KS_IND_TOTAL_PASSED) {

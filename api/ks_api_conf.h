@@ -64,8 +64,8 @@ struct ks_api_conf {
 	char *revocation; /* pre-signing revocation check: require, prefer, off */
 	/* [verify] */
 	char *trust;
-	unsigned rate;  /* requests per second per address */
-	unsigned burst; /* requests at once per address */
+	unsigned rate;          /* requests per second per address */
+	unsigned burst;         /* requests at once per address */
 	bool verify_revocation; /* check revocation in /v1/verify */
 	/* [tsa] */
 	char *tsa_key, *tsa_key_file, *tsa_cert, *tsa_chain;

@@ -259,8 +259,8 @@ out:
 	return rc;
 }
 
-int ks_verify_xml_file(const char *path, const char *content_path,
-		       const struct ks_validation *val, enum ks_lang lang, struct ks_report *rep)
+int ks_verify_xml_file(const char *path, const char *content_path, const struct ks_validation *val,
+		       enum ks_lang lang, struct ks_report *rep)
 {
 	struct ks_buf xml, content;
 	int rc = -1;

@@ -145,7 +145,7 @@ struct ks_pades_sig {
 	 * certificates, signature timestamps. */
 	uint8_t *cms_der;
 	size_t cms_len;
-	bool weak_subfilter;             /* adbe.pkcs7.sha1 */
+	bool weak_subfilter; /* adbe.pkcs7.sha1 */
 	/* Outcome. */
 	enum ks_indication indication;
 	enum ks_subindication sub;

@@ -30,7 +30,7 @@ struct cert_outcome {
 	enum ks_subindication sub;
 	char detail[DETAIL_MAX];
 	unsigned notes;
-	bool rev_checked;        /* the signer certificate's answer is in rev */
+	bool rev_checked;         /* the signer certificate's answer is in rev */
 	struct ks_rev_result rev; /* the certificate's own (depth 0) */
 };
 
@@ -68,8 +68,7 @@ static const char *subject_cn(X509 *cert, char *buf, size_t n)
 	X509_NAME *name = X509_get_subject_name(cert);
 
 	buf[0] = '\0';
-	if (name == NULL ||
-	    X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)n) < 0) {
+	if (name == NULL || X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)n) < 0) {
 		snprintf(buf, n, "?");
 	}
 	return buf;
@@ -148,9 +147,9 @@ out:
 /* Path to an anchor and revocation of every certificate but the anchor,
  * for `cert` with the certificates `a` and `b` (may be NULL) and the
  * document's.  has_poe/poe: what proves the time of the signature. */
-static int validate_cert(const struct ks_validation *v, const struct ks_engine_doc *doc,
-			 X509 *cert, STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer,
-			 bool has_poe, time_t poe, struct cert_outcome *o)
+static int validate_cert(const struct ks_validation *v, const struct ks_engine_doc *doc, X509 *cert,
+			 STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer, bool has_poe,
+			 time_t poe, struct cert_outcome *o)
 {
 	char why[KS_CRYPTO_WHY_MAX > KS_EKU_WHY_LEN ? KS_CRYPTO_WHY_MAX : KS_EKU_WHY_LEN];
 	struct ks_trust_pool *pool = NULL;
@@ -227,8 +226,8 @@ out:
  * signature's time (when earlier than what later document timestamps
  * prove already). */
 static int signature_timestamps(const struct ks_validation *v, const struct ks_engine_doc *doc,
-				struct ks_engine_sig *e, bool *has_poe, time_t *poe,
-				char *by, size_t byn, bool doc_poe, time_t dpoe)
+				struct ks_engine_sig *e, bool *has_poe, time_t *poe, char *by,
+				size_t byn, bool doc_poe, time_t dpoe)
 {
 	struct cert_outcome o;
 	char cn[128];
@@ -241,24 +240,29 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 
 		outcome_init(&o);
 		if (ok) {
-			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, doc_poe, dpoe,
-					  &o) < 0)
+			/* The token proves its own time when its TSA's path and
+			 * status hold at it (the document carries what shows
+			 * that: B-LT); a later document timestamp proves it
+			 * more strongly. */
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, true,
+					  doc_poe ? dpoe : t->gen_time, &o) < 0)
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
 		if (ok && (!*has_poe || t->gen_time < *poe)) {
 			*has_poe = true;
 			*poe = t->gen_time;
-			snprintf(by, byn, "signature timestamp by %s", subject_cn(t->tsa, cn, sizeof(cn)));
+			snprintf(by, byn, "signature timestamp by %s",
+				 subject_cn(t->tsa, cn, sizeof(cn)));
 		} else if (!ok) {
 			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
 			if (v->policy.level[KS_VC_TIMESTAMP] == KS_VL_FAIL &&
 			    e->out->indication == KS_IND_TOTAL_PASSED) {
 				e->out->indication = KS_IND_INDETERMINATE;
 				e->out->sub = KS_SUB_NO_POE;
-				KS_GUARD(ks_report_set(&e->out->detail,
-						       t->indication != KS_IND_TOTAL_PASSED ? t->detail
-											 : o.detail));
+				KS_GUARD(ks_report_set(
+				    &e->out->detail,
+				    t->indication != KS_IND_TOTAL_PASSED ? t->detail : o.detail));
 			}
 		}
 		ks_rev_result_cleanup(&o.rev);
@@ -317,15 +321,21 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		goto out;
 	}
 	if (!crypto_pending) {
-		KS_GUARD(signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe,
-					      dpoe));
+		KS_GUARD(
+		    signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe, dpoe));
 		if (s->indication != KS_IND_TOTAL_PASSED) {
 			rc = 0; /* a timestamp the policy requires failed */
 			goto out;
 		}
 	}
-	KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp, has_poe, poe,
-			       &o));
+	if (e->doc_timestamp && !has_poe && s->has_signing_time)
+		/* A document timestamp, like a signature timestamp, at its own
+		 * time when nothing later proves it. */
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, false, true,
+				       s->signing_time, &o));
+	else
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp,
+				       has_poe, poe, &o));
 	if (crypto_pending) {
 		/* The path's finding first; else the algorithms'. */
 		if (o.ind != KS_IND_TOTAL_PASSED) {

@@ -87,8 +87,8 @@ static void test_indication_and_exit(void **state)
 	ks_report_cleanup(&r);
 }
 
-static void add_change(struct ks_report_sig *s, const char *level, const char *what,
-		       uint32_t rev, uint32_t page, double x)
+static void add_change(struct ks_report_sig *s, const char *level, const char *what, uint32_t rev,
+		       uint32_t page, double x)
 {
 	struct ks_report_change c = { .text = (char *)"change",
 				      .level = level,
@@ -104,8 +104,8 @@ static void add_change(struct ks_report_sig *s, const char *level, const char *w
 
 /* Two signatures, the second in revision 3 with its field at x=300 on
  * page 1; then one more change under the first. */
-static void two_signatures(struct ks_report *r, const char *level, const char *what,
-			   uint32_t rev, double x)
+static void two_signatures(struct ks_report *r, const char *level, const char *what, uint32_t rev,
+			   double x)
 {
 	struct ks_report_sig *s;
 
@@ -200,7 +200,7 @@ static void test_policy_file(void **state)
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"colour = fail\n", 14, &p),
 			  KS_ERR_PARSE);
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation = warn\nrevocation = "
-								"fail\n",
+							    "fail\n",
 					   36, &p),
 			  KS_ERR_PARSE);
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation warn\n", 16, &p),

@@ -243,6 +243,14 @@ for lv in B-T B-LT B-LTA; do
     verify "now-$lv-$f" "$TMP/$lv.$f" "${content[@]}" --cache "$(pki_cache "now-$lv-$f")"
     expect "$f $lv: PASSED, the signing time proven by a timestamp, revocation from the $src" \
       "now-$lv-$f" 0 "TOTAL-PASSED - good $src" '"proof_of_existence"'
+    if [ $lv = B-T ]; then
+      if grep -q '"proves_signing_time": true' "$TMP/now-$lv-$f.json" &&
+        grep -q '"tsa": "' "$TMP/now-$lv-$f.json"; then
+        ok "$f B-T: the report lists the timestamp, its TSA and its own result"
+      else
+        notok "$f B-T: the report lists the timestamp" "$(head -c 1500 "$TMP/now-$lv-$f.json")"
+      fi
+    fi
   done
 done
 pki_tsa_stop

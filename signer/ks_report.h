@@ -69,6 +69,7 @@ struct ks_report_ts {
 	char *tsa;    /* the TSA certificate's common name, NULL when unknown */
 	bool valid;   /* its token, its TSA's path and status hold */
 	bool used;    /* it is the proof of existence */
+	bool archive; /* an archive timestamp (over the signature and its data) */
 	char *detail; /* why not valid (English), NULL when valid */
 };
 

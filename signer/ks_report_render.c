@@ -55,7 +55,7 @@ struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
 	    *detail, *cert_valid, *to, *more, *role, *verdict, *why_unsigned, *revocation, *poe,
-	    *poe_none, *timestamp;
+	    *poe_none, *timestamp, *archive_ts;
 };
 
 static const struct labels vi_labels = {
@@ -88,6 +88,7 @@ static const struct labels vi_labels = {
 	.poe = "Thời điểm ký được chứng minh bởi dấu thời gian",
 	.poe_none = "không có",
 	.timestamp = "Dấu thời gian",
+	.archive_ts = "Dấu thời gian lưu trữ",
 };
 
 static const struct labels en_labels = {
@@ -120,6 +121,7 @@ static const struct labels en_labels = {
 	.poe = "Signing time proven by a timestamp",
 	.poe_none = "none",
 	.timestamp = "Timestamp",
+	.archive_ts = "Archive timestamp",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -200,14 +202,15 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 		bool en = lang == KS_LANG_EN;
 
 		fmt_time(ts->time, lang, t1, sizeof(t1));
-		if (ks_buf_printf(out, "  %s: %s, %s%s%s%s\n", L->timestamp, t1,
-				  ts->tsa != NULL ? ts->tsa : "?",
-				  ts->valid ? (en ? " - valid" : " - hợp lệ")
-					    : (en ? " - NOT VALID: " : " - KHÔNG HỢP LỆ: "),
-				  ts->valid || ts->detail == NULL ? "" : ts->detail,
-				  ts->used ? (en ? " (proves the signing time)"
-						 : " (chứng minh thời điểm ký)")
-					   : "") < 0)
+		if (ks_buf_printf(
+			out, "  %s: %s, %s%s%s%s\n", ts->archive ? L->archive_ts : L->timestamp, t1,
+			ts->tsa != NULL ? ts->tsa : "?",
+			ts->valid ? (en ? " - valid" : " - hợp lệ")
+				  : (en ? " - NOT VALID: " : " - KHÔNG HỢP LỆ: "),
+			ts->valid || ts->detail == NULL ? "" : ts->detail,
+			ts->used
+			    ? (en ? " (proves the signing time)" : " (chứng minh thời điểm ký)")
+			    : "") < 0)
 			return -1;
 	}
 	for (i = 0; i < s->n_changes; i++)
@@ -342,6 +345,7 @@ static int ts_json(const struct ks_report_sig *s, json_t *o)
 		    json_object_set_new(t, "valid", json_boolean(s->ts[i].valid)) != 0 ||
 		    json_object_set_new(t, "proves_signing_time", json_boolean(s->ts[i].used)) !=
 			0 ||
+		    json_object_set_new(t, "archive", json_boolean(s->ts[i].archive)) != 0 ||
 		    set_str(t, "detail", s->ts[i].detail) < 0)
 			return KS_SET(KS_ERR_NOMEM, "building JSON");
 	}

@@ -231,12 +231,68 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 {
 	struct cert_outcome o;
 	char cn[128];
-	size_t i;
+	size_t i, k;
+	bool have_apoe = false;
+	time_t apoe = 0;
 	int rc = -1;
 
+	outcome_init(&o);
+	/* Archive timestamps first, the latest first: each proves that the
+	 * signature, its timestamps and its validation data existed at its
+	 * time, and so proves the earlier ones (EN 319 102-1 5.6.2.4). */
+	for (k = e->n_ts; k-- > 0;) {
+		struct ks_engine_ts *t = &e->ts[k];
+		bool ok = t->indication == KS_IND_TOTAL_PASSED && t->tsa != NULL;
+
+		if (!t->archive)
+			continue;
+		ks_rev_result_cleanup(&o.rev);
+		outcome_init(&o);
+		if (ok) {
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, true,
+					  have_apoe ? apoe
+					  : doc_poe ? dpoe
+						    : t->gen_time,
+					  &o) < 0)
+				goto out;
+			ok = o.ind == KS_IND_TOTAL_PASSED;
+		}
+		if (e->out->n_ts < KS_REPORT_TS_MAX) {
+			struct ks_report_ts *rt = &e->out->ts[e->out->n_ts++];
+
+			rt->time = t->gen_time;
+			rt->valid = ok;
+			rt->archive = true;
+			if ((t->tsa != NULL &&
+			     ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0) ||
+			    (!ok && ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED
+								   ? t->detail
+								   : o.detail) < 0))
+				goto out;
+		}
+		if (ok && (!have_apoe || t->gen_time < apoe)) {
+			have_apoe = true;
+			apoe = t->gen_time;
+		} else if (!ok) {
+			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
+		}
+	}
+	if (have_apoe && (!doc_poe || apoe < dpoe)) {
+		doc_poe = true;
+		dpoe = apoe;
+		if (!*has_poe || apoe < *poe) {
+			*has_poe = true;
+			*poe = apoe;
+			snprintf(by, byn, "archive timestamp");
+		}
+	}
+	ks_rev_result_cleanup(&o.rev);
 	for (i = 0; i < e->n_ts; i++) {
 		struct ks_engine_ts *t = &e->ts[i];
 		bool ok = t->indication == KS_IND_TOTAL_PASSED && t->tsa != NULL;
+
+		if (t->archive)
+			continue;
 
 		outcome_init(&o);
 		if (ok) {

@@ -32,6 +32,7 @@ KS_WUR int ks_verify_ts_facts(const struct ks_cms *cms, size_t index, struct ks_
  * signature; NULL: the encapsulated content), the SignerInfo and the
  * hash index stored in the token. */
 KS_WUR int ks_verify_ts_archive(const struct ks_cms *cms, size_t index, const uint8_t *content,
-				size_t clen, struct ks_engine_sig *e, struct ks_verify_ts_set *keep);
+				size_t clen, struct ks_engine_sig *e,
+				struct ks_verify_ts_set *keep);
 
 #endif

@@ -222,6 +222,28 @@ out:
 	return rc;
 }
 
+/* A timestamp of a signature in its report entry, with its own result
+ * (`why`: the reason its TSA did not validate). */
+static int report_ts(struct ks_report_sig *s, const struct ks_engine_ts *t, bool ok,
+		     const char *why)
+{
+	struct ks_report_ts *rt;
+	char cn[128];
+
+	if (s->n_ts >= KS_REPORT_TS_MAX)
+		return 0;
+	rt = &s->ts[s->n_ts++];
+	rt->time = t->gen_time;
+	rt->valid = ok;
+	rt->archive = t->archive;
+	if (t->tsa != NULL && ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0)
+		return -1;
+	if (!ok &&
+	    ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED ? t->detail : why) < 0)
+		return -1;
+	return 0;
+}
+
 /* The signature timestamps of e: the earliest valid one proves the
  * signature's time (when earlier than what later document timestamps
  * prove already). */
@@ -257,19 +279,8 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
-		if (e->out->n_ts < KS_REPORT_TS_MAX) {
-			struct ks_report_ts *rt = &e->out->ts[e->out->n_ts++];
-
-			rt->time = t->gen_time;
-			rt->valid = ok;
-			rt->archive = true;
-			if ((t->tsa != NULL &&
-			     ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0) ||
-			    (!ok && ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED
-								   ? t->detail
-								   : o.detail) < 0))
-				goto out;
-		}
+		if (report_ts(e->out, t, ok, o.detail) < 0)
+			goto out;
 		if (ok && (!have_apoe || t->gen_time < apoe)) {
 			have_apoe = true;
 			apoe = t->gen_time;
@@ -305,18 +316,8 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
-		if (e->out->n_ts < KS_REPORT_TS_MAX) {
-			struct ks_report_ts *rt = &e->out->ts[e->out->n_ts++];
-
-			rt->time = t->gen_time;
-			rt->valid = ok;
-			if ((t->tsa != NULL &&
-			     ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0) ||
-			    (!ok && ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED
-								   ? t->detail
-								   : o.detail) < 0))
-				goto out;
-		}
+		if (report_ts(e->out, t, ok, o.detail) < 0)
+			goto out;
 		if (ok && (!*has_poe || t->gen_time < *poe)) {
 			size_t u;
 

@@ -47,6 +47,12 @@ static void stop_handlers_install(void)
 	stop_asked = 0;
 	(void)sigaction(SIGINT, &sa, &old_int);
 	(void)sigaction(SIGTERM, &sa, &old_term);
+	/* A signal ignored by whoever started us (nohup, a background job)
+	 * stays ignored. */
+	if (old_int.sa_handler == SIG_IGN)
+		(void)sigaction(SIGINT, &old_int, NULL);
+	if (old_term.sa_handler == SIG_IGN)
+		(void)sigaction(SIGTERM, &old_term, NULL);
 }
 
 static void stop_handlers_remove(void)

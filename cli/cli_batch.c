@@ -199,9 +199,9 @@ static int report_json(const struct ks_batch *b, double secs, bool stopped)
 		KS_GUARD(jset(o, "in", jstr(it->in)));
 		KS_GUARD(jset(o, "out", it->out != NULL ? jstr(it->out) : json_null()));
 		KS_GUARD(jset(o, "status", json_string(ks_batch_status_name(it->status))));
-		KS_GUARD(jset(o, "format", it->format != KS_FORMAT_AUTO
-					       ? json_string(ks_format_name(it->format))
-					       : json_null()));
+		KS_GUARD(jset(o, "format",
+			      it->format != KS_FORMAT_AUTO ? json_string(ks_format_name(it->format))
+							   : json_null()));
 		if (it->status == KS_BATCH_FAILED) {
 			KS_GUARD(jset(o, "error", json_string(ks_err_name(it->err))));
 			KS_GUARD(jset(o, "reason", jstr(it->reason != NULL ? it->reason : "")));
@@ -228,8 +228,7 @@ static bool same_dir(const char *a, const char *b)
 }
 
 /* Inputs, formats and outputs; a usage or I/O error ends the command. */
-static int collect(const struct ks_cli_batch *o, const struct ks_sign_job *tmpl,
-		   struct ks_batch *b)
+static int collect(const struct ks_cli_batch *o, const struct ks_sign_job *tmpl, struct ks_batch *b)
 {
 	struct stat st;
 	size_t i;
@@ -315,8 +314,8 @@ int ks_cli_sign_batch(const struct ks_cli_batch *o, const struct ks_keyres *key,
 	stop_handlers_remove();
 	if (p.line_shown)
 		fputc('\n', stderr);
-	if ((o->json ? report_json(&b, now() - start, b.stopped)
-		     : report_text(&b, now() - start)) < 0) {
+	if ((o->json ? report_json(&b, now() - start, b.stopped) : report_text(&b, now() - start)) <
+	    0) {
 		ks_cli_error("sign --batch");
 		goto out;
 	}

@@ -181,8 +181,8 @@ int ks_batch_parse_list(struct ks_batch *b, const uint8_t *p, size_t n)
 		if (memchr(s, '\0', len) != NULL)
 			return KS_SET(KS_ERR_PARSE, "line %zu: a NUL byte", lineno);
 		if (len > KS_BATCH_LINE_MAX)
-			return KS_SET(KS_ERR_LIMIT, "line %zu: a path longer than %d bytes",
-				      lineno, KS_BATCH_LINE_MAX);
+			return KS_SET(KS_ERR_LIMIT, "line %zu: a path longer than %d bytes", lineno,
+				      KS_BATCH_LINE_MAX);
 		if (add_n(b, (const char *)s, len) < 0)
 			return -1;
 	}

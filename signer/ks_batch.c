@@ -28,6 +28,7 @@ void ks_batch_cleanup(struct ks_batch *b)
 		free(b->items[i].reason);
 	}
 	free(b->items);
+	free(b->out_dir);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -250,6 +251,10 @@ int ks_batch_plan(struct ks_batch *b, const char *out_dir, const char *xml_mode)
 	int rc = -1;
 
 	ks_buf_init(&path, KS_IO_PATH_MAX + 1);
+	free(b->out_dir);
+	b->out_dir = strdup(out_dir);
+	if (b->out_dir == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < b->n; i++) {
 		struct ks_batch_item *it = &b->items[i];
 
@@ -306,13 +311,74 @@ int ks_batch_fail(struct ks_batch *b, size_t i)
 	return 0;
 }
 
+/* The outputs' names in the output folder, sorted (stale temporary files
+ * of exactly these are removed). */
+struct out_names {
+	const char **v;
+	size_t n;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_output(const char *name, size_t n, void *ctx)
+{
+	const struct out_names *o = ctx;
+	size_t lo = 0, hi = o->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strncmp(o->v[mid], name, n);
+		if (c == 0 && o->v[mid][n] == '\0')
+			return true;
+		if (c == 0 || c > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+static int clean_stale_outputs(const struct ks_batch *b)
+{
+	struct out_names o;
+	const char *base;
+	size_t i;
+
+	o.n = 0;
+	o.v = calloc(b->n > 0 ? b->n : 1, sizeof(*o.v));
+	if (o.v == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < b->n; i++) {
+		if (b->items[i].out == NULL)
+			continue;
+		base = strrchr(b->items[i].out, '/');
+		o.v[o.n++] = base != NULL ? base + 1 : b->items[i].out;
+	}
+	qsort(o.v, o.n, sizeof(*o.v), cmp_str);
+	ks_io_clean_stale_dir(b->out_dir, is_output, &o);
+	free(o.v);
+	return 0;
+}
+
 int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 		 const struct ks_batch_run_opts *o)
 {
 	struct ks_sign_outcome res;
 	struct ks_sign_job job;
+	bool scan_off = false;
 	size_t i;
+	int rc = -1;
 
+	/* One pass over the output folder instead of one per output. */
+	if (b->out_dir != NULL) {
+		KS_GUARD(clean_stale_outputs(b));
+		ks_io_set_stale_scan(false);
+		scan_off = true;
+	}
 	for (i = 0; i < b->n; i++) {
 		struct ks_batch_item *it = &b->items[i];
 
@@ -339,7 +405,7 @@ int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 			bool pin = ks_err_code() == KS_ERR_PIN;
 
 			if (ks_batch_fail(b, i) < 0)
-				return -1;
+				goto out;
 			/* Another login with a refused PIN could lock the token:
 			 * the rest waits for a new run. */
 			if (pin)
@@ -351,5 +417,9 @@ int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 		if (b->stopped)
 			break;
 	}
-	return 0;
+	rc = 0;
+out:
+	if (scan_off)
+		ks_io_set_stale_scan(true);
+	return rc;
 }

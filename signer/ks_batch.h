@@ -55,7 +55,8 @@ struct ks_batch {
 	size_t n, cap;
 	/* Counts, kept by ks_batch_run and ks_batch_fail. */
 	size_t signed_n, skipped_n, failed_n;
-	bool stopped; /* ended early: a signal, or a refused PIN */
+	bool stopped;  /* ended early: a signal, or a refused PIN */
+	char *out_dir; /* owned; set by ks_batch_plan */
 };
 
 void ks_batch_init(struct ks_batch *b);
@@ -119,7 +120,9 @@ struct ks_batch_run_opts {
 
 /* Sign every item not failed already, in order, with a copy of `tmpl`
  * (its key open; in, out and format set per item).  -1 only for an
- * internal error (memory); the items carry their own outcomes. */
+ * internal error (memory); the items carry their own outcomes.  Stale
+ * temporary files of the outputs (a run killed before) are removed in
+ * one pass over the output folder first, not once per output. */
 KS_WUR int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 			const struct ks_batch_run_opts *o);
 

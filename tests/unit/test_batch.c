@@ -329,6 +329,38 @@ static void test_other_key_not_same(void **state)
 	ks_key_free(key);
 }
 
+/* Temporary files left by a killed run: those of the batch's outputs are
+ * removed in one pass; another file's, or a non-temporary name, stays. */
+static void test_stale_outputs(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_batch b;
+	struct ks_sign_job tmpl;
+	struct ks_batch_run_opts o;
+	struct ks_key *key = principal_key();
+
+	write_file(tpath(t, "a.txt"), "record\n");
+	assert_int_equal(mkdir(tpath(t, "out"), 0700), 0);
+	write_file(tpath(t, "out/a.txt.p7s.tmp.Ab3dE9"), "half");
+	write_file(tpath(t, "out/b.txt.p7s.tmp.Ab3dE9"), "someone else's");
+	write_file(tpath(t, "out/a.txt.p7s.tmp.Ab3d"), "not a temporary name");
+	ks_sign_job_init(&tmpl);
+	tmpl.key = key;
+	memset(&o, 0, sizeof(o));
+	ks_batch_init(&b);
+	assert_ok(ks_batch_add(&b, tpath(t, "a.txt")));
+	b.items[0].format = KS_FORMAT_CMS;
+	assert_ok(ks_batch_plan(&b, tpath(t, "out"), NULL));
+	assert_ok(ks_batch_run(&b, &tmpl, &o));
+	assert_int_equal(b.items[0].status, KS_BATCH_SIGNED);
+	assert_int_equal(access(tpath(t, "out/a.txt.p7s.tmp.Ab3dE9"), F_OK), -1);
+	assert_int_equal(access(tpath(t, "out/b.txt.p7s.tmp.Ab3dE9"), F_OK), 0);
+	assert_int_equal(access(tpath(t, "out/a.txt.p7s.tmp.Ab3d"), F_OK), 0);
+	assert_int_equal(access(tpath(t, "out/a.txt.p7s"), F_OK), 0);
+	ks_batch_cleanup(&b);
+	ks_key_free(key);
+}
+
 /* A stop request before the run: nothing is done, the batch says so. */
 static void test_stop(void **state)
 {
@@ -368,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_run_and_resume, pki_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_other_key_not_same, pki_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_outputs, pki_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_stop, pki_setup, tdir_teardown),
 	};
 

@@ -234,6 +234,20 @@ check "--resume over a truncated or foreign output: signed again" \
 	test "$(rsign --key "$KYSO_URI_PRINCIPAL_EC" --resume | statuses)" = "signed signed skipped"
 check "... and the outputs verify" all_verify "$TMP/r" 3 "$TMP/r-in"
 
+mkdir "$TMP/x-in"
+cp "$ROOT/docs/examples/hocba.xml" "$TMP/x-in/a.xml"
+cp "$ROOT/docs/examples/sodiem.xml" "$TMP/x-in/b.xml"
+xsign() { "$KYSO" sign --key "$URI" --batch "$TMP/x-in" --json "$@" 2>/dev/null | statuses; }
+xsign --out-dir "$TMP/x-det" --xml-mode detached >/dev/null
+check "detached XML signatures (NAME.sig.xml) verify over their records" \
+	bash -c "for f in a b; do '$KYSO' verify '$TMP/x-det/'\$f.xml.sig.xml --content '$TMP/x-in/'\$f.xml \
+		--trust '$PKI/root.pem' >/dev/null || exit 1; done"
+check "--resume takes detached XML signatures of the same records as signed" \
+	test "$(xsign --out-dir "$TMP/x-det" --xml-mode detached --resume)" = "skipped skipped"
+xsign --out-dir "$TMP/x-env" --xml-mode enveloping >/dev/null
+check "--resume signs enveloping XML signatures again (the record is inside)" \
+	test "$(xsign --out-dir "$TMP/x-env" --xml-mode enveloping --resume)" = "signed signed"
+
 # --- usage
 "$KYSO" sign --key "$URI" --batch "$TMP/class" --out-dir "$TMP/class" >/dev/null 2>"$TMP/err"
 check "--out-dir the same folder as --batch: exit 3" bash -c "[ $? -eq 3 ] && grep -q 'out-dir' '$TMP/err'"

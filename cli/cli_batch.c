@@ -140,6 +140,13 @@ static int report_text(const struct ks_batch *b, double secs)
 {
 	size_t i, pending = b->n - b->signed_n - b->skipped_n - b->failed_n;
 
+	/* The check of the certificate before signing (Circular 15/2025), as
+	 * it went for the first file signed (the same key for all). */
+	for (i = 0; i < b->n; i++)
+		if (b->items[i].status == KS_BATCH_SIGNED) {
+			printf("certificate check: %s\n", b->items[i].precheck);
+			break;
+		}
 	printf("batch: %zu signed, %zu already signed (skipped), %zu failed, %zu not done, "
 	       "of %zu files in %.1f s\n",
 	       b->signed_n, b->skipped_n, b->failed_n, pending, b->n, secs);
@@ -202,6 +209,8 @@ static int report_json(const struct ks_batch *b, double secs, bool stopped)
 		KS_GUARD(jset(o, "format",
 			      it->format != KS_FORMAT_AUTO ? json_string(ks_format_name(it->format))
 							   : json_null()));
+		if (it->status == KS_BATCH_SIGNED)
+			KS_GUARD(jset(o, "certificate_check", jstr(it->precheck)));
 		if (it->status == KS_BATCH_FAILED) {
 			KS_GUARD(jset(o, "error", json_string(ks_err_name(it->err))));
 			KS_GUARD(jset(o, "reason", jstr(it->reason != NULL ? it->reason : "")));

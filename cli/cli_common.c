@@ -1,14 +1,18 @@
 /* Pieces every command of the CLI shares: error printing, exit status,
  * options given once. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ks_err.h"
 #include "cli/ks_cli.h"
+#include "ks_cur.h"
 
 /* Options that may be given more than once, for every command: each
  * collects its values in its command (several TSAs tried in order). */
-static const char *const repeatable[] = { "tsa", NULL };
+static const char *const repeatable[] = { "tsa", "trust", NULL };
 
 void ks_cli_error(const char *what)
 {
@@ -34,5 +38,38 @@ int ks_cli_once(struct ks_cli_seen *seen, const char *name)
 	if (seen->n >= KS_CLI_MAX_OPTIONS)
 		return KS_SET(KS_ERR_USAGE, "more than %d options", KS_CLI_MAX_OPTIONS);
 	seen->names[seen->n++] = name;
+	return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ", read digit by digit. */
+int ks_cli_parse_time(const char *s, time_t *out)
+{
+	static const char seps[] = "--T::Z";
+	static const size_t digits[] = { 4, 2, 2, 2, 2, 2 };
+	static const uint64_t maxv[] = { 9999, 12, 31, 23, 59, 60 };
+	struct ks_cur c;
+	uint64_t v[6];
+	struct tm tm;
+	size_t i;
+
+	ks_cur_init(&c, s, strlen(s));
+	for (i = 0; i < 6; i++) {
+		struct ks_cur before = c;
+
+		if (ks_cur_decimal(&c, digits[i], maxv[i], &v[i]) < 0 ||
+		    c.p - before.p != (ptrdiff_t)digits[i] || ks_cur_expect(&c, &seps[i], 1) < 0)
+			return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected",
+				      s);
+	}
+	if (!ks_cur_eof(&c) || v[0] < 1970 || v[1] == 0 || v[2] == 0)
+		return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected", s);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)v[0] - 1900;
+	tm.tm_mon = (int)v[1] - 1;
+	tm.tm_mday = (int)v[2];
+	tm.tm_hour = (int)v[3];
+	tm.tm_min = (int)v[4];
+	tm.tm_sec = (int)v[5];
+	*out = timegm(&tm);
 	return 0;
 }

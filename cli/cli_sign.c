@@ -17,6 +17,11 @@
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_keyres.h"
+#include "signer/validate/ks_precheck.h"
+#include "signer/validate/ks_trust.h"
+
+/* --trust given at most this many times. */
+#define SIGN_TRUST_MAX 16
 
 struct sign_args {
 	struct ks_keyres key;
@@ -28,6 +33,11 @@ struct sign_args {
 	struct ks_tsa_client tsa; /* --tsa URL, repeatable: tried in order */
 	struct ks_sign_pdf_opts pdf;
 	struct ks_sign_xml_opts xml;
+	/* The check before signing. */
+	enum ks_rev_policy rev_policy;
+	struct ks_rev_opts rev;
+	const char *trust[SIGN_TRUST_MAX];
+	size_t n_trust;
 	struct ks_cli_batch batch; /* --batch, --out-dir, --resume, --json */
 };
 
@@ -40,6 +50,8 @@ static void sign_usage(FILE *f)
 		"                 [--format cms|pdf|xml] [--level B-B|B-T [--tsa URL]...]\n"
 		"                 [--md sha256|sha384|sha512]\n"
 		"                 [--pss] [--signing-time]\n"
+		"                 [--revocation require|prefer|off] [--trust PEM|DIR]...\n"
+		"                 [--offline] [--cache DIR]\n"
 		"  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
 		"       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
 		"  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
@@ -68,6 +80,15 @@ static void sign_usage(FILE *f)
 		"             (--tsa, tried in order); signing fails when none answers\n"
 		"  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
 		"  --signing-time  add the signingTime attribute (the signer's clock)\n"
+		"  before signing, the signer certificate's validity period, key usage,\n"
+		"  extended key usage and revocation (OCSP, else CRL) are checked; a revoked\n"
+		"  certificate, or one meant for a TSA or an OCSP responder, never signs\n"
+		"  --revocation  when no revocation answer can be had: prefer (default) signs\n"
+		"             and says so; require refuses; off does not ask (and says so)\n"
+		"  --trust    where the certificate's issuer is looked for besides the key's\n"
+		"             chain (root and CA certificates, repeatable)\n"
+		"  --offline  revocation from the cache only; --cache DIR the cache folder\n"
+		"             (default ./var/cache/revocation)\n"
 		"  --batch    sign every regular file of a folder (sorted by name; not its\n"
 		"             subfolders or names starting with '.'), or the files a list\n"
 		"             file names (one path a line; empty and '#' lines skipped), with\n"
@@ -202,6 +223,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_COUNTER_OF,
 		O_POLICY,
 		O_POLICY_FILE,
+		O_REVOCATION,
+		O_TRUST,
+		O_OFFLINE,
+		O_CACHE,
 		O_BATCH,
 		O_OUT_DIR,
 		O_RESUME,
@@ -234,6 +259,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "location", required_argument, NULL, O_PDF },
 		{ "field", required_argument, NULL, O_PDF },
 		{ "lock", required_argument, NULL, O_PDF },
+		{ "revocation", required_argument, NULL, O_REVOCATION },
+		{ "trust", required_argument, NULL, O_TRUST },
+		{ "offline", no_argument, NULL, O_OFFLINE },
+		{ "cache", required_argument, NULL, O_CACHE },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "out-dir", required_argument, NULL, O_OUT_DIR },
 		{ "resume", no_argument, NULL, O_RESUME },
@@ -245,6 +274,7 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	int c, idx;
 
 	memset(a, 0, sizeof(*a));
+	ks_rev_opts_init(&a->rev);
 	ks_sign_xml_opts_init(&a->xml);
 	ks_tsa_client_init(&a->tsa);
 	memset(&seen, 0, sizeof(seen));
@@ -256,6 +286,22 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		switch (c) {
 		case O_IN:
 			a->in = optarg;
+			break;
+		case O_REVOCATION:
+			if (ks_rev_policy_parse(optarg, &a->rev_policy) < 0)
+				return -1;
+			break;
+		case O_TRUST:
+			if (a->n_trust >= SIGN_TRUST_MAX)
+				return KS_SET(KS_ERR_USAGE, "--trust at most %d times",
+					      SIGN_TRUST_MAX);
+			a->trust[a->n_trust++] = optarg;
+			break;
+		case O_OFFLINE:
+			a->rev.offline = true;
+			break;
+		case O_CACHE:
+			a->rev.cache_dir = optarg;
 			break;
 		case O_OUT:
 			a->out = optarg;
@@ -376,6 +422,7 @@ int ks_cli_sign(int argc, char **argv)
 	struct sign_args a;
 	struct ks_sign_job job;
 	struct ks_sign_outcome res;
+	struct ks_trust *trust = NULL;
 	enum ks_format f = KS_FORMAT_CMS;
 	int status = KS_EXIT_USAGE, r = parse_args(argc, argv, &a);
 
@@ -399,20 +446,35 @@ int ks_cli_sign(int argc, char **argv)
 	/* --field names a field of the document; new fields are SignatureN. */
 	job.pdf.field_must_exist = true;
 	job.xml = a.xml;
+	job.rev = &a.rev;
+	job.rev_policy = a.rev_policy;
+	if (ks_trust_new(&trust) < 0 ||
+	    (a.n_trust > 0 && ks_trust_add_anchor_paths(trust, a.trust, a.n_trust) < 0)) {
+		ks_cli_error("sign");
+		ks_trust_free(trust);
+		return KS_EXIT_USAGE;
+	}
+	job.trust = trust;
 	if (a.batch.batch != NULL) {
 		job.format = KS_FORMAT_AUTO;
 		a.batch.format_of = batch_format_of;
 		a.batch.ctx = &a;
-		return ks_cli_sign_batch(&a.batch, &a.key, &job);
+		status = ks_cli_sign_batch(&a.batch, &a.key, &job);
+		ks_trust_free(trust);
+		return status;
 	}
 	if (ks_keyres_open(&a.key, &job.key) < 0 || ks_job_sign(&job, &res) < 0) {
 		ks_cli_error(ks_err_code() == KS_ERR_POLICY ? "sign refused" : "sign");
 		status = ks_cli_exit_for_error();
 	} else {
+		/* The check before signing, as it went (Circular 15/2025). */
+		fprintf(status_stream(&a), "%s: certificate check (revocation %s): %s\n", a.in,
+			ks_rev_policy_name(a.rev_policy), res.precheck);
 		fprintf(status_stream(&a), "%s: %s written to %s\n", a.in, res.summary,
 			strcmp(a.out, "-") == 0 ? "standard output" : a.out);
 		status = KS_EXIT_OK;
 	}
 	ks_keyres_close(job.key);
+	ks_trust_free(trust);
 	return status;
 }

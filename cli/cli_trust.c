@@ -339,39 +339,6 @@ static int parse_check(int argc, char **argv, struct check_args *a)
 	return 0;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ", read digit by digit. */
-static int parse_at(const char *s, time_t *out)
-{
-	static const char seps[] = "--T::Z";
-	static const size_t digits[] = { 4, 2, 2, 2, 2, 2 };
-	static const uint64_t maxv[] = { 9999, 12, 31, 23, 59, 60 };
-	struct ks_cur c;
-	uint64_t v[6];
-	struct tm tm;
-	size_t i;
-
-	ks_cur_init(&c, s, strlen(s));
-	for (i = 0; i < 6; i++) {
-		struct ks_cur before = c;
-
-		if (ks_cur_decimal(&c, digits[i], maxv[i], &v[i]) < 0 ||
-		    c.p - before.p != (ptrdiff_t)digits[i] || ks_cur_expect(&c, &seps[i], 1) < 0)
-			return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected",
-				      s);
-	}
-	if (!ks_cur_eof(&c) || v[0] < 1970 || v[1] == 0 || v[2] == 0)
-		return KS_SET(KS_ERR_USAGE, "--at '%.40s': YYYY-MM-DDTHH:MM:SSZ expected", s);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (int)v[0] - 1900;
-	tm.tm_mon = (int)v[1] - 1;
-	tm.tm_mday = (int)v[2];
-	tm.tm_hour = (int)v[3];
-	tm.tm_min = (int)v[4];
-	tm.tm_sec = (int)v[5];
-	*out = timegm(&tm);
-	return 0;
-}
-
 static int load_rev_file(struct ks_rev_data *d, const char *path, enum ks_rev_kind kind)
 {
 	struct ks_buf b;
@@ -542,7 +509,7 @@ static int cmd_check(int argc, char **argv)
 		rc = KS_EXIT_OK;
 		goto done;
 	}
-	if (p < 0 || (a.at != NULL && parse_at(a.at, &at) < 0))
+	if (p < 0 || (a.at != NULL && ks_cli_parse_time(a.at, &at) < 0))
 		goto fail;
 	if (ks_pem_load_certs(a.cert, &certs) < 0)
 		goto fail;

@@ -2,8 +2,9 @@
  * the document (and a detached signature's content) once, load the trust
  * anchors, hand over, print the report (signer/ks_report).
  *
- * Exit status (DESIGN.md CLI contract): 0 TOTAL-PASSED, 1 TOTAL-FAILED,
- * 2 INDETERMINATE, 3 usage or I/O error. */
+ * Exit status: the document's verdict (signer/validate/ks_verdict.h):
+ * 0 authentic and unchanged, 4 changed after signing as permitted, 1 not
+ * authentic or not signed, 2 cannot be confirmed; 3 usage or I/O error. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,38 +14,69 @@
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_report.h"
+#include "signer/validate/ks_engine.h"
 
 #define REPORT_MAX ((size_t)4 << 20)
 /* Largest document read from standard input ("kyso verify -"). */
 #define STDIN_MAX KS_BUF_DEFAULT_MAX
+/* --trust given at most this many times. */
+#define TRUST_ARGS_MAX 16
 
 struct verify_args {
-	const char *file, *content, *trust, *lang;
-	bool json;
+	const char *file, *content, *lang, *policy, *at, *revocation, *cache;
+	const char *trust[TRUST_ARGS_MAX];
+	size_t n_trust;
+	bool json, offline;
 };
 
 static void verify_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kyso verify FILE [--content FILE] [--trust PEM] [--json] [--lang vi|en]\n"
+		"usage: kyso verify FILE [--content FILE] [--trust PEM|DIR]... [--json]\n"
+		"                   [--lang vi|en] [--revocation on|off] [--offline]\n"
+		"                   [--cache DIR] [--policy FILE] [--at TIME]\n"
 		"  FILE       a signed PDF (every signature and the changes after each), a\n"
 		"             signed XML record (XAdES/XMLDSig: what each signature covers), or a\n"
 		"             CMS signature (.p7s); --content gives the signed file when the\n"
 		"             signature is detached (.p7s, or an XML detached signature)\n"
-		"  --trust    trusted root certificates (PEM, or one DER certificate); without\n"
-		"             them no signature can be more than INDETERMINATE\n"
-		"  FILE, --content and --trust must be regular files (FILE may be '-':\n"
-		"             standard input, up to 64 MiB); each option at most once\n"
-		"exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 3 usage or I/O "
-		"error\n");
+		"  --trust    trusted root certificates (PEM, one DER certificate, or a folder\n"
+		"             of them), repeatable; without them nothing can be confirmed\n"
+		"  --revocation  on (default): every certificate's revocation status, by OCSP\n"
+		"             or CRL; off: not checked (integrity and changes only), said in the\n"
+		"             report\n"
+		"  --offline  only what the document carries and the cache, no network\n"
+		"  --cache    revocation cache folder (default ./var/cache/revocation)\n"
+		"  --policy   validation policy file (docs/policy.md); default: built in\n"
+		"  --at       validation time, YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
+		"  FILE, --content and --trust must be regular files or folders (FILE may be\n"
+		"             '-': standard input, up to 64 MiB); other options at most once\n"
+		"exit status: 0 authentic and unchanged, 4 changed after signing (as the\n"
+		"             signatures permit), 1 not authentic or not signed, 2 cannot be\n"
+		"             confirmed, 3 usage or I/O error\n");
 }
 
 static int parse_args(int argc, char **argv, struct verify_args *a)
 {
-	enum { O_CONTENT = 1, O_TRUST, O_JSON, O_LANG, O_HELP };
+	enum {
+		O_CONTENT = 1,
+		O_TRUST,
+		O_JSON,
+		O_LANG,
+		O_HELP,
+		O_REVOCATION,
+		O_OFFLINE,
+		O_CACHE,
+		O_POLICY,
+		O_AT
+	};
 	static const struct option opts[] = {
 		{ "content", required_argument, NULL, O_CONTENT },
 		{ "trust", required_argument, NULL, O_TRUST },
+		{ "revocation", required_argument, NULL, O_REVOCATION },
+		{ "offline", no_argument, NULL, O_OFFLINE },
+		{ "cache", required_argument, NULL, O_CACHE },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "at", required_argument, NULL, O_AT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "lang", required_argument, NULL, O_LANG },
 		{ "help", no_argument, NULL, O_HELP },
@@ -65,7 +97,25 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 			a->content = optarg;
 			break;
 		case O_TRUST:
-			a->trust = optarg;
+			if (a->n_trust >= TRUST_ARGS_MAX)
+				return KS_SET(KS_ERR_USAGE, "--trust at most %d times",
+					      TRUST_ARGS_MAX);
+			a->trust[a->n_trust++] = optarg;
+			break;
+		case O_REVOCATION:
+			a->revocation = optarg;
+			break;
+		case O_OFFLINE:
+			a->offline = true;
+			break;
+		case O_CACHE:
+			a->cache = optarg;
+			break;
+		case O_POLICY:
+			a->policy = optarg;
+			break;
+		case O_AT:
+			a->at = optarg;
 			break;
 		case O_JSON:
 			a->json = true;
@@ -87,14 +137,39 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 	return 0;
 }
 
+/* The trust store, revocation options, policy and time of the engine. */
+static int setup_validation(const struct verify_args *a, struct ks_validation *val,
+			    struct ks_trust **trust)
+{
+	if (ks_trust_new(trust) < 0 ||
+	    (a->n_trust > 0 && ks_trust_add_anchor_paths(*trust, a->trust, a->n_trust) < 0))
+		return -1;
+	val->trust = *trust;
+	if (a->revocation != NULL) {
+		if (strcmp(a->revocation, "off") == 0)
+			val->revocation = false;
+		else if (strcmp(a->revocation, "on") != 0)
+			return KS_SET(KS_ERR_USAGE, "--revocation must be on or off");
+	}
+	val->rev.offline = a->offline;
+	if (a->cache != NULL)
+		val->rev.cache_dir = a->cache;
+	if (a->policy != NULL && ks_vpolicy_load(a->policy, &val->policy) < 0)
+		return -1;
+	if (a->at != NULL && ks_cli_parse_time(a->at, &val->at) < 0)
+		return -1;
+	return 0;
+}
+
 int ks_cli_verify(int argc, char **argv)
 {
 	struct verify_args a;
 	struct ks_report rep;
 	struct ks_file_map doc, content;
 	struct ks_verify_job job;
+	struct ks_validation val;
 	struct ks_buf out, in;
-	X509_STORE *trust = NULL;
+	struct ks_trust *trust = NULL;
 	enum ks_lang lang = KS_LANG_VI;
 	int r, status = KS_EXIT_USAGE;
 
@@ -104,6 +179,7 @@ int ks_cli_verify(int argc, char **argv)
 	doc.fd = -1;
 	content.fd = -1;
 	ks_report_init(&rep);
+	ks_validation_init(&val);
 	ks_buf_init(&out, REPORT_MAX);
 	ks_buf_init(&in, STDIN_MAX);
 	r = parse_args(argc, argv, &a);
@@ -129,7 +205,7 @@ int ks_cli_verify(int argc, char **argv)
 	}
 	if (a.content != NULL && ks_file_map(a.content, &content) < 0)
 		goto fail;
-	if (a.trust != NULL && ks_job_trust_load(a.trust, &trust) < 0)
+	if (setup_validation(&a, &val, &trust) < 0)
 		goto fail;
 	job.name = a.file;
 	job.data = doc.data;
@@ -137,7 +213,7 @@ int ks_cli_verify(int argc, char **argv)
 	job.content = a.content != NULL ? content.data : NULL;
 	job.content_len = content.len;
 	job.content_name = a.content;
-	job.trust = trust;
+	job.val = &val;
 	job.lang = lang;
 	if (ks_job_verify(&job, &rep) < 0)
 		goto fail;
@@ -155,7 +231,7 @@ done:
 	ks_file_unmap(&doc);
 	ks_file_unmap(&content);
 	ks_buf_cleanup(&in);
-	X509_STORE_free(trust);
+	ks_trust_free(trust);
 	ks_buf_cleanup(&out);
 	ks_report_cleanup(&rep);
 	return status;

@@ -4,6 +4,8 @@
 #ifndef KS_CLI_H
 #define KS_CLI_H
 
+#include <time.h>
+
 #include "ks_err.h"
 
 enum ks_exit {
@@ -41,5 +43,8 @@ struct ks_cli_seen {
 	unsigned n;
 };
 KS_WUR int ks_cli_once(struct ks_cli_seen *seen, const char *name);
+
+/* A time given as "YYYY-MM-DDTHH:MM:SSZ" (UTC), for --at. */
+KS_WUR int ks_cli_parse_time(const char *s, time_t *out);
 
 #endif

@@ -400,6 +400,7 @@ int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 		} else if (ks_job_sign(&job, &res) == 0) {
 			it->status = KS_BATCH_SIGNED;
 			memcpy(it->summary, res.summary, sizeof(it->summary));
+			memcpy(it->precheck, res.precheck, sizeof(it->precheck));
 			b->signed_n++;
 		} else {
 			bool pin = ks_err_code() == KS_ERR_PIN;

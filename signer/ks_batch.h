@@ -48,6 +48,8 @@ struct ks_batch_item {
 	enum ks_err_code err; /* the failure's code */
 	char *reason;         /* owned; the failure's message, NULL when none */
 	char summary[192];    /* what was written (the sign job's outcome) */
+	/* What the check of the certificate before signing found. */
+	char precheck[KS_PRECHECK_SUMMARY_LEN];
 };
 
 struct ks_batch {

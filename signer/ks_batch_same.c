@@ -6,6 +6,7 @@
 #include "ks_io.h"
 #include "signer/ks_batch.h"
 #include "signer/ks_report.h"
+#include "signer/validate/ks_engine.h"
 
 /* Places tried for an ambiguous XML insertion point. */
 #define KS_BATCH_XML_SHIFT_MAX 64
@@ -122,6 +123,7 @@ bool ks_batch_signed_same(const struct ks_sign_job *tmpl, const struct ks_batch_
 {
 	struct ks_file_map in, out;
 	struct ks_verify_job vj;
+	struct ks_validation val;
 	struct ks_report rep;
 	const struct ks_report_sig *last;
 	const char *mode = tmpl->xml.mode != NULL ? tmpl->xml.mode : "enveloped";
@@ -145,7 +147,12 @@ bool ks_batch_signed_same(const struct ks_sign_job *tmpl, const struct ks_batch_
 		goto out;
 	if (tmpl->format == KS_FORMAT_XML && !detached && !xml_one_insert(&in, &out))
 		goto out;
+	/* Integrity and signer only: no anchors, no revocation (no network). */
+	ks_validation_init(&val);
+	val.trust = NULL;
+	val.revocation = false;
 	memset(&vj, 0, sizeof(vj));
+	vj.val = &val;
 	vj.name = it->out;
 	vj.data = out.data;
 	vj.len = out.len;

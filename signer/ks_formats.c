@@ -116,7 +116,7 @@ static int sign_xml(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 static int verify_cms(const struct ks_verify_job *j, struct ks_report *rep)
 {
 	return ks_verify_cms_mem(j->data, j->len, j->content, j->content_len, j->content_name,
-				 j->trust, j->lang, rep);
+				 j->val, j->lang, rep);
 }
 
 static int verify_pdf(const struct ks_verify_job *j, struct ks_report *rep)
@@ -125,13 +125,13 @@ static int verify_pdf(const struct ks_verify_job *j, struct ks_report *rep)
 		return KS_SET(KS_ERR_USAGE,
 			      "a PDF carries what it signs: --content applies only to a detached "
 			      "signature (.p7s, XML)");
-	return ks_verify_pdf_mem(j->data, j->len, j->trust, j->lang, rep);
+	return ks_verify_pdf_mem(j->data, j->len, j->val, j->lang, rep);
 }
 
 static int verify_xml(const struct ks_verify_job *j, struct ks_report *rep)
 {
 	return ks_verify_xml_mem(j->data, j->len, j->content, j->content_len, j->content_name,
-				 j->trust, j->lang, rep);
+				 j->val, j->lang, rep);
 }
 
 static const struct ks_format_ops table[] = {

@@ -1,14 +1,32 @@
 /* The sign job (ks_job.h). */
 #include "signer/ks_job.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "signer/ks_policy.h"
+#include "signer/validate/ks_verdict.h"
 
 void ks_sign_job_init(struct ks_sign_job *j)
 {
 	memset(j, 0, sizeof(*j));
 	ks_sign_xml_opts_init(&j->xml);
+}
+
+/* The signer certificate before its key is used: validity, key usage,
+ * extended key usage, revocation (signer/validate/ks_precheck). */
+static int precheck(const struct ks_sign_job *j, struct ks_sign_outcome *res)
+{
+	struct ks_precheck pc;
+	int rc;
+
+	ks_precheck_init(&pc);
+	rc = ks_precheck_signer(j->key->cert, j->key->chain, j->trust, j->rev, j->rev_policy, 0,
+				&pc);
+	snprintf(res->precheck, sizeof(res->precheck), "%s", pc.summary);
+	res->rev_confirmed = pc.rev_confirmed;
+	ks_precheck_cleanup(&pc);
+	return rc;
 }
 
 int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
@@ -27,6 +45,8 @@ int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
 	if ((j->md != NULL && ks_md_parse(j->md, &md) < 0) || ks_policy_check_md(md) < 0)
 		return -1;
 	res->format = j->format;
+	if (precheck(j, res) < 0)
+		return -1;
 	return ops->sign(j, md, res);
 }
 
@@ -43,30 +63,12 @@ int ks_job_verify(const struct ks_verify_job *j, struct ks_report *rep)
 	ops = ks_format_ops(f);
 	if (ops == NULL)
 		return KS_SET(KS_ERR_USAGE, "unknown format");
+	if (j->val == NULL)
+		return KS_SET(KS_ERR_ARG, "no validation options");
 	if (j->name != NULL && ks_report_set_document(rep, j->name) < 0)
 		return -1;
-	return ops->verify(j, rep);
-}
-
-int ks_job_trust_load(const char *path, X509_STORE **out)
-{
-	STACK_OF(X509) *certs = NULL;
-	X509_STORE *st = NULL;
-	int i, rc = -1;
-
-	*out = NULL;
-	KS_GUARD(ks_pem_load_certs(path, &certs));
-	st = X509_STORE_new();
-	if (st == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (X509_STORE_add_cert(st, sk_X509_value(certs, i)) != 1)
-			KS_BAIL_OSSL(KS_ERR_CERT, "adding a trust anchor from '%s'", path);
-	*out = st;
-	st = NULL;
-	rc = 0;
-out:
-	X509_STORE_free(st);
-	sk_X509_pop_free(certs, X509_free);
-	return rc;
+	if (ops->verify(j, rep) < 0)
+		return -1;
+	ks_verdict_decide(rep, &j->val->policy);
+	return 0;
 }

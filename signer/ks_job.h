@@ -19,6 +19,8 @@
 #include "signer/ks_sign_pdf.h"
 #include "signer/ks_sign_xml.h"
 #include "signer/ks_tsa_client.h"
+#include "signer/validate/ks_engine.h"
+#include "signer/validate/ks_precheck.h"
 
 enum ks_format {
 	KS_FORMAT_AUTO = 0, /* recognised from the input */
@@ -47,11 +49,22 @@ struct ks_sign_job {
 	bool signing_time;               /* CMS: add signingTime */
 	struct ks_sign_pdf_opts pdf;     /* PDF only */
 	struct ks_sign_xml_opts xml;     /* XML only */
+	/* The check of the signer certificate before signing (Circular
+	 * 15/2025): where its issuer is looked for besides the key's chain
+	 * (may be NULL), the revocation options (NULL: defaults), and what an
+	 * unanswered revocation check means (default prefer). */
+	const struct ks_trust *trust;
+	const struct ks_rev_opts *rev;
+	enum ks_rev_policy rev_policy;
 };
 
 struct ks_sign_outcome {
 	enum ks_format format; /* the format signed */
 	char summary[192];     /* "PAdES-B-T signature (SHA-256) in field 'Signature1'" */
+	/* What the check before signing found (English), and whether the
+	 * revocation status was confirmed GOOD. */
+	char precheck[KS_PRECHECK_SUMMARY_LEN];
+	bool rev_confirmed;
 };
 
 void ks_sign_job_init(struct ks_sign_job *j);
@@ -70,19 +83,16 @@ struct ks_verify_job {
 	const uint8_t *content; /* the signed file of a detached signature, or NULL */
 	size_t content_len;
 	const char *content_name;
-	enum ks_format format; /* AUTO: from the bytes */
-	X509_STORE *trust;     /* anchors; NULL: INDETERMINATE at best */
+	enum ks_format format;           /* AUTO: from the bytes */
+	const struct ks_validation *val; /* trust, revocation, policy, time */
 	enum ks_lang lang;
 };
-
-/* Trust anchors from a file (PEM certificates, or one DER certificate). */
-KS_WUR int ks_job_trust_load(const char *path, X509_STORE **out);
 
 /* The format of a document from its bytes (PDF header, XML, else CMS). */
 enum ks_format ks_format_sniff(const uint8_t *p, size_t n);
 
-/* Verify every signature of the document into rep (its document name and
- * entries).  -1 for usage, memory and I/O errors only: a document that is
+/* Verify every signature of the document into rep (its document name,
+ * entries and verdict).  -1 for usage, memory and I/O errors only: a document that is
  * not signed, or malformed, is a report of its own. */
 KS_WUR int ks_job_verify(const struct ks_verify_job *j, struct ks_report *rep);
 

@@ -27,6 +27,8 @@ void ks_report_init(struct ks_report *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->validation_time = time(NULL);
+	/* Until the engine decides, nothing is confirmed. */
+	r->verdict = KS_VERDICT_INDETERMINATE;
 }
 
 static void sig_cleanup(struct ks_report_sig *s)
@@ -35,7 +37,8 @@ static void sig_cleanup(struct ks_report_sig *s)
 	char **fields[] = { &s->detail,     &s->signer_name, &s->id_kind,      &s->id_number,
 			    &s->uid,        &s->title,       &s->organisation, &s->subject,
 			    &s->issuer,     &s->issuer_name, &s->serial,       &s->format,
-			    &s->digest_alg, &s->sig_alg,     &s->coverage,     &s->role };
+			    &s->digest_alg, &s->sig_alg,     &s->coverage,     &s->role,
+			    &s->revocation, &s->poe_by };
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);
@@ -56,6 +59,9 @@ void ks_report_cleanup(struct ks_report *r)
 		sig_cleanup(&r->sigs[i]);
 	free(r->sigs);
 	free(r->document);
+	free(r->not_signed);
+	free(r->policy);
+	free(r->validation_scope);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -323,15 +329,64 @@ enum ks_indication ks_report_indication(const struct ks_report *r)
 
 int ks_report_exit_code(const struct ks_report *r)
 {
-	switch (ks_report_indication(r)) {
-	case KS_IND_TOTAL_PASSED:
+	switch (r->verdict) {
+	case KS_VERDICT_AUTHENTIC:
 		return 0;
-	case KS_IND_TOTAL_FAILED:
+	case KS_VERDICT_CHANGED:
+		return 4;
+	case KS_VERDICT_NOT_AUTHENTIC:
+	case KS_VERDICT_NOT_SIGNED:
 		return 1;
-	case KS_IND_INDETERMINATE:
+	case KS_VERDICT_INDETERMINATE:
 		return 2;
 	}
-	return 1;
+	return 2;
+}
+
+static const struct {
+	const char *code, *vi, *en;
+} verdict_table[] = {
+	[KS_VERDICT_AUTHENTIC] = { "authentic",
+				   "XÁC THỰC: tài liệu đúng như khi được ký và không bị thay đổi "
+				   "sau đó.",
+				   "AUTHENTIC: the document is as it was signed and has not been "
+				   "changed since." },
+	[KS_VERDICT_CHANGED] = { "changed",
+				 "CÓ THAY ĐỔI SAU KHI KÝ: các chữ ký hợp lệ, nhưng nội dung hiển thị "
+				 "của tài liệu đã được thay đổi sau khi ký theo cách chữ ký cho phép; "
+				 "xem các thay đổi được liệt kê bên dưới.",
+				 "CHANGED AFTER SIGNING: the signatures are valid, but what the "
+				 "document shows was changed after signing in a way the signature "
+				 "permitted; see the changes listed below." },
+	[KS_VERDICT_NOT_AUTHENTIC] = { "not-authentic",
+				       "KHÔNG XÁC THỰC: chữ ký không hợp lệ hoặc tài liệu đã bị "
+				       "sửa theo cách người ký không cho phép. Đừng tin nội dung "
+				       "của tài liệu này.",
+				       "NOT AUTHENTIC: a signature is not valid, or the document "
+				       "was changed in a way its signer did not permit. Do not "
+				       "rely on its content." },
+	[KS_VERDICT_INDETERMINATE] = { "indeterminate",
+				       "CHƯA XÁC NHẬN ĐƯỢC: chưa đủ căn cứ để khẳng định tài liệu "
+				       "là xác thực (nguồn gốc chứng thư, tình trạng thu hồi hoặc "
+				       "định dạng); xem lý do bên dưới.",
+				       "CANNOT BE CONFIRMED: there is not enough to confirm that "
+				       "the document is authentic (certificate origin, revocation "
+				       "status or format); see the reasons below." },
+	[KS_VERDICT_NOT_SIGNED] = { "not-signed",
+				    "KHÔNG CÓ CHỮ KÝ SỐ: tệp này không mang chữ ký số nào.",
+				    "NOT SIGNED: this file carries no digital signature." },
+};
+
+const char *ks_verdict_code(enum ks_verdict v)
+{
+	return (unsigned)v <= KS_VERDICT_NOT_SIGNED ? verdict_table[v].code : "?";
+}
+
+const char *ks_verdict_text(enum ks_verdict v, enum ks_lang lang)
+{
+	if ((unsigned)v > KS_VERDICT_NOT_SIGNED)
+		return "?";
+	return lang == KS_LANG_EN ? verdict_table[v].en : verdict_table[v].vi;
 }
 
 /* ---- localised texts ---- */
@@ -411,6 +466,11 @@ static const char *const sub_text[KS_SUB__COUNT][2] = {
 					   "The signed data could not be found" },
 	[KS_SUB_NO_POE] = { "Thiếu bằng chứng tồn tại (dấu thời gian) cần thiết",
 			    "A required proof of existence (timestamp) is missing" },
+	[KS_SUB_REVOCATION_OUT_OF_BOUNDS_NO_POE] = {
+	    "Thông tin thu hồi có được không bao trùm thời điểm kiểm tra, và không có dấu thời gian "
+	    "chứng minh chữ ký có trước đó",
+	    "The revocation information obtained does not cover the validation time, and no "
+	    "timestamp proves the signature existed before it" },
 };
 
 const char *ks_report_sub_text(enum ks_subindication sub, enum ks_lang lang)
@@ -446,6 +506,28 @@ static const struct {
 	{ "unsigned-attributes",
 	  "Có thuộc tính không được ký (ví dụ dấu thời gian) chưa được kiểm tra.",
 	  "Unsigned attributes (e.g. a timestamp) are present and were not checked." },
+	{ "revocation-unconfirmed",
+	  "Không lấy được tình trạng thu hồi của chứng thư số; chính sách kiểm tra chỉ cảnh báo.",
+	  "The revocation status of the certificate could not be obtained; the validation "
+	  "policy only warns." },
+	{ "expired-after-poe",
+	  "Chứng thư số đã hết hạn, nhưng dấu thời gian chứng minh chữ ký có trước khi hết hạn.",
+	  "The certificate has expired, but a timestamp proves the signature existed before it "
+	  "expired." },
+	{ "revoked-after-poe",
+	  "Chứng thư số bị thu hồi sau thời điểm mà dấu thời gian chứng minh chữ ký đã tồn tại.",
+	  "The certificate was revoked after the time a timestamp proves the signature existed." },
+	{ "timestamp-not-used",
+	  "Có dấu thời gian không hợp lệ; nó không được dùng làm bằng chứng thời điểm ký.",
+	  "A timestamp did not validate; it is not used as proof of the signing time." },
+	{ "signer-eku",
+	  "Mục đích sử dụng mở rộng (EKU) của chứng thư số không dành cho ký tài liệu.",
+	  "The certificate's extended key usage is not meant for signing documents." },
+	{ "revocation-off",
+	  "Không kiểm tra tình trạng thu hồi (--revocation off): kết quả chỉ nói về tính toàn "
+	  "vẹn và nguồn gốc.",
+	  "Revocation was not checked on purpose (--revocation off): the result speaks of "
+	  "integrity and origin only." },
 };
 
 static int note_index(enum ks_report_note note)

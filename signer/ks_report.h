@@ -37,8 +37,23 @@ enum ks_report_note {
 	KS_NOTE_NO_ESS = 1u << 5,               /* signer certificate not bound */
 	KS_NOTE_MULTIPLE_SIGNERS = 1u << 6,
 	KS_NOTE_UNSIGNED_ATTRS = 1u << 7, /* unsigned attributes not checked */
+	KS_NOTE_REVOCATION_UNCONFIRMED = 1u << 8, /* no answer; the policy only warns */
+	KS_NOTE_EXPIRED_AFTER_POE = 1u << 9,      /* a certificate expired after the POE */
+	KS_NOTE_REVOKED_AFTER_POE = 1u << 10,     /* revoked after the POE */
+	KS_NOTE_TIMESTAMP_NOT_USED = 1u << 11,    /* a signature timestamp did not validate */
+	KS_NOTE_SIGNER_EKU = 1u << 12,            /* EKU not for documents; the policy warns */
+	KS_NOTE_REVOCATION_OFF = 1u << 13,        /* --revocation off: skipped on purpose */
 };
-#define KS_NOTE__COUNT 8
+#define KS_NOTE__COUNT 14
+
+/* The document's verdict, in words people act on (docs/validation-report.md). */
+enum ks_verdict {
+	KS_VERDICT_AUTHENTIC = 0, /* authentic and unchanged */
+	KS_VERDICT_CHANGED,       /* signatures valid, the document changed afterwards as permitted */
+	KS_VERDICT_NOT_AUTHENTIC, /* a signature failed, or a forbidden change */
+	KS_VERDICT_INDETERMINATE, /* cannot be confirmed (trust, revocation, format) */
+	KS_VERDICT_NOT_SIGNED,    /* no signature at all, or not a signed document */
+};
 
 /* Limits: a report of a hostile document stays small. */
 #define KS_REPORT_SIGS_MAX 256
@@ -49,6 +64,7 @@ enum ks_report_note {
 struct ks_report_change {
 	char *text;        /* a localised sentence */
 	const char *level; /* static code: "none", "ltv", "form", "annotation", "other" */
+	const char *what;  /* static code: "annotation", "field appearance", ...; NULL: none */
 	bool allowed;      /* permitted by the signature */
 	uint32_t object;   /* object number; 0 when none */
 	uint32_t revision; /* 1-based revision that made it; 0 when none */
@@ -87,11 +103,26 @@ struct ks_report_sig {
 	size_t n_changes;
 	size_t changes_more;
 	unsigned notes; /* enum ks_report_note bits */
+	/* PDF: the revision the signature covers (1-based); 0 otherwise. */
+	uint32_t revision;
+	bool timestamp; /* a document timestamp, not a signature */
+	/* Revocation of the signer certificate as the engine found it. */
+	const char *rev_status; /* "good", "revoked", ...; NULL: not checked */
+	const char *rev_source; /* "ocsp-url", "document", "cache", "crl-url" */
+	char *revocation;       /* what answered, or why nothing did (English) */
+	/* Proof of existence: the earliest valid timestamp over it. */
+	bool has_poe;
+	time_t poe;
+	char *poe_by; /* "signature timestamp by <TSA>", "document timestamp in field <F>" */
 };
 
 struct ks_report {
 	char *document; /* shown as given; NULL: not shown */
 	time_t validation_time;
+	enum ks_verdict verdict; /* set by ks_verdict_decide (signer/validate) */
+	char *not_signed;        /* why the file is not a signed document; NULL */
+	char *policy;            /* the validation policy's name */
+	char *validation_scope;  /* "revocation checked" ... (English code words) */
 	struct ks_report_sig *sigs;
 	size_t n, cap;
 };
@@ -119,8 +150,14 @@ KS_WUR int ks_report_add_cms(struct ks_report *r, const struct ks_cms_signer_res
 /* Overall: the worst indication of the entries; a report without
  * signatures is TOTAL-FAILED (nothing proves the document). */
 enum ks_indication ks_report_indication(const struct ks_report *r);
-/* DESIGN.md CLI contract: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE. */
+/* The verdict's exit status: 0 authentic and unchanged, 4 changed
+ * afterwards as permitted, 1 not authentic or not signed, 2 cannot be
+ * confirmed (3 is left for usage and I/O errors). */
 int ks_report_exit_code(const struct ks_report *r);
+/* "authentic", "changed", "not-authentic", "indeterminate", "not-signed";
+ * and one sentence for people. */
+const char *ks_verdict_code(enum ks_verdict v);
+const char *ks_verdict_text(enum ks_verdict v, enum ks_lang lang);
 
 /* Localised texts. */
 const char *ks_report_indication_text(enum ks_indication ind, enum ks_lang lang);

@@ -54,7 +54,8 @@ static const char *id_label(const char *kind, enum ks_lang lang)
 struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
-	    *detail, *cert_valid, *to, *more, *role;
+	    *detail, *cert_valid, *to, *more, *role, *verdict, *why_unsigned, *revocation, *poe,
+	    *poe_none;
 };
 
 static const struct labels vi_labels = {
@@ -81,6 +82,11 @@ static const struct labels vi_labels = {
 	.to = "đến",
 	.more = "thay đổi khác không liệt kê",
 	.role = "Vai trò (người ký khai)",
+	.verdict = "KẾT LUẬN",
+	.why_unsigned = "Lý do",
+	.revocation = "Tình trạng thu hồi",
+	.poe = "Thời điểm ký được chứng minh bởi dấu thời gian",
+	.poe_none = "không có",
 };
 
 static const struct labels en_labels = {
@@ -107,6 +113,11 @@ static const struct labels en_labels = {
 	.to = "to",
 	.more = "more changes not listed",
 	.role = "Role (claimed by the signer)",
+	.verdict = "VERDICT",
+	.why_unsigned = "Why",
+	.revocation = "Revocation status",
+	.poe = "Signing time proven by a timestamp",
+	.poe_none = "none",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -171,6 +182,17 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	}
 	if (line(out, L->coverage, s->coverage) < 0)
 		return -1;
+	if (s->rev_status != NULL &&
+	    ks_buf_printf(out, "  %s: %s%s%s\n", L->revocation, s->rev_status,
+			  s->revocation != NULL ? " - " : "",
+			  s->revocation != NULL ? s->revocation : "") < 0)
+		return -1;
+	if (s->has_poe) {
+		fmt_time(s->poe, lang, t1, sizeof(t1));
+		if (ks_buf_printf(out, "  %s: %s (%s)\n", L->poe, t1,
+				  s->poe_by != NULL ? s->poe_by : "") < 0)
+			return -1;
+	}
 	for (i = 0; i < s->n_changes; i++)
 		if (line(out, L->changes, s->changes[i].text) < 0)
 			return -1;
@@ -193,6 +215,11 @@ int ks_report_text(const struct ks_report *r, enum ks_lang lang, struct ks_buf *
 	size_t i;
 
 	fmt_time(r->validation_time, lang, t, sizeof(t));
+	/* The verdict first, in words a parent acts on. */
+	if (ks_buf_printf(out, "%s: %s\n", L->verdict, ks_verdict_text(r->verdict, lang)) < 0 ||
+	    (r->not_signed != NULL &&
+	     ks_buf_printf(out, "%s: %s\n", L->why_unsigned, r->not_signed) < 0))
+		return -1;
 	if ((r->document != NULL && ks_buf_printf(out, "%s: %s\n", L->document, r->document) < 0) ||
 	    ks_buf_printf(out, "%s: %s\n", L->validated, t) < 0 ||
 	    ks_buf_printf(out, "%s: %s (%s)\n", L->result, ks_report_indication_text(ind, lang),
@@ -249,6 +276,7 @@ static int change_json(const struct ks_report_change *c, json_t *arr)
 		KS_BAIL(KS_ERR_NOMEM, "building JSON");
 	KS_GUARD(set_str(o, "text", c->text));
 	KS_GUARD(set_str(o, "level", c->level));
+	KS_GUARD(set_str(o, "what", c->what));
 	if (json_object_set_new(o, "allowed", json_boolean(c->allowed)) != 0)
 		KS_BAIL(KS_ERR_NOMEM, "building JSON");
 	if (c->object != 0)
@@ -313,6 +341,25 @@ static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	KS_GUARD(set_str(o, "signature_algorithm", s->sig_alg));
 	KS_GUARD(set_str(o, "coverage", s->coverage));
 	KS_GUARD(set_str(o, "role", s->role));
+	if (s->rev_status != NULL) {
+		json_t *rv = json_object();
+
+		if (rv == NULL || json_object_set_new(o, "revocation", rv) != 0)
+			KS_BAIL(KS_ERR_NOMEM, "building JSON");
+		KS_GUARD(set_str(rv, "status", s->rev_status));
+		KS_GUARD(set_str(rv, "source", s->rev_source));
+		KS_GUARD(set_str(rv, "detail", s->revocation));
+	}
+	if (s->has_poe) {
+		json_t *pv = json_object();
+
+		if (pv == NULL || json_object_set_new(o, "proof_of_existence", pv) != 0)
+			KS_BAIL(KS_ERR_NOMEM, "building JSON");
+		KS_GUARD(set_time(pv, "time", true, s->poe));
+		KS_GUARD(set_str(pv, "by", s->poe_by));
+	}
+	if (json_object_set_new(o, "document_timestamp", json_boolean(s->timestamp)) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "building JSON");
 	for (i = 0; i < s->n_changes; i++)
 		KS_GUARD(change_json(&s->changes[i], changes));
 	if (json_object_set_new(o, "changes_not_listed",
@@ -352,7 +399,11 @@ int ks_report_json(const struct ks_report *r, enum ks_lang lang, struct ks_buf *
 
 	if (root == NULL || arr == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	KS_GUARD(set_str(root, "verdict", ks_verdict_code(r->verdict)));
+	KS_GUARD(set_str(root, "verdict_text", ks_verdict_text(r->verdict, lang)));
+	KS_GUARD(set_str(root, "not_signed", r->not_signed));
 	KS_GUARD(set_str(root, "indication", ks_indication_name(ks_report_indication(r))));
+	KS_GUARD(set_str(root, "policy", r->policy));
 	KS_GUARD(set_str(root, "document", r->document));
 	KS_GUARD(set_time(root, "validation_time", true, r->validation_time));
 	KS_GUARD(set_str(root, "lang", lang == KS_LANG_EN ? "en" : "vi"));

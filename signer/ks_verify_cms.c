@@ -1,7 +1,15 @@
 /* CMS/CAdES signature files -> report (ks_verify_cms.h). */
 #include "signer/ks_verify_cms.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "formats/cms/ks_cms.h"
+#include "signer/ks_verify_ts.h"
+
+/* Signers whose timestamps are looked at (more are validated without). */
+#define KS_VERIFY_CMS_SIGNERS_MAX 16
 
 /* What a CMS signature covers: its content, inside or beside it. */
 static int coverage(const char *content_name, size_t clen, bool attached, enum ks_lang lang,
@@ -29,30 +37,36 @@ out:
 }
 
 int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size_t clen,
-		      const char *content_name, X509_STORE *trust, enum ks_lang lang,
+		      const char *content_name, const struct ks_validation *val, enum ks_lang lang,
 		      struct ks_report *rep)
 {
-	struct ks_cms_verify_opts vo = { .trust = trust };
+	/* Integrity here; the path, trust and revocation in the engine. */
+	struct ks_cms_verify_opts vo = { .skip_chain = true };
+	struct ks_verify_ts_set keep[KS_VERIFY_CMS_SIGNERS_MAX];
+	struct ks_engine_sig *es = NULL;
+	struct ks_engine_doc doc = { 0 };
 	struct ks_cms_result res;
 	struct ks_report_sig *s;
 	struct ks_cms *cms = NULL;
-	size_t i;
+	size_t i, n_es = 0, first;
+	char why[300];
 	int rc = -1;
 
+	memset(keep, 0, sizeof(keep));
 	ks_cms_result_init(&res);
 	if (n > KS_CMS_DER_MAX) {
-		/* Too large to be a signature: a format failure, not an I/O one. */
-		KS_SET(KS_ERR_LIMIT, "larger than the limit of %zu bytes for a signature",
-		       KS_CMS_DER_MAX);
-	} else if (ks_cms_parse(der, n, false, &cms) < 0 &&
-		   (ks_err_code() == KS_ERR_NOMEM || ks_err_code() == KS_ERR_INTERNAL)) {
+		/* Too large to be a signature: not a signed document. */
+		snprintf(why, sizeof(why), "larger than the limit of %zu bytes for a signature",
+			 KS_CMS_DER_MAX);
+		KS_GUARD(ks_report_set(&rep->not_signed, why));
+		rc = 0;
 		goto out;
 	}
-	if (cms == NULL) {
-		KS_GUARD(ks_report_add(rep, &s));
-		s->indication = KS_IND_TOTAL_FAILED;
-		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
+	if (ks_cms_parse(der, n, false, &cms) < 0) {
+		if (ks_err_is_fatal())
+			goto out;
+		snprintf(why, sizeof(why), "not a CMS signature (%s)", ks_err_msg());
+		KS_GUARD(ks_report_set(&rep->not_signed, why));
 		rc = 0;
 		goto out;
 	}
@@ -63,12 +77,33 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 			"detached signature: give the signed file with --content FILE");
 	KS_GUARD(ks_cms_verify_data(cms, ks_cms_is_attached(cms) ? NULL : content,
 				    ks_cms_is_attached(cms) ? 0 : clen, &vo, &res));
+	es = calloc(res.n > 0 ? res.n : 1, sizeof(*es));
+	if (es == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	first = rep->n;
 	for (i = 0; i < res.n; i++) {
 		KS_GUARD(ks_report_add_cms(rep, &res.signers[i], NULL, &s));
 		KS_GUARD(coverage(content_name, clen, ks_cms_is_attached(cms), lang, s));
 	}
+	/* Entries may move while being added: point at them once all are. */
+	for (i = 0; i < res.n; i++) {
+		struct ks_engine_sig *e = &es[n_es++];
+
+		e->out = &rep->sigs[first + i];
+		e->signer = res.signers[i].cert;
+		e->certs = ks_cms_get0_certs(cms);
+		if (i < KS_VERIFY_CMS_SIGNERS_MAX)
+			KS_GUARD(ks_verify_ts_facts(cms, i, e, &keep[i]));
+		if (e->n_ts > 0)
+			e->out->notes &= ~(unsigned)KS_NOTE_UNSIGNED_ATTRS;
+	}
+	doc.certs = ks_cms_get0_certs(cms);
+	KS_GUARD(ks_engine_run(val, es, n_es, &doc, rep));
 	rc = 0;
 out:
+	for (i = 0; i < KS_VERIFY_CMS_SIGNERS_MAX; i++)
+		ks_verify_ts_set_cleanup(&keep[i]);
+	free(es);
 	ks_cms_result_cleanup(&res);
 	ks_cms_free(cms);
 	return rc;

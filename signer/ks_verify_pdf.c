@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "formats/cms/ks_cms.h"
 #include "ks_buf.h"
+#include "signer/ks_verify_ts.h"
 
 #define CHANGE_TEXT_MAX ((size_t)1024)
 
@@ -208,6 +212,9 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 	}
 	s->indication = sig->indication;
 	s->sub = sig->sub;
+	if (sig->coverage == KS_PADES_COVER_WHOLE || sig->coverage == KS_PADES_COVER_REVISION)
+		s->revision = (uint32_t)sig->rev + 1;
+	s->timestamp = sig->kind == KS_PADES_DOC_TIMESTAMP;
 	KS_GUARD(ks_report_set(&s->detail, sig->detail[0] != '\0' ? sig->detail : NULL));
 	if (sig->kind == KS_PADES_DOC_TIMESTAMP) {
 		/* The time of a timestamp is the TSA's, not a claim. */
@@ -225,6 +232,7 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 		const struct ks_pades_change *ch = &sig->changes[i];
 		struct ks_report_change rc_ = {
 			.level = level_code(ch->level),
+			.what = ks_pades_what_name(ch->what),
 			.allowed = ch->allowed,
 			.object = ch->num,
 			.revision = ch->rev + 1,
@@ -253,12 +261,11 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 	size_t i;
 
 	if (res->unreadable) {
-		/* A file that is no PDF at all: one format failure. */
-		if (ks_report_add(rep, &s) < 0)
-			return -1;
-		s->indication = KS_IND_TOTAL_FAILED;
-		s->sub = KS_SUB_FORMAT_FAILURE;
-		return ks_report_set(&s->detail, res->detail);
+		/* A file that is no PDF at all: nothing in it is signed. */
+		char why[320];
+
+		snprintf(why, sizeof(why), "not a readable PDF (%s)", res->detail);
+		return ks_report_set(&rep->not_signed, why);
 	}
 	for (i = 0; i < res->n; i++)
 		if (add_sig(&res->sigs[i], lang, rep) < 0)
@@ -279,11 +286,62 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 	return 0;
 }
 
-static int verify_common(const char *path, const uint8_t *pdf, size_t len, X509_STORE *trust,
-			 enum ks_lang lang, struct ks_report *rep)
+/* The engine's facts of the PDF's signatures (entries first..first+n of
+ * rep), then the engine. */
+static int validate(const struct ks_pades_verify_result *res, size_t first,
+		    const struct ks_validation *val, struct ks_report *rep)
 {
-	struct ks_pades_verify_opts opts = { .trust = trust };
+	struct ks_engine_sig *es = NULL;
+	struct ks_verify_ts_set *keep = NULL;
+	struct ks_cms **cms = NULL;
+	size_t i, n = res->n;
+	int rc = -1;
+
+	if (n == 0 || rep->n < first + n)
+		return ks_engine_run(val, NULL, 0, NULL, rep);
+	es = calloc(n, sizeof(*es));
+	keep = calloc(n, sizeof(*keep));
+	cms = calloc(n, sizeof(*cms));
+	if (es == NULL || keep == NULL || cms == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		const struct ks_pades_sig *sig = &res->sigs[i];
+		struct ks_engine_sig *e = &es[i];
+
+		e->out = &rep->sigs[first + i];
+		e->doc_timestamp = sig->kind == KS_PADES_DOC_TIMESTAMP;
+		e->signer = sig->has_cms ? sig->cms.cert : NULL;
+		if (sig->cms_der == NULL)
+			continue;
+		if (ks_cms_parse(sig->cms_der, sig->cms_len, false, &cms[i]) < 0) {
+			if (ks_err_is_fatal())
+				goto out;
+			ks_err_clear();
+			continue;
+		}
+		e->certs = ks_cms_get0_certs(cms[i]);
+		if (!e->doc_timestamp)
+			KS_GUARD(ks_verify_ts_facts(cms[i], 0, e, &keep[i]));
+	}
+	KS_GUARD(ks_engine_run(val, es, n, NULL, rep));
+	rc = 0;
+out:
+	for (i = 0; cms != NULL && i < n; i++)
+		ks_cms_free(cms[i]);
+	for (i = 0; keep != NULL && i < n; i++)
+		ks_verify_ts_set_cleanup(&keep[i]);
+	free(cms);
+	free(keep);
+	free(es);
+	return rc;
+}
+
+static int verify_common(const char *path, const uint8_t *pdf, size_t len,
+			 const struct ks_validation *val, enum ks_lang lang, struct ks_report *rep)
+{
+	struct ks_pades_verify_opts opts = { .skip_chain = true };
 	struct ks_pades_verify_result res;
+	size_t first = rep->n;
 	int rc = -1;
 
 	ks_pades_verify_result_init(&res);
@@ -292,20 +350,21 @@ static int verify_common(const char *path, const uint8_t *pdf, size_t len, X509_
 	else
 		KS_GUARD(ks_pades_verify_mem(pdf, len, &opts, &res));
 	KS_GUARD(ks_verify_pdf_report(&res, lang, rep));
+	KS_GUARD(validate(&res, first, val, rep));
 	rc = 0;
 out:
 	ks_pades_verify_result_cleanup(&res);
 	return rc;
 }
 
-int ks_verify_pdf_file(const char *path, X509_STORE *trust, enum ks_lang lang,
+int ks_verify_pdf_file(const char *path, const struct ks_validation *val, enum ks_lang lang,
 		       struct ks_report *rep)
 {
-	return verify_common(path, NULL, 0, trust, lang, rep);
+	return verify_common(path, NULL, 0, val, lang, rep);
 }
 
-int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, X509_STORE *trust, enum ks_lang lang,
-		      struct ks_report *rep)
+int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, const struct ks_validation *val,
+		      enum ks_lang lang, struct ks_report *rep)
 {
-	return verify_common(NULL, pdf, len, trust, lang, rep);
+	return verify_common(NULL, pdf, len, val, lang, rep);
 }

@@ -31,47 +31,24 @@ static bool cert_weak(X509 *x, int *nid)
 	return !md_ok(mdnid);
 }
 
-int ks_verify_xml_trust(const struct ks_xades_sig_facts *f, X509_STORE *trust, time_t at,
-			enum ks_subindication *sub, char *detail, size_t n)
+/* The constraints on the signature itself, once its integrity holds:
+ * the signer certificate's keyUsage and the strength of every algorithm
+ * the signature uses (EN 319 102-1 5.2.8, with the floor of Circular
+ * 15/2025/TT-BKHCN).  The path, trust and revocation are the engine's. */
+static void signature_constraints(const struct ks_xades_sig_facts *f, enum ks_subindication *sub,
+				  char *detail, size_t n)
 {
-	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *chain = NULL;
 	EVP_PKEY *pub;
 	uint32_t ku;
-	int err, i, nid = NID_undef, bits, rc = -1;
+	int nid = NID_undef, bits;
 
 	*sub = KS_SUB_NONE;
 	detail[0] = '\0';
 	if (f->signer == NULL) {
 		*sub = KS_SUB_NO_SIGNING_CERTIFICATE_FOUND;
 		snprintf(detail, n, "no signer certificate");
-		return 0;
+		return;
 	}
-	/* EN 319 102-1 5.2.6: a path to the anchors at the validation time */
-	if (trust == NULL) {
-		*sub = KS_SUB_NO_CERTIFICATE_CHAIN_FOUND;
-		snprintf(detail, n, "no trust anchors were given");
-	} else {
-		ctx = X509_STORE_CTX_new();
-		if (ctx == NULL || X509_STORE_CTX_init(ctx, trust, f->signer, f->certs) != 1)
-			KS_BAIL_OSSL(KS_ERR_NOMEM, "certificate path context");
-		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
-					   at != 0 ? at : time(NULL));
-		if (X509_verify_cert(ctx) == 1) {
-			chain = X509_STORE_CTX_get1_chain(ctx);
-			if (chain == NULL)
-				KS_BAIL(KS_ERR_NOMEM, "out of memory");
-		} else {
-			err = X509_STORE_CTX_get_error(ctx);
-			*sub = ks_cms_chain_sub(err);
-			snprintf(detail, n, "certificate path: %s (depth %d)",
-				 X509_verify_cert_error_string(err),
-				 X509_STORE_CTX_get_error_depth(ctx));
-		}
-		ERR_clear_error();
-	}
-	if (*sub != KS_SUB_NONE)
-		goto done;
 	/* RFC 5280 4.2.1.3 */
 	ku = X509_get_key_usage(f->signer);
 	if (ku != UINT32_MAX && (ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
@@ -105,13 +82,6 @@ int ks_verify_xml_trust(const struct ks_xades_sig_facts *f, X509_STORE *trust, t
 			 OBJ_nid2sn(nid));
 		goto done;
 	}
-	for (i = 1; chain != NULL && i < sk_X509_num(chain) - 1; i++)
-		if (cert_weak(sk_X509_value(chain, i), &nid)) {
-			snprintf(detail, n,
-				 "a CA certificate of the path is signed with %s, too weak",
-				 OBJ_nid2sn(nid));
-			goto done;
-		}
 	pub = X509_get0_pubkey(f->signer);
 	bits = pub != NULL ? EVP_PKEY_get_bits(pub) : 0;
 	if (pub != NULL && (EVP_PKEY_is_a(pub, "EC") ? bits < EC_MIN_BITS : bits < RSA_MIN_BITS)) {
@@ -120,12 +90,7 @@ int ks_verify_xml_trust(const struct ks_xades_sig_facts *f, X509_STORE *trust, t
 	}
 	*sub = KS_SUB_NONE;
 done:
-	rc = 0;
-out:
 	ERR_clear_error();
-	sk_X509_pop_free(chain, X509_free);
-	X509_STORE_CTX_free(ctx);
-	return rc;
 }
 
 /* ---- coverage text ---- */
@@ -217,8 +182,8 @@ static const char *format_of(const struct ks_xades_sig_facts *f)
 	}
 }
 
-static int add_sig(const struct ks_xades_sig_facts *f, size_t total, X509_STORE *trust,
-		   const char *content_name, enum ks_lang lang, struct ks_report *rep)
+static int add_sig(const struct ks_xades_sig_facts *f, size_t total, const char *content_name,
+		   enum ks_lang lang, struct ks_report *rep)
 {
 	struct ks_report_sig *s;
 	enum ks_subindication sub = f->sub;
@@ -227,15 +192,10 @@ static int add_sig(const struct ks_xades_sig_facts *f, size_t total, X509_STORE 
 	snprintf(detail, sizeof(detail), "%s", f->detail);
 	if (ks_report_add(rep, &s) < 0)
 		return -1;
-	if (sub == KS_SUB_NONE) {
-		if (ks_verify_xml_trust(f, trust, 0, &sub, detail, sizeof(detail)) < 0)
-			return -1;
-		s->notes |= KS_NOTE_REVOCATION_NOT_CHECKED;
-	}
+	if (sub == KS_SUB_NONE)
+		signature_constraints(f, &sub, detail, sizeof(detail));
 	s->indication = ks_subindication_class(sub);
 	s->sub = sub;
-	if (trust == NULL)
-		s->notes |= KS_NOTE_NO_TRUST_ANCHORS;
 	if (f->signer != NULL && !f->signer_bound)
 		s->notes |= KS_NOTE_NO_ESS;
 	if (f->signer_v1 && f->signer_ref_md_nid == NID_sha1)
@@ -260,29 +220,39 @@ static int add_sig(const struct ks_xades_sig_facts *f, size_t total, X509_STORE 
 }
 
 int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size_t clen,
-		      const char *content_name, X509_STORE *trust, enum ks_lang lang,
+		      const char *content_name, const struct ks_validation *val, enum ks_lang lang,
 		      struct ks_report *rep)
 {
+	struct ks_engine_sig *es = NULL;
+	size_t first = rep->n;
 	struct ks_xades_verify_opts o = { .content = content,
 					  .content_len = clen,
 					  .content_name = content_name };
 	struct ks_xades_result res;
 	struct ks_report_sig *s;
-	char text[160];
+	char text[200];
 	size_t i;
 	int rc = -1;
 
 	ks_xades_result_init(&res);
 	KS_GUARD(ks_xades_verify_mem(xml, n, &o, &res));
 	if (res.unreadable) {
-		KS_GUARD(ks_report_add(rep, &s));
-		s->indication = KS_IND_TOTAL_FAILED;
-		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, res.detail));
-		KS_GUARD(ks_report_set(&s->format, "XML"));
+		snprintf(text, sizeof(text), "not a readable XML record (%.120s)", res.detail);
+		KS_GUARD(ks_report_set(&rep->not_signed, text));
 	}
 	for (i = 0; i < res.n; i++)
-		KS_GUARD(add_sig(&res.sigs[i], res.n, trust, content_name, lang, rep));
+		KS_GUARD(add_sig(&res.sigs[i], res.n, content_name, lang, rep));
+	if (res.n > 0) {
+		es = calloc(res.n, sizeof(*es));
+		if (es == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		for (i = 0; i < res.n; i++) {
+			es[i].out = &rep->sigs[first + i];
+			es[i].signer = res.sigs[i].signer;
+			es[i].certs = res.sigs[i].certs;
+		}
+	}
+	KS_GUARD(ks_engine_run(val, es, res.n, NULL, rep));
 	if (res.dropped > 0) {
 		KS_GUARD(ks_report_add(rep, &s));
 		s->indication = KS_IND_INDETERMINATE;
@@ -293,15 +263,15 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 	}
 	rc = 0;
 out:
+	free(es);
 	ks_xades_result_cleanup(&res);
 	return rc;
 }
 
-int ks_verify_xml_file(const char *path, const char *content_path, X509_STORE *trust,
-		       enum ks_lang lang, struct ks_report *rep)
+int ks_verify_xml_file(const char *path, const char *content_path,
+		       const struct ks_validation *val, enum ks_lang lang, struct ks_report *rep)
 {
 	struct ks_buf xml, content;
-	struct ks_report_sig *s;
 	int rc = -1;
 
 	ks_buf_init(&xml, KS_XML_DOC_MAX);
@@ -309,18 +279,15 @@ int ks_verify_xml_file(const char *path, const char *content_path, X509_STORE *t
 	if (ks_file_read(path, KS_XML_DOC_MAX, &xml) < 0) {
 		if (ks_err_code() != KS_ERR_LIMIT)
 			goto out;
-		/* too large to be read: a format failure, not an I/O one */
-		KS_GUARD(ks_report_add(rep, &s));
-		s->indication = KS_IND_TOTAL_FAILED;
-		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
+		/* too large to be read: not a signed record kyso reads */
+		KS_GUARD(ks_report_set(&rep->not_signed, ks_err_msg()));
 		rc = 0;
 		goto out;
 	}
 	if (content_path != NULL)
 		KS_GUARD(ks_file_read(content_path, KS_VERIFY_XML_CONTENT_MAX, &content));
 	KS_GUARD(ks_verify_xml_mem(xml.data, xml.len, content_path != NULL ? content.data : NULL,
-				   content.len, content_path, trust, lang, rep));
+				   content.len, content_path, val, lang, rep));
 	rc = 0;
 out:
 	ks_buf_cleanup(&xml);

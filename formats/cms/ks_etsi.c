@@ -24,6 +24,7 @@ static const char *const sub_names[KS_SUB__COUNT] = {
 	[KS_SUB_TRY_LATER] = "TRY_LATER",
 	[KS_SUB_SIGNED_DATA_NOT_FOUND] = "SIGNED_DATA_NOT_FOUND",
 	[KS_SUB_NO_POE] = "NO_POE",
+	[KS_SUB_REVOCATION_OUT_OF_BOUNDS_NO_POE] = "REVOCATION_OUT_OF_BOUNDS_NO_POE",
 };
 
 const char *ks_indication_name(enum ks_indication ind)

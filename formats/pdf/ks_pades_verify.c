@@ -51,6 +51,7 @@ void ks_pades_verify_result_cleanup(struct ks_pades_verify_result *r)
 		X509_free(r->sigs[i].cms.cert);
 		sk_X509_pop_free(r->sigs[i].cms.chain, X509_free);
 		free(r->sigs[i].changes);
+		free(r->sigs[i].cms_der);
 	}
 	free(r->sigs);
 	memset(r, 0, sizeof(*r));
@@ -501,6 +502,13 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 	 * parser, which still refuses anything but zeros after it. */
 	if (ks_pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, c->opts, sig) < 0)
 		return -1;
+	if (total != 0 && sig->has_cms) {
+		sig->cms_der = malloc(total);
+		if (sig->cms_der == NULL)
+			return KS_SET(KS_ERR_NOMEM, "out of memory");
+		memcpy(sig->cms_der, s, total);
+		sig->cms_len = total;
+	}
 	return ks_pv_transforms(c->doc, sig->rev, f->sig_num, f->dict, f->field, &c->locks, sig);
 }
 

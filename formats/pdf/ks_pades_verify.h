@@ -140,6 +140,10 @@ struct ks_pades_sig {
 	bool has_cms;
 	struct ks_cms_signer_result cms; /* cert and chain owned */
 	bool signature_timestamp;        /* unsigned signatureTimeStampToken (not validated) */
+	/* The /Contents DER (trailing zero padding cut), for the caller's
+	 * engine: carried certificates, signature timestamps. */
+	uint8_t *cms_der;
+	size_t cms_len;
 	bool weak_subfilter;             /* adbe.pkcs7.sha1 */
 	/* Outcome. */
 	enum ks_indication indication;
@@ -171,6 +175,9 @@ struct ks_pades_verify_opts {
 	STACK_OF(X509) * untrusted;         /* more certificates for path building; may be NULL */
 	time_t at;                          /* validation time; 0 = now */
 	const struct ks_pdfdoc_limits *lim; /* NULL: reader defaults */
+	/* Integrity only: leave every certificate path (signers' and
+	 * TSAs') to the caller's validation engine. */
+	bool skip_chain;
 };
 
 void ks_pades_verify_result_init(struct ks_pades_verify_result *r);

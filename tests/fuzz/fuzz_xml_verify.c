@@ -54,12 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ks_xades_result r;
 	struct ks_report rep;
 	struct ks_buf out;
-	X509_STORE *store = X509_STORE_new();
+	struct ks_validation val;
+	struct ks_trust *store = NULL;
 	enum ks_lang lang;
 	size_t i;
 
-	if (store == NULL)
+	if (ks_trust_new(&store) < 0)
 		abort();
+	ks_validation_init(&val);
+	val.trust = store;
+	val.rev.offline = true;
+	val.rev.cache_dir = "";
 	ks_xades_result_init(&r);
 	if (ks_xades_verify_mem(data, size, &o, &r) == 0)
 		check_facts(&r);
@@ -69,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ks_buf_init(&out, (size_t)4 << 20);
 		if (ks_verify_xml_mem(
 			data, size, lang == KS_LANG_EN ? (const uint8_t *)FUZZ_CONTENT : NULL,
-			strlen(FUZZ_CONTENT), "content.txt", store, lang, &rep) == 0) {
+			strlen(FUZZ_CONTENT), "content.txt", &val, lang, &rep) == 0) {
 			for (i = 0; i < rep.n; i++)
 				if (rep.sigs[i].indication == KS_IND_TOTAL_PASSED)
 					abort();
@@ -80,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ks_buf_cleanup(&out);
 		ks_report_cleanup(&rep);
 	}
-	X509_STORE_free(store);
+	ks_trust_free(store);
 	ks_err_clear();
 	return 0;
 }

@@ -21,10 +21,15 @@
 #include "ks_key.h"
 #include "pdf_build.h"
 #include "signer/ks_verify_pdf.h"
+#include "signer/validate/ks_verdict.h"
 
 #define PDF_MAX ((size_t)16 << 20)
 
 static X509_STORE *trust;
+/* The same anchor for the validation engine (revocation off: no
+ * responders in unit tests). */
+static struct ks_trust *store;
+static struct ks_validation val;
 
 static int setup(void **state)
 {
@@ -39,6 +44,11 @@ static int setup(void **state)
 		if (X509_STORE_add_cert(trust, sk_X509_value(certs, i)) != 1)
 			return -1;
 	sk_X509_pop_free(certs, X509_free);
+	if (ks_trust_new(&store) < 0 || ks_trust_add_anchors(store, ks_test_pki("root.pem")) < 0)
+		return -1;
+	ks_validation_init(&val);
+	val.trust = store;
+	val.revocation = false;
 	return trust == NULL ? -1 : 0;
 }
 
@@ -46,6 +56,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	X509_STORE_free(trust);
+	ks_trust_free(store);
 	return 0;
 }
 
@@ -1072,8 +1083,10 @@ static void test_report(void **state)
 	for (int lang = KS_LANG_VI; lang <= KS_LANG_EN; lang++) {
 		ks_report_init(&rep);
 		ks_buf_init(&out, (size_t)1 << 20);
-		assert_ok(ks_verify_pdf_mem(pdf.data, pdf.len, trust, (enum ks_lang)lang, &rep));
+		assert_ok(ks_verify_pdf_mem(pdf.data, pdf.len, &val, (enum ks_lang)lang, &rep));
+		ks_verdict_decide(&rep, &val.policy);
 		assert_int_equal(rep.n, 1);
+		assert_int_equal(rep.verdict, KS_VERDICT_NOT_AUTHENTIC);
 		assert_int_equal(ks_report_exit_code(&rep), 1);
 		assert_non_null(rep.sigs[0].signer_name);
 		assert_string_equal(rep.sigs[0].id_kind, "CCCD");
@@ -1089,9 +1102,13 @@ static void test_report(void **state)
 		ks_buf_cleanup(&out);
 		ks_report_cleanup(&rep);
 	}
-	/* an unreadable file is one format failure */
+	/* an unreadable file is not a signed document */
 	ks_report_init(&rep);
-	assert_ok(ks_verify_pdf_mem((const uint8_t *)"%PDF-", 5, NULL, KS_LANG_EN, &rep));
+	assert_ok(ks_verify_pdf_mem((const uint8_t *)"%PDF-", 5, &val, KS_LANG_EN, &rep));
+	ks_verdict_decide(&rep, &val.policy);
+	assert_int_equal(rep.n, 0);
+	assert_non_null(rep.not_signed);
+	assert_int_equal(rep.verdict, KS_VERDICT_NOT_SIGNED);
 	assert_int_equal(ks_report_exit_code(&rep), 1);
 	ks_report_cleanup(&rep);
 	for (int w = 0; w < KS_PADES_WHAT__COUNT; w++) {

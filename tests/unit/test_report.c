@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "signer/ks_report.h"
+#include "signer/validate/ks_verdict.h"
+#include "signer/validate/ks_vpolicy.h"
 
 static X509 *make_cert(const char *cn, const char *uid, const char *org)
 {
@@ -40,6 +42,14 @@ static X509 *make_cert(const char *cn, const char *uid, const char *org)
 	return x;
 }
 
+static void decide(struct ks_report *r)
+{
+	struct ks_vpolicy p;
+
+	ks_vpolicy_default(&p);
+	ks_verdict_decide(r, &p);
+}
+
 static void test_indication_and_exit(void **state)
 {
 	struct ks_report r;
@@ -47,17 +57,26 @@ static void test_indication_and_exit(void **state)
 
 	(void)state;
 	ks_report_init(&r);
-	/* No signature proves nothing. */
+	/* Nothing decided yet: nothing confirmed. */
+	assert_int_equal(ks_report_exit_code(&r), 2);
+	/* No signature proves nothing, and says so. */
+	decide(&r);
 	assert_int_equal(ks_report_indication(&r), KS_IND_TOTAL_FAILED);
+	assert_int_equal(r.verdict, KS_VERDICT_NOT_SIGNED);
 	assert_int_equal(ks_report_exit_code(&r), 1);
 	assert_ok(ks_report_add(&r, &s));
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_AUTHENTIC);
 	assert_int_equal(ks_report_exit_code(&r), 0);
 	assert_ok(ks_report_add(&r, &s));
 	s->indication = KS_IND_INDETERMINATE;
+	decide(&r);
 	assert_int_equal(ks_report_indication(&r), KS_IND_INDETERMINATE);
 	assert_int_equal(ks_report_exit_code(&r), 2);
 	assert_ok(ks_report_add(&r, &s));
 	s->indication = KS_IND_TOTAL_FAILED;
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_NOT_AUTHENTIC);
 	assert_int_equal(ks_report_exit_code(&r), 1);
 	ks_report_cleanup(&r);
 
@@ -66,6 +85,132 @@ static void test_indication_and_exit(void **state)
 		assert_ok(ks_report_add(&r, &s));
 	assert_fails_with(ks_report_add(&r, &s), KS_ERR_LIMIT);
 	ks_report_cleanup(&r);
+}
+
+static void add_change(struct ks_report_sig *s, const char *level, const char *what,
+		       uint32_t rev, uint32_t page, double x)
+{
+	struct ks_report_change c = { .text = (char *)"change",
+				      .level = level,
+				      .what = what,
+				      .allowed = true,
+				      .revision = rev,
+				      .page = page,
+				      .has_rect = page != 0,
+				      .rect = { x, 10, x + 100, 60 } };
+
+	assert_ok(ks_report_sig_add_change(s, &c));
+}
+
+/* Two signatures, the second in revision 3 with its field at x=300 on
+ * page 1; then one more change under the first. */
+static void two_signatures(struct ks_report *r, const char *level, const char *what,
+			   uint32_t rev, double x)
+{
+	struct ks_report_sig *s;
+
+	ks_report_init(r);
+	assert_ok(ks_report_add(r, &s));
+	s->revision = 2;
+	assert_ok(ks_report_add(r, &s));
+	s->revision = 3;
+	s = &r->sigs[0];
+	add_change(s, "form", "signature field", 3, 1, 300);
+	add_change(s, "form", "signature dictionary", 3, 0, 0);
+	add_change(s, "form", "field appearance", 3, 1, 300);
+	add_change(s, "none", "page", 3, 1, 0);
+	if (level != NULL)
+		add_change(s, level, what, rev, 1, x);
+	decide(r);
+}
+
+static void test_verdict_changes(void **state)
+{
+	struct ks_report r;
+	struct ks_vpolicy p;
+
+	(void)state;
+	/* Only the later signature with its own appearance: unchanged. */
+	two_signatures(&r, NULL, NULL, 0, 0);
+	assert_int_equal(r.verdict, KS_VERDICT_AUTHENTIC);
+	ks_report_cleanup(&r);
+	/* An annotation drawn after signing: changed, never 0. */
+	two_signatures(&r, "annotation", "annotation", 3, 50);
+	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	assert_int_equal(ks_report_exit_code(&r), 4);
+	ks_report_cleanup(&r);
+	/* An appearance the signing revision brings outside its field. */
+	two_signatures(&r, "form", "field appearance", 3, 50);
+	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	ks_report_cleanup(&r);
+	/* The same appearance in a revision that signs nothing. */
+	two_signatures(&r, "form", "field appearance", 4, 300);
+	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	ks_report_cleanup(&r);
+	/* A form value filled in with the signature. */
+	two_signatures(&r, "form", "form field", 3, 300);
+	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	ks_report_cleanup(&r);
+	/* Validation data: unchanged. */
+	two_signatures(&r, "ltv", "document security store (DSS)", 4, 0);
+	assert_int_equal(r.verdict, KS_VERDICT_AUTHENTIC);
+	ks_report_cleanup(&r);
+	/* A policy that fails permitted visible changes. */
+	two_signatures(&r, "annotation", "annotation", 3, 50);
+	ks_vpolicy_default(&p);
+	p.level[KS_VC_CHANGES] = KS_VL_FAIL;
+	ks_verdict_decide(&r, &p);
+	assert_int_equal(r.verdict, KS_VERDICT_NOT_AUTHENTIC);
+	ks_report_cleanup(&r);
+	/* Changes found but not listed count as changes. */
+	two_signatures(&r, NULL, NULL, 0, 0);
+	r.sigs[0].changes_more = 1;
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	ks_report_cleanup(&r);
+	/* A file that is not a signed document. */
+	ks_report_init(&r);
+	assert_ok(ks_report_set(&r.not_signed, "not a CMS signature"));
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_NOT_SIGNED);
+	assert_string_equal(ks_verdict_code(r.verdict), "not-signed");
+	assert_non_null(strstr(ks_verdict_text(r.verdict, KS_LANG_VI), "KHÔNG CÓ CHỮ KÝ"));
+	ks_report_cleanup(&r);
+}
+
+static void test_policy_file(void **state)
+{
+	struct ks_vpolicy p;
+	const char *good = "# school records\nrevocation = warn\n\n changes-after-signing=fail "
+			   "# strict\n";
+
+	(void)state;
+	assert_ok(ks_vpolicy_parse((const uint8_t *)good, strlen(good), &p));
+	assert_int_equal(p.level[KS_VC_REVOCATION], KS_VL_WARN);
+	assert_int_equal(p.level[KS_VC_CHANGES], KS_VL_FAIL);
+	assert_int_equal(p.level[KS_VC_SIGNER_EKU], KS_VL_FAIL); /* default kept */
+	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation = maybe\n", 19, &p),
+			  KS_ERR_PARSE);
+	assert_int_equal(p.level[KS_VC_REVOCATION], KS_VL_FAIL); /* back to the default */
+	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"colour = fail\n", 14, &p),
+			  KS_ERR_PARSE);
+	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation = warn\nrevocation = "
+								"fail\n",
+					   36, &p),
+			  KS_ERR_PARSE);
+	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation warn\n", 16, &p),
+			  KS_ERR_PARSE);
+	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation = warn x\n", 20, &p),
+			  KS_ERR_PARSE);
+	{
+		char big[KS_VPOLICY_LINE_MAX + 20];
+
+		memset(big, '#', sizeof(big));
+		assert_fails_with(ks_vpolicy_parse((const uint8_t *)big, sizeof(big), &p),
+				  KS_ERR_LIMIT);
+	}
+	assert_string_equal(ks_vcheck_name(KS_VC_CHANGES), "changes-after-signing");
+	assert_string_equal(ks_vlevel_name(KS_VL_INFORM), "inform");
 }
 
 static void test_clean_text(void **state)
@@ -296,6 +441,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_indication_and_exit),
+		cmocka_unit_test(test_verdict_changes),
+		cmocka_unit_test(test_policy_file),
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_signer_from_cert),
 		cmocka_unit_test(test_text),

@@ -1,0 +1,123 @@
+/* Signature timestamp facts (ks_verify_ts.h). */
+#include "signer/ks_verify_ts.h"
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ks_buf.h"
+
+void ks_verify_ts_set_cleanup(struct ks_verify_ts_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		ks_tsp_token_free(s->tok[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+static void ts_fail(struct ks_engine_ts *t, const char *what, const char *why)
+{
+	t->indication = KS_IND_TOTAL_FAILED;
+	snprintf(t->detail, sizeof(t->detail), "%.60s: %.180s", what, why);
+}
+
+/* One token: parse, verify itself, match the signature value. */
+static int one_token(const uint8_t *der, size_t n, const struct ks_buf *sigval,
+		     struct ks_engine_ts *t, struct ks_verify_ts_set *keep)
+{
+	struct ks_tsp_token *tok = NULL;
+	struct ks_tsp_verdict v;
+	uint8_t d[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	enum ks_md md;
+
+	memset(t, 0, sizeof(*t));
+	if (ks_tsp_token_parse(der, n, &tok) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, "signature timestamp", ks_err_msg());
+		return 0;
+	}
+	keep->tok[keep->n++] = tok;
+	t->gen_time = ks_tsp_token_info(tok)->gen_time;
+	if (ks_tsp_token_verify(tok, NULL, NULL, &v) < 0)
+		return -1;
+	if (v.indication != KS_IND_TOTAL_PASSED) {
+		ts_fail(t, "signature timestamp", v.detail);
+		return 0;
+	}
+	t->tsa = ks_tsp_token_signer(tok);
+	t->certs = ks_tsp_token_certs(tok);
+	if (ks_tsp_token_imprint_md(tok, &md) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, "signature timestamp", ks_err_msg());
+		return 0;
+	}
+	if (EVP_Digest(sigval->data, sigval->len, d, &dlen, ks_md_evp(md),
+		       NULL) != 1) {
+		ERR_clear_error();
+		return KS_SET(KS_ERR_CRYPTO, "hashing a signature value");
+	}
+	if (ks_tsp_token_match_imprint(tok, md, d, dlen) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, "signature timestamp does not cover this signature", ks_err_msg());
+		return 0;
+	}
+	t->indication = KS_IND_TOTAL_PASSED;
+	return 0;
+}
+
+int ks_verify_ts_facts(const struct ks_cms *cms, size_t index, struct ks_engine_sig *e,
+		       struct ks_verify_ts_set *keep)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(ks_cms_get0_ci(cms));
+	CMS_SignerInfo *si;
+	X509_ATTRIBUTE *attr;
+	ASN1_TYPE *ty;
+	struct ks_buf sigval;
+	int pos = -1, k, nv;
+	int rc = -1;
+
+	ks_buf_init(&sigval, 64 << 10);
+	e->n_ts = 0;
+	if (sis == NULL || index >= (size_t)sk_CMS_SignerInfo_num(sis)) {
+		rc = 0;
+		goto out;
+	}
+	si = sk_CMS_SignerInfo_value(sis, (int)index);
+	while ((pos = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, pos)) >=
+	       0) {
+		if (sigval.len == 0)
+			KS_GUARD(ks_cms_signature_value(cms, index, &sigval));
+		attr = CMS_unsigned_get_attr(si, pos);
+		nv = X509_ATTRIBUTE_count(attr);
+		for (k = 0; k < nv; k++) {
+			struct ks_engine_ts *t;
+
+			if (e->n_ts >= KS_ENGINE_TS_MAX || keep->n >= KS_ENGINE_TS_MAX) {
+				e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
+				continue;
+			}
+			t = &e->ts[e->n_ts++];
+			ty = X509_ATTRIBUTE_get0_type(attr, k);
+			if (ty == NULL || ty->type != V_ASN1_SEQUENCE) {
+				memset(t, 0, sizeof(*t));
+				ts_fail(t, "signature timestamp", "not a TimeStampToken");
+				continue;
+			}
+			KS_GUARD(one_token(ASN1_STRING_get0_data(ty->value.sequence),
+					   (size_t)ASN1_STRING_length(ty->value.sequence), &sigval, t,
+					   keep));
+		}
+	}
+	ERR_clear_error();
+	rc = 0;
+out:
+	ks_buf_cleanup(&sigval);
+	return rc;
+}

@@ -43,74 +43,81 @@ struct sign_args {
 
 static void sign_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: kyso sign --in FILE --out FILE\n"
-		"       kyso sign --batch DIR|LIST --out-dir DIR [--resume] [--json]\n"
-		"                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
-		"                 [--format cms|pdf|xml] [--level B-B|B-T [--tsa URL]...]\n"
-		"                 [--md sha256|sha384|sha512]\n"
-		"                 [--pss] [--signing-time]\n"
-		"                 [--revocation require|prefer|off] [--trust PEM|DIR]...\n"
-		"                 [--offline] [--cache DIR]\n"
-		"  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
-		"       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
-		"  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
-		"       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
-		"       [--sig-policy URI --sig-policy-file FILE]\n"
-		"  --in       a regular file (not a device, FIFO or directory)\n"
-		"  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
-		"             target); '-' writes the result to standard output once complete\n"
-		"  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
-		"             corner of the page as displayed (turned pages included); it must\n"
-		"             lie on the page and be large enough for its text\n"
-		"  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
-		"  --field    sign this existing empty signature field (new ones are SignatureN)\n"
-		"  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
-		"             else cms\n"
-		"  --xml-mode enveloped (default): the signature goes into the record, covering\n"
-		"             all of it; enveloping: the record goes inside the signature;\n"
-		"             detached: --out is a signature document naming the --in file\n"
-		"  --xml-parallel  leave the record's other signatures out of what this one\n"
-		"             covers, so that later parallel signatures keep it valid (taken\n"
-		"             by itself when the record already has such signatures)\n"
-		"  --counter-sign  sign the signature value of a signature of --in (the last\n"
-		"             one, or the one whose Id is --counter-of)\n"
-		"  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
-		"  --level    B-B (default); B-T adds a timestamp of a time-stamping authority\n"
-		"             (--tsa, tried in order); signing fails when none answers\n"
-		"  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
-		"  --signing-time  add the signingTime attribute (the signer's clock)\n"
-		"  before signing, the signer certificate's validity period, key usage,\n"
-		"  extended key usage and revocation (OCSP, else CRL) are checked; a revoked\n"
-		"  certificate, or one meant for a TSA or an OCSP responder, never signs\n"
-		"  --revocation  when no revocation answer can be had: prefer (default) signs\n"
-		"             and says so; require refuses; off does not ask (and says so)\n"
-		"  --trust    where the certificate's issuer is looked for besides the key's\n"
-		"             chain (root and CA certificates, repeatable)\n"
-		"  --offline  revocation from the cache only; --cache DIR the cache folder\n"
-		"             (default ./var/cache/revocation)\n"
-		"  --batch    sign every regular file of a folder (sorted by name; not its\n"
-		"             subfolders or names starting with '.'), or the files a list\n"
-		"             file names (one path a line; empty and '#' lines skipped), with\n"
-		"             the key opened once (one PIN); every other option applies to\n"
-		"             every file; one file's failure does not stop the others\n"
-		"  --out-dir  where the outputs go (created if missing): a PDF or XML keeps\n"
-		"             its name, any other file gets NAME.p7s, a detached XML\n"
-		"             signature NAME.sig.xml; written atomically\n"
-		"  --resume   skip a file whose output exists and is a complete signature\n"
-		"             of that very input by the same certificate, in the format,\n"
-		"             level and digest asked (docs/cli.md); others are signed again\n"
-		"  --json     the batch report as JSON on standard output\n"
-		"             progress on standard error: a line redrawn in place on a\n"
-		"             terminal, one line per file otherwise; SIGINT/SIGTERM stop\n"
-		"             after the file in progress (a second one at once)\n"
-		"each option at most once\n"
-		"environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
-		"exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
-		"             I/O error, refused by the signing policy, any other error\n"
-		"             --batch: 0 every file signed (or already signed), 5 some files\n"
-		"             failed (the others are signed), 6 stopped before the end\n"
-		"             (SIGINT/SIGTERM, or a PIN refused during the batch)\n");
+	fprintf(
+	    f,
+	    "usage: kyso sign --in FILE --out FILE\n"
+	    "       kyso sign --batch DIR|LIST --out-dir DIR [--resume] [--json]\n"
+	    "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
+	    "                 [--format cms|pdf|xml] [--level B-B|B-T|B-LT|B-LTA [--tsa URL]...]\n"
+	    "                 [--md sha256|sha384|sha512]\n"
+	    "                 [--pss] [--signing-time]\n"
+	    "                 [--revocation require|prefer|off] [--trust PEM|DIR]...\n"
+	    "                 [--offline] [--cache DIR]\n"
+	    "  PDF: [--visible PAGE,X,Y,W,H] [--certify 1|2|3] [--reason TEXT] [--role TEXT]\n"
+	    "       [--location TEXT] [--field NAME] [--lock all|include:F1,F2|exclude:F1,F2]\n"
+	    "  XML: [--xml-mode enveloped|enveloping|detached] [--xml-parallel] [--role TEXT]\n"
+	    "       [--counter-sign [--counter-of SIGNATURE-ID]]\n"
+	    "       [--sig-policy URI --sig-policy-file FILE]\n"
+	    "  --in       a regular file (not a device, FIFO or directory)\n"
+	    "  --out      a new or regular file, replaced atomically (a symbolic link: its\n"
+	    "             target); '-' writes the result to standard output once complete\n"
+	    "  --visible  page (from 1) and rectangle in points, measured from the lower-left\n"
+	    "             corner of the page as displayed (turned pages included); it must\n"
+	    "             lie on the page and be large enough for its text\n"
+	    "  --certify  DocMDP: 1 no change, 2 form filling and signing, 3 also annotations\n"
+	    "  --field    sign this existing empty signature field (new ones are SignatureN)\n"
+	    "  --format   default: from the --in extension (.pdf, .xml) or an XML content,\n"
+	    "             else cms\n"
+	    "  --xml-mode enveloped (default): the signature goes into the record, covering\n"
+	    "             all of it; enveloping: the record goes inside the signature;\n"
+	    "             detached: --out is a signature document naming the --in file\n"
+	    "  --xml-parallel  leave the record's other signatures out of what this one\n"
+	    "             covers, so that later parallel signatures keep it valid (taken\n"
+	    "             by itself when the record already has such signatures)\n"
+	    "  --counter-sign  sign the signature value of a signature of --in (the last\n"
+	    "             one, or the one whose Id is --counter-of)\n"
+	    "  --role     PDF: the role line of the signature; XML: SignerRoleV2 claimed role\n"
+	    "  --level    B-B (default); B-T adds a timestamp of a time-stamping authority\n"
+	    "             (--tsa, tried in order); signing fails when none answers;\n"
+	    "             B-LT also embeds the certificates and OCSP responses or CRLs of\n"
+	    "             the signer and the TSA (PDF: a DSS; CAdES: certificate-values and\n"
+	    "             revocation-values), found through the --trust anchors; B-LTA then\n"
+	    "             adds an archive timestamp (PDF: a document timestamp); signing\n"
+	    "             fails, with no output, when any of it cannot be had\n"
+	    "  --pss      RSA-PSS instead of PKCS#1 v1.5 (RSA keys)\n"
+	    "  --signing-time  add the signingTime attribute (the signer's clock)\n"
+	    "  before signing, the signer certificate's validity period, key usage,\n"
+	    "  extended key usage and revocation (OCSP, else CRL) are checked; a revoked\n"
+	    "  certificate, or one meant for a TSA or an OCSP responder, never signs\n"
+	    "  --revocation  when no revocation answer can be had: prefer (default) signs\n"
+	    "             and says so; require refuses; off does not ask (and says so)\n"
+	    "  --trust    where the certificate's issuer is looked for besides the key's\n"
+	    "             chain (root and CA certificates, repeatable); B-LT and B-LTA:\n"
+	    "             the anchors every certification path must reach\n"
+	    "  --offline  revocation from the cache only; --cache DIR the cache folder\n"
+	    "             (default ./var/cache/revocation)\n"
+	    "  --batch    sign every regular file of a folder (sorted by name; not its\n"
+	    "             subfolders or names starting with '.'), or the files a list\n"
+	    "             file names (one path a line; empty and '#' lines skipped), with\n"
+	    "             the key opened once (one PIN); every other option applies to\n"
+	    "             every file; one file's failure does not stop the others\n"
+	    "  --out-dir  where the outputs go (created if missing): a PDF or XML keeps\n"
+	    "             its name, any other file gets NAME.p7s, a detached XML\n"
+	    "             signature NAME.sig.xml; written atomically\n"
+	    "  --resume   skip a file whose output exists and is a complete signature\n"
+	    "             of that very input by the same certificate, in the format,\n"
+	    "             level and digest asked (docs/cli.md); others are signed again\n"
+	    "  --json     the batch report as JSON on standard output\n"
+	    "             progress on standard error: a line redrawn in place on a\n"
+	    "             terminal, one line per file otherwise; SIGINT/SIGTERM stop\n"
+	    "             after the file in progress (a second one at once)\n"
+	    "each option at most once (--tsa and --trust: repeatable)\n"
+	    "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
+	    "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
+	    "             I/O error, refused by the signing policy, any other error\n"
+	    "             --batch: 0 every file signed (or already signed), 5 some files\n"
+	    "             failed (the others are signed), 6 stopped before the end\n"
+	    "             (SIGINT/SIGTERM, or a PIN refused during the batch)\n");
 }
 
 static bool has_ext(const char *path, const char *ext)
@@ -281,7 +288,8 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		if (c > 0 && c != '?' && c != ':' && ks_cli_once(&seen, opts[idx].name) < 0)
+		if (c > 0 && c != '?' && c != ':' && strcmp(opts[idx].name, "trust") != 0 &&
+		    ks_cli_once(&seen, opts[idx].name) < 0)
 			return -1;
 		switch (c) {
 		case O_IN:
@@ -423,6 +431,7 @@ int ks_cli_sign(int argc, char **argv)
 	struct ks_sign_job job;
 	struct ks_sign_outcome res;
 	struct ks_trust *trust = NULL;
+	struct ks_ltv_opts ltv;
 	enum ks_format f = KS_FORMAT_CMS;
 	int status = KS_EXIT_USAGE, r = parse_args(argc, argv, &a);
 
@@ -455,6 +464,11 @@ int ks_cli_sign(int argc, char **argv)
 		return KS_EXIT_USAGE;
 	}
 	job.trust = trust;
+	/* B-LT, B-LTA: the same anchors and revocation options. */
+	ks_ltv_opts_init(&ltv);
+	ltv.trust = a.n_trust > 0 ? trust : NULL;
+	ltv.rev = a.rev;
+	job.ltv = &ltv;
 	if (a.batch.batch != NULL) {
 		job.format = KS_FORMAT_AUTO;
 		a.batch.format_of = batch_format_of;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run: render the sample transcript from its JSON record, sign it with the demo
 # tokens of the homeroom teacher, the principal and the school seal, and verify it.
-# (Once the HTTP service exists, make run starts it instead.)
+# Revocation is checked against the test PKI's own responders, started here.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +15,16 @@ mkdir -p "$OUT"
 
 # The demo token's PIN is a test value; real PINs are typed at the prompt.
 export KYSO_PIN="$KYSO_TEST_PIN"
+
+# The test PKI's OCSP responders and CRLs on 127.0.0.1 (the addresses its
+# certificates name), so that signing and verifying check revocation as
+# they would against a real CA; stopped when the demo ends.
+P="$ROOT/build/pki"
+TMP=$(mktemp -d)
+# shellcheck source=tests/lib/pki_services.sh
+. "$ROOT/tests/lib/pki_services.sh"
+trap 'pki_services_cleanup || true; rm -rf "$TMP"' EXIT
+pki_services_up && pki_all_up
 
 echo "== tokens"
 "$KYSO" tokens

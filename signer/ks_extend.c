@@ -7,6 +7,7 @@
 #include "formats/cms/ks_cms.h"
 #include "formats/tsp/ks_tsp.h"
 #include "ks_io.h"
+#include "signer/ks_extend_ltv.h"
 #include "signer/ks_sigts.h"
 
 /* The largest .p7s extended in memory. */
@@ -38,12 +39,14 @@ static int extend_cms(const struct ks_extend_job *j, struct ks_extend_outcome *r
 
 	ks_buf_init(&cur, KS_EXTEND_CMS_MAX);
 	ks_buf_init(&next, KS_EXTEND_CMS_MAX);
-	if (strcmp(j->level, "B-T") != 0)
-		KS_BAIL(KS_ERR_UNSUPPORTED,
-			"a .p7s can be extended to B-T; %s needs the revocation data of the "
-			"validation engine",
-			j->level);
 	KS_GUARD(ks_file_read(j->in, KS_EXTEND_CMS_MAX, &cur));
+	if (strcmp(j->level, "B-T") != 0) {
+		KS_GUARD(ks_extend_cms_ltv(&cur, j->content, strcmp(j->level, "B-LTA") == 0, j->tsa,
+					   j->ltv, res->summary, sizeof(res->summary)));
+		KS_GUARD(ks_file_write_atomic(j->out, cur.data, cur.len, 0666));
+		rc = 0;
+		goto out;
+	}
 	KS_GUARD(ks_cms_parse(cur.data, cur.len, false, &cms));
 	n = ks_cms_signer_count(cms);
 	for (i = 0; i < n; i++) {
@@ -76,9 +79,8 @@ static int extend_pdf(const struct ks_extend_job *j, struct ks_extend_outcome *r
 	struct ks_pades_result r;
 
 	if (strcmp(j->level, "B-T") != 0)
-		return KS_SET(KS_ERR_UNSUPPORTED,
-			      "PDF level %s needs the revocation data of the validation engine",
-			      j->level);
+		return ks_extend_pdf_ltv(j->in, j->out, strcmp(j->level, "B-LTA") == 0, j->tsa,
+					 j->ltv, res->summary, sizeof(res->summary));
 	if (ks_pdf_doc_timestamp(j->in, j->out, j->tsa, &r) < 0)
 		return -1;
 	snprintf(res->summary, sizeof(res->summary),
@@ -96,6 +98,8 @@ int ks_job_extend(const struct ks_extend_job *j, struct ks_extend_outcome *res)
 	if (strcmp(j->level, "B-T") != 0 && strcmp(j->level, "B-LT") != 0 &&
 	    strcmp(j->level, "B-LTA") != 0)
 		return KS_SET(KS_ERR_USAGE, "--level must be B-T, B-LT or B-LTA");
+	if (strcmp(j->level, "B-T") != 0 && j->ltv == NULL)
+		return KS_SET(KS_ERR_USAGE, "--level %s needs trust anchors (--trust)", j->level);
 	if (j->tsa == NULL || j->tsa->n_urls == 0)
 		if (strcmp(j->level, "B-LT") != 0)
 			return KS_SET(KS_ERR_USAGE,

@@ -10,6 +10,9 @@
  *               responses, CRLs) in the DSS
  *        B-LTA  B-LT, then a document timestamp over it
  *   CAdES B-T   a signature-time-stamp on every signer that has none
+ *         B-LT  B-T, then certificate-values and revocation-values
+ *         B-LTA B-LT, then an archive-time-stamp-v3
+ * (B-LT and B-LTA: signer/ks_extend_ltv.h)
  *
  * Every step is an incremental update (PDF) or an unsigned attribute
  * (CAdES): what was signed stays byte for byte.  A TSA that fails makes
@@ -20,6 +23,7 @@
 #include "formats/pdf/ks_pades.h"
 #include "ks_err.h"
 #include "signer/ks_job.h"
+#include "signer/ks_ltv.h"
 #include "signer/ks_tsa_client.h"
 
 /* A document timestamp on the PDF in_path, written to out_path
@@ -32,7 +36,8 @@ struct ks_extend_job {
 	enum ks_format format; /* AUTO: recognised */
 	const char *level;     /* "B-T", "B-LT", "B-LTA" */
 	const struct ks_tsa_client *tsa;
-	const char *content; /* CAdES: the signed file of a detached .p7s (unused for B-T) */
+	const char *content;           /* CAdES: the signed file of a detached .p7s (B-LTA) */
+	const struct ks_ltv_opts *ltv; /* B-LT, B-LTA: trust anchors, revocation options */
 };
 
 struct ks_extend_outcome {

@@ -1,7 +1,9 @@
 /* The table of operations per format (ks_job.h): what signing means for a
  * CMS detached signature, a PDF and an XML record.  A new format adds its
  * row here and its module below formats/. */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_policy.h"
+#include "signer/ks_extend_ltv.h"
 #include "signer/ks_sigts.h"
 #include "signer/ks_verify_cms.h"
 #include "signer/ks_verify_pdf.h"
@@ -17,21 +20,25 @@
 
 #define CMS_OUT_MAX ((size_t)1 << 20)
 
-/* B-T needs a time-stamping authority; a level is never lowered. */
-static int want_timestamp(const struct ks_sign_job *j, bool *ts)
+/* B-T and above need a time-stamping authority, B-LT and B-LTA trust
+ * anchors too; a level is never lowered. */
+static int want_timestamp(const struct ks_sign_job *j, bool *ts, int *lt)
 {
 	*ts = false;
+	*lt = 0;
 	if (j->level == NULL || strcmp(j->level, "B-B") == 0)
 		return 0;
-	if (strcmp(j->level, "B-T") != 0) {
-		if (strcmp(j->level, "B-LT") == 0 || strcmp(j->level, "B-LTA") == 0)
-			return KS_SET(KS_ERR_UNSUPPORTED,
-				      "level %s is reached by kyso extend after signing", j->level);
+	if (strcmp(j->level, "B-LT") == 0)
+		*lt = 1;
+	else if (strcmp(j->level, "B-LTA") == 0)
+		*lt = 2;
+	else if (strcmp(j->level, "B-T") != 0)
 		return KS_SET(KS_ERR_USAGE, "--level must be B-B, B-T, B-LT or B-LTA");
-	}
 	if (j->tsa == NULL || j->tsa->n_urls == 0)
 		return KS_SET(KS_ERR_USAGE,
-			      "--level B-T needs a time-stamping authority (--tsa URL)");
+			      "--level %s needs a time-stamping authority (--tsa URL)", j->level);
+	if (*lt > 0 && (j->ltv == NULL || j->ltv->trust == NULL))
+		return KS_SET(KS_ERR_USAGE, "--level %s needs trust anchors (--trust)", j->level);
 	*ts = true;
 	return 0;
 }
@@ -43,12 +50,13 @@ static int sign_cms(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	struct ks_cms_sign_opts co;
 	struct ks_buf der, ts;
 	enum ks_sig_scheme scheme;
+	char lt_summary[192];
 	bool stamped;
-	int rc = -1;
+	int lt, rc = -1;
 
 	ks_buf_init(&der, CMS_OUT_MAX);
 	ks_buf_init(&ts, CMS_OUT_MAX);
-	KS_GUARD(want_timestamp(j, &stamped));
+	KS_GUARD(want_timestamp(j, &stamped, &lt));
 	KS_GUARD(ks_policy_check_key(j->key, md, 0));
 	scheme = ks_key_default_scheme(j->key);
 	if (j->rsa_pss) {
@@ -61,12 +69,15 @@ static int sign_cms(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	KS_GUARD(ks_cms_sign_file(j->key, scheme, md, j->in, &co, &der));
 	if (stamped) {
 		KS_GUARD(ks_sigts_add(j->tsa, md, der.data, der.len, 0, &ts, NULL));
+		if (lt > 0)
+			KS_GUARD(ks_extend_cms_ltv(&ts, j->in, lt == 2, j->tsa, j->ltv, lt_summary,
+						   sizeof(lt_summary)));
 		KS_GUARD(ks_file_write_atomic(j->out, ts.data, ts.len, 0666));
 	} else {
 		KS_GUARD(ks_file_write_atomic(j->out, der.data, der.len, 0666));
 	}
 	snprintf(res->summary, sizeof(res->summary), "CAdES-%s signature (%s)",
-		 stamped ? "B-T" : "B-B", ks_md_name(md));
+		 stamped ? j->level : "B-B", ks_md_name(md));
 	rc = 0;
 out:
 	ks_buf_cleanup(&der);
@@ -78,23 +89,51 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 {
 	struct ks_sign_pdf_opts o = j->pdf;
 	struct ks_pades_result r;
+	char tmp[PATH_MAX], lt_summary[192];
 	bool stamped;
+	int lt, fd, rc;
 
-	if (want_timestamp(j, &stamped) < 0)
+	if (want_timestamp(j, &stamped, &lt) < 0)
 		return -1;
 	if (j->signing_time)
 		/* ETSI EN 319 142-1 5.4.3: the signing time is /M, not signed. */
 		return KS_SET(KS_ERR_USAGE, "--signing-time does not apply to PDF (PAdES uses /M)");
 	if (j->rsa_pss && j->key->type != KS_KEY_RSA)
 		return KS_SET(KS_ERR_USAGE, "--pss needs an RSA key");
-	o.level = j->level;
+	o.level = lt > 0 ? "B-T" : j->level;
 	o.tsa = j->tsa;
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
-	if (ks_sign_pdf(j->key, j->in, j->out, &o, &r) < 0)
+	if (lt == 0) {
+		if (ks_sign_pdf(j->key, j->in, j->out, &o, &r) < 0)
+			return -1;
+		snprintf(res->summary, sizeof(res->summary),
+			 "PAdES-%s signature (%s) in field '%.100s'", stamped ? "B-T" : "B-B",
+			 ks_md_name(md), r.field);
+		return 0;
+	}
+	/* B-LT, B-LTA: the B-T signature goes to a private temporary file,
+	 * then the validation data (and the document timestamp) into the
+	 * output; any failure leaves no output. */
+	if (strcmp(j->out, "-") == 0)
+		return KS_SET(KS_ERR_USAGE, "--level %s writes to a file, not standard output",
+			      j->level);
+	if (snprintf(tmp, sizeof(tmp), "%s/kyso-lt-XXXXXX",
+		     getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp") >= (int)sizeof(tmp))
+		return KS_SET(KS_ERR_IO, "TMPDIR too long");
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return KS_SET(KS_ERR_IO, "creating a temporary file in '%s' failed", tmp);
+	close(fd);
+	rc = ks_sign_pdf(j->key, j->in, tmp, &o, &r);
+	if (rc == 0)
+		rc = ks_extend_pdf_ltv(tmp, j->out, lt == 2, j->tsa, j->ltv, lt_summary,
+				       sizeof(lt_summary));
+	unlink(tmp);
+	if (rc < 0)
 		return -1;
 	snprintf(res->summary, sizeof(res->summary), "PAdES-%s signature (%s) in field '%.100s'",
-		 stamped ? "B-T" : "B-B", ks_md_name(md), r.field);
+		 j->level, ks_md_name(md), r.field);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "ks_err.h"
 #include "ks_key.h"
+#include "signer/ks_ltv.h"
 #include "signer/ks_report.h"
 #include "signer/ks_sign_pdf.h"
 #include "signer/ks_sign_xml.h"
@@ -44,8 +45,9 @@ struct ks_sign_job {
 	struct ks_key *key; /* the caller's, open */
 	const char *md;     /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
-	const char *level;               /* "B-B" (default) or "B-T" */
-	const struct ks_tsa_client *tsa; /* B-T */
+	const char *level;               /* "B-B" (default), "B-T", "B-LT", "B-LTA" */
+	const struct ks_tsa_client *tsa; /* B-T and above */
+	const struct ks_ltv_opts *ltv;   /* B-LT, B-LTA: trust anchors, revocation options */
 	bool signing_time;               /* CMS: add signingTime */
 	struct ks_sign_pdf_opts pdf;     /* PDF only */
 	struct ks_sign_xml_opts xml;     /* XML only */

@@ -352,8 +352,10 @@ static const struct {
 				   "AUTHENTIC: the document is as it was signed and has not been "
 				   "changed since." },
 	[KS_VERDICT_CHANGED] = { "changed",
-				 "CÓ THAY ĐỔI SAU KHI KÝ: các chữ ký hợp lệ, nhưng nội dung hiển thị "
-				 "của tài liệu đã được thay đổi sau khi ký theo cách chữ ký cho phép; "
+				 "CÓ THAY ĐỔI SAU KHI KÝ: các chữ ký hợp lệ, nhưng nội dung hiển "
+				 "thị "
+				 "của tài liệu đã được thay đổi sau khi ký theo cách chữ ký cho "
+				 "phép; "
 				 "xem các thay đổi được liệt kê bên dưới.",
 				 "CHANGED AFTER SIGNING: the signatures are valid, but what the "
 				 "document shows was changed after signing in a way the signature "
@@ -466,11 +468,14 @@ static const char *const sub_text[KS_SUB__COUNT][2] = {
 					   "The signed data could not be found" },
 	[KS_SUB_NO_POE] = { "Thiếu bằng chứng tồn tại (dấu thời gian) cần thiết",
 			    "A required proof of existence (timestamp) is missing" },
-	[KS_SUB_REVOCATION_OUT_OF_BOUNDS_NO_POE] = {
-	    "Thông tin thu hồi có được không bao trùm thời điểm kiểm tra, và không có dấu thời gian "
-	    "chứng minh chữ ký có trước đó",
-	    "The revocation information obtained does not cover the validation time, and no "
-	    "timestamp proves the signature existed before it" },
+	[KS_SUB_REVOCATION_OUT_OF_BOUNDS_NO_POE] = { "Thông tin thu hồi có được không bao trùm "
+						     "thời điểm kiểm tra, và không có dấu thời "
+						     "gian "
+						     "chứng minh chữ ký có trước đó",
+						     "The revocation information obtained does not "
+						     "cover the validation time, and no "
+						     "timestamp proves the signature existed "
+						     "before it" },
 };
 
 const char *ks_report_sub_text(enum ks_subindication sub, enum ks_lang lang)

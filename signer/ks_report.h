@@ -36,7 +36,7 @@ enum ks_report_note {
 	KS_NOTE_ESS_V1 = 1u << 4,               /* signer bound by SHA-1 reference */
 	KS_NOTE_NO_ESS = 1u << 5,               /* signer certificate not bound */
 	KS_NOTE_MULTIPLE_SIGNERS = 1u << 6,
-	KS_NOTE_UNSIGNED_ATTRS = 1u << 7, /* unsigned attributes not checked */
+	KS_NOTE_UNSIGNED_ATTRS = 1u << 7,         /* unsigned attributes not checked */
 	KS_NOTE_REVOCATION_UNCONFIRMED = 1u << 8, /* no answer; the policy only warns */
 	KS_NOTE_EXPIRED_AFTER_POE = 1u << 9,      /* a certificate expired after the POE */
 	KS_NOTE_REVOKED_AFTER_POE = 1u << 10,     /* revoked after the POE */
@@ -49,7 +49,7 @@ enum ks_report_note {
 /* The document's verdict, in words people act on (docs/validation-report.md). */
 enum ks_verdict {
 	KS_VERDICT_AUTHENTIC = 0, /* authentic and unchanged */
-	KS_VERDICT_CHANGED,       /* signatures valid, the document changed afterwards as permitted */
+	KS_VERDICT_CHANGED, /* signatures valid, the document changed afterwards as permitted */
 	KS_VERDICT_NOT_AUTHENTIC, /* a signature failed, or a forbidden change */
 	KS_VERDICT_INDETERMINATE, /* cannot be confirmed (trust, revocation, format) */
 	KS_VERDICT_NOT_SIGNED,    /* no signature at all, or not a signed document */
@@ -102,6 +102,9 @@ struct ks_report_sig {
 	char *role; /* role claimed in signed attributes (XAdES SignerRoleV2) */
 	size_t n_changes;
 	size_t changes_more;
+	/* The highest level among all changes, listed or not (a level code as
+	 * in ks_report_change); NULL: none. */
+	const char *changes_level;
 	unsigned notes; /* enum ks_report_note bits */
 	/* PDF: the revision the signature covers (1-based); 0 otherwise. */
 	uint32_t revision;

@@ -153,7 +153,9 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 			timestamped = true;
 		else if (strcmp(o->level, "B-LT") == 0 || strcmp(o->level, "B-LTA") == 0)
 			KS_BAIL(KS_ERR_UNSUPPORTED,
-				"PAdES level %s is reached by kyso extend after signing", o->level);
+				"PAdES level %s is reached after a B-T signature (the sign job "
+				"and kyso extend add the validation data)",
+				o->level);
 		else
 			KS_BAIL(KS_ERR_USAGE, "--level must be B-B, B-T, B-LT or B-LTA");
 		if (o->tsa == NULL || o->tsa->n_urls == 0)

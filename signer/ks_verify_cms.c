@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "formats/cms/ks_cms.h"
+#include "formats/cms/ks_cades_ltv.h"
+#include "signer/ks_verify_docdata.h"
 #include "signer/ks_verify_ts.h"
 
 /* Signers whose timestamps are looked at (more are validated without). */
@@ -44,7 +46,8 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 	struct ks_cms_verify_opts vo = { .skip_chain = true };
 	struct ks_verify_ts_set keep[KS_VERIFY_CMS_SIGNERS_MAX];
 	struct ks_engine_sig *es = NULL;
-	struct ks_engine_doc doc = { 0 };
+	struct ks_verify_docdata dd;
+	struct ks_cades_values *cv = NULL;
 	struct ks_cms_result res;
 	struct ks_report_sig *s;
 	struct ks_cms *cms = NULL;
@@ -54,6 +57,8 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 
 	memset(keep, 0, sizeof(keep));
 	ks_cms_result_init(&res);
+	if (ks_verify_docdata_init(&dd) < 0)
+		return -1;
 	if (n > KS_CMS_DER_MAX) {
 		/* Too large to be a signature: not a signed document. */
 		snprintf(why, sizeof(why), "larger than the limit of %zu bytes for a signature",
@@ -97,13 +102,48 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 		if (e->n_ts > 0)
 			e->out->notes &= ~(unsigned)KS_NOTE_UNSIGNED_ATTRS;
 	}
-	doc.certs = ks_cms_get0_certs(cms);
-	KS_GUARD(ks_engine_run(val, es, n_es, &doc, rep));
+	/* What the signature carries for validation: its certificates and,
+	 * per signer, certificate-values and revocation-values (B-LT). */
+	for (i = 0; i < (size_t)sk_X509_num(ks_cms_get0_certs(cms)); i++) {
+		X509 *x = sk_X509_value(ks_cms_get0_certs(cms), (int)i);
+
+		if (X509_up_ref(x) != 1 || sk_X509_push(dd.certs, x) <= 0) {
+			X509_free(x);
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		}
+	}
+	cv = calloc(1, sizeof(*cv));
+	if (cv == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	for (i = 0; i < res.n && i < KS_VERIFY_CMS_SIGNERS_MAX; i++) {
+		size_t k;
+
+		ks_cades_values_init(cv);
+		if (ks_cades_values_read(cms, i, cv) < 0) {
+			ks_cades_values_cleanup(cv);
+			if (ks_err_is_fatal())
+				goto out;
+			ks_err_clear();
+			continue;
+		}
+		for (k = 0; k < cv->n_certs; k++)
+			KS_GUARD(ks_verify_docdata_cert(&dd, &cv->certs[k]));
+		for (k = 0; k < cv->n_ocsps; k++)
+			KS_GUARD(ks_verify_docdata_ocsp(&dd, &cv->ocsps[k], true));
+		for (k = 0; k < cv->n_crls; k++)
+			KS_GUARD(ks_verify_docdata_crl(&dd, &cv->crls[k]));
+		ks_cades_values_cleanup(cv);
+	}
+	KS_GUARD(ks_engine_run(val, es, n_es, &dd.doc, rep));
 	rc = 0;
 out:
 	for (i = 0; i < KS_VERIFY_CMS_SIGNERS_MAX; i++)
 		ks_verify_ts_set_cleanup(&keep[i]);
 	free(es);
+	if (cv != NULL)
+		ks_cades_values_cleanup(cv);
+	free(cv);
+	ks_verify_docdata_cleanup(&dd);
 	ks_cms_result_cleanup(&res);
 	ks_cms_free(cms);
 	return rc;

@@ -8,6 +8,9 @@
 
 #include "formats/cms/ks_cms.h"
 #include "ks_buf.h"
+#include "formats/pdf/ks_pades_ltv.h"
+#include "ks_io.h"
+#include "signer/ks_verify_docdata.h"
 #include "signer/ks_verify_ts.h"
 
 #define CHANGE_TEXT_MAX ((size_t)1024)
@@ -248,6 +251,8 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 		KS_GUARD(ks_report_sig_add_change(s, &rc_));
 	}
 	s->changes_more += sig->changes_dropped;
+	if (sig->n_changes > 0 || sig->changes_dropped > 0)
+		s->changes_level = level_code(sig->level);
 	rc = 0;
 out:
 	ks_buf_cleanup(&t);
@@ -288,9 +293,11 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 
 /* The engine's facts of the PDF's signatures (entries first..first+n of
  * rep), then the engine. */
-static int validate(const struct ks_pades_verify_result *res, size_t first,
-		    const struct ks_validation *val, struct ks_report *rep)
+static int validate(const struct ks_pades_verify_result *res, const uint8_t *pdf, size_t len,
+		    size_t first, const struct ks_validation *val, struct ks_report *rep)
 {
+	struct ks_pades_dss_read dss;
+	struct ks_verify_docdata dd;
 	struct ks_engine_sig *es = NULL;
 	struct ks_verify_ts_set *keep = NULL;
 	struct ks_cms **cms = NULL;
@@ -299,6 +306,25 @@ static int validate(const struct ks_pades_verify_result *res, size_t first,
 
 	if (n == 0 || rep->n < first + n)
 		return ks_engine_run(val, NULL, 0, NULL, rep);
+	ks_pades_dss_read_init(&dss);
+	if (ks_verify_docdata_init(&dd) < 0) {
+		ks_pades_dss_read_cleanup(&dss);
+		return -1;
+	}
+	/* The DSS: certificates, OCSP responses and CRLs for every
+	 * signature (ETSI EN 319 142-1 5.4.2).  A DSS that cannot be read
+	 * leaves the engine to the network and the cache. */
+	if (ks_pades_dss_read(pdf, len, &dss) < 0) {
+		if (ks_err_is_fatal())
+			goto out;
+		ks_err_clear();
+	}
+	for (i = 0; i < dss.n[KS_PADES_DSS_CERTS]; i++)
+		KS_GUARD(ks_verify_docdata_cert(&dd, &dss.items[KS_PADES_DSS_CERTS][i]));
+	for (i = 0; i < dss.n[KS_PADES_DSS_OCSPS]; i++)
+		KS_GUARD(ks_verify_docdata_ocsp(&dd, &dss.items[KS_PADES_DSS_OCSPS][i], false));
+	for (i = 0; i < dss.n[KS_PADES_DSS_CRLS]; i++)
+		KS_GUARD(ks_verify_docdata_crl(&dd, &dss.items[KS_PADES_DSS_CRLS][i]));
 	es = calloc(n, sizeof(*es));
 	keep = calloc(n, sizeof(*keep));
 	cms = calloc(n, sizeof(*cms));
@@ -313,7 +339,7 @@ static int validate(const struct ks_pades_verify_result *res, size_t first,
 		e->signer = sig->has_cms ? sig->cms.cert : NULL;
 		if (sig->cms_der == NULL)
 			continue;
-		if (ks_cms_parse(sig->cms_der, sig->cms_len, false, &cms[i]) < 0) {
+		if (ks_cms_parse(sig->cms_der, sig->cms_len, true, &cms[i]) < 0) {
 			if (ks_err_is_fatal())
 				goto out;
 			ks_err_clear();
@@ -323,9 +349,11 @@ static int validate(const struct ks_pades_verify_result *res, size_t first,
 		if (!e->doc_timestamp)
 			KS_GUARD(ks_verify_ts_facts(cms[i], 0, e, &keep[i]));
 	}
-	KS_GUARD(ks_engine_run(val, es, n, NULL, rep));
+	KS_GUARD(ks_engine_run(val, es, n, &dd.doc, rep));
 	rc = 0;
 out:
+	ks_pades_dss_read_cleanup(&dss);
+	ks_verify_docdata_cleanup(&dd);
 	for (i = 0; cms != NULL && i < n; i++)
 		ks_cms_free(cms[i]);
 	for (i = 0; keep != NULL && i < n; i++)
@@ -336,8 +364,8 @@ out:
 	return rc;
 }
 
-static int verify_common(const char *path, const uint8_t *pdf, size_t len,
-			 const struct ks_validation *val, enum ks_lang lang, struct ks_report *rep)
+int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, const struct ks_validation *val,
+		      enum ks_lang lang, struct ks_report *rep)
 {
 	struct ks_pades_verify_opts opts = { .skip_chain = true };
 	struct ks_pades_verify_result res;
@@ -345,12 +373,9 @@ static int verify_common(const char *path, const uint8_t *pdf, size_t len,
 	int rc = -1;
 
 	ks_pades_verify_result_init(&res);
-	if (path != NULL)
-		KS_GUARD(ks_pades_verify_file(path, &opts, &res));
-	else
-		KS_GUARD(ks_pades_verify_mem(pdf, len, &opts, &res));
+	KS_GUARD(ks_pades_verify_mem(pdf, len, &opts, &res));
 	KS_GUARD(ks_verify_pdf_report(&res, lang, rep));
-	KS_GUARD(validate(&res, first, val, rep));
+	KS_GUARD(validate(&res, pdf, len, first, val, rep));
 	rc = 0;
 out:
 	ks_pades_verify_result_cleanup(&res);
@@ -360,11 +385,12 @@ out:
 int ks_verify_pdf_file(const char *path, const struct ks_validation *val, enum ks_lang lang,
 		       struct ks_report *rep)
 {
-	return verify_common(path, NULL, 0, val, lang, rep);
-}
+	struct ks_file_map m;
+	int rc;
 
-int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, const struct ks_validation *val,
-		      enum ks_lang lang, struct ks_report *rep)
-{
-	return verify_common(NULL, pdf, len, val, lang, rep);
+	if (ks_file_map(path, &m) < 0)
+		return -1;
+	rc = ks_verify_pdf_mem(m.data, m.len, val, lang, rep);
+	ks_file_unmap(&m);
+	return rc;
 }

@@ -19,8 +19,8 @@
 /* Verify the PDF at `path` (mapped, never copied) against `trust` (may be
  * NULL: INDETERMINATE at best) and append its entries to `rep`.  -1 only
  * for I/O or memory errors; a malformed PDF is a TOTAL-FAILED entry. */
-KS_WUR int ks_verify_pdf_file(const char *path, const struct ks_validation *val,
-			      enum ks_lang lang, struct ks_report *rep);
+KS_WUR int ks_verify_pdf_file(const char *path, const struct ks_validation *val, enum ks_lang lang,
+			      struct ks_report *rep);
 /* The same over a PDF in memory. */
 KS_WUR int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, const struct ks_validation *val,
 			     enum ks_lang lang, struct ks_report *rep);

@@ -57,8 +57,7 @@ static int one_token(const uint8_t *der, size_t n, const struct ks_buf *sigval,
 		ts_fail(t, "signature timestamp", ks_err_msg());
 		return 0;
 	}
-	if (EVP_Digest(sigval->data, sigval->len, d, &dlen, ks_md_evp(md),
-		       NULL) != 1) {
+	if (EVP_Digest(sigval->data, sigval->len, d, &dlen, ks_md_evp(md), NULL) != 1) {
 		ERR_clear_error();
 		return KS_SET(KS_ERR_CRYPTO, "hashing a signature value");
 	}
@@ -90,8 +89,7 @@ int ks_verify_ts_facts(const struct ks_cms *cms, size_t index, struct ks_engine_
 		goto out;
 	}
 	si = sk_CMS_SignerInfo_value(sis, (int)index);
-	while ((pos = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, pos)) >=
-	       0) {
+	while ((pos = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, pos)) >= 0) {
 		if (sigval.len == 0)
 			KS_GUARD(ks_cms_signature_value(cms, index, &sigval));
 		attr = CMS_unsigned_get_attr(si, pos);
@@ -111,8 +109,8 @@ int ks_verify_ts_facts(const struct ks_cms *cms, size_t index, struct ks_engine_
 				continue;
 			}
 			KS_GUARD(one_token(ASN1_STRING_get0_data(ty->value.sequence),
-					   (size_t)ASN1_STRING_length(ty->value.sequence), &sigval, t,
-					   keep));
+					   (size_t)ASN1_STRING_length(ty->value.sequence), &sigval,
+					   t, keep));
 		}
 	}
 	ERR_clear_error();

@@ -19,18 +19,6 @@ static bool md_ok(int nid)
 	       nid == NID_sha3_384 || nid == NID_sha3_512;
 }
 
-/* The hash a certificate is signed with, when it is a weak one. */
-static bool cert_weak(X509 *x, int *nid)
-{
-	int mdnid = NID_undef, pknid = NID_undef, secbits = 0;
-	uint32_t flags = 0;
-
-	if (X509_get_signature_info(x, &mdnid, &pknid, &secbits, &flags) != 1 || mdnid == NID_undef)
-		return false;
-	*nid = mdnid;
-	return !md_ok(mdnid);
-}
-
 /* The constraints on the signature itself, once its integrity holds:
  * the signer certificate's keyUsage and the strength of every algorithm
  * the signature uses (EN 319 102-1 5.2.8, with the floor of Circular
@@ -40,7 +28,7 @@ static void signature_constraints(const struct ks_xades_sig_facts *f, enum ks_su
 {
 	EVP_PKEY *pub;
 	uint32_t ku;
-	int nid = NID_undef, bits;
+	int bits;
 
 	*sub = KS_SUB_NONE;
 	detail[0] = '\0';
@@ -77,11 +65,8 @@ static void signature_constraints(const struct ks_xades_sig_facts *f, enum ks_su
 			 ks_dsig_md_label(f->signer_ref_md_nid));
 		goto done;
 	}
-	if (cert_weak(f->signer, &nid)) {
-		snprintf(detail, n, "the signer certificate is signed with %s, too weak",
-			 OBJ_nid2sn(nid));
-		goto done;
-	}
+	/* The signer certificate's own signature and the CA certificates':
+	 * the engine's path building (core/ks_crypto), after the path. */
 	pub = X509_get0_pubkey(f->signer);
 	bits = pub != NULL ? EVP_PKEY_get_bits(pub) : 0;
 	if (pub != NULL && (EVP_PKEY_is_a(pub, "EC") ? bits < EC_MIN_BITS : bits < RSA_MIN_BITS)) {
@@ -237,8 +222,14 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 	ks_xades_result_init(&res);
 	KS_GUARD(ks_xades_verify_mem(xml, n, &o, &res));
 	if (res.unreadable) {
-		snprintf(text, sizeof(text), "not a readable XML record (%.120s)", res.detail);
-		KS_GUARD(ks_report_set(&rep->not_signed, text));
+		/* Refused before any signature could be looked at (a DOCTYPE,
+		 * a limit): a format failure of the document, not "unsigned". */
+		KS_GUARD(ks_report_add(rep, &s));
+		s->indication = KS_IND_TOTAL_FAILED;
+		s->sub = KS_SUB_FORMAT_FAILURE;
+		KS_GUARD(ks_report_set(&s->detail, res.detail));
+		KS_GUARD(ks_report_set(&s->format, "XML"));
+		first = rep->n;
 	}
 	for (i = 0; i < res.n; i++)
 		KS_GUARD(add_sig(&res.sigs[i], res.n, content_name, lang, rep));
@@ -268,8 +259,8 @@ out:
 	return rc;
 }
 
-int ks_verify_xml_file(const char *path, const char *content_path,
-		       const struct ks_validation *val, enum ks_lang lang, struct ks_report *rep)
+int ks_verify_xml_file(const char *path, const char *content_path, const struct ks_validation *val,
+		       enum ks_lang lang, struct ks_report *rep)
 {
 	struct ks_buf xml, content;
 	int rc = -1;
@@ -279,8 +270,13 @@ int ks_verify_xml_file(const char *path, const char *content_path,
 	if (ks_file_read(path, KS_XML_DOC_MAX, &xml) < 0) {
 		if (ks_err_code() != KS_ERR_LIMIT)
 			goto out;
-		/* too large to be read: not a signed record kyso reads */
-		KS_GUARD(ks_report_set(&rep->not_signed, ks_err_msg()));
+		/* too large to be read: a format failure, not an I/O one */
+		struct ks_report_sig *s;
+
+		KS_GUARD(ks_report_add(rep, &s));
+		s->indication = KS_IND_TOTAL_FAILED;
+		s->sub = KS_SUB_FORMAT_FAILURE;
+		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
 		rc = 0;
 		goto out;
 	}

@@ -27,8 +27,9 @@
  * signature (NULL otherwise).  Entries are appended to `rep`.  -1 only
  * for I/O or memory errors: an unreadable document is a TOTAL-FAILED
  * entry. */
-KS_WUR int ks_verify_xml_file(const char *path, const char *content_path, const struct ks_validation *val,
-			      enum ks_lang lang, struct ks_report *rep);
+KS_WUR int ks_verify_xml_file(const char *path, const char *content_path,
+			      const struct ks_validation *val, enum ks_lang lang,
+			      struct ks_report *rep);
 /* The same over memory; `content` may be NULL. */
 KS_WUR int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size_t clen,
 			     const char *content_name, const struct ks_validation *val,

@@ -502,12 +502,15 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 	 * parser, which still refuses anything but zeros after it. */
 	if (ks_pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, c->opts, sig) < 0)
 		return -1;
-	if (total != 0 && sig->has_cms) {
-		sig->cms_der = malloc(total);
+	if (sig->has_cms) {
+		/* An indefinite-length (BER) CMS keeps its zero padding. */
+		size_t keep = total != 0 ? total : n;
+
+		sig->cms_der = malloc(keep);
 		if (sig->cms_der == NULL)
 			return KS_SET(KS_ERR_NOMEM, "out of memory");
-		memcpy(sig->cms_der, s, total);
-		sig->cms_len = total;
+		memcpy(sig->cms_der, s, keep);
+		sig->cms_len = keep;
 	}
 	return ks_pv_transforms(c->doc, sig->rev, f->sig_num, f->dict, f->field, &c->locks, sig);
 }

@@ -140,11 +140,12 @@ struct ks_pades_sig {
 	bool has_cms;
 	struct ks_cms_signer_result cms; /* cert and chain owned */
 	bool signature_timestamp;        /* unsigned signatureTimeStampToken (not validated) */
-	/* The /Contents DER (trailing zero padding cut), for the caller's
-	 * engine: carried certificates, signature timestamps. */
+	/* The /Contents CMS (trailing zero padding cut when its length is
+	 * definite; parse with zero_pad), for the caller's engine: carried
+	 * certificates, signature timestamps. */
 	uint8_t *cms_der;
 	size_t cms_len;
-	bool weak_subfilter;             /* adbe.pkcs7.sha1 */
+	bool weak_subfilter; /* adbe.pkcs7.sha1 */
 	/* Outcome. */
 	enum ks_indication indication;
 	enum ks_subindication sub;

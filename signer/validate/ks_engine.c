@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "formats/cms/ks_cms.h"
+#include "ks_crypto.h"
 #include "signer/validate/ks_eku.h"
 
 /* Room for a revocation description (every failed attempt with its
@@ -29,7 +30,7 @@ struct cert_outcome {
 	enum ks_subindication sub;
 	char detail[DETAIL_MAX];
 	unsigned notes;
-	bool rev_checked;        /* the signer certificate's answer is in rev */
+	bool rev_checked;         /* the signer certificate's answer is in rev */
 	struct ks_rev_result rev; /* the certificate's own (depth 0) */
 };
 
@@ -67,8 +68,7 @@ static const char *subject_cn(X509 *cert, char *buf, size_t n)
 	X509_NAME *name = X509_get_subject_name(cert);
 
 	buf[0] = '\0';
-	if (name == NULL ||
-	    X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)n) < 0) {
+	if (name == NULL || X509_NAME_get_text_by_NID(name, NID_commonName, buf, (int)n) < 0) {
 		snprintf(buf, n, "?");
 	}
 	return buf;
@@ -147,11 +147,11 @@ out:
 /* Path to an anchor and revocation of every certificate but the anchor,
  * for `cert` with the certificates `a` and `b` (may be NULL) and the
  * document's.  has_poe/poe: what proves the time of the signature. */
-static int validate_cert(const struct ks_validation *v, const struct ks_engine_doc *doc,
-			 X509 *cert, STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer,
-			 bool has_poe, time_t poe, struct cert_outcome *o)
+static int validate_cert(const struct ks_validation *v, const struct ks_engine_doc *doc, X509 *cert,
+			 STACK_OF(X509) * a, STACK_OF(X509) * b, bool doc_signer, bool has_poe,
+			 time_t poe, struct cert_outcome *o)
 {
-	char why[KS_EKU_WHY_LEN];
+	char why[KS_CRYPTO_WHY_MAX > KS_EKU_WHY_LEN ? KS_CRYPTO_WHY_MAX : KS_EKU_WHY_LEN];
 	struct ks_trust_pool *pool = NULL;
 	struct ks_trust_path path;
 	int i, n, rc = -1;
@@ -184,7 +184,14 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 			o->notes |= KS_NOTE_EXPIRED_AFTER_POE;
 	}
 	if (!path.ok) {
-		outcome_fail(o, ks_cms_chain_sub(path.error), "certificate path: %s", path.detail);
+		outcome_fail(o, ks_cms_chain_sub(path.error), "%s", path.detail);
+		rc = 0;
+		goto out;
+	}
+	/* EN 319 102-1 5.2.8 on every certificate of the path: the minimums
+	 * signing applies (core/ks_crypto). */
+	if (!ks_crypto_path_ok(cert, path.chain, why, sizeof(why))) {
+		outcome_fail(o, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "%s", why);
 		rc = 0;
 		goto out;
 	}
@@ -219,8 +226,8 @@ out:
  * signature's time (when earlier than what later document timestamps
  * prove already). */
 static int signature_timestamps(const struct ks_validation *v, const struct ks_engine_doc *doc,
-				struct ks_engine_sig *e, bool *has_poe, time_t *poe,
-				char *by, size_t byn, bool doc_poe, time_t dpoe)
+				struct ks_engine_sig *e, bool *has_poe, time_t *poe, char *by,
+				size_t byn, bool doc_poe, time_t dpoe)
 {
 	struct cert_outcome o;
 	char cn[128];
@@ -233,24 +240,29 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 
 		outcome_init(&o);
 		if (ok) {
-			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, doc_poe, dpoe,
-					  &o) < 0)
+			/* The token proves its own time when its TSA's path and
+			 * status hold at it (the document carries what shows
+			 * that: B-LT); a later document timestamp proves it
+			 * more strongly. */
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, true,
+					  doc_poe ? dpoe : t->gen_time, &o) < 0)
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
 		if (ok && (!*has_poe || t->gen_time < *poe)) {
 			*has_poe = true;
 			*poe = t->gen_time;
-			snprintf(by, byn, "signature timestamp by %s", subject_cn(t->tsa, cn, sizeof(cn)));
+			snprintf(by, byn, "signature timestamp by %s",
+				 subject_cn(t->tsa, cn, sizeof(cn)));
 		} else if (!ok) {
 			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
 			if (v->policy.level[KS_VC_TIMESTAMP] == KS_VL_FAIL &&
 			    e->out->indication == KS_IND_TOTAL_PASSED) {
 				e->out->indication = KS_IND_INDETERMINATE;
 				e->out->sub = KS_SUB_NO_POE;
-				KS_GUARD(ks_report_set(&e->out->detail,
-						       t->indication != KS_IND_TOTAL_PASSED ? t->detail
-											 : o.detail));
+				KS_GUARD(ks_report_set(
+				    &e->out->detail,
+				    t->indication != KS_IND_TOTAL_PASSED ? t->detail : o.detail));
 			}
 		}
 		ks_rev_result_cleanup(&o.rev);
@@ -287,14 +299,18 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 	struct ks_report_sig *s = e->out;
 	struct cert_outcome o;
 	char by[256];
-	bool has_poe = doc_poe;
+	bool has_poe = doc_poe, crypto_pending;
 	time_t poe = dpoe;
 	int rc = -1;
 
 	outcome_init(&o);
 	snprintf(by, sizeof(by), "%s", doc_by);
-	if (s->indication != KS_IND_TOTAL_PASSED) {
-		/* Integrity failed: that is the result. */
+	/* Integrity failed: that is the result.  Weak algorithms (found by
+	 * the format) come after the path in EN 319 102-1 (5.2.6 before
+	 * 5.2.8): a path that fails is reported first. */
+	crypto_pending = s->indication == KS_IND_INDETERMINATE &&
+			 s->sub == KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE && e->signer != NULL;
+	if (s->indication != KS_IND_TOTAL_PASSED && !crypto_pending) {
 		rc = 0;
 		goto out;
 	}
@@ -304,13 +320,32 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		rc = 0;
 		goto out;
 	}
-	KS_GUARD(signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe, dpoe));
-	if (s->indication != KS_IND_TOTAL_PASSED) {
-		rc = 0; /* a timestamp the policy requires failed */
+	if (!crypto_pending) {
+		KS_GUARD(
+		    signature_timestamps(v, doc, e, &has_poe, &poe, by, sizeof(by), doc_poe, dpoe));
+		if (s->indication != KS_IND_TOTAL_PASSED) {
+			rc = 0; /* a timestamp the policy requires failed */
+			goto out;
+		}
+	}
+	if (e->doc_timestamp && !has_poe && s->has_signing_time)
+		/* A document timestamp, like a signature timestamp, at its own
+		 * time when nothing later proves it. */
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, false, true,
+				       s->signing_time, &o));
+	else
+		KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp,
+				       has_poe, poe, &o));
+	if (crypto_pending) {
+		/* The path's finding first; else the algorithms'. */
+		if (o.ind != KS_IND_TOTAL_PASSED) {
+			s->indication = o.ind;
+			s->sub = o.sub;
+			KS_GUARD(ks_report_set(&s->detail, o.detail));
+		}
+		rc = 0;
 		goto out;
 	}
-	KS_GUARD(validate_cert(v, doc, e->signer, e->certs, NULL, !e->doc_timestamp, has_poe, poe,
-			       &o));
 	s->notes |= o.notes;
 	s->notes &= ~(unsigned)KS_NOTE_REVOCATION_NOT_CHECKED;
 	if (!v->revocation)

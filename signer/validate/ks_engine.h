@@ -68,8 +68,8 @@ struct ks_engine_ts {
 	enum ks_indication indication; /* TOTAL-PASSED: integrity holds */
 	char detail[256];
 	time_t gen_time;
-	X509 *tsa;             /* borrowed; NULL when not identified */
-	STACK_OF(X509) *certs; /* borrowed; the token's certificates, may be NULL */
+	X509 *tsa;              /* borrowed; NULL when not identified */
+	STACK_OF(X509) * certs; /* borrowed; the token's certificates, may be NULL */
 };
 
 /* One signature (or document timestamp) as the format found it. */
@@ -77,7 +77,7 @@ struct ks_engine_sig {
 	struct ks_report_sig *out; /* its report entry: integrity result set */
 	bool doc_timestamp;        /* a document timestamp (covers every earlier entry) */
 	X509 *signer;              /* borrowed; NULL: integrity already failed */
-	STACK_OF(X509) *certs;     /* borrowed; carried by the signature, may be NULL */
+	STACK_OF(X509) * certs;    /* borrowed; carried by the signature, may be NULL */
 	struct ks_engine_ts ts[KS_ENGINE_TS_MAX];
 	size_t n_ts;
 };
@@ -85,7 +85,7 @@ struct ks_engine_sig {
 /* What the document carries for validation (PAdES DSS, CAdES
  * certificate and revocation values); every field may be NULL. */
 struct ks_engine_doc {
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) * certs;
 	const struct ks_rev_data *rev;
 };
 

@@ -80,8 +80,11 @@ void ks_verdict_decide(struct ks_report *r, const struct ks_vpolicy *policy)
 			if (s->changes[j].allowed &&
 			    !ks_verdict_change_is_signing(r, &s->changes[j]))
 				changed = true;
-		/* Changes beyond the listed ones are unknown: they count. */
-		if (s->changes_more > 0)
+		/* Changes beyond the listed ones count, unless all of them
+		 * were validation data or had no effect (their highest level
+		 * says so). */
+		if (s->changes_more > 0 && !is(s->changes_level, "none") &&
+		    !is(s->changes_level, "ltv"))
 			changed = true;
 	}
 	if (changed && policy != NULL && policy->level[KS_VC_CHANGES] == KS_VL_FAIL)

@@ -72,9 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (lang = KS_LANG_VI; lang <= KS_LANG_EN; lang++) {
 		ks_report_init(&rep);
 		ks_buf_init(&out, (size_t)4 << 20);
-		if (ks_verify_xml_mem(
-			data, size, lang == KS_LANG_EN ? (const uint8_t *)FUZZ_CONTENT : NULL,
-			strlen(FUZZ_CONTENT), "content.txt", &val, lang, &rep) == 0) {
+		if (ks_verify_xml_mem(data, size,
+				      lang == KS_LANG_EN ? (const uint8_t *)FUZZ_CONTENT : NULL,
+				      strlen(FUZZ_CONTENT), "content.txt", &val, lang, &rep) == 0) {
 			for (i = 0; i < rep.n; i++)
 				if (rep.sigs[i].indication == KS_IND_TOTAL_PASSED)
 					abort();

@@ -93,7 +93,7 @@ kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null
 
 # Standard input is the one stream verify reads ("-"), up to a limit.
-if "$KYSO" verify - --trust "$PKI/root.pem" <"$TMP/signed.pdf" >/dev/null 2>"$TMP/err"; then
+if "$KYSO" verify - --trust "$PKI/root.pem" --revocation off <"$TMP/signed.pdf" >/dev/null 2>"$TMP/err"; then
 	ok "verify - reads the document from standard input"
 else
 	notok "verify - reads the document from standard input" "$(cat "$TMP/err")"
@@ -111,8 +111,10 @@ expect "sign --out twice: refused" 3 "--out.*$TW" \
 	"${KS[@]}" --in "$DOC" --out "$TMP/o1.p7s" --out "$TMP/o2.p7s"
 expect "sign --reason twice: refused" 3 "--reason.*$TW" \
 	"${KS[@]}" --in "$SAMPLE" --out "$TMP/o.pdf" --reason a --reason b
-expect "verify --trust twice: refused" 3 "--trust.*$TW" \
-	"$KYSO" verify "$TMP/signed.pdf" --trust "$PKI/root.pem" --trust "$PKI/lookalike-root.pem"
+expect "verify --policy twice: refused" 3 "--policy.*$TW" \
+	"$KYSO" verify "$TMP/signed.pdf" --policy "$DOC" --policy "$DOC"
+expect "verify --revocation twice: refused" 3 "--revocation.*$TW" \
+	"$KYSO" verify "$TMP/signed.pdf" --revocation off --revocation on
 expect "verify --content twice: refused" 3 "--content.*$TW" \
 	"$KYSO" verify "$TMP/doc.p7s" --content "$DOC" --content "$DOC"
 expect "verify --lang twice: refused" 3 "--lang.*$TW" \
@@ -143,7 +145,8 @@ expect "sign --in image.png --out x.pdf: refused" 3 "\\.p7s|--format cms" \
 	"${KS[@]}" --in "$TMP/anh.png" --out "$TMP/x.pdf"
 if [ -e "$TMP/x.pdf" ]; then notok "no x.pdf written"; else ok "no x.pdf written"; fi
 if ksign --in "$TMP/anh.png" --out "$TMP/x.pdf" --format cms >/dev/null 2>"$TMP/err" &&
-	"$KYSO" verify "$TMP/x.pdf" --content "$TMP/anh.png" --trust "$PKI/root.pem" >/dev/null; then
+	"$KYSO" verify "$TMP/x.pdf" --content "$TMP/anh.png" --trust "$PKI/root.pem" \
+		--revocation off >/dev/null; then
 	ok "sign --in image.png --out x.pdf --format cms: written as asked"
 else
 	notok "sign --in image.png --out x.pdf --format cms: written as asked" "$(cat "$TMP/err")"
@@ -181,7 +184,7 @@ for opt in reason role location field; do
 		"${KS[@]}" --in "$SAMPLE" --out "$TMP/u.pdf" --visible 1,330,40,230,80 "--$opt" $'ab\xff'
 done
 openssl x509 -in "$PKI/root.pem" -outform DER -out "$TMP/root.der"
-"$KYSO" verify "$TMP/signed.pdf" --trust "$TMP/root.der" >/dev/null 2>"$TMP/err"
+"$KYSO" verify "$TMP/signed.pdf" --trust "$TMP/root.der" --revocation off >/dev/null 2>"$TMP/err"
 rc=$?
 if [ "$rc" -eq 0 ]; then
 	ok "--trust root.der: a DER certificate is accepted"

@@ -45,7 +45,7 @@ failed() {
 	local name=$1 f=$2 sub=$3 detail=${4:-}
 	check "$name: TOTAL-FAILED/$sub" "$f" 1 \
 		"d['indication']=='TOTAL-FAILED' and s[-1]['indication']=='TOTAL-FAILED' and s[-1]['subindication']=='$sub' and '$detail' in (s[-1]['detail'] or '')" \
-		--trust "$PKI/root.pem"
+		--trust "$PKI/root.pem" --revocation off
 }
 
 pdfsig_valid() { # FILE: pdfsig accepts the (last) signature
@@ -66,14 +66,14 @@ ok "kyso signs the sample transcript"
 # -- the clean file
 check "clean: TOTAL-PASSED with the test root, exit 0" "$TMP/signed.pdf" 0 \
 	"d['indication']=='TOTAL-PASSED' and len(s)==1 and s[0]['signer']['id']=='001185012345' and s[0]['changes']==[] and s[0]['format']=='PAdES-B-B'" \
-	--trust "$PKI/root.pem"
+	--trust "$PKI/root.pem" --revocation off
 check "clean, English: whole document" "$TMP/signed.pdf" 0 \
-	"s[0]['coverage'].startswith('the whole document')" --trust "$PKI/root.pem" --lang en
+	"s[0]['coverage'].startswith('the whole document')" --trust "$PKI/root.pem" --revocation off --lang en
 check "clean without --trust: INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND, exit 2" "$TMP/signed.pdf" 2 \
 	"s[0]['indication']=='INDETERMINATE' and s[0]['subindication']=='NO_CERTIFICATE_CHAIN_FOUND'"
 check "clean with a look-alike root: INDETERMINATE, exit 2" "$TMP/signed.pdf" 2 \
 	"s[0]['subindication']=='NO_CERTIFICATE_CHAIN_FOUND'" --trust "$PKI/lookalike-root.pem"
-if "$KYSO" verify "$TMP/signed.pdf" --trust "$PKI/root.pem" | grep -q "ĐẠT (TOTAL-PASSED)"; then
+if "$KYSO" verify "$TMP/signed.pdf" --trust "$PKI/root.pem" --revocation off | grep -q "ĐẠT (TOTAL-PASSED)"; then
 	ok "clean: Vietnamese text report by default"
 else
 	notok "clean: Vietnamese text report by default"
@@ -112,9 +112,9 @@ done
 
 # -- changes a signature permits
 python3 "$ATTACK" add-annotation "$TMP/signed.pdf" "$TMP/annot.pdf"
-check "annotation added after an ordinary signature: allowed and listed" "$TMP/annot.pdf" 0 \
-	"s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c['text'] and c['allowed'] and c['page']==1 and c['rect'] for c in s[0]['changes'])" \
-	--trust "$PKI/root.pem" --lang en
+check "annotation added after an ordinary signature: allowed and listed, verdict changed (exit 4)" "$TMP/annot.pdf" 4 \
+	"d['verdict']=='changed' and s[0]['indication']=='TOTAL-PASSED' and any('(annotation)' in c['text'] and c['allowed'] and c['page']==1 and c['rect'] for c in s[0]['changes'])" \
+	--trust "$PKI/root.pem" --revocation off --lang en
 oracle "annotation added after an ordinary signature" "$TMP/signed.pdf" "$TMP/annot.pdf"
 
 if sign "$SAMPLE" "$TMP/cert2.pdf" principal-rsa --certify 2; then
@@ -125,12 +125,12 @@ if sign "$SAMPLE" "$TMP/cert2.pdf" principal-rsa --certify 2; then
 		check "second signature under certification P=2: both TOTAL-PASSED" \
 			"$TMP/cert2-serial.pdf" 0 \
 			"len(s)==2 and all(x['indication']=='TOTAL-PASSED' for x in s) and 'P=2' in s[0]['coverage']" \
-			--trust "$PKI/root.pem"
+			--trust "$PKI/root.pem" --revocation off
 		oracle "second, visible signature under P=2" "$TMP/cert2.pdf" "$TMP/cert2-serial.pdf"
 		attack "page content changed after two signatures" update-content FORMAT_FAILURE \
 			"modified" "$TMP/cert2-serial.pdf"
 		check "... and the first signature fails too" "$TMP/update-content.pdf" 1 \
-			"all(x['indication']=='TOTAL-FAILED' for x in s)" --trust "$PKI/root.pem"
+			"all(x['indication']=='TOTAL-FAILED' for x in s)" --trust "$PKI/root.pem" --revocation off
 	else
 		notok "kyso adds a second signature to a P=2 certified file" "$(cat "$TMP/sign.log")"
 	fi
@@ -154,7 +154,7 @@ pdfsig_sign() {
 if sign "$SAMPLE" "$TMP/cert1.pdf" principal-rsa --certify 1; then
 	check "certified P=1 alone: TOTAL-PASSED" "$TMP/cert1.pdf" 0 \
 		"s[0]['indication']=='TOTAL-PASSED' and 'DocMDP P=1' in s[0]['coverage']" \
-		--trust "$PKI/root.pem" --lang en
+		--trust "$PKI/root.pem" --revocation off --lang en
 	python3 "$ATTACK" add-annotation "$TMP/cert1.pdf" "$TMP/cert1-annot.pdf"
 	failed "annotation added under certification P=1" "$TMP/cert1-annot.pdf" FORMAT_FAILURE \
 		"by certification P=1"
@@ -167,7 +167,7 @@ if sign "$SAMPLE" "$TMP/cert1.pdf" principal-rsa --certify 1; then
 		check "a signature added (by pdfsig) under certification P=1 fails the certification" \
 			"$TMP/cert1-poppler.pdf" 1 \
 			"s[0]['indication']=='TOTAL-FAILED' and 'by certification P=1' in s[0]['detail'] and s[1]['indication']=='TOTAL-PASSED'" \
-			--trust "$PKI/root.pem"
+			--trust "$PKI/root.pem" --revocation off
 	else
 		notok "pdfsig adds a signature to the P=1 file" "$(cat "$TMP/pk12.log" "$TMP/add.log" 2>/dev/null)"
 	fi
@@ -180,7 +180,7 @@ if sign "$TMP/signed.pdf" "$TMP/serial.pdf" seal-rsa --visible 1,330,60,220,75; 
 	check "serial signatures: both TOTAL-PASSED, the first covers revision 2 of 3" \
 		"$TMP/serial.pdf" 0 \
 		"len(s)==2 and all(x['indication']=='TOTAL-PASSED' for x in s) and s[0]['coverage'].startswith('revision 2 of 3') and s[1]['coverage'].startswith('the whole')" \
-		--trust "$PKI/root.pem" --lang en
+		--trust "$PKI/root.pem" --revocation off --lang en
 else
 	notok "kyso adds a second signature" "$(cat "$TMP/sign.log")"
 fi
@@ -188,7 +188,7 @@ if command -v qpdf >/dev/null && qpdf --object-streams=generate "$SAMPLE" "$TMP/
 	sign "$TMP/xs.pdf" "$TMP/xs-signed.pdf" principal-ec; then
 	check "xref-stream input signed with ECDSA: TOTAL-PASSED" "$TMP/xs-signed.pdf" 0 \
 		"s[0]['indication']=='TOTAL-PASSED' and s[0]['signature_algorithm']=='ECDSA'" \
-		--trust "$PKI/root.pem"
+		--trust "$PKI/root.pem" --revocation off
 	attack "xref-stream input: page content update" update-content FORMAT_FAILURE "modified" \
 		"$TMP/xs-signed.pdf"
 else
@@ -199,7 +199,7 @@ fi
 if pdfsig_sign "$SAMPLE" "$TMP/poppler.pdf"; then
 	check "a PDF signed by pdfsig -add-signature: TOTAL-PASSED" "$TMP/poppler.pdf" 0 \
 		"s[0]['indication']=='TOTAL-PASSED' and s[0]['format'].startswith('PDF PKCS#7')" \
-		--trust "$PKI/root.pem"
+		--trust "$PKI/root.pem" --revocation off
 	attack "pdfsig-signed file: page content update" update-content FORMAT_FAILURE \
 		"modified" "$TMP/poppler.pdf"
 else

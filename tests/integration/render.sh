@@ -122,9 +122,20 @@ export KYSO_PIN=$KYSO_TEST_PIN
 check "teacher (token), principal (token) and seal (file key) sign the fields GVCN, HieuTruong, DauTruong" \
 	test $? -eq 0
 pdfs+=("$TMP/s1.pdf" "$TMP/s2.pdf" "$TMP/s3.pdf")
-"$KYSO" verify "$TMP/s3.pdf" --trust "$PKI/root.pem" --json >"$TMP/v.json" 2>"$TMP/err"
+# Verified as a parent's copy would be: revocation asked of the test
+# PKI's OCSP responders and CRLs, started here and stopped by PID.
+P=$PKI
+# shellcheck source=tests/lib/pki_services.sh
+. "$ROOT/tests/lib/pki_services.sh"
+trap 'pki_services_cleanup; rm -rf "$TMP"' EXIT
+pki_services_up && pki_all_up
+check "the test PKI's OCSP responders and CRLs answer on 127.0.0.1" test $? -eq 0
+"$KYSO" verify "$TMP/s3.pdf" --trust "$PKI/root.pem" --cache "$(pki_cache render)" --json \
+	>"$TMP/v.json" 2>"$TMP/err"
 rc=$?
-check "kyso verify --trust root.pem: authentic and unchanged (exit 0)" test $rc -eq 0
+check "kyso verify --trust root.pem: authentic and unchanged (exit 0, revocation checked)" \
+	bash -c "[ $rc -eq 0 ] && grep -q '\"verdict\": \"authentic\"' '$TMP/v.json' &&
+		[ \$(grep -c '\"status\": \"good\"' '$TMP/v.json') -eq 3 ]"
 check "three signatures, TOTAL-PASSED, in the fields GVCN, HieuTruong, DauTruong in that order" \
 	"$PY" -c '
 import json, sys
@@ -164,8 +175,11 @@ check "the gradebook's QR code gives http://127.0.0.1:8443/v/$gid" \
 sign "$TMP/sodiem.pdf" "$TMP/g1.pdf" teacher-rsa --field GVBM &&
 	sign "$TMP/g1.pdf" "$TMP/g2.pdf" principal-ec --field HieuTruong &&
 	sign "$TMP/g2.pdf" "$TMP/g3.pdf" seal-ec --field DauTruong &&
-	"$KYSO" verify "$TMP/g3.pdf" --trust "$PKI/root.pem" >"$TMP/gv.txt" 2>&1
+	"$KYSO" verify "$TMP/g3.pdf" --trust "$PKI/root.pem" --cache "$TMP/cache-render" \
+		>"$TMP/gv.txt" 2>&1
 check "the gradebook signed in GVBM, HieuTruong, DauTruong verifies (exit 0)" test $? -eq 0
+pki_all_down
+pki_services_down
 pdfs+=("$TMP/g3.pdf")
 
 # --- a class of 40 in one call

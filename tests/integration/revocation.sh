@@ -2,62 +2,35 @@
 # Revocation against real peers: OpenSSL's OCSP responder for each test CA
 # (from its index file) and the CRLs served over HTTP, on the ports the
 # test certificates name (127.0.0.1:18080 CRLs, :18081 Public CA OCSP,
-# :18082 Government CA OCSP; certs-test/mkpki.sh).  Only this script uses
-# those ports.  Every peer is started here and stopped by PID.
+# :18082 Government CA OCSP; certs-test/mkpki.sh), started and stopped by
+# PID through tests/lib/pki_services.sh (the runner runs one script at a
+# time, so no other test holds those ports meanwhile).
 # Driven through `kyso trust check --json`.  Prints TAP.
 set -uo pipefail
 
 ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 KYSO=${KYSO_BIN:-$ROOT/build/kyso}
 P=${KYSO_PKI_DIR:-$ROOT/build/pki}
-PEER="$ROOT/tests/integration/revocation_peer.py"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 TMP=$(mktemp -d)
-PIDS=()
+# shellcheck source=tests/lib/pki_services.sh
+. "$ROOT/tests/lib/pki_services.sh"
 cleanup() {
-  local p
-  exec 3>&- 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  pki_services_cleanup
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM HUP PIPE
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
-# One peer process for every port (tests/integration/revocation_peer.py),
-# told on a FIFO what to serve where.
-mkfifo "$TMP/ctl"
-"$PY" "$PEER" <"$TMP/ctl" >"$TMP/peer.log" 2>&1 &
-PEER_PID=$!
-PIDS+=("$PEER_PID")
-exec 3>"$TMP/ctl"
-CMDS=0
-peer() { # command words: waits for the peer's "done N"
-  local i
-  CMDS=$((CMDS + 1))
-  echo "$*" >&3
-  for i in $(seq 1 600); do
-    grep -q "^done $CMDS\$" "$TMP/peer.log" && return 0
-    if grep -q "^fail $CMDS " "$TMP/peer.log" || ! kill -0 "$PEER_PID" 2>/dev/null; then
-      break
-    fi
-    sleep 0.02
-  done
-  echo "peer: '$*' failed: $(tail -n 3 "$TMP/peer.log")" >&2
-  return 1
-}
-start() { peer up "$@"; }  # PORT MODE ARGS...
-stop() { peer down "$1"; } # PORT
-ocsp_public() { # [RSIGNER RKEY [NDAYS]]
-  start 18081 ocsp "$P/ca/public/index.txt" "$P/public-ca.pem" \
-    "${1:-$P/ocsp-public.cert.pem}" "${2:-$P/ocsp-public.key.pem}" "${3:-1}"
-}
+pki_services_up
+start() { pki_start "$@"; } # PORT MODE ARGS...
+stop() { pki_stop "$1"; }   # PORT
+ocsp_public() { pki_ocsp_public "$@"; }
 
 # check NAME CACHE ARGS...: kyso trust check --json into $TMP/NAME.json,
 # its exit status into $TMP/NAME.rc, and the JSON flattened into
@@ -120,10 +93,9 @@ TEACHER=(--cert "$P/teacher-rsa.cert.pem" --issuer "$P/public-ca.pem")
 REVOKED=(--cert "$P/revoked-rsa.cert.pem" --issuer "$P/public-ca.pem")
 PRINCIPAL=(--cert "$P/principal-rsa.cert.pem" --trust "$P/root.pem" --trust "$P/cas.pem")
 
-# What the HTTP peer on :18080 serves: the CRLs and CA certificates only.
-mkdir -p "$TMP/www/crl" "$TMP/www-other/crl" "$TMP/www-forged/crl"
-cp "$P"/crl/*.crl.der "$TMP/www/crl/"
-cp "$P/root.der" "$P/public-ca.der" "$P/gov-ca.der" "$TMP/www/"
+# What the HTTP peer on :18080 serves: the CRLs and CA certificates only
+# (pki_crls copies them to $TMP/www).
+mkdir -p "$TMP/www-other/crl" "$TMP/www-forged/crl"
 # Another CA's CRL where the Public CA's belongs.
 cp "$P/crl/gov-ca.crl.der" "$TMP/www-other/crl/public-ca.crl.der"
 # A CRL under the Public CA's very name, signed by the look-alike CA's key
@@ -146,9 +118,7 @@ openssl ca -config "$TMP/lookalike/ca.cnf" -gencrl -out "$TMP/lookalike/crl.pem"
   openssl crl -in "$TMP/lookalike/crl.pem" -outform DER -out "$TMP/www-forged/crl/public-ca.crl.der"
 
 # --- the peers up: OCSP answers, checked and cached
-start 18080 files "$TMP/www" && ocsp_public &&
-  start 18082 ocsp "$P/ca/gov/index.txt" "$P/gov-ca.pem" "$P/ocsp-gov.cert.pem" \
-    "$P/ocsp-gov.key.pem" 1 || { notok "peers start on 127.0.0.1:18080-18082"; echo "1..$n"; exit 1; }
+pki_all_up || { notok "peers start on 127.0.0.1:18080-18082"; echo "1..$n"; exit 1; }
 
 check good "$TMP/c1" "${TEACHER[@]}"
 expect "good certificate: GOOD via the OCSP responder" good 0 good ocsp-url

@@ -218,6 +218,59 @@ expect "a CRL at the distribution point signed by another CA is rejected with it
   "INDETERMINATE CERTIFICATE_CHAIN_GENERAL_FAILURE unavailable -" "not by the certificate.s issuer"
 pki_stop 18080
 
+# ---- long-term validation: B-T, B-LT, B-LTA, then the network gone and
+# the validation time moved past the certificates' expiry ----
+pki_all_up
+pki_tsa_start || notok "the built-in TSA starts"
+LC=$(pki_cache ltv)
+LATER=$(date -u -d "$(openssl x509 -in "$P/teacher-rsa.cert.pem" -noout -enddate | cut -d= -f2) + 30 days" +%Y-%m-%dT%H:%M:%SZ)
+for lv in B-B B-T B-LT B-LTA; do
+  # shellcheck disable=SC2046
+  "$KYSO" sign --in "$TMP/hocba.pdf" --out "$TMP/$lv.pdf" $(key teacher-rsa) --level "$lv" \
+    --tsa "$PKI_TSA_URL" --trust "$P/root.pem" --cache "$LC" >"$TMP/sign-$lv.log" 2>&1 &&
+    # shellcheck disable=SC2046
+    "$KYSO" sign --in "$TMP/record.txt" --out "$TMP/$lv.p7s" $(key teacher-rsa) --level "$lv" \
+      --tsa "$PKI_TSA_URL" --trust "$P/root.pem" --cache "$LC" >>"$TMP/sign-$lv.log" 2>&1 ||
+    notok "signing at $lv" "$(cat "$TMP/sign-$lv.log")"
+done
+for lv in B-T B-LT B-LTA; do
+  for f in pdf p7s; do
+    content=()
+    [ $f = p7s ] && content=(--content "$TMP/record.txt")
+    # B-T asks the responder; B-LT and B-LTA answer from what they carry.
+    src=document
+    [ $lv = B-T ] && src=ocsp-url
+    verify "now-$lv-$f" "$TMP/$lv.$f" "${content[@]}" --cache "$(pki_cache "now-$lv-$f")"
+    expect "$f $lv: PASSED, the signing time proven by a timestamp, revocation from the $src" \
+      "now-$lv-$f" 0 "TOTAL-PASSED - good $src" '"proof_of_existence"'
+  done
+done
+pki_tsa_stop
+pki_all_down
+for lv in B-LT B-LTA; do
+  for f in pdf p7s; do
+    content=()
+    [ $f = p7s ] && content=(--content "$TMP/record.txt")
+    verify "later-$lv-$f" "$TMP/$lv.$f" "${content[@]}" --cache "$(pki_cache "later-$lv-$f")" \
+      --at "$LATER"
+    expect "$f $lv: responders stopped, validated after the certificates expired: still PASSED from what the document carries" \
+      "later-$lv-$f" 0 "TOTAL-PASSED - good document" "expired-after-poe"
+  done
+done
+for lv in B-B B-T; do
+  for f in pdf p7s; do
+    content=()
+    [ $f = p7s ] && content=(--content "$TMP/record.txt")
+    verify "later-$lv-$f" "$TMP/$lv.$f" "${content[@]}" --cache "$(pki_cache "later-$lv-$f")" \
+      --at "$LATER"
+    if [ "$(cat "$TMP/later-$lv-$f.rc")" != 0 ] && ! grep -q '"verdict": "authentic"' "$TMP/later-$lv-$f.json"; then
+      ok "$f $lv (no validation data${lv:+, $lv}): after expiry and without responders, not PASSED ($(sed -n 2p "$TMP/later-$lv-$f.flat"))"
+    else
+      notok "$f $lv: after expiry and without responders, not PASSED" "$(head -c 1500 "$TMP/later-$lv-$f.json")"
+    fi
+  done
+done
+
 # ---- the verdict of a changed document ----
 pki_all_up
 "$PY" "$ROOT/tests/integration/pades_attack.py" add-annotation "$TMP/good.pdf" "$TMP/annot.pdf"

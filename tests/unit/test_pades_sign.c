@@ -780,7 +780,7 @@ static void test_files_atomic(void **state)
 	so.level = "B-T"; /* without a time-stamping authority: never a silent B-B */
 	assert_fails_with(ks_sign_pdf(key, tmp_path("in.pdf"), tmp_path("out-bad.pdf"), &so, &res),
 			  KS_ERR_USAGE);
-	so.level = "B-LTA"; /* reached by kyso extend */
+	so.level = "B-LTA"; /* reached over B-T by the sign job or kyso extend */
 	assert_fails_with(ks_sign_pdf(key, tmp_path("in.pdf"), tmp_path("out-bad.pdf"), &so, &res),
 			  KS_ERR_UNSUPPORTED);
 	so.level = "B-X";

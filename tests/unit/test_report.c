@@ -87,8 +87,8 @@ static void test_indication_and_exit(void **state)
 	ks_report_cleanup(&r);
 }
 
-static void add_change(struct ks_report_sig *s, const char *level, const char *what,
-		       uint32_t rev, uint32_t page, double x)
+static void add_change(struct ks_report_sig *s, const char *level, const char *what, uint32_t rev,
+		       uint32_t page, double x)
 {
 	struct ks_report_change c = { .text = (char *)"change",
 				      .level = level,
@@ -104,8 +104,8 @@ static void add_change(struct ks_report_sig *s, const char *level, const char *w
 
 /* Two signatures, the second in revision 3 with its field at x=300 on
  * page 1; then one more change under the first. */
-static void two_signatures(struct ks_report *r, const char *level, const char *what,
-			   uint32_t rev, double x)
+static void two_signatures(struct ks_report *r, const char *level, const char *what, uint32_t rev,
+			   double x)
 {
 	struct ks_report_sig *s;
 
@@ -162,11 +162,16 @@ static void test_verdict_changes(void **state)
 	ks_verdict_decide(&r, &p);
 	assert_int_equal(r.verdict, KS_VERDICT_NOT_AUTHENTIC);
 	ks_report_cleanup(&r);
-	/* Changes found but not listed count as changes. */
+	/* Changes found but not listed count as changes ... */
 	two_signatures(&r, NULL, NULL, 0, 0);
 	r.sigs[0].changes_more = 1;
+	r.sigs[0].changes_level = "form";
 	decide(&r);
 	assert_int_equal(r.verdict, KS_VERDICT_CHANGED);
+	/* ... unless the highest of all is validation data. */
+	r.sigs[0].changes_level = "ltv";
+	decide(&r);
+	assert_int_equal(r.verdict, KS_VERDICT_AUTHENTIC);
 	ks_report_cleanup(&r);
 	/* A file that is not a signed document. */
 	ks_report_init(&r);
@@ -195,7 +200,7 @@ static void test_policy_file(void **state)
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"colour = fail\n", 14, &p),
 			  KS_ERR_PARSE);
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation = warn\nrevocation = "
-								"fail\n",
+							    "fail\n",
 					   36, &p),
 			  KS_ERR_PARSE);
 	assert_fails_with(ks_vpolicy_parse((const uint8_t *)"revocation warn\n", 16, &p),

@@ -249,11 +249,27 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
+		if (e->out->n_ts < KS_REPORT_TS_MAX) {
+			struct ks_report_ts *rt = &e->out->ts[e->out->n_ts++];
+
+			rt->time = t->gen_time;
+			rt->valid = ok;
+			if ((t->tsa != NULL &&
+			     ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0) ||
+			    (!ok && ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED
+								   ? t->detail
+								   : o.detail) < 0))
+				goto out;
+		}
 		if (ok && (!*has_poe || t->gen_time < *poe)) {
+			size_t u;
+
 			*has_poe = true;
 			*poe = t->gen_time;
 			snprintf(by, byn, "signature timestamp by %s",
 				 subject_cn(t->tsa, cn, sizeof(cn)));
+			for (u = 0; u < e->out->n_ts; u++)
+				e->out->ts[u].used = u + 1 == e->out->n_ts;
 		} else if (!ok) {
 			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
 			if (v->policy.level[KS_VC_TIMESTAMP] == KS_VL_FAIL &&

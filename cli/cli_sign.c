@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/ks_cli.h"
+#include "cli/ks_cli_batch.h"
 #include "ks_io.h"
 #include "signer/ks_job.h"
 #include "signer/ks_keyres.h"
@@ -37,6 +38,7 @@ struct sign_args {
 	struct ks_rev_opts rev;
 	const char *trust[SIGN_TRUST_MAX];
 	size_t n_trust;
+	struct ks_cli_batch batch; /* --batch, --out-dir, --resume, --json */
 };
 
 static void sign_usage(FILE *f)
@@ -44,6 +46,7 @@ static void sign_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: kyso sign --in FILE --out FILE\n"
+	    "       kyso sign --batch DIR|LIST --out-dir DIR [--resume] [--json]\n"
 	    "                 (--key pkcs11:URI | --key-file KEY --cert CERT) [--chain PEM]\n"
 	    "                 [--format cms|pdf|xml] [--level B-B|B-T|B-LT|B-LTA [--tsa URL]...]\n"
 	    "                 [--md sha256|sha384|sha512]\n"
@@ -93,10 +96,28 @@ static void sign_usage(FILE *f)
 	    "             the anchors every certification path must reach\n"
 	    "  --offline  revocation from the cache only; --cache DIR the cache folder\n"
 	    "             (default ./var/cache/revocation)\n"
+	    "  --batch    sign every regular file of a folder (sorted by name; not its\n"
+	    "             subfolders or names starting with '.'), or the files a list\n"
+	    "             file names (one path a line; empty and '#' lines skipped), with\n"
+	    "             the key opened once (one PIN); every other option applies to\n"
+	    "             every file; one file's failure does not stop the others\n"
+	    "  --out-dir  where the outputs go (created if missing): a PDF or XML keeps\n"
+	    "             its name, any other file gets NAME.p7s, a detached XML\n"
+	    "             signature NAME.sig.xml; written atomically\n"
+	    "  --resume   skip a file whose output exists and is a complete signature\n"
+	    "             of that very input by the same certificate, in the format,\n"
+	    "             level and digest asked (docs/cli.md); others are signed again\n"
+	    "  --json     the batch report as JSON on standard output\n"
+	    "             progress on standard error: a line redrawn in place on a\n"
+	    "             terminal, one line per file otherwise; SIGINT/SIGTERM stop\n"
+	    "             after the file in progress (a second one at once)\n"
 	    "each option at most once (--tsa and --trust: repeatable)\n"
 	    "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password)\n"
 	    "exit status: 0 signed, 1 PIN or key password refused or missing, 3 usage or\n"
-	    "             I/O error, refused by the signing policy, any other error\n");
+	    "             I/O error, refused by the signing policy, any other error\n"
+	    "             --batch: 0 every file signed (or already signed), 5 some files\n"
+	    "             failed (the others are signed), 6 stopped before the end\n"
+	    "             (SIGINT/SIGTERM, or a PIN refused during the batch)\n");
 }
 
 static bool has_ext(const char *path, const char *ext)
@@ -116,7 +137,8 @@ static int parse_format(const struct sign_args *a, enum ks_format *f)
 		*f = a->xml_only != NULL ? KS_FORMAT_XML : ks_format_of(a->in);
 		/* A detached signature is not the document: a .pdf or .xml name
 		 * on it would pass for a signed record. */
-		if (*f == KS_FORMAT_CMS && (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
+		if (*f == KS_FORMAT_CMS && a->out != NULL &&
+		    (has_ext(a->out, ".pdf") || has_ext(a->out, ".xml")))
 			return KS_SET(
 			    KS_ERR_USAGE,
 			    "'%s' is not a PDF or XML file, so its signature is a detached "
@@ -212,6 +234,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		O_TRUST,
 		O_OFFLINE,
 		O_CACHE,
+		O_BATCH,
+		O_OUT_DIR,
+		O_RESUME,
+		O_JSON,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -244,6 +270,10 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 		{ "trust", required_argument, NULL, O_TRUST },
 		{ "offline", no_argument, NULL, O_OFFLINE },
 		{ "cache", required_argument, NULL, O_CACHE },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "out-dir", required_argument, NULL, O_OUT_DIR },
+		{ "resume", no_argument, NULL, O_RESUME },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -347,6 +377,18 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 			else
 				a->xml.policy_file = optarg;
 			break;
+		case O_BATCH:
+			a->batch.batch = optarg;
+			break;
+		case O_OUT_DIR:
+			a->batch.out_dir = optarg;
+			break;
+		case O_RESUME:
+			a->batch.resume = true;
+			break;
+		case O_JSON:
+			a->batch.json = true;
+			break;
 		case O_HELP:
 			sign_usage(stdout);
 			return 1;
@@ -357,11 +399,30 @@ static int parse_args(int argc, char **argv, struct sign_args *a)
 	}
 	if (optind < argc)
 		return KS_SET(KS_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (a->batch.batch != NULL || a->batch.out_dir != NULL) {
+		if (a->batch.batch == NULL || a->batch.out_dir == NULL)
+			return KS_SET(KS_ERR_USAGE, "--batch and --out-dir go together");
+		if (a->in != NULL || a->out != NULL)
+			return KS_SET(KS_ERR_USAGE, "--batch replaces --in and --out");
+		return 0;
+	}
+	if (a->batch.resume || a->batch.json)
+		return KS_SET(KS_ERR_USAGE, "--resume and --json apply to --batch only");
 	if (a->in == NULL || a->out == NULL)
 		return KS_SET(KS_ERR_USAGE, "--in and --out are required");
 	if (same_file(a->in, a->out))
 		return KS_SET(KS_ERR_USAGE, "--out must not be the input file");
 	return 0;
+}
+
+/* --batch: the format of one input, as for --in (ks_cli_batch.h). */
+static int batch_format_of(const void *ctx, const char *in, enum ks_format *f)
+{
+	struct sign_args a = *(const struct sign_args *)ctx;
+
+	a.in = in;
+	a.out = NULL;
+	return parse_format(&a, f);
 }
 
 int ks_cli_sign(int argc, char **argv)
@@ -376,7 +437,7 @@ int ks_cli_sign(int argc, char **argv)
 
 	if (r > 0)
 		return KS_EXIT_OK;
-	if (r < 0 || parse_format(&a, &f) < 0) {
+	if (r < 0 || (a.batch.batch == NULL && parse_format(&a, &f) < 0)) {
 		ks_cli_error("sign");
 		sign_usage(stderr);
 		return KS_EXIT_USAGE;
@@ -408,6 +469,14 @@ int ks_cli_sign(int argc, char **argv)
 	ltv.trust = a.n_trust > 0 ? trust : NULL;
 	ltv.rev = a.rev;
 	job.ltv = &ltv;
+	if (a.batch.batch != NULL) {
+		job.format = KS_FORMAT_AUTO;
+		a.batch.format_of = batch_format_of;
+		a.batch.ctx = &a;
+		status = ks_cli_sign_batch(&a.batch, &a.key, &job);
+		ks_trust_free(trust);
+		return status;
+	}
 	if (ks_keyres_open(&a.key, &job.key) < 0 || ks_job_sign(&job, &res) < 0) {
 		ks_cli_error(ks_err_code() == KS_ERR_POLICY ? "sign refused" : "sign");
 		status = ks_cli_exit_for_error();

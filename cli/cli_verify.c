@@ -23,7 +23,7 @@
 #define TRUST_ARGS_MAX 16
 
 struct verify_args {
-	const char *file, *content, *lang, *policy, *at, *revocation, *cache;
+	const char *file, *content, *lang, *policy, *at, *revocation, *cache, *intermediates;
 	const char *trust[TRUST_ARGS_MAX];
 	size_t n_trust;
 	bool json, offline;
@@ -35,12 +35,15 @@ static void verify_usage(FILE *f)
 		"usage: kyso verify FILE [--content FILE] [--trust PEM|DIR]... [--json]\n"
 		"                   [--lang vi|en] [--revocation on|off] [--offline]\n"
 		"                   [--cache DIR] [--policy FILE] [--at TIME]\n"
+		"                   [--intermediates PEM|DIR]\n"
 		"  FILE       a signed PDF (every signature and the changes after each), a\n"
 		"             signed XML record (XAdES/XMLDSig: what each signature covers), or a\n"
 		"             CMS signature (.p7s); --content gives the signed file when the\n"
 		"             signature is detached (.p7s, or an XML detached signature)\n"
 		"  --trust    trusted root certificates (PEM, one DER certificate, or a folder\n"
 		"             of them), repeatable; without them nothing can be confirmed\n"
+		"  --intermediates  CA certificates for building paths (not trusted by\n"
+		"             themselves), besides those the signature and document carry\n"
 		"  --revocation  on (default): every certificate's revocation status, by OCSP\n"
 		"             or CRL; off: not checked (integrity and changes only), said in the\n"
 		"             report\n"
@@ -67,7 +70,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		O_OFFLINE,
 		O_CACHE,
 		O_POLICY,
-		O_AT
+		O_AT,
+		O_INTERMEDIATES
 	};
 	static const struct option opts[] = {
 		{ "content", required_argument, NULL, O_CONTENT },
@@ -77,6 +81,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		{ "cache", required_argument, NULL, O_CACHE },
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "at", required_argument, NULL, O_AT },
+		{ "intermediates", required_argument, NULL, O_INTERMEDIATES },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "lang", required_argument, NULL, O_LANG },
 		{ "help", no_argument, NULL, O_HELP },
@@ -117,6 +122,9 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 		case O_AT:
 			a->at = optarg;
 			break;
+		case O_INTERMEDIATES:
+			a->intermediates = optarg;
+			break;
 		case O_JSON:
 			a->json = true;
 			break;
@@ -143,6 +151,8 @@ static int setup_validation(const struct verify_args *a, struct ks_validation *v
 {
 	if (ks_trust_new(trust) < 0 ||
 	    (a->n_trust > 0 && ks_trust_add_anchor_paths(*trust, a->trust, a->n_trust) < 0))
+		return -1;
+	if (a->intermediates != NULL && ks_trust_add_intermediates(*trust, a->intermediates) < 0)
 		return -1;
 	val->trust = *trust;
 	if (a->revocation != NULL) {

@@ -323,35 +323,44 @@ out:
 	return rc;
 }
 
-/* Remove TARGET.tmp.XXXXXX files that no live process holds: left by a
- * run that was killed (SIGKILL cannot be caught) or lost power.  Only the
- * caller's own files; a file someone holds locked is being written. */
-static void clean_stale(const char *target)
+/* Does `name` end in ".tmp." and six letters or digits?  *blen: the
+ * length of the target's name before it. */
+static bool tmp_name(const char *name, size_t *blen)
 {
-	char *dcopy = strdup(target), *bcopy = strdup(target);
-	const char *dir, *base, *name;
+	size_t n = strlen(name), i;
+
+	if (n < 12 || strncmp(name + n - 11, ".tmp.", 5) != 0)
+		return false;
+	for (i = n - 6; i < n; i++)
+		if (!tmp_suffix_char(name[i]))
+			return false;
+	*blen = n - 11;
+	return true;
+}
+
+/* Remove the TARGET.tmp.XXXXXX files of `dir` that no live process
+ * holds: left by a run that was killed (SIGKILL cannot be caught) or lost
+ * power.  Only the caller's own files, of the targets named `base` (or,
+ * base NULL, those `want` accepts); a file someone holds locked is being
+ * written. */
+static void clean_stale_in(const char *dir, const char *base,
+			   bool (*want)(const char *name, size_t n, void *ctx), void *ctx)
+{
+	const char *name;
 	struct dirent *e;
 	struct stat st, now;
-	DIR *d = NULL;
+	DIR *d = opendir(dir);
 	size_t blen, scanned = 0;
 	int fd;
 
-	if (dcopy == NULL || bcopy == NULL)
-		goto out;
-	dir = dirname(dcopy);
-	base = basename(bcopy);
-	blen = strlen(base);
-	d = opendir(dir);
 	if (d == NULL)
-		goto out;
+		return;
 	while ((e = readdir(d)) != NULL && scanned++ < KS_IO_STALE_SCAN_MAX) {
 		name = e->d_name;
-		if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0 ||
-		    strlen(name + blen + 5) != 6)
+		if (!tmp_name(name, &blen))
 			continue;
-		if (!tmp_suffix_char(name[blen + 5]) || !tmp_suffix_char(name[blen + 6]) ||
-		    !tmp_suffix_char(name[blen + 7]) || !tmp_suffix_char(name[blen + 8]) ||
-		    !tmp_suffix_char(name[blen + 9]) || !tmp_suffix_char(name[blen + 10]))
+		if (base != NULL ? strlen(base) != blen || strncmp(name, base, blen) != 0
+				 : want == NULL || !want(name, blen, ctx))
 			continue;
 		fd = openat(dirfd(d), name,
 			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -369,9 +378,28 @@ static void clean_stale(const char *target)
 			    dir, name);
 		close(fd);
 	}
-out:
-	if (d != NULL)
-		closedir(d);
+	closedir(d);
+}
+
+static bool stale_scan_off;
+
+void ks_io_set_stale_scan(bool on)
+{
+	__atomic_store_n(&stale_scan_off, !on, __ATOMIC_RELEASE);
+}
+
+void ks_io_clean_stale_dir(const char *dir, bool (*want)(const char *name, size_t n, void *ctx),
+			   void *ctx)
+{
+	clean_stale_in(dir, NULL, want, ctx);
+}
+
+static void clean_stale(const char *target)
+{
+	char *dcopy = strdup(target), *bcopy = strdup(target);
+
+	if (dcopy != NULL && bcopy != NULL && !__atomic_load_n(&stale_scan_off, __ATOMIC_ACQUIRE))
+		clean_stale_in(dirname(dcopy), basename(bcopy), NULL, NULL);
 	free(dcopy);
 	free(bcopy);
 }

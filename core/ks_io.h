@@ -85,6 +85,17 @@ void ks_atomic_abort(struct ks_atomic_file *af);
 /* One-shot: write data to path atomically. */
 KS_WUR int ks_file_write_atomic(const char *path, const void *data, size_t n, int mode);
 
+/* Many outputs in one folder (a batch): each ks_atomic_open looks
+ * through the target's folder for stale temporary files, which costs
+ * O(entries) per output.  A batch writer instead removes them in one pass
+ * with ks_io_clean_stale_dir (the stale TARGET.tmp.XXXXXX of the targets
+ * `want` accepts: the target's name and its length), turns the per-output
+ * look off with ks_io_set_stale_scan(false) for the process, and back on
+ * when done. */
+void ks_io_clean_stale_dir(const char *dir, bool (*want)(const char *name, size_t n, void *ctx),
+			   void *ctx);
+void ks_io_set_stale_scan(bool on);
+
 /* Install handlers for the signals that end a process by default (HUP,
  * INT, QUIT, TERM, PIPE, ALRM, USR1, USR2, XCPU, XFSZ) which remove the
  * pending temporary files, then end the process by the same signal.  A

@@ -44,6 +44,11 @@ static void sig_cleanup(struct ks_report_sig *s)
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	for (i = 0; i < s->n_ts; i++) {
+		free(s->ts[i].tsa);
+		free(s->ts[i].detail);
+	}
+	s->n_ts = 0;
 	for (i = 0; i < s->n_changes; i++)
 		free(s->changes[i].text);
 	free(s->changes);

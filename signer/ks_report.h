@@ -60,6 +60,19 @@ enum ks_verdict {
 #define KS_REPORT_CHANGES_MAX 256
 #define KS_REPORT_STR_MAX ((size_t)4096)
 
+/* Signature timestamps listed per signature. */
+#define KS_REPORT_TS_MAX 4
+
+/* A signature timestamp and its own result. */
+struct ks_report_ts {
+	time_t time;  /* genTime */
+	char *tsa;    /* the TSA certificate's common name, NULL when unknown */
+	bool valid;   /* its token, its TSA's path and status hold */
+	bool used;    /* it is the proof of existence */
+	bool archive; /* an archive timestamp (over the signature and its data) */
+	char *detail; /* why not valid (English), NULL when valid */
+};
+
 /* One change after a signature (PDF: an incremental update's effect). */
 struct ks_report_change {
 	char *text;        /* a localised sentence */
@@ -117,6 +130,8 @@ struct ks_report_sig {
 	bool has_poe;
 	time_t poe;
 	char *poe_by; /* "signature timestamp by <TSA>", "document timestamp in field <F>" */
+	struct ks_report_ts ts[KS_REPORT_TS_MAX];
+	size_t n_ts;
 };
 
 struct ks_report {

@@ -55,7 +55,7 @@ struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
 	    *detail, *cert_valid, *to, *more, *role, *verdict, *why_unsigned, *revocation, *poe,
-	    *poe_none;
+	    *poe_none, *timestamp, *archive_ts;
 };
 
 static const struct labels vi_labels = {
@@ -87,6 +87,8 @@ static const struct labels vi_labels = {
 	.revocation = "Tình trạng thu hồi",
 	.poe = "Thời điểm ký được chứng minh bởi dấu thời gian",
 	.poe_none = "không có",
+	.timestamp = "Dấu thời gian",
+	.archive_ts = "Dấu thời gian lưu trữ",
 };
 
 static const struct labels en_labels = {
@@ -118,6 +120,8 @@ static const struct labels en_labels = {
 	.revocation = "Revocation status",
 	.poe = "Signing time proven by a timestamp",
 	.poe_none = "none",
+	.timestamp = "Timestamp",
+	.archive_ts = "Archive timestamp",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -191,6 +195,22 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 		fmt_time(s->poe, lang, t1, sizeof(t1));
 		if (ks_buf_printf(out, "  %s: %s (%s)\n", L->poe, t1,
 				  s->poe_by != NULL ? s->poe_by : "") < 0)
+			return -1;
+	}
+	for (i = 0; i < s->n_ts; i++) {
+		const struct ks_report_ts *ts = &s->ts[i];
+		bool en = lang == KS_LANG_EN;
+
+		fmt_time(ts->time, lang, t1, sizeof(t1));
+		if (ks_buf_printf(
+			out, "  %s: %s, %s%s%s%s\n", ts->archive ? L->archive_ts : L->timestamp, t1,
+			ts->tsa != NULL ? ts->tsa : "?",
+			ts->valid ? (en ? " - valid" : " - hợp lệ")
+				  : (en ? " - NOT VALID: " : " - KHÔNG HỢP LỆ: "),
+			ts->valid || ts->detail == NULL ? "" : ts->detail,
+			ts->used
+			    ? (en ? " (proves the signing time)" : " (chứng minh thời điểm ký)")
+			    : "") < 0)
 			return -1;
 	}
 	for (i = 0; i < s->n_changes; i++)
@@ -308,6 +328,30 @@ out:
 	return rc;
 }
 
+static int ts_json(const struct ks_report_sig *s, json_t *o)
+{
+	json_t *tss = json_array();
+	size_t i;
+
+	if (tss == NULL || json_object_set_new(o, "timestamps", tss) != 0)
+		return KS_SET(KS_ERR_NOMEM, "building JSON");
+	for (i = 0; i < s->n_ts; i++) {
+		json_t *t = json_object();
+
+		if (t == NULL || json_array_append_new(tss, t) != 0)
+			return KS_SET(KS_ERR_NOMEM, "building JSON");
+		if (set_time(t, "time", true, s->ts[i].time) < 0 ||
+		    set_str(t, "tsa", s->ts[i].tsa) < 0 ||
+		    json_object_set_new(t, "valid", json_boolean(s->ts[i].valid)) != 0 ||
+		    json_object_set_new(t, "proves_signing_time", json_boolean(s->ts[i].used)) !=
+			0 ||
+		    json_object_set_new(t, "archive", json_boolean(s->ts[i].archive)) != 0 ||
+		    set_str(t, "detail", s->ts[i].detail) < 0)
+			return KS_SET(KS_ERR_NOMEM, "building JSON");
+	}
+	return 0;
+}
+
 static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang, json_t *arr)
 {
 	json_t *o = json_object(), *signer = json_object(), *changes = json_array(),
@@ -360,6 +404,7 @@ static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	}
 	if (json_object_set_new(o, "document_timestamp", json_boolean(s->timestamp)) != 0)
 		KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	KS_GUARD(ts_json(s, o));
 	for (i = 0; i < s->n_changes; i++)
 		KS_GUARD(change_json(&s->changes[i], changes));
 	if (json_object_set_new(o, "changes_not_listed",

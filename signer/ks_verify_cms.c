@@ -97,8 +97,11 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 		e->out = &rep->sigs[first + i];
 		e->signer = res.signers[i].cert;
 		e->certs = ks_cms_get0_certs(cms);
-		if (i < KS_VERIFY_CMS_SIGNERS_MAX)
+		if (i < KS_VERIFY_CMS_SIGNERS_MAX) {
 			KS_GUARD(ks_verify_ts_facts(cms, i, e, &keep[i]));
+			KS_GUARD(ks_verify_ts_archive(
+			    cms, i, ks_cms_is_attached(cms) ? NULL : content, clen, e, &keep[i]));
+		}
 		if (e->n_ts > 0)
 			e->out->notes &= ~(unsigned)KS_NOTE_UNSIGNED_ATTRS;
 	}

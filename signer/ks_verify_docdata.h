@@ -13,7 +13,7 @@
 #include "signer/validate/ks_engine.h"
 
 struct ks_verify_docdata {
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) * certs;
 	struct ks_rev_data *rev;
 	struct ks_engine_doc doc; /* views of the two above */
 };

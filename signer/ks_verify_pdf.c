@@ -348,6 +348,8 @@ static int validate(const struct ks_pades_verify_result *res, const uint8_t *pdf
 		e->certs = ks_cms_get0_certs(cms[i]);
 		if (!e->doc_timestamp)
 			KS_GUARD(ks_verify_ts_facts(cms[i], 0, e, &keep[i]));
+		if (e->n_ts > 0) /* the timestamps are checked now */
+			e->out->notes &= ~(unsigned)KS_NOTE_UNSIGNED_ATTRS;
 	}
 	KS_GUARD(ks_engine_run(val, es, n, &dd.doc, rep));
 	rc = 0;

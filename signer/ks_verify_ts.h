@@ -26,4 +26,13 @@ void ks_verify_ts_set_cleanup(struct ks_verify_ts_set *s);
 KS_WUR int ks_verify_ts_facts(const struct ks_cms *cms, size_t index, struct ks_engine_sig *e,
 			      struct ks_verify_ts_set *keep);
 
+/* Add the archive-time-stamp-v3 attributes of SignerInfo `index`
+ * (EN 319 122-1 5.5.3) to e->ts, each checked against the digest its
+ * ats-hash-index-v3 names: the signed content (`content`, for a detached
+ * signature; NULL: the encapsulated content), the SignerInfo and the
+ * hash index stored in the token. */
+KS_WUR int ks_verify_ts_archive(const struct ks_cms *cms, size_t index, const uint8_t *content,
+				size_t clen, struct ks_engine_sig *e,
+				struct ks_verify_ts_set *keep);
+
 #endif

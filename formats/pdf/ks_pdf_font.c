@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "formats/pdf/ks_pdf_write.h"
 #include "ks_cur.h"
@@ -38,12 +39,13 @@ struct ks_pdf_font {
 	size_t n_used;
 	hb_set_t *unicodes;
 	bool subset_done;
-	struct ks_buf ttf; /* subset font program */
-	uint32_t *old_of;  /* new gid -> old gid */
-	uint32_t n_new;    /* glyphs in the subset */
-	hb_map_t *new_of;  /* old gid -> new gid (owned copy) */
-	char tag[7];       /* subset tag, ISO 32000-1 9.6.4 */
-	char ps_name[64];  /* PostScript name, regular characters only */
+	struct ks_buf ttf;  /* subset font program */
+	struct ks_buf zttf; /* the same deflated (ISO 32000-1 7.4.4); empty until made */
+	uint32_t *old_of;   /* new gid -> old gid */
+	uint32_t n_new;     /* glyphs in the subset */
+	hb_map_t *new_of;   /* old gid -> new gid (owned copy) */
+	char tag[7];        /* subset tag, ISO 32000-1 9.6.4 */
+	char ps_name[64];   /* PostScript name, regular characters only */
 };
 
 static int32_t to_milli(const struct ks_pdf_font *f, hb_position_t v)
@@ -159,6 +161,7 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	if (f == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	ks_buf_init(&f->ttf, KS_PDF_FONT_MAX_FILE);
+	ks_buf_init(&f->zttf, compressBound(KS_PDF_FONT_MAX_FILE));
 	KS_GUARD(shared_faces(path, &st, &f->face, &f->pre));
 	f->upem = hb_face_get_upem(f->face);
 	if (hb_face_get_glyph_count(f->face) == 0 || f->upem < 16 || f->upem > 16384)
@@ -188,6 +191,7 @@ void ks_pdf_font_free(struct ks_pdf_font *f)
 	free(f->used);
 	free(f->old_of);
 	ks_buf_cleanup(&f->ttf);
+	ks_buf_cleanup(&f->zttf);
 	free(f);
 }
 
@@ -363,6 +367,9 @@ struct subset_entry {
 	size_t nkey;
 	uint8_t *ttf;
 	size_t ttf_len;
+	uint8_t *zttf; /* ttf deflated: a batch of documents signed by one
+			* signer embeds the same subset, compressed once */
+	size_t zttf_len;
 	uint32_t *old_of;
 	uint32_t n_new;
 	char tag[7];
@@ -418,6 +425,7 @@ static void subset_entry_clear(struct subset_entry *e)
 	hb_face_destroy(e->pre);
 	free(e->key);
 	free(e->ttf);
+	free(e->zttf);
 	free(e->old_of);
 	memset(e, 0, sizeof(*e));
 }
@@ -427,16 +435,20 @@ static void subset_keep(const struct ks_pdf_font *f, uint32_t *key, size_t nkey)
 {
 	struct subset_entry *e = &subset_cache[0];
 	uint8_t *ttf = malloc(f->ttf.len);
+	uint8_t *zttf = malloc(f->zttf.len > 0 ? f->zttf.len : 1);
 	uint32_t *old_of = malloc(f->n_new * sizeof(*old_of));
 	size_t i;
 
-	if (ttf == NULL || old_of == NULL) {
+	if (ttf == NULL || zttf == NULL || old_of == NULL) {
 		free(ttf);
+		free(zttf);
 		free(old_of);
 		free(key);
 		return; /* a cache, not a need */
 	}
 	memcpy(ttf, f->ttf.data, f->ttf.len);
+	if (f->zttf.len > 0)
+		memcpy(zttf, f->zttf.data, f->zttf.len);
 	memcpy(old_of, f->old_of, f->n_new * sizeof(*old_of));
 	pthread_mutex_lock(&subset_cache_mu);
 	for (i = 1; i < KS_PDF_FONT_SUBSET_CACHE; i++)
@@ -448,6 +460,8 @@ static void subset_keep(const struct ks_pdf_font *f, uint32_t *key, size_t nkey)
 	e->nkey = nkey;
 	e->ttf = ttf;
 	e->ttf_len = f->ttf.len;
+	e->zttf = zttf;
+	e->zttf_len = f->zttf.len;
 	e->old_of = old_of;
 	e->n_new = f->n_new;
 	memcpy(e->tag, f->tag, sizeof(e->tag));
@@ -476,7 +490,8 @@ static int subset_reuse(struct ks_pdf_font *f, const uint32_t *key, size_t nkey,
 		KS_SET(KS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (ks_buf_set(&f->ttf, e->ttf, e->ttf_len) < 0)
+	if (ks_buf_set(&f->ttf, e->ttf, e->ttf_len) < 0 ||
+	    ks_buf_set(&f->zttf, e->zttf, e->zttf_len) < 0)
 		goto out;
 	memcpy(f->old_of, e->old_of, e->n_new * sizeof(*f->old_of));
 	f->n_new = e->n_new;
@@ -493,6 +508,30 @@ out:
 
 static int subset_cut(struct ks_pdf_font *f);
 
+/* The subset program deflated, once (zlib level 6, as every stream). */
+static int deflate_ttf(struct ks_pdf_font *f)
+{
+	uLongf zlen;
+	uint8_t *z;
+	int rc = -1;
+
+	if (f->zttf.len > 0)
+		return 0;
+	if (f->ttf.len > KS_PDF_FONT_MAX_FILE)
+		return KS_SET(KS_ERR_LIMIT, "font subset too large");
+	zlen = compressBound((uLong)f->ttf.len);
+	z = malloc(zlen);
+	if (z == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	if (compress2(z, &zlen, f->ttf.data, (uLong)f->ttf.len, 6) != Z_OK)
+		KS_BAIL(KS_ERR_INTERNAL, "zlib compression failed");
+	KS_GUARD(ks_buf_set(&f->zttf, z, zlen));
+	rc = 0;
+out:
+	free(z);
+	return rc;
+}
+
 int ks_pdf_font_subset(struct ks_pdf_font *f)
 {
 	uint32_t *key = NULL;
@@ -507,7 +546,7 @@ int ks_pdf_font_subset(struct ks_pdf_font *f)
 		free(key);
 		return found ? 0 : -1;
 	}
-	if (subset_cut(f) < 0) {
+	if (subset_cut(f) < 0 || deflate_ttf(f) < 0) {
 		free(key);
 		return -1;
 	}
@@ -758,10 +797,12 @@ int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *f
 	KS_GUARD(ks_pdf_update_alloc(u, &n_tu));
 	KS_GUARD(ks_pdf_update_alloc(u, &n_t0));
 
-	/* FontFile2: the TrueType program (ISO 32000-1 9.9, Table 126). */
-	KS_GUARD(ks_buf_printf(&d, "/Length1 %zu", f->ttf.len));
+	/* FontFile2: the TrueType program (ISO 32000-1 9.9, Table 126),
+	 * deflated once per subset (the subset cache keeps it). */
+	KS_GUARD(deflate_ttf(f));
+	KS_GUARD(ks_buf_printf(&d, "/Length1 %zu /Filter /FlateDecode", f->ttf.len));
 	KS_GUARD(ks_buf_cstr(&d, &len1));
-	KS_GUARD(ks_pdf_update_put_stream(u, n_file, 0, len1, f->ttf.data, f->ttf.len, true));
+	KS_GUARD(ks_pdf_update_put_stream(u, n_file, 0, len1, f->zttf.data, f->zttf.len, false));
 
 	/* Font descriptor (9.8). */
 	ks_buf_reset(&d);

@@ -10,11 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "formats/cms/ks_cms.h"
 #include "formats/pdf/ks_pdf_sign_int.h"
 #include "ks_io.h"
 #include "ks_size.h"
+
+/* Inputs up to this size are read into memory rather than mapped. */
+#define KS_PADES_READ_MAX ((uint64_t)4 << 20)
 
 /* Largest CMS the producer may return. */
 #define KS_PADES_MAX_CMS ((size_t)1 << 20)
@@ -372,6 +377,27 @@ int ks_pades_sign_mem(const uint8_t *pdf, size_t len, const struct ks_pades_cms 
 	return 0;
 }
 
+/* Read all of a small input (fd at its start) into *buf. */
+static int read_small(int fd, const char *path, size_t n, uint8_t **buf)
+{
+	size_t off = 0;
+	ssize_t got;
+
+	*buf = malloc(n);
+	if (*buf == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	while (off < n) {
+		got = pread(fd, *buf + off, n - off, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return KS_SET(KS_ERR_IO, "reading '%s': %s", path,
+				      got < 0 ? strerror(errno) : "the file shrank");
+		off += (size_t)got;
+	}
+	return 0;
+}
+
 int ks_pades_sign_file(const char *in_path, const char *out_path, const struct ks_pades_cms *cms,
 		       const struct ks_pades_opts *opts, struct ks_pades_result *res)
 {
@@ -380,19 +406,39 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 	struct ks_pdf_sink sink = { ks_pdf_sink_atomic, &af };
 	struct ks_pades_result tmp;
 	struct ks_file_map in;
+	uint8_t *small = NULL;
+	uint64_t size;
 	bool opened = false;
 	int rc = -1;
 
 	memset(&af, 0, sizeof(af));
+	memset(&in, 0, sizeof(in));
+	in.fd = -1;
 	/* Opened once, a regular file only (a FIFO or device is refused at
-	 * once); mapped, not read: the reader touches the parts it needs, and
-	 * the copy to the output streams through a fixed chunk (pread). */
-	KS_GUARD(ks_file_map(in_path, &in));
-	if (in.len == 0)
+	 * once).  A large file is mapped, not read: the reader touches the
+	 * parts it needs, and the copy to the output streams through a fixed
+	 * chunk (pread).  A small one is read: unmapping costs more than
+	 * reading it (a TLB flush), which shows when a batch signs many. */
+	KS_GUARD(ks_file_open_input(in_path, &in.fd, &size));
+	if (size == 0)
 		KS_BAIL(KS_ERR_PDF, "'%s' is empty", in_path);
-	src.mem = in.data;
+	if (size <= KS_PADES_READ_MAX) {
+		KS_GUARD(read_small(in.fd, in_path, (size_t)size, &small));
+		src.mem = small;
+	} else {
+		if (size > SIZE_MAX)
+			KS_BAIL(KS_ERR_LIMIT, "'%s' is too large to map", in_path);
+		in.map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, in.fd, 0);
+		if (in.map == MAP_FAILED) {
+			in.map = NULL;
+			KS_BAIL(KS_ERR_IO, "cannot map '%s': %s", in_path, strerror(errno));
+		}
+		in.len = (size_t)size;
+		in.data = in.map;
+		src.mem = in.data;
+	}
 	src.fd = in.fd;
-	src.len = (uint64_t)in.len;
+	src.len = size;
 	KS_GUARD(ks_atomic_open(&af, out_path, 0666));
 	opened = true;
 	if (sign_core(&src, &sink, cms, opts, res != NULL ? res : &tmp) < 0) {
@@ -405,6 +451,10 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 out:
 	if (opened)
 		ks_atomic_abort(&af);
-	ks_file_unmap(&in);
+	if (in.map != NULL)
+		munmap(in.map, in.len);
+	if (in.fd >= 0)
+		close(in.fd);
+	free(small);
 	return rc;
 }

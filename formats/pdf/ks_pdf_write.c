@@ -615,7 +615,10 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 					goto out;
 			}
 		}
-		if (k == 0) {
+		if (k == 0 && probe == src->len) {
+			/* The kernel copied it all (a small file): no thread. */
+			KS_GUARD(hash_rest(src, 0, chunk, md_ctx, NULL));
+		} else if (k == 0) {
 			/* It can: the rest in the background while we hash. */
 			job.src = src->fd;
 			job.dst = af->fd;

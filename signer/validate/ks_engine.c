@@ -222,6 +222,28 @@ out:
 	return rc;
 }
 
+/* A timestamp of a signature in its report entry, with its own result
+ * (`why`: the reason its TSA did not validate). */
+static int report_ts(struct ks_report_sig *s, const struct ks_engine_ts *t, bool ok,
+		     const char *why)
+{
+	struct ks_report_ts *rt;
+	char cn[128];
+
+	if (s->n_ts >= KS_REPORT_TS_MAX)
+		return 0;
+	rt = &s->ts[s->n_ts++];
+	rt->time = t->gen_time;
+	rt->valid = ok;
+	rt->archive = t->archive;
+	if (t->tsa != NULL && ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0)
+		return -1;
+	if (!ok &&
+	    ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED ? t->detail : why) < 0)
+		return -1;
+	return 0;
+}
+
 /* The signature timestamps of e: the earliest valid one proves the
  * signature's time (when earlier than what later document timestamps
  * prove already). */
@@ -231,12 +253,57 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 {
 	struct cert_outcome o;
 	char cn[128];
-	size_t i;
+	size_t i, k;
+	bool have_apoe = false;
+	time_t apoe = 0;
 	int rc = -1;
 
+	outcome_init(&o);
+	/* Archive timestamps first, the latest first: each proves that the
+	 * signature, its timestamps and its validation data existed at its
+	 * time, and so proves the earlier ones (EN 319 102-1 5.6.2.4). */
+	for (k = e->n_ts; k-- > 0;) {
+		struct ks_engine_ts *t = &e->ts[k];
+		bool ok = t->indication == KS_IND_TOTAL_PASSED && t->tsa != NULL;
+
+		if (!t->archive)
+			continue;
+		ks_rev_result_cleanup(&o.rev);
+		outcome_init(&o);
+		if (ok) {
+			if (validate_cert(v, doc, t->tsa, t->certs, e->certs, false, true,
+					  have_apoe ? apoe
+					  : doc_poe ? dpoe
+						    : t->gen_time,
+					  &o) < 0)
+				goto out;
+			ok = o.ind == KS_IND_TOTAL_PASSED;
+		}
+		if (report_ts(e->out, t, ok, o.detail) < 0)
+			goto out;
+		if (ok && (!have_apoe || t->gen_time < apoe)) {
+			have_apoe = true;
+			apoe = t->gen_time;
+		} else if (!ok) {
+			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
+		}
+	}
+	if (have_apoe && (!doc_poe || apoe < dpoe)) {
+		doc_poe = true;
+		dpoe = apoe;
+		if (!*has_poe || apoe < *poe) {
+			*has_poe = true;
+			*poe = apoe;
+			snprintf(by, byn, "archive timestamp");
+		}
+	}
+	ks_rev_result_cleanup(&o.rev);
 	for (i = 0; i < e->n_ts; i++) {
 		struct ks_engine_ts *t = &e->ts[i];
 		bool ok = t->indication == KS_IND_TOTAL_PASSED && t->tsa != NULL;
+
+		if (t->archive)
+			continue;
 
 		outcome_init(&o);
 		if (ok) {
@@ -249,11 +316,17 @@ static int signature_timestamps(const struct ks_validation *v, const struct ks_e
 				goto out;
 			ok = o.ind == KS_IND_TOTAL_PASSED;
 		}
+		if (report_ts(e->out, t, ok, o.detail) < 0)
+			goto out;
 		if (ok && (!*has_poe || t->gen_time < *poe)) {
+			size_t u;
+
 			*has_poe = true;
 			*poe = t->gen_time;
 			snprintf(by, byn, "signature timestamp by %s",
 				 subject_cn(t->tsa, cn, sizeof(cn)));
+			for (u = 0; u < e->out->n_ts; u++)
+				e->out->ts[u].used = u + 1 == e->out->n_ts;
 		} else if (!ok) {
 			e->out->notes |= KS_NOTE_TIMESTAMP_NOT_USED;
 			if (v->policy.level[KS_VC_TIMESTAMP] == KS_VL_FAIL &&

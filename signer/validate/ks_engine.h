@@ -65,6 +65,9 @@ void ks_validation_init(struct ks_validation *v);
  * (token signature, TSA certificate bound and with the timeStamping EKU,
  * message imprint over the signature value) already checked. */
 struct ks_engine_ts {
+	/* An archive timestamp (CAdES archive-time-stamp-v3): it covers the
+	 * signature, its timestamps and its validation data. */
+	bool archive;
 	enum ks_indication indication; /* TOTAL-PASSED: integrity holds */
 	char detail[256];
 	time_t gen_time;

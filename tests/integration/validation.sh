@@ -24,7 +24,7 @@ TMP=$(mktemp -d)
 . "$ROOT/tests/lib/pki_services.sh"
 cleanup() {
   pki_services_cleanup
-  [ -n "${KEEP:-}" ] || rm -rf "$TMP"; echo "# tmp $TMP" >&2
+  if [ -n "${KEEP:-}" ]; then echo "# kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM HUP PIPE
@@ -126,6 +126,18 @@ for k in tsa-rsa ocsp-public; do
   expect "a signature made by the $k key with openssl cms does not pass" "eku-$k" 2 \
     "INDETERMINATE CHAIN_CONSTRAINTS_FAILURE - -" "may not sign documents"
 done
+
+# Intermediates from a configured place: a signature that carries only
+# its signer's certificate.
+openssl cms -sign -binary -md sha256 -in "$TMP/record.txt" -signer "$P/teacher-rsa.cert.pem" \
+  -inkey "$P/teacher-rsa.key.pem" -outform DER -out "$TMP/leaf-only.p7s" 2>/dev/null
+verify leafonly "$TMP/leaf-only.p7s" --content "$TMP/record.txt" --revocation off
+expect "a signature without its CA certificate: no path to the anchor" leafonly 2 \
+  "INDETERMINATE NO_CERTIFICATE_CHAIN_FOUND - -"
+verify leafinter "$TMP/leaf-only.p7s" --content "$TMP/record.txt" --revocation off \
+  --intermediates "$P/cas.pem"
+expect "... with --intermediates naming the CA certificates: PASSED" leafinter 0 \
+  "TOTAL-PASSED - - -"
 
 # ---- verification, PDF and CAdES ----
 for f in pdf p7s; do
@@ -243,6 +255,14 @@ for lv in B-T B-LT B-LTA; do
     verify "now-$lv-$f" "$TMP/$lv.$f" "${content[@]}" --cache "$(pki_cache "now-$lv-$f")"
     expect "$f $lv: PASSED, the signing time proven by a timestamp, revocation from the $src" \
       "now-$lv-$f" 0 "TOTAL-PASSED - good $src" '"proof_of_existence"'
+    if [ $lv = B-T ]; then
+      if grep -q '"proves_signing_time": true' "$TMP/now-$lv-$f.json" &&
+        grep -q '"tsa": "' "$TMP/now-$lv-$f.json"; then
+        ok "$f B-T: the report lists the timestamp, its TSA and its own result"
+      else
+        notok "$f B-T: the report lists the timestamp" "$(head -c 1500 "$TMP/now-$lv-$f.json")"
+      fi
+    fi
   done
 done
 pki_tsa_stop

@@ -1,0 +1,397 @@
+/* Batch signing (signer/ks_batch, the code of `kyso sign --batch`) of
+ * 1,000 rendered transcripts (~40 KB, the class docs/examples/lop-12a3.json,
+ * one PAdES signature each in the principal's field) in this one process:
+ *
+ *   batch_file_ratio  <docs/s> <rsa/s>    <ratio>   (target >= 0.6)
+ *       file RSA-2048 key, against `openssl speed -seconds 3 rsa2048`
+ *       signatures per second, run in the same run on the same core;
+ *   batch_token_ratio <docs/s> <C_Sign/s> <ratio>   (target >= 0.9)
+ *       the principal's SoftHSM2 token key, against raw C_SignInit +
+ *       C_Sign (CKM_RSA_PKCS over a DigestInfo prepared once) on the same
+ *       token and key, in the same run.
+ *
+ * Rates are per CPU second of this process (user and system time), as
+ * `openssl speed` counts its own (user time): other programs on a shared
+ * machine change neither much.  The wall-clock rates follow, for
+ * information.
+ *
+ * Every document is read, signed and written atomically (temporary file,
+ * fsync, rename) as the command does.  The files live in a tmpfs
+ * (/dev/shm) when there is one so that the figure is the signer's, not
+ * the disk's fsync; BENCH_BATCH_DIR names another place.
+ *
+ * Env: KYSO_BIN, KYSO_ROOT (render the class), SOFTHSM2_CONF,
+ * KYSO_TEST_PIN, KYSO_SOFTHSM_MODULE, KYSO_PKI_DIR (build/pki/env.sh),
+ * BENCH_SECONDS (raw C_Sign loop, default 2), BENCH_BATCH_DOCS (1000). */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CRYPTOKI_GNU 1
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+#include "ks_key.h"
+#include "signer/ks_batch.h"
+#include "signer/ks_keyres.h"
+
+#define TOKEN "principal"
+#define KEY "tok-principal-rsa"
+#define SRC_MAX 64
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process (user and system): what `openssl speed`
+ * divides by (user time, unless -elapsed), and what other programs on a
+ * shared machine do not inflate. */
+static double cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct rate {
+	double cpu;  /* per CPU second */
+	double wall; /* per second */
+};
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+/* ---- the reference: openssl speed ---- */
+
+/* RSA-2048 signatures per second of `openssl speed` ("-mr" lines
+ * "+F2:k:bits:sign:verify": operations per second in OpenSSL 3, seconds
+ * per operation before). */
+static double openssl_rsa_speed(void)
+{
+	FILE *p = popen("openssl speed -mr -seconds 3 rsa2048 2>/dev/null", "r");
+	char line[256];
+	double best = 0;
+
+	if (p == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		char *f = line, *end;
+		double v;
+		int i;
+
+		if (strncmp(line, "+F2:", 4) != 0)
+			continue;
+		/* The fourth field. */
+		for (i = 0; i < 3 && f != NULL; i++)
+			f = strchr(f + 1, ':');
+		if (f == NULL)
+			continue;
+		v = strtod(f + 1, &end);
+		if (end == f + 1 || !(v > 0))
+			continue;
+		best = v < 1 ? 1 / v : v;
+	}
+	if (pclose(p) != 0)
+		return 0;
+	return best;
+}
+
+/* ---- the reference: raw C_Sign ---- */
+
+struct raw {
+	CK_FUNCTION_LIST *fl;
+	ck_session_handle_t s;
+	ck_object_handle_t key;
+	bool init;
+};
+
+static int raw_open(struct raw *r, const char *module, const char *pin)
+{
+	ck_slot_id_t slots[64];
+	unsigned long ns = 64, i, found = 0;
+	ck_object_class_t cls = CKO_PRIVATE_KEY;
+	struct ck_attribute t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
+				     { CKA_LABEL, (void *)KEY, sizeof(KEY) - 1 } };
+	struct ck_token_info ti;
+	ck_rv_t rv;
+
+	r->fl = p11_kit_module_load(module, 0);
+	if (r->fl == NULL || p11_kit_module_initialize(r->fl) != CKR_OK)
+		return -1;
+	r->init = true;
+	if (r->fl->C_GetSlotList(1, slots, &ns) != CKR_OK)
+		return -1;
+	for (i = 0; i < ns; i++)
+		if (r->fl->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    memcmp(ti.label, TOKEN, sizeof(TOKEN) - 1) == 0 &&
+		    ti.label[sizeof(TOKEN) - 1] == ' ')
+			break;
+	if (i == ns ||
+	    r->fl->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &r->s) != CKR_OK)
+		return -1;
+	rv = r->fl->C_Login(r->s, CKU_USER, (unsigned char *)pin, strlen(pin));
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+		return -1;
+	if (r->fl->C_FindObjectsInit(r->s, t, 2) != CKR_OK ||
+	    r->fl->C_FindObjects(r->s, &r->key, 1, &found) != CKR_OK ||
+	    r->fl->C_FindObjectsFinal(r->s) != CKR_OK || found != 1)
+		return -1;
+	return 0;
+}
+
+static void raw_close(struct raw *r)
+{
+	if (r->fl == NULL)
+		return;
+	if (r->init) {
+		(void)r->fl->C_CloseSession(r->s);
+		(void)p11_kit_module_finalize(r->fl);
+	}
+	p11_kit_module_release(r->fl);
+	r->fl = NULL;
+}
+
+/* C_Sign per second over `secs`. */
+static int raw_rate(struct raw *r, double secs, struct rate *out)
+{
+	struct ck_mechanism mech = { CKM_RSA_PKCS, NULL, 0 };
+	struct ks_buf dg, di;
+	uint8_t sig[1024];
+	double start = now(), end = start + secs, t, c0 = cpu();
+	long n = 0;
+
+	ks_buf_init(&dg, 64);
+	ks_buf_init(&di, 256);
+	if (ks_md_digest(KS_MD_SHA256, "bench", 5, &dg) < 0 ||
+	    ks_digestinfo(KS_MD_SHA256, dg.data, dg.len, &di) < 0)
+		goto fail;
+	while ((t = now()) < end) {
+		unsigned long len = sizeof(sig);
+
+		if (r->fl->C_SignInit(r->s, &mech, r->key) != CKR_OK ||
+		    r->fl->C_Sign(r->s, di.data, di.len, sig, &len) != CKR_OK)
+			goto fail;
+		n++;
+	}
+	out->cpu = (double)n / (cpu() - c0);
+	out->wall = (double)n / (t - start);
+	ks_buf_cleanup(&dg);
+	ks_buf_cleanup(&di);
+	return 0;
+fail:
+	ks_buf_cleanup(&dg);
+	ks_buf_cleanup(&di);
+	return -1;
+}
+
+/* ---- the batch ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Render the class into dir/src, then `docs` names (hard links) in
+ * dir/in. */
+static int make_inputs(const char dir[512], long docs)
+{
+	char cmd[8192], src[1024], path[1024], name[SRC_MAX][256];
+	struct dirent *e;
+	DIR *d;
+	int k = 0;
+	long i;
+
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(path, sizeof(path), "%s/in", dir);
+	if (mkdir(src, 0700) != 0 || mkdir(path, 0700) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' render transcript --data '%s/docs/examples/lop-12a3.json' --out-dir '%s' "
+		 ">/dev/null",
+		 env_or("KYSO_BIN", "build/kyso"), env_or("KYSO_ROOT", "."), src);
+	if (system(cmd) != 0)
+		return -1;
+	d = opendir(src);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL && k < SRC_MAX)
+		if (e->d_name[0] != '.')
+			snprintf(name[k++], sizeof(name[0]), "%s", e->d_name);
+	closedir(d);
+	if (k == 0)
+		return -1;
+	for (i = 0; i < docs; i++) {
+		char from[2048], to[2048];
+
+		snprintf(from, sizeof(from), "%s/%s", src, name[i % k]);
+		snprintf(to, sizeof(to), "%s/in/%05ld-%s", dir, i, name[i % k]);
+		if (link(from, to) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Sign dir/in into dir/<out> with `key`: documents per second. */
+static int batch_rate(const char dir[512], const char *out, struct ks_key *key, long docs,
+		      struct rate *res)
+{
+	struct ks_batch b;
+	struct ks_sign_job tmpl;
+	struct ks_batch_run_opts o;
+	char in[1024], od[1024];
+	double t0, t1 = 0, c0;
+	size_t i;
+	int rc = -1;
+
+	snprintf(in, sizeof(in), "%s/in", dir);
+	snprintf(od, sizeof(od), "%s/%s", dir, out);
+	if (mkdir(od, 0700) != 0)
+		return -1;
+	ks_batch_init(&b);
+	ks_sign_job_init(&tmpl);
+	tmpl.key = key;
+	tmpl.pdf.field_must_exist = true;
+	/* The certificate check before signing runs for every file, as in
+	 * the command; without revocation (no responder here; with one, the
+	 * revocation cache answers every file after the first). */
+	tmpl.rev_policy = KS_REV_POLICY_OFF;
+	memset(&o, 0, sizeof(o));
+	/* Timed from the listing of the folder on, as the command runs. */
+	t0 = now();
+	c0 = cpu();
+	if (ks_batch_add_dir(&b, in) < 0)
+		goto out;
+	for (i = 0; i < b.n; i++)
+		b.items[i].format = ks_format_of(b.items[i].in);
+	if (ks_batch_plan(&b, od, NULL) < 0 || ks_batch_run(&b, &tmpl, &o) < 0)
+		goto out;
+	t1 = now();
+	res->cpu = (double)docs / (cpu() - c0);
+	if (b.signed_n != (size_t)docs) {
+		for (i = 0; i < b.n; i++)
+			if (b.items[i].status == KS_BATCH_FAILED) {
+				fprintf(stderr, "bench_batch: %s: %s\n", b.items[i].in,
+					b.items[i].reason);
+				break;
+			}
+		goto out;
+	}
+	res->wall = (double)docs / (t1 - t0);
+	rc = 0;
+out:
+	if (rc < 0 && ks_err_code() != KS_OK)
+		fprintf(stderr, "bench_batch: %s\n", ks_err_msg());
+	ks_batch_cleanup(&b);
+	return rc;
+}
+
+int main(void)
+{
+	const char *pin = env_or("KYSO_TEST_PIN", "123456");
+	const char *module =
+	    env_or("KYSO_SOFTHSM_MODULE", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
+	const char *pki = env_or("KYSO_PKI_DIR", "build/pki");
+	const char *base = getenv("BENCH_BATCH_DIR");
+	double secs = strtod(env_or("BENCH_SECONDS", "2"), NULL), rsa;
+	struct rate file_rate, raw1, raw2, tok_rate, raw;
+	long docs = strtol(env_or("BENCH_BATCH_DOCS", "1000"), NULL, 10);
+	char dir[512], kp[4200], cp[4200], chp[4200];
+	struct ks_keyres kr;
+	struct ks_key *key = NULL;
+	struct raw r;
+	struct stat st;
+	int rc = 1;
+
+	memset(&r, 0, sizeof(r));
+	if (!(secs > 0))
+		secs = 2;
+	if (docs < 1 || docs > KS_BATCH_FILES_MAX)
+		docs = 1000;
+	if (base == NULL || *base == '\0')
+		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm"
+									 : env_or("TMPDIR", "/tmp");
+	snprintf(dir, sizeof(dir), "%s/kyso-bench-batch.XXXXXX", base);
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "bench_batch: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	if (make_inputs(dir, docs) < 0) {
+		fprintf(stderr, "bench_batch: cannot render the transcripts into %s\n", dir);
+		goto out;
+	}
+
+	/* File key. */
+	snprintf(kp, sizeof(kp), "%s/principal-rsa.key.pem", pki);
+	snprintf(cp, sizeof(cp), "%s/principal-rsa.cert.pem", pki);
+	snprintf(chp, sizeof(chp), "%s/principal-rsa.chain.pem", pki);
+	if (ks_filekey_open(kp, cp, chp, NULL, &key) < 0) {
+		fprintf(stderr, "bench_batch: %s\n", ks_err_msg());
+		goto out;
+	}
+	rsa = openssl_rsa_speed();
+	if (batch_rate(dir, "out-file", key, docs, &file_rate) < 0 || !(rsa > 0)) {
+		fprintf(stderr, "bench_batch: file key: no figure (openssl speed %.1f)\n", rsa);
+		goto out;
+	}
+	ks_key_free(key);
+	key = NULL;
+	/* Per CPU second, as openssl speed counts; the wall-clock rate
+	 * after it, for information (a shared machine lowers it). */
+	printf("batch_file_ratio %.1f %.1f %.3f   (target >= 0.6; %.1f docs/s wall clock; %ld "
+	       "docs in %s)\n",
+	       file_rate.cpu, rsa, file_rate.cpu / rsa, file_rate.wall, docs, base);
+	fflush(stdout);
+
+	/* Token key: the reference before and after the batch, the mean. */
+	if (raw_open(&r, module, pin) < 0) {
+		fprintf(stderr, "bench_batch: raw PKCS#11 setup failed on '%s'\n", module);
+		goto out;
+	}
+	if (raw_rate(&r, secs / 2, &raw1) < 0) {
+		fprintf(stderr, "bench_batch: raw C_Sign failed\n");
+		goto out;
+	}
+	if (setenv("KYSO_PIN", pin, 1) != 0)
+		goto out;
+	memset(&kr, 0, sizeof(kr));
+	kr.key = "pkcs11:token=" TOKEN ";object=" KEY ";type=private";
+	if (ks_keyres_open(&kr, &key) < 0) {
+		fprintf(stderr, "bench_batch: %s\n", ks_err_msg());
+		goto out;
+	}
+	if (batch_rate(dir, "out-token", key, docs, &tok_rate) < 0 ||
+	    raw_rate(&r, secs / 2, &raw2) < 0) {
+		fprintf(stderr, "bench_batch: token: no figure\n");
+		goto out;
+	}
+	raw.cpu = (raw1.cpu + raw2.cpu) / 2;
+	raw.wall = (raw1.wall + raw2.wall) / 2;
+	printf("batch_token_ratio %.1f %.1f %.3f   (target >= 0.9; wall clock %.1f / %.1f = "
+	       "%.3f)\n",
+	       tok_rate.cpu, raw.cpu, tok_rate.cpu / raw.cpu, tok_rate.wall, raw.wall,
+	       tok_rate.wall / raw.wall);
+	rc = 0;
+out:
+	raw_close(&r);
+	ks_keyres_close(key);
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}

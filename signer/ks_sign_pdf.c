@@ -12,6 +12,7 @@
 
 #include "formats/pdf/ks_pdf_write.h"
 #include "ks_cur.h"
+#include "ks_utf8.h"
 
 /* A page number larger than any real document. */
 #define KS_SIGN_PDF_MAX_PAGE 1000000UL
@@ -75,7 +76,7 @@ int ks_sign_pdf_check_text(const char *what, const char *s, size_t max)
 	while (c.left > 0) {
 		size_t at = n - c.left;
 
-		if (ks_pdf_utf8_next(&c, &cp) < 0)
+		if (ks_utf8_next(&c, &cp) < 0)
 			return KS_SET(KS_ERR_USAGE,
 				      "%s is not valid UTF-8 (byte 0x%02x at offset %zu); give the "
 				      "text in UTF-8",

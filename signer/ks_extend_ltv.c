@@ -13,6 +13,7 @@
 #include "formats/tsp/ks_tsp.h"
 #include "ks_io.h"
 #include "signer/ks_sigts.h"
+#include "signer/validate/ks_engine.h"
 
 /* Timestamps read from one SignerInfo. */
 #define KS_EXTEND_TOKENS_MAX 8
@@ -494,6 +495,24 @@ out:
 	return rc;
 }
 
+/* A signer keeps no more timestamps than verification reads
+ * (KS_ENGINE_TS_MAX): a file whose newest archive timestamp would not be
+ * looked at is refused rather than written. */
+static int room_for_archive(const struct ks_cms *cms, size_t i)
+{
+	size_t sig_ts, archive;
+
+	if (ks_cms_unsigned_attr_count(cms, i, KS_TSP_OID_SIGNATURE_TIME_STAMP, &sig_ts) < 0 ||
+	    ks_cms_unsigned_attr_count(cms, i, KS_CADES_OID_ARCHIVE_TS_V3, &archive) < 0)
+		return -1;
+	if (sig_ts + archive + 1 > KS_ENGINE_TS_MAX)
+		return KS_SET(KS_ERR_LIMIT,
+			      "signer %zu has %zu timestamp(s) already: one more archive timestamp "
+			      "would be more than verification reads (%d)",
+			      i + 1, sig_ts + archive, KS_ENGINE_TS_MAX);
+	return 0;
+}
+
 int ks_extend_cms_ltv(struct ks_buf *cur, const char *content, bool lta,
 		      const struct ks_tsa_client *tsa, const struct ks_ltv_opts *o, char *summary,
 		      size_t n)
@@ -539,6 +558,7 @@ int ks_extend_cms_ltv(struct ks_buf *cur, const char *content, bool lta,
 	}
 	if (lta) {
 		for (i = 0; i < count; i++) {
+			KS_GUARD(room_for_archive(cms, i));
 			KS_GUARD(cms_renew(cur, cms, i, o, &renewed));
 			if (renewed) {
 				KS_GUARD(reparse(cur, &cms));

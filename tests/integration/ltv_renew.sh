@@ -11,7 +11,9 @@
 # validation time past the certificates' expiry.  A revocation-values
 # value changed after an archive timestamp covered it makes that
 # timestamp not valid (and only that one); responders down make the
-# renewal fail with no output.  Prints TAP.
+# renewal fail with no output; renewals stop, with a clear error and no
+# output, at the timestamps a signer may have for verification to read
+# them all.  Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/lib/pdf_tap.sh
@@ -184,6 +186,29 @@ if [ "$got" = "rc=0 authentic TOTAL-PASSED archive=valid,valid" ]; then
 	ok "kyso verify, responders up: PASSED, both archive timestamps valid"
 else
 	notok "kyso verify, responders up: PASSED, both archive timestamps valid" "$got" "$(head -c 1500 "$TMP/now.json")"
+fi
+
+# ---- renewed again and again, up to what verification reads ----------------
+f=$TMP/renew.p7s
+for i in 3 4 5 6 7; do
+	"$KYSO" extend --level B-LTA --in "$f" --out "$TMP/renew$i.p7s" --content "$DOC" "${LT[@]}" \
+		--cache "$(pki_cache renew$i)" >"$TMP/ext$i.log" 2>&1 || break
+	f=$TMP/renew$i.p7s
+done
+got=$(verify many "$f" --cache "$(pki_cache verify-many)")
+if [ "$f" = "$TMP/renew7.p7s" ] && [ "$(count "$f" "0.4.0.1733.2.4")" = 7 ] && cms_ok "$f" &&
+	[ "$got" = "rc=0 authentic TOTAL-PASSED archive=valid,valid,valid,valid,valid,valid,valid" ]; then
+	ok "renewed five times more: seven archive timestamps, openssl cms -verify accepts it, kyso verify PASSED with all valid"
+else
+	notok "renewed five times more: seven archive timestamps, all valid" "$f" "$got" "$(cat "$TMP"/ext*.log)"
+fi
+"$KYSO" extend --level B-LTA --in "$f" --out "$TMP/renew8.p7s" --content "$DOC" "${LT[@]}" \
+	--cache "$(pki_cache renew8)" >"$TMP/ext8.log" 2>&1
+rc=$?
+if [ $rc != 0 ] && [ ! -e "$TMP/renew8.p7s" ] && grep -q "more than verification reads" "$TMP/ext8.log"; then
+	ok "one renewal more than verification reads (8 timestamps a signer): refused (exit $rc), no output"
+else
+	notok "one renewal more than verification reads: refused, no output" "exit $rc" "$(cat "$TMP/ext8.log")"
 fi
 
 # ---- negative: data an archive timestamp covered, changed afterwards -------

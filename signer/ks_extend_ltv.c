@@ -13,6 +13,7 @@
 #include "formats/tsp/ks_tsp.h"
 #include "ks_io.h"
 #include "signer/ks_sigts.h"
+#include "signer/validate/ks_engine.h"
 
 /* Timestamps read from one SignerInfo. */
 #define KS_EXTEND_TOKENS_MAX 8
@@ -308,12 +309,10 @@ out:
 	return rc;
 }
 
-/* certificate-values and revocation-values of signer i (EN 319 122-1
- * 5.5.1, 5.5.2). */
-static int cms_values(struct ks_buf *cur, const struct ks_cms *cms, size_t i,
-		      const struct ks_ltv_opts *o)
+/* The data collected in v as a certificate-values and a
+ * revocation-values attribute on signer i (EN 319 122-1 5.5.1, 5.5.2). */
+static int put_values(struct ks_buf *cur, size_t i, const struct ks_ltv *v)
 {
-	struct ks_ltv *v = NULL;
 	struct ks_cades_values *cv = NULL;
 	struct ks_buf certs, revs;
 	size_t k;
@@ -321,11 +320,9 @@ static int cms_values(struct ks_buf *cur, const struct ks_cms *cms, size_t i,
 
 	ks_buf_init(&certs, KS_CMS_UNSIGNED_VALUE_MAX);
 	ks_buf_init(&revs, KS_CMS_UNSIGNED_VALUE_MAX);
-	v = calloc(1, sizeof(*v));
 	cv = calloc(1, sizeof(*cv));
-	if (v == NULL || cv == NULL)
+	if (cv == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	KS_GUARD(collect_signer(v, cms, i, o, "the .p7s"));
 	for (k = 0; k < v->n_certs; k++) {
 		ks_buf_init(&cv->certs[k], KS_CADES_ITEM_MAX);
 		cv->n_certs++;
@@ -346,14 +343,100 @@ static int cms_values(struct ks_buf *cur, const struct ks_cms *cms, size_t i,
 	KS_GUARD(add_attr(cur, i, KS_CADES_OID_REVOCATION_VALUES, &revs));
 	rc = 0;
 out:
-	if (v != NULL)
-		ks_ltv_cleanup(v);
 	if (cv != NULL)
 		ks_cades_values_cleanup(cv);
-	free(v);
 	free(cv);
 	ks_buf_cleanup(&certs);
 	ks_buf_cleanup(&revs);
+	return rc;
+}
+
+/* certificate-values and revocation-values of signer i: its own chain
+ * and the TSAs of its signature timestamps. */
+static int cms_values(struct ks_buf *cur, const struct ks_cms *cms, size_t i,
+		      const struct ks_ltv_opts *o)
+{
+	struct ks_ltv *v = NULL;
+	int rc = -1;
+
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	KS_GUARD(collect_signer(v, cms, i, o, "the .p7s"));
+	KS_GUARD(put_values(cur, i, v));
+	rc = 0;
+out:
+	if (v != NULL)
+		ks_ltv_cleanup(v);
+	free(v);
+	return rc;
+}
+
+/* Which of signer i's archive timestamps is the newest (latest genTime):
+ * its index in vals[0..n), or n when none can be read. */
+static size_t newest_archive(const struct ks_buf *vals, size_t n)
+{
+	struct ks_tsp_token *t = NULL;
+	size_t k, best = n, len;
+	time_t best_time = 0, gt;
+
+	for (k = 0; k < n; k++) {
+		if (der_extent(vals[k].data, vals[k].len, &len) < 0 ||
+		    ks_tsp_token_parse(vals[k].data, len, &t) < 0) {
+			ks_err_clear();
+			continue;
+		}
+		gt = ks_tsp_token_info(t)->gen_time;
+		ks_tsp_token_free(t);
+		t = NULL;
+		if (best == n || gt >= best_time) {
+			best = k;
+			best_time = gt;
+		}
+	}
+	return best;
+}
+
+/* Renewal (EN 319 122-1 5.5.3): before a new archive timestamp, the
+ * validation data of the TSA of the newest one goes in as a new
+ * certificate-values and revocation-values instance.  The values already
+ * there stay as they are, so the hash index of every earlier archive
+ * timestamp still finds what it covered.  *renewed: an archive timestamp
+ * was there. */
+static int cms_renew(struct ks_buf *cur, const struct ks_cms *cms, size_t i,
+		     const struct ks_ltv_opts *o, bool *renewed)
+{
+	struct ks_buf vals[KS_EXTEND_TOKENS_MAX];
+	char what[KS_EXTEND_WHAT_LEN];
+	struct ks_ltv *v = NULL;
+	size_t n = 0, last;
+	int rc = -1;
+
+	*renewed = false;
+	KS_GUARD(ks_cades_unsigned_values(cms, i, KS_CADES_OID_ARCHIVE_TS_V3, vals,
+					  KS_EXTEND_TOKENS_MAX, &n));
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	last = newest_archive(vals, n);
+	if (last == n)
+		KS_BAIL(KS_ERR_TSP, "the .p7s, signer %zu: no archive timestamp can be read",
+			i + 1);
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	snprintf(what, sizeof(what), "the .p7s, TSA of the newest archive timestamp of signer %zu",
+		 i + 1);
+	KS_GUARD(collect_token(v, vals[last].data, vals[last].len, o, what));
+	KS_GUARD(put_values(cur, i, v));
+	*renewed = true;
+	rc = 0;
+out:
+	if (v != NULL)
+		ks_ltv_cleanup(v);
+	free(v);
+	free_vals(vals, n);
 	return rc;
 }
 
@@ -412,13 +495,32 @@ out:
 	return rc;
 }
 
+/* A signer keeps no more timestamps than verification reads
+ * (KS_ENGINE_TS_MAX): a file whose newest archive timestamp would not be
+ * looked at is refused rather than written. */
+static int room_for_archive(const struct ks_cms *cms, size_t i)
+{
+	size_t sig_ts, archive;
+
+	if (ks_cms_unsigned_attr_count(cms, i, KS_TSP_OID_SIGNATURE_TIME_STAMP, &sig_ts) < 0 ||
+	    ks_cms_unsigned_attr_count(cms, i, KS_CADES_OID_ARCHIVE_TS_V3, &archive) < 0)
+		return -1;
+	if (sig_ts + archive + 1 > KS_ENGINE_TS_MAX)
+		return KS_SET(KS_ERR_LIMIT,
+			      "signer %zu has %zu timestamp(s) already: one more archive timestamp "
+			      "would be more than verification reads (%d)",
+			      i + 1, sig_ts + archive, KS_ENGINE_TS_MAX);
+	return 0;
+}
+
 int ks_extend_cms_ltv(struct ks_buf *cur, const char *content, bool lta,
 		      const struct ks_tsa_client *tsa, const struct ks_ltv_opts *o, char *summary,
 		      size_t n)
 {
 	struct ks_cms *cms = NULL;
 	struct ks_buf next;
-	size_t i, count, have, stamped = 0, valued = 0, kept = 0;
+	size_t i, count, have, stamped = 0, valued = 0, kept = 0, renewals = 0;
+	bool renewed = false;
 	bool has_tsa = tsa != NULL && tsa->n_urls > 0;
 	int rc = -1;
 
@@ -456,14 +558,22 @@ int ks_extend_cms_ltv(struct ks_buf *cur, const char *content, bool lta,
 	}
 	if (lta) {
 		for (i = 0; i < count; i++) {
+			KS_GUARD(room_for_archive(cms, i));
+			KS_GUARD(cms_renew(cur, cms, i, o, &renewed));
+			if (renewed) {
+				KS_GUARD(reparse(cur, &cms));
+				renewals++;
+			}
 			KS_GUARD(cms_archive(cur, cms, i, content, tsa));
 			KS_GUARD(reparse(cur, &cms));
 		}
 	}
 	snprintf(summary, n,
 		 "CAdES-%s: %zu signature timestamp(s), validation data on %zu signer(s) (%zu had "
-		 "it)%s",
+		 "it)%s%s",
 		 lta ? "B-LTA" : "B-LT", stamped, valued, kept,
+		 renewals > 0 ? ", renewed: validation data of the newest archive timestamp's TSA"
+			      : "",
 		 lta ? ", an archive-time-stamp-v3 on every signer" : "");
 	rc = 0;
 out:

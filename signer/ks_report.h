@@ -61,7 +61,7 @@ enum ks_verdict {
 #define KS_REPORT_STR_MAX ((size_t)4096)
 
 /* Signature timestamps listed per signature. */
-#define KS_REPORT_TS_MAX 4
+#define KS_REPORT_TS_MAX 8
 
 /* A signature timestamp and its own result. */
 struct ks_report_ts {

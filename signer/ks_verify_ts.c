@@ -199,6 +199,15 @@ static int one_archive(const struct ks_cms *cms, size_t index, const uint8_t *co
 		rc = 0;
 		goto out;
 	}
+	/* What the index lists must still be there: data added later is
+	 * not in it, data it covered may not be removed or changed. */
+	if (ks_cades_ats_index_check(cms, index, &hidx[0]) < 0) {
+		if (ks_err_is_fatal())
+			goto out;
+		ts_fail(t, "archive timestamp: data it covered was changed", ks_err_msg());
+		rc = 0;
+		goto out;
+	}
 	t->indication = KS_IND_TOTAL_PASSED;
 	rc = 0;
 out:

@@ -1,6 +1,8 @@
 /* The long-term CAdES attributes: see ks_cades_ltv.h. */
 #include "formats/cms/ks_cades_ltv.h"
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <string.h>
 
@@ -518,5 +520,157 @@ int ks_cades_ats_digest(const struct ks_cms *cms, size_t index, enum ks_md md,
 out:
 	EVP_MD_CTX_free(ctx);
 	ks_buf_cleanup(&der);
+	return rc;
+}
+
+/* ---- checking a stored ats-hash-index-v3 ---- */
+
+/* The parts of an ATSHashIndexV3 value: the hash algorithm and the
+ * contents of its three lists (certificates, CRLs, unsigned attributes). */
+struct ats_index {
+	enum ks_md md;
+	struct ks_cur list[3];
+};
+
+static int md_of_algorithm(struct ks_cur alg, enum ks_md *md)
+{
+	struct ks_cur whole = alg, val;
+	const unsigned char *p;
+	ASN1_OBJECT *obj;
+	uint8_t tag;
+	int nid;
+
+	TRY(ks_der_expect(&alg, DER_OID, &val));
+	p = whole.p;
+	obj = d2i_ASN1_OBJECT(NULL, &p, (long)(whole.left - alg.left));
+	if (obj == NULL) {
+		ERR_clear_error();
+		return KS_SET(KS_ERR_PARSE, "ats-hash-index-v3: a bad algorithm identifier");
+	}
+	nid = OBJ_obj2nid(obj);
+	ASN1_OBJECT_free(obj);
+	/* parameters: absent or NULL */
+	if (alg.left > 0 &&
+	    (ks_der_read(&alg, &tag, &val) < 0 || tag != 0x05 || val.left != 0 || alg.left != 0))
+		return KS_SET(KS_ERR_PARSE, "ats-hash-index-v3: bad algorithm parameters");
+	if (nid == NID_sha256)
+		*md = KS_MD_SHA256;
+	else if (nid == NID_sha384)
+		*md = KS_MD_SHA384;
+	else if (nid == NID_sha512)
+		*md = KS_MD_SHA512;
+	else
+		return KS_SET(KS_ERR_UNSUPPORTED, "ats-hash-index-v3: hash algorithm %s",
+			      nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
+	return 0;
+}
+
+/* Split an ATSHashIndexV3 (hostile bytes): every list element one OCTET
+ * STRING of the algorithm's size, at most KS_CADES_ATS_INDEX_MAX each. */
+static int index_split(const uint8_t *der, size_t n, struct ats_index *x)
+{
+	struct ks_cur c, body, f[4], one, val;
+	size_t k = 0, i, count;
+	uint8_t tag;
+
+	memset(x, 0, sizeof(*x));
+	x->md = KS_MD_SHA256;
+	ks_cur_init(&c, der, n);
+	TRY(ks_der_expect(&c, DER_SEQUENCE, &body));
+	if (c.left != 0)
+		return KS_SET(KS_ERR_PARSE, "ats-hash-index-v3: bytes after the value");
+	while (body.left > 0) {
+		if (k == 4)
+			return KS_SET(KS_ERR_PARSE, "ats-hash-index-v3: too many fields");
+		TRY(ks_der_expect(&body, DER_SEQUENCE, &f[k]));
+		k++;
+	}
+	if (k < 3)
+		return KS_SET(KS_ERR_PARSE, "ats-hash-index-v3: %zu fields, not 3 or 4", k);
+	if (k == 4)
+		TRY(md_of_algorithm(f[0], &x->md));
+	for (i = 0; i < 3; i++) {
+		x->list[i] = f[k - 3 + i];
+		one = x->list[i];
+		for (count = 0; one.left > 0; count++) {
+			if (count == KS_CADES_ATS_INDEX_MAX)
+				return KS_SET(KS_ERR_LIMIT,
+					      "ats-hash-index-v3: more than %d hashes",
+					      KS_CADES_ATS_INDEX_MAX);
+			TRY(ks_der_read(&one, &tag, &val));
+			if (tag != DER_OCTET_STRING || val.left != ks_md_size(x->md))
+				return KS_SET(KS_ERR_PARSE,
+					      "ats-hash-index-v3: an entry is not a %s hash",
+					      ks_md_name(x->md));
+		}
+	}
+	return 0;
+}
+
+int ks_cades_ats_index_md(const uint8_t *der, size_t n, enum ks_md *md)
+{
+	struct ats_index x;
+
+	TRY(index_split(der, n, &x));
+	*md = x.md;
+	return 0;
+}
+
+/* Is the hash TLV `h` one of the entries of `list`? */
+static bool in_list(struct ks_cur list, const uint8_t *h, size_t hlen)
+{
+	struct ks_cur whole, val;
+	uint8_t tag;
+
+	while (list.left > 0) {
+		whole = list;
+		if (ks_der_read(&list, &tag, &val) < 0)
+			return false;
+		if (whole.left - list.left == hlen && memcmp(whole.p, h, hlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+int ks_cades_ats_index_covers(const uint8_t *old, size_t on, const uint8_t *now, size_t nn)
+{
+	static const char *const names[3] = { "certificate", "CRL", "unsigned attribute value" };
+	struct ats_index a, b;
+	struct ks_cur one, whole, val;
+	size_t i, k;
+	uint8_t tag;
+
+	TRY(index_split(old, on, &a));
+	TRY(index_split(now, nn, &b));
+	if (a.md != b.md)
+		return KS_SET(KS_ERR_ARG, "ats-hash-index-v3: indexes of different hashes");
+	for (i = 0; i < 3; i++) {
+		one = a.list[i];
+		for (k = 1; one.left > 0; k++) {
+			whole = one;
+			TRY(ks_der_read(&one, &tag, &val));
+			if (!in_list(b.list[i], whole.p, whole.left - one.left))
+				return KS_SET(KS_ERR_VERIFY,
+					      "the %s hashed as entry %zu of its ats-hash-index-v3 "
+					      "is no longer in the signature (removed or changed)",
+					      names[i], k);
+		}
+	}
+	return 0;
+}
+
+int ks_cades_ats_index_check(const struct ks_cms *cms, size_t index, const struct ks_buf *stored)
+{
+	struct ks_buf now;
+	enum ks_md md;
+	int rc = -1;
+
+	ks_buf_init(&now, KS_CMS_UNSIGNED_VALUE_MAX);
+	KS_GUARD(ks_cades_ats_index_md(stored->data, stored->len, &md));
+	KS_GUARD(ks_cades_ats_hash_index(cms, index, md, &now));
+	KS_GUARD(ks_cades_ats_index_covers(stored->data, stored->len, now.data, now.len));
+	rc = 0;
+out:
+	ks_buf_cleanup(&now);
 	return rc;
 }

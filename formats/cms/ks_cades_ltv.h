@@ -35,6 +35,8 @@
 /* Items of one kind in one attribute value, and bytes of one item. */
 #define KS_CADES_VALUES_MAX 256
 #define KS_CADES_ITEM_MAX ((size_t)10 << 20)
+/* Hashes in one list of an ATSHashIndexV3 read from a token. */
+#define KS_CADES_ATS_INDEX_MAX 4096
 /* Values of one unsigned attribute type on one SignerInfo. */
 #define KS_CADES_ATTR_VALUES_MAX 16
 
@@ -95,5 +97,24 @@ KS_WUR int ks_cades_ats_hash_index(const struct ks_cms *cms, size_t index, enum 
 KS_WUR int ks_cades_ats_digest(const struct ks_cms *cms, size_t index, enum ks_md md,
 			       const uint8_t *content_digest, size_t dlen,
 			       const struct ks_buf *hash_index, struct ks_buf *digest);
+
+/* ---- a stored ats-hash-index-v3 against the signature as it is now ----
+ *
+ * An archive timestamp's index lists what it covered.  Data may be added
+ * after it (new values, a newer archive timestamp: not in the index), but
+ * nothing it lists may be gone or changed. */
+
+/* The hash algorithm of an ATSHashIndexV3 value (hostile bytes; SHA-256
+ * when the field is absent).  KS_ERR_PARSE / KS_ERR_LIMIT /
+ * KS_ERR_UNSUPPORTED. */
+KS_WUR int ks_cades_ats_index_md(const uint8_t *der, size_t n, enum ks_md *md);
+/* 0 when every hash of index `old` is in the same list of index `now`
+ * (both ATSHashIndexV3 DER with one algorithm); KS_ERR_VERIFY naming the
+ * first one missing; KS_ERR_PARSE / KS_ERR_LIMIT on a malformed index. */
+KS_WUR int ks_cades_ats_index_covers(const uint8_t *old, size_t on, const uint8_t *now, size_t nn);
+/* ks_cades_ats_index_covers of `stored` (taken from an archive timestamp
+ * of SignerInfo `index`) against the index of the signature as it is. */
+KS_WUR int ks_cades_ats_index_check(const struct ks_cms *cms, size_t index,
+				    const struct ks_buf *stored);
 
 #endif

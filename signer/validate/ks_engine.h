@@ -47,8 +47,8 @@
 #include "signer/validate/ks_trust.h"
 #include "signer/validate/ks_vpolicy.h"
 
-/* Signature timestamps looked at per signature. */
-#define KS_ENGINE_TS_MAX 4
+/* Timestamps (signature and archive) looked at per signature. */
+#define KS_ENGINE_TS_MAX 8
 
 /* How the caller wants it validated (shared, read-only). */
 struct ks_validation {

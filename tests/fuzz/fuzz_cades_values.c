@@ -5,7 +5,9 @@
  * Oracles beyond "no crash": a failure leaves the lists as they were and
  * records an error; on success every item is one whole DER SEQUENCE
  * within the limits, and encoding what was read and parsing it again
- * gives the same items (the writer and the reader agree).  Seeds in
+ * gives the same items (the writer and the reader agree).  The input is
+ * also read as a stored ATSHashIndexV3 (EN 319 122-1 5.5.2): one that
+ * reads covers itself, and a failure records an error.  Seeds in
  * tests/fuzz/corpus/cades_values/. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ks_cades_values *v = calloc(1, sizeof(*v)), *back = calloc(1, sizeof(*back));
 	struct ks_buf cv, rv;
+	enum ks_md md;
 	int a, b;
 
 	if (v == NULL || back == NULL) {
@@ -69,6 +72,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !same(back->crls, v->crls, v->n_crls) ||
 		    !same(back->ocsps, v->ocsps, v->n_ocsps))
 			abort();
+	}
+	ks_err_clear();
+	if (ks_cades_ats_index_md(data, size, &md) == 0) {
+		if (md != KS_MD_SHA256 && md != KS_MD_SHA384 && md != KS_MD_SHA512)
+			abort();
+		if (ks_cades_ats_index_covers(data, size, data, size) < 0)
+			abort();
+	} else if (ks_err_code() == KS_OK) {
+		abort();
 	}
 	ks_err_clear();
 	ks_cades_values_cleanup(v);

@@ -3,7 +3,8 @@
 (EN 319 122-1 5.5.2: ocspVals, BasicOCSPResponse) as whole OCSPResponse
 files OUTDIR/ocsp-N.der for `openssl ocsp -respin`, and its CRLs as
 crl-N.der; prints "ocsps N crls N".  An independent DER walk, not kyso's
-reader.  Usage: cades_revvals.py P7S OUTDIR"""
+reader.  Usage: cades_revvals.py P7S OUTDIR [K]: the K-th revocation-values
+attribute of the file (0, the first, by default)."""
 import os
 import sys
 
@@ -34,7 +35,11 @@ def wrap(tag, body):
 
 d = open(sys.argv[1], "rb").read()
 out = sys.argv[2]
-at = d.find(OID_REV_VALUES)
+at = -1
+for _ in range(int(sys.argv[3]) + 1 if len(sys.argv) > 3 else 1):
+    at = d.find(OID_REV_VALUES, at + 1)
+    if at < 0:
+        break
 if at < 0:
     print("ocsps 0 crls 0")
     sys.exit(0)

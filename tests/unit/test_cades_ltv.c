@@ -4,7 +4,9 @@
  * otherRevVals, too many items) are refused and leave the caller's lists
  * as they were; the ats-hash-index-v3 of a real SignedData hashes each
  * certificate and each unsigned attribute value, and leaves out the
- * default hash algorithm (DER). */
+ * default hash algorithm (DER); a stored index is checked against the
+ * signature as it is: values added later pass, a value it covered that
+ * was changed fails, malformed indexes are refused. */
 #include <openssl/pem.h>
 
 #include "formats/cms/ks_cades_ltv.h"
@@ -254,12 +256,104 @@ static void test_hash_index(void **state)
 	ks_buf_cleanup(&cd);
 }
 
+/* sd with one more unsigned attribute (revocation-values OID, value v). */
+static void with_attr(const struct ks_buf *sd, const uint8_t *v, size_t n, struct ks_buf *out,
+		      struct ks_cms **cms)
+{
+	ks_buf_init(out, BIG);
+	assert_ok(ks_cms_add_unsigned_attr(sd->data, sd->len, 0, KS_CADES_OID_REVOCATION_VALUES, v,
+					   n, out));
+	assert_ok(ks_cms_parse(out->data, out->len, false, cms));
+}
+
+static void test_index_check(void **state)
+{
+	static const char data[] = "học bạ";
+	static const uint8_t v1[] = { 0x30, 0x00 }, v2[] = { 0x30, 0x02, 0x05, 0x00 };
+	/* hashIndAlgorithm SHA-1: not one kyso reads */
+	static const uint8_t sha1_idx[] = { 0x30, 0x0f, 0x30, 0x07, 0x06, 0x05, 0x2b, 0x0e, 0x03,
+					    0x02, 0x1a, 0x30, 0x00, 0x30, 0x00, 0x30, 0x00 };
+	static const uint8_t short_hash[] = { 0x30, 0x0a, 0x30, 0x04, 0x04, 0x02,
+					      0xaa, 0xbb, 0x30, 0x00, 0x30, 0x00 };
+	static const uint8_t two_lists[] = { 0x30, 0x04, 0x30, 0x00, 0x30, 0x00 };
+	static const uint8_t five[] = { 0x30, 0x0a, 0x30, 0x00, 0x30, 0x00,
+					0x30, 0x00, 0x30, 0x00, 0x30, 0x00 };
+	struct ks_key *key = NULL;
+	struct ks_cms_sign_opts o;
+	struct ks_cms *c0 = NULL, *c1 = NULL, *c2 = NULL, *c12 = NULL;
+	struct ks_buf d0, d1, d2, d12, i0, i1, i384;
+	char k[4096], ce[4096], ch[4096];
+	enum ks_md md;
+
+	(void)state;
+	snprintf(k, sizeof(k), "%s", ks_test_pki("principal-rsa.key.pem"));
+	snprintf(ce, sizeof(ce), "%s", ks_test_pki("principal-rsa.cert.pem"));
+	snprintf(ch, sizeof(ch), "%s", ks_test_pki("principal-rsa.chain.pem"));
+	assert_ok(ks_filekey_open(k, ce, ch, NULL, &key));
+	ks_cms_sign_opts_init(&o);
+	ks_buf_init(&d0, BIG);
+	assert_ok(
+	    ks_cms_sign_data(key, KS_SIG_RSA_PKCS1, KS_MD_SHA256, data, sizeof(data) - 1, &o, &d0));
+	assert_ok(ks_cms_parse(d0.data, d0.len, false, &c0));
+	with_attr(&d0, v1, sizeof(v1), &d1, &c1);   /* the value v1 */
+	with_attr(&d0, v2, sizeof(v2), &d2, &c2);   /* v2 in its place */
+	with_attr(&d1, v2, sizeof(v2), &d12, &c12); /* v1, then v2 added */
+	ks_buf_init(&i0, BIG);
+	ks_buf_init(&i1, BIG);
+	ks_buf_init(&i384, BIG);
+	assert_ok(ks_cades_ats_hash_index(c0, 0, KS_MD_SHA256, &i0));
+	assert_ok(ks_cades_ats_hash_index(c1, 0, KS_MD_SHA256, &i1));
+	assert_ok(ks_cades_ats_hash_index(c1, 0, KS_MD_SHA384, &i384));
+
+	/* An index covers the signature it was made of, and what was added later. */
+	assert_ok(ks_cades_ats_index_check(c0, 0, &i0));
+	assert_ok(ks_cades_ats_index_check(c1, 0, &i0));
+	assert_ok(ks_cades_ats_index_check(c1, 0, &i1));
+	assert_ok(ks_cades_ats_index_check(c12, 0, &i1));
+	assert_ok(ks_cades_ats_index_check(c12, 0, &i384));
+	assert_ok(ks_cades_ats_index_md(i384.data, i384.len, &md));
+	assert_int_equal(md, KS_MD_SHA384);
+	assert_ok(ks_cades_ats_index_md(i1.data, i1.len, &md));
+	assert_int_equal(md, KS_MD_SHA256);
+	/* A value it covered, changed or gone. */
+	assert_fails_with(ks_cades_ats_index_check(c2, 0, &i1), KS_ERR_VERIFY);
+	assert_fails_with(ks_cades_ats_index_check(c0, 0, &i1), KS_ERR_VERIFY);
+	assert_fails_with(ks_cades_ats_index_check(c0, 0, &i384), KS_ERR_VERIFY);
+	/* Indexes of two algorithms do not compare. */
+	assert_fails_with(ks_cades_ats_index_covers(i1.data, i1.len, i384.data, i384.len),
+			  KS_ERR_ARG);
+	/* Malformed stored indexes. */
+	assert_fails_with(ks_cades_ats_index_md(sha1_idx, sizeof(sha1_idx), &md),
+			  KS_ERR_UNSUPPORTED);
+	assert_fails_with(ks_cades_ats_index_check(c1, 0,
+						   &(struct ks_buf){ .data = (uint8_t *)short_hash,
+								     .len = sizeof(short_hash) }),
+			  KS_ERR_PARSE);
+	assert_fails_with(ks_cades_ats_index_md(two_lists, sizeof(two_lists), &md), KS_ERR_PARSE);
+	assert_fails_with(ks_cades_ats_index_md(five, sizeof(five), &md), KS_ERR_PARSE);
+	assert_fails_with(ks_cades_ats_index_md(i1.data, i1.len - 1, &md), KS_ERR_TRUNCATED);
+
+	ks_cms_free(c0);
+	ks_cms_free(c1);
+	ks_cms_free(c2);
+	ks_cms_free(c12);
+	ks_key_free(key);
+	ks_buf_cleanup(&d0);
+	ks_buf_cleanup(&d1);
+	ks_buf_cleanup(&d2);
+	ks_buf_cleanup(&d12);
+	ks_buf_cleanup(&i0);
+	ks_buf_cleanup(&i1);
+	ks_buf_cleanup(&i384);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_hash_index),
+		cmocka_unit_test(test_index_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,7 +223,7 @@ check "an upload from the QR page: the result names the id" bash -c \
   "[ $(code) = 200 ] && banner v-authentic && has '<code>hb-5gddzp4f5ltze6xh</code>'"
 
 # --- the rate limit of /v1/verify applies to the page too
-for i in $(seq 1 16); do
+for _ in $(seq 1 16); do
   curl -s -o /dev/null -w '%{http_code}\n' -F "document=@$TMP/plain.txt" "$URL/verify"
 done >"$TMP/codes"
 req POST /verify -F "document=@$TMP/plain.txt"

@@ -154,7 +154,7 @@ try {
   let wide = await mob.evaluate(() => document.documentElement.scrollWidth);
   ok(wide <= 360, 'phone (360 px): the form fits without sideways scrolling', wide);
   const bw = await mob.$eval('button[type=submit]', (b) => b.getBoundingClientRect());
-  ok(bw.height >= 44 && bw.width >= 300, 'phone: the button is a large touch target', JSON.stringify(bw));
+  ok(bw.height >= 44 && bw.width >= 0.8 * 360, 'phone: the button is a large touch target across the screen', JSON.stringify(bw));
   await mob.screenshot({ path: `${shots}/phone-form.png`, fullPage: true });
   await upload(mob, annotated);
   wide = await mob.evaluate(() => document.documentElement.scrollWidth);

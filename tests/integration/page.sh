@@ -139,7 +139,7 @@ check "upload of the signed transcript: the authentic banner first" bash -c \
   "[ $(code) = 200 ] && html && banner v-authentic &&
    has 'Văn bản xác thực và không bị thay đổi' &&
    [ \$(grep -n 'class=\"verdict' '$TMP/body' | cut -d: -f1) -lt \$(grep -n 'class=\"signer' '$TMP/body' | head -1 | cut -d: -f1) ]"
-check "both signers by name ($T_NAME, $P_NAME) with their roles" bash -c \
+check "both signers by name ($T_NAME, $P_NAME) with their titles" bash -c \
   "has '<h3>Chữ ký 1: $T_NAME</h3>' && has '<h3>Chữ ký 2: $P_NAME</h3>' &&
    has 'Giáo viên chủ nhiệm' && has 'Hiệu trưởng'"
 check "the time is the signer's claim (no timestamp), revocation off is said, the chain reaches the trusted root" \

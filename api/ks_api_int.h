@@ -158,7 +158,12 @@ int ks_api_h_keys(void *svc, const struct ks_api_request *q, struct ks_api_reply
 int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_metrics(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_openapi(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
-/* The verification page (ks_api_page.c). */
+/* The verification page (ks_api_page.c, ks_api_page_css.c): no script,
+ * styles and images from this origin only, forms posted back here only,
+ * never framed. */
+#define KS_API_PAGE_CSP                                                                    \
+	"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " \
+	"frame-ancestors 'none'; base-uri 'none'"
 int ks_api_h_page(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);

@@ -289,12 +289,26 @@ out:
 	return rc;
 }
 
-/* The changes of the signature that saw the most (the earliest one sees
- * every later update). */
+/* Is this revision the one that added another signature or timestamp of
+ * the document? */
+static bool signing_revision(const struct ks_report *rep, uint32_t rev)
+{
+	size_t i;
+
+	for (i = 0; i < rep->n && rev > 0; i++)
+		if (rep->sigs[i].revision == rev)
+			return true;
+	return false;
+}
+
+/* The changes the signature that saw the most reports (the earliest one
+ * sees every later update): first those not made by adding a later
+ * signature, what a reader needs; then, folded (a plain <details>, no
+ * script), every change the engine lists. */
 static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep)
 {
 	const struct ks_report_sig *most = NULL;
-	size_t i;
+	size_t i, shown = 0;
 	int rc = -1;
 
 	for (i = 0; i < rep->n; i++)
@@ -306,13 +320,27 @@ static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report 
 	KS_GUARD(
 	    ks_buf_printf(b, "<h3>%s</h3>\n<ul class=\"changes\">\n",
 			  tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
+	for (i = 0; i < most->n_changes; i++) {
+		if (signing_revision(rep, most->changes[i].revision))
+			continue;
+		KS_GUARD(put_change(b, l, &most->changes[i]));
+		shown++;
+	}
+	if (shown == 0)
+		KS_GUARD(ks_buf_printf(
+		    b, "<li>%s</li>\n",
+		    tr(l, "chỉ có thêm các chữ ký sau", "only later signatures added")));
+	KS_GUARD(
+	    ks_buf_printf(b, "</ul>\n<details>\n<summary>%s (%zu)</summary>\n<ul>\n",
+			  tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
+			  most->n_changes + most->changes_more));
 	for (i = 0; i < most->n_changes; i++)
 		KS_GUARD(put_change(b, l, &most->changes[i]));
 	if (most->changes_more > 0)
 		KS_GUARD(ks_buf_printf(b, "<li>%s: %zu</li>\n",
 				       tr(l, "Thay đổi khác", "Other changes"),
 				       most->changes_more));
-	KS_GUARD(ks_buf_append_str(b, "</ul>\n"));
+	KS_GUARD(ks_buf_append_str(b, "</ul>\n</details>\n"));
 	rc = 0;
 out:
 	return rc;

@@ -190,6 +190,10 @@ static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
 		snprintf(ra, sizeof(ra), "%u", r->retry_after);
 		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra) != MHD_YES;
 	}
+	if (!fail && r->csp != NULL)
+		fail =
+		    MHD_add_response_header(resp, "Content-Security-Policy", r->csp) != MHD_YES ||
+		    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES;
 	if (!fail && r->disposition[0] != '\0')
 		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 					       r->disposition) != MHD_YES;
@@ -321,6 +325,17 @@ static enum MHD_Result refuse(struct ks_api_http *h, struct MHD_Connection *conn
 	return ok;
 }
 
+/* Does a route's path take this one?  One ending in "/" "*" takes that
+ * prefix and whatever follows it. */
+static bool path_matches(const char *route, const char *url)
+{
+	size_t n = strlen(route);
+
+	if (n >= 2 && route[n - 1] == '*' && route[n - 2] == '/')
+		return strncmp(route, url, n - 1) == 0;
+	return strcmp(route, url) == 0;
+}
+
 /* The route of a path: its index, and whether the method matches. */
 static int find_route(const struct ks_api_http *h, const char *url, const char *method,
 		      bool *method_ok)
@@ -330,7 +345,7 @@ static int find_route(const struct ks_api_http *h, const char *url, const char *
 
 	*method_ok = false;
 	for (i = 0; i < h->cfg.n_routes; i++) {
-		if (strcmp(h->routes[i].path, url) != 0)
+		if (!path_matches(h->routes[i].path, url))
 			continue;
 		found = (int)i;
 		if (strcmp(h->routes[i].method, method) == 0 ||

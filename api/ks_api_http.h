@@ -48,6 +48,9 @@ struct ks_api_reply {
 	unsigned retry_after;  /* seconds; 0: no Retry-After */
 	char disposition[160]; /* Content-Disposition, "" for none */
 	const char *allow;     /* static, for 405 */
+	/* Pages for browsers: a static Content-Security-Policy, sent with
+	 * Referrer-Policy no-referrer; NULL for the API's answers. */
+	const char *csp;
 };
 
 /* A handler answers into r (status, type, body); -1 only when nothing
@@ -59,7 +62,8 @@ typedef void (*ks_api_refuse_fn)(void *svc, const struct ks_api_request *q, unsi
 				 const char *code, const char *detail, struct ks_api_reply *r);
 
 struct ks_api_route {
-	const char *method, *path;
+	const char *method;
+	const char *path; /* exact; ending in "/" "*": every path under it */
 	ks_api_handler fn;
 	size_t max_body; /* 0: no body taken (GET) */
 };

@@ -158,10 +158,32 @@ int ks_api_h_keys(void *svc, const struct ks_api_request *q, struct ks_api_reply
 int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_metrics(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 int ks_api_h_openapi(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+/* The verification page (ks_api_page.c, ks_api_page_css.c): no script,
+ * styles and images from this origin only, forms posted back here only,
+ * never framed. */
+#define KS_API_PAGE_CSP                                                                    \
+	"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " \
+	"frame-ancestors 'none'; base-uri 'none'"
+int ks_api_h_page(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+int ks_api_h_page_css(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+/* The page's answer to a refusal of the transport (413, 500) on its
+ * routes: HTML instead of a problem document. */
+void ks_api_page_refuse(struct ks_api_svc *s, const struct ks_api_request *q, unsigned status,
+			const char *detail, struct ks_api_reply *r);
+/* Is one more verification from this address within the rate limit
+ * ([verify] rate, burst)? */
+bool ks_api_rate_ok(struct ks_api_svc *s, const char *addr);
 
 /* The verification behind POST /v1/verify: the report of the document
  * (and a detached signature's content) as JSON, in `lang`.  One place
  * that calls the verify job. */
+/* The verify job over a document, its report into rep (initialised by
+ * the caller). */
+KS_WUR int ks_api_verify_run(struct ks_api_svc *s, const uint8_t *doc, size_t n,
+			     const uint8_t *content, size_t content_len, const char *name,
+			     enum ks_lang lang, struct ks_report *rep);
 KS_WUR int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n,
 				const uint8_t *content, size_t content_len, const char *name,
 				const char *lang, struct ks_buf *json);

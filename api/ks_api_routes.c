@@ -20,18 +20,12 @@ static const char *const verify_known[] = { "document", "content", "lang", "name
 
 /* ---- /v1/verify ---- */
 
-int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n, const uint8_t *content,
-			 size_t content_len, const char *name, const char *lang,
-			 struct ks_buf *json)
+int ks_api_verify_run(struct ks_api_svc *s, const uint8_t *doc, size_t n, const uint8_t *content,
+		      size_t content_len, const char *name, enum ks_lang lang,
+		      struct ks_report *rep)
 {
 	struct ks_verify_job j;
-	struct ks_report rep;
-	enum ks_lang l = KS_LANG_VI;
-	int rc = -1;
 
-	ks_report_init(&rep);
-	if (lang != NULL)
-		KS_GUARD(ks_lang_parse(lang, &l));
 	memset(&j, 0, sizeof(j));
 	j.name = name != NULL ? name : "document";
 	j.data = doc;
@@ -41,8 +35,22 @@ int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n, con
 	j.content_name = content != NULL ? "content" : NULL;
 	j.format = KS_FORMAT_AUTO;
 	j.val = &s->val;
-	j.lang = l;
-	KS_GUARD(ks_job_verify(&j, &rep));
+	j.lang = lang;
+	return ks_job_verify(&j, rep);
+}
+
+int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n, const uint8_t *content,
+			 size_t content_len, const char *name, const char *lang,
+			 struct ks_buf *json)
+{
+	struct ks_report rep;
+	enum ks_lang l = KS_LANG_VI;
+	int rc = -1;
+
+	ks_report_init(&rep);
+	if (lang != NULL)
+		KS_GUARD(ks_lang_parse(lang, &l));
+	KS_GUARD(ks_api_verify_run(s, doc, n, content, content_len, name, l, &rep));
 	KS_GUARD(ks_report_json(&rep, l, json));
 	rc = 0;
 out:
@@ -60,7 +68,7 @@ static double mono_now(void)
 
 /* A token bucket per address (rate per second, burst at once).  The
  * table is fixed: an address takes its hash's slot over. */
-static bool rate_ok(struct ks_api_svc *s, const char *addr)
+bool ks_api_rate_ok(struct ks_api_svc *s, const char *addr)
 {
 	struct ks_api_rate_slot *sl;
 	uint32_t hsh = 2166136261u;
@@ -103,7 +111,8 @@ int ks_api_h_verify(void *svc, const struct ks_api_request *q, struct ks_api_rep
 	/* public; a client granted verify is not rate-limited */
 	if (ks_api_authenticate(s, q, false, &who, r) != 0)
 		goto out;
-	if (!(who.authenticated && (who.c.ops & KS_OP_VERIFY) != 0) && !rate_ok(s, q->addr)) {
+	if (!(who.authenticated && (who.c.ops & KS_OP_VERIFY) != 0) &&
+	    !ks_api_rate_ok(s, q->addr)) {
 		atomic_fetch_add(&s->rate_limited, 1);
 		ks_api_fail(q, r, "rate-limited", "too many verifications from this address",
 			    false);

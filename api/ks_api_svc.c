@@ -128,8 +128,14 @@ int ks_api_audit_key_open(const struct ks_api_conf *c, bool create, struct ks_ke
 static void refuse(void *svc, const struct ks_api_request *q, unsigned status, const char *code,
 		   const char *detail, struct ks_api_reply *r)
 {
-	(void)svc;
-	(void)status;
+	/* the page's routes answer people with a page */
+	if (strcmp(q->path, "/") == 0 || strcmp(q->path, "/verify") == 0 ||
+	    strncmp(q->path, "/v/", 3) == 0) {
+		if (strcmp(code, "internal") == 0)
+			ks_log(KS_LOG_ERROR, "request %s: %s", q->id, ks_err_msg());
+		ks_api_page_refuse(svc, q, status, detail, r);
+		return;
+	}
 	ks_api_fail(q, r, code, detail, strcmp(code, "internal") == 0);
 }
 
@@ -274,6 +280,10 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		{ "GET", "/healthz", ks_api_h_healthz, 0 },
 		{ "GET", "/metrics", ks_api_h_metrics, 0 },
 		{ "GET", "/v1/openapi.yaml", ks_api_h_openapi, 0 },
+		{ "GET", "/", ks_api_h_page, 0 },
+		{ "POST", "/verify", ks_api_h_page_verify, 1 },
+		{ "GET", "/v/*", ks_api_h_page_doc, 0 },
+		{ "GET", "/static/kyso.css", ks_api_h_page_css, 0 },
 	};
 	struct ks_api_route rt[sizeof(routes) / sizeof(routes[0])];
 	struct ks_api_http_cfg hc;

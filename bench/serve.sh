@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load test of kyso serve: POST /v1/sign of a ~30 KB PDF with a file
-# RSA-2048 key, then POST /v1/verify of the signed PDF, at concurrency 32
+# RSA-2048 key, then POST /v1/verify of the signed PDF, then the
+# verification page's round trip (POST /verify of the signed PDF as the
+# browser's form sends it, the HTML result back), at concurrency 32
 # (bench/http_load.c, keep-alive connections), against
 # `openssl speed -multi 2 rsa2048` signs per second measured in the same run.
 # Reports throughput, the ratio to the reference (target >= 0.5 for sign),
@@ -48,6 +50,9 @@ revocation = off
 [verify]
 trust = $KYSO_PKI_DIR/root.pem
 revocation = off
+# the page's per-address limit would throttle the one load client
+rate = 1000000
+burst = 1000000
 [tsa]
 key-file = $KYSO_PKI_DIR/tsa-rsa.key.pem
 cert = $KYSO_PKI_DIR/tsa-rsa.cert.pem
@@ -99,6 +104,14 @@ run() { # name path content-type body
 echo "kyso serve load test: $CONNS connections, ${SECS} s each (warm-up ${WARM} s), 30 KB PDF, RSA-2048 key file"
 run sign "/v1/sign?key=seal" application/pdf "$TMP/doc.pdf"
 run verify /v1/verify application/pdf "$TMP/signed.pdf"
+{
+  printf -- '--kysobench\r\nContent-Disposition: form-data; name="lang"\r\n\r\nvi\r\n'
+  printf -- '--kysobench\r\nContent-Disposition: form-data; name="document"; filename="hocba.pdf"\r\n'
+  printf 'Content-Type: application/pdf\r\n\r\n'
+  cat "$TMP/signed.pdf"
+  printf '\r\n--kysobench--\r\n'
+} >"$TMP/form.bin"
+run page /verify "multipart/form-data; boundary=kysobench" "$TMP/form.bin"
 kyso_serve_stop || status=1
 "$KYSO" audit verify --config "$TMP/kyso.conf" | tail -1
 exit $status

@@ -35,6 +35,8 @@ static void serve_usage(FILE *f)
 		   "            SoftHSM2 tokens, the built-in TSA, 127.0.0.1:8340\n"
 		   "  --listen  numeric address and port instead of [server] listen\n"
 		   "            (port 0: any free port, printed at start)\n"
+		   "The API is under /v1 (docs/api.md); / is the verification page for\n"
+		   "people: upload a signed document, see whether it is authentic.\n"
 		   "SIGTERM/SIGINT: finish requests in flight and exit 0.\n"
 		   "environment: KYSO_PIN (token PIN), KYSO_KEY_PASS (key file password),\n"
 		   "             KYSO_LOG (log level)\n");

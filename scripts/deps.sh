@@ -12,6 +12,7 @@ PKGS=(
   clang libclang-rt-14-dev clang-format
   poppler-utils qpdf xmlsec1 libnss3-tools curl zbar-tools
   fonts-dejavu-core python3-fonttools
+  chromium
 )
 
 # Node.js and npm run the xadesjs interop peer (installed test-locally from

@@ -5,6 +5,7 @@
 
 #include "ks_io.h"
 #include "signer/ks_policy.h"
+#include "signer/ks_xml_lt.h"
 
 void ks_sign_xml_opts_init(struct ks_sign_xml_opts *o)
 {
@@ -38,6 +39,7 @@ int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 {
 	struct ks_xades_sign_opts xo;
 	struct ks_buf in, out, pol, polh;
+	struct ks_xml_lt lt;
 	int rc = -1;
 
 	ks_xades_sign_opts_init(&xo);
@@ -45,9 +47,14 @@ int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 	ks_buf_init(&out, KS_XADES_OUT_MAX);
 	ks_buf_init(&pol, KS_SIGN_XML_POLICY_MAX);
 	ks_buf_init(&polh, EVP_MAX_MD_SIZE);
-	if (o->level != NULL && strcmp(o->level, "B-B") != 0)
-		KS_BAIL(KS_ERR_UNSUPPORTED, "level %s is not available yet for XML (B-B only)",
-			o->level);
+	memset(&lt, 0, sizeof(lt));
+	KS_GUARD(ks_xml_level_parse(o->level, &lt.level));
+	lt.tsa = o->tsa;
+	lt.ltv = o->ltv;
+	KS_GUARD(ks_xml_lt_check(&lt, o->level));
+	if (lt.level > KS_XML_B_B && o->counter_sign)
+		KS_BAIL(KS_ERR_USAGE, "a counter-signature is made at B-B; raise the document "
+				      "with kyso extend");
 	KS_GUARD(ks_sign_xml_parse_mode(o->mode, &xo.mode));
 	if (o->md != NULL)
 		KS_GUARD(ks_md_parse(o->md, &xo.md));
@@ -82,6 +89,14 @@ int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 				  ? KS_SIGN_XML_CONTENT_MAX
 				  : KS_XML_DOC_MAX,
 			      &in));
+	if (lt.level > KS_XML_B_B) {
+		if (xo.mode == KS_XADES_DETACHED) {
+			lt.ext = in.data;
+			lt.ext_len = in.len;
+		}
+		xo.unsigned_fn = ks_xml_lt_apply;
+		xo.unsigned_arg = &lt;
+	}
 	KS_GUARD(ks_xades_sign(key, in.data, in.len, &xo, &out));
 	KS_GUARD(ks_file_write_atomic(out_path, out.data, out.len, 0666));
 	rc = 0;

@@ -19,17 +19,17 @@
 #define KS_SIGN_XML_POLICY_MAX ((size_t)16 << 20)
 
 struct ks_sign_xml_opts {
-	const char *mode;        /* "enveloped" (default), "enveloping", "detached" */
-	bool parallel;           /* leave room for parallel signatures */
-	bool counter_sign;       /* counter-sign a signature of the input */
-	const char *counter_of;  /* its Id; NULL: the last top-level signature */
-	const char *role;        /* claimed role (SignerRoleV2), UTF-8 */
-	const char *policy_id;   /* SignaturePolicyIdentifier (URI or urn:oid:...) */
-	const char *policy_file; /* the policy document, hashed into SigPolicyHash */
-	const char *level;       /* "B-B" (default), "B-T", "B-LT", "B-LTA" */
+	const char *mode;                /* "enveloped" (default), "enveloping", "detached" */
+	bool parallel;                   /* leave room for parallel signatures */
+	bool counter_sign;               /* counter-sign a signature of the input */
+	const char *counter_of;          /* its Id; NULL: the last top-level signature */
+	const char *role;                /* claimed role (SignerRoleV2), UTF-8 */
+	const char *policy_id;           /* SignaturePolicyIdentifier (URI or urn:oid:...) */
+	const char *policy_file;         /* the policy document, hashed into SigPolicyHash */
+	const char *level;               /* "B-B" (default), "B-T", "B-LT", "B-LTA" */
 	const struct ks_tsa_client *tsa; /* B-T and above */
 	const struct ks_ltv_opts *ltv;   /* B-LT, B-LTA: trust anchors, revocation */
-	const char *md;          /* "sha256" (default), "sha384", "sha512" */
+	const char *md;                  /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	time_t signing_time; /* 0: now */
 };

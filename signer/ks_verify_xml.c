@@ -172,8 +172,8 @@ static const char *level_of(const struct ks_xades_sig_facts *f)
 static void format_of(const struct ks_xades_sig_facts *f, char *buf, size_t n)
 {
 	const char *where = f->place == KS_XADES_PLACE_ENVELOPING ? "enveloping"
-			    : f->place == KS_XADES_PLACE_DETACHED  ? "detached"
-								   : "enveloped";
+			    : f->place == KS_XADES_PLACE_DETACHED ? "detached"
+								  : "enveloped";
 
 	if (f->place == KS_XADES_PLACE_COUNTER)
 		snprintf(buf, n, "XAdES counter-signature");

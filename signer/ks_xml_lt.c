@@ -74,8 +74,9 @@ static int collect_tsa(struct ks_ltv *v, const struct ks_xades_ts_fact *t,
 		KS_BAIL(KS_ERR_VERIFY, "a timestamp of the signature does not verify: %s",
 			vd.detail);
 	KS_GUARD(ks_ltv_collect(v, ks_tsp_token_signer(tok), ks_tsp_token_certs(tok), o,
-				t->kind == KS_XADES_TS_ARCHIVE ? "the TSA of the archive timestamp"
-							       : "the TSA of the signature timestamp"));
+				t->kind == KS_XADES_TS_ARCHIVE
+				    ? "the TSA of the archive timestamp"
+				    : "the TSA of the signature timestamp"));
 	rc = 0;
 out:
 	ks_tsp_token_free(tok);
@@ -99,8 +100,8 @@ static int values(struct ks_xml_lt *lt, struct ks_xml_doc *d, xmlNodePtr sig)
 				f.ts[i].problem);
 		KS_GUARD(collect_tsa(&v, &f.ts[i], lt->ltv));
 	}
-	KS_GUARD(ks_xades_add_values(sig, v.certs, v.n_certs, v.ocsps, v.n_ocsps, v.crls,
-				     v.n_crls));
+	KS_GUARD(
+	    ks_xades_add_values(sig, v.certs, v.n_certs, v.ocsps, v.n_ocsps, v.crls, v.n_crls));
 	lt->vals_added += v.n_certs + v.n_ocsps + v.n_crls;
 	rc = 0;
 out:

@@ -125,10 +125,10 @@ KS_WUR int ks_xades_sigvalue_c14n(const struct ks_xml_doc *d, xmlNodePtr signatu
 
 /* ---- long-term levels (ks_xades_ts.c) ---------------------------------- */
 
-#define KS_XADES_TS_MAX 4                      /* timestamps of one signature looked at */
+#define KS_XADES_TS_MAX 4                       /* timestamps of one signature looked at */
 #define KS_XADES_TS_DER_MAX ((size_t)256 << 10) /* one EncapsulatedTimeStamp, decoded */
-#define KS_XADES_VALS_MAX 128                  /* revocation values of one signature */
-#define KS_XADES_VAL_DER_MAX ((size_t)4 << 20) /* one OCSP response or CRL, decoded */
+#define KS_XADES_VALS_MAX 128                   /* revocation values of one signature */
+#define KS_XADES_VAL_DER_MAX ((size_t)4 << 20)  /* one OCSP response or CRL, decoded */
 /* The octets an archive timestamp covers (the references' data and the
  * signature's elements). */
 #define KS_XADES_ARCHIVE_INPUT_MAX (2 * KS_XADES_OUT_MAX)
@@ -159,8 +159,8 @@ KS_WUR int ks_xades_add_timestamp(xmlNodePtr signature, enum ks_xades_ts_kind ki
 /* Append CertificateValues (DER certificates) and RevocationValues
  * (whole OCSPResponses, CRLs); a list that is empty is left out. */
 KS_WUR int ks_xades_add_values(xmlNodePtr signature, const struct ks_buf *certs, size_t n_certs,
-			       const struct ks_buf *ocsps, size_t n_ocsps, const struct ks_buf *crls,
-			       size_t n_crls);
+			       const struct ks_buf *ocsps, size_t n_ocsps,
+			       const struct ks_buf *crls, size_t n_crls);
 
 /* ---- verification facts ----------------------------------------------- */
 

@@ -410,7 +410,8 @@ static bool key_value_matches(const xmlNode *kv, X509 *cert)
 		     EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &ce) == 1 &&
 		     BN_cmp(n, cn) == 0 && BN_cmp(e, ce) == 0;
 	} else if (ec != NULL) {
-		ok = ks_xades_b64(ks_xml_first(ec, KS_NS_DS11, "PublicKey"), POINT_MAX, &b, &ok) == 0 &&
+		ok = ks_xades_b64(ks_xml_first(ec, KS_NS_DS11, "PublicKey"), POINT_MAX, &b, &ok) ==
+			 0 &&
 		     ok &&
 		     EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
 						     sizeof(pt), &ptlen) == 1 &&

@@ -25,8 +25,8 @@ static int c14n_el(const struct ks_xml_doc *d, const xmlNode *el, enum ks_c14n a
 
 	memset(&set, 0, sizeof(set));
 	set.apex = el;
-	set.comments = alg == KS_C14N_10_COMMENTS || alg == KS_C14N_EXC_COMMENTS ||
-		       alg == KS_C14N_11_COMMENTS;
+	set.comments =
+	    alg == KS_C14N_10_COMMENTS || alg == KS_C14N_EXC_COMMENTS || alg == KS_C14N_11_COMMENTS;
 	return ks_c14n_buf(d, &set, alg, NULL, out);
 }
 
@@ -74,9 +74,8 @@ static const xmlNode *usp_of(const xmlNode *sig)
 			    "UnsignedSignatureProperties");
 }
 
-static int archive_input(const struct ks_xml_doc *d, const struct ks_dsig *s,
-			 const xmlNode *before, enum ks_c14n alg, const uint8_t *ext,
-			 size_t ext_len, struct ks_buf *out)
+static int archive_input(const struct ks_xml_doc *d, const struct ks_dsig *s, const xmlNode *before,
+			 enum ks_c14n alg, const uint8_t *ext, size_t ext_len, struct ks_buf *out)
 {
 	const xmlNode *usp = usp_of(s->sig), *c, *obj;
 	size_t i;
@@ -197,8 +196,8 @@ int ks_xades_add_values(xmlNodePtr signature, const struct ks_buf *certs, size_t
 		if (cv == NULL)
 			return KS_SET(KS_ERR_NOMEM, "out of memory");
 		for (i = 0; i < n_certs; i++)
-			TRY(b64_child(cv, usp->ns, "EncapsulatedX509Certificate",
-					      certs[i].data, certs[i].len));
+			TRY(b64_child(cv, usp->ns, "EncapsulatedX509Certificate", certs[i].data,
+				      certs[i].len));
 	}
 	if (n_ocsps + n_crls == 0)
 		return 0;
@@ -211,7 +210,7 @@ int ks_xades_add_values(xmlNodePtr signature, const struct ks_buf *certs, size_t
 			return KS_SET(KS_ERR_NOMEM, "out of memory");
 		for (i = 0; i < n_crls; i++)
 			TRY(b64_child(l, usp->ns, "EncapsulatedCRLValue", crls[i].data,
-					      crls[i].len));
+				      crls[i].len));
 	}
 	if (n_ocsps > 0) {
 		l = xmlNewChild(rv, usp->ns, (const xmlChar *)"OCSPValues", NULL);
@@ -219,7 +218,7 @@ int ks_xades_add_values(xmlNodePtr signature, const struct ks_buf *certs, size_t
 			return KS_SET(KS_ERR_NOMEM, "out of memory");
 		for (i = 0; i < n_ocsps; i++)
 			TRY(b64_child(l, usp->ns, "EncapsulatedOCSPValue", ocsps[i].data,
-					      ocsps[i].len));
+				      ocsps[i].len));
 	}
 	return 0;
 }

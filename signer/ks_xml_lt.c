@@ -47,6 +47,9 @@ static int stamp(struct ks_xml_lt *lt, struct ks_xml_doc *d, xmlNodePtr sig,
 
 	ks_buf_init(&dg, EVP_MAX_MD_SIZE);
 	ks_buf_init(&resp, KS_TSP_RESP_MAX);
+	if (lt->tsa == NULL || lt->tsa->n_urls == 0)
+		KS_BAIL(KS_ERR_USAGE, "a signature has no timestamp yet: a time-stamping "
+				      "authority is needed (--tsa URL)");
 	KS_GUARD(ks_xades_ts_digest(d, sig, kind, NULL, KS_C14N_EXC, lt->ext, lt->ext_len,
 				    KS_MD_SHA256, &dg));
 	KS_GUARD(ks_tsa_timestamp(lt->tsa, KS_MD_SHA256, dg.data, dg.len, &resp, &tok, NULL));
@@ -150,7 +153,12 @@ int ks_extend_xml(const struct ks_extend_job *j, struct ks_extend_outcome *res)
 	KS_GUARD(ks_xml_level_parse(j->level, &lt.level));
 	lt.tsa = j->tsa;
 	lt.ltv = j->ltv;
-	KS_GUARD(ks_xml_lt_check(&lt, j->level));
+	/* B-LT on signatures that have their timestamp needs no TSA: asked
+	 * for only when one is to be made */
+	if (lt.level != KS_XML_B_LT || (j->tsa != NULL && j->tsa->n_urls > 0))
+		KS_GUARD(ks_xml_lt_check(&lt, j->level));
+	else if (lt.ltv == NULL || lt.ltv->trust == NULL)
+		KS_BAIL(KS_ERR_USAGE, "--level B-LT needs trust anchors (--trust)");
 	KS_GUARD(ks_file_read(j->in, KS_XML_LT_IN_MAX, &in));
 	if (j->content != NULL) {
 		KS_GUARD(ks_file_read(j->content, KS_XML_LT_IN_MAX, &content));

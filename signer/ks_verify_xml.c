@@ -252,11 +252,22 @@ static int lt_facts(const struct ks_xades_sig_facts *f, struct ks_engine_sig *e,
 			return -1;
 		e->n_ts = i + 1;
 	}
-	for (i = 0; i < f->n_vals; i++)
-		if ((f->vals[i].kind == KS_XADES_VAL_OCSP
-			 ? ks_verify_docdata_ocsp(dd, &f->vals[i].der, false)
-			 : ks_verify_docdata_crl(dd, &f->vals[i].der)) < 0)
+	for (i = 0; i < f->n_vals; i++) {
+		size_t before = ks_rev_data_count(dd->rev, KS_REV_OCSP);
+
+		if (f->vals[i].kind == KS_XADES_VAL_CRL) {
+			if (ks_verify_docdata_crl(dd, &f->vals[i].der) < 0)
+				return -1;
+			continue;
+		}
+		/* EN 319 132-1: a whole OCSPResponse; some producers put the
+		 * BasicOCSPResponse alone */
+		if (ks_verify_docdata_ocsp(dd, &f->vals[i].der, false) < 0)
 			return -1;
+		if (ks_rev_data_count(dd->rev, KS_REV_OCSP) == before &&
+		    ks_verify_docdata_ocsp(dd, &f->vals[i].der, true) < 0)
+			return -1;
+	}
 	return 0;
 }
 

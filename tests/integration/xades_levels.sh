@@ -203,6 +203,22 @@ else
 	notok "detached XAdES B-LTA: signed" "$(cat "$TMP/log")"
 fi
 
+if sign principal-rsa "$REC" "$TMP/enc.xml" --xml-mode enveloping --level B-LTA "${LT[@]}"; then
+	verify "$TMP/enc.xml" --cache "$(pki_cache enc)"
+	expect "enveloping XAdES B-LTA: PASSED" 0 \
+		"s['format'].startswith('XAdES-B-LTA ') and len(ts)==2 and all(t['valid'] for t in ts)"
+else
+	notok "enveloping XAdES B-LTA: signed" "$(cat "$TMP/log")"
+fi
+rm -f "$TMP/cs.xml"
+sign seal-ec "$TMP/B-B.xml" "$TMP/cs.xml" --counter-sign --level B-T "${LT[@]}"
+r=$?
+if [ $r != 0 ] && [ ! -e "$TMP/cs.xml" ] && grep -q "kyso extend" "$TMP/log"; then
+	ok "a counter-signature at B-T: refused (made at B-B, raised by kyso extend), no output"
+else
+	notok "a counter-signature at B-T: refused, no output" "exit $r" "$(cat "$TMP/log")"
+fi
+
 # ---- tampering
 # the signature timestamp of another signature pasted in
 sign principal-rsa "$REC" "$TMP/other.xml" --level B-T "${LT[@]}"

@@ -19,7 +19,7 @@
 /* ---- what a timestamp covers ---- */
 
 static int c14n_el(const struct ks_xml_doc *d, const xmlNode *el, enum ks_c14n alg,
-		   struct ks_buf *out)
+		   const char *prefixes, struct ks_buf *out)
 {
 	struct ks_c14n_set set;
 
@@ -27,7 +27,7 @@ static int c14n_el(const struct ks_xml_doc *d, const xmlNode *el, enum ks_c14n a
 	set.apex = el;
 	set.comments =
 	    alg == KS_C14N_10_COMMENTS || alg == KS_C14N_EXC_COMMENTS || alg == KS_C14N_11_COMMENTS;
-	return ks_c14n_buf(d, &set, alg, NULL, out);
+	return ks_c14n_buf(d, &set, alg, prefixes, out);
 }
 
 /* The data of reference r after its transforms (as ks_dsig_ref_digest
@@ -75,37 +75,39 @@ static const xmlNode *usp_of(const xmlNode *sig)
 }
 
 static int archive_input(const struct ks_xml_doc *d, const struct ks_dsig *s, const xmlNode *before,
-			 enum ks_c14n alg, const uint8_t *ext, size_t ext_len, struct ks_buf *out)
+			 enum ks_c14n alg, const char *prefixes, const uint8_t *ext, size_t ext_len,
+			 struct ks_buf *out)
 {
 	const xmlNode *usp = usp_of(s->sig), *c, *obj;
 	size_t i;
 
 	for (i = 0; i < s->n_refs; i++)
 		TRY(ref_octets(d, s, &s->refs[i], ext, ext_len, out));
-	TRY(c14n_el(d, s->signed_info, alg, out));
-	TRY(c14n_el(d, s->sig_value, alg, out));
+	TRY(c14n_el(d, s->signed_info, alg, prefixes, out));
+	TRY(c14n_el(d, s->sig_value, alg, prefixes, out));
 	if (s->key_info != NULL)
-		TRY(c14n_el(d, s->key_info, alg, out));
+		TRY(c14n_el(d, s->key_info, alg, prefixes, out));
 	for (c = usp != NULL ? usp->children : NULL; c != NULL && c != before; c = c->next)
 		if (c->type == XML_ELEMENT_NODE)
-			TRY(c14n_el(d, c, alg, out));
+			TRY(c14n_el(d, c, alg, prefixes, out));
 	for (obj = ks_xml_first(s->sig, KS_NS_DS, "Object"); obj != NULL;
 	     obj = ks_xml_next(obj, KS_NS_DS, "Object"))
 		if (ks_xml_first(obj, KS_NS_XADES, "QualifyingProperties") == NULL &&
 		    !referenced(s, obj))
-			TRY(c14n_el(d, obj, alg, out));
+			TRY(c14n_el(d, obj, alg, prefixes, out));
 	return 0;
 }
 
+/* `prefixes`: the exclusive C14N PrefixList the timestamp states, or NULL. */
 static int ts_input(const struct ks_xml_doc *d, const struct ks_dsig *s, enum ks_xades_ts_kind kind,
-		    const xmlNode *before, enum ks_c14n alg, const uint8_t *ext, size_t ext_len,
-		    struct ks_buf *out)
+		    const xmlNode *before, enum ks_c14n alg, const char *prefixes,
+		    const uint8_t *ext, size_t ext_len, struct ks_buf *out)
 {
 	if (s->sig_value == NULL || s->signed_info == NULL)
 		return KS_SET(KS_ERR_XML, "the signature has no SignedInfo or SignatureValue");
 	if (kind == KS_XADES_TS_SIGNATURE)
-		return c14n_el(d, s->sig_value, alg, out);
-	return archive_input(d, s, before, alg, ext, ext_len, out);
+		return c14n_el(d, s->sig_value, alg, prefixes, out);
+	return archive_input(d, s, before, alg, prefixes, ext, ext_len, out);
 }
 
 int ks_xades_ts_digest(const struct ks_xml_doc *d, xmlNodePtr signature, enum ks_xades_ts_kind kind,
@@ -123,7 +125,7 @@ int ks_xades_ts_digest(const struct ks_xml_doc *d, xmlNodePtr signature, enum ks
 	KS_GUARD(ks_dsig_parse(d, signature, &s, &p));
 	if (p.sub != KS_SUB_NONE)
 		KS_BAIL(KS_ERR_XML, "the signature cannot be timestamped: %s", p.why);
-	KS_GUARD(ts_input(d, &s, kind, before, alg, ext, ext_len, &in));
+	KS_GUARD(ts_input(d, &s, kind, before, alg, NULL, ext, ext_len, &in));
 	KS_GUARD(ks_md_digest(md, in.data, in.len, out));
 	rc = 0;
 out:
@@ -238,6 +240,9 @@ static int one_ts(const struct ks_xml_doc *d, const struct ks_dsig *s, const xml
 	const xmlNode *cm = ks_xml_first(el, KS_NS_DS, "CanonicalizationMethod");
 	const xmlNode *et = ks_xml_first(el, KS_NS_XADES, "EncapsulatedTimeStamp");
 	const char *uri = ks_xml_attr(cm, "Algorithm");
+	/* exclusive C14N: the InclusiveNamespaces PrefixList, if stated */
+	const char *prefixes =
+	    ks_xml_attr(ks_xml_first(cm, KS_NS_EXC, "InclusiveNamespaces"), "PrefixList");
 	enum ks_c14n alg = KS_C14N_10; /* XAdES: the default when none is stated */
 	struct ks_buf in;
 	size_t need = kind == KS_XADES_TS_ARCHIVE ? walk : 1;
@@ -267,7 +272,7 @@ static int one_ts(const struct ks_xml_doc *d, const struct ks_dsig *s, const xml
 		goto done;
 	}
 	*work += need;
-	if (ts_input(d, s, kind, el, alg, ext, ext_len, &in) < 0) {
+	if (ts_input(d, s, kind, el, alg, prefixes, ext, ext_len, &in) < 0) {
 		if (ks_err_code() == KS_ERR_NOMEM)
 			goto out;
 		ts_problem(t, ks_err_msg());

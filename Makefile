@@ -8,7 +8,7 @@ ifeq ($(origin CC),default)
 CC      := gcc
 endif
 PREFIX  ?= /usr/local
-PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson libcurl libmicrohttpd libqrencode
+PKGS    := libcrypto libssl p11-kit-1 libxml-2.0 zlib harfbuzz harfbuzz-subset jansson libcurl libmicrohttpd libqrencode sqlite3
 # Libraries without a pkg-config file (scripts/fuzz.sh reads this line too).
 NOPC_LIBS := -lhpdf
 VERSION := 0.1.0

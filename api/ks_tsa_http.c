@@ -272,7 +272,7 @@ static KS_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* "127.0.0.1:8080", "[::1]:8080": a numeric address (dotted quad or
  * IPv6 in brackets, no name lookups) and a port. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6)
+int ks_tsa_http_listen_parse(const char *s, struct sockaddr_storage *ss, bool *v6)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
@@ -340,7 +340,7 @@ int ks_tsa_http_start(struct ks_tsp_server *srv, const struct ks_tsa_http_cfg *c
 			KS_TSA_HTTP_REQUEST_MAX);
 	if (threads > KS_TSA_HTTP_THREADS_MAX)
 		KS_BAIL(KS_ERR_USAGE, "more than %d threads", KS_TSA_HTTP_THREADS_MAX);
-	KS_GUARD(parse_listen(cfg->listen, &ss, &v6));
+	KS_GUARD(ks_tsa_http_listen_parse(cfg->listen, &ss, &v6));
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");

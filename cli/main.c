@@ -24,9 +24,9 @@ static const struct command commands[] = {
 	{ "tsa", ks_cli_tsa, "run an RFC 3161 time-stamping authority over HTTP" },
 	{ "trust", ks_cli_trust, "list trust anchors; check a certificate's revocation status" },
 	{ "render", ks_cli_render, "print a transcript or gradebook (JSON record) to PDF and XML" },
-	{ "serve", ks_cli_serve,
-	  "run the HTTP signing and verification service (not yet available)" },
-	{ "audit", ks_cli_audit, "check the audit log's hash chain (not yet available)" },
+	{ "serve", ks_cli_serve, "run the HTTP signing and verification service" },
+	{ "client", ks_cli_client, "add, list or revoke the service's API clients" },
+	{ "audit", ks_cli_audit, "check the service's audit log; inclusion proofs" },
 };
 
 static void usage(FILE *f)
@@ -60,6 +60,10 @@ static void usage(FILE *f)
 		"  kyso render transcript|gradebook --data FILE.json --out FILE | --out-dir DIR\n"
 		"  kyso trust list [--trust FILE|DIR]... [--json]\n"
 		"  kyso trust check --cert PEM [--issuer PEM] [--offline] [--json] ...\n"
+		"  kyso serve [--config FILE] [--listen ADDRESS:PORT]\n"
+		"  kyso client add NAME --grant KEY... --ops sign,prepare,timestamp,verify\n"
+		"  kyso client list | kyso client revoke NAME\n"
+		"  kyso audit verify | proof --digest HEX | check --proof FILE --pub PEM\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

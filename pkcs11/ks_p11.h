@@ -175,5 +175,11 @@ struct ks_p11_key_stats {
 	unsigned long slot_id;
 };
 KS_WUR int ks_p11_key_stats(const struct ks_key *key, struct ks_p11_key_stats *st);
+/* Keep the token behind a token key in use: its idle sessions are
+ * touched (a token that closes idle sessions keeps them; a lost one is
+ * noticed and found again), or one session is opened.  KS_ERR_TOKEN
+ * when the token is not reachable.  A daemon calls it periodically and
+ * for its health check. */
+KS_WUR int ks_p11_key_ping(const struct ks_key *key);
 
 #endif

@@ -110,6 +110,9 @@ void ks_p11_session_put(struct ks_p11_lease *l, bool broken);
  * everything so the next request starts again. */
 bool ks_p11_rv_lost(ck_rv_t rv);
 void ks_p11_token_invalidate(struct ks_p11_token *tok, unsigned long generation, ck_rv_t why);
+/* Touch the token's idle sessions (C_GetSessionInfo), or borrow one when
+ * none is idle: keeps them alive and notices a lost token. */
+KS_WUR int ks_p11_token_ping(struct ks_p11_token *tok);
 /* Log in once (the PIN is tried exactly once); on success the PIN is
  * kept by the token state (moved from `pin`).  Already logged in: 0. */
 KS_WUR int ks_p11_token_login(struct ks_p11_lease *l, struct ks_buf *pin);

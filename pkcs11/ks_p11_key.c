@@ -346,6 +346,16 @@ int ks_p11_key_stats(const struct ks_key *key, struct ks_p11_key_stats *st)
 	return 0;
 }
 
+int ks_p11_key_ping(const struct ks_key *key)
+{
+	struct p11key *k;
+
+	if (key == NULL || key->ops != &p11key_ops)
+		return KS_SET(KS_ERR_ARG, "not a token key");
+	k = key->impl;
+	return ks_p11_token_ping(k->tok);
+}
+
 /* Does the token hold something (visible without login) that the URI's
  * object part could mean: a private key, or the certificate or public
  * key of one? */

@@ -363,3 +363,44 @@ out:
 	free(list);
 	return rc;
 }
+
+int ks_p11_token_ping(struct ks_p11_token *tok)
+{
+	struct ck_session_info si;
+	struct ks_p11_lease l;
+	unsigned i;
+	ck_rv_t rv;
+	bool idle;
+	int rc = -1;
+
+	pthread_mutex_lock(&tok->lock);
+	KS_ENSURE(!tok->dead && tok->mod != NULL, KS_ERR_TOKEN,
+		  "PKCS#11 layer was shut down; open the key again");
+	idle = tok->present && tok->n_idle > 0;
+	/* Touch every idle session: a token or HSM that drops idle sessions
+	 * sees them used, and a lost session or login shows now rather
+	 * than at the next signature. */
+	for (i = 0; idle && i < tok->n_idle; i++) {
+		rv = tok->mod->fl->C_GetSessionInfo(tok->idle[i], &si);
+		if (rv == CKR_OK && login_required(tok) && tok->logged_in &&
+		    si.state != CKS_RO_USER_FUNCTIONS && si.state != CKS_RW_USER_FUNCTIONS)
+			rv = CKR_USER_NOT_LOGGED_IN;
+		if (rv != CKR_OK) {
+			if (ks_p11_rv_lost(rv))
+				invalidate_locked(tok, rv);
+			KS_BAIL(KS_ERR_TOKEN, "token '%s': %s", tok->info.label,
+				ks_p11_rv_name(rv));
+		}
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&tok->lock);
+	if (rc == 0 && !idle) {
+		/* No idle session: borrow one (finding the token again and
+		 * logging in again if it was lost). */
+		if (ks_p11_session_get(tok, &l) < 0)
+			return -1;
+		ks_p11_session_put(&l, false);
+	}
+	return rc;
+}

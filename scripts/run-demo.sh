@@ -2,6 +2,8 @@
 # make run: render the sample transcript from its JSON record, sign it with the demo
 # tokens of the homeroom teacher, the principal and the school seal, and verify it.
 # Revocation is checked against the test PKI's own responders, started here.
+# Then it starts the HTTP service (kyso serve, state in ./var) in the foreground
+# with a demo client and prints its URL and ready curl examples; Ctrl-C stops it.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,3 +69,36 @@ echo "signed document:      $signed"
 echo "report (Vietnamese):  $OUT/bao-cao-xac-minh.txt"
 echo "report (JSON):        $OUT/report.json"
 echo "test PKI and tokens:  build/pki (source build/pki/env.sh to use them)"
+
+echo
+echo "== the HTTP service (kyso serve; docs/api.md)"
+# The principal's activation key for the demo: held by the principal, the
+# service knows its public half (docs/api.md, "Personal keys").
+mkdir -p var/activation
+if [ ! -f var/activation/principal.pub.pem ]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out var/principal-activation.key.pem 2>/dev/null
+  openssl pkey -in var/principal-activation.key.pem -pubout \
+    -out var/activation/principal.pub.pem 2>/dev/null
+fi
+token=$("$KYSO" client add "demo-$(date +%s)" --grant seal --grant principal \
+  --ops sign,prepare,timestamp 2>/dev/null)
+url=http://127.0.0.1:8340
+cat <<EOF
+URL: $url   (state: ./var; clients: $KYSO client list)
+demo client token (shown once): $token
+
+  curl -s $url/healthz
+  curl -s $url/v1/keys
+  curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/pdf' \\
+       --data-binary @docs/examples/hocba.pdf -o /tmp/hoc-ba-seal.pdf "$url/v1/sign?key=seal&level=B-T"
+  curl -s -H 'Content-Type: application/pdf' --data-binary @/tmp/hoc-ba-seal.pdf $url/v1/verify
+  openssl ts -query -data docs/examples/hocba.json -sha256 -cert -out /tmp/q.tsq
+  curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/timestamp-query' \\
+       --data-binary @/tmp/q.tsq -o /tmp/r.tsr $url/v1/timestamp
+  curl -s $url/metrics
+  $KYSO audit verify
+
+EOF
+# not exec: the trap above stops the PKI responders when the service stops
+"$KYSO" serve

@@ -66,16 +66,26 @@ static int sign_cms(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	}
 	ks_cms_sign_opts_init(&co);
 	co.signing_time = j->signing_time;
-	KS_GUARD(ks_cms_sign_file(j->key, scheme, md, j->in, &co, &der));
-	if (stamped) {
+	if (j->in_data != NULL)
+		KS_GUARD(ks_cms_sign_data(j->key, scheme, md, j->in_data, j->in_len, &co, &der));
+	else
+		KS_GUARD(ks_cms_sign_file(j->key, scheme, md, j->in, &co, &der));
+	if (stamped)
 		KS_GUARD(ks_sigts_add(j->tsa, md, der.data, der.len, 0, &ts, NULL));
-		if (lt > 0)
-			KS_GUARD(ks_extend_cms_ltv(&ts, j->in, lt == 2, j->tsa, j->ltv, lt_summary,
-						   sizeof(lt_summary)));
-		KS_GUARD(ks_file_write_atomic(j->out, ts.data, ts.len, 0666));
-	} else {
-		KS_GUARD(ks_file_write_atomic(j->out, der.data, der.len, 0666));
+	if (stamped && lt > 0) {
+		if (j->in_data != NULL)
+			KS_BAIL(KS_ERR_UNSUPPORTED,
+				"level %s is made from a file (kyso sign), not in memory",
+				j->level);
+		KS_GUARD(ks_extend_cms_ltv(&ts, j->in, lt == 2, j->tsa, j->ltv, lt_summary,
+					   sizeof(lt_summary)));
 	}
+	if (j->out_buf != NULL)
+		KS_GUARD(ks_buf_append(j->out_buf, stamped ? ts.data : der.data,
+				       stamped ? ts.len : der.len));
+	else
+		KS_GUARD(ks_file_write_atomic(j->out, stamped ? ts.data : der.data,
+					      stamped ? ts.len : der.len, 0666));
 	snprintf(res->summary, sizeof(res->summary), "CAdES-%s signature (%s)",
 		 stamped ? j->level : "B-B", ks_md_name(md));
 	rc = 0;
@@ -105,13 +115,18 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
 	if (lt == 0) {
-		if (ks_sign_pdf(j->key, j->in, j->out, &o, &r) < 0)
+		if ((j->in_data != NULL
+			 ? ks_sign_pdf_mem(j->key, j->in_data, j->in_len, j->out_buf, &o, &r)
+			 : ks_sign_pdf(j->key, j->in, j->out, &o, &r)) < 0)
 			return -1;
 		snprintf(res->summary, sizeof(res->summary),
 			 "PAdES-%s signature (%s) in field '%.100s'", stamped ? "B-T" : "B-B",
 			 ks_md_name(md), r.field);
 		return 0;
 	}
+	if (j->in_data != NULL)
+		return KS_SET(KS_ERR_UNSUPPORTED,
+			      "level %s is made from a file (kyso sign), not in memory", j->level);
 	/* B-LT, B-LTA: the B-T signature goes to a private temporary file,
 	 * then the validation data (and the document timestamp) into the
 	 * output; any failure leaves no output. */
@@ -146,7 +161,9 @@ static int sign_xml(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.rsa_pss = j->rsa_pss;
 	o.tsa = j->tsa;
 	o.ltv = j->ltv;
-	if (ks_sign_xml(j->key, j->in, j->out, &o) < 0)
+	if ((j->in_data != NULL
+		 ? ks_sign_xml_mem(j->key, j->in_data, j->in_len, j->in, j->out_buf, &o)
+		 : ks_sign_xml(j->key, j->in, j->out, &o)) < 0)
 		return -1;
 	snprintf(res->summary, sizeof(res->summary), "%s%s%s (%s)",
 		 o.counter_sign ? "XAdES counter-signature" : "XAdES-",

@@ -35,10 +35,14 @@ int ks_job_sign(struct ks_sign_job *j, struct ks_sign_outcome *res)
 	enum ks_md md = KS_MD_SHA256;
 
 	memset(res, 0, sizeof(*res));
-	if (j->in == NULL || j->out == NULL || j->key == NULL)
+	if ((j->in == NULL && j->in_data == NULL) || (j->out == NULL && j->out_buf == NULL) ||
+	    j->key == NULL)
 		return KS_SET(KS_ERR_USAGE, "an input, an output and a key are needed");
+	if (j->in_data != NULL && j->out_buf == NULL)
+		return KS_SET(KS_ERR_USAGE, "a document in memory is signed into memory");
 	if (j->format == KS_FORMAT_AUTO)
-		j->format = ks_format_of(j->in);
+		j->format = j->in_data != NULL ? ks_format_sniff(j->in_data, j->in_len)
+					       : ks_format_of(j->in);
 	ops = ks_format_ops(j->format);
 	if (ops == NULL)
 		return KS_SET(KS_ERR_USAGE, "unknown format");

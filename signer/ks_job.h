@@ -51,6 +51,12 @@ struct ks_sign_job {
 	bool signing_time;               /* CMS: add signingTime */
 	struct ks_sign_pdf_opts pdf;     /* PDF only */
 	struct ks_sign_xml_opts xml;     /* XML only */
+	/* The service signs in memory: with in_data set, `in` is only the
+	 * document's name (may be NULL) and the result is appended to
+	 * out_buf (then `out` is not used). */
+	const uint8_t *in_data;
+	size_t in_len;
+	struct ks_buf *out_buf;
 	/* The check of the signer certificate before signing (Circular
 	 * 15/2025): where its issuer is looked for besides the key's chain
 	 * (may be NULL), the revocation options (NULL: defaults), and what an

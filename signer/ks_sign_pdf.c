@@ -12,6 +12,7 @@
 
 #include "formats/pdf/ks_pdf_write.h"
 #include "ks_cur.h"
+#include "ks_utf8.h"
 
 /* A page number larger than any real document. */
 #define KS_SIGN_PDF_MAX_PAGE 1000000UL
@@ -75,7 +76,7 @@ int ks_sign_pdf_check_text(const char *what, const char *s, size_t max)
 	while (c.left > 0) {
 		size_t at = n - c.left;
 
-		if (ks_pdf_utf8_next(&c, &cp) < 0)
+		if (ks_utf8_next(&c, &cp) < 0)
 			return KS_SET(KS_ERR_USAGE,
 				      "%s is not valid UTF-8 (byte 0x%02x at offset %zu); give the "
 				      "text in UTF-8",
@@ -135,8 +136,11 @@ static int parse_lock(const char *s, enum ks_pades_lock *lock, char **copy, cons
 	return 0;
 }
 
-int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
-		const struct ks_sign_pdf_opts *o, struct ks_pades_result *res)
+/* The document from a file (in_path) or memory (in_data), the result to a
+ * file (out_path) or appended to out_buf. */
+static int sign_pdf_any(struct ks_key *key, const char *in_path, const uint8_t *in_data,
+			size_t in_len, const char *out_path, struct ks_buf *out_buf,
+			const struct ks_sign_pdf_opts *o, struct ks_pades_result *res)
 {
 	struct ks_pades_opts po;
 	struct ks_pades_key_ctx kctx;
@@ -185,12 +189,33 @@ int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 	po.signing_time = o->signing_time;
 	/* Circular 15/2025/TT-BKHCN: check the certificate before signing. */
 	KS_GUARD(ks_policy_check_key(key, po.md, 0));
-	ks_pades_cms_from_key(&kctx, key, o->rsa_pss, &cms);
-	if (timestamped) /* B-T: the signature's time proven by a TSA */
-		ks_sigts_pades(&tctx, &cms, o->tsa, &cms);
-	KS_GUARD(ks_pades_sign_file(in_path, out_path, &cms, &po, res));
+	if (o->cms != NULL) {
+		cms = *o->cms;
+	} else {
+		ks_pades_cms_from_key(&kctx, key, o->rsa_pss, &cms);
+		if (timestamped) /* B-T: the signature's time proven by a TSA */
+			ks_sigts_pades(&tctx, &cms, o->tsa, &cms);
+	}
+	if (in_data != NULL)
+		KS_GUARD(ks_pades_sign_mem(in_data, in_len, &cms, &po, out_buf, res));
+	else
+		KS_GUARD(ks_pades_sign_file(in_path, out_path, &cms, &po, res));
 	rc = 0;
 out:
 	free(lock_copy);
 	return rc;
+}
+
+int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
+		const struct ks_sign_pdf_opts *o, struct ks_pades_result *res)
+{
+	return sign_pdf_any(key, in_path, NULL, 0, out_path, NULL, o, res);
+}
+
+int ks_sign_pdf_mem(struct ks_key *key, const uint8_t *in, size_t len, struct ks_buf *out,
+		    const struct ks_sign_pdf_opts *o, struct ks_pades_result *res)
+{
+	if (in == NULL || out == NULL)
+		return KS_SET(KS_ERR_ARG, "no document or no output buffer");
+	return sign_pdf_any(key, NULL, in, len, NULL, out, o, res);
 }

@@ -30,6 +30,9 @@ struct ks_sign_pdf_opts {
 	/* `field` must name a field of the document (else a new field gets
 	 * that name). */
 	bool field_must_exist;
+	/* The CMS producer to use instead of the key's (and the TSA's for
+	 * B-T): two-phase signing puts its own in front.  NULL: the key's. */
+	const struct ks_pades_cms *cms;
 };
 
 /* Longest --reason, --role, --location text (bytes of UTF-8). */
@@ -52,5 +55,8 @@ KS_WUR int ks_sign_pdf_parse_visible(const char *s, unsigned *page, double *x, d
  * may be NULL. */
 KS_WUR int ks_sign_pdf(struct ks_key *key, const char *in_path, const char *out_path,
 		       const struct ks_sign_pdf_opts *opts, struct ks_pades_result *res);
+/* The same over a PDF in memory; the signed PDF is appended to `out`. */
+KS_WUR int ks_sign_pdf_mem(struct ks_key *key, const uint8_t *in, size_t len, struct ks_buf *out,
+			   const struct ks_sign_pdf_opts *opts, struct ks_pades_result *res);
 
 #endif

@@ -34,12 +34,16 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
-		const struct ks_sign_xml_opts *o)
+/* The record from a file (in_path) or memory (in_data, named `name`), the
+ * result to a file (out_path) or appended to out_buf. */
+static int sign_xml_any(struct ks_key *key, const char *in_path, const uint8_t *in_data,
+			size_t in_len, const char *name, const char *out_path,
+			struct ks_buf *out_buf, const struct ks_sign_xml_opts *o)
 {
 	struct ks_xades_sign_opts xo;
 	struct ks_buf in, out, pol, polh;
 	struct ks_xml_lt lt;
+	size_t in_max;
 	int rc = -1;
 
 	ks_xades_sign_opts_init(&xo);
@@ -81,24 +85,33 @@ int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 	xo.counter_of = o->counter_of;
 	xo.role = o->role;
 	xo.signing_time = o->signing_time;
-	xo.detached_uri = base_name(in_path);
+	xo.sig_id = o->sig_id;
+	xo.detached_uri = base_name(in_data != NULL ? (name != NULL ? name : "document") : in_path);
 	if (o->counter_sign && (o->mode != NULL || o->parallel))
 		KS_BAIL(KS_ERR_USAGE, "--counter-sign takes neither --xml-mode nor --xml-parallel");
-	KS_GUARD(ks_file_read(in_path,
-			      xo.mode == KS_XADES_DETACHED && !o->counter_sign
-				  ? KS_SIGN_XML_CONTENT_MAX
-				  : KS_XML_DOC_MAX,
-			      &in));
+	in_max = xo.mode == KS_XADES_DETACHED && !o->counter_sign ? KS_SIGN_XML_CONTENT_MAX
+								  : KS_XML_DOC_MAX;
+	if (in_data == NULL) {
+		KS_GUARD(ks_file_read(in_path, in_max, &in));
+		in_data = in.data;
+		in_len = in.len;
+	} else if (in_len > in_max) {
+		KS_BAIL(KS_ERR_LIMIT, "the record is %zu bytes; the limit is %zu", in_len, in_max);
+	}
 	if (lt.level > KS_XML_B_B) {
 		if (xo.mode == KS_XADES_DETACHED) {
-			lt.ext = in.data;
-			lt.ext_len = in.len;
+			lt.ext = in_data;
+			lt.ext_len = in_len;
 		}
 		xo.unsigned_fn = ks_xml_lt_apply;
 		xo.unsigned_arg = &lt;
 	}
-	KS_GUARD(ks_xades_sign(key, in.data, in.len, &xo, &out));
-	KS_GUARD(ks_file_write_atomic(out_path, out.data, out.len, 0666));
+	if (out_path == NULL) {
+		KS_GUARD(ks_xades_sign(key, in_data, in_len, &xo, out_buf));
+	} else {
+		KS_GUARD(ks_xades_sign(key, in_data, in_len, &xo, &out));
+		KS_GUARD(ks_file_write_atomic(out_path, out.data, out.len, 0666));
+	}
 	rc = 0;
 out:
 	ks_buf_cleanup(&in);
@@ -106,4 +119,18 @@ out:
 	ks_buf_cleanup(&pol);
 	ks_buf_cleanup(&polh);
 	return rc;
+}
+
+int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
+		const struct ks_sign_xml_opts *o)
+{
+	return sign_xml_any(key, in_path, NULL, 0, NULL, out_path, NULL, o);
+}
+
+int ks_sign_xml_mem(struct ks_key *key, const uint8_t *in, size_t len, const char *name,
+		    struct ks_buf *out, const struct ks_sign_xml_opts *o)
+{
+	if (in == NULL || out == NULL)
+		return KS_SET(KS_ERR_ARG, "no record or no output buffer");
+	return sign_xml_any(key, NULL, in, len, name, NULL, out, o);
 }

@@ -32,6 +32,9 @@ struct ks_sign_xml_opts {
 	const char *md;                  /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	time_t signing_time; /* 0: now */
+	/* The signature's Id (an XML NCName); NULL: a random one.  Two-phase
+	 * signing fixes it, with signing_time, so both phases agree. */
+	const char *sig_id;
 };
 
 void ks_sign_xml_opts_init(struct ks_sign_xml_opts *o);
@@ -43,5 +46,9 @@ KS_WUR int ks_sign_xml_parse_mode(const char *s, enum ks_xades_mode *mode);
  * the signature document and in_path the content it names). */
 KS_WUR int ks_sign_xml(struct ks_key *key, const char *in_path, const char *out_path,
 		       const struct ks_sign_xml_opts *o);
+/* The same over a record in memory (`name`, may be NULL, is what a
+ * detached signature's Reference names); the result is appended to out. */
+KS_WUR int ks_sign_xml_mem(struct ks_key *key, const uint8_t *in, size_t len, const char *name,
+			   struct ks_buf *out, const struct ks_sign_xml_opts *o);
 
 #endif

@@ -15,6 +15,7 @@
 #include "formats/pdf/ks_pdf_write.h"
 #include "ks_cur.h"
 #include "ks_size.h"
+#include "ks_utf8.h"
 
 /* Code points one glyph may stand for in the ToUnicode CMap (a cluster). */
 #define KS_PDF_FONT_MAX_CLUSTER 8
@@ -257,7 +258,7 @@ static size_t cluster_cps(const char *utf8, size_t from, size_t to, uint32_t *cp
 
 	ks_cur_init(&c, utf8 + from, to - from);
 	while (!ks_cur_eof(&c) && n < max) {
-		if (ks_pdf_utf8_next(&c, &cp) < 0)
+		if (ks_utf8_next(&c, &cp) < 0)
 			break; /* validated before shaping; cannot happen */
 		cps[n++] = cp;
 	}
@@ -281,7 +282,7 @@ int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run
 		  "appearance text line longer than %zu bytes", KS_PDF_FONT_MAX_TEXT);
 	ks_cur_init(&c, utf8, len);
 	while (!ks_cur_eof(&c)) {
-		KS_GUARD(ks_pdf_utf8_next(&c, &cp));
+		KS_GUARD(ks_utf8_next(&c, &cp));
 		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
 			KS_BAIL(KS_ERR_ENCODING, "control character U+%04X in appearance text",
 				(unsigned)cp);

@@ -95,13 +95,6 @@ int ks_pdf_put_hexstring(struct ks_buf *b, const void *s, size_t n)
 	return 0;
 }
 
-/* The strict decoder of core, under the name the PDF writer's callers
- * use. */
-int ks_pdf_utf8_next(struct ks_cur *c, uint32_t *cp)
-{
-	return ks_utf8_next(c, cp);
-}
-
 int ks_pdf_utf8_to_utf16be(const char *utf8, size_t n, struct ks_buf *out)
 {
 	struct ks_cur c;
@@ -157,14 +150,14 @@ int ks_pdf_put_int(struct ks_buf *b, long long v)
 	return ks_buf_printf(b, "%lld", v);
 }
 
-int ks_pdf_put_real(struct ks_buf *b, double v)
+int ks_pdf_put_real_digits(struct ks_buf *b, double v, int decimals, double max)
 {
 	char tmp[64];
 	int n;
 
-	if (!isfinite(v) || fabs(v) > KS_PDF_MAX_REAL)
+	if (!isfinite(v) || fabs(v) > max)
 		return KS_SET(KS_ERR_ARG, "number out of range for PDF");
-	n = snprintf(tmp, sizeof(tmp), "%.4f", v);
+	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n <= 0 || (size_t)n >= sizeof(tmp))
 		return KS_SET(KS_ERR_INTERNAL, "number formatting failed");
 	/* 7.3.3: no exponent; trim "1.5000" to "1.5" and "2.0000" to "2". */
@@ -175,6 +168,11 @@ int ks_pdf_put_real(struct ks_buf *b, double v)
 	if (strcmp(tmp, "-0") == 0)
 		return ks_buf_append_str(b, "0");
 	return ks_buf_append_str(b, tmp);
+}
+
+int ks_pdf_put_real(struct ks_buf *b, double v)
+{
+	return ks_pdf_put_real_digits(b, v, 4, KS_PDF_MAX_REAL);
 }
 
 int ks_pdf_put_ref(struct ks_buf *b, uint32_t num, uint16_t gen)

@@ -268,21 +268,7 @@ bool ks_pdf_val_is_name(const struct ks_pdf_val *v, const char *name)
 /* Reals as read back: up to 6 decimals, no exponent (7.3.3). */
 static int put_real6(struct ks_buf *b, double r)
 {
-	char tmp[64];
-	int n;
-
-	if (!isfinite(r) || fabs(r) > 1e15)
-		return KS_SET(KS_ERR_ARG, "number out of range for PDF");
-	n = snprintf(tmp, sizeof(tmp), "%.6f", r);
-	if (n <= 0 || (size_t)n >= sizeof(tmp))
-		return KS_SET(KS_ERR_INTERNAL, "number formatting failed");
-	while (n > 0 && tmp[n - 1] == '0')
-		tmp[--n] = '\0';
-	if (n > 0 && tmp[n - 1] == '.')
-		tmp[--n] = '\0';
-	if (strcmp(tmp, "-0") == 0)
-		return ks_buf_append_str(b, "0");
-	return ks_buf_append_str(b, tmp);
+	return ks_pdf_put_real_digits(b, r, 6, 1e15);
 }
 
 static int put_depth(struct ks_buf *b, const struct ks_pdf_val *v, int depth)

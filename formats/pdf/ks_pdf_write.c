@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "ks_codec.h"
 #include "ks_io.h"
 #include "ks_size.h"
 
@@ -660,7 +661,6 @@ out:
 int ks_pdf_update_finish(struct ks_pdf_update *u, const uint8_t *der, size_t der_len,
 			 const struct ks_pdf_sink *sink)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
 	if (!u->copied)
@@ -672,8 +672,8 @@ int ks_pdf_update_finish(struct ks_pdf_update *u, const uint8_t *der, size_t der
 			      "signature of %zu bytes does not fit the %zu bytes reserved", der_len,
 			      u->contents_max);
 	for (i = 0; i < der_len; i++) {
-		u->out.data[u->gap_start + 1 + 2 * i] = (uint8_t)hex[der[i] >> 4];
-		u->out.data[u->gap_start + 2 + 2 * i] = (uint8_t)hex[der[i] & 15];
+		u->out.data[u->gap_start + 1 + 2 * i] = (uint8_t)ks_hex_digit(der[i] >> 4, true);
+		u->out.data[u->gap_start + 2 + 2 * i] = (uint8_t)ks_hex_digit(der[i] & 15, true);
 	}
 	return sink_write(sink, u->out.data, u->out.len);
 }

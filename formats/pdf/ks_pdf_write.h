@@ -50,14 +50,13 @@ KS_WUR int ks_pdf_put_text(struct ks_buf *b, const char *utf8);
  * decimals, trailing zeros dropped; NaN and infinities are refused. */
 KS_WUR int ks_pdf_put_int(struct ks_buf *b, long long v);
 KS_WUR int ks_pdf_put_real(struct ks_buf *b, double v);
+/* The same with `decimals` digits after the point and |v| <= max. */
+KS_WUR int ks_pdf_put_real_digits(struct ks_buf *b, double v, int decimals, double max);
 /* "N G R" */
 KS_WUR int ks_pdf_put_ref(struct ks_buf *b, uint32_t num, uint16_t gen);
 /* Date string (7.9.4) "(D:YYYYMMDDHHmmSS+HH'mm')" for t shown at UTC offset
  * tz_min minutes ("Z" when tz_min is 0). */
 KS_WUR int ks_pdf_put_date(struct ks_buf *b, time_t t, int tz_min);
-/* Decode one UTF-8 scalar value (shortest form, no surrogates); on bad
- * input KS_ERR_ENCODING and the cursor is left unchanged. */
-KS_WUR int ks_pdf_utf8_next(struct ks_cur *c, uint32_t *cp);
 /* Convert UTF-8 to UTF-16BE code units (appended, no BOM). */
 KS_WUR int ks_pdf_utf8_to_utf16be(const char *utf8, size_t n, struct ks_buf *out);
 

@@ -7,6 +7,11 @@
  * closed first, as when a USB token is pulled out (PKCS#11 2.40 5.6: the
  * sessions and the login are gone on the token's side too).
  *
+ * A test of another process (the daemon) arms a failure from outside: when
+ * the file named by env KS_FAULTS_TRIGGER exists at a C_SignInit or
+ * C_Sign, it is removed and that call fails with CKR_DEVICE_REMOVED after
+ * the token's sessions are closed (the token pulled out for a moment).
+ *
  * ks_faults_pinpad(pin) plays a reader with a PIN pad: the token reports
  * CKF_PROTECTED_AUTHENTICATION_PATH, and a C_Login without a PIN logs in
  * with `pin` as if typed on the pad (ks_faults_pinpad_logins counts). */
@@ -14,7 +19,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -106,7 +113,15 @@ static CK_RV take(int fn, CK_SESSION_HANDLE s)
 	CK_RV rv = CKR_OK;
 	bool close_all = false;
 
+	const char *trigger = getenv("KS_FAULTS_TRIGGER");
+
 	pthread_mutex_lock(&lock);
+	if (trigger != NULL && unlink(trigger) == 0) {
+		armed_fn = fn;
+		armed_rv = CKR_DEVICE_REMOVED;
+		armed_close = true;
+		armed_times = 1;
+	}
 	if (armed_fn == fn) {
 		rv = armed_rv;
 		close_all = armed_close;

@@ -1,0 +1,146 @@
+/* The service's audit rows, committed in groups (ks_api_int.h).
+ *
+ * A request's row must be durable before its answer leaves (a signature
+ * is never handed out without its audit row), but one commit (fsync and
+ * a signed checkpoint) per request would cap the service at the disk's
+ * commit rate.  So requests queue their rows and wait; one writer thread
+ * takes everything queued, appends it as one transaction ending with one
+ * signed checkpoint (ks_audit_append with n rows), and wakes the batch's
+ * requests.  Under load a batch holds the rows of every request that
+ * arrived during the previous commit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ks_api_int.h"
+#include "ks_log.h"
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src != NULL ? src : "");
+}
+
+int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
+{
+	struct ks_api_auditq *q = &s->aq;
+	struct ks_api_audit_row *r;
+	uint64_t batch;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
+		pthread_cond_wait(&q->done, &q->lock);
+	if (q->stopping) {
+		pthread_mutex_unlock(&q->lock);
+		return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+	}
+	r = &q->rows[q->n++];
+	copy(r->op, sizeof(r->op), ev->op);
+	copy(r->client, sizeof(r->client), ev->client);
+	copy(r->key, sizeof(r->key), ev->key);
+	copy(r->digest, sizeof(r->digest), ev->digest);
+	copy(r->level, sizeof(r->level), ev->level);
+	copy(r->outcome, sizeof(r->outcome), ev->outcome);
+	copy(r->request, sizeof(r->request), ev->request);
+	batch = q->next;
+	pthread_cond_signal(&q->work);
+	while (q->committed < batch && !q->writer_gone)
+		pthread_cond_wait(&q->done, &q->lock);
+	rc = q->committed >= batch && q->failed != batch ? 0 : -1;
+	pthread_mutex_unlock(&q->lock);
+	if (rc < 0)
+		return KS_SET(KS_ERR_IO, "the audit rows of this batch were not written");
+	return 0;
+}
+
+static void *writer(void *arg)
+{
+	struct ks_api_svc *s = arg;
+	struct ks_api_auditq *q = &s->aq;
+	struct ks_audit_event ev[KS_API_AUDIT_BATCH_MAX];
+	struct ks_api_audit_row *rows;
+	uint64_t batch;
+	size_t n, i;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (q->n == 0 && !q->stopping)
+			pthread_cond_wait(&q->work, &q->lock);
+		if (q->n == 0 && q->stopping)
+			break;
+		/* take the queue: the other array receives new rows meanwhile */
+		rows = q->rows;
+		n = q->n;
+		q->rows = q->spare;
+		q->spare = rows;
+		q->n = 0;
+		batch = q->next++;
+		pthread_mutex_unlock(&q->lock);
+		for (i = 0; i < n; i++) {
+			ev[i].op = rows[i].op;
+			ev[i].client = rows[i].client;
+			ev[i].key = rows[i].key;
+			ev[i].digest = rows[i].digest;
+			ev[i].level = rows[i].level;
+			ev[i].outcome = rows[i].outcome;
+			ev[i].request = rows[i].request;
+		}
+		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
+		if (rc < 0) {
+			ks_log(KS_LOG_ERROR, "audit: %zu rows not written: %s", n, ks_err_msg());
+			ks_err_clear();
+			atomic_fetch_add(&s->audit_errors, n);
+		}
+		pthread_mutex_lock(&q->lock);
+		if (rc < 0)
+			q->failed = batch;
+		q->committed = batch;
+		pthread_cond_broadcast(&q->done);
+	}
+	q->writer_gone = true;
+	pthread_cond_broadcast(&q->done);
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+int ks_api_auditq_start(struct ks_api_svc *s)
+{
+	struct ks_api_auditq *q = &s->aq;
+
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->work, NULL);
+	pthread_cond_init(&q->done, NULL);
+	q->inited = true;
+	q->next = 1;
+	q->rows = calloc(KS_API_AUDIT_BATCH_MAX, sizeof(*q->rows));
+	q->spare = calloc(KS_API_AUDIT_BATCH_MAX, sizeof(*q->spare));
+	if (q->rows == NULL || q->spare == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	if (pthread_create(&q->th, NULL, writer, s) != 0)
+		return KS_SET(KS_ERR_INTERNAL, "cannot start the audit writer");
+	q->started = true;
+	return 0;
+}
+
+void ks_api_auditq_stop(struct ks_api_svc *s)
+{
+	struct ks_api_auditq *q = &s->aq;
+
+	if (!q->inited)
+		return;
+	if (q->started) {
+		pthread_mutex_lock(&q->lock);
+		q->stopping = true;
+		pthread_cond_broadcast(&q->work);
+		pthread_cond_broadcast(&q->done);
+		pthread_mutex_unlock(&q->lock);
+		pthread_join(q->th, NULL);
+	}
+	free(q->rows);
+	free(q->spare);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->work);
+	pthread_cond_destroy(&q->done);
+	q->inited = false;
+}

@@ -1,0 +1,572 @@
+/* The HTTP transport of `kyso serve` (ks_api_http.h). */
+#include "api/ks_api_http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/ks_tsa_http.h"
+#include "ks_codec.h"
+#include "ks_cur.h"
+#include "ks_io.h"
+#include "ks_log.h"
+
+#define REPLY_MAX ((size_t)512 << 20)
+#define DRAIN_POLL_NS 10000000L
+#define TLS_FILE_MAX ((size_t)1 << 20)
+#define N_STATUS 17
+#define N_BUCKETS 12
+#define OTHER_ROUTE KS_API_ROUTES_MAX
+
+/* The statuses counted one by one; others fall in the last slot. */
+static const unsigned statuses[N_STATUS] = { 200, 201, 400, 401, 403, 404, 405, 409, 410,
+					     413, 415, 422, 429, 500, 502, 503, 0 };
+/* Latency buckets, microseconds (Prometheus "le" in seconds). */
+static const uint64_t buckets_us[N_BUCKETS] = {
+	1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000
+};
+
+struct route_stats {
+	atomic_ullong by_status[N_STATUS];
+	atomic_ullong le[N_BUCKETS]; /* not cumulative: counted in the first bucket that fits */
+	atomic_ullong over;          /* above the last bucket */
+	atomic_ullong sum_us;
+};
+
+struct ks_api_http {
+	struct MHD_Daemon *d;
+	struct ks_api_http_cfg cfg;
+	struct ks_api_route routes[KS_API_ROUTES_MAX];
+	struct ks_buf tls_cert, tls_key;
+	uint16_t port;
+	atomic_bool draining;
+	atomic_uint in_flight;
+	struct route_stats stats[KS_API_ROUTES_MAX + 1];
+};
+
+/* One request being received. */
+struct pending {
+	int route; /* index, or -1 */
+	struct ks_buf body;
+	bool too_big; /* past the limit while arriving */
+	struct timespec start;
+};
+
+void ks_api_reply_init(struct ks_api_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	ks_buf_init(&r->body, REPLY_MAX);
+}
+
+void ks_api_reply_cleanup(struct ks_api_reply *r)
+{
+	ks_buf_cleanup(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static uint64_t elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
+}
+
+static void count(struct ks_api_http *h, int route, unsigned status, uint64_t us)
+{
+	struct route_stats *s = &h->stats[route >= 0 ? route : OTHER_ROUTE];
+	size_t i;
+
+	for (i = 0; i + 1 < N_STATUS && statuses[i] != status; i++)
+		;
+	atomic_fetch_add(&s->by_status[i], 1);
+	for (i = 0; i < N_BUCKETS && us > buckets_us[i]; i++)
+		;
+	if (i < N_BUCKETS)
+		atomic_fetch_add(&s->le[i], 1);
+	else
+		atomic_fetch_add(&s->over, 1);
+	atomic_fetch_add(&s->sum_us, us);
+}
+
+static const char *route_name(const struct ks_api_http *h, size_t i)
+{
+	return i < h->cfg.n_routes ? h->routes[i].path : "other";
+}
+
+int ks_api_http_metrics(const struct ks_api_http *h, struct ks_buf *out)
+{
+	size_t r, i;
+	int rc = -1;
+
+	KS_GUARD(ks_buf_append_str(out, "# HELP kyso_http_requests_total HTTP requests answered, "
+					"by route and status.\n"
+					"# TYPE kyso_http_requests_total counter\n"));
+	for (r = 0; r <= h->cfg.n_routes; r++) {
+		const struct route_stats *s = &h->stats[r < h->cfg.n_routes ? r : OTHER_ROUTE];
+
+		for (i = 0; i < N_STATUS; i++) {
+			unsigned long long v = atomic_load(&s->by_status[i]);
+
+			if (v == 0)
+				continue;
+			if (statuses[i] == 0)
+				KS_GUARD(ks_buf_printf(out,
+						       "kyso_http_requests_total{route=\"%s\","
+						       "status=\"other\"} %llu\n",
+						       route_name(h, r), v));
+			else
+				KS_GUARD(ks_buf_printf(out,
+						       "kyso_http_requests_total{route=\"%s\","
+						       "status=\"%u\"} %llu\n",
+						       route_name(h, r), statuses[i], v));
+		}
+	}
+	KS_GUARD(ks_buf_append_str(out, "# HELP kyso_http_request_duration_seconds Time from the "
+					"request's headers to its answer.\n"
+					"# TYPE kyso_http_request_duration_seconds histogram\n"));
+	for (r = 0; r <= h->cfg.n_routes; r++) {
+		const struct route_stats *s = &h->stats[r < h->cfg.n_routes ? r : OTHER_ROUTE];
+		unsigned long long cum = 0;
+
+		for (i = 0; i < N_BUCKETS; i++) {
+			cum += atomic_load(&s->le[i]);
+			KS_GUARD(ks_buf_printf(out,
+					       "kyso_http_request_duration_seconds_bucket{route="
+					       "\"%s\",le=\"%g\"} %llu\n",
+					       route_name(h, r), (double)buckets_us[i] / 1e6, cum));
+		}
+		cum += atomic_load(&s->over);
+		KS_GUARD(
+		    ks_buf_printf(out,
+				  "kyso_http_request_duration_seconds_bucket{route=\"%s\","
+				  "le=\"+Inf\"} %llu\n"
+				  "kyso_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+				  "kyso_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+				  route_name(h, r), cum, route_name(h, r),
+				  (double)atomic_load(&s->sum_us) / 1e6, route_name(h, r), cum));
+	}
+	KS_GUARD(ks_buf_printf(out,
+			       "# HELP kyso_http_in_flight Requests being received or answered.\n"
+			       "# TYPE kyso_http_in_flight gauge\n"
+			       "kyso_http_in_flight %u\n",
+			       atomic_load(&h->in_flight)));
+	rc = 0;
+out:
+	return rc;
+}
+
+static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
+			     const struct ks_api_request *q, const struct ks_api_reply *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+	char ra[16];
+	bool fail;
+
+	resp = MHD_create_response_from_buffer(r->body.len, r->body.data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				       r->content_type != NULL ? r->content_type : "text/plain") !=
+		   MHD_YES ||
+	       MHD_add_response_header(resp, "X-Request-Id", q->id) != MHD_YES ||
+	       MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES ||
+	       MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES;
+	if (!fail && r->allow != NULL)
+		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES;
+	if (!fail && r->retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%u", r->retry_after);
+		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra) != MHD_YES;
+	}
+	if (!fail && r->disposition[0] != '\0')
+		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+					       r->disposition) != MHD_YES;
+	/* Stopping, or refused before the body was read: the connection
+	 * ends with the answer. */
+	if (!fail && (r->status == 413 || atomic_load(&h->draining)))
+		fail =
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES;
+	if (fail) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	ok = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static void new_id(char id[KS_API_REQID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t b[KS_API_REQID_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		memset(b, 0, sizeof(b));
+	for (i = 0; i < sizeof(b); i++) {
+		id[2 * i] = hex[b[i] >> 4];
+		id[2 * i + 1] = hex[b[i] & 15];
+	}
+	id[KS_API_REQID_LEN] = '\0';
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+
+	return v != NULL && strlen(v) <= KS_API_HEADER_MAX ? v : NULL;
+}
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			      const char *value, size_t value_size)
+{
+	struct ks_api_request *q = cls;
+
+	(void)kind;
+	if (q->query_bad)
+		return MHD_NO;
+	if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size)) {
+		snprintf(q->query_err, sizeof(q->query_err), "a NUL byte in the query string");
+		q->query_bad = true;
+		return MHD_NO;
+	}
+	if (ks_api_params_add(&q->query, key, value != NULL ? value : "",
+			      value != NULL ? value_size : 0) < 0) {
+		snprintf(q->query_err, sizeof(q->query_err), "%s", ks_err_msg());
+		ks_err_clear();
+		q->query_bad = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* The request as handlers see it (query parameters parsed). */
+static void request_fill(struct MHD_Connection *conn, const char *url, const char *method,
+			 struct ks_api_request *q)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	memset(q, 0, sizeof(*q));
+	ks_api_params_init(&q->query);
+	q->method = method;
+	q->path = url;
+	q->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+	q->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+	q->activation = header(conn, "Kyso-Activation");
+	new_id(q->id);
+	snprintf(q->addr, sizeof(q->addr), "unknown");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				  q->addr, sizeof(q->addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  q->addr, sizeof(q->addr));
+	}
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, q);
+}
+
+/* Content-Length, when given, as a number (strictly decimal). */
+static bool content_length(struct MHD_Connection *conn, size_t *n)
+{
+	const char *v =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct ks_cur c;
+	uint64_t x = 0;
+
+	if (v == NULL)
+		return false;
+	ks_cur_init(&c, v, strlen(v));
+	if (ks_cur_decimal(&c, 19, UINT64_MAX / 10, &x) < 0 || !ks_cur_eof(&c)) {
+		ks_err_clear();
+		*n = SIZE_MAX;
+		return true;
+	}
+	*n = x > SIZE_MAX ? SIZE_MAX : (size_t)x;
+	return true;
+}
+
+/* Answer a refusal decided by the transport. */
+static enum MHD_Result refuse(struct ks_api_http *h, struct MHD_Connection *conn,
+			      struct ks_api_request *q, int route, unsigned status,
+			      const char *code, const char *detail, const struct timespec *t0)
+{
+	struct ks_api_reply r;
+	enum MHD_Result ok;
+
+	ks_api_reply_init(&r);
+	h->cfg.refuse(h->cfg.svc, q, status, code, detail, &r);
+	if (status == 405)
+		r.allow = route >= 0 && h->routes[route].max_body > 0 ? "POST" : "GET, HEAD";
+	ok = queue(h, conn, q, &r);
+	count(h, route, r.status, elapsed_us(t0));
+	ks_api_reply_cleanup(&r);
+	return ok;
+}
+
+/* The route of a path: its index, and whether the method matches. */
+static int find_route(const struct ks_api_http *h, const char *url, const char *method,
+		      bool *method_ok)
+{
+	size_t i;
+	int found = -1;
+
+	*method_ok = false;
+	for (i = 0; i < h->cfg.n_routes; i++) {
+		if (strcmp(h->routes[i].path, url) != 0)
+			continue;
+		found = (int)i;
+		if (strcmp(h->routes[i].method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(h->routes[i].method, "GET") == 0)) {
+			*method_ok = true;
+			return found;
+		}
+	}
+	return found;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct ks_api_http *h = cls;
+	struct pending *p = *con_cls;
+	struct ks_api_request q;
+	struct ks_api_reply r;
+	enum MHD_Result ok = MHD_NO;
+	struct timespec t0;
+	size_t clen = 0;
+	bool method_ok;
+	int route;
+	char msg[128];
+
+	(void)version;
+	if (p == NULL) {
+		/* Headers only so far: refuse what can be refused before a
+		 * byte of the body is read. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		route = find_route(h, url, method, &method_ok);
+		if (route < 0 || !method_ok) {
+			request_fill(conn, url, method, &q);
+			ok =
+			    refuse(h, conn, &q, route, route < 0 ? 404 : 405,
+				   route < 0 ? "not-found" : "method-not-allowed",
+				   route < 0 ? "no such endpoint" : "method not allowed here", &t0);
+			ks_api_params_cleanup(&q.query);
+			return ok;
+		}
+		if (content_length(conn, &clen) && clen > h->routes[route].max_body) {
+			request_fill(conn, url, method, &q);
+			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
+				 h->routes[route].max_body);
+			ok = refuse(h, conn, &q, route, 413, "too-large", msg, &t0);
+			ks_api_params_cleanup(&q.query);
+			return ok;
+		}
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			return MHD_NO;
+		p->route = route;
+		p->start = t0;
+		ks_buf_init(&p->body, h->routes[route].max_body);
+		*con_cls = p;
+		atomic_fetch_add(&h->in_flight, 1);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		/* Without Content-Length (chunked) the limit is checked as
+		 * the body arrives; the rest is read and dropped. */
+		if (!p->too_big && ks_buf_append(&p->body, upload_data, *upload_data_size) < 0) {
+			ks_err_clear();
+			p->too_big = true;
+			ks_buf_cleanup(&p->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	request_fill(conn, url, method, &q);
+	if (p->too_big) {
+		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
+			 h->routes[p->route].max_body);
+		ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
+		ks_api_params_cleanup(&q.query);
+		return ok;
+	}
+	q.body = p->body.len > 0 ? p->body.data : (const uint8_t *)"";
+	q.len = p->body.len;
+	ks_api_reply_init(&r);
+	if (h->routes[p->route].fn(h->cfg.svc, &q, &r) < 0) {
+		ks_log(KS_LOG_ERROR, "request %s: %s", q.id, ks_err_msg());
+		ks_api_reply_cleanup(&r);
+		ok = refuse(h, conn, &q, p->route, 500, "internal", "internal error", &p->start);
+	} else {
+		ok = queue(h, conn, &q, &r);
+		count(h, p->route, r.status, elapsed_us(&p->start));
+		ks_api_reply_cleanup(&r);
+	}
+	ks_api_params_cleanup(&q.query);
+	return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct ks_api_http *h = cls;
+	struct pending *p = *con_cls;
+
+	(void)conn;
+	(void)toe;
+	if (p == NULL)
+		return;
+	ks_buf_cleanup(&p->body);
+	free(p);
+	*con_cls = NULL;
+	atomic_fetch_sub(&h->in_flight, 1);
+}
+
+static KS_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	(void)cls;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	msg[strcspn(msg, "\n")] = '\0';
+	ks_log(KS_LOG_WARN, "http: %s", msg);
+}
+
+static int read_tls(struct ks_api_http *h)
+{
+	if (h->cfg.tls_cert == NULL)
+		return 0;
+	ks_buf_init(&h->tls_cert, TLS_FILE_MAX);
+	ks_buf_init_secret(&h->tls_key, TLS_FILE_MAX);
+	if (ks_file_read(h->cfg.tls_cert, TLS_FILE_MAX - 1, &h->tls_cert) < 0 ||
+	    ks_file_read(h->cfg.tls_key, TLS_FILE_MAX - 1, &h->tls_key) < 0 ||
+	    ks_buf_append_byte(&h->tls_cert, 0) < 0 || ks_buf_append_byte(&h->tls_key, 0) < 0)
+		return -1;
+	return 0;
+}
+
+int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **out)
+{
+	struct ks_api_http *h = NULL;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem opt[4];
+	unsigned threads = cfg->threads > 1 ? cfg->threads : 1;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	size_t n = 0;
+	bool v6 = false;
+	int rc = -1;
+
+	*out = NULL;
+	if (cfg->n_routes > KS_API_ROUTES_MAX || cfg->refuse == NULL)
+		KS_BAIL(KS_ERR_ARG, "bad route table");
+	if (threads > KS_API_THREADS_MAX)
+		KS_BAIL(KS_ERR_USAGE, "more than %d threads", KS_API_THREADS_MAX);
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		KS_BAIL(KS_ERR_USAGE, "a TLS certificate and key go together");
+	KS_GUARD(ks_tsa_http_listen_parse(cfg->listen, &ss, &v6));
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	h->cfg = *cfg;
+	memcpy(h->routes, cfg->routes, cfg->n_routes * sizeof(*h->routes));
+	h->cfg.routes = h->routes;
+	KS_GUARD(read_tls(h));
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if (threads > 1) {
+		opt[n].option = MHD_OPTION_THREAD_POOL_SIZE;
+		opt[n].value = (intptr_t)threads;
+		opt[n++].ptr_value = NULL;
+	}
+	if (cfg->tls_cert != NULL) {
+		flags |= MHD_USE_TLS;
+		opt[n].option = MHD_OPTION_HTTPS_MEM_CERT;
+		opt[n].value = 0;
+		opt[n++].ptr_value = (void *)h->tls_cert.data;
+		opt[n].option = MHD_OPTION_HTTPS_MEM_KEY;
+		opt[n].value = 0;
+		opt[n++].ptr_value = (void *)h->tls_key.data;
+	}
+	opt[n].option = MHD_OPTION_END;
+	opt[n].value = 0;
+	opt[n].ptr_value = NULL;
+	h->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
+	if (h->d == NULL)
+		KS_BAIL(KS_ERR_IO,
+			"cannot listen on %s (in use, not an address of this host, or "
+			"TLS not usable)",
+			cfg->listen);
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info != NULL ? info->port : 0;
+	*out = h;
+	h = NULL;
+	rc = 0;
+out:
+	if (h != NULL) {
+		if (h->d != NULL)
+			MHD_stop_daemon(h->d);
+		ks_buf_cleanup(&h->tls_cert);
+		ks_buf_cleanup(&h->tls_key);
+		free(h);
+	}
+	return rc;
+}
+
+uint16_t ks_api_http_port(const struct ks_api_http *h)
+{
+	return h->port;
+}
+
+unsigned ks_api_http_in_flight(const struct ks_api_http *h)
+{
+	return atomic_load(&h->in_flight);
+}
+
+void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms)
+{
+	struct timespec pause = { 0, DRAIN_POLL_NS };
+	MHD_socket fd;
+	unsigned waited = 0;
+
+	if (h == NULL)
+		return;
+	atomic_store(&h->draining, true);
+	/* No new connections; requests in flight are answered with
+	 * "Connection: close". */
+	fd = MHD_quiesce_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (waited < drain_ms && atomic_load(&h->in_flight) > 0) {
+		nanosleep(&pause, NULL);
+		waited += (unsigned)(DRAIN_POLL_NS / 1000000L);
+	}
+	MHD_stop_daemon(h->d);
+	ks_buf_cleanup(&h->tls_cert);
+	ks_buf_cleanup(&h->tls_key);
+	free(h);
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# kyso serve when a token fails: the signing token is pulled out for a
+# moment (the PKCS#11 fault module over SoftHSM2, armed from outside by
+# a trigger file); the request answers 503 token-unavailable with
+# Retry-After, and the next request signs again.  Prints TAP.
+set -uo pipefail
+
+ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+KYSO=${KYSO_BIN:-$ROOT/build/kyso}
+BUILD_DIR=$(dirname "$KYSO")
+if [ -z "${SOFTHSM2_CONF:-}" ] && [ -f "$ROOT/build/pki/env.sh" ]; then
+  # shellcheck disable=SC1091
+  . "$ROOT/build/pki/env.sh"
+fi
+P=${KYSO_PKI_DIR:-$ROOT/build/pki}
+# shellcheck source=tests/lib/serve.sh
+. "$ROOT/tests/lib/serve.sh"
+FAULTS=$BUILD_DIR/tests/p11faults.so
+if [ ! -f "$FAULTS" ]; then
+  echo "1..0 # SKIP the fault module $FAULTS is not built (make tests)"
+  exit 0
+fi
+TMP=$(mktemp -d)
+cleanup() {
+  [ -n "${KYSO_SERVE_PID:-}" ] && kill -KILL "$KYSO_SERVE_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+unset KYSO_KEY_PASS http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+# only the fault module (no p11-kit registry): it is SoftHSM2 with a trigger
+export KYSO_PIN=$KYSO_TEST_PIN KYSO_PKCS11_REGISTRY=0 KYSO_PKCS11_MODULE=$FAULTS
+export KS_FAULTS_TRIGGER=$TMP/pull-token
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name" "$(head -c 600 "$TMP/body" 2>/dev/null)"; fi; }
+
+cat >"$TMP/kyso.conf" <<EOF
+[server]
+threads = 2
+[state]
+dir = $TMP/var
+[signing]
+retry-after = 3
+[signing]
+revocation = off
+[verify]
+trust = $P/root.pem
+revocation = off
+[tsa]
+key-file = $P/tsa-rsa.key.pem
+cert = $P/tsa-rsa.cert.pem
+[key "seal"]
+uri = $KYSO_URI_SEAL_RSA
+EOF
+if ! kyso_serve_start "$KYSO" "$TMP/kyso.conf" "$TMP/serve.log" 2>"$TMP/body"; then
+  notok "kyso serve starts with the token behind the fault module" "$(cat "$TMP/body")"
+  echo "1..$n"
+  exit 1
+fi
+ok "kyso serve starts with the token behind the fault module"
+URL=$KYSO_SERVE_URL
+TOK=$("$KYSO" client add t --grant seal --ops sign --config "$TMP/kyso.conf" 2>/dev/null)
+sign() {
+  curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+    -H 'Content-Type: application/pdf' --data-binary @"$ROOT/docs/examples/hocba.pdf" "$URL/v1/sign?key=seal"
+}
+check "a signature with the token in place: 200" test "$(sign)" = 200
+touch "$KS_FAULTS_TRIGGER"
+st=$(sign)
+check "the token pulled out during the signature: 503 token-unavailable, Retry-After: 3" \
+  bash -c "[ $st = 503 ] && grep -q 'urn:kyso:problem:token-unavailable' '$TMP/body' &&
+    grep -qi '^retry-after: 3' '$TMP/headers' && ! grep -qi 'CKR_\\|softhsm' '$TMP/body'"
+check "the fault fired (the trigger was taken)" test ! -e "$KS_FAULTS_TRIGGER"
+check "the next request signs again: 200" test "$(sign)" = 200
+"$KYSO" verify "$TMP/body" --trust "$P/root.pem" --revocation off >/dev/null 2>&1
+check "and its signature verifies" test $? = 0
+curl -s "$URL/metrics" >"$TMP/body"
+check "/metrics counts the token error" grep -q '^kyso_token_errors_total [1-9]' "$TMP/body"
+curl -s -o "$TMP/body" -w '%{http_code}' "$URL/healthz" >"$TMP/code"
+check "/healthz is healthy again" test "$(cat "$TMP/code")" = 200
+kyso_serve_stop
+check "kyso serve stops cleanly (exit 0)" test $? = 0
+echo "1..$n"

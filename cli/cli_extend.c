@@ -12,7 +12,7 @@ static void extend_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kyso extend --level B-T|B-LT|B-LTA --in FILE --out FILE [--tsa URL]...\n"
-		"                   [--format pdf|cms] [--content FILE]\n"
+		"                   [--format pdf|cms|xml] [--content FILE]\n"
 		"                   [--trust FILE|DIR]... [--cache DIR | --no-cache]\n"
 		"  PDF:   B-T adds a document timestamp over the file; B-LT the validation data\n"
 		"         (certificates, OCSP responses, CRLs) of every signature and timestamp\n"
@@ -22,6 +22,9 @@ static void extend_usage(FILE *f)
 		"  CAdES: B-T adds a signature timestamp to every signer without one; B-LT\n"
 		"         adds certificate-values and revocation-values; B-LTA an\n"
 		"         archive-time-stamp-v3 (--content: the signed file of a detached .p7s)\n"
+		"  XAdES: B-T adds a SignatureTimeStamp to every signature without one; B-LT\n"
+		"         adds CertificateValues and RevocationValues; B-LTA an ArchiveTimeStamp\n"
+		"         (--content: the signed file of a detached XML signature)\n"
 		"  --tsa  an RFC 3161 TSA; several are tried in order; extending fails, with\n"
 		"         no output, when none answers\n" KS_CLI_LTV_USAGE
 		"exit status: 0 extended, 3 usage or I/O error, a TSA, a responder or a\n"

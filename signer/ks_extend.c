@@ -9,6 +9,7 @@
 #include "ks_io.h"
 #include "signer/ks_extend_ltv.h"
 #include "signer/ks_sigts.h"
+#include "signer/ks_xml_lt.h"
 
 /* The largest .p7s extended in memory. */
 #define KS_EXTEND_CMS_MAX KS_CMS_DER_MAX
@@ -114,6 +115,8 @@ int ks_job_extend(const struct ks_extend_job *j, struct ks_extend_outcome *res)
 		return extend_pdf(j, res);
 	case KS_FORMAT_CMS:
 		return extend_cms(j, res);
+	case KS_FORMAT_XML:
+		return ks_extend_xml(j, res);
 	default:
 		return KS_SET(KS_ERR_UNSUPPORTED, "extending %s signatures is not available",
 			      ks_format_name(f));

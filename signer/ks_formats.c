@@ -159,13 +159,16 @@ static int sign_xml(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.level = j->level;
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
+	o.tsa = j->tsa;
+	o.ltv = j->ltv;
 	if ((j->in_data != NULL
 		 ? ks_sign_xml_mem(j->key, j->in_data, j->in_len, j->in, j->out_buf, &o)
 		 : ks_sign_xml(j->key, j->in, j->out, &o)) < 0)
 		return -1;
-	snprintf(res->summary, sizeof(res->summary), "%s (%s)",
-		 o.counter_sign ? "XAdES counter-signature" : "XAdES-B-B signature",
-		 ks_md_name(md));
+	snprintf(res->summary, sizeof(res->summary), "%s%s%s (%s)",
+		 o.counter_sign ? "XAdES counter-signature" : "XAdES-",
+		 o.counter_sign ? "" : (j->level != NULL ? j->level : "B-B"),
+		 o.counter_sign ? "" : " signature", ks_md_name(md));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "ks_io.h"
 #include "signer/ks_policy.h"
+#include "signer/ks_xml_lt.h"
 
 void ks_sign_xml_opts_init(struct ks_sign_xml_opts *o)
 {
@@ -41,6 +42,7 @@ static int sign_xml_any(struct ks_key *key, const char *in_path, const uint8_t *
 {
 	struct ks_xades_sign_opts xo;
 	struct ks_buf in, out, pol, polh;
+	struct ks_xml_lt lt;
 	size_t in_max;
 	int rc = -1;
 
@@ -49,9 +51,14 @@ static int sign_xml_any(struct ks_key *key, const char *in_path, const uint8_t *
 	ks_buf_init(&out, KS_XADES_OUT_MAX);
 	ks_buf_init(&pol, KS_SIGN_XML_POLICY_MAX);
 	ks_buf_init(&polh, EVP_MAX_MD_SIZE);
-	if (o->level != NULL && strcmp(o->level, "B-B") != 0)
-		KS_BAIL(KS_ERR_UNSUPPORTED, "level %s is not available yet for XML (B-B only)",
-			o->level);
+	memset(&lt, 0, sizeof(lt));
+	KS_GUARD(ks_xml_level_parse(o->level, &lt.level));
+	lt.tsa = o->tsa;
+	lt.ltv = o->ltv;
+	KS_GUARD(ks_xml_lt_check(&lt, o->level));
+	if (lt.level > KS_XML_B_B && o->counter_sign)
+		KS_BAIL(KS_ERR_USAGE, "a counter-signature is made at B-B; raise the document "
+				      "with kyso extend");
 	KS_GUARD(ks_sign_xml_parse_mode(o->mode, &xo.mode));
 	if (o->md != NULL)
 		KS_GUARD(ks_md_parse(o->md, &xo.md));
@@ -84,14 +91,25 @@ static int sign_xml_any(struct ks_key *key, const char *in_path, const uint8_t *
 		KS_BAIL(KS_ERR_USAGE, "--counter-sign takes neither --xml-mode nor --xml-parallel");
 	in_max = xo.mode == KS_XADES_DETACHED && !o->counter_sign ? KS_SIGN_XML_CONTENT_MAX
 								  : KS_XML_DOC_MAX;
-	if (in_data != NULL) {
-		if (in_len > in_max)
-			KS_BAIL(KS_ERR_LIMIT, "the record is %zu bytes; the limit is %zu", in_len,
-				in_max);
+	if (in_data == NULL) {
+		KS_GUARD(ks_file_read(in_path, in_max, &in));
+		in_data = in.data;
+		in_len = in.len;
+	} else if (in_len > in_max) {
+		KS_BAIL(KS_ERR_LIMIT, "the record is %zu bytes; the limit is %zu", in_len, in_max);
+	}
+	if (lt.level > KS_XML_B_B) {
+		if (xo.mode == KS_XADES_DETACHED) {
+			lt.ext = in_data;
+			lt.ext_len = in_len;
+		}
+		xo.unsigned_fn = ks_xml_lt_apply;
+		xo.unsigned_arg = &lt;
+	}
+	if (out_path == NULL) {
 		KS_GUARD(ks_xades_sign(key, in_data, in_len, &xo, out_buf));
 	} else {
-		KS_GUARD(ks_file_read(in_path, in_max, &in));
-		KS_GUARD(ks_xades_sign(key, in.data, in.len, &xo, &out));
+		KS_GUARD(ks_xades_sign(key, in_data, in_len, &xo, &out));
 		KS_GUARD(ks_file_write_atomic(out_path, out.data, out.len, 0666));
 	}
 	rc = 0;

@@ -11,21 +11,25 @@
 #include "formats/xml/ks_xades.h"
 #include "ks_err.h"
 #include "ks_key.h"
+#include "signer/ks_ltv.h"
+#include "signer/ks_tsa_client.h"
 
 /* The content of a detached signature, read whole. */
 #define KS_SIGN_XML_CONTENT_MAX ((size_t)512 << 20)
 #define KS_SIGN_XML_POLICY_MAX ((size_t)16 << 20)
 
 struct ks_sign_xml_opts {
-	const char *mode;        /* "enveloped" (default), "enveloping", "detached" */
-	bool parallel;           /* leave room for parallel signatures */
-	bool counter_sign;       /* counter-sign a signature of the input */
-	const char *counter_of;  /* its Id; NULL: the last top-level signature */
-	const char *role;        /* claimed role (SignerRoleV2), UTF-8 */
-	const char *policy_id;   /* SignaturePolicyIdentifier (URI or urn:oid:...) */
-	const char *policy_file; /* the policy document, hashed into SigPolicyHash */
-	const char *level;       /* "B-B" (default); B-T and above: not yet */
-	const char *md;          /* "sha256" (default), "sha384", "sha512" */
+	const char *mode;                /* "enveloped" (default), "enveloping", "detached" */
+	bool parallel;                   /* leave room for parallel signatures */
+	bool counter_sign;               /* counter-sign a signature of the input */
+	const char *counter_of;          /* its Id; NULL: the last top-level signature */
+	const char *role;                /* claimed role (SignerRoleV2), UTF-8 */
+	const char *policy_id;           /* SignaturePolicyIdentifier (URI or urn:oid:...) */
+	const char *policy_file;         /* the policy document, hashed into SigPolicyHash */
+	const char *level;               /* "B-B" (default), "B-T", "B-LT", "B-LTA" */
+	const struct ks_tsa_client *tsa; /* B-T and above */
+	const struct ks_ltv_opts *ltv;   /* B-LT, B-LTA: trust anchors, revocation */
+	const char *md;                  /* "sha256" (default), "sha384", "sha512" */
 	bool rsa_pss;
 	time_t signing_time; /* 0: now */
 	/* The signature's Id (an XML NCName); NULL: a random one.  Two-phase

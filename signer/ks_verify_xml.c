@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/tsp/ks_tsp.h"
 #include "ks_io.h"
+#include "signer/ks_verify_docdata.h"
 
 #define RSA_MIN_BITS 2048
 #define EC_MIN_BITS 256
@@ -151,20 +153,122 @@ out:
 	return rc;
 }
 
-static const char *format_of(const struct ks_xades_sig_facts *f)
+/* The level the signature claims by what it carries (each part is
+ * checked by the engine, not by this label). */
+static const char *level_of(const struct ks_xades_sig_facts *f)
 {
+	unsigned u = f->unsigned_props;
+
+	if ((u & KS_XADES_U_ARCHIVE_TIMESTAMP) != 0)
+		return "B-LTA";
+	if ((u & KS_XADES_U_CERT_VALUES) != 0 && (u & KS_XADES_U_REV_VALUES) != 0 &&
+	    (u & KS_XADES_U_SIG_TIMESTAMP) != 0)
+		return "B-LT";
+	if ((u & KS_XADES_U_SIG_TIMESTAMP) != 0)
+		return "B-T";
+	return "B-B";
+}
+
+static void format_of(const struct ks_xades_sig_facts *f, char *buf, size_t n)
+{
+	const char *where = f->place == KS_XADES_PLACE_ENVELOPING ? "enveloping"
+			    : f->place == KS_XADES_PLACE_DETACHED ? "detached"
+								  : "enveloped";
+
 	if (f->place == KS_XADES_PLACE_COUNTER)
-		return "XAdES counter-signature";
-	if (!f->xades)
-		return "XMLDSig";
-	switch (f->place) {
-	case KS_XADES_PLACE_ENVELOPING:
-		return "XAdES-B-B (enveloping)";
-	case KS_XADES_PLACE_DETACHED:
-		return "XAdES-B-B (detached)";
-	default:
-		return "XAdES-B-B (enveloped)";
+		snprintf(buf, n, "XAdES counter-signature");
+	else if (!f->xades)
+		snprintf(buf, n, "XMLDSig");
+	else
+		snprintf(buf, n, "XAdES-%s (%s)", level_of(f), where);
+}
+
+static void ts_fail(struct ks_engine_ts *t, const char *why)
+{
+	t->indication = KS_IND_TOTAL_FAILED;
+	snprintf(t->detail, sizeof(t->detail), "%s: %.200s",
+		 t->archive ? "archive timestamp" : "signature timestamp", why);
+}
+
+/* One timestamp of the signature: the token parsed and verified itself,
+ * its imprint matched against what it must cover. */
+static int one_ts(const struct ks_xades_ts_fact *x, struct ks_engine_ts *t,
+		  struct ks_tsp_token **keep)
+{
+	struct ks_tsp_token *tok = NULL;
+	struct ks_tsp_verdict v;
+	enum ks_md md;
+
+	memset(t, 0, sizeof(*t));
+	t->archive = x->kind == KS_XADES_TS_ARCHIVE;
+	if (x->problem[0] != '\0') {
+		ts_fail(t, x->problem);
+		return 0;
 	}
+	if (ks_tsp_token_parse(x->token.data, x->token.len, &tok) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, ks_err_msg());
+		ks_err_clear();
+		return 0;
+	}
+	*keep = tok;
+	t->gen_time = ks_tsp_token_info(tok)->gen_time;
+	if (ks_tsp_token_verify(tok, NULL, NULL, &v) < 0)
+		return -1;
+	if (v.indication != KS_IND_TOTAL_PASSED) {
+		ts_fail(t, v.detail);
+		return 0;
+	}
+	t->tsa = ks_tsp_token_signer(tok);
+	t->certs = ks_tsp_token_certs(tok);
+	if (ks_tsp_token_imprint_md(tok, &md) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, ks_err_msg());
+		ks_err_clear();
+		return 0;
+	}
+	if (ks_tsp_token_match_imprint(tok, md, x->digest[md], x->digest_len[md]) < 0) {
+		if (ks_err_is_fatal())
+			return -1;
+		ts_fail(t, t->archive ? "it does not cover this signature and its data"
+				      : "it does not cover this signature's value");
+		ks_err_clear();
+		return 0;
+	}
+	t->indication = KS_IND_TOTAL_PASSED;
+	return 0;
+}
+
+/* The timestamps of f into e, its revocation values into dd. */
+static int lt_facts(const struct ks_xades_sig_facts *f, struct ks_engine_sig *e,
+		    struct ks_tsp_token **keep, struct ks_verify_docdata *dd)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_ts && i < KS_ENGINE_TS_MAX; i++) {
+		if (one_ts(&f->ts[i], &e->ts[i], &keep[i]) < 0)
+			return -1;
+		e->n_ts = i + 1;
+	}
+	for (i = 0; i < f->n_vals; i++) {
+		size_t before = ks_rev_data_count(dd->rev, KS_REV_OCSP);
+
+		if (f->vals[i].kind == KS_XADES_VAL_CRL) {
+			if (ks_verify_docdata_crl(dd, &f->vals[i].der) < 0)
+				return -1;
+			continue;
+		}
+		/* EN 319 132-1: a whole OCSPResponse; some producers put the
+		 * BasicOCSPResponse alone */
+		if (ks_verify_docdata_ocsp(dd, &f->vals[i].der, false) < 0)
+			return -1;
+		if (ks_rev_data_count(dd->rev, KS_REV_OCSP) == before &&
+		    ks_verify_docdata_ocsp(dd, &f->vals[i].der, true) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int add_sig(const struct ks_xades_sig_facts *f, size_t total, const char *content_name,
@@ -172,9 +276,10 @@ static int add_sig(const struct ks_xades_sig_facts *f, size_t total, const char 
 {
 	struct ks_report_sig *s;
 	enum ks_subindication sub = f->sub;
-	char detail[KS_DSIG_PROBLEM_MAX];
+	char detail[KS_DSIG_PROBLEM_MAX], format[64];
 
 	snprintf(detail, sizeof(detail), "%s", f->detail);
+	format_of(f, format, sizeof(format));
 	if (ks_report_add(rep, &s) < 0)
 		return -1;
 	if (sub == KS_SUB_NONE)
@@ -187,14 +292,15 @@ static int add_sig(const struct ks_xades_sig_facts *f, size_t total, const char 
 		s->notes |= KS_NOTE_ESS_V1;
 	if (total > 1)
 		s->notes |= KS_NOTE_MULTIPLE_SIGNERS;
-	if ((f->unsigned_props & ~(unsigned)KS_XADES_U_COUNTER_SIG) != 0)
+	/* timestamps and validation values are checked (the engine) */
+	if ((f->unsigned_props & KS_XADES_U_OTHER) != 0 || f->ts_dropped > 0)
 		s->notes |= KS_NOTE_UNSIGNED_ATTRS;
 	s->has_signing_time = f->has_signing_time;
 	s->signing_time = f->signing_time;
 	if (f->has_signing_time)
 		s->notes |= KS_NOTE_SIGNING_TIME_CLAIMED;
 	if (ks_report_set(&s->detail, detail[0] != '\0' ? detail : NULL) < 0 ||
-	    ks_report_set(&s->format, format_of(f)) < 0 ||
+	    ks_report_set(&s->format, format) < 0 ||
 	    ks_report_set(&s->digest_alg, f->digest_alg[0] != '\0' ? f->digest_alg : NULL) < 0 ||
 	    ks_report_set(&s->sig_alg, f->sig_alg[0] != '\0' ? f->sig_alg : NULL) < 0 ||
 	    ks_report_set(&s->role, f->role[0] != '\0' ? f->role : NULL) < 0)
@@ -209,6 +315,8 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 		      struct ks_report *rep)
 {
 	struct ks_engine_sig *es = NULL;
+	struct ks_tsp_token **keep = NULL;
+	struct ks_verify_docdata dd;
 	size_t first = rep->n;
 	struct ks_xades_verify_opts o = { .content = content,
 					  .content_len = clen,
@@ -220,6 +328,8 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 	int rc = -1;
 
 	ks_xades_result_init(&res);
+	if (ks_verify_docdata_init(&dd) < 0)
+		return -1;
 	KS_GUARD(ks_xades_verify_mem(xml, n, &o, &res));
 	if (res.unreadable) {
 		/* Refused before any signature could be looked at (a DOCTYPE,
@@ -235,15 +345,17 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 		KS_GUARD(add_sig(&res.sigs[i], res.n, content_name, lang, rep));
 	if (res.n > 0) {
 		es = calloc(res.n, sizeof(*es));
-		if (es == NULL)
+		keep = calloc(res.n * KS_ENGINE_TS_MAX, sizeof(*keep));
+		if (es == NULL || keep == NULL)
 			KS_BAIL(KS_ERR_NOMEM, "out of memory");
 		for (i = 0; i < res.n; i++) {
 			es[i].out = &rep->sigs[first + i];
 			es[i].signer = res.sigs[i].signer;
 			es[i].certs = res.sigs[i].certs;
+			KS_GUARD(lt_facts(&res.sigs[i], &es[i], &keep[i * KS_ENGINE_TS_MAX], &dd));
 		}
 	}
-	KS_GUARD(ks_engine_run(val, es, res.n, NULL, rep));
+	KS_GUARD(ks_engine_run(val, es, res.n, &dd.doc, rep));
 	if (res.dropped > 0) {
 		KS_GUARD(ks_report_add(rep, &s));
 		s->indication = KS_IND_INDETERMINATE;
@@ -254,7 +366,11 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 	}
 	rc = 0;
 out:
+	for (i = 0; keep != NULL && i < res.n * KS_ENGINE_TS_MAX; i++)
+		ks_tsp_token_free(keep[i]);
+	free(keep);
 	free(es);
+	ks_verify_docdata_cleanup(&dd);
 	ks_xades_result_cleanup(&res);
 	return rc;
 }

@@ -123,7 +123,63 @@ KS_WUR int ks_xades_usp(xmlNodePtr signature, xmlNodePtr *usp);
 KS_WUR int ks_xades_sigvalue_c14n(const struct ks_xml_doc *d, xmlNodePtr signature,
 				  struct ks_buf *out);
 
+/* ---- long-term levels (ks_xades_ts.c) ---------------------------------- */
+
+#define KS_XADES_TS_MAX 4                       /* timestamps of one signature looked at */
+#define KS_XADES_TS_DER_MAX ((size_t)256 << 10) /* one EncapsulatedTimeStamp, decoded */
+#define KS_XADES_VALS_MAX 128                   /* revocation values of one signature */
+#define KS_XADES_VAL_DER_MAX ((size_t)4 << 20)  /* one OCSP response or CRL, decoded */
+/* The octets an archive timestamp covers (the references' data and the
+ * signature's elements). */
+#define KS_XADES_ARCHIVE_INPUT_MAX (2 * KS_XADES_OUT_MAX)
+
+enum ks_xades_ts_kind {
+	KS_XADES_TS_SIGNATURE, /* xades:SignatureTimeStamp (EN 319 132-1 5.3) */
+	KS_XADES_TS_ARCHIVE,   /* xades141:ArchiveTimeStamp (EN 319 132-1 5.5.2) */
+};
+
+/* The digest (`md`) of what a timestamp of `signature` covers, with the
+ * canonicalization `alg`: for SIGNATURE the ds:SignatureValue element;
+ * for ARCHIVE the data of every ds:Reference after its transforms, then
+ * SignedInfo, SignatureValue and KeyInfo, the unsigned signature
+ * properties before `before` (NULL: all of them, for a new one
+ * appended last) and the ds:Object elements no reference covers but the
+ * one holding QualifyingProperties.  `ext` is the content of a detached
+ * signature's external reference (NULL when there is none). */
+KS_WUR int ks_xades_ts_digest(const struct ks_xml_doc *d, xmlNodePtr signature,
+			      enum ks_xades_ts_kind kind, const xmlNode *before, enum ks_c14n alg,
+			      const uint8_t *ext, size_t ext_len, enum ks_md md,
+			      struct ks_buf *out);
+
+/* Append a timestamp (the token's DER) to the unsigned signature
+ * properties of `signature`, stating `alg`. */
+KS_WUR int ks_xades_add_timestamp(xmlNodePtr signature, enum ks_xades_ts_kind kind,
+				  enum ks_c14n alg, const uint8_t *token, size_t n);
+
+/* Append CertificateValues (DER certificates) and RevocationValues
+ * (whole OCSPResponses, CRLs); a list that is empty is left out. */
+KS_WUR int ks_xades_add_values(xmlNodePtr signature, const struct ks_buf *certs, size_t n_certs,
+			       const struct ks_buf *ocsps, size_t n_ocsps,
+			       const struct ks_buf *crls, size_t n_crls);
+
 /* ---- verification facts ----------------------------------------------- */
+
+/* A timestamp of a signature as found: the token and the digests of what
+ * it must cover, one per enum ks_md (the token names which applies). */
+struct ks_xades_ts_fact {
+	enum ks_xades_ts_kind kind;
+	struct ks_buf token;
+	uint8_t digest[3][EVP_MAX_MD_SIZE];
+	size_t digest_len[3];
+	char problem[160]; /* "" when the element is well formed */
+};
+
+enum ks_xades_val_kind { KS_XADES_VAL_OCSP, KS_XADES_VAL_CRL };
+
+struct ks_xades_val {
+	enum ks_xades_val_kind kind;
+	struct ks_buf der; /* a whole OCSPResponse, a CRL */
+};
 
 enum ks_xades_place {
 	KS_XADES_PLACE_ENVELOPED,  /* inside the record */
@@ -195,6 +251,12 @@ struct ks_xades_sig_facts {
 	char role[KS_XADES_ROLE_MAX]; /* claimed roles joined with "; " */
 	char policy[160];             /* SigPolicyId/Identifier, "" when none */
 	unsigned unsigned_props;      /* enum ks_xades_unsigned bits */
+	/* B-T, B-LTA: the timestamps (the first KS_XADES_TS_MAX); B-LT: the
+	 * revocation values (certificate values are in `certs`) */
+	struct ks_xades_ts_fact ts[KS_XADES_TS_MAX];
+	size_t n_ts, ts_dropped;
+	struct ks_xades_val *vals; /* owned */
+	size_t n_vals;
 	/* first format-level finding; KS_SUB_NONE when none */
 	enum ks_subindication sub;
 	char detail[KS_DSIG_PROBLEM_MAX];
@@ -238,6 +300,22 @@ KS_WUR int ks_xades_verify_mem(const uint8_t *p, size_t n, const struct ks_xades
 KS_WUR int ks_xades_props(const struct ks_xml_doc *d, const struct ks_dsig *s,
 			  const struct ks_xades_verify_opts *o, struct ks_xades_sig_facts *f,
 			  struct ks_dsig_problem *p, struct ks_dsig_problem *signer_p);
+/* The timestamps and revocation values of one signature into f (read
+ * when its integrity holds); `ext` as for ks_xades_ts_digest.  *work
+ * counts canonicalization node visits against KS_XADES_WORK_MAX. */
+KS_WUR int ks_xades_ts_facts(const struct ks_xml_doc *d, const struct ks_dsig *s,
+			     const uint8_t *ext, size_t ext_len, size_t *work,
+			     struct ks_xades_sig_facts *f);
+void ks_xades_sig_facts_cleanup(struct ks_xades_sig_facts *f);
+
+/* The facts of one signature of a parsed document (kyso extend: its
+ * signer, certificates and timestamps); f is cleaned by the caller with
+ * ks_xades_sig_facts_cleanup. */
+KS_WUR int ks_xades_facts_of(const struct ks_xml_doc *d, xmlNodePtr signature, const uint8_t *ext,
+			     size_t ext_len, struct ks_xades_sig_facts *f);
+/* Base64 text of an element, decoded; *ok false when it is not base64
+ * or decodes to nothing or more than max bytes. */
+KS_WUR int ks_xades_b64(const xmlNode *el, size_t max, struct ks_buf *out, bool *ok);
 /* IssuerSerial DER (RFC 5035) of a certificate, appended to out. */
 KS_WUR int ks_xades_issuer_serial_der(X509 *cert, struct ks_buf *out);
 /* xs:dateTime <-> time_t (UTC). */

@@ -87,7 +87,7 @@ bad:
 
 /* ---- certificates ---- */
 
-static int b64_of(const xmlNode *el, size_t max, struct ks_buf *out, bool *ok)
+int ks_xades_b64(const xmlNode *el, size_t max, struct ks_buf *out, bool *ok)
 {
 	struct ks_buf t;
 	int rc = -1;
@@ -119,7 +119,7 @@ static int add_cert(const xmlNode *el, struct ks_xades_sig_facts *f, struct ks_d
 	int rc = -1;
 
 	ks_buf_init(&der, KS_XADES_CERT_DER_MAX + 1);
-	KS_GUARD(b64_of(el, KS_XADES_CERT_DER_MAX, &der, &ok));
+	KS_GUARD(ks_xades_b64(el, KS_XADES_CERT_DER_MAX, &der, &ok));
 	if (ok) {
 		q = der.data;
 		x = d2i_X509(NULL, &q, (long)der.len);
@@ -328,7 +328,7 @@ static int identify(const xmlNode *sc, bool v1, STACK_OF(X509) * pool, struct ks
 			     "SigningCertificate%s has no usable CertDigest", v1 ? "" : "V2");
 		goto done;
 	}
-	KS_GUARD(b64_of(dv, EVP_MAX_MD_SIZE, &want, &ok));
+	KS_GUARD(ks_xades_b64(dv, EVP_MAX_MD_SIZE, &want, &ok));
 	if (!ok || want.len != (size_t)EVP_MD_get_size(md)) {
 		ks_dsig_fail(sp, KS_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 			     "the CertDigest of SigningCertificate%s is malformed", v1 ? "" : "V2");
@@ -348,7 +348,7 @@ static int identify(const xmlNode *sc, bool v1, STACK_OF(X509) * pool, struct ks
 		goto done;
 	}
 	if (!v1 && (is = ks_xml_first(cert, KS_NS_XADES, "IssuerSerialV2")) != NULL) {
-		KS_GUARD(b64_of(is, 1 << 15, &isd, &ok));
+		KS_GUARD(ks_xades_b64(is, 1 << 15, &isd, &ok));
 		if (!ok || !issuer_serial_matches(isd.data, isd.len, found)) {
 			ks_dsig_fail(sp, KS_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 				     "IssuerSerialV2 does not name the certificate of CertDigest");
@@ -381,7 +381,7 @@ static bool bn_of(const xmlNode *el, BIGNUM **bn)
 	bool ok = false;
 
 	ks_buf_init(&b, 2048);
-	if (el != NULL && b64_of(el, 2048, &b, &ok) == 0 && ok)
+	if (el != NULL && ks_xades_b64(el, 2048, &b, &ok) == 0 && ok)
 		*bn = BN_bin2bn(b.data, (int)b.len, NULL);
 	ks_buf_cleanup(&b);
 	ks_err_clear();
@@ -410,7 +410,8 @@ static bool key_value_matches(const xmlNode *kv, X509 *cert)
 		     EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &ce) == 1 &&
 		     BN_cmp(n, cn) == 0 && BN_cmp(e, ce) == 0;
 	} else if (ec != NULL) {
-		ok = b64_of(ks_xml_first(ec, KS_NS_DS11, "PublicKey"), POINT_MAX, &b, &ok) == 0 &&
+		ok = ks_xades_b64(ks_xml_first(ec, KS_NS_DS11, "PublicKey"), POINT_MAX, &b, &ok) ==
+			 0 &&
 		     ok &&
 		     EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
 						     sizeof(pt), &ptlen) == 1 &&

@@ -30,10 +30,8 @@ void ks_xades_result_cleanup(struct ks_xades_result *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		X509_free(r->sigs[i].signer);
-		sk_X509_pop_free(r->sigs[i].certs, X509_free);
-	}
+	for (i = 0; i < r->n; i++)
+		ks_xades_sig_facts_cleanup(&r->sigs[i]);
 	free(r->sigs);
 	memset(r, 0, sizeof(*r));
 }
@@ -385,6 +383,9 @@ static int verify_one(const struct ks_xml_doc *d, size_t idx, const struct ks_xa
 		KS_GUARD(digests(d, &s, o, f, &p));
 	if (p.sub == KS_SUB_NONE && sp.sub != KS_SUB_NONE)
 		p = sp;
+	if (p.sub == KS_SUB_NONE && f->xades)
+		KS_GUARD(ks_xades_ts_facts(d, &s, o != NULL ? o->content : NULL,
+					   o != NULL ? o->content_len : 0, work, f));
 	if (p.sub == KS_SUB_NONE && f->signer != NULL) {
 		KS_GUARD(ks_dsig_check_value(d, &s, X509_get0_pubkey(f->signer), &ok));
 		f->value_checked = true;

@@ -12,7 +12,7 @@
  *
  * Seeds (tests/fuzz/corpus/xml_verify/): records signed by kyso
  * (enveloped RSA, ECDSA, RSA-PSS, enveloping, detached, parallel,
- * counter-signed) and attacked copies (changed grade, wrapping, duplicate
+ * counter-signed, B-T, B-LT and B-LTA) and attacked copies (changed grade, wrapping, duplicate
  * ID, DOCTYPE, deep nesting). */
 #include <openssl/x509.h>
 #include <stdint.h>
@@ -38,6 +38,15 @@ static void check_facts(const struct ks_xades_result *r)
 				abort();
 			continue;
 		}
+		/* a timestamp read without a problem has its token and the
+		 * digests of what it covers */
+		if (f->n_ts > KS_XADES_TS_MAX || f->n_vals > KS_XADES_VALS_MAX)
+			abort();
+		for (k = 0; k < f->n_ts; k++)
+			if (f->ts[k].problem[0] == '\0' &&
+			    (f->ts[k].token.len == 0 || f->ts[k].digest_len[KS_MD_SHA256] != 32 ||
+			     f->ts[k].digest_len[KS_MD_SHA512] != 64))
+				abort();
 		if (f->signer == NULL || !f->value_checked || !f->value_ok)
 			abort();
 		for (k = 0; k < f->n_refs; k++)

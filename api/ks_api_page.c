@@ -464,6 +464,25 @@ static int put_chain(struct ks_buf *b, enum ks_lang l, const struct ks_report_si
 
 	if (!g->has_cert)
 		return 0;
+	if (g->n_chain > 0) {
+		/* The validated path, up to the trusted root, by name. */
+		size_t i;
+
+		KS_GUARD(ks_buf_printf(b, "<dt>%s</dt><dd><ol class=\"chain\">\n",
+				       tr(l, "Chuỗi chứng thư", "Certificate chain")));
+		for (i = 0; i < g->n_chain; i++) {
+			KS_GUARD(ks_buf_append_str(b, i + 1 == g->n_chain ? "<li class=\"ok\">"
+									  : "<li>"));
+			KS_GUARD(ks_html_escape(b, g->chain[i]));
+			if (i + 1 == g->n_chain)
+				KS_GUARD(ks_buf_printf(
+				    b, " (%s)", tr(l, "chứng thư gốc tin cậy", "trusted root")));
+			KS_GUARD(ks_buf_append_str(b, "</li>\n"));
+		}
+		KS_GUARD(ks_buf_append_str(b, "</ol></dd>\n"));
+		rc = 0;
+		goto out;
+	}
 	KS_GUARD(ks_buf_printf(b, "<dt>%s</dt><dd><ol class=\"chain\">\n<li>",
 			       tr(l, "Chuỗi chứng thư", "Certificate chain")));
 	KS_GUARD(ks_html_escape(b, g->signer_name != NULL ? g->signer_name : g->subject));

@@ -44,6 +44,9 @@ static void sig_cleanup(struct ks_report_sig *s)
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	for (i = 0; i < s->n_chain; i++)
+		free(s->chain[i]);
+	s->n_chain = 0;
 	for (i = 0; i < s->n_ts; i++) {
 		free(s->ts[i].tsa);
 		free(s->ts[i].detail);

@@ -60,6 +60,9 @@ enum ks_verdict {
 #define KS_REPORT_CHANGES_MAX 256
 #define KS_REPORT_STR_MAX ((size_t)4096)
 
+/* Certificates of a validated path named per signature. */
+#define KS_REPORT_CHAIN_MAX 8
+
 /* Signature timestamps listed per signature. */
 #define KS_REPORT_TS_MAX 8
 
@@ -132,6 +135,10 @@ struct ks_report_sig {
 	char *poe_by; /* "signature timestamp by <TSA>", "document timestamp in field <F>" */
 	struct ks_report_ts ts[KS_REPORT_TS_MAX];
 	size_t n_ts;
+	/* The validated path, signer first, the trust anchor last (common
+	 * names); n_chain 0 when no path was validated. */
+	char *chain[KS_REPORT_CHAIN_MAX];
+	size_t n_chain;
 };
 
 struct ks_report {

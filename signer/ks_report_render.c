@@ -55,7 +55,7 @@ struct labels {
 	const char *document, *validated, *result, *count, *signature, *signer, *title, *org,
 	    *issuer, *uid, *time, *time_none, *format, *algs, *coverage, *changes, *note, *reason,
 	    *detail, *cert_valid, *to, *more, *role, *verdict, *why_unsigned, *revocation, *poe,
-	    *poe_none, *timestamp, *archive_ts;
+	    *poe_none, *timestamp, *archive_ts, *chain, *anchor;
 };
 
 static const struct labels vi_labels = {
@@ -89,6 +89,8 @@ static const struct labels vi_labels = {
 	.poe_none = "không có",
 	.timestamp = "Dấu thời gian",
 	.archive_ts = "Dấu thời gian lưu trữ",
+	.chain = "Chuỗi chứng thư",
+	.anchor = "chứng thư gốc tin cậy ở cuối",
 };
 
 static const struct labels en_labels = {
@@ -122,6 +124,8 @@ static const struct labels en_labels = {
 	.poe_none = "none",
 	.timestamp = "Timestamp",
 	.archive_ts = "Archive timestamp",
+	.chain = "Certificate chain",
+	.anchor = "the trusted root last",
 };
 
 static int line(struct ks_buf *out, const char *label, const char *value)
@@ -186,6 +190,15 @@ static int sig_text(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	}
 	if (line(out, L->coverage, s->coverage) < 0)
 		return -1;
+	if (s->n_chain > 0) {
+		if (ks_buf_printf(out, "  %s: ", L->chain) < 0)
+			return -1;
+		for (i = 0; i < s->n_chain; i++)
+			if (ks_buf_printf(out, "%s%s", i > 0 ? " → " : "", s->chain[i]) < 0)
+				return -1;
+		if (ks_buf_printf(out, " (%s)\n", L->anchor) < 0)
+			return -1;
+	}
 	if (s->rev_status != NULL &&
 	    ks_buf_printf(out, "  %s: %s%s%s\n", L->revocation, s->rev_status,
 			  s->revocation != NULL ? " - " : "",
@@ -405,6 +418,15 @@ static int sig_json(const struct ks_report_sig *s, size_t idx, enum ks_lang lang
 	if (json_object_set_new(o, "document_timestamp", json_boolean(s->timestamp)) != 0)
 		KS_BAIL(KS_ERR_NOMEM, "building JSON");
 	KS_GUARD(ts_json(s, o));
+	{
+		json_t *ch = json_array();
+
+		if (ch == NULL || json_object_set_new(o, "chain", ch) != 0)
+			KS_BAIL(KS_ERR_NOMEM, "building JSON");
+		for (i = 0; i < s->n_chain; i++)
+			if (json_array_append_new(ch, json_string(s->chain[i])) != 0)
+				KS_BAIL(KS_ERR_NOMEM, "building JSON");
+	}
 	for (i = 0; i < s->n_changes; i++)
 		KS_GUARD(change_json(&s->changes[i], changes));
 	if (json_object_set_new(o, "changes_not_listed",

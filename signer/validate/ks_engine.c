@@ -30,7 +30,10 @@ struct cert_outcome {
 	enum ks_subindication sub;
 	char detail[DETAIL_MAX];
 	unsigned notes;
-	bool rev_checked;         /* the signer certificate's answer is in rev */
+	bool rev_checked; /* the signer certificate's answer is in rev */
+	/* The path found, signer first, anchor last (common names). */
+	char names[KS_REPORT_CHAIN_MAX][128];
+	size_t n_names;
 	struct ks_rev_result rev; /* the certificate's own (depth 0) */
 };
 
@@ -182,6 +185,13 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 		KS_GUARD(ks_trust_pool_chain(pool, cert, poe, &path));
 		if (path.ok)
 			o->notes |= KS_NOTE_EXPIRED_AFTER_POE;
+	}
+	if (path.ok) {
+		int k, m = sk_X509_num(path.chain);
+
+		for (k = 0; k < m && (size_t)k < KS_REPORT_CHAIN_MAX; k++)
+			subject_cn(sk_X509_value(path.chain, k), o->names[k], sizeof(o->names[k]));
+		o->n_names = (size_t)k;
 	}
 	if (!path.ok) {
 		outcome_fail(o, ks_cms_chain_sub(path.error), "%s", path.detail);
@@ -374,6 +384,7 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 	char by[256];
 	bool has_poe = doc_poe, crypto_pending;
 	time_t poe = dpoe;
+	size_t k;
 	int rc = -1;
 
 	outcome_init(&o);
@@ -429,6 +440,8 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		KS_GUARD(ks_report_set(&s->detail, o.detail));
 	}
 	KS_GUARD(set_revocation(&o, s));
+	for (k = 0; k < o.n_names && s->n_chain < KS_REPORT_CHAIN_MAX; k++)
+		KS_GUARD(ks_report_set(&s->chain[s->n_chain++], o.names[k]));
 	if (has_poe) {
 		s->has_poe = true;
 		s->poe = poe;

@@ -142,9 +142,9 @@ check "upload of the signed transcript: the authentic banner first" bash -c \
 check "both signers by name ($T_NAME, $P_NAME) with their titles" bash -c \
   "has '<h3>Chữ ký 1: $T_NAME</h3>' && has '<h3>Chữ ký 2: $P_NAME</h3>' &&
    has 'Giáo viên chủ nhiệm' && has 'Hiệu trưởng'"
-check "the time is the signer's claim (no timestamp), revocation off is said, the chain reaches the trusted root" \
+check "the time is the signer's claim (no timestamp), revocation off is said, the chain named up to the trusted root" \
   bash -c "has 'do người ký tự khai' && has 'không kiểm tra (tắt theo cấu hình' &&
-    has '<li class=\"ok\">dẫn tới chứng thư gốc tin cậy'"
+    has '<li>Test Public CA</li>' && has '<li class=\"ok\">Test National Root CA (chứng thư gốc tin cậy)</li>'"
 upload "$TMP/s2.pdf" -F lang=en
 check "the same upload in English" bash -c \
   "banner v-authentic && has 'Authentic and unchanged' && has '<html lang=\"en\">' &&

@@ -147,6 +147,12 @@ for f in pdf p7s; do
   verify "good-$f" "$TMP/good.$f" "${content[@]}" --cache "$C"
   expect "$f: good signer PASSED, the OCSP answer named" "good-$f" 0 \
     "TOTAL-PASSED - good ocsp-url" "127.0.0.1:18081"
+  if "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["signatures"][0]
+sys.exit(0 if s["chain"][1:] == ["Test Public CA", "Test National Root CA"] else 1)' "$TMP/good-$f.json"; then
+    ok "$f: the validated path named, signer to trusted root"
+  else
+    notok "$f: the validated path named, signer to trusted root" "$(grep -A5 '"chain"' "$TMP/good-$f.json")"
+  fi
   if grep -q '"verdict": "authentic"' "$TMP/good-$f.json"; then
     ok "$f: verdict authentic"
   else

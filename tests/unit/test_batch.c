@@ -11,51 +11,9 @@
 #include "ks_key.h"
 #include "signer/ks_batch.h"
 
-struct tdir {
-	char dir[256];
-	char path[512];
-};
-
-static int tdir_setup(void **state)
-{
-	struct tdir *t = calloc(1, sizeof(*t));
-	const char *base = getenv("TMPDIR");
-
-	if (t == NULL)
-		return -1;
-	if (base == NULL || base[0] == '\0')
-		base = "/tmp";
-	snprintf(t->dir, sizeof(t->dir), "%s/kyso-test-batch.XXXXXX", base);
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int tdir_teardown(void **state)
-{
-	struct tdir *t = *state;
-	int rc = nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-
-	free(t);
-	return rc == 0 ? 0 : -1;
-}
-
-static const char *tpath(struct tdir *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
-}
+/* Each test works in a fresh temporary directory (tdir.h). */
+#define TDIR_PREFIX "kyso-test-batch"
+#include "tdir.h"
 
 static void write_file(const char *path, const char *s)
 {

@@ -1,6 +1,7 @@
 /* ks_api_int: the service's insides shared by its files (ks_api_svc.c:
- * lifecycle and the shared helpers; ks_api_sign.c: the signing routes;
- * ks_api_routes.c: the others).  Not for use outside api/. */
+ * lifecycle and the shared helpers; ks_api_sign.c and ks_api_twophase.c:
+ * the signing routes; ks_api_routes.c: the others).  Not for use outside
+ * api/. */
 #ifndef KS_API_INT_H
 #define KS_API_INT_H
 

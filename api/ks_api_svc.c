@@ -134,10 +134,29 @@ static void refuse(void *svc, const struct ks_api_request *q, unsigned status, c
 		if (strcmp(code, "internal") == 0)
 			ks_log(KS_LOG_ERROR, "request %s: %s", q->id, ks_err_msg());
 		ks_api_page_refuse(svc, q, status, detail, r);
-		return;
+	} else {
+		ks_api_fail(q, r, code, detail, strcmp(code, "internal") == 0);
 	}
-	ks_api_fail(q, r, code, detail, strcmp(code, "internal") == 0);
+	ks_api_refusal_answered(svc, q, r);
 }
+
+/* The routes that can refuse, followed by the audit row of a refusal
+ * their handler did not write itself. */
+#define AUDITED(h)                                                                  \
+	static int audited_##h(void *svc, const struct ks_api_request *q,          \
+			       struct ks_api_reply *r)                              \
+	{                                                                           \
+		int rc = ks_api_h_##h(svc, q, r);                                   \
+		if (rc == 0)                                                        \
+			ks_api_refusal_answered(svc, q, r);                         \
+		return rc;                                                          \
+	}
+AUDITED(sign)
+AUDITED(prepare)
+AUDITED(complete)
+AUDITED(verify)
+AUDITED(timestamp)
+AUDITED(page_verify)
 
 /* ---- housekeeping ---- */
 
@@ -145,6 +164,7 @@ static void keep(struct ks_api_svc *s, int64_t now, int64_t *last_purge, int64_t
 {
 	size_t i;
 
+	ks_api_refusal_flush(s, false);
 	if (now - *last_purge >= PURGE_EVERY_S) {
 		*last_purge = now;
 		if (ks_store_purge(s->store, now, KEEP_USED_S) < 0) {
@@ -271,17 +291,17 @@ out:
 int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_api_svc **out)
 {
 	static const struct ks_api_route routes[] = {
-		{ "POST", "/v1/sign", ks_api_h_sign, 1 },
-		{ "POST", "/v1/sign/prepare", ks_api_h_prepare, 1 },
-		{ "POST", "/v1/sign/complete", ks_api_h_complete, 1 },
-		{ "POST", "/v1/verify", ks_api_h_verify, 1 },
-		{ "POST", "/v1/timestamp", ks_api_h_timestamp, TSA_REQUEST_MAX },
+		{ "POST", "/v1/sign", audited_sign, 1 },
+		{ "POST", "/v1/sign/prepare", audited_prepare, 1 },
+		{ "POST", "/v1/sign/complete", audited_complete, 1 },
+		{ "POST", "/v1/verify", audited_verify, 1 },
+		{ "POST", "/v1/timestamp", audited_timestamp, TSA_REQUEST_MAX },
 		{ "GET", "/v1/keys", ks_api_h_keys, 0 },
 		{ "GET", "/healthz", ks_api_h_healthz, 0 },
 		{ "GET", "/metrics", ks_api_h_metrics, 0 },
 		{ "GET", "/v1/openapi.yaml", ks_api_h_openapi, 0 },
 		{ "GET", "/", ks_api_h_page, 0 },
-		{ "POST", "/verify", ks_api_h_page_verify, 1 },
+		{ "POST", "/verify", audited_page_verify, 1 },
 		{ "GET", "/v/*", ks_api_h_page_doc, 0 },
 		{ "GET", "/static/kyso.css", ks_api_h_page_css, 0 },
 	};
@@ -332,6 +352,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		ks_err_clear();
 		ks_buf_reset(&s->openapi);
 	}
+	KS_GUARD(ks_api_refusals_new(c, &s->refusals));
 	KS_GUARD(ks_api_auditq_start(s));
 	KS_GUARD(open_keys(s));
 	KS_GUARD(start_tsa(s));
@@ -382,7 +403,10 @@ void ks_api_svc_stop(struct ks_api_svc *s)
 		pthread_mutex_unlock(&s->stop_lock);
 		pthread_join(s->keeper, NULL);
 	}
+	if (s->aq.started)
+		ks_api_refusal_flush(s, true);
 	ks_api_auditq_stop(s);
+	ks_api_refusals_free(s->refusals);
 	ks_tsa_http_stop(s->tsa_http, 1000, NULL);
 	ks_tsp_server_free(s->tsp);
 	ks_key_free(s->tsa_key);

@@ -74,7 +74,7 @@ struct ks_api_svc {
 	struct ks_validation val; /* what /v1/verify validates with */
 	struct ks_rev_opts rev;   /* revocation of the pre-signing check */
 	enum ks_rev_policy rev_policy;
-	char rev_cache[4200];
+	struct ks_rev_cache_ops rev_cache; /* the revocation cache in the store */
 	/* the built-in TSA: /v1/timestamp and B-T */
 	struct ks_key *tsa_key;
 	struct ks_tsp_server *tsp;

@@ -123,6 +123,46 @@ int ks_api_audit_key_open(const struct ks_api_conf *c, bool create, struct ks_ke
 	return ks_api_open_file_key(&kc, out);
 }
 
+/* ---- the revocation cache in the store ----
+ * Several instances over one store share what any of them fetched; the
+ * items are checked again when read back, as the folder's are. */
+
+static int rev_get(void *arg, const char *name, size_t max, struct ks_buf *out, bool *found)
+{
+	struct ks_api_svc *s = arg;
+	size_t start = out->len;
+
+	*found = false;
+	if (ks_store_cache_get(s->store, name, (int64_t)time(NULL), out) < 0) {
+		if (ks_err_code() != KS_ERR_NOT_FOUND)
+			return -1;
+		ks_err_clear();
+		return 0;
+	}
+	if (out->len - start > max) {
+		ks_buf_truncate(out, start);
+		return 0;
+	}
+	*found = true;
+	return 0;
+}
+
+static int rev_put(void *arg, const char *name, const uint8_t *der, size_t n, time_t expires)
+{
+	struct ks_api_svc *s = arg;
+
+	return ks_store_cache_put(s->store, name, der, n, (int64_t)expires);
+}
+
+static void rev_drop(void *arg, const char *name)
+{
+	struct ks_api_svc *s = arg;
+
+	/* expired at once: never read again, purged with the others */
+	if (ks_store_cache_put(s->store, name, (const uint8_t *)"", 0, 1) < 0)
+		ks_err_clear();
+}
+
 /* ---- the routes ---- */
 
 static void refuse(void *svc, const struct ks_api_request *q, unsigned status, const char *code,
@@ -336,16 +376,17 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		ks_err_clear();
 	}
 	KS_GUARD(ks_rev_policy_parse(c->revocation, &s->rev_policy));
-	/* the revocation cache lives in the state folder */
-	snprintf(s->rev_cache, sizeof(s->rev_cache), "%s/revocation", c->dir);
-	if (mkdir(s->rev_cache, 0700) < 0 && errno != EEXIST)
-		KS_BAIL(KS_ERR_IO, "cannot create %s", s->rev_cache);
+	/* the revocation cache lives in the store, shared by the instances */
+	s->rev_cache.arg = s;
+	s->rev_cache.get = rev_get;
+	s->rev_cache.put = rev_put;
+	s->rev_cache.drop = rev_drop;
 	ks_rev_opts_init(&s->rev);
-	s->rev.cache_dir = s->rev_cache;
+	s->rev.cache_ops = &s->rev_cache;
 	ks_validation_init(&s->val);
 	s->val.trust = s->trust;
 	s->val.revocation = c->verify_revocation;
-	s->val.rev.cache_dir = s->rev_cache;
+	s->val.rev.cache_ops = &s->rev_cache;
 	ks_buf_init(&s->openapi, OPENAPI_MAX);
 	if (ks_file_read(c->openapi, OPENAPI_MAX, &s->openapi) < 0) {
 		ks_log(KS_LOG_WARN, "%s not readable: /v1/openapi.yaml answers 404", c->openapi);

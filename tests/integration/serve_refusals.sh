@@ -197,4 +197,30 @@ if grep -q ' 0 problems' "$TMP/verify"; then
 else
   notok "kyso audit verify holds" "$(cat "$TMP/verify")"
 fi
+# with a short window the housekeeping writes the counted refusals while
+# the daemon runs (not only at stop)
+sed -i 's/^refusal-window = .*/refusal-window = 1/' "$CONF"
+if kyso_serve_start "$KYSO" "$CONF" "$TMP/serve2.log" 2>"$TMP/err"; then
+  before=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit where CAST(entry AS TEXT) like \"%rate-limited%\"").fetchone()[0])' "$STATE/kyso.db")
+  for _ in 1 2 3 4 5; do
+    curl -s -o /dev/null -H 'Content-Type: application/pdf' \
+      --data-binary @"$ROOT/docs/examples/hocba.pdf" "$KYSO_SERVE_URL/v1/verify"
+  done
+  sleep 3
+  after=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit where CAST(entry AS TEXT) like \"%rate-limited%\"").fetchone()[0])' "$STATE/kyso.db")
+  if [ "$after" -gt "$before" ]; then
+    ok "the window's aggregated row is written when the window ends, the daemon running"
+  else
+    notok "the window's aggregated row is written when the window ends" "rate-limited rows $before then $after"
+  fi
+  kyso_serve_stop || notok "kyso serve stops again" "$(tail -5 "$TMP/serve2.log")"
+else
+  notok "kyso serve starts again" "$(cat "$TMP/err")"
+fi
+"$KYSO" audit verify --config "$CONF" >"$TMP/verify" 2>&1
+if grep -q ' 0 problems' "$TMP/verify"; then
+  ok "kyso audit verify holds after the second run"
+else
+  notok "kyso audit verify holds after the second run" "$(cat "$TMP/verify")"
+fi
 echo "1..$n"

@@ -171,13 +171,15 @@ void ks_api_refusal_answered(struct ks_api_svc *s, const struct ks_api_request *
 			     const struct ks_api_reply *r);
 /* The operation named in the audit for a route's path. */
 const char *ks_api_route_op(const char *path);
-/* What the request's handling noted so far (ks_api_util.c; per thread,
- * keyed by the request id): an audit row written, the problem answered,
- * the authenticated client ("" when none). */
+/* What the request's handling noted so far (ks_api_refusal.c; per
+ * thread, keyed by the request id): an audit row written, the problem
+ * answered, the authenticated client ("" when none). */
 bool ks_api_req_audited(const struct ks_api_request *q);
 void ks_api_req_mark_audited(const struct ks_api_request *q);
 const char *ks_api_req_problem(const struct ks_api_request *q);
 const char *ks_api_req_client(const struct ks_api_request *q);
+void ks_api_req_note_problem(const struct ks_api_request *q, const char *code);
+void ks_api_req_note_client(const struct ks_api_request *q, const char *name);
 
 /* Handlers. */
 int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);

@@ -65,6 +65,59 @@ static size_t n_codes(void)
 	return n;
 }
 
+/* ---- what a request's handling noted ----
+ * A request is handled from its headers to its answer by one thread, so
+ * the notes are the thread's, reset when another request id comes. */
+
+struct req_note {
+	char id[KS_API_REQID_LEN + 1];
+	bool audited;
+	char problem[48];
+	char client[KS_STORE_NAME_MAX];
+};
+static _Thread_local struct req_note note;
+
+static struct req_note *note_of(const struct ks_api_request *q)
+{
+	if (strcmp(note.id, q->id) != 0) {
+		memset(&note, 0, sizeof(note));
+		snprintf(note.id, sizeof(note.id), "%s", q->id);
+	}
+	return &note;
+}
+
+bool ks_api_req_audited(const struct ks_api_request *q)
+{
+	return note_of(q)->audited;
+}
+
+void ks_api_req_mark_audited(const struct ks_api_request *q)
+{
+	note_of(q)->audited = true;
+}
+
+const char *ks_api_req_problem(const struct ks_api_request *q)
+{
+	struct req_note *n = note_of(q);
+
+	return n->problem[0] != '\0' ? n->problem : NULL;
+}
+
+const char *ks_api_req_client(const struct ks_api_request *q)
+{
+	return note_of(q)->client;
+}
+
+void ks_api_req_note_problem(const struct ks_api_request *q, const char *code)
+{
+	snprintf(note_of(q)->problem, sizeof(note.problem), "%s", code != NULL ? code : "");
+}
+
+void ks_api_req_note_client(const struct ks_api_request *q, const char *name)
+{
+	snprintf(note_of(q)->client, sizeof(note.client), "%s", name != NULL ? name : "");
+}
+
 int ks_api_refusals_new(const struct ks_api_conf *c, struct ks_api_refusals **out)
 {
 	struct ks_api_refusals *rf = calloc(1, sizeof(*rf));
@@ -134,9 +187,9 @@ static void count(struct ks_api_refusals *rf, const struct ks_audit_event *ev)
 {
 	const char *const *codes = ks_api_problem_codes();
 	const char *addr = ev->addr != NULL ? ev->addr : "";
-	uint32_t h = fnv(fnv(fnv(fnv(2166136261u, addr), ev->client ? ev->client : ""),
-			     ev->op ? ev->op : ""),
-			 ev->outcome ? ev->outcome : "");
+	uint32_t h = fnv(
+	    fnv(fnv(fnv(2166136261u, addr), ev->client ? ev->client : ""), ev->op ? ev->op : ""),
+	    ev->outcome ? ev->outcome : "");
 	struct agg *a = &rf->agg[h % AGG_SLOTS];
 	size_t i;
 
@@ -242,9 +295,12 @@ const char *ks_api_route_op(const char *path)
 	static const struct {
 		const char *path, *op;
 	} ops[] = {
-		{ "/v1/sign", "sign" },	      { "/v1/sign/prepare", "prepare" },
-		{ "/v1/sign/complete", "complete" }, { "/v1/verify", "verify" },
-		{ "/v1/timestamp", "timestamp" }, { "/verify", "verify-page" },
+		{ "/v1/sign", "sign" },
+		{ "/v1/sign/prepare", "prepare" },
+		{ "/v1/sign/complete", "complete" },
+		{ "/v1/verify", "verify" },
+		{ "/v1/timestamp", "timestamp" },
+		{ "/verify", "verify-page" },
 	};
 	size_t i;
 

@@ -182,14 +182,13 @@ static void refuse(void *svc, const struct ks_api_request *q, unsigned status, c
 
 /* The routes that can refuse, followed by the audit row of a refusal
  * their handler did not write itself. */
-#define AUDITED(h)                                                                  \
-	static int audited_##h(void *svc, const struct ks_api_request *q,          \
-			       struct ks_api_reply *r)                              \
-	{                                                                           \
-		int rc = ks_api_h_##h(svc, q, r);                                   \
-		if (rc == 0)                                                        \
-			ks_api_refusal_answered(svc, q, r);                         \
-		return rc;                                                          \
+#define AUDITED(h)                                                                                \
+	static int audited_##h(void *svc, const struct ks_api_request *q, struct ks_api_reply *r) \
+	{                                                                                         \
+		int rc = ks_api_h_##h(svc, q, r);                                                 \
+		if (rc == 0)                                                                      \
+			ks_api_refusal_answered(svc, q, r);                                       \
+		return rc;                                                                        \
 	}
 AUDITED(sign)
 AUDITED(prepare)

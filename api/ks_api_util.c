@@ -46,49 +46,6 @@ bool ks_api_type_is(const char *got, const char *want)
 	return *got == '\0' || *got == ';';
 }
 
-/* ---- what a request's handling noted ----
- * A request is handled from its headers to its answer by one thread, so
- * the notes are the thread's, reset when another request id comes. */
-
-struct req_note {
-	char id[KS_API_REQID_LEN + 1];
-	bool audited;
-	char problem[48];
-	char client[KS_STORE_NAME_MAX];
-};
-static _Thread_local struct req_note note;
-
-static struct req_note *note_of(const struct ks_api_request *q)
-{
-	if (strcmp(note.id, q->id) != 0) {
-		memset(&note, 0, sizeof(note));
-		snprintf(note.id, sizeof(note.id), "%s", q->id);
-	}
-	return &note;
-}
-
-bool ks_api_req_audited(const struct ks_api_request *q)
-{
-	return note_of(q)->audited;
-}
-
-void ks_api_req_mark_audited(const struct ks_api_request *q)
-{
-	note_of(q)->audited = true;
-}
-
-const char *ks_api_req_problem(const struct ks_api_request *q)
-{
-	struct req_note *n = note_of(q);
-
-	return n->problem[0] != '\0' ? n->problem : NULL;
-}
-
-const char *ks_api_req_client(const struct ks_api_request *q)
-{
-	return note_of(q)->client;
-}
-
 void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const char *code,
 		 const char *detail, bool internal)
 {
@@ -99,7 +56,7 @@ void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const c
 		ks_log(KS_LOG_INFO, "request %s %s %s: %s: %s", q->id, q->method, q->path, code,
 		       detail != NULL ? detail : "");
 	ks_err_clear();
-	snprintf(note_of(q)->problem, sizeof(note.problem), "%s", code);
+	ks_api_req_note_problem(q, code);
 	ks_api_problem(r, q->id, code, detail);
 }
 
@@ -172,7 +129,7 @@ int ks_api_authenticate(struct ks_api_svc *s, const struct ks_api_request *q, bo
 	if (!ok || who->c.revoked != 0)
 		goto bad;
 	who->authenticated = true;
-	snprintf(note_of(q)->client, sizeof(note.client), "%s", who->c.name);
+	ks_api_req_note_client(q, who->c.name);
 	return 0;
 bad:
 	memset(who, 0, sizeof(*who));

@@ -97,8 +97,8 @@ int ks_cli_serve(int argc, char **argv)
 			goto fail;
 		printf("kyso serve: the configuration %s holds (listen %s, state %s, "
 		       "instance %s, %zu keys)\n",
-		       config != NULL ? config : "(defaults)", listen != NULL ? listen : conf.listen,
-		       conf.dir, conf.instance, conf.n_keys);
+		       config != NULL ? config : "(defaults)",
+		       listen != NULL ? listen : conf.listen, conf.dir, conf.instance, conf.n_keys);
 		status = KS_EXIT_OK;
 		goto out;
 	}

@@ -20,37 +20,52 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src != NULL ? src : "");
 }
 
-int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
+int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n)
 {
 	struct ks_api_auditq *q = &s->aq;
 	struct ks_api_audit_row *r;
-	uint64_t batch;
-	int rc;
+	uint64_t batch = 0, first = 0;
+	size_t i;
+	int rc = 0;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
-		pthread_cond_wait(&q->done, &q->lock);
-	if (q->stopping) {
-		pthread_mutex_unlock(&q->lock);
-		return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+	for (i = 0; i < n; i++) {
+		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
+			pthread_cond_wait(&q->done, &q->lock);
+		if (q->stopping) {
+			pthread_mutex_unlock(&q->lock);
+			return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+		}
+		r = &q->rows[q->n++];
+		copy(r->op, sizeof(r->op), ev[i].op);
+		copy(r->client, sizeof(r->client), ev[i].client);
+		copy(r->key, sizeof(r->key), ev[i].key);
+		copy(r->digest, sizeof(r->digest), ev[i].digest);
+		copy(r->level, sizeof(r->level), ev[i].level);
+		copy(r->outcome, sizeof(r->outcome), ev[i].outcome);
+		copy(r->request, sizeof(r->request), ev[i].request);
+		copy(r->addr, sizeof(r->addr), ev[i].addr);
+		r->count = ev[i].count;
+		if (first == 0)
+			first = q->next;
+		batch = q->next;
+		pthread_cond_signal(&q->work);
 	}
-	r = &q->rows[q->n++];
-	copy(r->op, sizeof(r->op), ev->op);
-	copy(r->client, sizeof(r->client), ev->client);
-	copy(r->key, sizeof(r->key), ev->key);
-	copy(r->digest, sizeof(r->digest), ev->digest);
-	copy(r->level, sizeof(r->level), ev->level);
-	copy(r->outcome, sizeof(r->outcome), ev->outcome);
-	copy(r->request, sizeof(r->request), ev->request);
-	batch = q->next;
-	pthread_cond_signal(&q->work);
+	/* the rows went into batches first .. batch: wait for the last;
+	 * a failure of any of them (or, conservatively, a later one) fails */
 	while (q->committed < batch && !q->writer_gone)
 		pthread_cond_wait(&q->done, &q->lock);
-	rc = q->committed >= batch && q->failed != batch ? 0 : -1;
+	if (q->committed < batch || (first != 0 && q->failed >= first))
+		rc = -1;
 	pthread_mutex_unlock(&q->lock);
 	if (rc < 0)
 		return KS_SET(KS_ERR_IO, "the audit rows of this batch were not written");
 	return 0;
+}
+
+int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
+{
+	return ks_api_auditq_add_many(s, ev, 1);
 }
 
 static void *writer(void *arg)
@@ -85,6 +100,8 @@ static void *writer(void *arg)
 			ev[i].level = rows[i].level;
 			ev[i].outcome = rows[i].outcome;
 			ev[i].request = rows[i].request;
+			ev[i].addr = rows[i].addr;
+			ev[i].count = rows[i].count;
 		}
 		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
 		if (rc < 0) {

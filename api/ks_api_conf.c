@@ -79,6 +79,9 @@ static const struct opt opts[] = {
 	O("audit", "key-file", T_STR, audit_key_file, 0, 0),
 	O("audit", "cert", T_STR, audit_cert, 0, 0),
 	O("audit", "checkpoint-keep", T_UINT, checkpoint_keep_s, 0, 86400),
+	O("audit", "refusal-window", T_UINT, refusal_window_s, 1, 86400),
+	O("audit", "refusal-rows", T_UINT, refusal_rows, 0, 1000000),
+	O("audit", "refusal-rows-total", T_UINT, refusal_rows_total, 0, 10000000),
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -128,6 +131,9 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	c->burst = 20;
 	c->verify_revocation = true;
 	c->checkpoint_keep_s = 60;
+	c->refusal_window_s = 60;
+	c->refusal_rows = 60;
+	c->refusal_rows_total = 1000;
 	if (set_str(&c->listen, "127.0.0.1:8340") < 0 || set_str(&c->dir, "./var") < 0 ||
 	    set_str(&c->openapi, "docs/openapi.yaml") < 0 ||
 	    set_str(&c->revocation, "prefer") < 0 || set_str(&c->instance, "kyso-1") < 0 ||

@@ -75,6 +75,9 @@ struct ks_api_conf {
 	/* [audit] */
 	char *audit_key, *audit_key_file, *audit_cert;
 	unsigned checkpoint_keep_s;
+	unsigned refusal_window_s;   /* seconds an aggregated refusal row covers */
+	unsigned refusal_rows;       /* refusal rows of their own per address per window */
+	unsigned refusal_rows_total; /* ... and from all addresses together */
 	/* [key "NAME"] */
 	struct ks_api_key_conf keys[KS_CONF_KEYS_MAX];
 	size_t n_keys;

@@ -43,6 +43,8 @@ struct ks_api_key {
 struct ks_api_audit_row {
 	char op[32], client[KS_STORE_NAME_MAX], key[KS_STORE_NAME_MAX];
 	char digest[KS_STORE_DIGEST_MAX], level[16], outcome[48], request[32];
+	char addr[KS_API_ADDR_MAX];
+	uint64_t count;
 };
 
 struct ks_api_auditq {
@@ -73,7 +75,7 @@ struct ks_api_svc {
 	struct ks_validation val; /* what /v1/verify validates with */
 	struct ks_rev_opts rev;   /* revocation of the pre-signing check */
 	enum ks_rev_policy rev_policy;
-	char rev_cache[4200];
+	struct ks_rev_cache_ops rev_cache; /* the revocation cache in the store */
 	/* the built-in TSA: /v1/timestamp and B-T */
 	struct ks_key *tsa_key;
 	struct ks_tsp_server *tsp;
@@ -84,6 +86,7 @@ struct ks_api_svc {
 	struct ks_key *audit_key;
 	struct ks_audit_signer audit;
 	struct ks_api_auditq aq;
+	struct ks_api_refusals *refusals;
 	atomic_ullong audit_errors;
 	/* /v1/verify per address */
 	pthread_mutex_t rate_lock;
@@ -145,8 +148,37 @@ void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HE
 /* Group commit of audit rows (ks_api_auditq.c): add one and wait until
  * it is durable. */
 KS_WUR int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev);
+/* The same for n rows at once (one wait). */
+KS_WUR int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n);
 KS_WUR int ks_api_auditq_start(struct ks_api_svc *s);
 void ks_api_auditq_stop(struct ks_api_svc *s);
+
+/* Audit rows of refusals (ks_api_refusal.c): rationed per address and
+ * window, the rest counted in aggregated rows (docs/audit.md). */
+struct ks_api_refusals;
+KS_WUR int ks_api_refusals_new(const struct ks_api_conf *c, struct ks_api_refusals **out);
+void ks_api_refusals_free(struct ks_api_refusals *rf);
+/* The row of one refusal (ev->addr set): its own, durable on return, or
+ * counted for an aggregated row. */
+KS_WUR int ks_api_refusal_audit(struct ks_api_svc *s, const struct ks_audit_event *ev);
+/* Write the aggregated rows of a window that has ended (all: every
+ * counted refusal, at stop). */
+void ks_api_refusal_flush(struct ks_api_svc *s, bool all);
+/* After a handler answered: the row of a refusal (400, 401, 403, 413,
+ * 415, 429) no row was written for yet. */
+void ks_api_refusal_answered(struct ks_api_svc *s, const struct ks_api_request *q,
+			     const struct ks_api_reply *r);
+/* The operation named in the audit for a route's path. */
+const char *ks_api_route_op(const char *path);
+/* What the request's handling noted so far (ks_api_refusal.c; per
+ * thread, keyed by the request id): an audit row written, the problem
+ * answered, the authenticated client ("" when none). */
+bool ks_api_req_audited(const struct ks_api_request *q);
+void ks_api_req_mark_audited(const struct ks_api_request *q);
+const char *ks_api_req_problem(const struct ks_api_request *q);
+const char *ks_api_req_client(const struct ks_api_request *q);
+void ks_api_req_note_problem(const struct ks_api_request *q, const char *code);
+void ks_api_req_note_client(const struct ks_api_request *q, const char *name);
 
 /* Handlers. */
 int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);

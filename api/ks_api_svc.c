@@ -123,6 +123,46 @@ int ks_api_audit_key_open(const struct ks_api_conf *c, bool create, struct ks_ke
 	return ks_api_open_file_key(&kc, out);
 }
 
+/* ---- the revocation cache in the store ----
+ * Several instances over one store share what any of them fetched; the
+ * items are checked again when read back, as the folder's are. */
+
+static int rev_get(void *arg, const char *name, size_t max, struct ks_buf *out, bool *found)
+{
+	struct ks_api_svc *s = arg;
+	size_t start = out->len;
+
+	*found = false;
+	if (ks_store_cache_get(s->store, name, (int64_t)time(NULL), out) < 0) {
+		if (ks_err_code() != KS_ERR_NOT_FOUND)
+			return -1;
+		ks_err_clear();
+		return 0;
+	}
+	if (out->len - start > max) {
+		ks_buf_truncate(out, start);
+		return 0;
+	}
+	*found = true;
+	return 0;
+}
+
+static int rev_put(void *arg, const char *name, const uint8_t *der, size_t n, time_t expires)
+{
+	struct ks_api_svc *s = arg;
+
+	return ks_store_cache_put(s->store, name, der, n, (int64_t)expires);
+}
+
+static void rev_drop(void *arg, const char *name)
+{
+	struct ks_api_svc *s = arg;
+
+	/* expired at once: never read again, purged with the others */
+	if (ks_store_cache_put(s->store, name, (const uint8_t *)"", 0, 1) < 0)
+		ks_err_clear();
+}
+
 /* ---- the routes ---- */
 
 static void refuse(void *svc, const struct ks_api_request *q, unsigned status, const char *code,
@@ -134,10 +174,28 @@ static void refuse(void *svc, const struct ks_api_request *q, unsigned status, c
 		if (strcmp(code, "internal") == 0)
 			ks_log(KS_LOG_ERROR, "request %s: %s", q->id, ks_err_msg());
 		ks_api_page_refuse(svc, q, status, detail, r);
-		return;
+	} else {
+		ks_api_fail(q, r, code, detail, strcmp(code, "internal") == 0);
 	}
-	ks_api_fail(q, r, code, detail, strcmp(code, "internal") == 0);
+	ks_api_refusal_answered(svc, q, r);
 }
+
+/* The routes that can refuse, followed by the audit row of a refusal
+ * their handler did not write itself. */
+#define AUDITED(h)                                                                                \
+	static int audited_##h(void *svc, const struct ks_api_request *q, struct ks_api_reply *r) \
+	{                                                                                         \
+		int rc = ks_api_h_##h(svc, q, r);                                                 \
+		if (rc == 0)                                                                      \
+			ks_api_refusal_answered(svc, q, r);                                       \
+		return rc;                                                                        \
+	}
+AUDITED(sign)
+AUDITED(prepare)
+AUDITED(complete)
+AUDITED(verify)
+AUDITED(timestamp)
+AUDITED(page_verify)
 
 /* ---- housekeeping ---- */
 
@@ -145,6 +203,7 @@ static void keep(struct ks_api_svc *s, int64_t now, int64_t *last_purge, int64_t
 {
 	size_t i;
 
+	ks_api_refusal_flush(s, false);
 	if (now - *last_purge >= PURGE_EVERY_S) {
 		*last_purge = now;
 		if (ks_store_purge(s->store, now, KEEP_USED_S) < 0) {
@@ -271,17 +330,17 @@ out:
 int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_api_svc **out)
 {
 	static const struct ks_api_route routes[] = {
-		{ "POST", "/v1/sign", ks_api_h_sign, 1 },
-		{ "POST", "/v1/sign/prepare", ks_api_h_prepare, 1 },
-		{ "POST", "/v1/sign/complete", ks_api_h_complete, 1 },
-		{ "POST", "/v1/verify", ks_api_h_verify, 1 },
-		{ "POST", "/v1/timestamp", ks_api_h_timestamp, TSA_REQUEST_MAX },
+		{ "POST", "/v1/sign", audited_sign, 1 },
+		{ "POST", "/v1/sign/prepare", audited_prepare, 1 },
+		{ "POST", "/v1/sign/complete", audited_complete, 1 },
+		{ "POST", "/v1/verify", audited_verify, 1 },
+		{ "POST", "/v1/timestamp", audited_timestamp, TSA_REQUEST_MAX },
 		{ "GET", "/v1/keys", ks_api_h_keys, 0 },
 		{ "GET", "/healthz", ks_api_h_healthz, 0 },
 		{ "GET", "/metrics", ks_api_h_metrics, 0 },
 		{ "GET", "/v1/openapi.yaml", ks_api_h_openapi, 0 },
 		{ "GET", "/", ks_api_h_page, 0 },
-		{ "POST", "/verify", ks_api_h_page_verify, 1 },
+		{ "POST", "/verify", audited_page_verify, 1 },
 		{ "GET", "/v/*", ks_api_h_page_doc, 0 },
 		{ "GET", "/static/kyso.css", ks_api_h_page_css, 0 },
 	};
@@ -316,22 +375,24 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		ks_err_clear();
 	}
 	KS_GUARD(ks_rev_policy_parse(c->revocation, &s->rev_policy));
-	/* the revocation cache lives in the state folder */
-	snprintf(s->rev_cache, sizeof(s->rev_cache), "%s/revocation", c->dir);
-	if (mkdir(s->rev_cache, 0700) < 0 && errno != EEXIST)
-		KS_BAIL(KS_ERR_IO, "cannot create %s", s->rev_cache);
+	/* the revocation cache lives in the store, shared by the instances */
+	s->rev_cache.arg = s;
+	s->rev_cache.get = rev_get;
+	s->rev_cache.put = rev_put;
+	s->rev_cache.drop = rev_drop;
 	ks_rev_opts_init(&s->rev);
-	s->rev.cache_dir = s->rev_cache;
+	s->rev.cache_ops = &s->rev_cache;
 	ks_validation_init(&s->val);
 	s->val.trust = s->trust;
 	s->val.revocation = c->verify_revocation;
-	s->val.rev.cache_dir = s->rev_cache;
+	s->val.rev.cache_ops = &s->rev_cache;
 	ks_buf_init(&s->openapi, OPENAPI_MAX);
 	if (ks_file_read(c->openapi, OPENAPI_MAX, &s->openapi) < 0) {
 		ks_log(KS_LOG_WARN, "%s not readable: /v1/openapi.yaml answers 404", c->openapi);
 		ks_err_clear();
 		ks_buf_reset(&s->openapi);
 	}
+	KS_GUARD(ks_api_refusals_new(c, &s->refusals));
 	KS_GUARD(ks_api_auditq_start(s));
 	KS_GUARD(open_keys(s));
 	KS_GUARD(start_tsa(s));
@@ -382,7 +443,10 @@ void ks_api_svc_stop(struct ks_api_svc *s)
 		pthread_mutex_unlock(&s->stop_lock);
 		pthread_join(s->keeper, NULL);
 	}
+	if (s->aq.started)
+		ks_api_refusal_flush(s, true);
 	ks_api_auditq_stop(s);
+	ks_api_refusals_free(s->refusals);
 	ks_tsa_http_stop(s->tsa_http, 1000, NULL);
 	ks_tsp_server_free(s->tsp);
 	ks_key_free(s->tsa_key);

@@ -40,6 +40,7 @@ void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const c
 		ks_log(KS_LOG_INFO, "request %s %s %s: %s: %s", q->id, q->method, q->path, code,
 		       detail != NULL ? detail : "");
 	ks_err_clear();
+	ks_api_req_note_problem(q, code);
 	ks_api_problem(r, q->id, code, detail);
 }
 
@@ -56,9 +57,20 @@ int ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
 	struct ks_audit_event ev = { op,    who != NULL && who->authenticated ? who->c.name : "",
 				     key,   digest,
 				     level, outcome,
-				     q->id };
+				     q->id, NULL,
+				     0 };
+	unsigned status = strcmp(outcome, "ok") == 0 ? 200 : ks_api_problem_status(outcome);
+	int rc;
 
-	if (ks_api_auditq_add(s, &ev) < 0) {
+	ks_api_req_mark_audited(q);
+	if (status >= 400 && status < 500) {
+		/* a refusal: rationed, with the address */
+		ev.addr = q->addr;
+		rc = ks_api_refusal_audit(s, &ev);
+	} else {
+		rc = ks_api_auditq_add(s, &ev);
+	}
+	if (rc < 0) {
 		ks_log(KS_LOG_ERROR, "request %s: audit row not written: %s", q->id, ks_err_msg());
 		ks_err_clear();
 		return -1;
@@ -79,7 +91,7 @@ int ks_api_authenticate(struct ks_api_svc *s, const struct ks_api_request *q, bo
 			return 0;
 		ks_api_fail(q, r, "unauthorized", "send Authorization: Bearer <client token>",
 			    false);
-		ks_api_audit(s, q, who, "refused", "", "", "", "unauthorized");
+		ks_api_audit(s, q, who, ks_api_route_op(q->path), "", "", "", "unauthorized");
 		return 1;
 	}
 	if (ks_api_token_parse(q->authorization, id, hash) < 0) {
@@ -101,11 +113,12 @@ int ks_api_authenticate(struct ks_api_svc *s, const struct ks_api_request *q, bo
 	if (!ok || who->c.revoked != 0)
 		goto bad;
 	who->authenticated = true;
+	ks_api_req_note_client(q, who->c.name);
 	return 0;
 bad:
 	memset(who, 0, sizeof(*who));
 	ks_api_fail(q, r, "unauthorized", "the client token is not valid", false);
-	ks_api_audit(s, q, who, "refused", "", "", "", "unauthorized");
+	ks_api_audit(s, q, who, ks_api_route_op(q->path), "", "", "", "unauthorized");
 	return 1;
 }
 

@@ -62,6 +62,12 @@ int ks_audit_entry_encode(const struct ks_audit_event *ev, const char *instance,
 	if (o == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	KS_GUARD(time_text(time_ms, true, when, sizeof(when)));
+	if (ev->addr != NULL && ev->addr[0] != '\0')
+		KS_GUARD(put_str(o, "addr", ev->addr));
+	if (ev->count > (uint64_t)INT64_MAX ||
+	    (ev->count > 0 &&
+	     json_object_set_new(o, "count", json_integer((json_int_t)ev->count)) != 0))
+		KS_BAIL(KS_ERR_OVERFLOW, "count out of range");
 	KS_GUARD(put_str(o, "client", ev->client));
 	KS_GUARD(put_str(o, "digest", ev->digest));
 	KS_GUARD(put_str(o, "instance", instance));

@@ -4,7 +4,8 @@
  * refusal is one entry: a compact JSON object with sorted keys
  *   {"client":..,"digest":..,"instance":..,"key":..,"level":..,"op":..,
  *    "outcome":..,"request":..,"seq":N,"time":"2025-06-01T08:00:00.123Z"}
- * whose exact bytes are stored.  The entries of one instance, in sequence
+ * (a refusal also carries "addr", an aggregated one "count") whose exact
+ * bytes are stored.  The entries of one instance, in sequence
  * order 1, 2, 3 ..., are the leaves of a Merkle tree hashed as RFC 9162
  * 2.1.1 says: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left
  * || right).  Every append ends with a checkpoint over the whole tree,
@@ -58,6 +59,10 @@ struct ks_audit_event {
 	const char *level;   /* B-B, B-T, or "" */
 	const char *outcome; /* "ok" or the problem code */
 	const char *request; /* request id */
+	/* Refusals only (docs/audit.md): the peer's address, and how many
+	 * refusals an aggregated row stands for; "" and 0 are not written. */
+	const char *addr;
+	uint64_t count;
 };
 
 /* The entry's bytes for sequence number `seq` at time_ms (Unix ms). */

@@ -7,7 +7,10 @@
 # `openssl speed -multi 2 rsa2048` signs per second measured in the same run.
 # Reports throughput, the ratio to the reference (target >= 0.5 for sign),
 # p99 latency (target <= 50 ms), errors (target 0) and the daemon's RSS
-# after the warm-up and at the end (flat: no growth beyond noise).
+# after the warm-up and at the end (flat: no growth beyond noise), and the
+# daemon's CPU per request with the throughput and ratio that CPU cost
+# gives on two cores of its own (the reference counts CPU time, the
+# measured rps wall time: on a shared machine the second is the fair one).
 #
 # usage: bench/serve.sh [BUILD]   env: SERVE_SECONDS (60), SERVE_CONNS (32)
 set -uo pipefail
@@ -78,13 +81,17 @@ sample_rss() { # every second into $1
   while kill -0 "$KYSO_SERVE_PID" 2>/dev/null; do rss >>"$1"; sleep 1; done
 }
 
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$KYSO_SERVE_PID/stat"; }
 status=0
 run() { # name path content-type body
   local name=$1 out rps p99 errs rss_warm rss_end
   : >"$TMP/rss"
   sample_rss "$TMP/rss" &
   RSS_PID=$!
+  cpu0=$(cpu_ticks)
   out=$("$LOAD" 127.0.0.1 "$PORT" "$2" "$3" "$4" "$TOK" "$CONNS" "$SECS" "$WARM")
+  cpu1=$(cpu_ticks)
   kill "$RSS_PID" 2>/dev/null
   wait "$RSS_PID" 2>/dev/null
   RSS_PID=
@@ -96,6 +103,16 @@ run() { # name path content-type body
   printf '%-29s %-14s %-14s %-7s (target >= 0.5)\n' "serve $name rps" "$rps" "${ref}/s" \
     "$(awk -v a="$rps" -v b="$ref" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
   printf '%-29s %-14s %-14s %-7s (target <= 50 ms)\n' "serve $name p99" "${p99} ms" "-" "-"
+  reqs=$(echo "$out" | awk '{print $2}')
+  # the daemon's own CPU (user + system) per request, and the ratio the
+  # run would reach with both cores to itself: openssl speed divides by
+  # its processes' CPU time, the rps above by the wall clock, so on a
+  # machine shared with other work this one is the like-for-like figure
+  cpu_ms=$(awk -v t="$((cpu1 - cpu0))" -v hz="$HZ" -v n="$reqs" 'BEGIN {printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0)}')
+  printf '%-29s %-14s %-14s %-7s (RSA-2048 sign: %s ms per core)\n' "serve $name CPU/request" "${cpu_ms} ms" \
+    "$(awk -v a="$cpu_ms" 'BEGIN {printf "%.0f/s", (a > 0 ? 2000 / a : 0)}')" \
+    "$(awk -v a="$cpu_ms" -v b="$ref" 'BEGIN {printf "%.2f", (a > 0 && b > 0 ? 2000 / a / b : 0)}')" \
+    "$(awk -v b="$ref" 'BEGIN {printf "%.3f", (b > 0 ? 2000 / b : 0)}')"
   printf '%-29s %-14s (%s)\n' "serve $name errors" "$errs" "$out"
   printf '%-29s %-14s %-14s %s\n' "serve $name RSS" "${rss_end} kB" "${rss_warm} kB" \
     "(at the end / after the ${WARM} s warm-up)"

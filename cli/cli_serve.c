@@ -29,12 +29,14 @@
 
 static void serve_usage(FILE *f)
 {
-	fprintf(f, "usage: kyso serve [--config FILE] [--listen ADDRESS:PORT]\n"
+	fprintf(f, "usage: kyso serve [--config FILE] [--listen ADDRESS:PORT] [--check-config]\n"
 		   "  --config  the configuration file (docs/configuration.md); without it\n"
 		   "            every option has its default: state in ./var (SQLite), the demo\n"
 		   "            SoftHSM2 tokens, the built-in TSA, 127.0.0.1:8340\n"
 		   "  --listen  numeric address and port instead of [server] listen\n"
 		   "            (port 0: any free port, printed at start)\n"
+		   "  --check-config  read the configuration, say whether it holds and\n"
+		   "            exit (0: it does) without starting anything\n"
 		   "The API is under /v1 (docs/api.md); / is the verification page for\n"
 		   "people: upload a signed document, see whether it is authentic.\n"
 		   "SIGTERM/SIGINT: finish requests in flight and exit 0.\n"
@@ -44,10 +46,11 @@ static void serve_usage(FILE *f)
 
 int ks_cli_serve(int argc, char **argv)
 {
-	enum { O_CONFIG = 1, O_LISTEN, O_HELP };
+	enum { O_CONFIG = 1, O_LISTEN, O_CHECK, O_HELP };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,6 +58,7 @@ int ks_cli_serve(int argc, char **argv)
 	struct ks_api_conf conf;
 	struct ks_api_svc *svc = NULL;
 	const char *config = NULL, *listen = NULL;
+	bool check = false;
 	sigset_t stop;
 	int c, sig = 0, status = KS_EXIT_USAGE;
 
@@ -67,7 +71,7 @@ int ks_cli_serve(int argc, char **argv)
 			serve_usage(stdout);
 			return KS_EXIT_OK;
 		}
-		if (c != O_CONFIG && c != O_LISTEN) {
+		if (c != O_CONFIG && c != O_LISTEN && c != O_CHECK) {
 			fprintf(stderr, "kyso serve: unknown or incomplete option '%s'\n",
 				argv[optind - 1]);
 			serve_usage(stderr);
@@ -79,12 +83,24 @@ int ks_cli_serve(int argc, char **argv)
 		}
 		if (c == O_CONFIG)
 			config = optarg;
-		else
+		else if (c == O_LISTEN)
 			listen = optarg;
+		else
+			check = true;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "kyso serve: unexpected argument '%s'\n", argv[optind]);
 		return KS_EXIT_USAGE;
+	}
+	if (check) {
+		if (ks_api_conf_load(config, &conf) < 0)
+			goto fail;
+		printf("kyso serve: the configuration %s holds (listen %s, state %s, "
+		       "instance %s, %zu keys)\n",
+		       config != NULL ? config : "(defaults)",
+		       listen != NULL ? listen : conf.listen, conf.dir, conf.instance, conf.n_keys);
+		status = KS_EXIT_OK;
+		goto out;
 	}
 	/* Before any thread exists: the stopping signals are taken by
 	 * sigwait() below, never delivered to a worker. */
@@ -237,7 +253,7 @@ static int client_add(struct state *s, const struct client_args *a)
 {
 	struct ks_store_client c;
 	struct ks_buf token;
-	struct ks_audit_event ev = { "client-add", a->name, "", "", "", "ok", "cli" };
+	struct ks_audit_event ev = { "client-add", a->name, "", "", "", "ok", "cli", NULL, 0 };
 	size_t i;
 	int rc = -1;
 
@@ -273,7 +289,7 @@ int ks_cli_client(int argc, char **argv)
 {
 	struct client_args a;
 	struct state s;
-	struct ks_audit_event ev = { "client-revoke", NULL, "", "", "", "ok", "cli" };
+	struct ks_audit_event ev = { "client-revoke", NULL, "", "", "", "ok", "cli", NULL, 0 };
 	int r, status = KS_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {

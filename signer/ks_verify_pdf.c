@@ -293,7 +293,7 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 
 /* The engine's facts of the PDF's signatures (entries first..first+n of
  * rep), then the engine. */
-static int validate(const struct ks_pades_verify_result *res, const uint8_t *pdf, size_t len,
+static int validate(struct ks_pades_verify_result *res, const uint8_t *pdf, size_t len,
 		    size_t first, const struct ks_validation *val, struct ks_report *rep)
 {
 	struct ks_pades_dss_read dss;
@@ -331,7 +331,7 @@ static int validate(const struct ks_pades_verify_result *res, const uint8_t *pdf
 	if (es == NULL || keep == NULL || cms == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		const struct ks_pades_sig *sig = &res->sigs[i];
+		struct ks_pades_sig *sig = &res->sigs[i];
 		struct ks_engine_sig *e = &es[i];
 
 		e->out = &rep->sigs[first + i];
@@ -339,7 +339,10 @@ static int validate(const struct ks_pades_verify_result *res, const uint8_t *pdf
 		e->signer = sig->has_cms ? sig->cms.cert : NULL;
 		if (sig->cms_der == NULL)
 			continue;
-		if (ks_cms_parse(sig->cms_der, sig->cms_len, true, &cms[i]) < 0) {
+		/* the CMS the format check parsed, else parsed now */
+		cms[i] = sig->cms_parsed;
+		sig->cms_parsed = NULL;
+		if (cms[i] == NULL && ks_cms_parse(sig->cms_der, sig->cms_len, true, &cms[i]) < 0) {
 			if (ks_err_is_fatal())
 				goto out;
 			ks_err_clear();

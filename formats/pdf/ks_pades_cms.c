@@ -400,6 +400,12 @@ int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct k
 		ks_pv_fail(sig, KS_SUB_FORMAT_FAILURE, "unsupported /SubFilter '%s'",
 			   sig->subfilter);
 	}
+	/* kept for the caller's validation, which would parse the same
+	 * bytes again (the certificates' keys are the costly part) */
+	if (sig->has_cms && sig->cms_parsed == NULL) {
+		sig->cms_parsed = cms;
+		cms = NULL;
+	}
 	rc = 0;
 out:
 	ks_cms_free(cms);

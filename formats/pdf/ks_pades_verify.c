@@ -52,6 +52,7 @@ void ks_pades_verify_result_cleanup(struct ks_pades_verify_result *r)
 		sk_X509_pop_free(r->sigs[i].cms.chain, X509_free);
 		free(r->sigs[i].changes);
 		free(r->sigs[i].cms_der);
+		ks_cms_free(r->sigs[i].cms_parsed);
 	}
 	free(r->sigs);
 	memset(r, 0, sizeof(*r));

@@ -145,6 +145,9 @@ struct ks_pades_sig {
 	 * certificates, signature timestamps. */
 	uint8_t *cms_der;
 	size_t cms_len;
+	/* cms_der as parsed for the check above (NULL when it was not): a
+	 * caller may take it (and then free it) rather than parse again. */
+	struct ks_cms *cms_parsed;
 	bool weak_subfilter; /* adbe.pkcs7.sha1 */
 	/* Outcome. */
 	enum ks_indication indication;

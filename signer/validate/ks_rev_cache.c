@@ -1,5 +1,6 @@
 /* The revocation cache: OCSP responses and CRLs as files under one
- * folder, named by a hash of what they are about, written atomically.
+ * folder, named by a hash of what they are about, written atomically
+ * (or, with cache_ops, the same items in a store several daemons share).
  *
  * A file's modification time is set to the item's nextUpdate, so that
  * the folder is kept within its bounds from directory entries alone:
@@ -145,6 +146,8 @@ int ks_rev_cache_get(const struct ks_rev_env *e, const char *name, size_t max, s
 	*found = false;
 	if (e->cache_dir == NULL)
 		return 0;
+	if (e->cache_ops != NULL)
+		return e->cache_ops->get(e->cache_ops->arg, name, max, out, found);
 	if (path_of(e, name, path, sizeof(path)) < 0)
 		return -1;
 	if (stat(path, &st) != 0) {
@@ -284,6 +287,8 @@ int ks_rev_cache_put(const struct ks_rev_env *e, const char *name, const uint8_t
 		return 0; /* never cached: nothing says how long it holds */
 	if (n > e->cache_max)
 		return 0; /* would not fit even alone */
+	if (e->cache_ops != NULL)
+		return e->cache_ops->put(e->cache_ops->arg, name, der, n, next_update);
 	if (make_dirs(e->cache_dir) < 0 || path_of(e, name, path, sizeof(path)) < 0 ||
 	    ks_file_write_atomic(path, der, n, 0644) < 0)
 		return -1;
@@ -301,6 +306,8 @@ int ks_rev_cache_put(const struct ks_rev_env *e, const char *name, const uint8_t
 
 void ks_rev_cache_drop(const struct ks_rev_env *e, const char *name)
 {
-	if (e->cache_dir != NULL)
+	if (e->cache_ops != NULL)
+		e->cache_ops->drop(e->cache_ops->arg, name);
+	else if (e->cache_dir != NULL)
 		drop_file(e, name);
 }

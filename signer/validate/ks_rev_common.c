@@ -222,6 +222,10 @@ int ks_rev_env_init(struct ks_rev_env *e, const struct ks_rev_opts *o, time_t at
 	e->cache_dir = o->cache_dir == NULL      ? KS_REV_CACHE_DEFAULT_DIR
 		       : o->cache_dir[0] != '\0' ? o->cache_dir
 						 : NULL;
+	if (o->cache_ops != NULL) {
+		e->cache_ops = o->cache_ops;
+		e->cache_dir = KS_REV_CACHE_OPS_DIR;
+	}
 	e->cache_max = o->cache_max_bytes != 0 ? o->cache_max_bytes : KS_REV_CACHE_BYTES_MAX;
 	e->crl_max = o->crl_max != 0 ? o->crl_max : KS_REV_CRL_MAX;
 	e->ocsp_http = o->ocsp_http;

@@ -36,7 +36,8 @@ struct ks_rev_env {
 	time_t now;            /* the clock */
 	time_t at;             /* validation time */
 	long skew;             /* seconds */
-	const char *cache_dir; /* NULL: no cache */
+	const char *cache_dir; /* NULL: no cache (KS_REV_CACHE_OPS_DIR: cache_ops) */
+	const struct ks_rev_cache_ops *cache_ops;
 	size_t cache_max, crl_max;
 	struct ks_http_opts ocsp_http, crl_http;
 	int depth; /* 1 inside a delegated responder's own check */
@@ -107,6 +108,8 @@ void ks_rev_urls_free(char **urls, size_t n);
 /* ---- cache (ks_rev_cache.c) ---- */
 
 #define KS_REV_CACHE_NAME_LEN 80 /* "ocsp-" / "crl-" + 64 hex + ".der" */
+/* What cache_dir says (in "where" texts) when the cache is cache_ops. */
+#define KS_REV_CACHE_OPS_DIR "(shared store)"
 
 /* File names: OCSP by issuer (name and key) and serial; CRL by URL and
  * issuer. */

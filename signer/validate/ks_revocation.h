@@ -227,6 +227,21 @@ size_t ks_rev_data_count(const struct ks_rev_data *d, enum ks_rev_kind kind);
 
 /* ---- options ------------------------------------------------------------ */
 
+/* Somewhere else to keep the cache than a folder: a shared store, so
+ * that several daemons use one cache.  Items are named as the folder's
+ * files are; what comes back is checked like any other item, so the
+ * store is no more trusted than the folder. */
+struct ks_rev_cache_ops {
+	void *arg;
+	/* The item (at most max bytes) into out; *found false when absent
+	 * or past its expiry. */
+	int (*get)(void *arg, const char *name, size_t max, struct ks_buf *out, bool *found);
+	/* Keep the item until `expires` (its nextUpdate). */
+	int (*put)(void *arg, const char *name, const uint8_t *der, size_t n, time_t expires);
+	/* Forget an item found unusable. */
+	void (*drop)(void *arg, const char *name);
+};
+
 struct ks_rev_opts {
 	bool offline;        /* only the document's data and the cache */
 	bool allow_no_nonce; /* accept an OCSP answer without nonce (noted) */
@@ -234,6 +249,8 @@ struct ks_rev_opts {
 	bool no_crl;         /* skip CRLs */
 	/* Cache folder; NULL: KS_REV_CACHE_DEFAULT_DIR; "": no cache. */
 	const char *cache_dir;
+	/* The cache through these instead of cache_dir (NULL: the folder). */
+	const struct ks_rev_cache_ops *cache_ops;
 	size_t cache_max_bytes; /* 0: KS_REV_CACHE_BYTES_MAX */
 	size_t crl_max;         /* 0: KS_REV_CRL_MAX */
 	/* Time limits; 0 fields take the KS_REV_* defaults. */

@@ -236,8 +236,8 @@ static struct ks_store *new_log(const char *name, struct ks_key *key, size_t row
 
 		for (j = 0; j < n; j++) {
 			snprintf(dig[j], sizeof(dig[j]), "%064zx", i + j + 1);
-			ev[j] = (struct ks_audit_event){ "sign", "platform", "seal", dig[j],
-							 "B-B",  "ok",       "r1" };
+			ev[j] = (struct ks_audit_event){ "sign", "platform", "seal", dig[j], "B-B",
+							 "ok",   "r1",       NULL,   0 };
 		}
 		/* keep every third checkpoint */
 		sg.keep_interval = (i / 7) % 3 == 0 ? 0 : 3600;
@@ -391,7 +391,7 @@ static void test_tampering(void **state)
 	};
 	struct ks_key *key = audit_key();
 	EVP_PKEY *pub = public_key(key);
-	struct ks_audit_event ev = { "sign", "p", "seal", "", "B-B", "ok", "r" };
+	struct ks_audit_event ev = { "sign", "p", "seal", "", "B-B", "ok", "r", NULL, 0 };
 	struct ks_audit_signer sg = { key, "kyso-1", 0, 0 };
 	struct problems p;
 	size_t i;

@@ -155,9 +155,13 @@ out:
 /* RFC 9457 problem, as the daemon answers. */
 static int problem(struct ks_api_reply *r, unsigned status, const char *code, const char *detail)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:s}", "type", code, "title", code, "status",
-			      (int)status, "detail", detail);
+	char type[80];
+	json_t *o;
 	int rc;
+
+	snprintf(type, sizeof(type), "urn:kyso:problem:%s", code);
+	o = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title", code, "status", (int)status,
+		      "detail", detail);
 
 	if (o == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");

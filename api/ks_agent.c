@@ -195,6 +195,22 @@ static bool own_origin(const struct ks_agent *a, const char *origin)
 	return origin != NULL && (strcmp(origin, a->own[0]) == 0 || strcmp(origin, a->own[1]) == 0);
 }
 
+/* A Referer on our own confirmation page (a browser that sends no
+ * Origin on a same-origin form). */
+static bool own_referer(const struct ks_agent *a, const char *referer)
+{
+	size_t i, n;
+
+	if (referer == NULL)
+		return false;
+	for (i = 0; i < 2; i++) {
+		n = strlen(a->own[i]);
+		if (strncmp(referer, a->own[i], n) == 0 && strncmp(referer + n, "/confirm/", 9) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* ---- GET /v1/version ---- */
 
 static int h_version(struct ks_agent *a, struct ks_api_reply *r)
@@ -677,7 +693,8 @@ static int handle(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	}
 	/* The agent's own pages: a navigation (no Origin) or our own origin;
 	 * a form is posted from our own page only. */
-	if ((q->origin != NULL || post) && !own_origin(a, q->origin)) {
+	if ((q->origin != NULL || post) && !own_origin(a, q->origin) &&
+	    !(q->origin == NULL && own_referer(a, q->referer))) {
 		ks_log(KS_LOG_WARN, "agent: refused %s %s from origin '%.100s'", q->method,
 		       q->path, q->origin != NULL ? q->origin : "(none)");
 		return problem(r, 403, "origin-refused",

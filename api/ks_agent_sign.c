@@ -177,6 +177,10 @@ static int page_start(struct ks_buf *b)
 	return ks_buf_append_str(
 	    b, "<!doctype html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
 	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	       /* The transport sends Referrer-Policy no-referrer, under which
+		* a browser posts the form with "Origin: null"; same-origin
+		* keeps our own origin on our own form and tells no one else. */
+	       "<meta name=\"referrer\" content=\"same-origin\">\n"
 	       "<title>kyso agent: xác nhận ký số</title>\n"
 	       "<link rel=\"stylesheet\" href=\"/static/agent.css\">\n</head>\n<body>\n<main>\n"
 	       "<h1>Xác nhận ký số</h1>\n");

@@ -25,70 +25,6 @@
 #define DRAIN_MS 2000
 #define TIME_TEXT 32
 
-time_t ks_agent_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec;
-}
-
-void ks_agent_random_hex(char out[KS_AGENT_ID_HEX + 1])
-{
-	uint8_t b[KS_AGENT_ID_HEX / 2];
-	size_t i;
-
-	/* An id is a capability: without randomness, nothing is handed out. */
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		abort();
-	for (i = 0; i < sizeof(b); i++) {
-		out[2 * i] = ks_hex_digit(b[i] >> 4, false);
-		out[2 * i + 1] = ks_hex_digit(b[i] & 15, false);
-	}
-	out[KS_AGENT_ID_HEX] = '\0';
-}
-
-int ks_agent_cert_id(X509 *cert, char out[KS_AGENT_CERT_ID_HEX + 1])
-{
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned len = 0, i;
-
-	if (X509_digest(cert, EVP_sha256(), md, &len) != 1 || len * 2 != KS_AGENT_CERT_ID_HEX)
-		return KS_SET(KS_ERR_CRYPTO, "certificate digest");
-	for (i = 0; i < len; i++) {
-		out[2 * i] = ks_hex_digit(md[i] >> 4, false);
-		out[2 * i + 1] = ks_hex_digit(md[i] & 15, false);
-	}
-	out[KS_AGENT_CERT_ID_HEX] = '\0';
-	return 0;
-}
-
-struct ks_agent_req *ks_agent_find(struct ks_agent *a, const char *id)
-{
-	size_t i;
-
-	if (strlen(id) != KS_AGENT_ID_HEX)
-		return NULL;
-	for (i = 0; i < KS_AGENT_PENDING_MAX; i++)
-		if (a->reqs[i].used && strcmp(a->reqs[i].id, id) == 0)
-			return &a->reqs[i];
-	return NULL;
-}
-
-void ks_agent_req_clear(struct ks_agent_req *rq)
-{
-	size_t i;
-
-	for (i = 0; i < rq->n; i++) {
-		free(rq->items[i].label);
-		ks_buf_cleanup(&rq->items[i].tbs);
-		ks_buf_cleanup(&rq->items[i].sig);
-	}
-	free(rq->items);
-	free(rq->key_uri);
-	memset(rq, 0, sizeof(*rq));
-}
-
 /* ---- configuration checks ---- */
 
 static bool origin_char(uint8_t c)
@@ -175,7 +111,8 @@ static int problem(struct ks_api_reply *r, unsigned status, const char *code, co
 
 static bool host_ok(const struct ks_agent *a, const struct ks_api_request *q)
 {
-	return q->host != NULL && (strcmp(q->host, a->host[0]) == 0 || strcmp(q->host, a->host[1]) == 0);
+	return q->host != NULL &&
+	       (strcmp(q->host, a->host[0]) == 0 || strcmp(q->host, a->host[1]) == 0);
 }
 
 static const char *platform_origin(const struct ks_agent *a, const char *origin)
@@ -205,7 +142,8 @@ static bool own_referer(const struct ks_agent *a, const char *referer)
 		return false;
 	for (i = 0; i < 2; i++) {
 		n = strlen(a->own[i]);
-		if (strncmp(referer, a->own[i], n) == 0 && strncmp(referer + n, "/confirm/", 9) == 0)
+		if (strncmp(referer, a->own[i], n) == 0 &&
+		    strncmp(referer + n, "/confirm/", 9) == 0)
 			return true;
 	}
 	return false;
@@ -215,10 +153,10 @@ static bool own_referer(const struct ks_agent *a, const char *referer)
 
 static int h_version(struct ks_agent *a, struct ks_api_reply *r)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:i}", "name", "kyso agent", "version",
-			      KS_VERSION, "api", 1, "prompt",
-			      a->conf.prompt == KS_AGENT_PROMPT_TTY ? "tty" : "page", "session_ttl",
-			      (int)a->conf.session_ttl_s);
+	json_t *o =
+	    json_pack("{s:s,s:s,s:i,s:s,s:i}", "name", "kyso agent", "version", KS_VERSION, "api",
+		      1, "prompt", a->conf.prompt == KS_AGENT_PROMPT_TTY ? "tty" : "page",
+		      "session_ttl", (int)a->conf.session_ttl_s);
 	int rc;
 
 	if (o == NULL)
@@ -362,27 +300,6 @@ out:
 
 /* ---- POST /v1/sign ---- */
 
-/* A label the principal reads: UTF-8 text without control characters. */
-static bool label_ok(const char *s, size_t n)
-{
-	struct ks_cur c;
-	uint32_t cp;
-
-	if (n == 0 || n > KS_AGENT_LABEL_MAX)
-		return false;
-	ks_cur_init(&c, s, n);
-	while (!ks_cur_eof(&c)) {
-		if (ks_utf8_next(&c, &cp) < 0) {
-			ks_err_clear();
-			return false;
-		}
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 ||
-		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-			return false; /* controls and bidirectional overrides */
-	}
-	return true;
-}
-
 static int scheme_parse(const char *s, enum ks_key_type t, enum ks_sig_scheme *out)
 {
 	if (s == NULL) {
@@ -410,12 +327,13 @@ static int item_read(json_t *it, enum ks_key_type kt, struct ks_agent_item *out,
 
 	if (json_unpack_ex(it, &e, JSON_STRICT, "{s:s%,s:s%,s:s,s?s}", "label", &label, &llen,
 			   "digest", &digest, &dlen, "algorithm", &alg, "scheme", &scheme) != 0) {
-		snprintf(err, errlen,
-			 "item %zu: give label, digest and algorithm (scheme optional), nothing else",
-			 i + 1);
+		snprintf(
+		    err, errlen,
+		    "item %zu: give label, digest and algorithm (scheme optional), nothing else",
+		    i + 1);
 		return -1;
 	}
-	if (!label_ok(label, llen)) {
+	if (!ks_agent_label_ok(label, llen)) {
 		snprintf(err, errlen,
 			 "item %zu: the label must be 1 to %d bytes of UTF-8 text without control "
 			 "characters",
@@ -561,8 +479,9 @@ static int h_sign(struct ks_agent *a, const char *origin, const struct ks_api_re
 	}
 	snprintf(url, sizeof(url), "%s/confirm/%s", a->own[0], slot->id);
 	snprintf(poll, sizeof(poll), "/v1/sign/%s", slot->id);
-	ks_log(KS_LOG_INFO, "agent: batch %.8s from %s: %zu documents for %s, waiting for the "
-			    "principal",
+	ks_log(KS_LOG_INFO,
+	       "agent: batch %.8s from %s: %zu documents for %s, waiting for the "
+	       "principal",
 	       slot->id, origin, json_array_size(items), slot->subject);
 	o = json_pack("{s:s,s:s,s:i,s:s,s:s}", "id", slot->id, "status", "pending", "count",
 		      (int)json_array_size(items), "poll", poll, "prompt",
@@ -624,11 +543,12 @@ static int h_poll(struct ks_agent *a, const char *origin, const char *id, struct
 		KS_ENSURE(sigs != NULL, KS_ERR_NOMEM, "out of memory");
 		for (i = 0; i < rq->n; i++) {
 			ks_buf_reset(&b64);
-			KS_GUARD(ks_base64_encode(rq->items[i].sig.data, rq->items[i].sig.len, &b64));
+			KS_GUARD(
+			    ks_base64_encode(rq->items[i].sig.data, rq->items[i].sig.len, &b64));
 			KS_GUARD(ks_buf_cstr(&b64, &s));
-			KS_ENSURE(json_array_append_new(
-				      sigs, json_pack("{s:s,s:s}", "label", rq->items[i].label,
-						      "signature", s)) == 0,
+			KS_ENSURE(json_array_append_new(sigs, json_pack("{s:s,s:s}", "label",
+									rq->items[i].label,
+									"signature", s)) == 0,
 				  KS_ERR_NOMEM, "out of memory");
 		}
 		KS_ENSURE(json_object_set(o, "signatures", sigs) == 0, KS_ERR_NOMEM,
@@ -695,8 +615,8 @@ static int handle(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	 * a form is posted from our own page only. */
 	if ((q->origin != NULL || post) && !own_origin(a, q->origin) &&
 	    !(q->origin == NULL && own_referer(a, q->referer))) {
-		ks_log(KS_LOG_WARN, "agent: refused %s %s from origin '%.100s'", q->method,
-		       q->path, q->origin != NULL ? q->origin : "(none)");
+		ks_log(KS_LOG_WARN, "agent: refused %s %s from origin '%.100s'", q->method, q->path,
+		       q->origin != NULL ? q->origin : "(none)");
 		return problem(r, 403, "origin-refused",
 			       "the confirmation is given on the agent's own page only");
 	}

@@ -26,13 +26,13 @@
 #include "ks_err.h"
 
 #define KS_AGENT_ORIGINS_MAX 16
-#define KS_AGENT_ORIGIN_MAX 200          /* bytes of one origin */
-#define KS_AGENT_ITEMS_MAX 1000          /* signatures in one batch */
-#define KS_AGENT_LABEL_MAX 200           /* bytes of one document label */
-#define KS_AGENT_PENDING_MAX 32          /* batches kept (pending or answered) */
+#define KS_AGENT_ORIGIN_MAX 200             /* bytes of one origin */
+#define KS_AGENT_ITEMS_MAX 1000             /* signatures in one batch */
+#define KS_AGENT_LABEL_MAX 200              /* bytes of one document label */
+#define KS_AGENT_PENDING_MAX 32             /* batches kept (pending or answered) */
 #define KS_AGENT_BODY_MAX ((size_t)1 << 20) /* a batch request */
-#define KS_AGENT_FORM_MAX 4096           /* the confirmation form */
-#define KS_AGENT_PIN_TRIES 3             /* wrong PINs before a batch fails */
+#define KS_AGENT_FORM_MAX 4096              /* the confirmation form */
+#define KS_AGENT_PIN_TRIES 3                /* wrong PINs before a batch fails */
 #define KS_AGENT_SESSION_TTL_MAX (24u * 3600u)
 #define KS_AGENT_REQUEST_TTL_DEFAULT 600 /* seconds a batch waits for the principal */
 

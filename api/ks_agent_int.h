@@ -12,12 +12,12 @@
 #include "ks_buf.h"
 #include "ks_key.h"
 
-#define KS_AGENT_ID_HEX 32   /* hex digits of a batch id and of a form nonce */
+#define KS_AGENT_ID_HEX 32 /* hex digits of a batch id and of a form nonce */
 #define KS_AGENT_SUBJECT_MAX 256
 #define KS_AGENT_CERT_ID_HEX 64 /* SHA-256 of the certificate, hex */
 #define KS_AGENT_OWN_MAX 64
 
-#define KS_AGENT_PAGE_CSP                                                                  \
+#define KS_AGENT_PAGE_CSP                                                                    \
 	"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
 	"base-uri 'none'"
 
@@ -68,7 +68,7 @@ struct ks_agent {
 	pthread_mutex_t sign_lock; /* one batch on the token at a time; key */
 	struct ks_key *key;
 	char key_cert_id[KS_AGENT_CERT_ID_HEX + 1];
-	time_t session_until; /* monotonic; under lock */
+	time_t session_until;                           /* monotonic; under lock */
 	char session_cert_id[KS_AGENT_CERT_ID_HEX + 1]; /* under lock */
 	pthread_t worker;
 	bool worker_started, stopping;
@@ -81,6 +81,21 @@ KS_WUR int ks_agent_cert_id(X509 *cert, char out[KS_AGENT_CERT_ID_HEX + 1]);
 /* The batch with this id (lock held), or NULL. */
 struct ks_agent_req *ks_agent_find(struct ks_agent *a, const char *id);
 void ks_agent_req_clear(struct ks_agent_req *rq);
+
+/* The confirmation form (application/x-www-form-urlencoded): nonce,
+ * action and the PIN (a secret buffer the caller initialises with
+ * ks_buf_init_secret and KS_AGENT_FIELD_MAX).  Other fields are skipped;
+ * a bad escape, a NUL or a value past its limit: KS_ERR_PARSE/LIMIT. */
+#define KS_AGENT_FIELD_MAX 256 /* bytes of one decoded form value */
+struct ks_agent_form {
+	char nonce[KS_AGENT_ID_HEX + 1];
+	char action[16];
+	struct ks_buf pin;
+};
+KS_WUR int ks_agent_form_parse(const uint8_t *body, size_t n, struct ks_agent_form *f);
+/* A document label a principal reads: 1 to KS_AGENT_LABEL_MAX bytes of
+ * UTF-8 without control characters or bidirectional overrides. */
+bool ks_agent_label_ok(const char *s, size_t n);
 
 /* ks_agent_sign.c */
 /* GET and POST /confirm/<id>: the agent's own page. */

@@ -19,7 +19,6 @@
 
 #define HTML_TYPE "text/html; charset=utf-8"
 #define PAGE_MAX ((size_t)1 << 20)
-#define FIELD_MAX 256 /* bytes of one decoded form value */
 #define TTY_LINE_MAX 16
 
 static const char agent_css[] =
@@ -86,8 +85,8 @@ static void set_error(struct ks_agent_req *rq, const char *code, const char *msg
 /* Sign every item of rq (status SIGNING: nobody else touches it).  pin:
  * the PIN from the confirmation page; NULL: the token's PIN pad, or the
  * terminal prompt (tty).  sign_lock is taken here. */
-static enum outcome sign_batch(struct ks_agent *a, struct ks_agent_req *rq, const struct ks_buf *pin,
-			       bool tty)
+static enum outcome sign_batch(struct ks_agent *a, struct ks_agent_req *rq,
+			       const struct ks_buf *pin, bool tty)
 {
 	struct ks_key *key = NULL;
 	char id[KS_AGENT_CERT_ID_HEX + 1];
@@ -281,7 +280,8 @@ int ks_agent_confirm_get(struct ks_agent *a, const char *id, struct ks_api_reply
 	pthread_mutex_lock(&a->lock);
 	rq = ks_agent_find(a, id);
 	if (rq == NULL)
-		rc = page_note(r, 404, "error", "Không có yêu cầu ký này (đã hết hạn hoặc không tồn tại).");
+		rc = page_note(r, 404, "error",
+			       "Không có yêu cầu ký này (đã hết hạn hoặc không tồn tại).");
 	else if (rq->st != KS_AGENT_PENDING)
 		rc = page_note(r, 409, "error", "Yêu cầu ký này đã được xử lý.");
 	else
@@ -290,100 +290,18 @@ int ks_agent_confirm_get(struct ks_agent *a, const char *id, struct ks_api_reply
 	return rc;
 }
 
-/* ---- the posted form: nonce, action, pin ---- */
-
-static int form_hex(uint8_t c)
-{
-	return ks_hex_value(c);
-}
-
-/* Decode one application/x-www-form-urlencoded value into out. */
-static int form_decode(struct ks_cur *v, struct ks_buf *out)
-{
-	uint8_t c, h1, h2;
-
-	while (!ks_cur_eof(v)) {
-		if (ks_cur_u8(v, &c) < 0)
-			return -1;
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (ks_cur_u8(v, &h1) < 0 || ks_cur_u8(v, &h2) < 0 || form_hex(h1) < 0 ||
-			    form_hex(h2) < 0)
-				return KS_SET(KS_ERR_PARSE, "bad %%-escape in the form");
-			c = (uint8_t)(form_hex(h1) << 4 | form_hex(h2));
-		}
-		if (c == 0)
-			return KS_SET(KS_ERR_PARSE, "a NUL byte in the form");
-		if (ks_buf_append_byte(out, c) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-struct form {
-	char nonce[KS_AGENT_ID_HEX + 1];
-	char action[16];
-	struct ks_buf pin; /* secret */
-};
-
-static int form_text(struct ks_cur *v, char *dst, size_t len)
-{
-	struct ks_buf t;
-	const char *s;
-	int rc = -1;
-
-	ks_buf_init(&t, FIELD_MAX);
-	KS_GUARD(form_decode(v, &t));
-	KS_GUARD(ks_buf_cstr(&t, &s));
-	KS_ENSURE(strlen(s) < len, KS_ERR_PARSE, "a form value is too long");
-	snprintf(dst, len, "%s", s);
-	rc = 0;
-out:
-	ks_buf_cleanup(&t);
-	return rc;
-}
-
-static int form_parse(const uint8_t *body, size_t n, struct form *f)
-{
-	struct ks_cur c, pair, name;
-	size_t amp, eq;
-	int rc = -1;
-
-	ks_cur_init(&c, body, n);
-	while (!ks_cur_eof(&c)) {
-		if (!ks_cur_find(&c, "&", 1, &amp))
-			amp = c.left;
-		KS_GUARD(ks_cur_sub(&c, amp, &pair));
-		(void)ks_cur_accept(&c, "&", 1);
-		if (!ks_cur_find(&pair, "=", 1, &eq))
-			continue;
-		KS_GUARD(ks_cur_sub(&pair, eq, &name));
-		KS_GUARD(ks_cur_skip(&pair, 1));
-		if (ks_cur_is(&name, "nonce", 5))
-			KS_GUARD(form_text(&pair, f->nonce, sizeof(f->nonce)));
-		else if (ks_cur_is(&name, "action", 6))
-			KS_GUARD(form_text(&pair, f->action, sizeof(f->action)));
-		else if (ks_cur_is(&name, "pin", 3))
-			KS_GUARD(form_decode(&pair, &f->pin));
-	}
-	rc = 0;
-out:
-	return rc;
-}
-
 int ks_agent_confirm_post(struct ks_agent *a, const char *id, const struct ks_api_request *q,
 			  struct ks_api_reply *r)
 {
 	struct ks_agent_req *rq;
-	struct form f;
+	struct ks_agent_form f;
 	enum outcome res;
 	char msg[200];
 	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
-	ks_buf_init_secret(&f.pin, FIELD_MAX);
-	if (form_parse(q->body, q->len, &f) < 0) {
+	ks_buf_init_secret(&f.pin, KS_AGENT_FIELD_MAX);
+	if (ks_agent_form_parse(q->body, q->len, &f) < 0) {
 		ks_err_clear();
 		rc = page_note(r, 400, "error", "Biểu mẫu không hợp lệ.");
 		goto out;

@@ -32,9 +32,6 @@ struct ks_api_request {
 	const char *content_type;   /* NULL when absent */
 	const char *authorization;  /* NULL when absent */
 	const char *activation;     /* the Kyso-Activation header, NULL when absent */
-	/* Origin, Host and Referer, NULL when absent (the signing agent
-	 * checks them on every request). */
-	const char *origin, *host, *referer;
 	char addr[KS_API_ADDR_MAX]; /* the peer's address */
 	char id[KS_API_REQID_LEN + 1];
 	const uint8_t *body;
@@ -42,6 +39,9 @@ struct ks_api_request {
 	struct ks_api_params query; /* the query string's parameters */
 	bool query_bad;             /* the query string could not be read */
 	char query_err[200];
+	/* Origin, Host and Referer, NULL when absent (the signing agent
+	 * checks them on every request). */
+	const char *origin, *host, *referer;
 };
 
 struct ks_api_reply {

@@ -257,6 +257,19 @@ check "after the session: the PIN is asked again and approving without it signs 
   bash -c "grep -q 'name=\"pin\"' '$TMP/page' && grep -q 'Hãy nhập mã PIN' '$TMP/result' && [ '$(jget status)' = pending ]"
 if stop_agent; then ok "the agent stops, exit 0"; else notok "the agent stops with exit 0"; fi
 
+# --- the terminal prompt (a pseudo-terminal as the agent's terminal)
+"$PY" "$ROOT/tests/integration/agent_tty.py" "$KYSO" "$PLATFORM" "$CERTID" "$PIN" "$TMP/d1" "$TMP/d2" \
+  >"$TMP/tty.tap" 2>"$TMP/tty.err"
+while IFS= read -r line; do
+  case $line in
+    "ok - "*) ok "tty: ${line#ok - }" ;;
+    "not ok - "*) notok "tty: ${line#not ok - }" ;;
+    *) echo "$line" ;;
+  esac
+done <"$TMP/tty.tap"
+grep -q '^ok - ' "$TMP/tty.tap" || notok "the terminal prompt test ran" "$(tail -5 "$TMP/tty.err")"
+cat "$TMP/tty.tap" >>"$TMP/answers"
+
 # --- the PIN nowhere
 check "the PIN is in no answer of the agent" bash -c "! grep -qF -- '$PIN' '$TMP/answers'"
 check "the PIN is in neither log of the agent" bash -c "! grep -qF -- '$PIN' '$LOG' '$LOG2' '$TMP/agent.out'"

@@ -4,6 +4,7 @@
  * --session-ttl, and the worker that ends it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #define HTML_TYPE "text/html; charset=utf-8"
 #define PAGE_MAX ((size_t)1 << 20)
 #define TTY_LINE_MAX 16
+#define TTY_POLL_MS 250
 
 static const char agent_css[] =
     "body{margin:0;font-family:system-ui,\"Noto Sans\",Arial,sans-serif;line-height:1.5;"
@@ -384,7 +386,6 @@ static bool tty_approve(struct ks_agent *a, const struct ks_agent_req *rq)
 	bool yes = false;
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
-	(void)a;
 	if (fd < 0)
 		return false;
 	dprintf(fd, "\nkyso agent: %s asks to sign %zu documents with %s:\n", rq->origin, rq->n,
@@ -393,8 +394,21 @@ static bool tty_approve(struct ks_agent *a, const struct ks_agent_req *rq)
 		dprintf(fd, "  %zu. %s\n", i + 1, rq->items[i].label);
 	dprintf(fd, "Sign these %zu documents? [y/N] ", rq->n);
 	for (;;) {
-		ssize_t k = read(fd, &c, 1);
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		bool stopping;
+		ssize_t k;
 
+		/* Stopping the agent ends the question (a refusal). */
+		pthread_mutex_lock(&a->lock);
+		stopping = a->stopping;
+		pthread_mutex_unlock(&a->lock);
+		if (stopping) {
+			got = 0;
+			break;
+		}
+		if (poll(&pfd, 1, TTY_POLL_MS) <= 0)
+			continue;
+		k = read(fd, &c, 1);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0 || c == '\n')

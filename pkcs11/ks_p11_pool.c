@@ -447,9 +447,8 @@ int ks_p11_token_logout(struct ks_p11_token *tok)
 	ks_buf_cleanup(&tok->pin);
 	ks_buf_init_secret(&tok->pin, KS_P11_PIN_MAX);
 	pthread_cond_broadcast(&tok->cond);
-	KS_ENSURE(rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || ks_p11_rv_lost(rv),
-		  KS_ERR_PKCS11, "C_Logout on token '%s': %s", tok->info.label,
-		  ks_p11_rv_name(rv));
+	KS_ENSURE(rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || ks_p11_rv_lost(rv), KS_ERR_PKCS11,
+		  "C_Logout on token '%s': %s", tok->info.label, ks_p11_rv_name(rv));
 	rc = 0;
 out:
 	pthread_mutex_unlock(&tok->lock);

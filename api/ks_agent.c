@@ -3,18 +3,14 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/ks_agent_int.h"
-#include "api/ks_tsa_http.h"
 #include "ks_codec.h"
-#include "ks_cur.h"
 #include "ks_log.h"
-#include "ks_utf8.h"
 #include "pkcs11/ks_p11.h"
 
 #define JSON_TYPE "application/json"

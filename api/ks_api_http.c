@@ -182,6 +182,19 @@ static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
 		fail =
 		    MHD_add_response_header(resp, "Content-Security-Policy", r->csp) != MHD_YES ||
 		    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES;
+	if (!fail && r->cors_origin != NULL)
+		fail = MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+					       r->cors_origin) != MHD_YES ||
+		       MHD_add_response_header(resp, "Vary", "Origin") != MHD_YES ||
+		       MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+					       "GET, POST, OPTIONS") != MHD_YES ||
+		       MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+					       "Content-Type") != MHD_YES ||
+		       MHD_add_response_header(resp, "Access-Control-Max-Age", "600") != MHD_YES ||
+		       /* a public page calling a loopback service (Private
+			* Network Access preflight) */
+		       MHD_add_response_header(resp, "Access-Control-Allow-Private-Network",
+					       "true") != MHD_YES;
 	if (!fail && r->disposition[0] != '\0')
 		fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 					       r->disposition) != MHD_YES;
@@ -257,6 +270,9 @@ static void request_fill(struct MHD_Connection *conn, const char *url, const cha
 	q->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	q->authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	q->activation = header(conn, "Kyso-Activation");
+	q->origin = header(conn, "Origin");
+	q->host = header(conn, MHD_HTTP_HEADER_HOST);
+	q->referer = header(conn, MHD_HTTP_HEADER_REFERER);
 	new_id(q->id);
 	snprintf(q->addr, sizeof(q->addr), "unknown");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -366,6 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		p = ks_mhd_pending_new(&h->mhd, h->routes[route].max_body, route, &t0);
 		if (p == NULL)
 			return MHD_NO;
+		/* The body may hold a PIN (the signing agent's form): kept in a
+		 * secret buffer, wiped when the request ends.  Still empty here. */
+		if (h->cfg.secret_bodies)
+			ks_buf_init_secret(&p->body, h->routes[route].max_body);
 		*con_cls = p;
 		return MHD_YES;
 	}

@@ -39,6 +39,9 @@ struct ks_api_request {
 	struct ks_api_params query; /* the query string's parameters */
 	bool query_bad;             /* the query string could not be read */
 	char query_err[200];
+	/* Origin, Host and Referer, NULL when absent (the signing agent
+	 * checks them on every request). */
+	const char *origin, *host, *referer;
 };
 
 struct ks_api_reply {
@@ -51,6 +54,10 @@ struct ks_api_reply {
 	/* Pages for browsers: a static Content-Security-Policy, sent with
 	 * Referrer-Policy no-referrer; NULL for the API's answers. */
 	const char *csp;
+	/* CORS: the origin allowed to read the answer (sent as
+	 * Access-Control-Allow-Origin with Vary: Origin and the methods and
+	 * headers allowed); NULL for none. */
+	const char *cors_origin;
 };
 
 /* A handler answers into r (status, type, body); -1 only when nothing
@@ -78,6 +85,9 @@ struct ks_api_http_cfg {
 	size_t n_routes;
 	ks_api_refuse_fn refuse;
 	void *svc;
+	/* Bodies may hold a secret (the signing agent's PIN form): kept in
+	 * secret buffers, wiped when the request ends. */
+	bool secret_bodies;
 };
 
 struct ks_api_http;

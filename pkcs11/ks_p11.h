@@ -166,6 +166,21 @@ void ks_p11_key_info_free(struct ks_p11_key_info *v, size_t n);
  * match (KS_ERR_NOT_FOUND): refused.  Wrong PIN: KS_ERR_PIN, tried once. */
 KS_WUR int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out);
 
+/* The same, with the PIN given by the caller (a secret buffer; the
+ * signing agent takes it on its own prompt).  `pin` NULL: the reader's
+ * PIN pad when the token has one, otherwise as ks_p11_key_open.  A token
+ * logged in already (another key on it, or a login kept by the caller)
+ * is not asked again.  The PIN is tried once. */
+KS_WUR int ks_p11_key_open_pin(const char *uri, const char *chain_pem, const struct ks_buf *pin,
+			       struct ks_key **out);
+/* End the login of the token behind a token key: C_Logout, its sessions
+ * closed, the PIN kept for recoveries wiped.  The key stays allocated but
+ * signs only after it is opened again with a PIN.  Not logged in: 0. */
+KS_WUR int ks_p11_key_logout(struct ks_key *key);
+/* Does the token authenticate through its reader's PIN pad
+ * (CKF_PROTECTED_AUTHENTICATION_PATH)? */
+bool ks_p11_token_pinpad(const struct ks_p11_token_info *t);
+
 /* Statistics of the token behind a token key (tests and metrics). */
 struct ks_p11_key_stats {
 	unsigned sessions_open;   /* sessions in the pool now */

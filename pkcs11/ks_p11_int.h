@@ -117,6 +117,9 @@ KS_WUR int ks_p11_token_ping(struct ks_p11_token *tok);
  * kept by the token state (moved from `pin`).  Already logged in: 0. */
 KS_WUR int ks_p11_token_login(struct ks_p11_lease *l, struct ks_buf *pin);
 bool ks_p11_token_logged_in(struct ks_p11_token *tok);
+/* C_Logout, idle sessions closed, the kept PIN wiped (a new generation:
+ * the next lease neither logs in again nor reuses a key handle). */
+KS_WUR int ks_p11_token_logout(struct ks_p11_token *tok);
 /* Context-specific login for CKA_ALWAYS_AUTHENTICATE keys. */
 KS_WUR int ks_p11_context_login(struct ks_p11_lease *l);
 KS_WUR int ks_p11_mechanisms(struct ks_p11_lease *l);

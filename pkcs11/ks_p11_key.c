@@ -492,7 +492,7 @@ static int ensure_login(struct ks_p11_lease *l, const struct ks_p11_uri *u,
 		goto out;
 	}
 	if ((l->tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) && !u->has_pin_value &&
-	    u->pin_source == NULL) {
+	    u->pin_source == NULL && pin_cache->len == 0) {
 		/* PIN pad on the reader: the token asks for the PIN itself. */
 		KS_GUARD(ks_p11_token_login(l, NULL));
 		rc = 0;
@@ -707,6 +707,12 @@ static long backoff_ms(unsigned attempt)
 
 int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
 {
+	return ks_p11_key_open_pin(uri, chain_pem, NULL, out);
+}
+
+int ks_p11_key_open_pin(const char *uri, const char *chain_pem, const struct ks_buf *pin,
+			struct ks_key **out)
+{
 	struct ks_buf pin_cache;
 	struct timespec t0, pause;
 	unsigned attempt;
@@ -714,6 +720,15 @@ int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
 	int rc;
 
 	ks_buf_init_secret(&pin_cache, KS_P11_PIN_MAX);
+	*out = NULL;
+	if (pin != NULL) {
+		if (pin->len == 0)
+			return KS_SET(KS_ERR_PIN, "empty PIN");
+		if (ks_buf_set(&pin_cache, pin->data, pin->len) < 0) {
+			ks_buf_cleanup(&pin_cache);
+			return -1;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (attempt = 1;; attempt++) {
 		(void)ks_p11_transient_take();
@@ -741,4 +756,14 @@ int ks_p11_key_open(const char *uri, const char *chain_pem, struct ks_key **out)
 			   "%s (tried %u times in %ld ms)", ks_err_msg(), attempt, elapsed_ms(&t0));
 	ks_buf_cleanup(&pin_cache);
 	return rc;
+}
+
+int ks_p11_key_logout(struct ks_key *key)
+{
+	struct p11key *k;
+
+	if (key == NULL || key->ops != &p11key_ops)
+		return KS_SET(KS_ERR_ARG, "not a token key");
+	k = key->impl;
+	return ks_p11_token_logout(k->tok);
 }

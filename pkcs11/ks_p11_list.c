@@ -15,6 +15,11 @@
 #include "ks_log.h"
 #include "ks_p11_int.h"
 
+bool ks_p11_token_pinpad(const struct ks_p11_token_info *t)
+{
+	return (t->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+}
+
 void ks_p11_key_info_free(struct ks_p11_key_info *v, size_t n)
 {
 	size_t i;

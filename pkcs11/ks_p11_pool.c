@@ -404,3 +404,53 @@ out:
 	}
 	return rc;
 }
+
+int ks_p11_token_logout(struct ks_p11_token *tok)
+{
+	ck_session_handle_t s = CK_INVALID_HANDLE;
+	bool opened = false;
+	ck_rv_t rv = CKR_OK;
+	unsigned i;
+	int rc = -1;
+
+	pthread_mutex_lock(&tok->lock);
+	if (tok->dead || tok->mod == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (tok->logged_in && tok->present) {
+		if (tok->n_idle > 0) {
+			s = tok->idle[0];
+		} else if (tok->mod->fl->C_OpenSession(tok->info.slot_id, CKF_SERIAL_SESSION, NULL,
+						       NULL, &s) == CKR_OK) {
+			opened = true;
+		} else {
+			s = CK_INVALID_HANDLE;
+		}
+		/* PKCS#11 2.40 5.6: C_Logout ends the login of every session
+		 * of the application on this token. */
+		if (s != CK_INVALID_HANDLE)
+			rv = tok->mod->fl->C_Logout(s);
+		if (opened)
+			(void)tok->mod->fl->C_CloseSession(s);
+	}
+	/* Whatever the token said: nothing here may log in again by itself
+	 * (the PIN is gone), and the key handles of the login are dropped. */
+	for (i = 0; i < tok->n_idle; i++)
+		(void)tok->mod->fl->C_CloseSession(tok->idle[i]);
+	tok->n_open -= tok->n_idle;
+	tok->n_idle = 0;
+	tok->generation++;
+	tok->logged_in = false;
+	tok->pinpad = false;
+	tok->have_pin = false;
+	ks_buf_cleanup(&tok->pin);
+	ks_buf_init_secret(&tok->pin, KS_P11_PIN_MAX);
+	pthread_cond_broadcast(&tok->cond);
+	KS_ENSURE(rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN || ks_p11_rv_lost(rv), KS_ERR_PKCS11,
+		  "C_Logout on token '%s': %s", tok->info.label, ks_p11_rv_name(rv));
+	rc = 0;
+out:
+	pthread_mutex_unlock(&tok->lock);
+	return rc;
+}

@@ -42,6 +42,9 @@ int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
 	copy(r->level, sizeof(r->level), ev->level);
 	copy(r->outcome, sizeof(r->outcome), ev->outcome);
 	copy(r->request, sizeof(r->request), ev->request);
+	copy(r->record, sizeof(r->record), ev->record);
+	copy(r->signed_digest, sizeof(r->signed_digest), ev->signed_digest);
+	copy(r->signer, sizeof(r->signer), ev->signer);
 	batch = q->next;
 	pthread_cond_signal(&q->work);
 	while (q->committed < batch && !q->writer_gone)
@@ -85,6 +88,9 @@ static void *writer(void *arg)
 			ev[i].level = rows[i].level;
 			ev[i].outcome = rows[i].outcome;
 			ev[i].request = rows[i].request;
+			ev[i].record = rows[i].record;
+			ev[i].signed_digest = rows[i].signed_digest;
+			ev[i].signer = rows[i].signer;
 		}
 		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
 		if (rc < 0) {

@@ -20,6 +20,7 @@
 #include "api/ks_tsa_http.h"
 #include "formats/tsp/ks_tsp_server.h"
 #include "signer/ks_job.h"
+#include "signer/ks_record_ref.h"
 #include "signer/ks_tsa_client.h"
 #include "signer/validate/ks_engine.h"
 #include "signer/validate/ks_precheck.h"
@@ -42,6 +43,8 @@ struct ks_api_key {
 struct ks_api_audit_row {
 	char op[32], client[KS_STORE_NAME_MAX], key[KS_STORE_NAME_MAX];
 	char digest[KS_STORE_DIGEST_MAX], level[16], outcome[48], request[32];
+	char record[KS_RECORD_REF_MAX + 1], signed_digest[KS_STORE_DIGEST_MAX];
+	char signer[KS_AUDIT_FIELD_MAX + 1];
 };
 
 struct ks_api_auditq {

@@ -10,17 +10,19 @@
  * origin only, forms posted back here only, never framed. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/ks_api_int.h"
+#include "api/ks_api_page_reg.h"
 #include "api/ks_html.h"
 #include "ks_log.h"
 #include "signer/ks_report.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
 #define PAGE_MAX ((size_t)4 << 20) /* bytes of one rendered page */
-#define PAGE_ID_MAX 80             /* characters of a document id in /v/<id> */
+#define PAGE_ID_MAX KS_RECORD_REF_MAX /* characters of a document id in /v/<id> */
 #define PAGE_AUDIT_ROWS_MAX 16     /* audit rows shown for one digest */
 #define PAGE_SHA256_HEX 64
 
@@ -38,22 +40,11 @@ static enum ks_lang lang_of(const char *v)
 	return v != NULL && strcmp(v, "en") == 0 ? KS_LANG_EN : KS_LANG_VI;
 }
 
-/* A document id as the QR link carries it: 1..PAGE_ID_MAX of
- * [A-Za-z0-9_-]. */
+/* A document id as the QR link carries it: a record id (1..PAGE_ID_MAX
+ * of [A-Za-z0-9_-]), or the hex SHA-256 of a document. */
 static bool id_ok(const char *id)
 {
-	size_t n = strlen(id), i;
-
-	if (n == 0 || n > PAGE_ID_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return false;
-	}
-	return true;
+	return ks_record_ref_ok(id);
 }
 
 static bool is_sha256_hex(const char *id)
@@ -301,10 +292,88 @@ static bool signing_revision(const struct ks_report *rep, uint32_t rev)
 	return false;
 }
 
+/* One plain sentence for parents: what kind of thing was added after
+ * signing (by the changes not made by adding a later signature), whether
+ * the signers permitted it, and what to do. */
+static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep,
+		     const struct ks_report_sig *most)
+{
+	bool annot = false, form = false, other = false, refused = false, any = false;
+	uint32_t page = 0;
+	bool pages = false; /* more than one page */
+	const char *sep = " ";
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < most->n_changes; i++) {
+		const struct ks_report_change *c = &most->changes[i];
+
+		if (signing_revision(rep, c->revision))
+			continue;
+		any = true;
+		if (!c->allowed)
+			refused = true;
+		if (c->level != NULL && strcmp(c->level, "annotation") == 0) {
+			annot = true;
+			if (c->page > 0 && page > 0 && c->page != page)
+				pages = true;
+			if (c->page > 0)
+				page = c->page;
+		} else if (c->level != NULL && strcmp(c->level, "form") == 0) {
+			form = true;
+		} else if (c->level == NULL || strcmp(c->level, "ltv") != 0) {
+			other = true;
+		}
+	}
+	if (!any && !refused)
+		return 0;
+	KS_GUARD(ks_buf_append_str(b, "<p class=\"plain\">"));
+	KS_GUARD(ks_buf_append_str(
+	    b, refused ? tr(l, "Sau khi ký, tệp đã bị sửa theo cách người ký không cho phép:",
+			    "After signing, the file was changed in a way its signers did not "
+			    "permit:")
+		       : tr(l,
+			    "Nội dung đã ký không bị sửa, nhưng sau khi ký có người đã thêm vào "
+			    "tệp:",
+			    "The signed content was not altered, but after signing someone added "
+			    "to the file:")));
+	if (annot) {
+		KS_GUARD(ks_buf_printf(b, "%s%s", sep,
+				       tr(l, "ghi chú hoặc hình vẽ", "notes or drawings")));
+		if (pages)
+			KS_GUARD(ks_buf_printf(b, " %s", tr(l, "trên nhiều trang", "on several pages")));
+		else if (page > 0)
+			KS_GUARD(ks_buf_printf(b, " %s %u", tr(l, "trên trang", "on page"), page));
+		sep = "; ";
+	}
+	if (form) {
+		KS_GUARD(ks_buf_printf(b, "%s%s", sep,
+				       tr(l, "nội dung điền vào biểu mẫu", "form entries")));
+		sep = "; ";
+	}
+	if (other || (!annot && !form))
+		KS_GUARD(ks_buf_printf(b, "%s%s", sep, tr(l, "thay đổi khác", "other changes")));
+	KS_GUARD(ks_buf_printf(
+	    b, ". %s</p>\n",
+	    refused ? tr(l,
+			 "Đừng dựa vào nội dung tệp đang hiển thị; hãy xin nhà trường bản gốc.",
+			 "Do not rely on what the file shows now; ask the school for the "
+			 "original.")
+		    : tr(l,
+			 "Những phần thêm đó không phải của người ký: chỉ nội dung gốc có giá "
+			 "trị, hãy hỏi nhà trường nếu còn băn khoăn.",
+			 "Those additions are not the signers': only the original content "
+			 "counts; ask the school if in doubt.")));
+	rc = 0;
+out:
+	return rc;
+}
+
 /* The changes the signature that saw the most reports (the earliest one
- * sees every later update): first those not made by adding a later
- * signature, what a reader needs; then, folded (a plain <details>, no
- * script), every change the engine lists. */
+ * sees every later update): a plain-language sentence, then folded (a
+ * plain <details>, no script) the technical list: first those not made
+ * by adding a later signature, what a reader needs, then every change
+ * the engine lists. */
 static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep)
 {
 	const struct ks_report_sig *most = NULL;
@@ -317,9 +386,14 @@ static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report 
 			most = &rep->sigs[i];
 	if (most == NULL || most->n_changes == 0)
 		return 0;
-	KS_GUARD(
-	    ks_buf_printf(b, "<h3>%s</h3>\n<ul class=\"changes\">\n",
-			  tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
+	KS_GUARD(ks_buf_printf(
+	    b, "<h3>%s</h3>\n",
+	    tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
+	KS_GUARD(put_plain(b, l, rep, most));
+	KS_GUARD(ks_buf_printf(
+	    b, "<details>\n<summary>%s (%zu)</summary>\n<ul class=\"changes\">\n",
+	    tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
+	    most->n_changes + most->changes_more));
 	for (i = 0; i < most->n_changes; i++) {
 		if (signing_revision(rep, most->changes[i].revision))
 			continue;
@@ -330,10 +404,9 @@ static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report 
 		KS_GUARD(ks_buf_printf(
 		    b, "<li>%s</li>\n",
 		    tr(l, "chỉ có thêm các chữ ký sau", "only later signatures added")));
-	KS_GUARD(
-	    ks_buf_printf(b, "</ul>\n<details>\n<summary>%s (%zu)</summary>\n<ul>\n",
-			  tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
-			  most->n_changes + most->changes_more));
+	KS_GUARD(ks_buf_printf(b, "</ul>\n<p>%s</p>\n<ul>\n",
+			       tr(l, "Kể cả những gì các chữ ký sau đã thêm:",
+				  "Including what the later signatures added:")));
 	for (i = 0; i < most->n_changes; i++)
 		KS_GUARD(put_change(b, l, &most->changes[i]));
 	if (most->changes_more > 0)
@@ -537,18 +610,30 @@ out:
 	return rc;
 }
 
+/* `reg` (may be NULL): the registration of `id`, compared with the
+ * upload's digest `digest`. */
 static int page_result(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep,
-		       const char *id)
+		       const char *id, const struct ks_api_reg *reg, const char *digest)
 {
 	size_t i;
 	int rc = -1;
 
 	KS_GUARD(page_head(b, l, tr(l, "Kết quả kiểm tra", "Verification result"), "/"));
 	KS_GUARD(put_banner(b, l, rep));
+	if (reg != NULL && reg->n > 0)
+		KS_GUARD(ks_api_reg_compare(b, l, reg, digest));
 	if (id != NULL) {
 		KS_GUARD(ks_buf_printf(b, "<p>%s: <code>", tr(l, "Mã văn bản", "Document id")));
 		KS_GUARD(ks_html_escape(b, id));
 		KS_GUARD(ks_buf_append_str(b, "</code></p>\n"));
+		if (reg != NULL && reg->n == 0)
+			KS_GUARD(ks_buf_printf(
+			    b, "<p>%s</p>\n",
+			    tr(l,
+			       "Máy chủ chưa có thông tin đăng ký cho mã này: kết quả trên chỉ dựa "
+			       "vào các chữ ký trong tệp.",
+			       "This server holds no registration for this id: the result above rests "
+			       "on the signatures in the file alone.")));
 	}
 	if (rep->n > 0)
 		KS_GUARD(ks_buf_printf(b, "<h2>%s</h2>\n", tr(l, "Người ký", "Signers")));
@@ -569,9 +654,11 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 	struct ks_api_params ps;
 	struct ks_api_reply dummy;
 	struct ks_report rep;
+	struct ks_api_reg *reg = NULL;
 	const uint8_t *doc;
 	const char *id;
 	enum ks_lang l = lang_of(ks_api_param(&q->query, "lang"));
+	char digest[KS_API_DOC_DIGEST_HEX] = "";
 	size_t n;
 	int rc = -1;
 
@@ -619,11 +706,27 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 		rc = 0;
 		goto out;
 	}
+	if (id != NULL) {
+		/* the file against the id's registration, when the daemon
+		 * signed documents carrying it */
+		ks_api_sha256_hex(doc, n, digest);
+		reg = malloc(sizeof(*reg));
+		if (reg == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		if (ks_api_reg_load(s, id, reg) < 0) {
+			ks_log(KS_LOG_WARN, "request %s: registration lookup: %s", q->id,
+			       ks_err_msg());
+			ks_err_clear();
+			free(reg);
+			reg = NULL;
+		}
+	}
 	r->body.max = PAGE_MAX;
-	KS_GUARD(page_result(&r->body, l, &rep, id));
+	KS_GUARD(page_result(&r->body, l, &rep, id, reg, digest));
 	page_reply(r, 200);
 	rc = 0;
 out:
+	free(reg);
 	ks_api_reply_cleanup(&dummy);
 	ks_report_cleanup(&rep);
 	ks_api_params_cleanup(&ps);
@@ -715,21 +818,33 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 {
 	struct ks_api_svc *s = svc;
 	struct audit_hits h;
+	struct ks_api_reg *reg = NULL;
 	enum ks_lang l = lang_of(ks_api_param(&q->query, "lang"));
 	const char *id = q->path + 3; /* after "/v/" (the route matched it) */
-	bool any = false;
+	bool any = false, lookup_failed = false;
 	size_t i;
 	int rc = -1;
 
 	memset(&h, 0, sizeof(h));
 	if (!id_ok(id)) {
-		KS_GUARD(page_message(r, 404, l,
+		/* never echoed: the page says only that it is not an id */
+		KS_GUARD(page_message(r, 400, l,
 				      tr(l, "Mã văn bản không hợp lệ.", "Not a valid document id."),
 				      NULL));
 		rc = 0;
 		goto out;
 	}
-	if (is_sha256_hex(id)) {
+	/* the record id's registration: an exact lookup, nothing else */
+	reg = malloc(sizeof(*reg));
+	if (reg == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (ks_api_reg_load(s, id, reg) < 0) {
+		ks_log(KS_LOG_WARN, "request %s: registration lookup: %s", q->id, ks_err_msg());
+		ks_err_clear();
+		reg->n = 0;
+		lookup_failed = true;
+	}
+	if (reg->n == 0 && is_sha256_hex(id)) {
 		if (ks_store_audit_find(s->store, s->conf->instance, id, h.seqs,
 					PAGE_AUDIT_ROWS_MAX, &h.n) < 0 ||
 		    (h.n > 0 &&
@@ -749,7 +864,12 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 		    tr(l, "Kiểm tra văn bản có chữ ký số", "Check a digitally signed document"),
 		    self));
 	}
-	KS_GUARD(put_registered(&r->body, l, id, &h, &any));
+	if (reg->n > 0) {
+		KS_GUARD(ks_api_reg_put(&r->body, l, reg));
+		any = true;
+	} else {
+		KS_GUARD(put_registered(&r->body, l, id, &h, &any));
+	}
 	KS_GUARD(ks_buf_printf(&r->body, "<p>%s: <code>", tr(l, "Mã văn bản", "Document id")));
 	KS_GUARD(ks_html_escape(&r->body, id));
 	KS_GUARD(ks_buf_append_str(&r->body, "</code></p>\n<p class=\"lead\">"));
@@ -760,6 +880,12 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 		     "tệp lên để so sánh.",
 		     "To be sure the file you hold is this document, unchanged, upload it to "
 		     "compare.")
+	: lookup_failed
+		? tr(l,
+		     "Lúc này không tra cứu được thông tin đăng ký. Hãy tải tệp bạn nhận được "
+		     "lên để kiểm tra chữ ký.",
+		     "The registration could not be looked up just now. Upload the file you "
+		     "received to check its signatures.")
 		: tr(l,
 		     "Máy chủ chưa có thông tin đăng ký cho mã này. Hãy tải tệp bạn nhận được "
 		     "lên để kiểm tra chữ ký.",
@@ -771,6 +897,7 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 	page_reply(r, 200);
 	rc = 0;
 out:
+	free(reg);
 	for (i = 0; i < h.found; i++)
 		json_decref(h.rows[i]);
 	return rc;

@@ -39,6 +39,7 @@ enum st {
 	ST_CP_LIST,
 	ST_CACHE_PUT,
 	ST_CACHE_GET,
+	ST_AUDIT_RECORD,
 	ST__COUNT
 };
 
@@ -69,7 +70,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_AUDIT_MAX] = "SELECT coalesce(max(seq),0) FROM audit WHERE instance=?",
 	[ST_CP_LATEST] = "SELECT body FROM checkpoints WHERE instance=? AND latest=1 "
 			 "ORDER BY rid DESC LIMIT 1",
-	[ST_AUDIT_INS] = "INSERT INTO audit(instance,seq,digest,entry) VALUES(?,?,?,?)",
+	[ST_AUDIT_INS] = "INSERT INTO audit(instance,seq,digest,entry,record) VALUES(?,?,?,?,?)",
 	[ST_CP_DEL_LATEST] = "DELETE FROM checkpoints WHERE instance=? AND latest=1",
 	[ST_CP_INS] = "INSERT INTO checkpoints(instance,size,time,latest,body) VALUES(?,?,?,?,?)",
 	[ST_AUDIT_SCAN] = "SELECT seq,digest,entry FROM audit WHERE instance=? ORDER BY rid",
@@ -78,6 +79,8 @@ static const char *const sql[ST__COUNT] = {
 		       "ORDER BY latest,size,rid",
 	[ST_CACHE_PUT] = "INSERT OR REPLACE INTO cache(k,v,expires) VALUES(?,?,?)",
 	[ST_CACHE_GET] = "SELECT v FROM cache WHERE k=? AND expires>?",
+	[ST_AUDIT_RECORD] = "SELECT seq,digest,entry FROM audit WHERE instance=? AND record=? "
+			    "ORDER BY seq DESC LIMIT ?",
 };
 
 static const char schema[] =
@@ -101,6 +104,14 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS checkpoints_instance ON checkpoints(instance, latest);"
     "CREATE TABLE IF NOT EXISTS cache(k TEXT PRIMARY KEY, v BLOB NOT NULL,"
     " expires INTEGER NOT NULL);";
+
+/* Schema 2 over schema 1: the record id of a signature's audit row
+ * (docs/audit.md), indexed for the verification page's exact lookups. */
+#define SCHEMA_VERSION 2
+static const char schema_2[] =
+    "ALTER TABLE audit ADD COLUMN record TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX IF NOT EXISTS audit_record ON audit(instance, record, seq);"
+    "UPDATE meta SET v='2' WHERE k='schema';";
 
 struct conn {
 	sqlite3 *db;
@@ -136,6 +147,49 @@ static void conn_close(struct conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Bring a database made by an older kyso to SCHEMA_VERSION, in one
+ * transaction (another process may be opening it too). */
+static int sq_migrate(sqlite3 *db)
+{
+	sqlite3_stmt *t = NULL;
+	char *msg = NULL;
+	int version = 0, rc = -1;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema: %s", msg != NULL ? msg : "");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k='schema'", -1, &t, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(t) != SQLITE_ROW) {
+		sq_fail(db, "reading the schema version");
+		goto rollback;
+	}
+	version = sqlite3_column_int(t, 0);
+	if (version == 1 && sqlite3_exec(db, schema_2, NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema to version 2: %s",
+		       msg != NULL ? msg : "");
+		goto rollback;
+	}
+	if (version < 1 || version > SCHEMA_VERSION) {
+		KS_SET(KS_ERR_UNSUPPORTED, "storage: schema version %d is not one this kyso knows",
+		       version);
+		goto rollback;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema: %s", msg != NULL ? msg : "");
+		goto rollback;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(t);
+	sqlite3_free(msg);
+	return rc;
+}
+
 static int conn_open(const char *path, const struct ks_store_opts *o, bool first, struct conn *c)
 {
 	char *msg = NULL;
@@ -160,6 +214,8 @@ static int conn_open(const char *path, const struct ks_store_opts *o, bool first
 		       msg != NULL ? msg : "unknown");
 		goto out;
 	}
+	if (first && sq_migrate(c->db) < 0)
+		goto out;
 	for (i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
 				       NULL) != SQLITE_OK) {
@@ -592,6 +648,8 @@ static int append_in_txn(struct conn *c, const char *instance, ks_store_audit_fn
 		KS_GUARD(bind_i64(t, 2, (int64_t)(tx.size + 1 + i)));
 		KS_GUARD(bind_text(t, 3, tx.digests[i] != NULL ? tx.digests[i] : ""));
 		KS_GUARD(bind_blob(t, 4, tx.entries[i].data, tx.entries[i].len));
+		KS_GUARD(bind_text(t, 5,
+				   tx.records != NULL && tx.records[i] != NULL ? tx.records[i] : ""));
 		KS_GUARD(run(c, t, "appending to the audit log"));
 	}
 	if (tx.checkpoint != NULL) {
@@ -681,6 +739,40 @@ static int sq_audit_find(struct ks_store *s, const char *instance, const char *d
 	while ((r = sqlite3_step(t)) == SQLITE_ROW && *n < max)
 		seqs[(*n)++] = (uint64_t)sqlite3_column_int64(t, 0);
 	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		sq_fail(c->db, "searching the audit log");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_reset(t);
+	give(q, c);
+	return rc;
+}
+
+static int sq_audit_record(struct ks_store *s, const char *instance, const char *record,
+			   size_t max, ks_store_row_fn fn, void *arg)
+{
+	struct sq *q = (struct sq *)s;
+	struct conn *c = take(q);
+	sqlite3_stmt *t = st(c, ST_AUDIT_RECORD);
+	char digest[KS_STORE_DIGEST_MAX];
+	int r, rc = -1;
+
+	KS_GUARD(bind_text(t, 1, instance));
+	KS_GUARD(bind_text(t, 2, record));
+	KS_GUARD(bind_i64(t, 3, (int64_t)max));
+	while ((r = sqlite3_step(t)) == SQLITE_ROW) {
+		const void *e = sqlite3_column_blob(t, 2);
+		int n = sqlite3_column_bytes(t, 2);
+
+		if (col_text(t, 1, digest, sizeof(digest)) < 0) {
+			ks_err_clear();
+			digest[0] = '\0';
+		}
+		KS_GUARD(fn(arg, (uint64_t)sqlite3_column_int64(t, 0), digest,
+			    n > 0 ? e : (const void *)"", (size_t)(n > 0 ? n : 0)));
+	}
+	if (r != SQLITE_DONE) {
 		sq_fail(c->db, "searching the audit log");
 		goto out;
 	}
@@ -836,6 +928,7 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.audit_scan = sq_audit_scan,
 	.audit_find = sq_audit_find,
 	.audit_checkpoints = sq_audit_checkpoints,
+	.audit_record = sq_audit_record,
 	.cache_put = sq_cache_put,
 	.cache_get = sq_cache_get,
 };

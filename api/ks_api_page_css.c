@@ -54,6 +54,7 @@ static const char page_css[] =
     ".r-old{background:var(--chgbg);border-color:var(--chg)}.r-old h2{color:var(--chg)}\n"
     ".r-other{background:var(--badbg);border-color:var(--bad)}.r-other h2{color:var(--bad)}\n"
     ".events li{margin:.4rem 0}\n"
+    ".verdict h3{margin-top:1rem}\n"
     "details{margin-top:.5rem}\n"
     "summary{cursor:pointer;font-weight:700;padding:.4rem 0;min-height:44px}\n"
     ".tag{display:inline-block;font-size:.85rem;padding:0 .4rem;border:1px solid;"

@@ -21,9 +21,9 @@
 #include "signer/ks_report.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
-#define PAGE_MAX ((size_t)4 << 20) /* bytes of one rendered page */
+#define PAGE_MAX ((size_t)4 << 20)    /* bytes of one rendered page */
 #define PAGE_ID_MAX KS_RECORD_REF_MAX /* characters of a document id in /v/<id> */
-#define PAGE_AUDIT_ROWS_MAX 16     /* audit rows shown for one digest */
+#define PAGE_AUDIT_ROWS_MAX 16        /* audit rows shown for one digest */
 #define PAGE_SHA256_HEX 64
 
 static const char *const page_known[] = { "document", "lang", "id", NULL };
@@ -341,7 +341,8 @@ static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *r
 		KS_GUARD(ks_buf_printf(b, "%s%s", sep,
 				       tr(l, "ghi chú hoặc hình vẽ", "notes or drawings")));
 		if (pages)
-			KS_GUARD(ks_buf_printf(b, " %s", tr(l, "trên nhiều trang", "on several pages")));
+			KS_GUARD(
+			    ks_buf_printf(b, " %s", tr(l, "trên nhiều trang", "on several pages")));
 		else if (page > 0)
 			KS_GUARD(ks_buf_printf(b, " %s %u", tr(l, "trên trang", "on page"), page));
 		sep = "; ";
@@ -355,8 +356,7 @@ static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *r
 		KS_GUARD(ks_buf_printf(b, "%s%s", sep, tr(l, "thay đổi khác", "other changes")));
 	KS_GUARD(ks_buf_printf(
 	    b, ". %s</p>\n",
-	    refused ? tr(l,
-			 "Đừng dựa vào nội dung tệp đang hiển thị; hãy xin nhà trường bản gốc.",
+	    refused ? tr(l, "Đừng dựa vào nội dung tệp đang hiển thị; hãy xin nhà trường bản gốc.",
 			 "Do not rely on what the file shows now; ask the school for the "
 			 "original.")
 		    : tr(l,
@@ -386,14 +386,14 @@ static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report 
 			most = &rep->sigs[i];
 	if (most == NULL || most->n_changes == 0)
 		return 0;
-	KS_GUARD(ks_buf_printf(
-	    b, "<h3>%s</h3>\n",
-	    tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
+	KS_GUARD(
+	    ks_buf_printf(b, "<h3>%s</h3>\n",
+			  tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
 	KS_GUARD(put_plain(b, l, rep, most));
-	KS_GUARD(ks_buf_printf(
-	    b, "<details>\n<summary>%s (%zu)</summary>\n<ul class=\"changes\">\n",
-	    tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
-	    most->n_changes + most->changes_more));
+	KS_GUARD(
+	    ks_buf_printf(b, "<details>\n<summary>%s (%zu)</summary>\n<ul class=\"changes\">\n",
+			  tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
+			  most->n_changes + most->changes_more));
 	for (i = 0; i < most->n_changes; i++) {
 		if (signing_revision(rep, most->changes[i].revision))
 			continue;
@@ -632,7 +632,8 @@ static int page_result(struct ks_buf *b, enum ks_lang l, const struct ks_report 
 			    tr(l,
 			       "Máy chủ chưa có thông tin đăng ký cho mã này: kết quả trên chỉ dựa "
 			       "vào các chữ ký trong tệp.",
-			       "This server holds no registration for this id: the result above rests "
+			       "This server holds no registration for this id: the result above "
+			       "rests "
 			       "on the signatures in the file alone.")));
 	}
 	if (rep->n > 0)
@@ -880,7 +881,7 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 		     "tệp lên để so sánh.",
 		     "To be sure the file you hold is this document, unchanged, upload it to "
 		     "compare.")
-	: lookup_failed
+	    : lookup_failed
 		? tr(l,
 		     "Lúc này không tra cứu được thông tin đăng ký. Hãy tải tệp bạn nhận được "
 		     "lên để kiểm tra chữ ký.",

@@ -105,7 +105,8 @@ static int put_time(struct ks_buf *b, enum ks_lang l, const char *t)
 	size_t i;
 
 	for (i = 0; shape[i] != '\0'; i++)
-		if (t[i] == '\0' || (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i]))
+		if (t[i] == '\0' ||
+		    (shape[i] == 'd' ? !(t[i] >= '0' && t[i] <= '9') : t[i] != shape[i]))
 			return ks_html_escape(b, t);
 	if (l == KS_LANG_EN)
 		return ks_buf_printf(b, "%.10s %.8s UTC", t, t + 11);
@@ -129,8 +130,9 @@ static int put_who(struct ks_buf *b, enum ks_lang l, const struct ks_api_reg_sig
 		KS_GUARD(ks_html_escape(b, g->key));
 		KS_GUARD(ks_buf_append_str(b, ")"));
 	} else if (g->key[0] == '\0' && strcmp(g->op, "complete") == 0) {
-		KS_GUARD(ks_buf_printf(b, " (%s)",
-				       tr(l, "ký từ máy của người ký", "signed on the signer's computer")));
+		KS_GUARD(ks_buf_printf(
+		    b, " (%s)",
+		    tr(l, "ký từ máy của người ký", "signed on the signer's computer")));
 	}
 	rc = 0;
 out:
@@ -151,23 +153,25 @@ int ks_api_reg_put(struct ks_buf *b, enum ks_lang l, const struct ks_api_reg *re
 	    "<h2 id=\"verdict\"><span class=\"mark\" aria-hidden=\"true\">&#10004;</span> %s</h2>\n"
 	    "<p>",
 	    tr(l, "Văn bản đã được đăng ký tại máy chủ này", "Registered with this server")));
-	KS_GUARD(ks_buf_printf(b, "%s %zu%s ",
-			       tr(l, "Máy chủ này đã ký văn bản mang mã này", "This server signed the "
-										"document with this id"),
-			       reg->n, tr(l, " lần; lần gần nhất lúc", reg->n == 1 ? " time, last at"
-										 : " times, last at")));
+	KS_GUARD(ks_buf_printf(
+	    b, "%s %zu%s ",
+	    tr(l, "Máy chủ này đã ký văn bản mang mã này",
+	       "This server signed the "
+	       "document with this id"),
+	    reg->n,
+	    tr(l, " lần; lần gần nhất lúc", reg->n == 1 ? " time, last at" : " times, last at")));
 	KS_GUARD(put_time(b, l, last->time));
 	KS_GUARD(ks_buf_printf(b, ".</p>\n<dl>\n<dt>%s</dt><dd><span class=\"ok\">%s</span></dd>\n",
 			       tr(l, "Trạng thái", "Status"),
 			       tr(l, "đã ký và ghi trong nhật ký kiểm toán",
 				  "signed, and recorded in the audit log")));
-	KS_GUARD(ks_buf_printf(b, "<dt>%s</dt><dd>",
-			       tr(l, "Người ký gần nhất", "Latest signer")));
+	KS_GUARD(ks_buf_printf(b, "<dt>%s</dt><dd>", tr(l, "Người ký gần nhất", "Latest signer")));
 	KS_GUARD(put_who(b, l, last));
-	KS_GUARD(ks_buf_printf(b, "</dd>\n<dt>%s</dt><dd><code class=\"digest\">%s</code></dd>\n</dl>\n",
-			       tr(l, "Mã băm SHA-256 của bản đã ký mới nhất",
-				  "SHA-256 digest of the latest signed version"),
-			       last->signed_digest));
+	KS_GUARD(
+	    ks_buf_printf(b, "</dd>\n<dt>%s</dt><dd><code class=\"digest\">%s</code></dd>\n</dl>\n",
+			  tr(l, "Mã băm SHA-256 của bản đã ký mới nhất",
+			     "SHA-256 digest of the latest signed version"),
+			  last->signed_digest));
 	KS_GUARD(ks_buf_printf(b, "<h3>%s</h3>\n<ul class=\"events\">\n",
 			       tr(l, "Các chữ ký đã đăng ký (mới nhất trước)",
 				  "Registered signatures (newest first)")));
@@ -231,9 +235,9 @@ int ks_api_reg_compare(struct ks_buf *b, enum ks_lang l, const struct ks_api_reg
 		       "This is an earlier version of the registered document"),
 		    tr(l, "Tệp trùng với bản ký lúc", "The file is the version signed at")));
 		KS_GUARD(put_time(b, l, reg->sigs[i].time));
-		KS_GUARD(ks_buf_printf(b, "; %s ",
-				       tr(l, "sau đó văn bản được ký tiếp lúc",
-					  "it was signed again at")));
+		KS_GUARD(ks_buf_printf(
+		    b, "; %s ",
+		    tr(l, "sau đó văn bản được ký tiếp lúc", "it was signed again at")));
 		KS_GUARD(put_time(b, l, reg->sigs[j].time));
 		KS_GUARD(ks_buf_printf(b, ". %s</p>\n",
 				       tr(l, "Hãy xin nhà trường bản mới nhất.",
@@ -252,14 +256,14 @@ int ks_api_reg_compare(struct ks_buf *b, enum ks_lang l, const struct ks_api_reg
 		       "The file's digest differs from every signed version this server recorded "
 		       "for this document id.")));
 	}
-	KS_GUARD(ks_buf_printf(b,
-			       "<dl>\n<dt>%s</dt><dd><code>%s</code></dd>\n<dt>%s</dt><dd><code "
-			       "class=\"digest\">%s</code></dd>\n</dl>\n</section>\n",
-			       tr(l, "Mã băm SHA-256 của tệp tải lên", "SHA-256 of the uploaded file"),
-			       digest,
-			       tr(l, "Mã băm SHA-256 đã đăng ký (bản mới nhất)",
-				  "Registered SHA-256 (latest version)"),
-			       reg->sigs[0].signed_digest));
+	KS_GUARD(ks_buf_printf(
+	    b,
+	    "<dl>\n<dt>%s</dt><dd><code>%s</code></dd>\n<dt>%s</dt><dd><code "
+	    "class=\"digest\">%s</code></dd>\n</dl>\n</section>\n",
+	    tr(l, "Mã băm SHA-256 của tệp tải lên", "SHA-256 of the uploaded file"), digest,
+	    tr(l, "Mã băm SHA-256 đã đăng ký (bản mới nhất)",
+	       "Registered SHA-256 (latest version)"),
+	    reg->sigs[0].signed_digest));
 	rc = 0;
 out:
 	return rc;

@@ -39,8 +39,8 @@ static void signer_name(const struct ks_key *k, char *out, size_t n)
 	for (j = 0; j < (size_t)len; j++)
 		if (u[j] < 0x20 || u[j] == 0x7f)
 			goto out;
-	cut = ks_utf8_cut((const char *)u, (size_t)len < SIGNER_NAME_MAX ? (size_t)len
-									: SIGNER_NAME_MAX);
+	cut = ks_utf8_cut((const char *)u,
+			  (size_t)len < SIGNER_NAME_MAX ? (size_t)len : SIGNER_NAME_MAX);
 	if (cut >= n)
 		cut = ks_utf8_cut((const char *)u, n - 1);
 	memcpy(out, u, cut);

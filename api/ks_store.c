@@ -252,8 +252,8 @@ int ks_store_audit_find(struct ks_store *s, const char *instance, const char *di
 	return s->ops->audit_find(s, instance, digest, seqs, max, n);
 }
 
-int ks_store_audit_record(struct ks_store *s, const char *instance, const char *record,
-			  size_t max, ks_store_row_fn fn, void *arg)
+int ks_store_audit_record(struct ks_store *s, const char *instance, const char *record, size_t max,
+			  ks_store_row_fn fn, void *arg)
 {
 	if (!ks_store_name_ok(instance) || record == NULL || !ks_record_ref_ok(record) ||
 	    max == 0 || max > KS_STORE_RECORD_ROWS_MAX)

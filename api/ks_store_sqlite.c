@@ -648,8 +648,8 @@ static int append_in_txn(struct conn *c, const char *instance, ks_store_audit_fn
 		KS_GUARD(bind_i64(t, 2, (int64_t)(tx.size + 1 + i)));
 		KS_GUARD(bind_text(t, 3, tx.digests[i] != NULL ? tx.digests[i] : ""));
 		KS_GUARD(bind_blob(t, 4, tx.entries[i].data, tx.entries[i].len));
-		KS_GUARD(bind_text(t, 5,
-				   tx.records != NULL && tx.records[i] != NULL ? tx.records[i] : ""));
+		KS_GUARD(bind_text(
+		    t, 5, tx.records != NULL && tx.records[i] != NULL ? tx.records[i] : ""));
 		KS_GUARD(run(c, t, "appending to the audit log"));
 	}
 	if (tx.checkpoint != NULL) {
@@ -749,8 +749,8 @@ out:
 	return rc;
 }
 
-static int sq_audit_record(struct ks_store *s, const char *instance, const char *record,
-			   size_t max, ks_store_row_fn fn, void *arg)
+static int sq_audit_record(struct ks_store *s, const char *instance, const char *record, size_t max,
+			   ks_store_row_fn fn, void *arg)
 {
 	struct sq *q = (struct sq *)s;
 	struct conn *c = take(q);

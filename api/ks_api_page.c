@@ -298,7 +298,8 @@ static bool signing_revision(const struct ks_report *rep, uint32_t rev)
 static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep,
 		     const struct ks_report_sig *most)
 {
-	bool annot = false, form = false, other = false, refused = false, any = false;
+	bool annot = false, form = false, other = false, tech = false, refused = false;
+	bool any = false;
 	uint32_t page = 0;
 	bool pages = false; /* more than one page */
 	const char *sep = " ";
@@ -321,7 +322,11 @@ static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *r
 				page = c->page;
 		} else if (c->level != NULL && strcmp(c->level, "form") == 0) {
 			form = true;
-		} else if (c->level == NULL || strcmp(c->level, "ltv") != 0) {
+		} else if (c->level != NULL &&
+			   (strcmp(c->level, "ltv") == 0 || strcmp(c->level, "none") == 0)) {
+			/* validation data, file structure: nothing a reader sees */
+			tech = true;
+		} else {
 			other = true;
 		}
 	}
@@ -352,8 +357,12 @@ static int put_plain(struct ks_buf *b, enum ks_lang l, const struct ks_report *r
 				       tr(l, "nội dung điền vào biểu mẫu", "form entries")));
 		sep = "; ";
 	}
-	if (other || (!annot && !form))
+	if (other)
 		KS_GUARD(ks_buf_printf(b, "%s%s", sep, tr(l, "thay đổi khác", "other changes")));
+	else if (tech && !annot && !form)
+		KS_GUARD(ks_buf_printf(b, "%s%s", sep,
+				       tr(l, "dữ liệu kỹ thuật không đổi nội dung hiển thị",
+					  "technical data that does not change what is shown")));
 	KS_GUARD(ks_buf_printf(
 	    b, ". %s</p>\n",
 	    refused ? tr(l, "Đừng dựa vào nội dung tệp đang hiển thị; hãy xin nhà trường bản gốc.",

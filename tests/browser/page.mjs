@@ -116,6 +116,12 @@ try {
   const changes = await page.$$eval('.changes li', (l) => l.map((e) => e.textContent));
   ok(await page.$('.verdict.v-changed') !== null && changes.some((c) => /trang 1/.test(c)),
      'annotated after signing: changed afterwards, with what changed on page 1', banner);
+  const plain = await page.textContent('.verdict .plain');
+  const folded = await page.$eval('.verdict details', (d) => !d.open);
+  const listHidden = !(await page.isVisible('.changes li'));
+  ok(/ghi chú hoặc hình vẽ trên trang 1/.test(plain || '') && folded && listHidden,
+     'the plain sentence shows; the technical list is folded until asked for',
+     `${plain} folded=${folded} hidden=${listHidden}`);
   await page.screenshot({ path: `${shots}/changed-vi.png`, fullPage: true });
 
   // --- the switch to English

@@ -168,6 +168,13 @@ check "an annotation added after signing: changed afterwards, what changed, on w
     ! grep -q 'lần cập nhật 3' '$TMP/changes' && grep -q 'lần cập nhật 4' '$TMP/changes' &&
     grep -q 'chú thích.*trang 1, vùng (72, 690)&#8211;(500, 730) pt' '$TMP/changes' &&
     has '<details>' && grep -q '<summary>Mọi thay đổi (chi tiết kỹ thuật)' '$TMP/body'"
+check "a plain sentence for parents before the technical list, which is folded" bash -c \
+  "grep -q '^<p class=\"plain\">Nội dung đã ký không bị sửa, nhưng sau khi ký có người đã thêm vào tệp: ghi chú hoặc hình vẽ trên trang 1\. Những phần thêm đó không phải của người ký' '$TMP/body' &&
+   [ \$(grep -n 'class=\"plain\"' '$TMP/body' | cut -d: -f1) -lt \$(grep -n '<details>' '$TMP/body' | head -1 | cut -d: -f1) ] &&
+   [ \$(grep -n '<details>' '$TMP/body' | head -1 | cut -d: -f1) -lt \$(grep -n '<ul class=\"changes\">' '$TMP/body' | cut -d: -f1) ]"
+upload "$TMP/annot.pdf" -F lang=en
+check "the plain sentence in English" bash -c \
+  "banner v-changed && has 'The signed content was not altered, but after signing someone added to the file: notes or drawings on page 1.'"
 
 # --- a signer whose name is markup
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/evil.key" -out "$TMP/evil.pem" -days 30 \

@@ -1,7 +1,9 @@
-/* ks_api_page_reg: what the verification page shows of a record id's
- * registration (GET /v/<record id>, and an upload from that page): the
- * signatures this daemon handed out for documents carrying the id, read
- * from the audit log by exact id (ks_store_audit_record).  Not for use
+/* ks_api_page_reg: parts of the verification page (ks_api_page.c) in
+ * files of their own.  What the page shows of a record id's registration
+ * (GET /v/<record id>, and an upload from that page): the signatures
+ * this daemon handed out for documents carrying the id, read from the
+ * audit log by exact id (ks_store_audit_record), in ks_api_page_reg.c;
+ * what changed after signing, in ks_api_page_changes.c.  Not for use
  * outside api/. */
 #ifndef KS_API_PAGE_REG_H
 #define KS_API_PAGE_REG_H
@@ -51,5 +53,11 @@ KS_WUR int ks_api_reg_put(struct ks_buf *b, enum ks_lang l, const struct ks_api_
  * over it), or not the registered document. */
 KS_WUR int ks_api_reg_compare(struct ks_buf *b, enum ks_lang l, const struct ks_api_reg *reg,
 			      const char *digest);
+
+/* The result's "what changed after signing" (a changed or not authentic
+ * verdict): one plain sentence on what was added and whether the
+ * signers permitted it, then the technical list in a <details>.
+ * Nothing when no signature reports a change. */
+KS_WUR int ks_api_page_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep);
 
 #endif

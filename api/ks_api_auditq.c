@@ -46,6 +46,9 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 		copy(r->request, sizeof(r->request), ev[i].request);
 		copy(r->addr, sizeof(r->addr), ev[i].addr);
 		r->count = ev[i].count;
+		copy(r->record, sizeof(r->record), ev[i].record);
+		copy(r->signed_digest, sizeof(r->signed_digest), ev[i].signed_digest);
+		copy(r->signer, sizeof(r->signer), ev[i].signer);
 		if (first == 0)
 			first = q->next;
 		batch = q->next;
@@ -102,6 +105,9 @@ static void *writer(void *arg)
 			ev[i].request = rows[i].request;
 			ev[i].addr = rows[i].addr;
 			ev[i].count = rows[i].count;
+			ev[i].record = rows[i].record;
+			ev[i].signed_digest = rows[i].signed_digest;
+			ev[i].signer = rows[i].signer;
 		}
 		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
 		if (rc < 0) {

@@ -21,6 +21,7 @@
 #include "formats/tsp/ks_tsp_server.h"
 #include "signer/ks_http.h"
 #include "signer/ks_job.h"
+#include "signer/ks_record_ref.h"
 #include "signer/ks_tsa_client.h"
 #include "signer/validate/ks_engine.h"
 #include "signer/validate/ks_precheck.h"
@@ -45,6 +46,8 @@ struct ks_api_audit_row {
 	char digest[KS_STORE_DIGEST_MAX], level[16], outcome[48], request[32];
 	char addr[KS_API_ADDR_MAX];
 	uint64_t count;
+	char record[KS_RECORD_REF_MAX + 1], signed_digest[KS_STORE_DIGEST_MAX];
+	char signer[KS_AUDIT_FIELD_MAX + 1];
 };
 
 struct ks_api_auditq {

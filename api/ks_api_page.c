@@ -10,18 +10,20 @@
  * origin only, forms posted back here only, never framed. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/ks_api_int.h"
+#include "api/ks_api_page_reg.h"
 #include "api/ks_html.h"
 #include "ks_log.h"
 #include "signer/ks_report.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
-#define PAGE_MAX ((size_t)4 << 20) /* bytes of one rendered page */
-#define PAGE_ID_MAX 80             /* characters of a document id in /v/<id> */
-#define PAGE_AUDIT_ROWS_MAX 16     /* audit rows shown for one digest */
+#define PAGE_MAX ((size_t)4 << 20)    /* bytes of one rendered page */
+#define PAGE_ID_MAX KS_RECORD_REF_MAX /* characters of a document id in /v/<id> */
+#define PAGE_AUDIT_ROWS_MAX 16        /* audit rows shown for one digest */
 #define PAGE_SHA256_HEX 64
 
 static const char *const page_known[] = { "document", "lang", "id", NULL };
@@ -38,22 +40,11 @@ static enum ks_lang lang_of(const char *v)
 	return v != NULL && strcmp(v, "en") == 0 ? KS_LANG_EN : KS_LANG_VI;
 }
 
-/* A document id as the QR link carries it: 1..PAGE_ID_MAX of
- * [A-Za-z0-9_-]. */
+/* A document id as the QR link carries it: a record id (1..PAGE_ID_MAX
+ * of [A-Za-z0-9_-]), or the hex SHA-256 of a document. */
 static bool id_ok(const char *id)
 {
-	size_t n = strlen(id), i;
-
-	if (n == 0 || n > PAGE_ID_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return false;
-	}
-	return true;
+	return ks_record_ref_ok(id);
 }
 
 static bool is_sha256_hex(const char *id)
@@ -265,87 +256,6 @@ static const struct verdict_look verdict_looks[] = {
 				    "Not signed" },
 };
 
-/* One change after signing: what, on which page, where. */
-static int put_change(struct ks_buf *b, enum ks_lang l, const struct ks_report_change *c)
-{
-	int rc = -1;
-
-	KS_GUARD(ks_buf_append_str(b, "<li>"));
-	KS_GUARD(ks_html_escape(b, c->text));
-	if (c->page > 0)
-		KS_GUARD(ks_buf_printf(b, " &#8212; %s %u", tr(l, "trang", "page"), c->page));
-	if (c->has_rect)
-		KS_GUARD(ks_buf_printf(b, ", %s (%.0f, %.0f)&#8211;(%.0f, %.0f) pt",
-				       tr(l, "vùng", "area"), c->rect[0], c->rect[1], c->rect[2],
-				       c->rect[3]));
-	if (c->revision > 0)
-		KS_GUARD(
-		    ks_buf_printf(b, ", %s %u", tr(l, "lần cập nhật", "revision"), c->revision));
-	KS_GUARD(ks_buf_printf(b, " <span class=\"tag\">%s</span></li>\n",
-			       c->allowed ? tr(l, "được phép", "permitted")
-					  : tr(l, "không được phép", "not permitted")));
-	rc = 0;
-out:
-	return rc;
-}
-
-/* Is this revision the one that added another signature or timestamp of
- * the document? */
-static bool signing_revision(const struct ks_report *rep, uint32_t rev)
-{
-	size_t i;
-
-	for (i = 0; i < rep->n && rev > 0; i++)
-		if (rep->sigs[i].revision == rev)
-			return true;
-	return false;
-}
-
-/* The changes the signature that saw the most reports (the earliest one
- * sees every later update): first those not made by adding a later
- * signature, what a reader needs; then, folded (a plain <details>, no
- * script), every change the engine lists. */
-static int put_changes(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep)
-{
-	const struct ks_report_sig *most = NULL;
-	size_t i, shown = 0;
-	int rc = -1;
-
-	for (i = 0; i < rep->n; i++)
-		if (most == NULL || rep->sigs[i].n_changes + rep->sigs[i].changes_more >
-					most->n_changes + most->changes_more)
-			most = &rep->sigs[i];
-	if (most == NULL || most->n_changes == 0)
-		return 0;
-	KS_GUARD(
-	    ks_buf_printf(b, "<h3>%s</h3>\n<ul class=\"changes\">\n",
-			  tr(l, "Những gì đã thay đổi sau khi ký", "What changed after signing")));
-	for (i = 0; i < most->n_changes; i++) {
-		if (signing_revision(rep, most->changes[i].revision))
-			continue;
-		KS_GUARD(put_change(b, l, &most->changes[i]));
-		shown++;
-	}
-	if (shown == 0)
-		KS_GUARD(ks_buf_printf(
-		    b, "<li>%s</li>\n",
-		    tr(l, "chỉ có thêm các chữ ký sau", "only later signatures added")));
-	KS_GUARD(
-	    ks_buf_printf(b, "</ul>\n<details>\n<summary>%s (%zu)</summary>\n<ul>\n",
-			  tr(l, "Mọi thay đổi (chi tiết kỹ thuật)", "Every change (technical)"),
-			  most->n_changes + most->changes_more));
-	for (i = 0; i < most->n_changes; i++)
-		KS_GUARD(put_change(b, l, &most->changes[i]));
-	if (most->changes_more > 0)
-		KS_GUARD(ks_buf_printf(b, "<li>%s: %zu</li>\n",
-				       tr(l, "Thay đổi khác", "Other changes"),
-				       most->changes_more));
-	KS_GUARD(ks_buf_append_str(b, "</ul>\n</details>\n"));
-	rc = 0;
-out:
-	return rc;
-}
-
 static int put_banner(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep)
 {
 	const struct verdict_look *v =
@@ -367,7 +277,7 @@ static int put_banner(struct ks_buf *b, enum ks_lang l, const struct ks_report *
 		KS_GUARD(ks_buf_append_str(b, "</p>\n"));
 	}
 	if (rep->verdict == KS_VERDICT_CHANGED || rep->verdict == KS_VERDICT_NOT_AUTHENTIC)
-		KS_GUARD(put_changes(b, l, rep));
+		KS_GUARD(ks_api_page_changes(b, l, rep));
 	KS_GUARD(ks_buf_append_str(b, "</section>\n"));
 	rc = 0;
 out:
@@ -537,18 +447,31 @@ out:
 	return rc;
 }
 
+/* `reg` (may be NULL): the registration of `id`, compared with the
+ * upload's digest `digest`. */
 static int page_result(struct ks_buf *b, enum ks_lang l, const struct ks_report *rep,
-		       const char *id)
+		       const char *id, const struct ks_api_reg *reg, const char *digest)
 {
 	size_t i;
 	int rc = -1;
 
 	KS_GUARD(page_head(b, l, tr(l, "Kết quả kiểm tra", "Verification result"), "/"));
 	KS_GUARD(put_banner(b, l, rep));
+	if (reg != NULL && reg->n > 0)
+		KS_GUARD(ks_api_reg_compare(b, l, reg, digest));
 	if (id != NULL) {
 		KS_GUARD(ks_buf_printf(b, "<p>%s: <code>", tr(l, "Mã văn bản", "Document id")));
 		KS_GUARD(ks_html_escape(b, id));
 		KS_GUARD(ks_buf_append_str(b, "</code></p>\n"));
+		if (reg != NULL && reg->n == 0)
+			KS_GUARD(ks_buf_printf(
+			    b, "<p>%s</p>\n",
+			    tr(l,
+			       "Máy chủ chưa có thông tin đăng ký cho mã này: kết quả trên chỉ dựa "
+			       "vào các chữ ký trong tệp.",
+			       "This server holds no registration for this id: the result above "
+			       "rests "
+			       "on the signatures in the file alone.")));
 	}
 	if (rep->n > 0)
 		KS_GUARD(ks_buf_printf(b, "<h2>%s</h2>\n", tr(l, "Người ký", "Signers")));
@@ -569,9 +492,11 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 	struct ks_api_params ps;
 	struct ks_api_reply dummy;
 	struct ks_report rep;
+	struct ks_api_reg *reg = NULL;
 	const uint8_t *doc;
 	const char *id;
 	enum ks_lang l = lang_of(ks_api_param(&q->query, "lang"));
+	char digest[KS_API_DOC_DIGEST_HEX] = "";
 	size_t n;
 	int rc = -1;
 
@@ -619,11 +544,27 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 		rc = 0;
 		goto out;
 	}
+	if (id != NULL) {
+		/* the file against the id's registration, when the daemon
+		 * signed documents carrying it */
+		ks_api_sha256_hex(doc, n, digest);
+		reg = malloc(sizeof(*reg));
+		if (reg == NULL)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+		if (ks_api_reg_load(s, id, reg) < 0) {
+			ks_log(KS_LOG_WARN, "request %s: registration lookup: %s", q->id,
+			       ks_err_msg());
+			ks_err_clear();
+			free(reg);
+			reg = NULL;
+		}
+	}
 	r->body.max = PAGE_MAX;
-	KS_GUARD(page_result(&r->body, l, &rep, id));
+	KS_GUARD(page_result(&r->body, l, &rep, id, reg, digest));
 	page_reply(r, 200);
 	rc = 0;
 out:
+	free(reg);
 	ks_api_reply_cleanup(&dummy);
 	ks_report_cleanup(&rep);
 	ks_api_params_cleanup(&ps);
@@ -715,21 +656,33 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 {
 	struct ks_api_svc *s = svc;
 	struct audit_hits h;
+	struct ks_api_reg *reg = NULL;
 	enum ks_lang l = lang_of(ks_api_param(&q->query, "lang"));
 	const char *id = q->path + 3; /* after "/v/" (the route matched it) */
-	bool any = false;
+	bool any = false, lookup_failed = false;
 	size_t i;
 	int rc = -1;
 
 	memset(&h, 0, sizeof(h));
 	if (!id_ok(id)) {
-		KS_GUARD(page_message(r, 404, l,
+		/* never echoed: the page says only that it is not an id */
+		KS_GUARD(page_message(r, 400, l,
 				      tr(l, "Mã văn bản không hợp lệ.", "Not a valid document id."),
 				      NULL));
 		rc = 0;
 		goto out;
 	}
-	if (is_sha256_hex(id)) {
+	/* the record id's registration: an exact lookup, nothing else */
+	reg = malloc(sizeof(*reg));
+	if (reg == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (ks_api_reg_load(s, id, reg) < 0) {
+		ks_log(KS_LOG_WARN, "request %s: registration lookup: %s", q->id, ks_err_msg());
+		ks_err_clear();
+		reg->n = 0;
+		lookup_failed = true;
+	}
+	if (reg->n == 0 && is_sha256_hex(id)) {
 		if (ks_store_audit_find(s->store, s->conf->instance, id, h.seqs,
 					PAGE_AUDIT_ROWS_MAX, &h.n) < 0 ||
 		    (h.n > 0 &&
@@ -749,7 +702,12 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 		    tr(l, "Kiểm tra văn bản có chữ ký số", "Check a digitally signed document"),
 		    self));
 	}
-	KS_GUARD(put_registered(&r->body, l, id, &h, &any));
+	if (reg->n > 0) {
+		KS_GUARD(ks_api_reg_put(&r->body, l, reg));
+		any = true;
+	} else {
+		KS_GUARD(put_registered(&r->body, l, id, &h, &any));
+	}
 	KS_GUARD(ks_buf_printf(&r->body, "<p>%s: <code>", tr(l, "Mã văn bản", "Document id")));
 	KS_GUARD(ks_html_escape(&r->body, id));
 	KS_GUARD(ks_buf_append_str(&r->body, "</code></p>\n<p class=\"lead\">"));
@@ -760,6 +718,12 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 		     "tệp lên để so sánh.",
 		     "To be sure the file you hold is this document, unchanged, upload it to "
 		     "compare.")
+	    : lookup_failed
+		? tr(l,
+		     "Lúc này không tra cứu được thông tin đăng ký. Hãy tải tệp bạn nhận được "
+		     "lên để kiểm tra chữ ký.",
+		     "The registration could not be looked up just now. Upload the file you "
+		     "received to check its signatures.")
 		: tr(l,
 		     "Máy chủ chưa có thông tin đăng ký cho mã này. Hãy tải tệp bạn nhận được "
 		     "lên để kiểm tra chữ ký.",
@@ -771,6 +735,7 @@ int ks_api_h_page_doc(void *svc, const struct ks_api_request *q, struct ks_api_r
 	page_reply(r, 200);
 	rc = 0;
 out:
+	free(reg);
 	for (i = 0; i < h.found; i++)
 		json_decref(h.rows[i]);
 	return rc;

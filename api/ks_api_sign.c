@@ -357,8 +357,8 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	atomic_fetch_add(&k->signatures, 1);
 	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s': %s", q->id, who.c.name,
 	       digest, k->conf->name, res.summary);
-	if (ks_api_audit(s, q, &who, "sign", k->conf->name, digest,
-			 o.level != NULL ? o.level : "B-B", "ok") < 0) {
+	if (ks_api_audit_signed(s, q, &who, "sign", k->conf->name, digest,
+				o.level != NULL ? o.level : "B-B", res.format, &out, key) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		goto out;
 	}

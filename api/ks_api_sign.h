@@ -44,6 +44,17 @@ int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
 			  const struct ks_buf *signed_doc, const char *summary,
 			  struct ks_api_reply *r);
 
+/* The audit row of a signature handed out (POST /v1/sign, complete, and
+ * every route that signs documents): `digest` is the document's, and the
+ * row also holds the signed document's digest, the record id read from
+ * the signed document (ks_record_ref_of; none for CMS) and the common
+ * name of `signer`'s certificate (may be NULL).  -1 like ks_api_audit:
+ * the signed document must then not be handed out. */
+int ks_api_audit_signed(struct ks_api_svc *s, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const char *op, const char *key,
+			const char *digest, const char *level, enum ks_format f,
+			const struct ks_buf *signed_doc, const struct ks_key *signer);
+
 /* A failed sign operation, answered and audited (token errors: 503 with
  * Retry-After). */
 void ks_api_sign_failed(struct ks_api_svc *s, const struct ks_api_request *q,

@@ -628,8 +628,8 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 		ks_api_audit(s, q, &who, "complete", "", digest, d.o.level, claim_code(why));
 		goto out;
 	}
-	if (ks_api_audit(s, q, &who, "complete", "", digest, d.o.level != NULL ? d.o.level : "B-B",
-			 "ok") < 0) {
+	if (ks_api_audit_signed(s, q, &who, "complete", "", digest,
+				d.o.level != NULL ? d.o.level : "B-B", res.format, &out, ext) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		goto out;
 	}

@@ -54,11 +54,13 @@ int ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
 		 const struct ks_api_caller *who, const char *op, const char *key,
 		 const char *digest, const char *level, const char *outcome)
 {
-	struct ks_audit_event ev = { op,    who != NULL && who->authenticated ? who->c.name : "",
-				     key,   digest,
-				     level, outcome,
-				     q->id, NULL,
-				     0 };
+	struct ks_audit_event ev = { .op = op,
+				     .client = who != NULL && who->authenticated ? who->c.name : "",
+				     .key = key,
+				     .digest = digest,
+				     .level = level,
+				     .outcome = outcome,
+				     .request = q->id };
 	unsigned status = strcmp(outcome, "ok") == 0 ? 200 : ks_api_problem_status(outcome);
 	int rc;
 

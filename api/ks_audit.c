@@ -12,6 +12,7 @@
 #include "ks_cur.h"
 #include "ks_io.h"
 #include "ks_size.h"
+#include "signer/ks_record_ref.h"
 
 #define PEM_MAX ((size_t)64 << 10)
 #define CHECKPOINT_HEAD "kyso audit checkpoint v1\n"
@@ -77,6 +78,15 @@ int ks_audit_entry_encode(const struct ks_audit_event *ev, const char *instance,
 	KS_GUARD(put_str(o, "outcome", ev->outcome));
 	KS_GUARD(put_str(o, "request", ev->request));
 	KS_GUARD(put_str(o, "time", when));
+	if (ev->record != NULL && ev->record[0] != '\0') {
+		if (!ks_record_ref_ok(ev->record))
+			KS_BAIL(KS_ERR_ARG, "audit field 'record' is not a record id");
+		KS_GUARD(put_str(o, "record", ev->record));
+	}
+	if (ev->signed_digest != NULL && ev->signed_digest[0] != '\0')
+		KS_GUARD(put_str(o, "signed", ev->signed_digest));
+	if (ev->signer != NULL && ev->signer[0] != '\0')
+		KS_GUARD(put_str(o, "signer", ev->signer));
 	if (seq > (uint64_t)INT64_MAX ||
 	    json_object_set_new(o, "seq", json_integer((json_int_t)seq)) != 0)
 		KS_BAIL(KS_ERR_OVERFLOW, "sequence number out of range");

@@ -28,6 +28,7 @@ struct append {
 	size_t n;
 	struct ks_buf *entries;
 	const char **digests;
+	const char **records;
 	struct ks_buf text, sig, stored;
 	int64_t now;
 	bool keep;
@@ -88,6 +89,7 @@ static int append_fn(void *arg, struct ks_store_audit_txn *t)
 		ks_audit_leaf_hash(a->entries[i].data, a->entries[i].len, leaf);
 		ks_audit_range_push(&r, leaf);
 		a->digests[i] = a->ev[i].digest != NULL ? a->ev[i].digest : "";
+		a->records[i] = a->ev[i].record != NULL ? a->ev[i].record : "";
 	}
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.instance, sizeof(cp.instance), "%s", a->sg->instance);
@@ -104,6 +106,7 @@ static int append_fn(void *arg, struct ks_store_audit_txn *t)
 	t->n = a->n;
 	t->entries = a->entries;
 	t->digests = a->digests;
+	t->records = a->records;
 	t->checkpoint = &a->stored;
 	t->checkpoint_time = cp.time;
 	t->keep = a->keep;
@@ -126,7 +129,8 @@ int ks_audit_append(struct ks_store *st, struct ks_audit_signer *sg,
 		KS_BAIL(KS_ERR_LIMIT, "more than %d audit events at once", APPEND_MAX);
 	a.entries = calloc(n > 0 ? n : 1, sizeof(*a.entries));
 	a.digests = calloc(n > 0 ? n : 1, sizeof(*a.digests));
-	if (a.entries == NULL || a.digests == NULL)
+	a.records = calloc(n > 0 ? n : 1, sizeof(*a.records));
+	if (a.entries == NULL || a.digests == NULL || a.records == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		ks_buf_init(&a.entries[i], KS_STORE_ENTRY_MAX);
@@ -147,6 +151,7 @@ out:
 			ks_buf_cleanup(&a.entries[i]);
 	free(a.entries);
 	free((void *)a.digests);
+	free((void *)a.records);
 	ks_buf_cleanup(&a.text);
 	ks_buf_cleanup(&a.sig);
 	ks_buf_cleanup(&a.stored);

@@ -32,7 +32,7 @@ static void conn_close(struct ks_sq_conn *c, unsigned n_sql)
 }
 
 static int conn_open(struct ks_sq_pool *p, const char *path, const struct ks_store_opts *o,
-		     const char *schema, struct ks_sq_conn *c)
+		     const char *schema, ks_sq_migrate_fn migrate, struct ks_sq_conn *c)
 {
 	char *msg = NULL;
 	unsigned i;
@@ -59,6 +59,8 @@ static int conn_open(struct ks_sq_pool *p, const char *path, const struct ks_sto
 		       msg != NULL ? msg : "unknown");
 		goto out;
 	}
+	if (schema != NULL && migrate != NULL && migrate(c->db) < 0)
+		goto out;
 	for (i = 0; i < p->n_sql; i++) {
 		if (sqlite3_prepare_v3(c->db, p->sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
 				       NULL) != SQLITE_OK) {
@@ -75,7 +77,8 @@ out:
 }
 
 int ks_sq_pool_open(struct ks_sq_pool *p, const char *path, const struct ks_store_opts *o,
-		    const char *schema, const char *const *sql, unsigned n_sql)
+		    const char *schema, ks_sq_migrate_fn migrate, const char *const *sql,
+		    unsigned n_sql)
 {
 	unsigned i, want;
 	mode_t old;
@@ -96,7 +99,7 @@ int ks_sq_pool_open(struct ks_sq_pool *p, const char *path, const struct ks_stor
 	 * only. */
 	old = umask(077);
 	for (i = 0; i < want; i++) {
-		if (conn_open(p, path, o, i == 0 ? schema : NULL, &p->conns[i]) < 0)
+		if (conn_open(p, path, o, i == 0 ? schema : NULL, migrate, &p->conns[i]) < 0)
 			break;
 		p->n = i + 1;
 	}
@@ -199,6 +202,17 @@ static int bind_v(sqlite3_stmt *s, const char *fmt, va_list *ap)
 		if (bind_one(s, i + 1, fmt[i], ap) < 0)
 			return -1;
 	return 0;
+}
+
+int ks_sq_vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int rc;
+
+	va_copy(cp, ap);
+	rc = bind_v(s, fmt, &cp);
+	va_end(cp);
+	return rc;
 }
 
 int ks_sq_bind(sqlite3_stmt *s, const char *fmt, ...)

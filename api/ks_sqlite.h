@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,10 +34,13 @@ struct ks_sq_pool {
 };
 
 /* Open the pool on the database at path: the schema is run once (on the
- * first connection), then every statement of sql[0..n_sql) is prepared on
+ * first connection), then `migrate` (when not NULL) brings an older
+ * database up to it, then every statement of sql[0..n_sql) is prepared on
  * every connection. */
+typedef int (*ks_sq_migrate_fn)(sqlite3 *db);
 KS_WUR int ks_sq_pool_open(struct ks_sq_pool *p, const char *path, const struct ks_store_opts *o,
-			   const char *schema, const char *const *sql, unsigned n_sql);
+			   const char *schema, ks_sq_migrate_fn migrate, const char *const *sql,
+			   unsigned n_sql);
 void ks_sq_pool_close(struct ks_sq_pool *p);
 
 /* A free connection (waits for one) and its return. */
@@ -55,6 +59,7 @@ int ks_sq_fail(sqlite3 *db, const char *what);
  * a copy: the statement must be reset before the memory goes), 'i' int64
  * (int64_t). */
 KS_WUR int ks_sq_bind(sqlite3_stmt *s, const char *fmt, ...);
+KS_WUR int ks_sq_vbind(sqlite3_stmt *s, const char *fmt, va_list ap);
 
 /* Run statement `which` that returns no rows, with its values bound from
  * the format (as ks_sq_bind); the statement is reset on return. */

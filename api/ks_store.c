@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "signer/ks_record_ref.h"
+
 static const struct ks_store_ops *const backends[] = {
 	&ks_store_sqlite_ops,
 };
@@ -248,6 +250,15 @@ int ks_store_audit_find(struct ks_store *s, const char *instance, const char *di
 	if (!ks_store_name_ok(instance) || digest == NULL || strlen(digest) >= KS_STORE_DIGEST_MAX)
 		return KS_SET(KS_ERR_ARG, "invalid instance name or digest");
 	return s->ops->audit_find(s, instance, digest, seqs, max, n);
+}
+
+int ks_store_audit_record(struct ks_store *s, const char *instance, const char *record, size_t max,
+			  ks_store_row_fn fn, void *arg)
+{
+	if (!ks_store_name_ok(instance) || record == NULL || !ks_record_ref_ok(record) ||
+	    max == 0 || max > KS_STORE_RECORD_ROWS_MAX)
+		return KS_SET(KS_ERR_ARG, "invalid instance name, record id or row count");
+	return s->ops->audit_record(s, instance, record, max, fn, arg);
 }
 
 int ks_store_audit_checkpoints(struct ks_store *s, const char *instance, ks_store_checkpoint_fn fn,

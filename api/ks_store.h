@@ -32,6 +32,8 @@
 #define KS_STORE_BLOB_MAX ((size_t)256 << 20)
 #define KS_STORE_ENTRY_MAX ((size_t)16 << 10)
 #define KS_STORE_CHECKPOINT_MAX ((size_t)64 << 10)
+/* Rows one record id lookup returns at most. */
+#define KS_STORE_RECORD_ROWS_MAX 256
 
 /* Operations a client may be granted. */
 enum ks_store_op {
@@ -91,6 +93,7 @@ struct ks_store_audit_txn {
 	size_t n;                        /* out: rows to add */
 	const struct ks_buf *entries;    /* out: n entries */
 	const char *const *digests;      /* out: n lookup digests (hex, "" for none) */
+	const char *const *records;      /* out: n record ids ("" for none); may be NULL */
 	const struct ks_buf *checkpoint; /* out: the new latest checkpoint's body */
 	int64_t checkpoint_time;         /* out */
 	bool keep;                       /* out: also keep it as a permanent checkpoint */
@@ -139,6 +142,8 @@ struct ks_store_ops {
 			  uint64_t *seqs, size_t max, size_t *n);
 	int (*audit_checkpoints)(struct ks_store *s, const char *instance,
 				 ks_store_checkpoint_fn fn, void *arg);
+	int (*audit_record)(struct ks_store *s, const char *instance, const char *record,
+			    size_t max, ks_store_row_fn fn, void *arg);
 	int (*cache_put)(struct ks_store *s, const char *key, const uint8_t *v, size_t n,
 			 int64_t expires);
 	int (*cache_get)(struct ks_store *s, const char *key, int64_t now, struct ks_buf *v);
@@ -195,6 +200,11 @@ KS_WUR int ks_store_audit_scan(struct ks_store *s, const char *instance, ks_stor
 /* Sequence numbers of the rows whose lookup digest is `digest`. */
 KS_WUR int ks_store_audit_find(struct ks_store *s, const char *instance, const char *digest,
 			       uint64_t *seqs, size_t max, size_t *n);
+/* The latest `max` rows whose record id (the document's identifier,
+ * docs/records.md) is exactly `record`, newest first.  Only an exact
+ * match is ever looked up. */
+KS_WUR int ks_store_audit_record(struct ks_store *s, const char *instance, const char *record,
+				 size_t max, ks_store_row_fn fn, void *arg);
 /* The instance's checkpoints, permanent ones by size, then the latest. */
 KS_WUR int ks_store_audit_checkpoints(struct ks_store *s, const char *instance,
 				      ks_store_checkpoint_fn fn, void *arg);

@@ -1,5 +1,6 @@
 /* The SQLite backend of the store (ks_store.h): its schema, statements and
  * operations, on the connection pool of ks_sqlite.h. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ enum st {
 	ST_CP_LIST,
 	ST_CACHE_PUT,
 	ST_CACHE_GET,
+	ST_AUDIT_RECORD,
 	ST__COUNT
 };
 
@@ -64,7 +66,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_AUDIT_MAX] = "SELECT coalesce(max(seq),0) FROM audit WHERE instance=?",
 	[ST_CP_LATEST] = "SELECT body FROM checkpoints WHERE instance=? AND latest=1 "
 			 "ORDER BY rid DESC LIMIT 1",
-	[ST_AUDIT_INS] = "INSERT INTO audit(instance,seq,digest,entry) VALUES(?,?,?,?)",
+	[ST_AUDIT_INS] = "INSERT INTO audit(instance,seq,digest,entry,record) VALUES(?,?,?,?,?)",
 	[ST_CP_DEL_LATEST] = "DELETE FROM checkpoints WHERE instance=? AND latest=1",
 	[ST_CP_INS] = "INSERT INTO checkpoints(instance,size,time,latest,body) VALUES(?,?,?,?,?)",
 	[ST_AUDIT_SCAN] = "SELECT seq,digest,entry FROM audit WHERE instance=? ORDER BY rid",
@@ -73,6 +75,8 @@ static const char *const sql[ST__COUNT] = {
 		       "ORDER BY latest,size,rid",
 	[ST_CACHE_PUT] = "INSERT OR REPLACE INTO cache(k,v,expires) VALUES(?,?,?)",
 	[ST_CACHE_GET] = "SELECT v FROM cache WHERE k=? AND expires>?",
+	[ST_AUDIT_RECORD] = "SELECT seq,digest,entry FROM audit WHERE instance=? AND record=? "
+			    "ORDER BY seq DESC LIMIT ?",
 };
 
 static const char schema[] =
@@ -97,12 +101,63 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS cache(k TEXT PRIMARY KEY, v BLOB NOT NULL,"
     " expires INTEGER NOT NULL);";
 
+/* Schema 2 over schema 1: the record id of a signature's audit row
+ * (docs/audit.md), indexed for the verification page's exact lookups. */
+#define SCHEMA_VERSION 2
+static const char schema_2[] =
+    "ALTER TABLE audit ADD COLUMN record TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX IF NOT EXISTS audit_record ON audit(instance, record, seq);"
+    "UPDATE meta SET v='2' WHERE k='schema';";
+
 struct sq {
 	struct ks_store base;
 	struct ks_sq_pool pool;
 };
 
 #define POOL(s) (&((struct sq *)(s))->pool)
+
+/* Bring a database made by an older kyso to SCHEMA_VERSION, in one
+ * transaction (another process may be opening it too). */
+static int sq_migrate(sqlite3 *db)
+{
+	sqlite3_stmt *t = NULL;
+	char *msg = NULL;
+	int version = 0, rc = -1;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema: %s", msg != NULL ? msg : "");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k='schema'", -1, &t, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(t) != SQLITE_ROW) {
+		ks_sq_fail(db, "reading the schema version");
+		goto rollback;
+	}
+	version = sqlite3_column_int(t, 0);
+	if (version == 1 && sqlite3_exec(db, schema_2, NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema to version 2: %s",
+		       msg != NULL ? msg : "");
+		goto rollback;
+	}
+	if (version < 1 || version > SCHEMA_VERSION) {
+		KS_SET(KS_ERR_UNSUPPORTED, "storage: schema version %d is not one this kyso knows",
+		       version);
+		goto rollback;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		KS_SET(KS_ERR_IO, "storage: migrating the schema: %s", msg != NULL ? msg : "");
+		goto rollback;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(t);
+	sqlite3_free(msg);
+	return rc;
+}
 
 /* ---- the operations ---- */
 
@@ -213,15 +268,19 @@ out:
 /* Step a bound query to its end, one call of fn per row. */
 typedef int (*row_fn)(void *arg, sqlite3_stmt *t);
 
-static int each_row(struct ks_store *s, unsigned which, const char *what, const char *instance,
-		    row_fn fn, void *arg)
+static int each_row(struct ks_store *s, unsigned which, const char *what, row_fn fn, void *arg,
+		    const char *fmt, ...)
 {
 	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	sqlite3_stmt *t = ks_sq_st(c, which);
+	va_list ap;
 	int r, rc = -1;
 
-	if (instance != NULL)
-		KS_GUARD(ks_sq_bind(t, "t", instance));
+	va_start(ap, fmt);
+	r = ks_sq_vbind(t, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		goto out;
 	while ((r = sqlite3_step(t)) == SQLITE_ROW)
 		KS_GUARD(fn(arg, t));
 	if (r != SQLITE_DONE) {
@@ -254,7 +313,7 @@ static int sq_client_list(struct ks_store *s, ks_store_client_fn fn, void *arg)
 {
 	struct client_walk w = { fn, arg };
 
-	return each_row(s, ST_CLIENT_LIST, "listing clients", NULL, client_row, &w);
+	return each_row(s, ST_CLIENT_LIST, "listing clients", client_row, &w, "");
 }
 
 static int sq_prepared_put(struct ks_store *s, const struct ks_store_prepared *p)
@@ -391,10 +450,11 @@ static int append_in_txn(struct ks_sq_conn *c, const char *instance, ks_store_au
 	tx.last = &last;
 	KS_GUARD(fn(arg, &tx));
 	for (i = 0; i < tx.n; i++)
-		KS_GUARD(ks_sq_exec(c, ST_AUDIT_INS, "appending to the audit log", "titb", instance,
-				    (int64_t)(tx.size + 1 + i),
-				    tx.digests[i] != NULL ? tx.digests[i] : "",
-				    (const void *)tx.entries[i].data, tx.entries[i].len));
+		KS_GUARD(ks_sq_exec(
+		    c, ST_AUDIT_INS, "appending to the audit log", "titbt", instance,
+		    (int64_t)(tx.size + 1 + i), tx.digests[i] != NULL ? tx.digests[i] : "",
+		    (const void *)tx.entries[i].data, tx.entries[i].len,
+		    tx.records != NULL && tx.records[i] != NULL ? tx.records[i] : ""));
 	if (tx.checkpoint != NULL) {
 		KS_GUARD(ks_sq_exec(c, ST_CP_DEL_LATEST, "replacing the latest checkpoint", "t",
 				    instance));
@@ -456,7 +516,16 @@ static int sq_audit_scan(struct ks_store *s, const char *instance, ks_store_row_
 {
 	struct audit_walk w = { fn, arg };
 
-	return each_row(s, ST_AUDIT_SCAN, "reading the audit log", instance, audit_row, &w);
+	return each_row(s, ST_AUDIT_SCAN, "reading the audit log", audit_row, &w, "t", instance);
+}
+
+static int sq_audit_record(struct ks_store *s, const char *instance, const char *record, size_t max,
+			   ks_store_row_fn fn, void *arg)
+{
+	struct audit_walk w = { fn, arg };
+
+	return each_row(s, ST_AUDIT_RECORD, "searching the audit log", audit_row, &w, "tti",
+			instance, record, (int64_t)max);
 }
 
 static int sq_audit_find(struct ks_store *s, const char *instance, const char *digest,
@@ -502,7 +571,7 @@ static int sq_audit_checkpoints(struct ks_store *s, const char *instance, ks_sto
 {
 	struct checkpoint_walk w = { fn, arg };
 
-	return each_row(s, ST_CP_LIST, "reading checkpoints", instance, checkpoint_row, &w);
+	return each_row(s, ST_CP_LIST, "reading checkpoints", checkpoint_row, &w, "t", instance);
 }
 
 static int sq_cache_put(struct ks_store *s, const char *key, const uint8_t *v, size_t n,
@@ -548,7 +617,7 @@ static int sq_open(const char *path, const struct ks_store_opts *o, struct ks_st
 	if (q == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	q->base.ops = &ks_store_sqlite_ops;
-	if (ks_sq_pool_open(&q->pool, path, o, schema, sql, ST__COUNT) < 0) {
+	if (ks_sq_pool_open(&q->pool, path, o, schema, sq_migrate, sql, ST__COUNT) < 0) {
 		sq_close(&q->base);
 		return -1;
 	}
@@ -574,6 +643,7 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.audit_scan = sq_audit_scan,
 	.audit_find = sq_audit_find,
 	.audit_checkpoints = sq_audit_checkpoints,
+	.audit_record = sq_audit_record,
 	.cache_put = sq_cache_put,
 	.cache_get = sq_cache_get,
 };

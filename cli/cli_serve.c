@@ -253,7 +253,13 @@ static int client_add(struct state *s, const struct client_args *a)
 {
 	struct ks_store_client c;
 	struct ks_buf token;
-	struct ks_audit_event ev = { "client-add", a->name, "", "", "", "ok", "cli", NULL, 0 };
+	struct ks_audit_event ev = { .op = "client-add",
+				     .client = a->name,
+				     .key = "",
+				     .digest = "",
+				     .level = "",
+				     .outcome = "ok",
+				     .request = "cli" };
 	size_t i;
 	int rc = -1;
 
@@ -289,7 +295,12 @@ int ks_cli_client(int argc, char **argv)
 {
 	struct client_args a;
 	struct state s;
-	struct ks_audit_event ev = { "client-revoke", NULL, "", "", "", "ok", "cli", NULL, 0 };
+	struct ks_audit_event ev = { .op = "client-revoke",
+				     .key = "",
+				     .digest = "",
+				     .level = "",
+				     .outcome = "ok",
+				     .request = "cli" };
 	int r, status = KS_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {

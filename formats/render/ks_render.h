@@ -41,6 +41,11 @@
 #define KS_RENDER_FIELD_PRINCIPAL "HieuTruong"
 #define KS_RENDER_FIELD_SEAL "DauTruong" /* the school's seal (organisation) */
 
+/* The PDF document information key that holds the record's identifier
+ * (its value: the identifier as a byte string).  In the XML form the
+ * identifier is the text of the root's first child, DocumentId. */
+#define KS_RENDER_INFO_RECORD_ID "KysoRecordId"
+
 /* The XML namespace of kyso records. */
 #define KS_RENDER_XML_NS "urn:kyso:records:1"
 

@@ -218,6 +218,11 @@ static int put_info(struct form *f, uint32_t num, uint16_t gen, const struct ks_
 	KS_GUARD(set(info, "Author", text_val(m->author)));
 	KS_GUARD(set(info, "Subject", text_val(m->subject)));
 	KS_GUARD(set(info, "Keywords", text_val(m->keywords)));
+	/* The record id, machine-readable (docs/records.md): a second-class
+	 * key (ISO 32000-1 Annex E) holding the identifier's ASCII bytes.
+	 * The daemon reads it back when it signs the document. */
+	KS_GUARD(set(info, KS_RENDER_INFO_RECORD_ID,
+		     ks_pdf_val_string(m->keywords, strlen(m->keywords))));
 	KS_GUARD(set(info, "Creator", text_val("kyso render " KS_VERSION)));
 	KS_GUARD(set(info, "Producer", text_val("libharu 2.3 + kyso")));
 	/* The date of issue (7.9.4), not the clock: rendering the same

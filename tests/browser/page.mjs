@@ -5,10 +5,14 @@
 // leaving 127.0.0.1.  Screenshots go to SHOTS for review.  Prints TAP.
 //
 // usage: node page.mjs URL SHOTS SIGNED TAMPERED ANNOTATED DIGEST NAME1 NAME2
+//                      QR_URL QR_SIGNED QR_DIGEST QR_SIGNER
+// (QR_URL: decoded from a rendered transcript the daemon signed, QR_SIGNED
+// that signed file, QR_DIGEST its SHA-256, QR_SIGNER the seal's name)
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 
-const [url, shots, signed, tampered, annotated, digest, name1, name2] = process.argv.slice(2);
+const [url, shots, signed, tampered, annotated, digest, name1, name2,
+       qrUrl, qrSigned, qrDigest, qrSigner] = process.argv.slice(2);
 const browserPath = process.env.KYSO_CHROMIUM || '/usr/bin/chromium';
 mkdirSync(shots, { recursive: true });
 
@@ -112,6 +116,12 @@ try {
   const changes = await page.$$eval('.changes li', (l) => l.map((e) => e.textContent));
   ok(await page.$('.verdict.v-changed') !== null && changes.some((c) => /trang 1/.test(c)),
      'annotated after signing: changed afterwards, with what changed on page 1', banner);
+  const plain = await page.textContent('.verdict .plain');
+  const folded = await page.$eval('.verdict details', (d) => !d.open);
+  const listHidden = !(await page.isVisible('.changes li'));
+  ok(/ghi chú hoặc hình vẽ trên trang 1/.test(plain || '') && folded && listHidden,
+     'the plain sentence shows; the technical list is folded until asked for',
+     `${plain} folded=${folded} hidden=${listHidden}`);
   await page.screenshot({ path: `${shots}/changed-vi.png`, fullPage: true });
 
   // --- the switch to English
@@ -131,13 +141,36 @@ try {
   ok(body.includes(digest) && await page.$('.verdict.v-authentic') !== null,
      'the QR link of a document the daemon signed: registered, no upload needed', body);
   await page.screenshot({ path: `${shots}/qr-registered.png`, fullPage: true });
-  await page.goto(`${url}/v/hb-5gddzp4f5ltze6xh`);
-  ok(await page.$('input[type=hidden][name=id][value="hb-5gddzp4f5ltze6xh"]') !== null,
-     'the QR link of an unregistered id asks for the file and keeps the id');
+  // an id no document the daemon signed carries
+  const unknownId = 'hb-aaaaaaaaaaaaaaaa';
+  await page.goto(`${url}/v/${unknownId}`);
+  body = await page.textContent('main');
+  ok(await page.$(`input[type=hidden][name=id][value="${unknownId}"]`) !== null &&
+     /chưa có thông tin đăng ký/.test(body) && await page.$('.verdict') === null,
+     'the QR link of an unregistered id says so, asks for the file and keeps the id', body);
   await upload(page, signed);
   body = await page.textContent('main');
-  ok(body.includes('hb-5gddzp4f5ltze6xh') && await page.$('.verdict.v-authentic') !== null,
-     'the upload from the QR page: authentic, the id shown', body);
+  ok(body.includes(unknownId) && await page.$('.verdict.v-authentic') !== null &&
+     await page.$('.registry') === null,
+     'the upload from the QR page: authentic, the id shown, no registration to compare', body);
+
+  // --- the QR code of a rendered transcript the daemon signed, as scanned
+  await page.goto(qrUrl);
+  body = await page.textContent('main');
+  const digestShown = await page.textContent('.verdict code.digest');
+  ok(await page.$('.verdict.v-authentic') !== null && digestShown === qrDigest &&
+     body.includes(qrSigner) && /Văn bản đã được đăng ký/.test(body),
+     'the scanned QR link: registered, the signed version\'s digest and the signer', body);
+  await page.screenshot({ path: `${shots}/qr-record-vi.png`, fullPage: true });
+  await upload(page, qrSigned);
+  ok(await page.$('.registry.r-match') !== null && await page.$('.verdict.v-authentic') !== null,
+     'the signed transcript uploaded from its QR page: authentic, and the registered document',
+     await page.textContent('main'));
+  await page.screenshot({ path: `${shots}/qr-record-match.png`, fullPage: true });
+  await page.goto(qrUrl);
+  await upload(page, signed);
+  ok(await page.$('.registry.r-other') !== null,
+     'another document uploaded from that QR page: not the registered one');
   await ctx.close();
 
   // --- a phone

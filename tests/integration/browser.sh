@@ -86,11 +86,28 @@ if [ "$code" = 200 ]; then ok "the daemon signs a transcript (its digest is in t
   notok "the daemon signs a transcript" "status $code: $(head -c 300 "$TMP/daemon.pdf")"; stop; fi
 DIGEST=$(sha256sum "$PDF" | cut -d' ' -f1)
 
+# a transcript rendered with this daemon's verification URL, signed by the
+# daemon; its QR code read from the printed page as a phone would
+"$KYSO" render transcript --data "$ROOT/docs/examples/hocba.json" --out "$TMP/hb.pdf" \
+  --verify-url "$KYSO_SERVE_URL/v" >"$TMP/err" 2>&1
+code=$(curl -s -o "$TMP/hb-signed.pdf" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+  -H 'Content-Type: application/pdf' --data-binary @"$TMP/hb.pdf" "$KYSO_SERVE_URL/v1/sign?key=seal")
+QR=""
+if [ "$code" = 200 ] && pdftoppm -png -r 150 -f 1 -l 1 "$TMP/hb-signed.pdf" "$TMP/qr" &&
+  QR=$(zbarimg -q --raw "$TMP"/qr-*.png 2>"$TMP/err" | tr -d '\n') &&
+  [[ "$QR" == "$KYSO_SERVE_URL/v/hb-"* ]]; then
+  ok "a rendered transcript signed by the daemon; zbarimg reads its QR code ($QR)"
+else
+  notok "a rendered transcript signed by the daemon, its QR code read" "status $code, QR '$QR'"; stop
+fi
+HB_SIGNED=$(sha256sum "$TMP/hb-signed.pdf" | cut -d' ' -f1)
+
 # page.mjs (beside its node_modules in $DIR) numbers its own lines;
 # they are renumbered after these
 node "$DIR/page.mjs" "$KYSO_SERVE_URL" "$SHOTS" \
   "$TMP/signed.pdf" "$TMP/tampered.pdf" "$TMP/annotated.pdf" "$DIGEST" \
-  "$(cn "$PKI/homeroom-rsa.cert.pem")" "$(cn "$PKI/principal-rsa.cert.pem")" >"$TMP/tap" 2>"$TMP/err"
+  "$(cn "$PKI/homeroom-rsa.cert.pem")" "$(cn "$PKI/principal-rsa.cert.pem")" \
+  "$QR" "$TMP/hb-signed.pdf" "$HB_SIGNED" "$(cn "$PKI/tok-seal-rsa.cert.pem")" >"$TMP/tap" 2>"$TMP/err"
 rc=$?
 while IFS= read -r line; do
   case $line in

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/ks_audit.h"
+#include "signer/ks_record_ref.h"
 #include "ks_codec.h"
 
 static char dir[64];
@@ -236,8 +237,13 @@ static struct ks_store *new_log(const char *name, struct ks_key *key, size_t row
 
 		for (j = 0; j < n; j++) {
 			snprintf(dig[j], sizeof(dig[j]), "%064zx", i + j + 1);
-			ev[j] = (struct ks_audit_event){ "sign", "platform", "seal", dig[j], "B-B",
-							 "ok",   "r1",       NULL,   0 };
+			ev[j] = (struct ks_audit_event){ .op = "sign",
+							 .client = "platform",
+							 .key = "seal",
+							 .digest = dig[j],
+							 .level = "B-B",
+							 .outcome = "ok",
+							 .request = "r1" };
 		}
 		/* keep every third checkpoint */
 		sg.keep_interval = (i / 7) % 3 == 0 ? 0 : 3600;
@@ -391,7 +397,13 @@ static void test_tampering(void **state)
 	};
 	struct ks_key *key = audit_key();
 	EVP_PKEY *pub = public_key(key);
-	struct ks_audit_event ev = { "sign", "p", "seal", "", "B-B", "ok", "r", NULL, 0 };
+	struct ks_audit_event ev = { .op = "sign",
+				     .client = "p",
+				     .key = "seal",
+				     .digest = "",
+				     .level = "B-B",
+				     .outcome = "ok",
+				     .request = "r" };
 	struct ks_audit_signer sg = { key, "kyso-1", 0, 0 };
 	struct problems p;
 	size_t i;
@@ -420,12 +432,204 @@ static void test_tampering(void **state)
 	ks_key_free(key);
 }
 
+static bool buf_has(const struct ks_buf *b, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; n <= b->len && i <= b->len - n; i++)
+		if (memcmp(b->data + i, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* What a record id lookup returns, row by row. */
+struct rows {
+	uint64_t seq[8];
+	char entry[8][600];
+	size_t n;
+};
+
+static int on_row(void *arg, uint64_t seq, const char *digest, const uint8_t *entry, size_t n)
+{
+	struct rows *r = arg;
+
+	(void)digest;
+	assert_true(r->n < 8 && n < sizeof(r->entry[0]));
+	r->seq[r->n] = seq;
+	memcpy(r->entry[r->n], entry, n);
+	r->entry[r->n][n] = '\0';
+	r->n++;
+	return 0;
+}
+
+/* A signature's row holds the record id, the signed document's digest and
+ * the signer; the store finds rows by exact id, newest first. */
+static void test_record_rows(void **state)
+{
+	struct ks_key *key = audit_key();
+	EVP_PKEY *pub = public_key(key);
+	struct ks_audit_signer sg = { key, "kyso-1", 0, 0 };
+	struct ks_audit_event ev[4];
+	struct ks_store *s = NULL;
+	struct ks_buf e;
+	struct problems p;
+	struct rows r;
+	char url[200], in[64 + 1], out[64 + 1];
+	char long_id[KS_RECORD_REF_MAX + 2];
+	size_t i;
+
+	(void)state;
+	memset(in, 'a', 64);
+	in[64] = '\0';
+	memset(out, 'b', 64);
+	out[64] = '\0';
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < 4; i++) {
+		ev[i].op = "sign";
+		ev[i].client = "platform";
+		ev[i].key = "seal";
+		ev[i].digest = in;
+		ev[i].level = "B-T";
+		ev[i].outcome = "ok";
+		ev[i].request = "r1";
+		ev[i].signed_digest = out;
+		ev[i].signer = "Trường THPT Nguyễn Trãi";
+	}
+	ev[0].record = "hb-5gddzp4f5ltze6xh";
+	ev[1].record = "hb-5gddzp4f5ltze6xi"; /* another id, one letter apart */
+	ev[2].record = "hb-5gddzp4f5ltze6xh";
+	ev[3].record = ""; /* none: the fields are left out */
+	ev[3].signed_digest = "";
+	ev[3].signer = NULL;
+
+	/* the entry's bytes: sorted keys, the new fields only when given */
+	ks_buf_init(&e, KS_STORE_ENTRY_MAX);
+	assert_ok(ks_audit_entry_encode(&ev[0], "kyso-1", 1, 0, &e));
+	assert_true(buf_has(&e, "\"record\":\"hb-5gddzp4f5ltze6xh\",\"request\""));
+	assert_true(buf_has(&e, "\"signer\":\"Trường THPT Nguyễn Trãi\",\"time\""));
+	ks_buf_reset(&e);
+	assert_ok(ks_audit_entry_encode(&ev[3], "kyso-1", 1, 0, &e));
+	assert_false(buf_has(&e, "record"));
+	assert_false(buf_has(&e, "signed"));
+	assert_false(buf_has(&e, "signer"));
+	/* a record id that is not one is refused, never written */
+	ev[3].record = "hb-<x>";
+	assert_fails_with(ks_audit_entry_encode(&ev[3], "kyso-1", 1, 0, &e), KS_ERR_ARG);
+	ev[3].record = "";
+	ks_buf_cleanup(&e);
+
+	snprintf(url, sizeof(url), "sqlite:%s/records.db", dir);
+	assert_ok(ks_store_open(url, NULL, &s));
+	assert_ok(ks_audit_append(s, &sg, ev, 4, NULL));
+	memset(&r, 0, sizeof(r));
+	assert_ok(ks_store_audit_record(s, "kyso-1", "hb-5gddzp4f5ltze6xh", 8, on_row, &r));
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.seq[0], 3); /* newest first */
+	assert_int_equal(r.seq[1], 1);
+	assert_non_null(strstr(r.entry[0], "\"signed\":\"bbbb"));
+	memset(&r, 0, sizeof(r));
+	assert_ok(ks_store_audit_record(s, "kyso-1", "hb-5gddzp4f5ltze6xh", 1, on_row, &r));
+	assert_int_equal(r.n, 1);
+	/* exact ids only: no prefix, no pattern, no other instance */
+	memset(&r, 0, sizeof(r));
+	assert_ok(ks_store_audit_record(s, "kyso-1", "hb-5gddzp4f5ltze6x", 8, on_row, &r));
+	assert_ok(ks_store_audit_record(s, "kyso-1", "hb-5gddzp4f5ltze6x_", 8, on_row, &r));
+	assert_ok(ks_store_audit_record(s, "kyso-2", "hb-5gddzp4f5ltze6xh", 8, on_row, &r));
+	assert_int_equal(r.n, 0);
+	assert_fails_with(ks_store_audit_record(s, "kyso-1", "hb-%", 8, on_row, &r), KS_ERR_ARG);
+	assert_fails_with(ks_store_audit_record(s, "kyso-1", "", 8, on_row, &r), KS_ERR_ARG);
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_fails_with(ks_store_audit_record(s, "kyso-1", long_id, 8, on_row, &r), KS_ERR_ARG);
+	assert_fails_with(ks_store_audit_record(s, "kyso-1", "hb-1", 0, on_row, &r), KS_ERR_ARG);
+	assert_fails_with(
+	    ks_store_audit_record(s, "kyso-1", "hb-1", KS_STORE_RECORD_ROWS_MAX + 1, on_row, &r),
+	    KS_ERR_ARG);
+	/* the log with the new fields checks as before */
+	assert_int_equal(check_log(s, pub, &p), 0);
+	ks_store_close(s);
+	EVP_PKEY_free(pub);
+	ks_key_free(key);
+}
+
+/* A database of schema 1 (no record column) is migrated in place when
+ * opened: its rows kept, the log still checks, new rows findable by id.
+ * A schema newer than this kyso's is refused. */
+static void test_schema_migration(void **state)
+{
+	struct ks_key *key = audit_key();
+	EVP_PKEY *pub = public_key(key);
+	struct ks_audit_signer sg = { key, "kyso-1", 0, 0 };
+	struct ks_audit_event ev = { .op = "sign",
+				     .client = "platform",
+				     .key = "seal",
+				     .digest = "",
+				     .level = "B-B",
+				     .outcome = "ok",
+				     .request = "r2",
+				     .record = "sd-xjidew2aagki5ozf",
+				     .signed_digest = "",
+				     .signer = "" };
+	struct ks_store *s = NULL;
+	struct problems p;
+	struct rows r;
+	sqlite3 *db;
+	sqlite3_stmt *t;
+	char path[200], url[220];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	assert_ok(ks_store_open(url, NULL, &s));
+	assert_ok(ks_audit_append(s, &sg, &ev, 1, NULL));
+	ks_store_close(s);
+	/* back to what an older kyso made */
+	tamper("old", "DROP INDEX audit_record; ALTER TABLE audit DROP COLUMN record;"
+		      "UPDATE meta SET v='1' WHERE k='schema'");
+	s = NULL;
+	assert_ok(ks_store_open(url, NULL, &s));
+	memset(&r, 0, sizeof(r));
+	/* the old row has no record id: the column did not exist */
+	assert_ok(ks_store_audit_record(s, "kyso-1", "sd-xjidew2aagki5ozf", 8, on_row, &r));
+	assert_int_equal(r.n, 0);
+	assert_ok(ks_audit_append(s, &sg, &ev, 1, NULL));
+	assert_ok(ks_store_audit_record(s, "kyso-1", "sd-xjidew2aagki5ozf", 8, on_row, &r));
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.seq[0], 2);
+	assert_int_equal(check_log(s, pub, &p), 0);
+	ks_store_close(s);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k='schema'", -1, &t, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(t), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(t, 0), "2");
+	sqlite3_finalize(t);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM sqlite_master WHERE type='index' "
+					    "AND name='audit_record'",
+					    -1, &t, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(t), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(t, 0), 1);
+	sqlite3_finalize(t);
+	sqlite3_close(db);
+	/* opened again: nothing to migrate */
+	assert_ok(ks_store_open(url, NULL, &s));
+	ks_store_close(s);
+	tamper("old", "UPDATE meta SET v='3' WHERE k='schema'");
+	s = NULL;
+	assert_fails_with(ks_store_open(url, NULL, &s), KS_ERR_UNSUPPORTED);
+	EVP_PKEY_free(pub);
+	ks_key_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_roots),     cmocka_unit_test(test_proofs),
-		cmocka_unit_test(test_checkpoint_text), cmocka_unit_test(test_log_and_proofs),
-		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_known_roots),      cmocka_unit_test(test_proofs),
+		cmocka_unit_test(test_checkpoint_text),  cmocka_unit_test(test_log_and_proofs),
+		cmocka_unit_test(test_tampering),        cmocka_unit_test(test_record_rows),
+		cmocka_unit_test(test_schema_migration),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -22,33 +22,48 @@ static void copy(char *dst, size_t n, const char *src)
 
 int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
 {
+	return ks_api_auditq_add_many(s, ev, 1);
+}
+
+int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n)
+{
 	struct ks_api_auditq *q = &s->aq;
 	struct ks_api_audit_row *r;
-	uint64_t batch;
-	int rc;
+	uint64_t first = 0, batch = 0;
+	size_t i;
+	bool bad;
 
+	if (n == 0)
+		return 0;
 	pthread_mutex_lock(&q->lock);
-	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
-		pthread_cond_wait(&q->done, &q->lock);
-	if (q->stopping) {
-		pthread_mutex_unlock(&q->lock);
-		return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+	for (i = 0; i < n; i++) {
+		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
+			pthread_cond_wait(&q->done, &q->lock);
+		if (q->stopping) {
+			pthread_mutex_unlock(&q->lock);
+			return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+		}
+		r = &q->rows[q->n++];
+		copy(r->op, sizeof(r->op), ev[i].op);
+		copy(r->client, sizeof(r->client), ev[i].client);
+		copy(r->key, sizeof(r->key), ev[i].key);
+		copy(r->digest, sizeof(r->digest), ev[i].digest);
+		copy(r->level, sizeof(r->level), ev[i].level);
+		copy(r->outcome, sizeof(r->outcome), ev[i].outcome);
+		copy(r->request, sizeof(r->request), ev[i].request);
+		copy(r->session, sizeof(r->session), ev[i].session);
+		batch = q->next;
+		if (i == 0)
+			first = batch;
+		pthread_cond_signal(&q->work);
 	}
-	r = &q->rows[q->n++];
-	copy(r->op, sizeof(r->op), ev->op);
-	copy(r->client, sizeof(r->client), ev->client);
-	copy(r->key, sizeof(r->key), ev->key);
-	copy(r->digest, sizeof(r->digest), ev->digest);
-	copy(r->level, sizeof(r->level), ev->level);
-	copy(r->outcome, sizeof(r->outcome), ev->outcome);
-	copy(r->request, sizeof(r->request), ev->request);
-	batch = q->next;
-	pthread_cond_signal(&q->work);
 	while (q->committed < batch && !q->writer_gone)
 		pthread_cond_wait(&q->done, &q->lock);
-	rc = q->committed >= batch && q->failed != batch ? 0 : -1;
+	/* only the last failed batch is known: with rows in several
+	 * batches, any failure since the first counts */
+	bad = q->committed < batch || (q->failed >= first && (n > 1 || q->failed <= batch));
 	pthread_mutex_unlock(&q->lock);
-	if (rc < 0)
+	if (bad)
 		return KS_SET(KS_ERR_IO, "the audit rows of this batch were not written");
 	return 0;
 }
@@ -85,6 +100,7 @@ static void *writer(void *arg)
 			ev[i].level = rows[i].level;
 			ev[i].outcome = rows[i].outcome;
 			ev[i].request = rows[i].request;
+			ev[i].session = rows[i].session;
 		}
 		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
 		if (rc < 0) {

@@ -42,6 +42,7 @@ struct ks_api_key {
 struct ks_api_audit_row {
 	char op[32], client[KS_STORE_NAME_MAX], key[KS_STORE_NAME_MAX];
 	char digest[KS_STORE_DIGEST_MAX], level[16], outcome[48], request[32];
+	char session[40];
 };
 
 struct ks_api_auditq {
@@ -144,8 +145,9 @@ void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HE
 bool ks_api_type_is(const char *got, const char *want);
 
 /* Group commit of audit rows (ks_api_auditq.c): add one and wait until
- * it is durable. */
+ * it is durable; add several and wait once until all are. */
 KS_WUR int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev);
+KS_WUR int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n);
 KS_WUR int ks_api_auditq_start(struct ks_api_svc *s);
 void ks_api_auditq_stop(struct ks_api_svc *s);
 

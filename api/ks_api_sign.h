@@ -6,7 +6,11 @@
 
 #include <stdbool.h>
 
+#include "api/ks_api_auth.h"
 #include "api/ks_api_int.h"
+
+/* A session activation's nonce, with the NUL. */
+#define KS_API_SESSION_MAX (KS_ACT_NONCE_HEX + 1)
 
 /* The options of a signature, from the request's parameters. */
 struct ks_api_sign_opts {
@@ -49,5 +53,48 @@ int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
 void ks_api_sign_failed(struct ks_api_svc *s, const struct ks_api_request *q,
 			const struct ks_api_caller *who, const char *op, struct ks_api_key *k,
 			const char *digest, const char *level, struct ks_api_reply *r);
+
+/* A key that could not be opened: answered and audited as a token error
+ * (503). */
+void ks_api_key_failed(struct ks_api_svc *s, const struct ks_api_request *q,
+		       const struct ks_api_caller *who, const char *op, struct ks_api_key *k,
+		       const char *digest, const char *level, struct ks_api_reply *r);
+
+/* The holder's activation `text` (NULL: none) for the n document digests
+ * d of a request with the personal key k (docs/api.md, "Personal
+ * keys"): a digests-bound activation listing them (exactly them, no
+ * more, when `exact`), used once; or, when the key accepts them, a
+ * session activation with n uses left (counted).  0 when allowed, with
+ * `session` the session's nonce ("" for a digests-bound activation or a
+ * key that is not personal); 1 when refused (403, audited as `op` with
+ * digest_hex); -1 when the store failed (503). */
+int ks_api_activation_check(struct ks_api_svc *s, const struct ks_api_request *q,
+			    const struct ks_api_caller *who, struct ks_api_key *k, const char *text,
+			    const uint8_t (*d)[32], size_t n, bool exact, const char *op,
+			    const char *digest_hex, char session[KS_API_SESSION_MAX],
+			    struct ks_api_reply *r);
+
+/* Sign one document with an opened key and the request's options (the
+ * job of POST /v1/sign and of each document of a batch); `name` (NULL:
+ * the option's) names it in messages. */
+KS_WUR int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
+			   const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
+			   const uint8_t *doc, size_t n, struct ks_buf *out,
+			   struct ks_sign_outcome *res);
+
+/* An audit event of this request (texts borrowed). */
+void ks_api_audit_event(struct ks_audit_event *ev, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const char *op, const char *key,
+			const char *digest, const char *level, const char *outcome,
+			const char *session);
+/* Audit several events at once, durable when it returns; -1 (logged and
+ * counted) when they could not be written. */
+int ks_api_audit_rows(struct ks_api_svc *s, const struct ks_api_request *q,
+		      const struct ks_audit_event *ev, size_t n);
+
+/* The batch routes (ks_api_batch.c). */
+int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+int ks_api_h_batch_prepare(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+int ks_api_h_batch_complete(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 
 #endif

@@ -72,7 +72,7 @@ int ks_api_audit(struct ks_api_svc *s, const struct ks_api_request *q,
 	struct ks_audit_event ev = { op,    who != NULL && who->authenticated ? who->c.name : "",
 				     key,   digest,
 				     level, outcome,
-				     q->id };
+				     q->id, NULL };
 
 	if (ks_api_auditq_add(s, &ev) < 0) {
 		ks_log(KS_LOG_ERROR, "request %s: audit row not written: %s", q->id, ks_err_msg());

@@ -70,6 +70,8 @@ int ks_audit_entry_encode(const struct ks_audit_event *ev, const char *instance,
 	KS_GUARD(put_str(o, "op", ev->op));
 	KS_GUARD(put_str(o, "outcome", ev->outcome));
 	KS_GUARD(put_str(o, "request", ev->request));
+	if (ev->session != NULL && ev->session[0] != '\0')
+		KS_GUARD(put_str(o, "session", ev->session));
 	KS_GUARD(put_str(o, "time", when));
 	if (seq > (uint64_t)INT64_MAX ||
 	    json_object_set_new(o, "seq", json_integer((json_int_t)seq)) != 0)

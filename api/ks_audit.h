@@ -4,6 +4,7 @@
  * refusal is one entry: a compact JSON object with sorted keys
  *   {"client":..,"digest":..,"instance":..,"key":..,"level":..,"op":..,
  *    "outcome":..,"request":..,"seq":N,"time":"2025-06-01T08:00:00.123Z"}
+ * (and "session":.. for a signature made under a session activation)
  * whose exact bytes are stored.  The entries of one instance, in sequence
  * order 1, 2, 3 ..., are the leaves of a Merkle tree hashed as RFC 9162
  * 2.1.1 says: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left
@@ -58,6 +59,7 @@ struct ks_audit_event {
 	const char *level;   /* B-B, B-T, or "" */
 	const char *outcome; /* "ok" or the problem code */
 	const char *request; /* request id */
+	const char *session; /* the session activation's nonce; NULL or "": none (not written) */
 };
 
 /* The entry's bytes for sequence number `seq` at time_ms (Unix ms). */

@@ -237,7 +237,7 @@ static int client_add(struct state *s, const struct client_args *a)
 {
 	struct ks_store_client c;
 	struct ks_buf token;
-	struct ks_audit_event ev = { "client-add", a->name, "", "", "", "ok", "cli" };
+	struct ks_audit_event ev = { "client-add", a->name, "", "", "", "ok", "cli", NULL };
 	size_t i;
 	int rc = -1;
 
@@ -273,7 +273,7 @@ int ks_cli_client(int argc, char **argv)
 {
 	struct client_args a;
 	struct state s;
-	struct ks_audit_event ev = { "client-revoke", NULL, "", "", "", "ok", "cli" };
+	struct ks_audit_event ev = { "client-revoke", NULL, "", "", "", "ok", "cli", NULL };
 	int r, status = KS_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {

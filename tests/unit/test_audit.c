@@ -237,7 +237,7 @@ static struct ks_store *new_log(const char *name, struct ks_key *key, size_t row
 		for (j = 0; j < n; j++) {
 			snprintf(dig[j], sizeof(dig[j]), "%064zx", i + j + 1);
 			ev[j] = (struct ks_audit_event){ "sign", "platform", "seal", dig[j],
-							 "B-B",  "ok",       "r1" };
+							 "B-B",  "ok",       "r1",   NULL };
 		}
 		/* keep every third checkpoint */
 		sg.keep_interval = (i / 7) % 3 == 0 ? 0 : 3600;

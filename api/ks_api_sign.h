@@ -4,10 +4,12 @@
 #ifndef KS_API_SIGN_H
 #define KS_API_SIGN_H
 
+#include <openssl/x509.h>
 #include <stdbool.h>
 
 #include "api/ks_api_auth.h"
 #include "api/ks_api_int.h"
+#include "signer/ks_twophase.h"
 
 /* A session activation's nonce, with the NUL. */
 #define KS_API_SESSION_MAX (KS_ACT_NONCE_HEX + 1)
@@ -91,6 +93,37 @@ void ks_api_audit_event(struct ks_audit_event *ev, const struct ks_api_request *
  * counted) when they could not be written. */
 int ks_api_audit_rows(struct ks_api_svc *s, const struct ks_api_request *q,
 		      const struct ks_audit_event *ev, size_t n);
+
+/* ---- two-phase signing (ks_api_twophase.c) ---- */
+
+#define KS_API_LEVEL_MAX 16
+
+/* The signer's certificate and chain of a prepare request ('certificate',
+ * 'chain'), and the named key (NULL: none) granted, whose certificate it
+ * must be.  1 when answered (400, 403, 404). */
+int ks_api_prepare_cert(struct ks_api_svc *s, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const struct ks_api_params *ps,
+			const char *keyname, const char *digest, X509 **cert,
+			STACK_OF(X509) * *chain, struct ks_api_key **k, struct ks_api_reply *r);
+/* Phase 1 of one document (digest: its SHA-256 hex): prepared, and its
+ * state stored bound to the caller and the certificate (sp, p).  1 when
+ * answered (refusals audited), -1 when answered 500. */
+int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
+		       const struct ks_api_caller *who, struct ks_api_key *k,
+		       const struct ks_api_sign_opts *o, X509 *cert, STACK_OF(X509) * chain,
+		       const char *name, const uint8_t *doc, size_t n, const char *digest,
+		       struct ks_store_prepared *sp, struct ks_prepared *p, struct ks_api_reply *r);
+/* Phase 2 of the prepared signature `id`: the signature checked against
+ * the certificate (cb: one the client gives, which must be the prepared
+ * one; ps: a replacement 'chain', or NULL), the document built into
+ * `out`, the state claimed.  0 with the document's digest and level (its
+ * audit row is the caller's); 1 when answered (refusals audited). */
+int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const char *id, const uint8_t *sig,
+			size_t siglen, const struct ks_api_blob *cb, const struct ks_api_params *ps,
+			struct ks_buf *out, struct ks_sign_outcome *res,
+			char digest[KS_API_DOC_DIGEST_HEX], char level[KS_API_LEVEL_MAX],
+			struct ks_api_reply *r);
 
 /* The batch routes (ks_api_batch.c). */
 int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);

@@ -14,6 +14,7 @@
 
 #include "api/ks_api_auth.h"
 #include "api/ks_api_int.h"
+#include "api/ks_api_sign.h"
 #include "ks_codec.h"
 #include "ks_io.h"
 #include "ks_log.h"
@@ -274,6 +275,9 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		{ "POST", "/v1/sign", ks_api_h_sign, 1 },
 		{ "POST", "/v1/sign/prepare", ks_api_h_prepare, 1 },
 		{ "POST", "/v1/sign/complete", ks_api_h_complete, 1 },
+		{ "POST", "/v1/sign/batch", ks_api_h_sign_batch, 1 },
+		{ "POST", "/v1/sign/batch/prepare", ks_api_h_batch_prepare, 1 },
+		{ "POST", "/v1/sign/batch/complete", ks_api_h_batch_complete, 1 },
 		{ "POST", "/v1/verify", ks_api_h_verify, 1 },
 		{ "POST", "/v1/timestamp", ks_api_h_timestamp, TSA_REQUEST_MAX },
 		{ "GET", "/v1/keys", ks_api_h_keys, 0 },

@@ -415,7 +415,7 @@ int ks_activation_allows_session(const struct ks_activation *a, const char *key,
 		return KS_SET(KS_ERR_VERIFY, "the session activation lives longer than %u seconds",
 			      max_ttl);
 	if (a->uses > max_uses)
-		return KS_SET(KS_ERR_VERIFY, "the session activation allows more than %u signatures",
-			      max_uses);
+		return KS_SET(KS_ERR_VERIFY,
+			      "the session activation allows more than %u signatures", max_uses);
 	return 0;
 }

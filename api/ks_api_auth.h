@@ -95,7 +95,7 @@ KS_WUR int ks_activation_allows(const struct ks_activation *a, const char *key,
 /* Does the session activation allow signing with `key` at `now`, living
  * at most max_ttl seconds and allowing at most max_uses signatures?
  * KS_ERR_VERIFY saying why not.  Counting the uses is the caller's. */
-KS_WUR int ks_activation_allows_session(const struct ks_activation *a, const char *key,
-					int64_t now, unsigned max_ttl, unsigned max_uses);
+KS_WUR int ks_activation_allows_session(const struct ks_activation *a, const char *key, int64_t now,
+					unsigned max_ttl, unsigned max_uses);
 
 #endif

@@ -24,14 +24,14 @@
 
 #define BATCH_NAME_MAX 256 /* bytes of a document's name, with the NUL */
 
-static const char *const batch_sign_known[] = {
-	"key",	 "level",    "md",    "format",	  "pss",  "visible",	"reason",
-	"role",	 "location", "certify", "field", "xml-mode", "activation", NULL
-};
-static const char *const batch_prepare_known[] = {
-	"key",	    "level", "md",    "format",	  "pss",	 "visible", "reason", "role",
-	"location", "certify", "field", "xml-mode", "certificate", "chain",	    NULL
-};
+static const char *const batch_sign_known[] = { "key",        "level",   "md",     "format",
+						"pss",        "visible", "reason", "role",
+						"location",   "certify", "field",  "xml-mode",
+						"activation", NULL };
+static const char *const batch_prepare_known[] = { "key",         "level",   "md",     "format",
+						   "pss",         "visible", "reason", "role",
+						   "location",    "certify", "field",  "xml-mode",
+						   "certificate", "chain",   NULL };
 static const char *const batch_complete_known[] = { "chain", NULL };
 
 /* One document of a batch. */
@@ -130,8 +130,8 @@ static int batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 		}
 	o = json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES, &e);
 	if (o == NULL) {
-		rc = bad(q, r, "bad-json", "malformed JSON at line %d, column %d", e.line,
-			 e.column);
+		rc =
+		    bad(q, r, "bad-json", "malformed JSON at line %d, column %d", e.line, e.column);
 		goto out;
 	}
 	if (!json_is_object(o)) {
@@ -210,8 +210,9 @@ static int entry_text(const struct ks_api_request *q, json_t *v, const char *lis
 	size_t len, k;
 
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= n)
-		return bad(q, r, "bad-parameter", "%s[%zu]: '%s' must be a string of 1 to %zu bytes",
-			   list, i, name, n - 1);
+		return bad(q, r, "bad-parameter",
+			   "%s[%zu]: '%s' must be a string of 1 to %zu bytes", list, i, name,
+			   n - 1);
 	t = json_string_value(v);
 	len = json_string_length(v);
 	for (k = 0; k < len; k++)
@@ -318,8 +319,8 @@ static int batch_items(const struct ks_api_request *q, struct batch *b, struct k
 				   unknown);
 		if (entry_text(q, json_object_get(e, "id"), "items", i, "id", it->id,
 			       sizeof(it->id), r) != 0 ||
-		    entry_b64(q, json_object_get(e, "signature"), "items", i, "signature",
-			      &it->sig, r) != 0)
+		    entry_b64(q, json_object_get(e, "signature"), "items", i, "signature", &it->sig,
+			      r) != 0)
 			return 1;
 		v = json_object_get(e, "certificate");
 		if (v != NULL) {
@@ -410,8 +411,8 @@ static int batch_reply(struct ks_api_svc *s, const struct ks_api_request *q, str
 		json_decref(o);
 		return 0;
 	}
-	json_array_foreach(b->results, i, v)
-	ok += json_integer_value(json_object_get(v, "status")) == 200;
+	json_array_foreach(b->results, i, v) ok +=
+	    json_integer_value(json_object_get(v, "status")) == 200;
 	if (o == NULL || json_object_set_new(o, "request_id", json_string(q->id)) != 0 ||
 	    json_object_set_new(o, "ok", json_integer((json_int_t)ok)) != 0 ||
 	    json_object_set_new(o, "failed", json_integer((json_int_t)(b->n - ok))) != 0 ||
@@ -516,8 +517,8 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 		}
 	}
 	ks_log(KS_LOG_INFO, "request %s: client %s signed %zu of %zu documents with '%s'%s%s",
-	       q->id, who.c.name, b.n_ev, b.n, k->conf->name, session[0] != '\0' ? " in session " : "",
-	       session);
+	       q->id, who.c.name, b.n_ev, b.n, k->conf->name,
+	       session[0] != '\0' ? " in session " : "", session);
 	rc = batch_reply(s, q, &b, r);
 out:
 	free(d);

@@ -470,7 +470,8 @@ static int finish(struct ks_api_conf *c)
 				      k->name);
 		if (k->session_activation && !k->personal)
 			return KS_SET(KS_ERR_PARSE,
-				      "key \"%s\": session-activation is for personal keys", k->name);
+				      "key \"%s\": session-activation is for personal keys",
+				      k->name);
 		if (k->personal && k->activation_key == NULL) {
 			snprintf(buf, sizeof(buf), "%s/activation/%s.pub.pem", c->dir, k->name);
 			if (set_str(&k->activation_key, buf) < 0)

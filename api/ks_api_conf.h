@@ -35,8 +35,8 @@ struct ks_api_key_conf {
 	char name[KS_CONF_NAME_MAX];
 	char *uri; /* pkcs11:... (may carry pin-source) */
 	char *key_file, *cert, *chain;
-	bool personal;        /* needs the holder's activation per request */
-	char *activation_key; /* PEM public key that signs activations */
+	bool personal;           /* needs the holder's activation per request */
+	char *activation_key;    /* PEM public key that signs activations */
 	bool session_activation; /* also accepts session activations (N uses) */
 };
 

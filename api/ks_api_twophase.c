@@ -622,8 +622,7 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 				    "the signature does not verify with the certificate over "
 				    "the prepared digest",
 				    false);
-			ks_api_audit(s, q, who, "complete", "", digest, d.o.level,
-				     "bad-signature");
+			ks_api_audit(s, q, who, "complete", "", digest, d.o.level, "bad-signature");
 		} else {
 			ks_api_sign_failed(s, q, who, "complete", NULL, digest, d.o.level, r);
 		}

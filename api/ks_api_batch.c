@@ -344,10 +344,12 @@ static int batch_items(const struct ks_api_request *q, struct batch *b, struct k
 	return 0;
 }
 
-/* Append a result: the member `label` (name or id) and what `fill` adds,
- * or the problem the scratch reply holds. */
+/* Append a failed result: the member `label_name` (name or id), the
+ * document's SHA-256 as `digest_name` when known, and the problem the
+ * scratch reply holds. */
 static int result_problem(struct batch *b, const char *label_name, const char *label,
-			  const char *digest, const struct ks_api_reply *scratch)
+			  const char *digest_name, const char *digest,
+			  const struct ks_api_reply *scratch)
 {
 	json_error_t e;
 	json_t *o = json_object(), *p;
@@ -365,7 +367,7 @@ static int result_problem(struct batch *b, const char *label_name, const char *l
 	if (json_object_set_new(o, label_name, json_string(label)) != 0 ||
 	    json_object_set_new(o, "status", json_integer(scratch->status)) != 0 ||
 	    (digest != NULL && digest[0] != '\0' &&
-	     json_object_set_new(o, "digest", json_string(digest)) != 0) ||
+	     json_object_set_new(o, digest_name, json_string(digest)) != 0) ||
 	    json_object_set_new(o, "problem", p) != 0)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	return 0;
@@ -502,7 +504,7 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 			ks_api_sign_failed(s, q, &who, "sign", k, doc->digest, o.level, &scratch);
 			if (scratch.retry_after > r->retry_after)
 				r->retry_after = scratch.retry_after;
-			rc = result_problem(&b, "name", doc->name, doc->digest, &scratch);
+			rc = result_problem(&b, "name", doc->name, "digest", doc->digest, &scratch);
 			ks_api_reply_cleanup(&scratch);
 		} else {
 			atomic_fetch_add(&k->signatures, 1);
@@ -592,7 +594,8 @@ int ks_api_h_batch_prepare(void *svc, const struct ks_api_request *q, struct ks_
 		one = ks_api_prepare_run(s, q, &who, k, &o, cert, chain, doc->name, doc->data.data,
 					 doc->data.len, doc->digest, &sp, &p, &scratch);
 		if (one != 0) {
-			rc = result_problem(&b, "name", doc->name, doc->digest, &scratch);
+			rc = result_problem(&b, "name", doc->name, "document_digest", doc->digest,
+					    &scratch);
 		} else {
 			ks_api_audit_event(&b.ev[b.n_ev++], q, &who, "prepare",
 					   k != NULL ? k->conf->name : "", doc->digest,
@@ -651,7 +654,7 @@ int ks_api_h_batch_complete(void *svc, const struct ks_api_request *q, struct ks
 		if (ks_api_complete_run(s, q, &who, it->id, it->sig.data, it->sig.len,
 					it->cert.len > 0 ? &it->cert : NULL, &b.ps, &out, &res,
 					digests[i], levels[i], &scratch) != 0) {
-			rc = result_problem(&b, "id", it->id, digests[i], &scratch);
+			rc = result_problem(&b, "id", it->id, "digest", digests[i], &scratch);
 		} else {
 			ks_api_audit_event(&b.ev[b.n_ev++], q, &who, "complete", "", digests[i],
 					   levels[i], "ok", NULL);

@@ -58,6 +58,7 @@ struct batch {
 	json_t *results;
 	struct ks_audit_event *ev; /* the successes' audit rows, written at the end */
 	size_t n_ev;
+	char *activation; /* the "activation" member (longer than other options) */
 };
 
 static void batch_init(struct batch *b)
@@ -79,6 +80,7 @@ static void batch_cleanup(struct batch *b)
 	free(b->docs);
 	free(b->items);
 	free(b->ev);
+	free(b->activation);
 	json_decref(b->arr);
 	json_decref(b->results);
 	ks_api_params_cleanup(&b->ps);
@@ -109,7 +111,7 @@ static int batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 		      const char *const *known, struct batch *b, struct ks_api_reply *r)
 {
 	json_error_t e;
-	json_t *o = NULL;
+	json_t *o = NULL, *v;
 	char *rest = NULL;
 	const char *unknown;
 	size_t i;
@@ -156,6 +158,21 @@ static int batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 	if (json_object_del(o, list) != 0) {
 		ks_api_fail(q, r, "internal", "internal error", true);
 		goto out;
+	}
+	/* an activation lists every document: longer than other options */
+	v = json_object_get(o, "activation");
+	if (v != NULL && strcmp(list, "documents") == 0) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > KS_ACT_MAX ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			rc = bad(q, r, "bad-parameter", "'activation' must be a kyso activation");
+			goto out;
+		}
+		b->activation = strdup(json_string_value(v));
+		if (b->activation == NULL || json_object_del(o, "activation") != 0) {
+			ks_api_fail(q, r, "internal", "internal error", true);
+			goto out;
+		}
 	}
 	rest = json_dumps(o, JSON_COMPACT);
 	if (rest == NULL) {
@@ -482,7 +499,7 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 	}
 	for (i = 0; i < b.n; i++)
 		memcpy(d[i], b.docs[i].d, 32);
-	act = ks_api_param(&b.ps, "activation");
+	act = b.activation != NULL ? b.activation : ks_api_param(&b.ps, "activation");
 	if (ks_api_activation_check(s, q, &who, k, act != NULL ? act : q->activation,
 				    (const uint8_t(*)[32])d, b.n, true, "sign-batch", "", session,
 				    r) != 0)

@@ -152,7 +152,7 @@ openapi = $ROOT/docs/openapi.yaml
 dir = $STATE
 [signing]
 revocation = off
-batch-max = 10
+batch-max = 64
 session-ttl-max = 3600
 session-signatures-max = 50
 [verify]
@@ -223,9 +223,12 @@ check "a failed document is an audit row with its problem code" \
   test "$(audit_rows '"op":"sign"' '"outcome":"bad-document"' "\"digest\":\"$(sha "$TMP/broken-1.pdf")\"")" = 1
 
 # --- limits
-batch "$TMP/b.json" '{"key":"seal"}' "${DOCS[@]}" "${DOCS[0]}" "${DOCS[1]}" "${DOCS[2]}"
+MANY=()
+for i in $(seq 1 65); do MANY+=("${DOCS[$((i % 8))]}"); done
+batch "$TMP/b.json" '{"key":"seal"}' "${MANY[@]}"
 post /v1/sign/batch "$TOK" "$TMP/b.json"
-check "11 documents, over batch-max 10: 413 too-large" problem too-large 413
+nothing_signed() { problem too-large 413 && ! grep -q '"document"' "$TMP/body"; }
+check "65 documents, over batch-max 64: 413 too-large, nothing signed" nothing_signed
 head -c 1200000 /dev/urandom >"$TMP/big1.bin"
 cp "$TMP/big1.bin" "$TMP/big2.bin"
 batch "$TMP/b.json" '{"key":"seal","format":"cms"}' "$TMP/big1.bin" "$TMP/big2.bin" "$TMP/big1.bin"
@@ -286,6 +289,22 @@ check "the same activation again: 403 activation-invalid (used once)" problem ac
 ACT=$(act_docs "$TMP/principal-holder.key" principal 7200 "${PB[@]}")
 post /v1/sign/batch "$TOK" "$TMP/pb.json" -H "Kyso-Activation: $ACT"
 check "an activation living longer than activation-ttl-max: 403 activation-invalid" problem activation-invalid 403
+
+# a class of 60 records: one activation (longer than any other option) as a JSON member
+CLASS=()
+for i in $(seq 1 60); do
+  sed "s/hb-5gddzp4f5ltze6xh/class-$i/g" "$ROOT/docs/examples/hocba.xml" >"$TMP/class-$i.xml"
+  CLASS+=("$TMP/class-$i.xml")
+done
+ACT=$(act_docs "$TMP/teacher-holder.key" teacher 120 "${CLASS[@]}")
+batch "$TMP/cb.json" "{\"key\":\"teacher\",\"activation\":\"$ACT\"}" "${CLASS[@]}"
+post /v1/sign/batch "$TOK" "$TMP/cb.json"
+check "a class of 60 records with one activation of ${#ACT} bytes listing them all: 60 signed" \
+  bash -c "[ $(code) = 200 ] && [ '$(statuses | cut -d'|' -f1)' = '60 0 ' ]"
+rm -rf "$TMP/class"
+unpack "$TMP/class"
+find "$TMP/class" -type f ! -name 00.xml ! -name 59.xml -delete
+check "the first and last records of the class verify" verify_all "$TMP/class" 2
 
 # --- batch two-phase: the holder's key signs the digests elsewhere (openssl)
 CERT=$P/principal-rsa.cert.pem

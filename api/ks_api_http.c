@@ -14,14 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/ks_tsa_http.h"
+#include "api/ks_mhd.h"
 #include "ks_codec.h"
 #include "ks_cur.h"
 #include "ks_io.h"
 #include "ks_log.h"
 
 #define REPLY_MAX ((size_t)512 << 20)
-#define DRAIN_POLL_NS 10000000L
 #define TLS_FILE_MAX ((size_t)1 << 20)
 #define N_STATUS 17
 #define N_BUCKETS 12
@@ -43,22 +42,11 @@ struct route_stats {
 };
 
 struct ks_api_http {
-	struct MHD_Daemon *d;
+	struct ks_mhd mhd;
 	struct ks_api_http_cfg cfg;
 	struct ks_api_route routes[KS_API_ROUTES_MAX];
 	struct ks_buf tls_cert, tls_key;
-	uint16_t port;
-	atomic_bool draining;
-	atomic_uint in_flight;
 	struct route_stats stats[KS_API_ROUTES_MAX + 1];
-};
-
-/* One request being received. */
-struct pending {
-	int route; /* index, or -1 */
-	struct ks_buf body;
-	bool too_big; /* past the limit while arriving */
-	struct timespec start;
 };
 
 void ks_api_reply_init(struct ks_api_reply *r)
@@ -161,7 +149,7 @@ int ks_api_http_metrics(const struct ks_api_http *h, struct ks_buf *out)
 			       "# HELP kyso_http_in_flight Requests being received or answered.\n"
 			       "# TYPE kyso_http_in_flight gauge\n"
 			       "kyso_http_in_flight %u\n",
-			       atomic_load(&h->in_flight)));
+			       atomic_load(&h->mhd.in_flight)));
 	rc = 0;
 out:
 	return rc;
@@ -199,7 +187,7 @@ static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
 					       r->disposition) != MHD_YES;
 	/* Stopping, or refused before the body was read: the connection
 	 * ends with the answer. */
-	if (!fail && (r->status == 413 || atomic_load(&h->draining)))
+	if (!fail && (r->status == 413 || atomic_load(&h->mhd.draining)))
 		fail =
 		    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES;
 	if (fail) {
@@ -287,26 +275,6 @@ static void request_fill(struct MHD_Connection *conn, const char *url, const cha
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, q);
 }
 
-/* Content-Length, when given, as a number (strictly decimal). */
-static bool content_length(struct MHD_Connection *conn, size_t *n)
-{
-	const char *v =
-	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct ks_cur c;
-	uint64_t x = 0;
-
-	if (v == NULL)
-		return false;
-	ks_cur_init(&c, v, strlen(v));
-	if (ks_cur_decimal(&c, 19, UINT64_MAX / 10, &x) < 0 || !ks_cur_eof(&c)) {
-		ks_err_clear();
-		*n = SIZE_MAX;
-		return true;
-	}
-	*n = x > SIZE_MAX ? SIZE_MAX : (size_t)x;
-	return true;
-}
-
 /* Answer a refusal decided by the transport. */
 static enum MHD_Result refuse(struct ks_api_http *h, struct MHD_Connection *conn,
 			      struct ks_api_request *q, int route, unsigned status,
@@ -362,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct ks_api_http *h = cls;
-	struct pending *p = *con_cls;
+	struct ks_mhd_pending *p = *con_cls;
 	struct ks_api_request q;
 	struct ks_api_reply r;
 	enum MHD_Result ok = MHD_NO;
@@ -387,7 +355,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			ks_api_params_cleanup(&q.query);
 			return ok;
 		}
-		if (content_length(conn, &clen) && clen > h->routes[route].max_body) {
+		if (ks_mhd_content_length(conn, &clen) && clen > h->routes[route].max_body) {
 			request_fill(conn, url, method, &q);
 			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
 				 h->routes[route].max_body);
@@ -395,25 +363,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			ks_api_params_cleanup(&q.query);
 			return ok;
 		}
-		p = calloc(1, sizeof(*p));
+		p = ks_mhd_pending_new(&h->mhd, h->routes[route].max_body, route, &t0);
 		if (p == NULL)
 			return MHD_NO;
-		p->route = route;
-		p->start = t0;
-		ks_buf_init(&p->body, h->routes[route].max_body);
 		*con_cls = p;
-		atomic_fetch_add(&h->in_flight, 1);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		/* Without Content-Length (chunked) the limit is checked as
-		 * the body arrives; the rest is read and dropped. */
-		if (!p->too_big && ks_buf_append(&p->body, upload_data, *upload_data_size) < 0) {
-			ks_err_clear();
-			p->too_big = true;
-			ks_buf_cleanup(&p->body);
-		}
-		*upload_data_size = 0;
+		ks_mhd_pending_feed(p, upload_data, upload_data_size);
 		return MHD_YES;
 	}
 	request_fill(conn, url, method, &q);
@@ -440,33 +397,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ok;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct ks_api_http *h = cls;
-	struct pending *p = *con_cls;
-
-	(void)conn;
-	(void)toe;
-	if (p == NULL)
-		return;
-	ks_buf_cleanup(&p->body);
-	free(p);
-	*con_cls = NULL;
-	atomic_fetch_sub(&h->in_flight, 1);
-}
-
-static KS_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	(void)cls;
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		return;
-	msg[strcspn(msg, "\n")] = '\0';
-	ks_log(KS_LOG_WARN, "http: %s", msg);
-}
-
 static int read_tls(struct ks_api_http *h)
 {
 	if (h->cfg.tls_cert == NULL)
@@ -483,23 +413,16 @@ static int read_tls(struct ks_api_http *h)
 int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **out)
 {
 	struct ks_api_http *h = NULL;
-	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *info;
-	struct MHD_OptionItem opt[4];
-	unsigned threads = cfg->threads > 1 ? cfg->threads : 1;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	size_t n = 0;
-	bool v6 = false;
+	struct ks_mhd_cfg mc;
 	int rc = -1;
 
 	*out = NULL;
 	if (cfg->n_routes > KS_API_ROUTES_MAX || cfg->refuse == NULL)
 		KS_BAIL(KS_ERR_ARG, "bad route table");
-	if (threads > KS_API_THREADS_MAX)
+	if (cfg->threads > KS_API_THREADS_MAX)
 		KS_BAIL(KS_ERR_USAGE, "more than %d threads", KS_API_THREADS_MAX);
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		KS_BAIL(KS_ERR_USAGE, "a TLS certificate and key go together");
-	KS_GUARD(ks_tsa_http_listen_parse(cfg->listen, &ss, &v6));
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
@@ -507,44 +430,25 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	memcpy(h->routes, cfg->routes, cfg->n_routes * sizeof(*h->routes));
 	h->cfg.routes = h->routes;
 	KS_GUARD(read_tls(h));
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	if (threads > 1) {
-		opt[n].option = MHD_OPTION_THREAD_POOL_SIZE;
-		opt[n].value = (intptr_t)threads;
-		opt[n++].ptr_value = NULL;
-	}
+	memset(&mc, 0, sizeof(mc));
+	mc.listen = cfg->listen;
+	mc.log_prefix = "http";
+	mc.threads = cfg->threads;
+	mc.epoll = true;
+	mc.max_connections = cfg->max_connections;
+	mc.timeout_s = cfg->timeout_s;
 	if (cfg->tls_cert != NULL) {
-		flags |= MHD_USE_TLS;
-		opt[n].option = MHD_OPTION_HTTPS_MEM_CERT;
-		opt[n].value = 0;
-		opt[n++].ptr_value = (void *)h->tls_cert.data;
-		opt[n].option = MHD_OPTION_HTTPS_MEM_KEY;
-		opt[n].value = 0;
-		opt[n++].ptr_value = (void *)h->tls_key.data;
+		mc.tls_cert = (const char *)h->tls_cert.data;
+		mc.tls_key = (const char *)h->tls_key.data;
 	}
-	opt[n].option = MHD_OPTION_END;
-	opt[n].value = 0;
-	opt[n].ptr_value = NULL;
-	h->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
-	if (h->d == NULL)
-		KS_BAIL(KS_ERR_IO,
-			"cannot listen on %s (in use, not an address of this host, or "
-			"TLS not usable)",
-			cfg->listen);
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info != NULL ? info->port : 0;
+	mc.on_request = on_request;
+	mc.cls = h;
+	KS_GUARD(ks_mhd_start(&h->mhd, &mc));
 	*out = h;
 	h = NULL;
 	rc = 0;
 out:
 	if (h != NULL) {
-		if (h->d != NULL)
-			MHD_stop_daemon(h->d);
 		ks_buf_cleanup(&h->tls_cert);
 		ks_buf_cleanup(&h->tls_key);
 		free(h);
@@ -554,33 +458,19 @@ out:
 
 uint16_t ks_api_http_port(const struct ks_api_http *h)
 {
-	return h->port;
+	return h->mhd.port;
 }
 
 unsigned ks_api_http_in_flight(const struct ks_api_http *h)
 {
-	return atomic_load(&h->in_flight);
+	return atomic_load(&h->mhd.in_flight);
 }
 
 void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms)
 {
-	struct timespec pause = { 0, DRAIN_POLL_NS };
-	MHD_socket fd;
-	unsigned waited = 0;
-
 	if (h == NULL)
 		return;
-	atomic_store(&h->draining, true);
-	/* No new connections; requests in flight are answered with
-	 * "Connection: close". */
-	fd = MHD_quiesce_daemon(h->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
-	while (waited < drain_ms && atomic_load(&h->in_flight) > 0) {
-		nanosleep(&pause, NULL);
-		waited += (unsigned)(DRAIN_POLL_NS / 1000000L);
-	}
-	MHD_stop_daemon(h->d);
+	ks_mhd_stop(&h->mhd, drain_ms);
 	ks_buf_cleanup(&h->tls_cert);
 	ks_buf_cleanup(&h->tls_key);
 	free(h);

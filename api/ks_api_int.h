@@ -19,6 +19,7 @@
 #include "api/ks_store.h"
 #include "api/ks_tsa_http.h"
 #include "formats/tsp/ks_tsp_server.h"
+#include "signer/ks_http.h"
 #include "signer/ks_job.h"
 #include "signer/ks_tsa_client.h"
 #include "signer/validate/ks_engine.h"
@@ -141,8 +142,6 @@ KS_WUR int ks_api_open_key(struct ks_api_svc *s, const struct ks_api_key_conf *k
 KS_WUR int ks_api_open_file_key(const struct ks_api_key_conf *kc, struct ks_key **out);
 /* Hex SHA-256 of bytes. */
 void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX]);
-/* Is the media type `want` (parameters and case ignored)? */
-bool ks_api_type_is(const char *got, const char *want);
 
 /* Group commit of audit rows (ks_api_auditq.c): add one and wait until
  * it is durable; add several and wait once until all are. */

@@ -589,7 +589,7 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 		rc = 0;
 		goto out;
 	}
-	if (!ks_api_type_is(q->content_type, "multipart/form-data") ||
+	if (!ks_http_type_is(q->content_type, "multipart/form-data") ||
 	    ks_api_read_params(q, &ps, &doc, &n, &dummy) != 0) {
 		ks_err_clear();
 		KS_GUARD(page_message(

@@ -166,7 +166,7 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	if (ks_api_authenticate(s, q, true, &who, r) != 0 ||
 	    ks_api_require_op(s, q, &who, KS_OP_TIMESTAMP, "timestamp", r) != 0)
 		return 0;
-	if (!ks_api_type_is(q->content_type, TIMESTAMP_QUERY)) {
+	if (!ks_http_type_is(q->content_type, TIMESTAMP_QUERY)) {
 		ks_api_fail(q, r, "unsupported-media-type", "Content-Type must be " TIMESTAMP_QUERY,
 			    false);
 		return 0;

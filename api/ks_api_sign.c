@@ -111,10 +111,10 @@ enum ks_format ks_api_sign_format(const struct ks_api_request *q, const struct k
 {
 	if (o->f != KS_FORMAT_AUTO)
 		return o->f;
-	if (ks_api_type_is(q->content_type, "application/pdf"))
+	if (ks_http_type_is(q->content_type, "application/pdf"))
 		return KS_FORMAT_PDF;
-	if (ks_api_type_is(q->content_type, "application/xml") ||
-	    ks_api_type_is(q->content_type, "text/xml"))
+	if (ks_http_type_is(q->content_type, "application/xml") ||
+	    ks_http_type_is(q->content_type, "text/xml"))
 		return KS_FORMAT_XML;
 	return ks_format_sniff(doc, n);
 }
@@ -360,7 +360,7 @@ int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
 	int rc = -1;
 
 	r->status = 200;
-	if (!ks_api_type_is(q->content_type, "application/json")) {
+	if (!ks_http_type_is(q->content_type, "application/json")) {
 		r->content_type = media_type(f);
 		snprintf(r->disposition, sizeof(r->disposition),
 			 "attachment; filename=\"signed.%s\"", extension(f));

@@ -30,22 +30,6 @@ void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HE
 	out[64] = '\0';
 }
 
-bool ks_api_type_is(const char *got, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (got == NULL)
-		return false;
-	while (*got == ' ' || *got == '\t')
-		got++;
-	if (strncasecmp(got, want, n) != 0)
-		return false;
-	got += n;
-	while (*got == ' ' || *got == '\t')
-		got++;
-	return *got == '\0' || *got == ';';
-}
-
 void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const char *code,
 		 const char *detail, bool internal)
 {
@@ -155,17 +139,17 @@ int ks_api_read_params(const struct ks_api_request *q, struct ks_api_params *ps,
 		if (ks_api_params_add(ps, q->query.p[i].name, q->query.p[i].value,
 				      strlen(q->query.p[i].value)) < 0)
 			goto bad;
-	if (ks_api_type_is(q->content_type, "application/json")) {
+	if (ks_http_type_is(q->content_type, "application/json")) {
 		code = "bad-json";
 		if (ks_api_params_from_json(q->body, q->len, ps) < 0)
 			goto bad;
-	} else if (ks_api_type_is(q->content_type, "multipart/form-data")) {
+	} else if (ks_http_type_is(q->content_type, "multipart/form-data")) {
 		code = "bad-multipart";
 		if (ks_api_params_from_multipart(q->content_type, q->body, q->len, ps) < 0)
 			goto bad;
 	} else if (q->len > 0) {
 		if (q->content_type == NULL ||
-		    ks_api_type_is(q->content_type, "application/x-www-form-urlencoded")) {
+		    ks_http_type_is(q->content_type, "application/x-www-form-urlencoded")) {
 			ks_api_fail(q, r, "unsupported-media-type",
 				    "send the document as application/pdf, application/xml, "
 				    "application/octet-stream, JSON or multipart/form-data",

@@ -1,15 +1,10 @@
-/* The SQLite backend of the store (ks_store.h): one database file in WAL
- * mode, a small pool of connections (readers run side by side, writers
- * take turns, another process such as `kyso client add` waits its turn
- * for up to busy_ms), prepared statements kept per connection. */
-#include <pthread.h>
-#include <sqlite3.h>
+/* The SQLite backend of the store (ks_store.h): its schema, statements and
+ * operations, on the connection pool of ks_sqlite.h. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "api/ks_sqlite.h"
 #include "api/ks_store.h"
-#include "ks_size.h"
 
 enum st {
 	ST_PING,
@@ -104,185 +99,23 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS cache(k TEXT PRIMARY KEY, v BLOB NOT NULL,"
     " expires INTEGER NOT NULL);";
 
-struct conn {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	bool busy;
-};
-
 struct sq {
 	struct ks_store base;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct conn *conns;
-	unsigned n;
+	struct ks_sq_pool pool;
 };
 
-static int sq_fail(sqlite3 *db, const char *what)
-{
-	int code = db != NULL ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
-
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return KS_SET(KS_ERR_ARG, "storage: %s: already present", what);
-	return KS_SET(KS_ERR_IO, "storage: %s: %s", what,
-		      db != NULL ? sqlite3_errmsg(db) : "no database");
-}
-
-static void conn_close(struct conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(c->st[i]);
-	sqlite3_close_v2(c->db);
-	memset(c, 0, sizeof(*c));
-}
-
-static int conn_open(const char *path, const struct ks_store_opts *o, bool first, struct conn *c)
-{
-	char *msg = NULL;
-	size_t i;
-	int rc = -1;
-
-	memset(c, 0, sizeof(*c));
-	if (sqlite3_open_v2(path, &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-				SQLITE_OPEN_NOFOLLOW,
-			    NULL) != SQLITE_OK) {
-		sq_fail(c->db, "opening the database");
-		goto out;
-	}
-	sqlite3_busy_timeout(c->db, o->busy_ms != 0 ? (int)o->busy_ms : 5000);
-	if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(c->db,
-			 o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
-			 NULL, NULL, &msg) != SQLITE_OK ||
-	    (first && sqlite3_exec(c->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
-		KS_SET(KS_ERR_IO, "storage: setting up the database: %s",
-		       msg != NULL ? msg : "unknown");
-		goto out;
-	}
-	for (i = 0; i < ST__COUNT; i++) {
-		if (sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
-				       NULL) != SQLITE_OK) {
-			sq_fail(c->db, "preparing a statement");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	sqlite3_free(msg);
-	if (rc < 0)
-		conn_close(c);
-	return rc;
-}
-
-static struct conn *take(struct sq *q)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		for (i = 0; i < q->n; i++) {
-			if (!q->conns[i].busy) {
-				q->conns[i].busy = true;
-				pthread_mutex_unlock(&q->lock);
-				return &q->conns[i];
-			}
-		}
-		pthread_cond_wait(&q->cond, &q->lock);
-	}
-}
-
-static void give(struct sq *q, struct conn *c)
-{
-	pthread_mutex_lock(&q->lock);
-	c->busy = false;
-	pthread_cond_signal(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-}
-
-/* A statement ready to bind, reset after its last use. */
-static sqlite3_stmt *st(struct conn *c, enum st which)
-{
-	sqlite3_stmt *s = c->st[which];
-
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return s;
-}
-
-/* Run a statement that returns no rows. */
-static int run(struct conn *c, sqlite3_stmt *s, const char *what)
-{
-	int r = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return sq_fail(c->db, what);
-	return 0;
-}
-
-static int bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) == SQLITE_OK
-		   ? 0
-		   : KS_SET(KS_ERR_IO, "storage: binding a value");
-}
-
-static int bind_blob(sqlite3_stmt *s, int i, const void *v, size_t n)
-{
-	int len = 0;
-
-	if (ks_size_to_int(n, &len) < 0)
-		return -1;
-	/* static: every statement is reset before the bound memory goes */
-	return sqlite3_bind_blob(s, i, n > 0 ? v : "", len, SQLITE_STATIC) == SQLITE_OK
-		   ? 0
-		   : KS_SET(KS_ERR_IO, "storage: binding a value");
-}
-
-static int bind_i64(sqlite3_stmt *s, int i, int64_t v)
-{
-	return sqlite3_bind_int64(s, i, (sqlite3_int64)v) == SQLITE_OK
-		   ? 0
-		   : KS_SET(KS_ERR_IO, "storage: binding a value");
-}
-
-/* Column text into a fixed buffer (too long: refused). */
-static int col_text(sqlite3_stmt *s, int i, char *out, size_t n)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	size_t len = t != NULL ? (size_t)sqlite3_column_bytes(s, i) : 0;
-
-	if (len >= n)
-		return KS_SET(KS_ERR_LIMIT, "storage: a stored value is too long");
-	if (len > 0)
-		memcpy(out, t, len);
-	out[len] = '\0';
-	return 0;
-}
-
-static int col_blob(sqlite3_stmt *s, int i, struct ks_buf *b)
-{
-	const void *p = sqlite3_column_blob(s, i);
-	int n = sqlite3_column_bytes(s, i);
-
-	ks_buf_reset(b);
-	return n > 0 ? ks_buf_append(b, p, (size_t)n) : 0;
-}
+#define POOL(s) (&((struct sq *)(s))->pool)
 
 /* ---- the operations ---- */
 
 static int sq_ping(struct ks_store *s)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_PING);
-	int rc = sqlite3_step(t) == SQLITE_ROW ? 0 : sq_fail(c->db, "ping");
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, ST_PING);
+	int rc = ks_sq_one(c, t, "ping", "ping: no answer");
 
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
@@ -310,13 +143,11 @@ static int read_client(sqlite3_stmt *s, struct ks_store_client *cl)
 	const char *p;
 
 	memset(cl, 0, sizeof(*cl));
-	if (col_text(s, 0, cl->id, sizeof(cl->id)) < 0 ||
-	    col_text(s, 1, cl->name, sizeof(cl->name)) < 0 ||
-	    col_text(s, 4, grants, sizeof(grants)) < 0)
+	if (ks_sq_col_text(s, 0, cl->id, sizeof(cl->id)) < 0 ||
+	    ks_sq_col_text(s, 1, cl->name, sizeof(cl->name)) < 0 ||
+	    ks_sq_col_text(s, 4, grants, sizeof(grants)) < 0 ||
+	    ks_sq_col_fixed(s, 2, cl->secret_hash, KS_STORE_HASH_LEN) < 0)
 		return -1;
-	if (sqlite3_column_bytes(s, 2) != KS_STORE_HASH_LEN)
-		return KS_SET(KS_ERR_IO, "storage: a client's token hash is damaged");
-	memcpy(cl->secret_hash, sqlite3_column_blob(s, 2), KS_STORE_HASH_LEN);
 	cl->ops = (unsigned)sqlite3_column_int64(s, 3);
 	cl->created = sqlite3_column_int64(s, 5);
 	cl->revoked = sqlite3_column_int64(s, 6);
@@ -337,170 +168,155 @@ static int read_client(sqlite3_stmt *s, struct ks_store_client *cl)
 
 static int sq_client_add(struct ks_store *s, const struct ks_store_client *cl)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CLIENT_ADD);
 	char grants[KS_STORE_GRANTS_MAX * KS_STORE_NAME_MAX];
-	int rc = -1;
+	struct ks_sq_conn *c;
+	int rc;
 
-	KS_GUARD(grants_text(cl, grants, sizeof(grants)));
-	KS_GUARD(bind_text(t, 1, cl->id));
-	KS_GUARD(bind_text(t, 2, cl->name));
-	KS_GUARD(bind_blob(t, 3, cl->secret_hash, KS_STORE_HASH_LEN));
-	KS_GUARD(bind_i64(t, 4, cl->ops));
-	KS_GUARD(bind_text(t, 5, grants));
-	KS_GUARD(bind_i64(t, 6, cl->created));
-	KS_GUARD(run(c, t, "adding a client"));
-	rc = 0;
-out:
-	sqlite3_reset(t);
-	give(q, c);
+	if (grants_text(cl, grants, sizeof(grants)) < 0)
+		return -1;
+	c = ks_sq_take(POOL(s));
+	rc = ks_sq_exec(c, ST_CLIENT_ADD, "adding a client", "ttbiti", cl->id, cl->name,
+			(const void *)cl->secret_hash, (size_t)KS_STORE_HASH_LEN, (int64_t)cl->ops,
+			grants, (int64_t)cl->created);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_client_get(struct ks_store *s, const char *id, struct ks_store_client *cl)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CLIENT_GET);
-	int r, rc = -1;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, ST_CLIENT_GET);
+	int rc = -1;
 
-	KS_GUARD(bind_text(t, 1, id));
-	r = sqlite3_step(t);
-	if (r == SQLITE_DONE)
-		KS_BAIL(KS_ERR_NOT_FOUND, "no such client");
-	if (r != SQLITE_ROW) {
-		sq_fail(c->db, "reading a client");
-		goto out;
-	}
+	KS_GUARD(ks_sq_bind(t, "t", id));
+	KS_GUARD(ks_sq_one(c, t, "reading a client", "no such client"));
 	KS_GUARD(read_client(t, cl));
 	rc = 0;
 out:
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_client_revoke(struct ks_store *s, const char *name, int64_t now)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CLIENT_REVOKE);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	int rc = -1;
 
-	KS_GUARD(bind_i64(t, 1, now));
-	KS_GUARD(bind_text(t, 2, name));
-	KS_GUARD(run(c, t, "revoking a client"));
+	KS_GUARD(ks_sq_exec(c, ST_CLIENT_REVOKE, "revoking a client", "it", now, name));
 	if (sqlite3_changes(c->db) != 1)
 		KS_BAIL(KS_ERR_NOT_FOUND, "no active client named '%s'", name);
 	rc = 0;
 out:
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
-static int sq_client_list(struct ks_store *s, ks_store_client_fn fn, void *arg)
+/* Step a bound query to its end, one call of fn per row. */
+typedef int (*row_fn)(void *arg, sqlite3_stmt *t);
+
+static int each_row(struct ks_store *s, unsigned which, const char *what, const char *instance,
+		    row_fn fn, void *arg)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CLIENT_LIST);
-	struct ks_store_client cl;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, which);
 	int r, rc = -1;
 
-	while ((r = sqlite3_step(t)) == SQLITE_ROW) {
-		KS_GUARD(read_client(t, &cl));
-		KS_GUARD(fn(arg, &cl));
-	}
+	if (instance != NULL)
+		KS_GUARD(ks_sq_bind(t, "t", instance));
+	while ((r = sqlite3_step(t)) == SQLITE_ROW)
+		KS_GUARD(fn(arg, t));
 	if (r != SQLITE_DONE) {
-		sq_fail(c->db, "listing clients");
+		ks_sq_fail(c->db, what);
 		goto out;
 	}
 	rc = 0;
 out:
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
+}
+
+struct client_walk {
+	ks_store_client_fn fn;
+	void *arg;
+};
+
+static int client_row(void *arg, sqlite3_stmt *t)
+{
+	struct client_walk *w = arg;
+	struct ks_store_client cl;
+
+	if (read_client(t, &cl) < 0)
+		return -1;
+	return w->fn(w->arg, &cl);
+}
+
+static int sq_client_list(struct ks_store *s, ks_store_client_fn fn, void *arg)
+{
+	struct client_walk w = { fn, arg };
+
+	return each_row(s, ST_CLIENT_LIST, "listing clients", NULL, client_row, &w);
 }
 
 static int sq_prepared_put(struct ks_store *s, const struct ks_store_prepared *p)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_PREP_PUT);
-	int rc = -1;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	int rc;
 
-	KS_GUARD(bind_text(t, 1, p->id));
-	KS_GUARD(bind_text(t, 2, p->client));
-	KS_GUARD(bind_blob(t, 3, p->cert_hash, KS_STORE_HASH_LEN));
-	KS_GUARD(bind_i64(t, 4, p->created));
-	KS_GUARD(bind_i64(t, 5, p->expires));
-	KS_GUARD(bind_blob(t, 6, p->meta.data, p->meta.len));
-	KS_GUARD(bind_blob(t, 7, p->doc.data, p->doc.len));
-	KS_GUARD(run(c, t, "keeping a prepared signature"));
-	rc = 0;
-out:
-	sqlite3_reset(t);
-	give(q, c);
+	rc = ks_sq_exec(c, ST_PREP_PUT, "keeping a prepared signature", "ttbiibb", p->id, p->client,
+			(const void *)p->cert_hash, (size_t)KS_STORE_HASH_LEN, (int64_t)p->created,
+			(int64_t)p->expires, (const void *)p->meta.data, p->meta.len,
+			(const void *)p->doc.data, p->doc.len);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_prepared_get(struct ks_store *s, const char *id, struct ks_store_prepared *p)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_PREP_GET);
-	int r, rc = -1;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, ST_PREP_GET);
+	int rc = -1;
 
-	KS_GUARD(bind_text(t, 1, id));
-	r = sqlite3_step(t);
-	if (r == SQLITE_DONE)
-		KS_BAIL(KS_ERR_NOT_FOUND, "no such prepared signature");
-	if (r != SQLITE_ROW) {
-		sq_fail(c->db, "reading a prepared signature");
-		goto out;
-	}
-	KS_GUARD(col_text(t, 0, p->id, sizeof(p->id)));
-	KS_GUARD(col_text(t, 1, p->client, sizeof(p->client)));
-	if (sqlite3_column_bytes(t, 2) != KS_STORE_HASH_LEN)
-		KS_BAIL(KS_ERR_IO, "storage: a prepared signature is damaged");
-	memcpy(p->cert_hash, sqlite3_column_blob(t, 2), KS_STORE_HASH_LEN);
+	KS_GUARD(ks_sq_bind(t, "t", id));
+	KS_GUARD(ks_sq_one(c, t, "reading a prepared signature", "no such prepared signature"));
+	KS_GUARD(ks_sq_col_text(t, 0, p->id, sizeof(p->id)));
+	KS_GUARD(ks_sq_col_text(t, 1, p->client, sizeof(p->client)));
+	KS_GUARD(ks_sq_col_fixed(t, 2, p->cert_hash, KS_STORE_HASH_LEN));
 	p->created = sqlite3_column_int64(t, 3);
 	p->expires = sqlite3_column_int64(t, 4);
 	p->used = sqlite3_column_int64(t, 5) != 0;
-	KS_GUARD(col_blob(t, 6, &p->meta));
-	KS_GUARD(col_blob(t, 7, &p->doc));
+	KS_GUARD(ks_sq_col_blob(t, 6, &p->meta));
+	KS_GUARD(ks_sq_col_blob(t, 7, &p->doc));
 	rc = 0;
 out:
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_prepared_claim(struct ks_store *s, const char *id, const char *client, int64_t now,
 			     enum ks_store_claim *why)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_PREP_CLAIM);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = NULL;
 	char owner[KS_STORE_ID_MAX];
 	int r, rc = -1;
 
 	*why = KS_CLAIM_NOT_FOUND;
-	KS_GUARD(bind_text(t, 1, id));
-	KS_GUARD(bind_text(t, 2, client));
-	KS_GUARD(bind_i64(t, 3, now));
-	KS_GUARD(run(c, t, "claiming a prepared signature"));
+	KS_GUARD(
+	    ks_sq_exec(c, ST_PREP_CLAIM, "claiming a prepared signature", "tti", id, client, now));
 	if (sqlite3_changes(c->db) == 1) {
 		*why = KS_CLAIM_OK;
 		rc = 0;
 		goto out;
 	}
 	/* Not claimed: say why (the row does not change any more). */
-	t = st(c, ST_PREP_STATE);
-	KS_GUARD(bind_text(t, 1, id));
+	t = ks_sq_st(c, ST_PREP_STATE);
+	KS_GUARD(ks_sq_bind(t, "t", id));
 	r = sqlite3_step(t);
 	if (r == SQLITE_ROW) {
-		KS_GUARD(col_text(t, 0, owner, sizeof(owner)));
+		KS_GUARD(ks_sq_col_text(t, 0, owner, sizeof(owner)));
 		if (strcmp(owner, client) != 0)
 			*why = KS_CLAIM_OTHER_CLIENT;
 		else if (sqlite3_column_int64(t, 1) != 0)
@@ -508,57 +324,48 @@ static int sq_prepared_claim(struct ks_store *s, const char *id, const char *cli
 		else
 			*why = KS_CLAIM_EXPIRED;
 	} else if (r != SQLITE_DONE) {
-		sq_fail(c->db, "reading a prepared signature");
+		ks_sq_fail(c->db, "reading a prepared signature");
 		goto out;
 	}
 	rc = 0;
 out:
-	sqlite3_reset(t);
-	give(q, c);
+	if (t != NULL)
+		sqlite3_reset(t);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_purge(struct ks_store *s, int64_t now, int64_t keep_used_s)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	int rc = -1;
 
-	t = st(c, ST_PURGE_PREP);
-	KS_GUARD(bind_i64(t, 1, now - keep_used_s));
-	KS_GUARD(run(c, t, "purging prepared signatures"));
-	KS_GUARD(run(c, st(c, ST_PURGE_DOCS), "purging prepared documents"));
-	t = st(c, ST_PURGE_NONCES);
-	KS_GUARD(bind_i64(t, 1, now));
-	KS_GUARD(run(c, t, "purging nonces"));
-	t = st(c, ST_PURGE_CACHE);
-	KS_GUARD(bind_i64(t, 1, now));
-	KS_GUARD(run(c, t, "purging the cache"));
+	KS_GUARD(
+	    ks_sq_exec(c, ST_PURGE_PREP, "purging prepared signatures", "i", now - keep_used_s));
+	KS_GUARD(ks_sq_exec(c, ST_PURGE_DOCS, "purging prepared documents", ""));
+	KS_GUARD(ks_sq_exec(c, ST_PURGE_NONCES, "purging nonces", "i", now));
+	KS_GUARD(ks_sq_exec(c, ST_PURGE_CACHE, "purging the cache", "i", now));
 	rc = 0;
 out:
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_nonce_use(struct ks_store *s, const char *nonce, int64_t expires, bool *fresh)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_NONCE);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	int rc = -1;
 
-	KS_GUARD(bind_text(t, 1, nonce));
-	KS_GUARD(bind_i64(t, 2, expires));
-	KS_GUARD(run(c, t, "recording a nonce"));
+	KS_GUARD(ks_sq_exec(c, ST_NONCE, "recording a nonce", "ti", nonce, expires));
 	*fresh = sqlite3_changes(c->db) == 1;
 	rc = 0;
 out:
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
-static int append_in_txn(struct conn *c, const char *instance, ks_store_audit_fn fn, void *arg)
+static int append_in_txn(struct ks_sq_conn *c, const char *instance, ks_store_audit_fn fn,
+			 void *arg)
 {
 	struct ks_store_audit_txn tx;
 	struct ks_buf last;
@@ -568,47 +375,36 @@ static int append_in_txn(struct conn *c, const char *instance, ks_store_audit_fn
 
 	memset(&tx, 0, sizeof(tx));
 	ks_buf_init(&last, KS_STORE_CHECKPOINT_MAX);
-	t = st(c, ST_AUDIT_MAX);
-	KS_GUARD(bind_text(t, 1, instance));
-	if (sqlite3_step(t) != SQLITE_ROW) {
-		sq_fail(c->db, "reading the audit log");
-		goto out;
-	}
+	t = ks_sq_st(c, ST_AUDIT_MAX);
+	KS_GUARD(ks_sq_bind(t, "t", instance));
+	KS_GUARD(ks_sq_one(c, t, "reading the audit log", "the audit log has no size"));
 	tx.size = (uint64_t)sqlite3_column_int64(t, 0);
 	sqlite3_reset(t);
-	t = st(c, ST_CP_LATEST);
-	KS_GUARD(bind_text(t, 1, instance));
+	t = ks_sq_st(c, ST_CP_LATEST);
+	KS_GUARD(ks_sq_bind(t, "t", instance));
 	r = sqlite3_step(t);
 	if (r == SQLITE_ROW)
-		KS_GUARD(col_blob(t, 0, &last));
+		KS_GUARD(ks_sq_col_blob(t, 0, &last));
 	else if (r != SQLITE_DONE) {
-		sq_fail(c->db, "reading the latest checkpoint");
+		ks_sq_fail(c->db, "reading the latest checkpoint");
 		goto out;
 	}
 	sqlite3_reset(t);
 	tx.last = &last;
 	KS_GUARD(fn(arg, &tx));
-	for (i = 0; i < tx.n; i++) {
-		t = st(c, ST_AUDIT_INS);
-		KS_GUARD(bind_text(t, 1, instance));
-		KS_GUARD(bind_i64(t, 2, (int64_t)(tx.size + 1 + i)));
-		KS_GUARD(bind_text(t, 3, tx.digests[i] != NULL ? tx.digests[i] : ""));
-		KS_GUARD(bind_blob(t, 4, tx.entries[i].data, tx.entries[i].len));
-		KS_GUARD(run(c, t, "appending to the audit log"));
-	}
+	for (i = 0; i < tx.n; i++)
+		KS_GUARD(ks_sq_exec(c, ST_AUDIT_INS, "appending to the audit log", "titb", instance,
+				    (int64_t)(tx.size + 1 + i),
+				    tx.digests[i] != NULL ? tx.digests[i] : "",
+				    (const void *)tx.entries[i].data, tx.entries[i].len));
 	if (tx.checkpoint != NULL) {
-		t = st(c, ST_CP_DEL_LATEST);
-		KS_GUARD(bind_text(t, 1, instance));
-		KS_GUARD(run(c, t, "replacing the latest checkpoint"));
-		for (i = 0; i < (tx.keep ? 2u : 1u); i++) {
-			t = st(c, ST_CP_INS);
-			KS_GUARD(bind_text(t, 1, instance));
-			KS_GUARD(bind_i64(t, 2, (int64_t)(tx.size + tx.n)));
-			KS_GUARD(bind_i64(t, 3, tx.checkpoint_time));
-			KS_GUARD(bind_i64(t, 4, i == 0 ? 1 : 0));
-			KS_GUARD(bind_blob(t, 5, tx.checkpoint->data, tx.checkpoint->len));
-			KS_GUARD(run(c, t, "writing a checkpoint"));
-		}
+		KS_GUARD(ks_sq_exec(c, ST_CP_DEL_LATEST, "replacing the latest checkpoint", "t",
+				    instance));
+		for (i = 0; i < (tx.keep ? 2u : 1u); i++)
+			KS_GUARD(ks_sq_exec(c, ST_CP_INS, "writing a checkpoint", "tiiib", instance,
+					    (int64_t)(tx.size + tx.n), tx.checkpoint_time,
+					    (int64_t)(i == 0 ? 1 : 0),
+					    (const void *)tx.checkpoint->data, tx.checkpoint->len));
 	}
 	rc = 0;
 out:
@@ -620,204 +416,146 @@ out:
 static int sq_audit_append(struct ks_store *s, const char *instance, ks_store_audit_fn fn,
 			   void *arg)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	int rc = -1;
 
-	if (run(c, st(c, ST_BEGIN), "starting a transaction") < 0)
+	if (ks_sq_exec(c, ST_BEGIN, "starting a transaction", "") < 0)
 		goto out;
 	if (append_in_txn(c, instance, fn, arg) < 0 ||
-	    run(c, st(c, ST_COMMIT), "committing the audit log") < 0) {
+	    ks_sq_exec(c, ST_COMMIT, "committing the audit log", "") < 0) {
 		/* keep the first error; the rollback's own outcome is moot */
-		sqlite3_step(st(c, ST_ROLLBACK));
+		sqlite3_step(ks_sq_st(c, ST_ROLLBACK));
 		sqlite3_reset(c->st[ST_ROLLBACK]);
 		goto out;
 	}
 	rc = 0;
 out:
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
+}
+
+struct audit_walk {
+	ks_store_row_fn fn;
+	void *arg;
+};
+
+static int audit_row(void *arg, sqlite3_stmt *t)
+{
+	struct audit_walk *w = arg;
+	char digest[KS_STORE_DIGEST_MAX];
+	const void *e = sqlite3_column_blob(t, 2);
+	int n = sqlite3_column_bytes(t, 2);
+
+	if (ks_sq_col_text(t, 1, digest, sizeof(digest)) < 0) {
+		ks_err_clear();
+		digest[0] = '\0';
+	}
+	return w->fn(w->arg, (uint64_t)sqlite3_column_int64(t, 0), digest,
+		     n > 0 ? e : (const void *)"", (size_t)(n > 0 ? n : 0));
 }
 
 static int sq_audit_scan(struct ks_store *s, const char *instance, ks_store_row_fn fn, void *arg)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_AUDIT_SCAN);
-	char digest[KS_STORE_DIGEST_MAX];
-	int r, rc = -1;
+	struct audit_walk w = { fn, arg };
 
-	KS_GUARD(bind_text(t, 1, instance));
-	while ((r = sqlite3_step(t)) == SQLITE_ROW) {
-		const void *e = sqlite3_column_blob(t, 2);
-		int n = sqlite3_column_bytes(t, 2);
-
-		if (col_text(t, 1, digest, sizeof(digest)) < 0) {
-			ks_err_clear();
-			digest[0] = '\0';
-		}
-		KS_GUARD(fn(arg, (uint64_t)sqlite3_column_int64(t, 0), digest,
-			    n > 0 ? e : (const void *)"", (size_t)(n > 0 ? n : 0)));
-	}
-	if (r != SQLITE_DONE) {
-		sq_fail(c->db, "reading the audit log");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_reset(t);
-	give(q, c);
-	return rc;
+	return each_row(s, ST_AUDIT_SCAN, "reading the audit log", instance, audit_row, &w);
 }
 
 static int sq_audit_find(struct ks_store *s, const char *instance, const char *digest,
 			 uint64_t *seqs, size_t max, size_t *n)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_AUDIT_FIND);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, ST_AUDIT_FIND);
 	int r, rc = -1;
 
-	KS_GUARD(bind_text(t, 1, instance));
-	KS_GUARD(bind_text(t, 2, digest));
+	KS_GUARD(ks_sq_bind(t, "tt", instance, digest));
 	while ((r = sqlite3_step(t)) == SQLITE_ROW && *n < max)
 		seqs[(*n)++] = (uint64_t)sqlite3_column_int64(t, 0);
 	if (r != SQLITE_DONE && r != SQLITE_ROW) {
-		sq_fail(c->db, "searching the audit log");
+		ks_sq_fail(c->db, "searching the audit log");
 		goto out;
 	}
 	rc = 0;
 out:
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
+}
+
+struct checkpoint_walk {
+	ks_store_checkpoint_fn fn;
+	void *arg;
+};
+
+static int checkpoint_row(void *arg, sqlite3_stmt *t)
+{
+	struct checkpoint_walk *w = arg;
+	const void *b = sqlite3_column_blob(t, 3);
+	int n = sqlite3_column_bytes(t, 3);
+	int64_t size = sqlite3_column_int64(t, 0);
+
+	return w->fn(w->arg, size > 0 ? (uint64_t)size : 0, sqlite3_column_int64(t, 1),
+		     sqlite3_column_int64(t, 2) != 0, n > 0 ? b : (const void *)"",
+		     (size_t)(n > 0 ? n : 0));
 }
 
 static int sq_audit_checkpoints(struct ks_store *s, const char *instance, ks_store_checkpoint_fn fn,
 				void *arg)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CP_LIST);
-	int r, rc = -1;
+	struct checkpoint_walk w = { fn, arg };
 
-	KS_GUARD(bind_text(t, 1, instance));
-	while ((r = sqlite3_step(t)) == SQLITE_ROW) {
-		const void *b = sqlite3_column_blob(t, 3);
-		int n = sqlite3_column_bytes(t, 3);
-		int64_t size = sqlite3_column_int64(t, 0);
-
-		KS_GUARD(fn(arg, size > 0 ? (uint64_t)size : 0, sqlite3_column_int64(t, 1),
-			    sqlite3_column_int64(t, 2) != 0, n > 0 ? b : (const void *)"",
-			    (size_t)(n > 0 ? n : 0)));
-	}
-	if (r != SQLITE_DONE) {
-		sq_fail(c->db, "reading checkpoints");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_reset(t);
-	give(q, c);
-	return rc;
+	return each_row(s, ST_CP_LIST, "reading checkpoints", instance, checkpoint_row, &w);
 }
 
 static int sq_cache_put(struct ks_store *s, const char *key, const uint8_t *v, size_t n,
 			int64_t expires)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CACHE_PUT);
-	int rc = -1;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	int rc;
 
-	KS_GUARD(bind_text(t, 1, key));
-	KS_GUARD(bind_blob(t, 2, v, n));
-	KS_GUARD(bind_i64(t, 3, expires));
-	KS_GUARD(run(c, t, "writing the cache"));
-	rc = 0;
-out:
-	sqlite3_reset(t);
-	give(q, c);
+	rc = ks_sq_exec(c, ST_CACHE_PUT, "writing the cache", "tbi", key, (const void *)v, n,
+			expires);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static int sq_cache_get(struct ks_store *s, const char *key, int64_t now, struct ks_buf *v)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
-	sqlite3_stmt *t = st(c, ST_CACHE_GET);
-	int r, rc = -1;
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	sqlite3_stmt *t = ks_sq_st(c, ST_CACHE_GET);
+	int rc = -1;
 
-	KS_GUARD(bind_text(t, 1, key));
-	KS_GUARD(bind_i64(t, 2, now));
-	r = sqlite3_step(t);
-	if (r == SQLITE_DONE)
-		KS_BAIL(KS_ERR_NOT_FOUND, "no such cache entry");
-	if (r != SQLITE_ROW) {
-		sq_fail(c->db, "reading the cache");
-		goto out;
-	}
-	KS_GUARD(col_blob(t, 0, v));
+	KS_GUARD(ks_sq_bind(t, "ti", key, now));
+	KS_GUARD(ks_sq_one(c, t, "reading the cache", "no such cache entry"));
+	KS_GUARD(ks_sq_col_blob(t, 0, v));
 	rc = 0;
 out:
 	sqlite3_reset(t);
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 
 static void sq_close(struct ks_store *s)
 {
 	struct sq *q = (struct sq *)s;
-	unsigned i;
 
-	for (i = 0; i < q->n; i++)
-		conn_close(&q->conns[i]);
-	free(q->conns);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
+	ks_sq_pool_close(&q->pool);
 	free(q);
 }
 
 static int sq_open(const char *path, const struct ks_store_opts *o, struct ks_store **out)
 {
-	struct sq *q;
-	unsigned i;
-	mode_t old;
-	int rc = -1;
+	struct sq *q = calloc(1, sizeof(*q));
 
-	if (*path == '\0')
-		return KS_SET(KS_ERR_ARG, "no database path");
-	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	q->base.ops = &ks_store_sqlite_ops;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
-	q->n = o->connections != 0 ? o->connections : KS_STORE_CONNECTIONS_DEFAULT;
-	q->conns = calloc(q->n, sizeof(*q->conns));
-	if (q->conns == NULL) {
-		q->n = 0;
-		KS_SET(KS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	/* The state holds token hashes and prepared documents: the owner
-	 * only. */
-	old = umask(077);
-	for (i = 0; i < q->n; i++) {
-		if (conn_open(path, o, i == 0, &q->conns[i]) < 0) {
-			q->n = i;
-			umask(old);
-			goto out;
-		}
-	}
-	umask(old);
-	*out = &q->base;
-	q = NULL;
-	rc = 0;
-out:
-	if (q != NULL)
+	if (ks_sq_pool_open(&q->pool, path, o, schema, sql, ST__COUNT) < 0) {
 		sq_close(&q->base);
-	return rc;
+		return -1;
+	}
+	*out = &q->base;
+	return 0;
 }
 
 /* ---- session activations: their own statements, prepared per call ---- */

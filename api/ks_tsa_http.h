@@ -46,10 +46,6 @@ KS_WUR int ks_tsa_http_handle(struct ks_tsp_server *srv, const char *method,
 			      const char *content_type, const uint8_t *body, size_t n,
 			      size_t max_request, struct ks_tsa_http_reply *r);
 
-/* "127.0.0.1:8080", "[::1]:8080": a numeric address (dotted quad or
- * IPv6 in brackets, no name lookups) and a port (0: any free). */
-KS_WUR int ks_tsa_http_listen_parse(const char *s, struct sockaddr_storage *ss, bool *v6);
-
 /* ---- standalone server (libmicrohttpd) ---- */
 
 struct ks_tsa_http_cfg {

@@ -131,9 +131,7 @@ out:
 	return rc;
 }
 
-/* Does the Content-Type name `want` (type/subtype; parameters and case
- * ignored)? */
-static bool type_matches(const char *got, const char *want)
+bool ks_http_type_is(const char *got, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -268,7 +266,7 @@ static int exchange(const char *url, const char *content_type, const void *body,
 	if (o.accept != NULL) {
 		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype) != CURLE_OK)
 			ctype = NULL;
-		if (!type_matches(ctype, o.accept))
+		if (!ks_http_type_is(ctype, o.accept))
 			KS_BAIL(KS_ERR_NET_TYPE, "%s answered Content-Type '%.64s', not %s", peer,
 				ctype != NULL ? ctype : "(none)", o.accept);
 	}

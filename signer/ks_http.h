@@ -22,6 +22,7 @@
 #ifndef KS_HTTP_H
 #define KS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ks_buf.h"
@@ -52,5 +53,9 @@ KS_WUR int ks_http_post(const char *url, const char *content_type, const void *b
 KS_WUR int ks_http_get(const char *url, const struct ks_http_opts *o, struct ks_buf *out);
 /* Close the calling thread's connections and free its handle. */
 void ks_http_thread_cleanup(void);
+
+/* Does a Content-Type name the media type `want` (type/subtype;
+ * parameters and case ignored, RFC 9110 8.3.1)?  false for NULL. */
+bool ks_http_type_is(const char *got, const char *want);
 
 #endif

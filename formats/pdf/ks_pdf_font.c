@@ -1,5 +1,7 @@
-/* ks_pdf_font: HarfBuzz shaping and subsetting for signature appearances. */
+/* ks_pdf_font: HarfBuzz shaping and subsetting for signature appearances
+ * (the font objects are written by ks_pdf_font_emit.c). */
 #include "ks_pdf_font.h"
+#include "formats/pdf/ks_pdf_font_int.h"
 
 #include <hb-ot.h>
 #include <hb-subset.h>
@@ -17,39 +19,11 @@
 #include "ks_size.h"
 #include "ks_utf8.h"
 
-/* Code points one glyph may stand for in the ToUnicode CMap (a cluster). */
-#define KS_PDF_FONT_MAX_CLUSTER 8
-/* ToUnicode bfchar entries per block (PDF CMaps allow at most 100). */
-#define KS_PDF_FONT_BFCHAR_BLOCK 100
 /* Subsets kept for reuse by the process (signatures of one signer in a
  * batch draw the same glyphs). */
 #define KS_PDF_FONT_SUBSET_CACHE 16
 
-struct used_glyph {
-	uint32_t gid;
-	uint32_t cps[KS_PDF_FONT_MAX_CLUSTER];
-	size_t ncp;
-};
-
-struct ks_pdf_font {
-	hb_face_t *face; /* for shaping and metrics */
-	hb_face_t *pre;  /* the same, preprocessed for subsetting */
-	hb_font_t *font;
-	unsigned upem;
-	struct used_glyph *used;
-	size_t n_used;
-	hb_set_t *unicodes;
-	bool subset_done;
-	struct ks_buf ttf;  /* subset font program */
-	struct ks_buf zttf; /* the same deflated (ISO 32000-1 7.4.4); empty until made */
-	uint32_t *old_of;   /* new gid -> old gid */
-	uint32_t n_new;     /* glyphs in the subset */
-	hb_map_t *new_of;   /* old gid -> new gid (owned copy) */
-	char tag[7];        /* subset tag, ISO 32000-1 9.6.4 */
-	char ps_name[64];   /* PostScript name, regular characters only */
-};
-
-static int32_t to_milli(const struct ks_pdf_font *f, hb_position_t v)
+int32_t ks_pdf_font_milli(const struct ks_pdf_font *f, hb_position_t v)
 {
 	return (int32_t)lround((double)v * 1000.0 / (double)f->upem);
 }
@@ -212,8 +186,8 @@ void ks_pdf_font_vmetrics(const struct ks_pdf_font *f, int32_t *ascent, int32_t 
 
 	memset(&e, 0, sizeof(e));
 	(void)hb_font_get_h_extents(f->font, &e);
-	*ascent = to_milli(f, e.ascender);
-	*descent = to_milli(f, e.descender);
+	*ascent = ks_pdf_font_milli(f, e.ascender);
+	*descent = ks_pdf_font_milli(f, e.descender);
 }
 
 /* Record that `gid` is used and stands for the code points of its cluster
@@ -325,9 +299,9 @@ int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run
 		KS_GUARD(note_glyph(f, info[i].codepoint, cps, ncp));
 		run->g[i].gid = info[i].codepoint;
 		run->g[i].cluster = info[i].cluster;
-		run->g[i].adv = to_milli(f, pos[i].x_advance);
-		run->g[i].dx = to_milli(f, pos[i].x_offset);
-		run->g[i].dy = to_milli(f, pos[i].y_offset);
+		run->g[i].adv = ks_pdf_font_milli(f, pos[i].x_advance);
+		run->g[i].dx = ks_pdf_font_milli(f, pos[i].x_offset);
+		run->g[i].dy = ks_pdf_font_milli(f, pos[i].y_offset);
 		run->width += run->g[i].adv;
 	}
 	run->n = n;
@@ -510,7 +484,7 @@ out:
 static int subset_cut(struct ks_pdf_font *f);
 
 /* The subset program deflated, once (zlib level 6, as every stream). */
-static int deflate_ttf(struct ks_pdf_font *f)
+int ks_pdf_font_deflate(struct ks_pdf_font *f)
 {
 	uLongf zlen;
 	uint8_t *z;
@@ -547,7 +521,7 @@ int ks_pdf_font_subset(struct ks_pdf_font *f)
 		free(key);
 		return found ? 0 : -1;
 	}
-	if (subset_cut(f) < 0 || deflate_ttf(f) < 0) {
+	if (subset_cut(f) < 0 || ks_pdf_font_deflate(f) < 0) {
 		free(key);
 		return -1;
 	}
@@ -618,230 +592,4 @@ out:
 size_t ks_pdf_font_subset_size(const struct ks_pdf_font *f)
 {
 	return f->ttf.len;
-}
-
-static int32_t glyph_width(const struct ks_pdf_font *f, uint32_t old_gid)
-{
-	return to_milli(f, hb_font_get_glyph_h_advance(f->font, old_gid));
-}
-
-static int new_gid(const struct ks_pdf_font *f, uint32_t old_gid, uint16_t *cid)
-{
-	uint32_t v = hb_map_get(f->new_of, old_gid);
-
-	if (v == HB_MAP_VALUE_INVALID || v > 0xffff)
-		return KS_SET(KS_ERR_INTERNAL, "glyph %u is not in the font subset",
-			      (unsigned)old_gid);
-	*cid = (uint16_t)v;
-	return 0;
-}
-
-int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, double size,
-		     struct ks_buf *content)
-{
-	int64_t pen = 0, cur = 0, want;
-	int32_t rise = 0;
-	size_t i;
-	uint16_t cid = 0;
-	int rc = -1;
-
-	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "text shown before the font was subset");
-	KS_GUARD(ks_buf_append_str(content, "["));
-	for (i = 0; i < run->n; i++) {
-		const struct ks_pdf_glyph *g = &run->g[i];
-
-		if (g->dy != rise) {
-			/* Vertical mark offset: text rise, in unscaled text
-			 * space units (ISO 32000-1 9.3.7). */
-			KS_GUARD(ks_buf_append_str(content, "] TJ "));
-			KS_GUARD(ks_pdf_put_real(content, (double)g->dy * size / 1000.0));
-			KS_GUARD(ks_buf_append_str(content, " Ts ["));
-			rise = g->dy;
-		}
-		want = pen + g->dx;
-		if (want != cur) {
-			/* A TJ number moves the next glyph left by n/1000 em
-			 * (ISO 32000-1 9.4.3). */
-			KS_GUARD(ks_buf_printf(content, "%lld", (long long)(cur - want)));
-		}
-		KS_GUARD(new_gid(f, g->gid, &cid));
-		KS_GUARD(ks_buf_printf(content, "<%04X>", (unsigned)cid));
-		cur = want + glyph_width(f, g->gid);
-		pen += g->adv;
-	}
-	KS_GUARD(ks_buf_append_str(content, "] TJ"));
-	if (rise != 0)
-		KS_GUARD(ks_buf_append_str(content, " 0 Ts"));
-	KS_GUARD(ks_buf_append_str(content, "\n"));
-	rc = 0;
-out:
-	return rc;
-}
-
-static int put_tounicode(const struct ks_pdf_font *f, struct ks_buf *cm)
-{
-	size_t i, k, count = 0, in_block = 0;
-	struct ks_buf u16;
-	uint16_t cid = 0;
-	char utf8[4 * KS_PDF_FONT_MAX_CLUSTER + 1];
-	int rc = -1;
-
-	ks_buf_init(&u16, 256);
-	for (i = 0; i < f->n_used; i++)
-		count += f->used[i].ncp > 0;
-	KS_GUARD(ks_buf_append_str(cm,
-				   "/CIDInit /ProcSet findresource begin\n"
-				   "12 dict begin\n"
-				   "begincmap\n"
-				   "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
-				   "/Supplement 0 >> def\n"
-				   "/CMapName /Adobe-Identity-UCS def\n"
-				   "/CMapType 2 def\n"
-				   "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"));
-	for (i = 0; i < f->n_used; i++) {
-		const struct used_glyph *g = &f->used[i];
-		size_t ulen = 0;
-
-		if (g->ncp == 0)
-			continue;
-		if (in_block == 0) {
-			size_t left =
-			    count < KS_PDF_FONT_BFCHAR_BLOCK ? count : KS_PDF_FONT_BFCHAR_BLOCK;
-
-			KS_GUARD(ks_buf_printf(cm, "%zu beginbfchar\n", left));
-		}
-		/* Back to UTF-8, then UTF-16BE: one converter for the module. */
-		for (k = 0; k < g->ncp; k++) {
-			uint32_t cp = g->cps[k];
-
-			if (cp < 0x80) {
-				utf8[ulen++] = (char)cp;
-			} else if (cp < 0x800) {
-				utf8[ulen++] = (char)(0xc0 | (cp >> 6));
-				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				utf8[ulen++] = (char)(0xe0 | (cp >> 12));
-				utf8[ulen++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
-			} else {
-				utf8[ulen++] = (char)(0xf0 | (cp >> 18));
-				utf8[ulen++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-				utf8[ulen++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-				utf8[ulen++] = (char)(0x80 | (cp & 0x3f));
-			}
-		}
-		ks_buf_reset(&u16);
-		KS_GUARD(ks_pdf_utf8_to_utf16be(utf8, ulen, &u16));
-		KS_GUARD(new_gid(f, g->gid, &cid));
-		KS_GUARD(ks_buf_printf(cm, "<%04X> <", (unsigned)cid));
-		for (k = 0; k < u16.len; k++)
-			KS_GUARD(ks_buf_printf(cm, "%02X", u16.data[k]));
-		KS_GUARD(ks_buf_append_str(cm, ">\n"));
-		count--;
-		if (++in_block == KS_PDF_FONT_BFCHAR_BLOCK || count == 0) {
-			KS_GUARD(ks_buf_append_str(cm, "endbfchar\n"));
-			in_block = 0;
-		}
-	}
-	KS_GUARD(ks_buf_append_str(cm, "endcmap\n"
-				       "CMapName currentdict /CMap defineresource pop\n"
-				       "end\nend\n"));
-	rc = 0;
-out:
-	ks_buf_cleanup(&u16);
-	return rc;
-}
-
-/* head table: xMin yMin xMax yMax at offset 36 (OpenType 'head'). */
-static int font_bbox(const struct ks_pdf_font *f, int32_t bbox[4])
-{
-	hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
-	unsigned len = 0;
-	const char *p = hb_blob_get_data(head, &len);
-	struct ks_cur c;
-	uint16_t v;
-	int i, rc = -1;
-
-	ks_cur_init(&c, p, p == NULL ? 0 : len);
-	KS_GUARD(ks_cur_skip(&c, 36));
-	for (i = 0; i < 4; i++) {
-		KS_GUARD(ks_cur_u16be(&c, &v));
-		bbox[i] = to_milli(f, (int16_t)v);
-	}
-	rc = 0;
-out:
-	hb_blob_destroy(head);
-	return rc;
-}
-
-int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *font_num)
-{
-	struct ks_buf d, cm;
-	uint32_t n_file, n_desc, n_cid, n_tu, n_t0, i;
-	int32_t bbox[4], asc, desc, cap;
-	hb_position_t capv = 0;
-	const char *len1;
-	int rc = -1;
-
-	ks_buf_init(&d, (size_t)1 << 20);
-	ks_buf_init(&cm, (size_t)1 << 20);
-	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "font emitted before it was subset");
-	KS_GUARD(font_bbox(f, bbox));
-	ks_pdf_font_vmetrics(f, &asc, &desc);
-	if (hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &capv))
-		cap = to_milli(f, capv);
-	else
-		cap = asc;
-	KS_GUARD(ks_pdf_update_alloc(u, &n_file));
-	KS_GUARD(ks_pdf_update_alloc(u, &n_desc));
-	KS_GUARD(ks_pdf_update_alloc(u, &n_cid));
-	KS_GUARD(ks_pdf_update_alloc(u, &n_tu));
-	KS_GUARD(ks_pdf_update_alloc(u, &n_t0));
-
-	/* FontFile2: the TrueType program (ISO 32000-1 9.9, Table 126),
-	 * deflated once per subset (the subset cache keeps it). */
-	KS_GUARD(deflate_ttf(f));
-	KS_GUARD(ks_buf_printf(&d, "/Length1 %zu /Filter /FlateDecode", f->ttf.len));
-	KS_GUARD(ks_buf_cstr(&d, &len1));
-	KS_GUARD(ks_pdf_update_put_stream(u, n_file, 0, len1, f->zttf.data, f->zttf.len, false));
-
-	/* Font descriptor (9.8). */
-	ks_buf_reset(&d);
-	KS_GUARD(ks_buf_printf(&d,
-			       "<< /Type /FontDescriptor /FontName /%s+%s /Flags 32 "
-			       "/FontBBox [%d %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d "
-			       "/CapHeight %d /StemV 80 /FontFile2 %u 0 R >>",
-			       f->tag, f->ps_name, bbox[0], bbox[1], bbox[2], bbox[3], asc, desc,
-			       cap, n_file));
-	KS_GUARD(ks_pdf_update_put(u, n_desc, 0, d.data, d.len));
-
-	/* CIDFontType2 with CIDs = subset glyph ids (9.7.4). */
-	ks_buf_reset(&d);
-	KS_GUARD(ks_buf_printf(&d,
-			       "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s+%s "
-			       "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
-			       "/Supplement 0 >> /FontDescriptor %u 0 R /DW 1000 /W [0 [",
-			       f->tag, f->ps_name, n_desc));
-	for (i = 0; i < f->n_new; i++)
-		KS_GUARD(ks_buf_printf(&d, "%s%d", i ? " " : "", glyph_width(f, f->old_of[i])));
-	KS_GUARD(ks_buf_append_str(&d, "]] /CIDToGIDMap /Identity >>"));
-	KS_GUARD(ks_pdf_update_put(u, n_cid, 0, d.data, d.len));
-
-	/* ToUnicode, so the text extracts (9.10.3). */
-	KS_GUARD(put_tounicode(f, &cm));
-	KS_GUARD(ks_pdf_update_put_stream(u, n_tu, 0, "", cm.data, cm.len, true));
-
-	/* Type 0 font, Identity-H: two-byte codes = CIDs (9.7.6). */
-	ks_buf_reset(&d);
-	KS_GUARD(ks_buf_printf(&d,
-			       "<< /Type /Font /Subtype /Type0 /BaseFont /%s+%s /Encoding "
-			       "/Identity-H /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>",
-			       f->tag, f->ps_name, n_cid, n_tu));
-	KS_GUARD(ks_pdf_update_put(u, n_t0, 0, d.data, d.len));
-	*font_num = n_t0;
-	rc = 0;
-out:
-	ks_buf_cleanup(&d);
-	ks_buf_cleanup(&cm);
-	return rc;
 }

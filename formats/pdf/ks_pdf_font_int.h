@@ -1,0 +1,50 @@
+/* ks_pdf_font_int: the font state shared by ks_pdf_font.c (loading,
+ * shaping, subsetting) and ks_pdf_font_emit.c (text operators and the
+ * font objects).  Not for use outside formats/pdf/. */
+#ifndef KS_PDF_FONT_INT_H
+#define KS_PDF_FONT_INT_H
+
+#include <hb-subset.h>
+#include <hb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ks_buf.h"
+#include "ks_err.h"
+
+/* Code points one glyph may stand for in the ToUnicode CMap (a cluster). */
+#define KS_PDF_FONT_MAX_CLUSTER 8
+/* ToUnicode bfchar entries per block (PDF CMaps allow at most 100). */
+#define KS_PDF_FONT_BFCHAR_BLOCK 100
+
+struct used_glyph {
+	uint32_t gid;
+	uint32_t cps[KS_PDF_FONT_MAX_CLUSTER];
+	size_t ncp;
+};
+
+struct ks_pdf_font {
+	hb_face_t *face; /* for shaping and metrics */
+	hb_face_t *pre;  /* the same, preprocessed for subsetting */
+	hb_font_t *font;
+	unsigned upem;
+	struct used_glyph *used;
+	size_t n_used;
+	hb_set_t *unicodes;
+	bool subset_done;
+	struct ks_buf ttf;  /* subset font program */
+	struct ks_buf zttf; /* the same deflated (ISO 32000-1 7.4.4); empty until made */
+	uint32_t *old_of;   /* new gid -> old gid */
+	uint32_t n_new;     /* glyphs in the subset */
+	hb_map_t *new_of;   /* old gid -> new gid (owned copy) */
+	char tag[7];        /* subset tag, ISO 32000-1 9.6.4 */
+	char ps_name[64];   /* PostScript name, regular characters only */
+};
+
+/* A font-unit value in thousandths of the text size. */
+int32_t ks_pdf_font_milli(const struct ks_pdf_font *f, hb_position_t v);
+
+/* The subset program deflated into f->zttf (once). */
+KS_WUR int ks_pdf_font_deflate(struct ks_pdf_font *f);
+
+#endif

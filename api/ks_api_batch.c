@@ -21,6 +21,7 @@
 #include "api/ks_api_sign.h"
 #include "ks_codec.h"
 #include "ks_log.h"
+#include "signer/ks_http.h"
 
 #define BATCH_NAME_MAX 256 /* bytes of a document's name, with the NUL */
 
@@ -119,7 +120,7 @@ static int batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 
 	if (q->query_bad)
 		return bad(q, r, "bad-parameter", "%s", q->query_err);
-	if (!ks_api_type_is(q->content_type, "application/json")) {
+	if (!ks_http_type_is(q->content_type, "application/json")) {
 		ks_api_fail(q, r, "unsupported-media-type",
 			    "a batch is application/json (see the API description)", false);
 		return 1;

@@ -560,7 +560,7 @@ static int sq_open(const char *path, const struct ks_store_opts *o, struct ks_st
 
 /* ---- session activations: their own statements, prepared per call ---- */
 
-static int session_step(struct conn *c, const char *sql_text, const int64_t *v, size_t nv,
+static int session_step(struct ks_sq_conn *c, const char *sql_text, const int64_t *v, size_t nv,
 			const char *nonce, int64_t *out, bool *row)
 {
 	sqlite3_stmt *t = NULL;
@@ -569,7 +569,7 @@ static int session_step(struct conn *c, const char *sql_text, const int64_t *v, 
 
 	*row = false;
 	if (sqlite3_prepare_v2(c->db, sql_text, -1, &t, NULL) != SQLITE_OK) {
-		sq_fail(c->db, "counting a session");
+		ks_sq_fail(c->db, "counting a session");
 		goto out;
 	}
 	if (nonce != NULL && sqlite3_bind_text(t, 1, nonce, -1, SQLITE_TRANSIENT) != SQLITE_OK)
@@ -586,7 +586,7 @@ static int session_step(struct conn *c, const char *sql_text, const int64_t *v, 
 		r = sqlite3_step(t);
 	}
 	if (r != SQLITE_DONE) {
-		sq_fail(c->db, "counting a session");
+		ks_sq_fail(c->db, "counting a session");
 		goto out;
 	}
 	rc = 0;
@@ -598,8 +598,7 @@ out:
 static int sq_session_use(struct ks_store *s, const char *nonce, unsigned uses, int64_t expires,
 			  int64_t now, unsigned n, bool *granted, unsigned *used)
 {
-	struct sq *q = (struct sq *)s;
-	struct conn *c = take(q);
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
 	int64_t v[3], count = 0;
 	bool row = false;
 	int rc = -1;
@@ -622,7 +621,7 @@ static int sq_session_use(struct ks_store *s, const char *nonce, unsigned uses, 
 	*used = row ? (unsigned)count : 0;
 	rc = 0;
 out:
-	give(q, c);
+	ks_sq_give(POOL(s), c);
 	return rc;
 }
 

@@ -520,8 +520,6 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 
 			ks_api_reply_init(&scratch);
 			ks_api_sign_failed(s, q, &who, "sign", k, doc->digest, o.level, &scratch);
-			if (scratch.retry_after > r->retry_after)
-				r->retry_after = scratch.retry_after;
 			rc = result_problem(&b, "name", doc->name, "digest", doc->digest, &scratch);
 			ks_api_reply_cleanup(&scratch);
 		} else {

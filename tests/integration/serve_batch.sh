@@ -235,6 +235,29 @@ batch "$TMP/b.json" '{"key":"seal","format":"cms"}' "$TMP/big1.bin" "$TMP/big2.b
 post /v1/sign/batch "$TOK" "$TMP/b.json"
 check "a batch body over max-body: 413 too-large" problem too-large 413
 
+# --- multipart: a browser form with several files
+req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -F key=seal -F "reason=Ký hàng loạt" \
+  -F "document=@${DOCS[0]}" -F "document=@${DOCS[1]}" -F "file=@${DOCS[2]}"
+check "a multipart batch of 3 files: 200, 3 signed, named by their file names in order" \
+  bash -c "[ $(code) = 200 ] && [ '$(statuses)' = '3 0 | 200 200 200' ] && [ '$(names)' = 'hocba.pdf record-1.xml sodiem.pdf' ]"
+rm -rf "$TMP/mp"
+unpack "$TMP/mp"
+check "the multipart batch's signed documents verify" verify_all "$TMP/mp" 3
+ACT=$(act_docs "$TMP/principal-holder.key" principal 120 "${DOCS[1]}" "${DOCS[3]}")
+req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -F key=principal -F "activation=$ACT" \
+  -F "document=@${DOCS[1]}" -F "document=@${DOCS[3]}"
+check "a multipart batch for the principal with the activation as a part: 2 signed" \
+  bash -c "[ $(code) = 200 ] && [ '$(statuses)' = '2 0 | 200 200' ]"
+req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -F key=seal -F reason=x
+check "a multipart batch without a document part: 400 bad-parameter" problem bad-parameter 400
+MP=()
+for i in $(seq 1 65); do MP+=(-F "document=@${DOCS[1]}"); done
+req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -F key=seal "${MP[@]}"
+check "a multipart batch of 65 files, over batch-max 64: 413 too-large" problem too-large 413
+req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -H 'Content-Type: multipart/form-data; boundary=xyz' \
+  --data-binary $'--xyz\r\nContent-Disposition: form-data; name="key"\r\n\r\nseal\r\n'
+check "a multipart body without its final boundary: 400 bad-multipart" problem bad-multipart 400
+
 # --- JSON shape refusals
 shape() { # name code body
   printf '%s' "$3" >"$TMP/s.json"
@@ -257,6 +280,8 @@ shape "a repeated member: 400 bad-json" bad-json '{"key":"seal","key":"seal","do
 shape "no key: 400 bad-parameter" bad-parameter '{"documents":[{"document":"'"$DOC64"'"}]}'
 req POST /v1/sign/batch -H "Authorization: Bearer $TOK" -H 'Content-Type: application/pdf' --data-binary @"${DOCS[0]}"
 check "a batch that is not JSON: 415 unsupported-media-type" problem unsupported-media-type 415
+req POST /v1/sign/batch/complete -H "Authorization: Bearer $TOK" -F id=abc -F signature=@"${DOCS[0]}"
+check "a batch to complete that is not JSON: 415 unsupported-media-type" problem unsupported-media-type 415
 batch "$TMP/b.json" '{"key":"seal"}' "${DOCS[1]}"
 req POST /v1/sign/batch -H 'Content-Type: application/json' --data-binary @"$TMP/b.json"
 check "a batch without a client token: 401 unauthorized" problem unauthorized 401

@@ -31,6 +31,58 @@ static const char *const batch_prepare_known[] = { "key",         "level",   "md
 						   "certificate", "chain",   NULL };
 static const char *const batch_complete_known[] = { "chain", NULL };
 
+/* Add a result object (consumed): its JSON, and when `doc` is given a
+ * last member "document" with its base64 text, encoded straight into the
+ * answer (base64 needs no escaping, and a batch's answer holds megabytes
+ * of it). */
+static int result_add(struct batch *b, json_t *o, bool ok, const struct ks_buf *doc)
+{
+	char *dump = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (o == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	dump = json_dumps(o, JSON_COMPACT);
+	if (dump == NULL || (len = strlen(dump)) < 2)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (b->n_results > 0)
+		KS_GUARD(ks_buf_append_byte(&b->results, ','));
+	if (doc == NULL) {
+		KS_GUARD(ks_buf_append(&b->results, dump, len));
+	} else {
+		KS_GUARD(ks_buf_append(&b->results, dump, len - 1)); /* without its '}' */
+		KS_GUARD(ks_buf_append_str(&b->results, ",\"document\":\""));
+		KS_GUARD(ks_base64_encode(doc->data, doc->len, &b->results));
+		KS_GUARD(ks_buf_append_str(&b->results, "\"}"));
+	}
+	b->n_results++;
+	b->ok += ok;
+	rc = 0;
+out:
+	free(dump);
+	json_decref(o);
+	return rc;
+}
+
+/* Start the answer: its head, and room for what the documents will
+ * take (their base64 and the signatures) so it grows in place. */
+static int results_start(const struct ks_api_request *q, struct batch *b, size_t per_doc)
+{
+	size_t i, expect = 64;
+
+	/* a signed document: its base64, with room for the signature */
+	for (i = 0; b->docs != NULL && i < b->n; i++)
+		expect += b->docs[i].data.len / 3 * 4 * 2;
+	expect += b->n * per_doc;
+	if (ks_buf_reserve(&b->results, expect) < 0 ||
+	    ks_buf_append_str(&b->results, "{\"request_id\":\"") < 0 ||
+	    ks_buf_append_str(&b->results, q->id) < 0 ||
+	    ks_buf_append_str(&b->results, "\",\"results\":[") < 0)
+		return -1;
+	return 0;
+}
+
 /* Append a failed result: the member `label_name` (name or id), the
  * document's SHA-256 as `digest_name` when known, and the problem the
  * scratch reply holds. */
@@ -41,8 +93,6 @@ static int result_problem(struct batch *b, const char *label_name, const char *l
 	json_error_t e;
 	json_t *o = json_object(), *p;
 
-	if (o == NULL || json_array_append_new(b->results, o) != 0)
-		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	p = json_loadb((const char *)scratch->body.data, scratch->body.len, 0, &e);
 	if (!json_is_object(p)) {
 		json_decref(p);
@@ -51,13 +101,15 @@ static int result_problem(struct batch *b, const char *label_name, const char *l
 	} else {
 		json_object_del(p, "request_id");
 	}
-	if (json_object_set_new(o, label_name, json_string(label)) != 0 ||
+	if (o == NULL || json_object_set_new(o, label_name, json_string(label)) != 0 ||
 	    json_object_set_new(o, "status", json_integer(scratch->status)) != 0 ||
 	    (digest != NULL && digest[0] != '\0' &&
 	     json_object_set_new(o, digest_name, json_string(digest)) != 0) ||
-	    json_object_set_new(o, "problem", p) != 0)
+	    json_object_set_new(o, "problem", p) != 0) {
+		json_decref(o);
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	return 0;
+	}
+	return result_add(b, o, false, NULL);
 }
 
 static int result_document(struct batch *b, const char *label_name, const char *label,
@@ -65,59 +117,42 @@ static int result_document(struct batch *b, const char *label_name, const char *
 			   const struct ks_buf *doc)
 {
 	json_t *o = json_object();
-	struct ks_buf b64;
-	int rc = -1;
 
-	ks_buf_init(&b64, doc->len / 3 * 4 + 8);
-	if (o == NULL || json_array_append_new(b->results, o) != 0)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	KS_GUARD(ks_base64_encode(doc->data, doc->len, &b64));
-	if (json_object_set_new(o, label_name, json_string(label)) != 0 ||
+	if (o == NULL || json_object_set_new(o, label_name, json_string(label)) != 0 ||
 	    json_object_set_new(o, "status", json_integer(200)) != 0 ||
 	    json_object_set_new(o, "digest", json_string(digest)) != 0 ||
 	    json_object_set_new(o, "format", json_string(ks_format_name(res->format))) != 0 ||
-	    json_object_set_new(o, "summary", json_string(res->summary)) != 0 ||
-	    json_object_set_new(o, "document", json_stringn((const char *)b64.data, b64.len)) != 0)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	rc = 0;
-out:
-	ks_buf_cleanup(&b64);
-	return rc;
+	    json_object_set_new(o, "summary", json_string(res->summary)) != 0) {
+		json_decref(o);
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	}
+	return result_add(b, o, true, doc);
 }
 
-/* The answer: 200, {"request_id", "ok": N, "failed": M, "results": [...]},
+/* The answer: 200, {"request_id", "results": [...], "ok": N, "failed": M},
  * once the successes' audit rows are written. */
 static int batch_reply(struct ks_api_svc *s, const struct ks_api_request *q, struct batch *b,
 		       struct ks_api_reply *r)
 {
-	json_t *o = json_object(), *v;
-	char *dump = NULL;
-	size_t i, ok = 0;
-	int rc = -1;
+	struct ks_buf t;
+	char tail[80];
+	int w;
 
 	if (ks_api_audit_rows(s, q, b->ev, b->n_ev) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
-		json_decref(o);
 		return 0;
 	}
-	json_array_foreach(b->results, i, v) ok +=
-	    json_integer_value(json_object_get(v, "status")) == 200;
-	if (o == NULL || json_object_set_new(o, "request_id", json_string(q->id)) != 0 ||
-	    json_object_set_new(o, "ok", json_integer((json_int_t)ok)) != 0 ||
-	    json_object_set_new(o, "failed", json_integer((json_int_t)(b->n - ok))) != 0 ||
-	    json_object_set(o, "results", b->results) != 0)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	dump = json_dumps(o, JSON_COMPACT);
-	if (dump == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	w = snprintf(tail, sizeof(tail), "],\"ok\":%zu,\"failed\":%zu}", b->ok,
+		     b->n_results - b->ok);
+	if (w < 0 || (size_t)w >= sizeof(tail) || ks_buf_append(&b->results, tail, (size_t)w) < 0)
+		return -1;
+	/* the answer is the buffer the results were written into */
+	t = r->body;
+	r->body = b->results;
+	b->results = t;
 	r->status = 200;
 	r->content_type = "application/json";
-	KS_GUARD(ks_buf_append_str(&r->body, dump));
-	rc = 0;
-out:
-	free(dump);
-	json_decref(o);
-	return rc;
+	return 0;
 }
 
 /* The options of a batch: 1 when answered (400). */
@@ -178,6 +213,10 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 		ks_api_key_failed(s, q, &who, "sign-batch", k, "", o.level, r);
 		goto out;
 	}
+	if (results_start(q, &b, 32768) < 0) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		goto out;
+	}
 	for (i = 0; i < b.n; i++) {
 		struct bdoc *doc = &b.docs[i];
 		struct ks_sign_outcome res;
@@ -223,10 +262,8 @@ static int result_prepared(struct batch *b, const struct bdoc *doc,
 	int rc = -1;
 
 	ks_buf_init(&b64, p->tbs.len / 3 * 4 + 8);
-	if (o == NULL || json_array_append_new(b->results, o) != 0)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	KS_GUARD(ks_base64_encode(p->tbs.data, p->tbs.len, &b64));
-	if (json_object_set_new(o, "name", json_string(doc->name)) != 0 ||
+	if (o == NULL || json_object_set_new(o, "name", json_string(doc->name)) != 0 ||
 	    json_object_set_new(o, "status", json_integer(200)) != 0 ||
 	    json_object_set_new(o, "id", json_string(sp->id)) != 0 ||
 	    json_object_set_new(o, "document_digest", json_string(doc->digest)) != 0 ||
@@ -236,8 +273,10 @@ static int result_prepared(struct batch *b, const struct bdoc *doc,
 	    json_object_set_new(o, "format", json_string(ks_format_name(p->format))) != 0 ||
 	    json_object_set_new(o, "expires", json_integer((json_int_t)sp->expires)) != 0)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	rc = 0;
+	rc = result_add(b, o, true, NULL);
+	o = NULL;
 out:
+	json_decref(o);
 	ks_buf_cleanup(&b64);
 	return rc;
 }
@@ -267,6 +306,10 @@ int ks_api_h_batch_prepare(void *svc, const struct ks_api_request *q, struct ks_
 	}
 	if (ks_api_prepare_cert(s, q, &who, &b.ps, o.key, "", &cert, &chain, &k, r) != 0)
 		goto out;
+	if (results_start(q, &b, 1024) < 0) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		goto out;
+	}
 	for (i = 0; i < b.n; i++) {
 		struct bdoc *doc = &b.docs[i];
 		struct ks_store_prepared sp;
@@ -326,7 +369,7 @@ int ks_api_h_batch_complete(void *svc, const struct ks_api_request *q, struct ks
 		goto out;
 	digests = calloc(b.n, sizeof(*digests));
 	levels = calloc(b.n, sizeof(*levels));
-	if (digests == NULL || levels == NULL) {
+	if (digests == NULL || levels == NULL || results_start(q, &b, 65536) < 0) {
 		ks_api_fail(q, r, "internal", "internal error", true);
 		goto out;
 	}

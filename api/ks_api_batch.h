@@ -17,7 +17,8 @@
 
 #include "api/ks_api_int.h"
 
-#define KS_API_BATCH_NAME_MAX 256 /* bytes of a document's name, with the NUL */
+#define KS_API_BATCH_NAME_MAX 256                 /* bytes of a document's name, with the NUL */
+#define KS_API_BATCH_ANSWER_MAX ((size_t)1 << 31) /* bytes of a batch's answer */
 
 /* One document of a batch. */
 struct bdoc {
@@ -40,7 +41,8 @@ struct batch {
 	size_t n;
 	struct bdoc *docs;
 	struct bitem *items;
-	json_t *results;
+	struct ks_buf results; /* the results' JSON objects so far, comma-separated */
+	size_t n_results, ok;
 	struct ks_audit_event *ev; /* the successes' audit rows, written at the end */
 	size_t n_ev;
 	char *activation; /* the "activation" member (longer than other options) */

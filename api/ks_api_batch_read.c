@@ -19,6 +19,7 @@ void ks_api_batch_init(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	ks_api_params_init(&b->ps);
+	ks_buf_init(&b->results, KS_API_BATCH_ANSWER_MAX);
 }
 
 void ks_api_batch_cleanup(struct batch *b)
@@ -36,7 +37,7 @@ void ks_api_batch_cleanup(struct batch *b)
 	free(b->ev);
 	free(b->activation);
 	json_decref(b->arr);
-	json_decref(b->results);
+	ks_buf_cleanup(&b->results);
 	ks_api_params_cleanup(&b->ps);
 	memset(b, 0, sizeof(*b));
 }
@@ -67,9 +68,8 @@ static int batch_ready(const struct ks_api_request *q, const char *const *known,
 
 	if (unknown != NULL)
 		return bad(q, r, "bad-parameter", "unknown parameter '%s'", unknown);
-	b->results = json_array();
 	b->ev = calloc(b->n, sizeof(*b->ev));
-	if (b->results == NULL || b->ev == NULL) {
+	if (b->ev == NULL) {
 		ks_api_fail(q, r, "internal", "internal error", true);
 		return 1;
 	}

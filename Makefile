@@ -95,10 +95,10 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(BUILD)/l
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libkyso.a $(LIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libkyso.a
+$(BUILD)/bench/%: bench/%.c bench/common.c bench/common.h $(BUILD)/libkyso.a
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkyso.a $(LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< bench/common.c $(BUILD)/libkyso.a $(LIBS)
 
 tests: all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/p11faults.so
 

@@ -40,41 +40,16 @@
 #include "ks_key.h"
 #include "signer/ks_batch.h"
 #include "signer/ks_keyres.h"
+#include "common.h"
 
 #define TOKEN "principal"
 #define KEY "tok-principal-rsa"
 #define SRC_MAX 64
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of this process (user and system): what `openssl speed`
- * divides by (user time, unless -elapsed), and what other programs on a
- * shared machine do not inflate. */
-static double cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct rate {
 	double cpu;  /* per CPU second */
 	double wall; /* per second */
 };
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
 
 /* ---- the reference: openssl speed ---- */
 
@@ -113,66 +88,13 @@ static double openssl_rsa_speed(void)
 
 /* ---- the reference: raw C_Sign ---- */
 
-struct raw {
-	CK_FUNCTION_LIST *fl;
-	ck_session_handle_t s;
-	ck_object_handle_t key;
-	bool init;
-};
-
-static int raw_open(struct raw *r, const char *module, const char *pin)
-{
-	ck_slot_id_t slots[64];
-	unsigned long ns = 64, i, found = 0;
-	ck_object_class_t cls = CKO_PRIVATE_KEY;
-	struct ck_attribute t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
-				     { CKA_LABEL, (void *)KEY, sizeof(KEY) - 1 } };
-	struct ck_token_info ti;
-	ck_rv_t rv;
-
-	r->fl = p11_kit_module_load(module, 0);
-	if (r->fl == NULL || p11_kit_module_initialize(r->fl) != CKR_OK)
-		return -1;
-	r->init = true;
-	if (r->fl->C_GetSlotList(1, slots, &ns) != CKR_OK)
-		return -1;
-	for (i = 0; i < ns; i++)
-		if (r->fl->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
-		    memcmp(ti.label, TOKEN, sizeof(TOKEN) - 1) == 0 &&
-		    ti.label[sizeof(TOKEN) - 1] == ' ')
-			break;
-	if (i == ns ||
-	    r->fl->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &r->s) != CKR_OK)
-		return -1;
-	rv = r->fl->C_Login(r->s, CKU_USER, (unsigned char *)pin, strlen(pin));
-	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-		return -1;
-	if (r->fl->C_FindObjectsInit(r->s, t, 2) != CKR_OK ||
-	    r->fl->C_FindObjects(r->s, &r->key, 1, &found) != CKR_OK ||
-	    r->fl->C_FindObjectsFinal(r->s) != CKR_OK || found != 1)
-		return -1;
-	return 0;
-}
-
-static void raw_close(struct raw *r)
-{
-	if (r->fl == NULL)
-		return;
-	if (r->init) {
-		(void)r->fl->C_CloseSession(r->s);
-		(void)p11_kit_module_finalize(r->fl);
-	}
-	p11_kit_module_release(r->fl);
-	r->fl = NULL;
-}
-
 /* C_Sign per second over `secs`. */
-static int raw_rate(struct raw *r, double secs, struct rate *out)
+static int raw_rate(struct bench_raw *r, double secs, struct rate *out)
 {
 	struct ck_mechanism mech = { CKM_RSA_PKCS, NULL, 0 };
 	struct ks_buf dg, di;
 	uint8_t sig[1024];
-	double start = now(), end = start + secs, t, c0 = cpu();
+	double start = bench_now(), end = start + secs, t, c0 = bench_cpu();
 	long n = 0;
 
 	ks_buf_init(&dg, 64);
@@ -180,7 +102,7 @@ static int raw_rate(struct raw *r, double secs, struct rate *out)
 	if (ks_md_digest(KS_MD_SHA256, "bench", 5, &dg) < 0 ||
 	    ks_digestinfo(KS_MD_SHA256, dg.data, dg.len, &di) < 0)
 		goto fail;
-	while ((t = now()) < end) {
+	while ((t = bench_now()) < end) {
 		unsigned long len = sizeof(sig);
 
 		if (r->fl->C_SignInit(r->s, &mech, r->key) != CKR_OK ||
@@ -188,7 +110,7 @@ static int raw_rate(struct raw *r, double secs, struct rate *out)
 			goto fail;
 		n++;
 	}
-	out->cpu = (double)n / (cpu() - c0);
+	out->cpu = (double)n / (bench_cpu() - c0);
 	out->wall = (double)n / (t - start);
 	ks_buf_cleanup(&dg);
 	ks_buf_cleanup(&di);
@@ -226,7 +148,7 @@ static int make_inputs(const char dir[512], long docs)
 	snprintf(cmd, sizeof(cmd),
 		 "'%s' render transcript --data '%s/docs/examples/lop-12a3.json' --out-dir '%s' "
 		 ">/dev/null",
-		 env_or("KYSO_BIN", "build/kyso"), env_or("KYSO_ROOT", "."), src);
+		 bench_env_or("KYSO_BIN", "build/kyso"), bench_env_or("KYSO_ROOT", "."), src);
 	if (system(cmd) != 0)
 		return -1;
 	d = opendir(src);
@@ -275,16 +197,16 @@ static int batch_rate(const char dir[512], const char *out, struct ks_key *key, 
 	tmpl.rev_policy = KS_REV_POLICY_OFF;
 	memset(&o, 0, sizeof(o));
 	/* Timed from the listing of the folder on, as the command runs. */
-	t0 = now();
-	c0 = cpu();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	if (ks_batch_add_dir(&b, in) < 0)
 		goto out;
 	for (i = 0; i < b.n; i++)
 		b.items[i].format = ks_format_of(b.items[i].in);
 	if (ks_batch_plan(&b, od, NULL) < 0 || ks_batch_run(&b, &tmpl, &o) < 0)
 		goto out;
-	t1 = now();
-	res->cpu = (double)docs / (cpu() - c0);
+	t1 = bench_now();
+	res->cpu = (double)docs / (bench_cpu() - c0);
 	if (b.signed_n != (size_t)docs) {
 		for (i = 0; i < b.n; i++)
 			if (b.items[i].status == KS_BATCH_FAILED) {
@@ -305,18 +227,18 @@ out:
 
 int main(void)
 {
-	const char *pin = env_or("KYSO_TEST_PIN", "123456");
+	const char *pin = bench_env_or("KYSO_TEST_PIN", "123456");
 	const char *module =
-	    env_or("KYSO_SOFTHSM_MODULE", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
-	const char *pki = env_or("KYSO_PKI_DIR", "build/pki");
+	    bench_env_or("KYSO_SOFTHSM_MODULE", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
+	const char *pki = bench_env_or("KYSO_PKI_DIR", "build/pki");
 	const char *base = getenv("BENCH_BATCH_DIR");
-	double secs = strtod(env_or("BENCH_SECONDS", "2"), NULL), rsa;
+	double secs = strtod(bench_env_or("BENCH_SECONDS", "2"), NULL), rsa;
 	struct rate file_rate, raw1, raw2, tok_rate, raw;
-	long docs = strtol(env_or("BENCH_BATCH_DOCS", "1000"), NULL, 10);
+	long docs = strtol(bench_env_or("BENCH_BATCH_DOCS", "1000"), NULL, 10);
 	char dir[512], kp[4200], cp[4200], chp[4200];
 	struct ks_keyres kr;
 	struct ks_key *key = NULL;
-	struct raw r;
+	struct bench_raw r;
 	struct stat st;
 	int rc = 1;
 
@@ -326,8 +248,9 @@ int main(void)
 	if (docs < 1 || docs > KS_BATCH_FILES_MAX)
 		docs = 1000;
 	if (base == NULL || *base == '\0')
-		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm"
-									 : env_or("TMPDIR", "/tmp");
+		base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)
+			   ? "/dev/shm"
+			   : bench_env_or("TMPDIR", "/tmp");
 	snprintf(dir, sizeof(dir), "%s/kyso-bench-batch.XXXXXX", base);
 	if (mkdtemp(dir) == NULL) {
 		fprintf(stderr, "bench_batch: %s: %s\n", dir, strerror(errno));
@@ -361,7 +284,7 @@ int main(void)
 	fflush(stdout);
 
 	/* Token key: the reference before and after the batch, the mean. */
-	if (raw_open(&r, module, pin) < 0) {
+	if (bench_raw_open(&r, module, pin, TOKEN, KEY) < 0) {
 		fprintf(stderr, "bench_batch: raw PKCS#11 setup failed on '%s'\n", module);
 		goto out;
 	}
@@ -390,7 +313,7 @@ int main(void)
 	       tok_rate.wall / raw.wall);
 	rc = 0;
 out:
-	raw_close(&r);
+	bench_raw_close(&r);
 	ks_keyres_close(key);
 	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;

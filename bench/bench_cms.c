@@ -18,34 +18,12 @@
 
 #include "formats/cms/ks_cms.h"
 #include "ks_key.h"
+#include "common.h"
 
 #define ROUNDS 4
 #define ENTITY "principal-rsa"
 
 static const char content[] = "Học bạ số - Trường THPT Chu Văn An\n";
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double bench_seconds(void)
-{
-	const char *s = getenv("BENCH_SECONDS");
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return 2.0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v <= 0 || v > 3600)
-		return 2.0;
-	return v;
-}
 
 static void pki_path(char *buf, size_t n, const char *suffix)
 {
@@ -59,7 +37,7 @@ static void pki_path(char *buf, size_t n, const char *suffix)
 static long run_kyso(struct ks_key *key, double secs)
 {
 	struct ks_buf der;
-	double end = now() + secs;
+	double end = bench_now() + secs;
 	long n = 0;
 
 	ks_buf_init(&der, KS_CMS_DER_MAX);
@@ -72,37 +50,8 @@ static long run_kyso(struct ks_key *key, double secs)
 			break;
 		}
 		n++;
-	} while (now() < end);
+	} while (bench_now() < end);
 	ks_buf_cleanup(&der);
-	return n;
-}
-
-/* OpenSSL: RSA-2048 private-key operations with PKCS#1 v1.5 padding of a
- * SHA-256 digest, one context, as `openssl speed rsa2048` does. */
-static long run_openssl(EVP_PKEY *pk, double secs)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
-	unsigned char digest[32], sig[512];
-	size_t slen;
-	double end = now() + secs;
-	long n = 0;
-
-	memset(digest, 0x5a, sizeof(digest));
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
-		EVP_PKEY_CTX_free(ctx);
-		return -1;
-	}
-	do {
-		slen = sizeof(sig);
-		if (EVP_PKEY_sign(ctx, sig, &slen, digest, sizeof(digest)) <= 0) {
-			n = -1;
-			break;
-		}
-		n++;
-	} while (now() < end);
-	EVP_PKEY_CTX_free(ctx);
 	return n;
 }
 
@@ -112,7 +61,7 @@ int main(void)
 	struct ks_key *key = NULL;
 	EVP_PKEY *pk = NULL;
 	BIO *b;
-	double secs = bench_seconds() / ROUNDS, t_kyso = 0, t_ossl = 0, t0;
+	double secs = bench_seconds(2.0) / ROUNDS, t_kyso = 0, t_ossl = 0, t0;
 	long n_kyso = 0, n_ossl = 0, n;
 	int i, rc = 1;
 
@@ -136,18 +85,18 @@ int main(void)
 	}
 	/* Warm up both paths, then alternate so that drifts of a shared
 	 * machine hit both sides alike. */
-	if (run_kyso(key, 0.05) < 0 || run_openssl(pk, 0.05) < 0)
+	if (run_kyso(key, 0.05) < 0 || bench_openssl_rsa(pk, 0.05, bench_now) < 0)
 		goto out;
 	for (i = 0; i < ROUNDS; i++) {
-		t0 = now();
-		n = run_openssl(pk, secs);
-		t_ossl += now() - t0;
+		t0 = bench_now();
+		n = bench_openssl_rsa(pk, secs, bench_now);
+		t_ossl += bench_now() - t0;
 		if (n < 0)
 			goto out;
 		n_ossl += n;
-		t0 = now();
+		t0 = bench_now();
 		n = run_kyso(key, secs);
-		t_kyso += now() - t0;
+		t_kyso += bench_now() - t0;
 		if (n < 0)
 			goto out;
 		n_kyso += n;

@@ -19,87 +19,22 @@
 
 #include "ks_key.h"
 #include "pkcs11/ks_p11.h"
+#include "common.h"
 
 #define ROUNDS 4
 #define TOKEN "principal"
 #define KEY "tok-principal-rsa"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
-}
-
-struct raw {
-	CK_FUNCTION_LIST *fl;
-	ck_session_handle_t s;
-	ck_object_handle_t key;
-};
-
-static int raw_open(struct raw *r, const char *module, const char *pin)
-{
-	ck_slot_id_t slots[64];
-	unsigned long ns = 64, i, found = 0;
-	ck_object_class_t cls = CKO_PRIVATE_KEY;
-	struct ck_attribute t[2] = { { CKA_CLASS, &cls, sizeof(cls) },
-				     { CKA_LABEL, (void *)KEY, sizeof(KEY) - 1 } };
-	struct ck_token_info ti;
-	ck_rv_t rv;
-
-	r->fl = p11_kit_module_load(module, 0);
-	if (r->fl == NULL || p11_kit_module_initialize(r->fl) != CKR_OK)
-		return -1;
-	if (r->fl->C_GetSlotList(1, slots, &ns) != CKR_OK)
-		return -1;
-	for (i = 0; i < ns; i++) {
-		if (r->fl->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-			continue;
-		if (memcmp(ti.label, TOKEN, sizeof(TOKEN) - 1) == 0 &&
-		    ti.label[sizeof(TOKEN) - 1] == ' ')
-			break;
-	}
-	if (i == ns ||
-	    r->fl->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &r->s) != CKR_OK)
-		return -1;
-	/* Login state is per process: kyso's pool may have logged in already. */
-	rv = r->fl->C_Login(r->s, CKU_USER, (unsigned char *)pin, strlen(pin));
-	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-		return -1;
-	if (r->fl->C_FindObjectsInit(r->s, t, 2) != CKR_OK ||
-	    r->fl->C_FindObjects(r->s, &r->key, 1, &found) != CKR_OK ||
-	    r->fl->C_FindObjectsFinal(r->s) != CKR_OK || found != 1)
-		return -1;
-	return 0;
-}
-
-static void raw_close(struct raw *r)
-{
-	if (r->fl == NULL)
-		return;
-	(void)r->fl->C_CloseSession(r->s);
-	(void)p11_kit_module_finalize(r->fl);
-	p11_kit_module_release(r->fl);
-}
-
 /* The reference: nothing but C_SignInit + C_Sign with CKM_RSA_PKCS over
  * a DigestInfo prepared once. */
-static long raw_loop(struct raw *r, const struct ks_buf *di, double secs)
+static long raw_loop(struct bench_raw *r, const struct ks_buf *di, double secs)
 {
 	struct ck_mechanism mech = { CKM_RSA_PKCS, NULL, 0 };
 	uint8_t sig[1024];
-	double end = now() + secs;
+	double end = bench_now() + secs;
 	long n = 0;
 
-	while (now() < end) {
+	while (bench_now() < end) {
 		unsigned long len = sizeof(sig);
 
 		if (r->fl->C_SignInit(r->s, &mech, r->key) != CKR_OK ||
@@ -113,11 +48,11 @@ static long raw_loop(struct raw *r, const struct ks_buf *di, double secs)
 static long kyso_loop(struct ks_key *key, const uint8_t *dg, double secs)
 {
 	struct ks_buf sig;
-	double end = now() + secs;
+	double end = bench_now() + secs;
 	long n = 0;
 
 	ks_buf_init(&sig, 1024);
-	while (now() < end) {
+	while (bench_now() < end) {
 		ks_buf_reset(&sig);
 		if (ks_key_sign(key, KS_SIG_RSA_PKCS1, KS_MD_SHA256, dg, 32, &sig) < 0) {
 			n = -1;
@@ -132,10 +67,11 @@ static long kyso_loop(struct ks_key *key, const uint8_t *dg, double secs)
 int main(void)
 {
 	const char *module =
-	    env_or("KYSO_SOFTHSM_MODULE", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
-	const char *pin = env_or("KYSO_TEST_PIN", "123456");
-	double secs = strtod(env_or("BENCH_SECONDS", "2"), NULL), per, best_raw = 0, best_kyso = 0;
-	struct raw r = { 0 };
+	    bench_env_or("KYSO_SOFTHSM_MODULE", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
+	const char *pin = bench_env_or("KYSO_TEST_PIN", "123456");
+	double secs = strtod(bench_env_or("BENCH_SECONDS", "2"), NULL), per, best_raw = 0,
+	       best_kyso = 0;
+	struct bench_raw r = { 0 };
 	struct ks_key *key = NULL;
 	struct ks_buf dg, di;
 	char uri[512];
@@ -155,7 +91,7 @@ int main(void)
 		fprintf(stderr, "bench_p11: %s\n", ks_err_msg());
 		goto out;
 	}
-	if (raw_open(&r, module, pin) < 0) {
+	if (bench_raw_open(&r, module, pin, TOKEN, KEY) < 0) {
 		fprintf(stderr, "bench_p11: raw PKCS#11 setup failed on '%s'\n", module);
 		goto out;
 	}
@@ -178,7 +114,7 @@ int main(void)
 	       best_raw > 0 ? best_kyso / best_raw : 0.0);
 	rc = 0;
 out:
-	raw_close(&r);
+	bench_raw_close(&r);
 	ks_key_free(key);
 	ks_p11_shutdown();
 	ks_buf_cleanup(&dg);

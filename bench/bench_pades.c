@@ -20,17 +20,10 @@
 #include "formats/pdf/ks_pades.h"
 #include "ks_buf.h"
 #include "ks_key.h"
+#include "common.h"
 
 #define ROUNDS 4
 #define ROWS 420
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *pki(const char *name)
 {
@@ -107,36 +100,17 @@ out:
 /* Raw RSA signatures of a SHA-256 digest for `secs` seconds. */
 static double raw_rate(EVP_PKEY *pkey, double secs)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
-	unsigned char md[32] = { 1 }, sig[1024];
-	size_t siglen;
-	double t0 = now(), t;
-	long n = 0;
+	double t0 = bench_now();
+	long n = bench_openssl_rsa(pkey, secs, bench_now);
 
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
-		EVP_PKEY_CTX_free(ctx);
-		return -1;
-	}
-	do {
-		siglen = sizeof(sig);
-		if (EVP_PKEY_sign(ctx, sig, &siglen, md, sizeof(md)) <= 0) {
-			EVP_PKEY_CTX_free(ctx);
-			return -1;
-		}
-		n++;
-		t = now();
-	} while (t - t0 < secs);
-	EVP_PKEY_CTX_free(ctx);
-	return (double)n / (t - t0);
+	return n < 0 ? -1 : (double)n / (bench_now() - t0);
 }
 
 static double kyso_rate(const struct ks_buf *pdf, const struct ks_pades_cms *cms,
 			const struct ks_pades_opts *opts, double secs)
 {
 	struct ks_buf out;
-	double t0 = now(), t;
+	double t0 = bench_now(), t;
 	long n = 0;
 
 	ks_buf_init(&out, (size_t)64 << 20);
@@ -148,7 +122,7 @@ static double kyso_rate(const struct ks_buf *pdf, const struct ks_pades_cms *cms
 			return -1;
 		}
 		n++;
-		t = now();
+		t = bench_now();
 	} while (t - t0 < secs);
 	ks_buf_cleanup(&out);
 	return (double)n / (t - t0);

@@ -16,14 +16,7 @@
 #include "signer/ks_report.h"
 #include "signer/ks_verify_pdf.h"
 #include "signer/validate/ks_trust.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common.h"
 
 int main(int argc, char **argv)
 {
@@ -49,7 +42,7 @@ int main(int argc, char **argv)
 	ks_validation_init(&val);
 	val.trust = store;
 	val.revocation = false;
-	t0 = now();
+	t0 = bench_now();
 	do {
 		ks_report_init(&rep);
 		if (ks_verify_pdf_file(argv[1], &val, KS_LANG_VI, &rep) < 0 ||
@@ -61,7 +54,7 @@ int main(int argc, char **argv)
 		}
 		ks_report_cleanup(&rep);
 		n++;
-		t = now();
+		t = bench_now();
 	} while (t - t0 < secs);
 	printf("kyso_verify_rate %.1f\n", (double)n / (t - t0));
 	if (getenv("BENCH_COUNT") != NULL)

@@ -30,6 +30,7 @@
 
 #include "formats/render/ks_render.h"
 #include "ks_io.h"
+#include "common.h"
 
 #define CLASS_SIZE 40
 /* Text runs per page of a rendered transcript (counted from the layout:
@@ -37,29 +38,6 @@
 #define RUNS_PER_PAGE 130
 
 static const char line[] = "Nguyễn Thị Hồng Nhung — Toán 8.5 · Ngữ văn 7.0 · Hóa học 9.1";
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double bench_seconds(void)
-{
-	const char *s = getenv("BENCH_SECONDS");
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return 2.0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v <= 0 || v > 3600)
-		return 2.0;
-	return v;
-}
 
 static struct ks_record *load(const char *path)
 {
@@ -146,7 +124,7 @@ static double time_kyso(const struct ks_record *r, size_t n, const struct ks_ren
 			double secs, size_t *bytes)
 {
 	struct ks_buf b;
-	double start = now(), end = start + secs;
+	double start = bench_now(), end = start + secs;
 	long rounds = 0;
 	size_t i;
 
@@ -161,15 +139,15 @@ static double time_kyso(const struct ks_record *r, size_t n, const struct ks_ren
 			}
 		}
 		rounds++;
-	} while (now() < end);
+	} while (bench_now() < end);
 	*bytes = b.len;
 	ks_buf_cleanup(&b);
-	return (now() - start) * 1000 / (double)rounds;
+	return (bench_now() - start) * 1000 / (double)rounds;
 }
 
 static double time_plain(const char *font_dir, size_t n, size_t pages, double secs, size_t *bytes)
 {
-	double start = now(), end = start + secs;
+	double start = bench_now(), end = start + secs;
 	long rounds = 0;
 	size_t i;
 
@@ -178,8 +156,8 @@ static double time_plain(const char *font_dir, size_t n, size_t pages, double se
 			if (plain_pages(font_dir, pages, bytes) < 0)
 				return -1;
 		rounds++;
-	} while (now() < end);
-	return (now() - start) * 1000 / (double)rounds;
+	} while (bench_now() < end);
+	return (bench_now() - start) * 1000 / (double)rounds;
 }
 
 int main(void)
@@ -189,7 +167,7 @@ int main(void)
 	struct ks_render_opts o;
 	struct ks_record *one = load("docs/examples/hocba.json");
 	struct ks_record *cls = load("docs/examples/lop-12a3.json"), *c40 = NULL;
-	double secs = bench_seconds(), k1, p1, k40, p40;
+	double secs = bench_seconds(2.0), k1, p1, k40, p40;
 	size_t kb = 0, pb = 0;
 	int status = 1;
 

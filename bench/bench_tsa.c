@@ -29,32 +29,10 @@
 #include "api/ks_tsa_http.h"
 #include "formats/tsp/ks_tsp_server.h"
 #include "signer/ks_http.h"
+#include "common.h"
 
 #define ROUNDS 4
 #define ENTITY "tsa-rsa"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double bench_seconds(void)
-{
-	const char *s = getenv("BENCH_SECONDS");
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return 2.0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v <= 0 || v > 3600)
-		return 2.0;
-	return v;
-}
 
 static void pki_path(char *buf, size_t n, const char *suffix)
 {
@@ -74,7 +52,7 @@ struct ctx {
 static long run_inproc(struct ctx *c, double secs)
 {
 	struct ks_tsp_issued is;
-	double end = now() + secs;
+	double end = bench_cpu() + secs;
 	long n = 0;
 
 	do {
@@ -86,14 +64,14 @@ static long run_inproc(struct ctx *c, double secs)
 			return -1;
 		}
 		n++;
-	} while (now() < end);
+	} while (bench_cpu() < end);
 	return n;
 }
 
 static long run_http(struct ctx *c, double secs)
 {
 	struct ks_http_opts o;
-	double end = now() + secs;
+	double end = bench_cpu() + secs;
 	long n = 0;
 
 	ks_http_opts_init(&o);
@@ -107,36 +85,7 @@ static long run_http(struct ctx *c, double secs)
 			return -1;
 		}
 		n++;
-	} while (now() < end);
-	return n;
-}
-
-/* RSA-2048 private-key operations with PKCS#1 v1.5 padding of a SHA-256
- * digest, one context, as `openssl speed rsa2048` does. */
-static long run_openssl(EVP_PKEY *pk, double secs)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
-	unsigned char digest[32], sig[512];
-	size_t slen;
-	double end = now() + secs;
-	long n = 0;
-
-	memset(digest, 0x5a, sizeof(digest));
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
-		EVP_PKEY_CTX_free(ctx);
-		return -1;
-	}
-	do {
-		slen = sizeof(sig);
-		if (EVP_PKEY_sign(ctx, sig, &slen, digest, sizeof(digest)) <= 0) {
-			n = -1;
-			break;
-		}
-		n++;
-	} while (now() < end);
-	EVP_PKEY_CTX_free(ctx);
+	} while (bench_cpu() < end);
 	return n;
 }
 
@@ -148,18 +97,18 @@ static int measure(long (*fn)(struct ctx *, double), struct ctx *c, EVP_PKEY *pk
 	long n_k = 0, n_o = 0, n;
 	int i;
 
-	if (fn(c, 0.05) < 0 || run_openssl(pk, 0.05) < 0)
+	if (fn(c, 0.05) < 0 || bench_openssl_rsa(pk, 0.05, bench_cpu) < 0)
 		return -1;
 	for (i = 0; i < ROUNDS; i++) {
-		t0 = now();
-		n = run_openssl(pk, secs);
-		t_o += now() - t0;
+		t0 = bench_cpu();
+		n = bench_openssl_rsa(pk, secs, bench_cpu);
+		t_o += bench_cpu() - t0;
 		if (n < 0)
 			return -1;
 		n_o += n;
-		t0 = now();
+		t0 = bench_cpu();
 		n = fn(c, secs);
-		t_k += now() - t0;
+		t_k += bench_cpu() - t0;
 		if (n < 0)
 			return -1;
 		n_k += n;
@@ -180,7 +129,7 @@ int main(void)
 	EVP_PKEY *pk = NULL;
 	BIO *b;
 	uint8_t digest[32];
-	double secs = bench_seconds() / ROUNDS, k, o;
+	double secs = bench_seconds(2.0) / ROUNDS, k, o;
 	int rc = 1;
 
 	memset(&c, 0, sizeof(c));

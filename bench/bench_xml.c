@@ -29,6 +29,7 @@
 #include "ks_key.h"
 #include "signer/ks_verify_xml.h"
 #include "signer/validate/ks_trust.h"
+#include "common.h"
 
 #define ENTITY "principal-rsa"
 #define GRADEBOOK_TARGET ((size_t)50 << 10)
@@ -41,29 +42,6 @@ static const char *const subjects[] = { "Toán",    "Ngữ văn",   "Tiếng Anh
 static const char *const family[] = { "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng" };
 static const char *const given[] = { "Minh Anh", "Thu Hà",  "Đức Huy", "Ngọc Lan",
 				     "Quốc Bảo", "Thảo Vy", "Gia Hân", "Tuấn Kiệt" };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double bench_seconds(void)
-{
-	const char *s = getenv("BENCH_SECONDS");
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return 2.0;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || v <= 0 || v > 3600)
-		return 2.0;
-	return v;
-}
 
 static void pki_path(char *buf, size_t n, const char *name)
 {
@@ -120,7 +98,7 @@ static long run_sign(struct ks_key *key, const struct ks_buf *doc, double secs)
 {
 	struct ks_xades_sign_opts o;
 	struct ks_buf out;
-	double end = now() + secs;
+	double end = bench_now() + secs;
 	long n = 0;
 
 	ks_xades_sign_opts_init(&o);
@@ -133,7 +111,7 @@ static long run_sign(struct ks_key *key, const struct ks_buf *doc, double secs)
 			break;
 		}
 		n++;
-	} while (now() < end);
+	} while (bench_now() < end);
 	ks_buf_cleanup(&out);
 	return n;
 }
@@ -142,7 +120,7 @@ static long run_verify(const struct ks_buf *signed_doc, const struct ks_validati
 		       double secs)
 {
 	struct ks_report rep;
-	double end = now() + secs;
+	double end = bench_now() + secs;
 	long n = 0;
 
 	do {
@@ -158,36 +136,7 @@ static long run_verify(const struct ks_buf *signed_doc, const struct ks_validati
 		}
 		ks_report_cleanup(&rep);
 		n++;
-	} while (now() < end);
-	return n;
-}
-
-/* OpenSSL: RSA-2048 PKCS#1 v1.5 signatures of a SHA-256 digest, one
- * context, as `openssl speed rsa2048` measures. */
-static long run_openssl(EVP_PKEY *pk, double secs)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
-	unsigned char digest[32], sig[512];
-	size_t slen;
-	double end = now() + secs;
-	long n = 0;
-
-	memset(digest, 0x5a, sizeof(digest));
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
-		EVP_PKEY_CTX_free(ctx);
-		return -1;
-	}
-	do {
-		slen = sizeof(sig);
-		if (EVP_PKEY_sign(ctx, sig, &slen, digest, sizeof(digest)) <= 0) {
-			n = -1;
-			break;
-		}
-		n++;
-	} while (now() < end);
-	EVP_PKEY_CTX_free(ctx);
+	} while (bench_now() < end);
 	return n;
 }
 
@@ -196,7 +145,7 @@ static double run_classlog(struct ks_key *key)
 {
 	struct ks_xades_sign_opts o;
 	struct ks_buf rec, out;
-	double t0 = now();
+	double t0 = bench_now();
 	unsigned i;
 
 	ks_xades_sign_opts_init(&o);
@@ -213,7 +162,7 @@ static double run_classlog(struct ks_key *key)
 	}
 	ks_buf_cleanup(&rec);
 	ks_buf_cleanup(&out);
-	return t0 < 0 ? -1 : now() - t0;
+	return t0 < 0 ? -1 : bench_now() - t0;
 }
 
 /* The test root, for the engine; revocation off (xmlsec1 and xadesjs
@@ -244,7 +193,7 @@ int main(int argc, char **argv)
 	struct ks_validation val;
 	EVP_PKEY *pk = NULL;
 	BIO *b;
-	double secs = bench_seconds(), t, t_ossl = 0, best_log = -1;
+	double secs = bench_seconds(2.0), t, t_ossl = 0, best_log = -1;
 	long n, n_ossl = 0;
 	const char *rate = NULL;
 	int i, rc = 1;
@@ -278,16 +227,16 @@ int main(int argc, char **argv)
 	if (run_sign(key, &doc, 0.05) < 0 || run_verify(&signed_doc, &val, 0.05) < 0)
 		goto out;
 	if (rate == NULL || strcmp(rate, "sign") == 0) {
-		t = now();
+		t = bench_now();
 		if ((n = run_sign(key, &doc, secs)) < 0)
 			goto out;
-		printf("xades_sign_50k %.1f\n", (double)n / (now() - t));
+		printf("xades_sign_50k %.1f\n", (double)n / (bench_now() - t));
 	}
 	if (rate == NULL || strcmp(rate, "verify") == 0) {
-		t = now();
+		t = bench_now();
 		if ((n = run_verify(&signed_doc, &val, secs)) < 0)
 			goto out;
-		printf("xades_verify_50k %.1f\n", (double)n / (now() - t));
+		printf("xades_verify_50k %.1f\n", (double)n / (bench_now() - t));
 	}
 	if (rate != NULL) {
 		rc = 0;
@@ -295,10 +244,10 @@ int main(int argc, char **argv)
 	}
 	/* class log against openssl, alternating (a shared machine drifts) */
 	for (i = 0; i < ROUNDS; i++) {
-		t = now();
-		if ((n = run_openssl(pk, secs / ROUNDS)) < 0)
+		t = bench_now();
+		if ((n = bench_openssl_rsa(pk, secs / ROUNDS, bench_now)) < 0)
 			goto out;
-		t_ossl += now() - t;
+		t_ossl += bench_now() - t;
 		n_ossl += n;
 		t = run_classlog(key);
 		if (t < 0)

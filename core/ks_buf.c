@@ -104,6 +104,16 @@ int ks_buf_append_byte(struct ks_buf *b, uint8_t byte)
 	return ks_buf_append(b, &byte, 1);
 }
 
+int ks_buf_append_fill(struct ks_buf *b, uint8_t byte, size_t n)
+{
+	if (ks_buf_reserve(b, n) < 0)
+		return -1;
+	if (n > 0)
+		memset(b->data + b->len, byte, n);
+	b->len += n;
+	return 0;
+}
+
 int ks_buf_append_str(struct ks_buf *b, const char *s)
 {
 	return ks_buf_append(b, s, strlen(s));

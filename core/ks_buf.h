@@ -32,6 +32,8 @@ void ks_buf_reset(struct ks_buf *b);
 KS_WUR int ks_buf_reserve(struct ks_buf *b, size_t extra);
 KS_WUR int ks_buf_append(struct ks_buf *b, const void *data, size_t n);
 KS_WUR int ks_buf_append_byte(struct ks_buf *b, uint8_t byte);
+/* n copies of byte. */
+KS_WUR int ks_buf_append_fill(struct ks_buf *b, uint8_t byte, size_t n);
 KS_WUR int ks_buf_append_str(struct ks_buf *b, const char *s);
 KS_WUR int ks_buf_printf(struct ks_buf *b, const char *fmt, ...) KS_PRINTF(2, 3);
 KS_WUR int ks_buf_vprintf(struct ks_buf *b, const char *fmt, va_list ap) KS_PRINTF(2, 0);

@@ -28,6 +28,8 @@
 #define KS_PDF_COPY_PIECE ((size_t)32 << 20)
 /* Largest /Contents reservation (DER bytes). */
 #define KS_PDF_MAX_CONTENTS ((size_t)4 << 20)
+/* The smallest zlib window for a stream (512 bytes; 8 is taken as 9). */
+#define KS_PDF_ZLIB_WBITS_MIN 9
 
 /* ---------------------------------------------------------------- */
 /* the update                                                        */
@@ -166,23 +168,56 @@ int ks_pdf_update_put(struct ks_pdf_update *u, uint32_t num, uint16_t gen, const
 	return account(u, o);
 }
 
+/* Deflate n bytes (zlib level 6, as every stream) with a window and hash
+ * sized to the data: the appearance streams and CMaps are a few hundred
+ * bytes, for which zlib's default state (over 256 KiB to allocate and
+ * clear) costs more than the compression itself. */
+static int deflate_sized(const void *data, size_t n, uint8_t **out, uLongf *outlen)
+{
+	z_stream zs;
+	int wbits = KS_PDF_ZLIB_WBITS_MIN, mem, zr;
+	uLong bound;
+
+	*out = NULL;
+	if (n > (size_t)UINT32_MAX)
+		return KS_SET(KS_ERR_LIMIT, "stream too large to compress in memory");
+	while (wbits < MAX_WBITS && ((size_t)1 << wbits) < n)
+		wbits++;
+	mem = wbits - 7 < 1 ? 1 : wbits - 7 > MAX_MEM_LEVEL ? MAX_MEM_LEVEL : wbits - 7;
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 6, Z_DEFLATED, wbits, mem, Z_DEFAULT_STRATEGY) != Z_OK)
+		return KS_SET(KS_ERR_NOMEM, "zlib could not start");
+	bound = deflateBound(&zs, (uLong)n);
+	*out = malloc(bound);
+	if (*out == NULL) {
+		deflateEnd(&zs);
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	}
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = (uInt)n;
+	zs.next_out = *out;
+	zs.avail_out = (uInt)bound;
+	zr = deflate(&zs, Z_FINISH);
+	*outlen = zs.total_out;
+	deflateEnd(&zs);
+	if (zr != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return KS_SET(KS_ERR_INTERNAL, "zlib compression failed");
+	}
+	return 0;
+}
+
 /* "<< entries /Length n [/Filter /FlateDecode] >>\nstream\n" data "\nendstream" */
 static int stream_body(struct ks_buf *b, const char *entries, const void *data, size_t n,
 		       bool flate)
 {
 	uint8_t *z = NULL;
-	uLongf zlen;
+	uLongf zlen = 0;
 	int rc = -1;
 
 	if (flate) {
-		if (n > (size_t)UINT32_MAX)
-			KS_BAIL(KS_ERR_LIMIT, "stream too large to compress in memory");
-		zlen = compressBound((uLong)n);
-		z = malloc(zlen);
-		if (z == NULL)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-		if (compress2(z, &zlen, data, (uLong)n, 6) != Z_OK)
-			KS_BAIL(KS_ERR_INTERNAL, "zlib compression failed");
+		KS_GUARD(deflate_sized(data, n, &z, &zlen));
 		data = z;
 		n = zlen;
 	}
@@ -242,21 +277,16 @@ int ks_pdf_update_put_sig(struct ks_pdf_update *u, uint32_t num, const char *ent
 	if (ks_buf_printf(&o->body, "<< %s /ByteRange [0", entries) < 0)
 		return -1;
 	u->br_in_body = o->body.len + 1;
-	for (i = 0; i < 3; i++) {
-		if (ks_buf_append_byte(&o->body, ' ') < 0)
+	for (i = 0; i < 3; i++)
+		if (ks_buf_append_byte(&o->body, ' ') < 0 ||
+		    ks_buf_append_fill(&o->body, '0', u->br_digits) < 0)
 			return -1;
-		for (size_t k = 0; k < u->br_digits; k++)
-			if (ks_buf_append_byte(&o->body, '0') < 0)
-				return -1;
-	}
 	if (ks_buf_append_str(&o->body, "] /Contents ") < 0)
 		return -1;
 	u->gap_in_body = o->body.len;
-	if (ks_buf_append_byte(&o->body, '<') < 0)
+	if (ks_buf_append_byte(&o->body, '<') < 0 ||
+	    ks_buf_append_fill(&o->body, '0', 2 * contents_max) < 0)
 		return -1;
-	for (i = 0; i < 2 * contents_max; i++)
-		if (ks_buf_append_byte(&o->body, '0') < 0)
-			return -1;
 	if (ks_buf_append_str(&o->body, "> >>") < 0)
 		return -1;
 	u->sig_num = num;

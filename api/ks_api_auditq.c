@@ -24,10 +24,12 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 {
 	struct ks_api_auditq *q = &s->aq;
 	struct ks_api_audit_row *r;
-	uint64_t batch = 0, first = 0;
+	uint64_t first = 0, batch = 0;
 	size_t i;
-	int rc = 0;
+	bool bad;
 
+	if (n == 0)
+		return 0;
 	pthread_mutex_lock(&q->lock);
 	for (i = 0; i < n; i++) {
 		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
@@ -49,19 +51,19 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 		copy(r->record, sizeof(r->record), ev[i].record);
 		copy(r->signed_digest, sizeof(r->signed_digest), ev[i].signed_digest);
 		copy(r->signer, sizeof(r->signer), ev[i].signer);
-		if (first == 0)
-			first = q->next;
+		copy(r->session, sizeof(r->session), ev[i].session);
 		batch = q->next;
+		if (i == 0)
+			first = batch;
 		pthread_cond_signal(&q->work);
 	}
-	/* the rows went into batches first .. batch: wait for the last;
-	 * a failure of any of them (or, conservatively, a later one) fails */
 	while (q->committed < batch && !q->writer_gone)
 		pthread_cond_wait(&q->done, &q->lock);
-	if (q->committed < batch || (first != 0 && q->failed >= first))
-		rc = -1;
+	/* only the last failed batch is known: with rows in several
+	 * batches, any failure since the first counts */
+	bad = q->committed < batch || (q->failed >= first && (n > 1 || q->failed <= batch));
 	pthread_mutex_unlock(&q->lock);
-	if (rc < 0)
+	if (bad)
 		return KS_SET(KS_ERR_IO, "the audit rows of this batch were not written");
 	return 0;
 }
@@ -108,6 +110,7 @@ static void *writer(void *arg)
 			ev[i].record = rows[i].record;
 			ev[i].signed_digest = rows[i].signed_digest;
 			ev[i].signer = rows[i].signer;
+			ev[i].session = rows[i].session;
 		}
 		rc = ks_audit_append(s->store, &s->audit, ev, n, NULL);
 		if (rc < 0) {

@@ -168,36 +168,22 @@ out:
 	return rc;
 }
 
-int ks_activation_make(EVP_PKEY *holder, const char *key, const uint8_t (*digests)[32], size_t n,
-		       unsigned ttl, struct ks_buf *out)
+/* Sign the payload object o (nonce, exp, key and v added here) into out. */
+static int make_signed(EVP_PKEY *holder, json_t *o, const char *key, unsigned ttl,
+		       struct ks_buf *out)
 {
-	json_t *o = json_object(), *arr = json_array();
 	struct ks_buf hex, payload, sig;
 	uint8_t nonce[KS_ACT_NONCE_HEX / 2];
 	char *dump = NULL;
-	size_t i;
 	int rc = -1;
 
-	ks_buf_init(&hex, 2 * 32 + 1);
+	ks_buf_init(&hex, KS_ACT_NONCE_HEX + 1);
 	ks_buf_init(&payload, KS_ACT_MAX);
 	ks_buf_init(&sig, ACT_SIG_MAX);
-	if (o == NULL || arr == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	if (!ks_store_name_ok(key) || n == 0 || n > KS_ACT_DIGESTS_MAX || ttl == 0)
-		KS_BAIL(KS_ERR_ARG, "an activation names a key, 1 to %d digests and a lifetime",
-			KS_ACT_DIGESTS_MAX);
-	for (i = 0; i < n; i++) {
-		ks_buf_reset(&hex);
-		KS_GUARD(ks_hex_encode(digests[i], 32, &hex));
-		if (json_array_append_new(arr, json_stringn((const char *)hex.data, hex.len)) != 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	}
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "random nonce");
-	ks_buf_reset(&hex);
 	KS_GUARD(ks_hex_encode(nonce, sizeof(nonce), &hex));
-	if (json_object_set(o, "digests", arr) != 0 ||
-	    json_object_set_new(o, "exp", json_integer((json_int_t)time(NULL) + ttl)) != 0 ||
+	if (json_object_set_new(o, "exp", json_integer((json_int_t)time(NULL) + ttl)) != 0 ||
 	    json_object_set_new(o, "key", json_string(key)) != 0 ||
 	    json_object_set_new(o, "nonce", json_stringn((const char *)hex.data, hex.len)) != 0 ||
 	    json_object_set_new(o, "v", json_integer(1)) != 0)
@@ -214,11 +200,60 @@ int ks_activation_make(EVP_PKEY *holder, const char *key, const uint8_t (*digest
 	rc = 0;
 out:
 	free(dump);
-	json_decref(arr);
-	json_decref(o);
 	ks_buf_cleanup(&hex);
 	ks_buf_cleanup(&payload);
 	ks_buf_cleanup(&sig);
+	return rc;
+}
+
+int ks_activation_make_session(EVP_PKEY *holder, const char *key, unsigned uses, unsigned ttl,
+			       struct ks_buf *out)
+{
+	json_t *o = json_object();
+	int rc = -1;
+
+	if (o == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (!ks_store_name_ok(key) || uses == 0 || uses > KS_ACT_USES_MAX || ttl == 0)
+		KS_BAIL(KS_ERR_ARG, "a session activation names a key, 1 to %d uses and a lifetime",
+			KS_ACT_USES_MAX);
+	if (json_object_set_new(o, "uses", json_integer((json_int_t)uses)) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	KS_GUARD(make_signed(holder, o, key, ttl, out));
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+int ks_activation_make(EVP_PKEY *holder, const char *key, const uint8_t (*digests)[32], size_t n,
+		       unsigned ttl, struct ks_buf *out)
+{
+	json_t *o = json_object(), *arr = json_array();
+	struct ks_buf hex;
+	size_t i;
+	int rc = -1;
+
+	ks_buf_init(&hex, 2 * 32 + 1);
+	if (o == NULL || arr == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (!ks_store_name_ok(key) || n == 0 || n > KS_ACT_DIGESTS_MAX || ttl == 0)
+		KS_BAIL(KS_ERR_ARG, "an activation names a key, 1 to %d digests and a lifetime",
+			KS_ACT_DIGESTS_MAX);
+	for (i = 0; i < n; i++) {
+		ks_buf_reset(&hex);
+		KS_GUARD(ks_hex_encode(digests[i], 32, &hex));
+		if (json_array_append_new(arr, json_stringn((const char *)hex.data, hex.len)) != 0)
+			KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	}
+	if (json_object_set(o, "digests", arr) != 0)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	KS_GUARD(make_signed(holder, o, key, ttl, out));
+	rc = 0;
+out:
+	json_decref(arr);
+	json_decref(o);
+	ks_buf_cleanup(&hex);
 	return rc;
 }
 
@@ -276,6 +311,18 @@ static int read_payload(const struct ks_buf *payload, struct ks_activation *a)
 	}
 	memcpy(a->nonce, json_string_value(v), KS_ACT_NONCE_HEX + 1);
 	arr = json_object_get(o, "digests");
+	v = json_object_get(o, "uses");
+	if (arr != NULL && v != NULL)
+		KS_BAIL(KS_ERR_PARSE, "an activation lists digests or allows uses, not both");
+	if (v != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > KS_ACT_USES_MAX)
+			KS_BAIL(KS_ERR_PARSE, "a session activation allows 1 to %d uses",
+				KS_ACT_USES_MAX);
+		a->uses = (unsigned)json_integer_value(v);
+		rc = 0;
+		goto out;
+	}
 	n = json_array_size(arr);
 	if (!json_is_array(arr) || n == 0 || n > KS_ACT_DIGESTS_MAX)
 		KS_BAIL(KS_ERR_PARSE, "the activation lists 1 to %d document digests",
@@ -334,6 +381,8 @@ int ks_activation_allows(const struct ks_activation *a, const char *key,
 {
 	size_t i, j;
 
+	if (a->uses > 0)
+		return KS_SET(KS_ERR_VERIFY, "a session activation lists no documents");
 	if (strcmp(a->key, key) != 0)
 		return KS_SET(KS_ERR_VERIFY, "the activation is for another key");
 	if (a->exp <= now)
@@ -350,5 +399,23 @@ int ks_activation_allows(const struct ks_activation *a, const char *key,
 			return KS_SET(KS_ERR_VERIFY, "the activation does not list document %zu",
 				      i + 1);
 	}
+	return 0;
+}
+
+int ks_activation_allows_session(const struct ks_activation *a, const char *key, int64_t now,
+				 unsigned max_ttl, unsigned max_uses)
+{
+	if (a->uses == 0)
+		return KS_SET(KS_ERR_VERIFY, "not a session activation");
+	if (strcmp(a->key, key) != 0)
+		return KS_SET(KS_ERR_VERIFY, "the activation is for another key");
+	if (a->exp <= now)
+		return KS_SET(KS_ERR_VERIFY, "the session activation has expired");
+	if (a->exp - now > (int64_t)max_ttl)
+		return KS_SET(KS_ERR_VERIFY, "the session activation lives longer than %u seconds",
+			      max_ttl);
+	if (a->uses > max_uses)
+		return KS_SET(KS_ERR_VERIFY,
+			      "the session activation allows more than %u signatures", max_uses);
 	return 0;
 }

@@ -17,7 +17,14 @@
  * the private key, so it cannot sign as the holder alone.  The service
  * accepts an activation for that key, before `exp` (which may not lie
  * further ahead than the configured maximum), listing every document
- * digest of the request, once (its nonce is recorded). */
+ * digest of the request, once (its nonce is recorded).
+ *
+ * Session activations.  For a key configured to accept them, the holder
+ * may instead sign a payload without digests that allows up to `uses`
+ * signatures until `exp`:
+ *     payload = {"exp":UNIX,"key":NAME,"nonce":HEX,"uses":N,"v":1}
+ * The service counts its uses in the store under the nonce and names the
+ * session (its nonce) in the audit row of every signature made with it. */
 #ifndef KS_API_AUTH_H
 #define KS_API_AUTH_H
 
@@ -39,6 +46,7 @@
 #define KS_ACT_MAX ((size_t)96 << 10) /* bytes of an activation */
 #define KS_ACT_DIGESTS_MAX 1000       /* documents one activation covers */
 #define KS_ACT_NONCE_HEX 32
+#define KS_ACT_USES_MAX 100000 /* signatures one session activation allows */
 
 /* A new client token: *token (secret buffer) gets the text, id the
  * public part, hash what the store keeps. */
@@ -61,6 +69,7 @@ struct ks_activation {
 	char nonce[KS_ACT_NONCE_HEX + 1];
 	size_t n_digests;
 	uint8_t (*digests)[32]; /* owned */
+	unsigned uses;          /* a session activation: signatures allowed; 0: digests */
 };
 void ks_activation_init(struct ks_activation *a);
 void ks_activation_cleanup(struct ks_activation *a);
@@ -69,15 +78,24 @@ void ks_activation_cleanup(struct ks_activation *a);
  * valid for ttl seconds, signed with the holder's private key. */
 KS_WUR int ks_activation_make(EVP_PKEY *holder, const char *key, const uint8_t (*digests)[32],
 			      size_t n, unsigned ttl, struct ks_buf *out);
+/* Make a session activation for `key`: `uses` signatures within ttl
+ * seconds. */
+KS_WUR int ks_activation_make_session(EVP_PKEY *holder, const char *key, unsigned uses,
+				      unsigned ttl, struct ks_buf *out);
 /* Parse an activation and check its signature with `pub` (nothing
  * else): KS_ERR_PARSE when malformed, KS_ERR_VERIFY when the signature
  * does not hold. */
 KS_WUR int ks_activation_parse(const char *text, size_t n, EVP_PKEY *pub, struct ks_activation *a);
 /* Does it allow signing `digests` with `key` at `now`?  KS_ERR_VERIFY
  * saying why not (another key, expired, too long-lived, a document not
- * listed).  The nonce is the caller's to record. */
+ * listed, a session activation).  The nonce is the caller's to record. */
 KS_WUR int ks_activation_allows(const struct ks_activation *a, const char *key,
 				const uint8_t (*digests)[32], size_t n, int64_t now,
 				unsigned max_ttl);
+/* Does the session activation allow signing with `key` at `now`, living
+ * at most max_ttl seconds and allowing at most max_uses signatures?
+ * KS_ERR_VERIFY saying why not.  Counting the uses is the caller's. */
+KS_WUR int ks_activation_allows_session(const struct ks_activation *a, const char *key, int64_t now,
+					unsigned max_ttl, unsigned max_uses);
 
 #endif

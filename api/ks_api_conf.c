@@ -60,6 +60,9 @@ static const struct opt opts[] = {
 	O("signing", "prepared-ttl", T_UINT, prepared_ttl_s, 1, 86400),
 	O("signing", "digests", T_DIGESTS, digests, 0, 0),
 	O("signing", "activation-ttl-max", T_UINT, activation_ttl_max_s, 1, 86400),
+	O("signing", "batch-max", T_UINT, batch_max, 1, KS_CONF_BATCH_MAX),
+	O("signing", "session-ttl-max", T_UINT, session_ttl_max_s, 1, 7 * 86400),
+	O("signing", "session-signatures-max", T_UINT, session_signatures_max, 1, 100000),
 	O("signing", "retry-after", T_UINT, retry_after_s, 1, 3600),
 	O("signing", "cert-warn-days", T_UINT, cert_warn_days, 0, 3650),
 	O("signing", "keepalive", T_UINT, keepalive_s, 0, 86400),
@@ -96,6 +99,7 @@ static const struct opt key_opts[] = {
 	K("chain", T_STR, chain),
 	K("personal", T_BOOL, personal),
 	K("activation-key", T_STR, activation_key),
+	K("session-activation", T_BOOL, session_activation),
 };
 #define N_KEY_OPTS (sizeof(key_opts) / sizeof(key_opts[0]))
 
@@ -124,6 +128,9 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	c->prepared_ttl_s = 300;
 	c->digests = KS_CONF_SHA256 | KS_CONF_SHA384 | KS_CONF_SHA512;
 	c->activation_ttl_max_s = 600;
+	c->batch_max = 100;
+	c->session_ttl_max_s = 8 * 3600;
+	c->session_signatures_max = 200;
 	c->retry_after_s = 2;
 	c->cert_warn_days = 30;
 	c->keepalive_s = 60;
@@ -466,6 +473,10 @@ static int finish(struct ks_api_conf *c)
 
 		if ((k->uri == NULL) == (k->key_file == NULL))
 			return KS_SET(KS_ERR_PARSE, "key \"%s\": uri or key-file (exactly one)",
+				      k->name);
+		if (k->session_activation && !k->personal)
+			return KS_SET(KS_ERR_PARSE,
+				      "key \"%s\": session-activation is for personal keys",
 				      k->name);
 		if (k->personal && k->activation_key == NULL) {
 			snprintf(buf, sizeof(buf), "%s/activation/%s.pub.pem", c->dir, k->name);

@@ -26,6 +26,7 @@
 #define KS_CONF_LINE_MAX 4096
 #define KS_CONF_KEYS_MAX 64
 #define KS_CONF_NAME_MAX 64
+#define KS_CONF_BATCH_MAX 1000 /* documents of one batch request, at most */
 
 enum ks_conf_md { KS_CONF_SHA256 = 1u << 0, KS_CONF_SHA384 = 1u << 1, KS_CONF_SHA512 = 1u << 2 };
 
@@ -34,8 +35,9 @@ struct ks_api_key_conf {
 	char name[KS_CONF_NAME_MAX];
 	char *uri; /* pkcs11:... (may carry pin-source) */
 	char *key_file, *cert, *chain;
-	bool personal;        /* needs the holder's activation per request */
-	char *activation_key; /* PEM public key that signs activations */
+	bool personal;           /* needs the holder's activation per request */
+	char *activation_key;    /* PEM public key that signs activations */
+	bool session_activation; /* also accepts session activations (N uses) */
 };
 
 struct ks_api_conf {
@@ -58,6 +60,9 @@ struct ks_api_conf {
 	unsigned prepared_ttl_s;
 	unsigned digests; /* enum ks_conf_md bits allowed */
 	unsigned activation_ttl_max_s;
+	unsigned batch_max;              /* documents of one batch request */
+	unsigned session_ttl_max_s;      /* lifetime of a session activation */
+	unsigned session_signatures_max; /* signatures one session allows */
 	unsigned retry_after_s;
 	unsigned cert_warn_days;
 	unsigned keepalive_s;

@@ -48,6 +48,7 @@ struct ks_api_audit_row {
 	uint64_t count;
 	char record[KS_RECORD_REF_MAX + 1], signed_digest[KS_STORE_DIGEST_MAX];
 	char signer[KS_AUDIT_FIELD_MAX + 1];
+	char session[40];
 };
 
 struct ks_api_auditq {
@@ -149,7 +150,7 @@ KS_WUR int ks_api_open_file_key(const struct ks_api_key_conf *kc, struct ks_key 
 void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX]);
 
 /* Group commit of audit rows (ks_api_auditq.c): add one and wait until
- * it is durable. */
+ * it is durable; add several and wait once until all are. */
 KS_WUR int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev);
 /* The same for n rows at once (one wait). */
 KS_WUR int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n);

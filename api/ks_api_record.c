@@ -13,9 +13,6 @@
 #include "ks_log.h"
 #include "ks_utf8.h"
 
-/* Bytes of the signer's name kept in a row (cut on a character). */
-#define SIGNER_NAME_MAX 128
-
 /* The certificate's common name as UTF-8 text without control
  * characters; "" when there is none such. */
 static void signer_name(const struct ks_key *k, char *out, size_t n)
@@ -39,8 +36,9 @@ static void signer_name(const struct ks_key *k, char *out, size_t n)
 	for (j = 0; j < (size_t)len; j++)
 		if (u[j] < 0x20 || u[j] == 0x7f)
 			goto out;
-	cut = ks_utf8_cut((const char *)u,
-			  (size_t)len < SIGNER_NAME_MAX ? (size_t)len : SIGNER_NAME_MAX);
+	cut = ks_utf8_cut((const char *)u, (size_t)len < KS_API_SIGNER_NAME_MAX
+					       ? (size_t)len
+					       : KS_API_SIGNER_NAME_MAX);
 	if (cut >= n)
 		cut = ks_utf8_cut((const char *)u, n - 1);
 	memcpy(out, u, cut);
@@ -49,40 +47,26 @@ out:
 	OPENSSL_free(u);
 }
 
-int ks_api_audit_signed(struct ks_api_svc *s, const struct ks_api_request *q,
-			const struct ks_api_caller *who, const char *op, const char *key,
-			const char *digest, const char *level, enum ks_format f,
-			const struct ks_buf *signed_doc, const struct ks_key *signer)
+void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
+			  enum ks_format f, const struct ks_buf *signed_doc,
+			  const struct ks_key *signer)
 {
-	char record[KS_RECORD_REF_MAX + 1] = "", out_digest[KS_API_DOC_DIGEST_HEX] = "";
-	char name[SIGNER_NAME_MAX + 1];
-	struct ks_audit_event ev;
-
-	ks_api_sha256_hex(signed_doc->data, signed_doc->len, out_digest);
+	memset(ref, 0, sizeof(*ref));
+	ks_api_sha256_hex(signed_doc->data, signed_doc->len, ref->digest);
 	/* The id is read from what is handed out: the document the QR code
 	 * of which a parent scans.  A document that carries none (or none
 	 * well-formed) is signed all the same, with no id recorded. */
-	if (ks_record_ref_of(f, signed_doc->data, signed_doc->len, record) < 0) {
+	if (ks_record_ref_of(f, signed_doc->data, signed_doc->len, ref->record) < 0) {
 		ks_log(KS_LOG_WARN, "request %s: record id not read: %s", q->id, ks_err_msg());
 		ks_err_clear();
-		record[0] = '\0';
+		ref->record[0] = '\0';
 	}
-	signer_name(signer, name, sizeof(name));
-	memset(&ev, 0, sizeof(ev));
-	ev.op = op;
-	ev.client = who != NULL && who->authenticated ? who->c.name : "";
-	ev.key = key;
-	ev.digest = digest;
-	ev.level = level;
-	ev.outcome = "ok";
-	ev.request = q->id;
-	ev.record = record;
-	ev.signed_digest = out_digest;
-	ev.signer = name;
-	if (ks_api_auditq_add(s, &ev) < 0) {
-		ks_log(KS_LOG_ERROR, "request %s: audit row not written: %s", q->id, ks_err_msg());
-		ks_err_clear();
-		return -1;
-	}
-	return 0;
+	signer_name(signer, ref->signer, sizeof(ref->signer));
+}
+
+void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref)
+{
+	ev->record = ref->record;
+	ev->signed_digest = ref->digest;
+	ev->signer = ref->signer;
 }

@@ -158,32 +158,82 @@ int ks_api_key_granted(struct ks_api_svc *s, const struct ks_api_request *q,
 	return 1;
 }
 
-/* A personal key: the holder's activation for exactly this document.
- * 1 when answered (403). */
-static int activated(struct ks_api_svc *s, const struct ks_api_request *q,
-		     const struct ks_api_caller *who, struct ks_api_key *k,
-		     const struct ks_api_params *ps, const uint8_t *doc, size_t n,
-		     const char *digest_hex, struct ks_api_reply *r)
+static int digest_cmp(const void *a, const void *b)
 {
-	const char *text = ks_api_param(ps, "activation");
+	return memcmp(a, b, 32);
+}
+
+/* Do the activation's digests and the request's form the same multiset? */
+static bool same_digests(const struct ks_activation *a, const uint8_t (*d)[32], size_t n)
+{
+	uint8_t(*x)[32] = NULL, (*y)[32] = NULL;
+	bool same = false;
+
+	if (a->n_digests != n || n == 0)
+		return false;
+	x = calloc(n, 32);
+	y = calloc(n, 32);
+	if (x != NULL && y != NULL) {
+		memcpy(x, a->digests, n * 32);
+		memcpy(y, d, n * 32);
+		qsort(x, n, 32, digest_cmp);
+		qsort(y, n, 32, digest_cmp);
+		same = CRYPTO_memcmp(x, y, n * 32) == 0;
+	}
+	free(x);
+	free(y);
+	return same;
+}
+
+/* A session activation: allowed for this key, within the limits, and
+ * n more uses fit (counted in the store).  KS_ERR_VERIFY saying why not;
+ * other errors are the store's. */
+static int session_allows(struct ks_api_svc *s, const struct ks_api_key *k,
+			  const struct ks_activation *a, size_t n, int64_t now)
+{
+	bool granted = false;
+	unsigned used = 0;
+
+	if (!k->conf->session_activation)
+		return KS_SET(KS_ERR_VERIFY, "key '%s' does not accept session activations",
+			      k->conf->name);
+	if (ks_activation_allows_session(a, k->conf->name, now, s->conf->session_ttl_max_s,
+					 s->conf->session_signatures_max) < 0)
+		return -1;
+	if (n > a->uses)
+		return KS_SET(KS_ERR_VERIFY, "the session activation allows %u signatures",
+			      a->uses);
+	if (ks_store_session_use(s->store, a->nonce, a->uses, a->exp, now, (unsigned)n, &granted,
+				 &used) < 0)
+		return -1;
+	if (!granted)
+		return KS_SET(KS_ERR_VERIFY, "the session activation's %u signatures are used up",
+			      a->uses);
+	return 0;
+}
+
+int ks_api_activation_check(struct ks_api_svc *s, const struct ks_api_request *q,
+			    const struct ks_api_caller *who, struct ks_api_key *k, const char *text,
+			    const uint8_t (*d)[32], size_t n, bool exact, const char *op,
+			    const char *digest_hex, char session[KS_API_SESSION_MAX],
+			    struct ks_api_reply *r)
+{
 	struct ks_activation a;
-	uint8_t d[1][32];
-	unsigned len = 0;
 	bool fresh = false;
 	const char *code = "activation-invalid";
 	char detail[KS_PROBLEM_DETAIL_MAX];
+	int64_t now = (int64_t)time(NULL);
 	int rc = 1;
 
+	session[0] = '\0';
 	if (!k->conf->personal)
 		return 0;
-	if (text == NULL)
-		text = q->activation;
 	ks_activation_init(&a);
 	if (text == NULL) {
 		code = "activation-required";
 		snprintf(detail, sizeof(detail),
-			 "key '%s' is personal: send the holder's activation for this document",
-			 k->conf->name);
+			 "key '%s' is personal: send the holder's activation for %s", k->conf->name,
+			 n > 1 ? "these documents" : "this document");
 		goto refuse;
 	}
 	if (k->act_pub == NULL) {
@@ -191,15 +241,26 @@ static int activated(struct ks_api_svc *s, const struct ks_api_request *q,
 			 k->conf->name);
 		goto refuse;
 	}
-	if (EVP_Digest(doc, n, d[0], &len, EVP_sha256(), NULL) != 1 || len != 32) {
-		ks_api_fail(q, r, "internal", "internal error", true);
-		return -1;
+	if (ks_activation_parse(text, strlen(text), k->act_pub, &a) < 0)
+		goto why;
+	if (a.uses > 0) {
+		if (session_allows(s, k, &a, n, now) < 0) {
+			if (ks_err_code() != KS_ERR_VERIFY) {
+				ks_api_fail(q, r, "storage-unavailable", "try again shortly", true);
+				rc = -1;
+				goto out;
+			}
+			goto why;
+		}
+		snprintf(session, KS_API_SESSION_MAX, "%s", a.nonce);
+		rc = 0;
+		goto out;
 	}
-	if (ks_activation_parse(text, strlen(text), k->act_pub, &a) < 0 ||
-	    ks_activation_allows(&a, k->conf->name, (const uint8_t(*)[32])d, 1, (int64_t)time(NULL),
-				 s->conf->activation_ttl_max_s) < 0) {
-		snprintf(detail, sizeof(detail), "%s", ks_err_msg());
-		ks_err_clear();
+	if (ks_activation_allows(&a, k->conf->name, d, n, now, s->conf->activation_ttl_max_s) < 0)
+		goto why;
+	if (exact && !same_digests(&a, d, n)) {
+		snprintf(detail, sizeof(detail),
+			 "the activation must list exactly the %zu documents of the batch", n);
 		goto refuse;
 	}
 	if (ks_store_nonce_use(s->store, a.nonce, a.exp, &fresh) < 0) {
@@ -213,12 +274,78 @@ static int activated(struct ks_api_svc *s, const struct ks_api_request *q,
 	}
 	rc = 0;
 	goto out;
+why:
+	snprintf(detail, sizeof(detail), "%s", ks_err_msg());
+	ks_err_clear();
 refuse:
 	ks_api_fail(q, r, code, detail, false);
-	ks_api_audit(s, q, who, "sign", k->conf->name, digest_hex, "", code);
+	ks_api_audit(s, q, who, op, k->conf->name, digest_hex, "", code);
 out:
 	ks_activation_cleanup(&a);
 	return rc;
+}
+
+/* A personal key: the holder's activation for this document.  1 when
+ * answered (403). */
+static int activated(struct ks_api_svc *s, const struct ks_api_request *q,
+		     const struct ks_api_caller *who, struct ks_api_key *k,
+		     const struct ks_api_params *ps, const uint8_t *doc, size_t n,
+		     const char *digest_hex, char session[KS_API_SESSION_MAX],
+		     struct ks_api_reply *r)
+{
+	const char *text = ks_api_param(ps, "activation");
+	uint8_t d[1][32];
+	unsigned len = 0;
+
+	session[0] = '\0';
+	if (!k->conf->personal)
+		return 0;
+	if (EVP_Digest(doc, n, d[0], &len, EVP_sha256(), NULL) != 1 || len != 32) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		return -1;
+	}
+	return ks_api_activation_check(s, q, who, k, text != NULL ? text : q->activation,
+				       (const uint8_t(*)[32])d, 1, false, "sign", digest_hex,
+				       session, r);
+}
+
+int ks_api_audit_rows(struct ks_api_svc *s, const struct ks_api_request *q,
+		      const struct ks_audit_event *ev, size_t n)
+{
+	if (ks_api_auditq_add_many(s, ev, n) < 0) {
+		ks_log(KS_LOG_ERROR, "request %s: %zu audit rows not written: %s", q->id, n,
+		       ks_err_msg());
+		ks_err_clear();
+		atomic_fetch_add(&s->audit_errors, 1);
+		return -1;
+	}
+	return 0;
+}
+
+int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
+		    const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
+		    const uint8_t *doc, size_t n, struct ks_buf *out, struct ks_sign_outcome *res)
+{
+	struct ks_sign_job j;
+
+	ks_sign_job_init(&j);
+	j.in = name != NULL ? name : o->name != NULL ? o->name : "document";
+	j.in_data = doc;
+	j.in_len = n;
+	j.out_buf = out;
+	j.format = ks_api_sign_format(q, o, doc, n);
+	j.key = key;
+	j.md = o->md;
+	j.rsa_pss = o->pss;
+	j.level = o->level;
+	j.tsa = &s->tsa;
+	j.trust = s->trust;
+	j.rev = &s->rev;
+	j.rev_policy = s->rev_policy;
+	j.signing_time = j.format == KS_FORMAT_CMS;
+	j.pdf = o->pdf;
+	j.xml = o->xml;
+	return ks_job_sign(&j, res);
 }
 
 /* The signed document: raw, or JSON with base64 when the request was
@@ -288,13 +415,14 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	struct ks_api_params ps;
 	struct ks_api_sign_opts o;
 	struct ks_api_key *k = NULL;
-	struct ks_sign_job j;
 	struct ks_sign_outcome res;
+	struct ks_audit_event ev;
+	struct ks_api_signed_ref ref;
 	struct ks_buf out;
 	struct ks_key *key = NULL;
 	const uint8_t *doc;
 	size_t n;
-	char digest[KS_API_DOC_DIGEST_HEX] = "";
+	char digest[KS_API_DOC_DIGEST_HEX] = "", session[KS_API_SESSION_MAX] = "";
 	int rc = 0;
 
 	ks_api_params_init(&ps);
@@ -321,44 +449,25 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 		goto out;
 	}
 	if (ks_api_key_granted(s, q, &who, "sign", o.key, &k, r) != 0 ||
-	    activated(s, q, &who, k, &ps, doc, n, digest, r) != 0)
+	    activated(s, q, &who, k, &ps, doc, n, digest, session, r) != 0)
 		goto out;
 	if (ks_api_key_get(s, k, &key) < 0) {
-		/* the key could not be opened (token absent, not found): a
-		 * token error, whatever the cause */
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", ks_err_msg());
-		ks_err_set(KS_ERR_TOKEN, __FILE__, __LINE__, "key '%s': %s", k->conf->name, why);
-		ks_api_sign_failed(s, q, &who, "sign", k, digest, o.level, r);
+		ks_api_key_failed(s, q, &who, "sign", k, digest, o.level, r);
 		goto out;
 	}
-	ks_sign_job_init(&j);
-	j.in = o.name != NULL ? o.name : "document";
-	j.in_data = doc;
-	j.in_len = n;
-	j.out_buf = &out;
-	j.format = ks_api_sign_format(q, &o, doc, n);
-	j.key = key;
-	j.md = o.md;
-	j.rsa_pss = o.pss;
-	j.level = o.level;
-	j.tsa = &s->tsa;
-	j.trust = s->trust;
-	j.rev = &s->rev;
-	j.rev_policy = s->rev_policy;
-	j.signing_time = j.format == KS_FORMAT_CMS;
-	j.pdf = o.pdf;
-	j.xml = o.xml;
-	if (ks_job_sign(&j, &res) < 0) {
+	if (ks_api_sign_run(s, q, &o, key, NULL, doc, n, &out, &res) < 0) {
 		ks_api_sign_failed(s, q, &who, "sign", k, digest, o.level, r);
 		goto out;
 	}
 	atomic_fetch_add(&k->signatures, 1);
-	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s': %s", q->id, who.c.name,
-	       digest, k->conf->name, res.summary);
-	if (ks_api_audit_signed(s, q, &who, "sign", k->conf->name, digest,
-				o.level != NULL ? o.level : "B-B", res.format, &out, key) < 0) {
+	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s'%s%s: %s", q->id, who.c.name,
+	       digest, k->conf->name, session[0] != '\0' ? " in session " : "", session,
+	       res.summary);
+	ks_api_signed_ref_of(&ref, q, res.format, &out, key);
+	ks_api_audit_event(&ev, q, &who, "sign", k->conf->name, digest,
+			   o.level != NULL ? o.level : "B-B", "ok", session);
+	ks_api_audit_event_signed(&ev, &ref);
+	if (ks_api_audit_rows(s, q, &ev, 1) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		goto out;
 	}
@@ -367,4 +476,33 @@ out:
 	ks_buf_cleanup(&out);
 	ks_api_params_cleanup(&ps);
 	return rc;
+}
+
+/* The key could not be opened (token absent, not found): a token error,
+ * whatever the cause. */
+void ks_api_key_failed(struct ks_api_svc *s, const struct ks_api_request *q,
+		       const struct ks_api_caller *who, const char *op, struct ks_api_key *k,
+		       const char *digest, const char *level, struct ks_api_reply *r)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", ks_err_msg());
+	ks_err_set(KS_ERR_TOKEN, __FILE__, __LINE__, "key '%s': %s", k->conf->name, why);
+	ks_api_sign_failed(s, q, who, op, k, digest, level, r);
+}
+
+void ks_api_audit_event(struct ks_audit_event *ev, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const char *op, const char *key,
+			const char *digest, const char *level, const char *outcome,
+			const char *session)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->op = op;
+	ev->client = who != NULL && who->authenticated ? who->c.name : "";
+	ev->key = key;
+	ev->digest = digest;
+	ev->level = level;
+	ev->outcome = outcome;
+	ev->request = q->id;
+	ev->session = session;
 }

@@ -14,6 +14,7 @@
 
 #include "api/ks_api_auth.h"
 #include "api/ks_api_int.h"
+#include "api/ks_api_sign.h"
 #include "ks_codec.h"
 #include "ks_io.h"
 #include "ks_log.h"
@@ -193,6 +194,9 @@ static void refuse(void *svc, const struct ks_api_request *q, unsigned status, c
 AUDITED(sign)
 AUDITED(prepare)
 AUDITED(complete)
+AUDITED(sign_batch)
+AUDITED(batch_prepare)
+AUDITED(batch_complete)
 AUDITED(verify)
 AUDITED(timestamp)
 AUDITED(page_verify)
@@ -333,6 +337,9 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		{ "POST", "/v1/sign", audited_sign, 1 },
 		{ "POST", "/v1/sign/prepare", audited_prepare, 1 },
 		{ "POST", "/v1/sign/complete", audited_complete, 1 },
+		{ "POST", "/v1/sign/batch", audited_sign_batch, 1 },
+		{ "POST", "/v1/sign/batch/prepare", audited_batch_prepare, 1 },
+		{ "POST", "/v1/sign/batch/complete", audited_batch_complete, 1 },
 		{ "POST", "/v1/verify", audited_verify, 1 },
 		{ "POST", "/v1/timestamp", audited_timestamp, TSA_REQUEST_MAX },
 		{ "GET", "/v1/keys", ks_api_h_keys, 0 },

@@ -351,6 +351,94 @@ out:
 	return rc;
 }
 
+int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
+		       const struct ks_api_caller *who, struct ks_api_key *k,
+		       const struct ks_api_sign_opts *o, X509 *cert, STACK_OF(X509) * chain,
+		       const char *name, const uint8_t *doc, size_t n, const char *digest,
+		       struct ks_store_prepared *sp, struct ks_prepared *p, struct ks_api_reply *r)
+{
+	struct ks_sign_job j;
+	struct ks_key *ext = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 1;
+
+	if (ks_extkey_new(cert, chain, "remote signer", &ext) < 0) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		return -1;
+	}
+	ks_sign_job_init(&j);
+	j.in = name != NULL ? name : o->name != NULL ? o->name : "document";
+	j.in_data = doc;
+	j.in_len = n;
+	j.format = ks_api_sign_format(q, o, doc, n);
+	j.key = ext;
+	j.md = o->md;
+	j.rsa_pss = o->pss;
+	j.level = o->level;
+	j.tsa = &s->tsa;
+	j.trust = s->trust;
+	j.rev = &s->rev;
+	j.rev_policy = s->rev_policy;
+	j.signing_time = j.format == KS_FORMAT_CMS;
+	j.pdf = o->pdf;
+	j.xml = o->xml;
+	if (ks_twophase_prepare(&j, p) < 0) {
+		ks_api_sign_failed(s, q, who, "prepare", k, digest, o->level, r);
+		goto out;
+	}
+	random_id(sp->id);
+	snprintf(sp->client, sizeof(sp->client), "%s", who->c.id);
+	cert_hash(cert, sp->cert_hash);
+	sp->created = now;
+	sp->expires = now + (int64_t)s->conf->prepared_ttl_s;
+	if (meta_encode(o, p, cert, chain, &sp->meta) < 0 ||
+	    ks_buf_set(&sp->doc, p->doc.data, p->doc.len) < 0) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		rc = -1;
+		goto out;
+	}
+	if (ks_store_prepared_put(s->store, sp) < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", true);
+		goto out;
+	}
+	rc = 0;
+out:
+	ks_key_free(ext);
+	return rc;
+}
+
+int ks_api_prepare_cert(struct ks_api_svc *s, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const struct ks_api_params *ps,
+			const char *keyname, const char *digest, X509 **cert,
+			STACK_OF(X509) * *chain, struct ks_api_key **k, struct ks_api_reply *r)
+{
+	const struct ks_api_blob *cb = ks_api_blob(ps, "certificate");
+	struct ks_key *held = NULL;
+
+	*k = NULL;
+	if (cb == NULL || load_cert(cb, cert) < 0 || load_chain(ps, chain) < 0) {
+		ks_err_clear();
+		ks_api_fail(q, r, "bad-parameter", "'certificate' or 'chain' is not a certificate",
+			    false);
+		return 1;
+	}
+	/* a named key: granted, and the certificate must be that key's */
+	if (keyname != NULL) {
+		if (ks_api_key_granted(s, q, who, "prepare", keyname, k, r) != 0)
+			return 1;
+		if (ks_api_key_get(s, *k, &held) == 0 && held != NULL &&
+		    X509_cmp(held->cert, *cert) != 0) {
+			ks_api_fail(q, r, "prepared-wrong-certificate",
+				    "the certificate is not the named key's", false);
+			ks_api_audit(s, q, who, "prepare", (*k)->conf->name, digest, "",
+				     "prepared-wrong-certificate");
+			return 1;
+		}
+		ks_err_clear();
+	}
+	return 0;
+}
+
 int ks_api_h_prepare(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
 {
 	struct ks_api_svc *s = svc;
@@ -358,17 +446,13 @@ int ks_api_h_prepare(void *svc, const struct ks_api_request *q, struct ks_api_re
 	struct ks_api_params ps;
 	struct ks_api_sign_opts o;
 	struct ks_api_key *k = NULL;
-	const struct ks_api_blob *cb;
-	struct ks_sign_job j;
 	struct ks_prepared p;
 	struct ks_store_prepared sp;
-	struct ks_key *ext = NULL, *held = NULL;
 	STACK_OF(X509) *chain = NULL;
 	X509 *cert = NULL;
 	const uint8_t *doc;
 	size_t n;
 	char digest[KS_API_DOC_DIGEST_HEX] = "";
-	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 
 	ks_api_params_init(&ps);
@@ -379,8 +463,7 @@ int ks_api_h_prepare(void *svc, const struct ks_api_request *q, struct ks_api_re
 	    ks_api_read_params(q, &ps, &doc, &n, r) != 0 ||
 	    ks_api_sign_opts_read(q, &ps, prepare_known, &o, r) != 0)
 		goto out;
-	cb = ks_api_blob(&ps, "certificate");
-	if (doc == NULL || n == 0 || cb == NULL) {
+	if (doc == NULL || n == 0 || ks_api_blob(&ps, "certificate") == NULL) {
 		ks_api_bad_param(q, r, "'%s' and 'certificate' are required", "document");
 		goto out;
 	}
@@ -390,70 +473,17 @@ int ks_api_h_prepare(void *svc, const struct ks_api_request *q, struct ks_api_re
 				 o.md != NULL ? o.md : "sha256");
 		goto out;
 	}
-	if (load_cert(cb, &cert) < 0 || load_chain(&ps, &chain) < 0) {
-		ks_api_fail(q, r, "bad-parameter", "'certificate' or 'chain' is not a certificate",
-			    false);
+	if (ks_api_prepare_cert(s, q, &who, &ps, o.key, digest, &cert, &chain, &k, r) != 0)
 		goto out;
-	}
-	/* a named key: granted, and the certificate must be that key's */
-	if (o.key != NULL) {
-		if (ks_api_key_granted(s, q, &who, "prepare", o.key, &k, r) != 0)
-			goto out;
-		if (ks_api_key_get(s, k, &held) == 0 && held != NULL &&
-		    X509_cmp(held->cert, cert) != 0) {
-			ks_api_fail(q, r, "prepared-wrong-certificate",
-				    "the certificate is not the named key's", false);
-			ks_api_audit(s, q, &who, "prepare", k->conf->name, digest, "",
-				     "prepared-wrong-certificate");
-			goto out;
-		}
-		ks_err_clear();
-	}
-	if (ks_extkey_new(cert, chain, "remote signer", &ext) < 0) {
-		ks_api_fail(q, r, "internal", "internal error", true);
-		rc = -1;
-		goto out;
-	}
-	ks_sign_job_init(&j);
-	j.in = o.name != NULL ? o.name : "document";
-	j.in_data = doc;
-	j.in_len = n;
-	j.format = ks_api_sign_format(q, &o, doc, n);
-	j.key = ext;
-	j.md = o.md;
-	j.rsa_pss = o.pss;
-	j.level = o.level;
-	j.tsa = &s->tsa;
-	j.trust = s->trust;
-	j.rev = &s->rev;
-	j.rev_policy = s->rev_policy;
-	j.signing_time = j.format == KS_FORMAT_CMS;
-	j.pdf = o.pdf;
-	j.xml = o.xml;
-	if (ks_twophase_prepare(&j, &p) < 0) {
-		ks_api_sign_failed(s, q, &who, "prepare", k, digest, o.level, r);
-		goto out;
-	}
-	random_id(sp.id);
-	snprintf(sp.client, sizeof(sp.client), "%s", who.c.id);
-	cert_hash(cert, sp.cert_hash);
-	sp.created = now;
-	sp.expires = now + (int64_t)s->conf->prepared_ttl_s;
-	if (meta_encode(&o, &p, cert, chain, &sp.meta) < 0 ||
-	    ks_buf_set(&sp.doc, p.doc.data, p.doc.len) < 0) {
-		ks_api_fail(q, r, "internal", "internal error", true);
-		rc = -1;
-		goto out;
-	}
-	if (ks_store_prepared_put(s->store, &sp) < 0) {
-		ks_api_fail(q, r, "storage-unavailable", "try again shortly", true);
+	rc = ks_api_prepare_run(s, q, &who, k, &o, cert, chain, NULL, doc, n, digest, &sp, &p, r);
+	if (rc != 0) {
+		rc = rc < 0 ? -1 : 0;
 		goto out;
 	}
 	ks_api_audit(s, q, &who, "prepare", k != NULL ? k->conf->name : "", digest,
 		     o.level != NULL ? o.level : "B-B", "ok");
 	rc = prepare_reply(q, &sp, &p, r);
 out:
-	ks_key_free(ext);
 	X509_free(cert);
 	if (chain != NULL)
 		sk_X509_pop_free(chain, X509_free);
@@ -500,64 +530,46 @@ static int prepared_usable(struct ks_api_svc *s, const struct ks_api_request *q,
 	return 1;
 }
 
-int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
+int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
+			const struct ks_api_caller *who, const char *id, const uint8_t *sig,
+			size_t siglen, const struct ks_api_blob *cb, const struct ks_api_params *ps,
+			struct ks_buf *out, struct ks_sign_outcome *res,
+			char digest[KS_API_DOC_DIGEST_HEX], char level[KS_API_LEVEL_MAX],
+			struct ks_api_signed_ref *ref, struct ks_api_reply *r)
 {
-	struct ks_api_svc *s = svc;
-	struct ks_api_caller who;
-	struct ks_api_params ps;
 	struct ks_store_prepared sp;
 	struct ks_prepared p;
 	struct decoded d;
 	struct ks_sign_job j;
-	struct ks_sign_outcome res;
-	struct ks_buf out;
 	struct ks_key *ext = NULL;
-	const struct ks_api_blob *sig, *cb;
-	const char *id, *unknown;
-	const uint8_t *doc;
-	size_t n;
 	enum ks_store_claim why = KS_CLAIM_OK;
 	uint8_t h[KS_STORE_HASH_LEN];
-	char digest[KS_API_DOC_DIGEST_HEX] = "";
 	int64_t now = (int64_t)time(NULL);
-	int rc = 0;
+	int rc = 1;
 
-	ks_api_params_init(&ps);
 	ks_store_prepared_init(&sp);
 	ks_prepared_init(&p);
 	memset(&d, 0, sizeof(d));
-	ks_buf_init(&out, KS_TWOPHASE_DOC_MAX);
-	if (ks_api_authenticate(s, q, true, &who, r) != 0 ||
-	    ks_api_require_op(s, q, &who, KS_OP_PREPARE, "complete", r) != 0 ||
-	    ks_api_read_params(q, &ps, &doc, &n, r) != 0)
-		goto out;
-	unknown = ks_api_params_unknown(&ps, complete_known);
-	id = ks_api_param(&ps, "id");
-	sig = ks_api_blob(&ps, "signature");
-	cb = ks_api_blob(&ps, "certificate");
-	if (unknown != NULL || doc != NULL || id == NULL || sig == NULL) {
-		ks_api_bad_param(q, r,
-				 "complete takes '%s', 'signature' and optionally 'certificate' "
-				 "and 'chain' (JSON or multipart)",
-				 "id");
-		goto out;
-	}
+	digest[0] = '\0';
+	snprintf(level, KS_API_LEVEL_MAX, "B-B");
 	if (ks_store_prepared_get(s->store, id, &sp) < 0) {
 		if (ks_err_code() == KS_ERR_NOT_FOUND) {
 			ks_api_fail(q, r, "prepared-not-found", NULL, false);
-			ks_api_audit(s, q, &who, "complete", "", "", "", "prepared-not-found");
+			ks_api_audit(s, q, who, "complete", "", "", "", "prepared-not-found");
 		} else {
 			ks_api_fail(q, r, "storage-unavailable", "try again shortly", true);
 		}
 		goto out;
 	}
-	if (prepared_usable(s, q, &who, &sp, now, r) != 0)
+	if (prepared_usable(s, q, who, &sp, now, r) != 0)
 		goto out;
 	if (meta_decode(&sp.meta, &p, &d) < 0 || ks_buf_set(&p.doc, sp.doc.data, sp.doc.len) < 0) {
 		ks_api_fail(q, r, "internal", "internal error", true);
 		goto out;
 	}
 	ks_api_sha256_hex(sp.doc.data, sp.doc.len, digest);
+	if (d.o.level != NULL)
+		snprintf(level, KS_API_LEVEL_MAX, "%s", d.o.level);
 	/* bound to the certificate: one given must be the prepared one */
 	if (cb != NULL) {
 		X509 *x = NULL;
@@ -571,15 +583,15 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 		X509_free(x);
 		if (CRYPTO_memcmp(h, sp.cert_hash, sizeof(h)) != 0) {
 			ks_api_fail(q, r, "prepared-wrong-certificate", NULL, false);
-			ks_api_audit(s, q, &who, "complete", "", digest, "",
+			ks_api_audit(s, q, who, "complete", "", digest, "",
 				     "prepared-wrong-certificate");
 			goto out;
 		}
 	}
-	if (ks_api_blob(&ps, "chain") != NULL) {
+	if (ps != NULL && ks_api_blob(ps, "chain") != NULL) {
 		sk_X509_pop_free(d.chain, X509_free);
 		d.chain = NULL;
-		if (load_chain(&ps, &d.chain) < 0) {
+		if (load_chain(ps, &d.chain) < 0) {
 			ks_api_fail(q, r, "bad-parameter", "'chain' is not a certificate", false);
 			goto out;
 		}
@@ -604,42 +616,84 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 	j.xml = d.o.xml;
 	/* the signature is checked against the certificate before anything
 	 * is built */
-	if (ks_twophase_complete(&j, &p, sig->data, sig->len, &out, &res) < 0) {
+	if (ks_twophase_complete(&j, &p, sig, siglen, out, res) < 0) {
 		if (ks_err_code() == KS_ERR_ARG) {
 			ks_api_fail(q, r, "bad-signature",
 				    "the signature does not verify with the certificate over "
 				    "the prepared digest",
 				    false);
-			ks_api_audit(s, q, &who, "complete", "", digest, d.o.level,
-				     "bad-signature");
+			ks_api_audit(s, q, who, "complete", "", digest, d.o.level, "bad-signature");
 		} else {
-			ks_api_sign_failed(s, q, &who, "complete", NULL, digest, d.o.level, r);
+			ks_api_sign_failed(s, q, who, "complete", NULL, digest, d.o.level, r);
 		}
 		goto out;
 	}
 	/* single use: only now, and atomically; a lost race answers like a
 	 * second use */
-	if (ks_store_prepared_claim(s->store, id, who.c.id, now, &why) < 0) {
+	if (ks_store_prepared_claim(s->store, id, who->c.id, now, &why) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", true);
 		goto out;
 	}
 	if (why != KS_CLAIM_OK) {
 		ks_api_fail(q, r, claim_code(why), NULL, false);
-		ks_api_audit(s, q, &who, "complete", "", digest, d.o.level, claim_code(why));
+		ks_api_audit(s, q, who, "complete", "", digest, d.o.level, claim_code(why));
 		goto out;
 	}
-	if (ks_api_audit_signed(s, q, &who, "complete", "", digest,
-				d.o.level != NULL ? d.o.level : "B-B", res.format, &out, ext) < 0) {
+	ks_api_signed_ref_of(ref, q, res->format, out, ext);
+	rc = 0;
+out:
+	ks_key_free(ext);
+	decoded_cleanup(&d);
+	ks_prepared_cleanup(&p);
+	ks_store_prepared_cleanup(&sp);
+	return rc;
+}
+
+int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
+{
+	struct ks_api_svc *s = svc;
+	struct ks_api_caller who;
+	struct ks_api_params ps;
+	struct ks_sign_outcome res;
+	struct ks_audit_event ev;
+	struct ks_api_signed_ref ref;
+	struct ks_buf out;
+	const struct ks_api_blob *sig;
+	const char *id, *unknown;
+	const uint8_t *doc;
+	size_t n;
+	char digest[KS_API_DOC_DIGEST_HEX] = "", level[KS_API_LEVEL_MAX] = "";
+	int rc = 0;
+
+	ks_api_params_init(&ps);
+	ks_buf_init(&out, KS_TWOPHASE_DOC_MAX);
+	if (ks_api_authenticate(s, q, true, &who, r) != 0 ||
+	    ks_api_require_op(s, q, &who, KS_OP_PREPARE, "complete", r) != 0 ||
+	    ks_api_read_params(q, &ps, &doc, &n, r) != 0)
+		goto out;
+	unknown = ks_api_params_unknown(&ps, complete_known);
+	id = ks_api_param(&ps, "id");
+	sig = ks_api_blob(&ps, "signature");
+	if (unknown != NULL || doc != NULL || id == NULL || sig == NULL) {
+		ks_api_bad_param(q, r,
+				 "complete takes '%s', 'signature' and optionally 'certificate' "
+				 "and 'chain' (JSON or multipart)",
+				 "id");
+		goto out;
+	}
+	if (ks_api_complete_run(s, q, &who, id, sig->data, sig->len,
+				ks_api_blob(&ps, "certificate"), &ps, &out, &res, digest, level,
+				&ref, r) != 0)
+		goto out;
+	ks_api_audit_event(&ev, q, &who, "complete", "", digest, level, "ok", NULL);
+	ks_api_audit_event_signed(&ev, &ref);
+	if (ks_api_audit_rows(s, q, &ev, 1) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		goto out;
 	}
 	rc = ks_api_reply_document(q, res.format, &out, res.summary, r);
 out:
-	ks_key_free(ext);
-	decoded_cleanup(&d);
 	ks_buf_cleanup(&out);
-	ks_prepared_cleanup(&p);
-	ks_store_prepared_cleanup(&sp);
 	ks_api_params_cleanup(&ps);
 	return rc;
 }

@@ -77,6 +77,8 @@ int ks_audit_entry_encode(const struct ks_audit_event *ev, const char *instance,
 	KS_GUARD(put_str(o, "op", ev->op));
 	KS_GUARD(put_str(o, "outcome", ev->outcome));
 	KS_GUARD(put_str(o, "request", ev->request));
+	if (ev->session != NULL && ev->session[0] != '\0')
+		KS_GUARD(put_str(o, "session", ev->session));
 	KS_GUARD(put_str(o, "time", when));
 	if (ev->record != NULL && ev->record[0] != '\0') {
 		if (!ks_record_ref_ok(ev->record))

@@ -5,8 +5,9 @@
  *   {"client":..,"digest":..,"instance":..,"key":..,"level":..,"op":..,
  *    "outcome":..,"request":..,"seq":N,"time":"2025-06-01T08:00:00.123Z"}
  * (a refusal also carries "addr", an aggregated one "count"; a signature
- * handed out adds "record", "signed" and "signer" when it has them) whose
- * exact bytes are stored.  The entries of one instance, in sequence
+ * handed out adds "record", "signed" and "signer" when it has them, and
+ * "session" when made under a session activation) whose exact bytes are
+ * stored.  The entries of one instance, in sequence
  * order 1, 2, 3 ..., are the leaves of a Merkle tree hashed as RFC 9162
  * 2.1.1 says: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left
  * || right).  Every append ends with a checkpoint over the whole tree,
@@ -68,6 +69,7 @@ struct ks_audit_event {
 	const char *record;        /* the record id the document carries */
 	const char *signed_digest; /* hex SHA-256 of the signed document ("signed") */
 	const char *signer;        /* the signer certificate's common name */
+	const char *session; /* the session activation's nonce; NULL or "": none (not written) */
 };
 
 /* The entry's bytes for sequence number `seq` at time_ms (Unix ms). */

@@ -229,6 +229,21 @@ int ks_store_nonce_use(struct ks_store *s, const char *nonce, int64_t expires, b
 	return s->ops->nonce_use(s, nonce, expires, fresh);
 }
 
+int ks_store_session_use(struct ks_store *s, const char *nonce, unsigned uses, int64_t expires,
+			 int64_t now, unsigned n, bool *granted, unsigned *used)
+{
+	*granted = false;
+	*used = 0;
+	if (nonce == NULL || *nonce == '\0' || strlen(nonce) >= KS_STORE_DIGEST_MAX || uses == 0 ||
+	    n == 0)
+		return KS_SET(KS_ERR_ARG, "invalid session use");
+	if (s->ops->session_use == NULL)
+		return KS_SET(KS_ERR_UNSUPPORTED, "this storage keeps no sessions");
+	if (n > uses)
+		return 0;
+	return s->ops->session_use(s, nonce, uses, expires, now, n, granted, used);
+}
+
 int ks_store_audit_append(struct ks_store *s, const char *instance, ks_store_audit_fn fn, void *arg)
 {
 	if (!ks_store_name_ok(instance))

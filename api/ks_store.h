@@ -1,6 +1,6 @@
 /* ks_store: the shared state of the signing service behind one interface
  * (DESIGN.md, API: clients, grants, prepared signatures, the audit log,
- * activation nonces, the revocation cache index).
+ * activation nonces and session counts, the revocation cache index).
  *
  * The handlers see only this header: a backend is a table of operations
  * (struct ks_store_ops) chosen by the store URL.  SQLite is built in
@@ -147,6 +147,8 @@ struct ks_store_ops {
 	int (*cache_put)(struct ks_store *s, const char *key, const uint8_t *v, size_t n,
 			 int64_t expires);
 	int (*cache_get)(struct ks_store *s, const char *key, int64_t now, struct ks_buf *v);
+	int (*session_use)(struct ks_store *s, const char *nonce, unsigned uses, int64_t expires,
+			   int64_t now, unsigned n, bool *granted, unsigned *used);
 };
 
 struct ks_store {
@@ -189,6 +191,16 @@ KS_WUR int ks_store_purge(struct ks_store *s, int64_t now, int64_t keep_used_s);
 /* Record `nonce` (kept until `expires`): *fresh is false when it was
  * recorded before. */
 KS_WUR int ks_store_nonce_use(struct ks_store *s, const char *nonce, int64_t expires, bool *fresh);
+
+/* ---- session activations ---- */
+/* Count `n` more uses of the session activation `nonce`, which allows
+ * `uses` in all until `expires`, atomically: *granted when they fit
+ * (then *used is the count with these), otherwise nothing changes and no
+ * concurrent call can push the count past `uses`.  Sessions expired at
+ * `now` are forgotten. */
+KS_WUR int ks_store_session_use(struct ks_store *s, const char *nonce, unsigned uses,
+				int64_t expires, int64_t now, unsigned n, bool *granted,
+				unsigned *used);
 
 /* ---- audit log ---- */
 KS_WUR int ks_store_audit_append(struct ks_store *s, const char *instance, ks_store_audit_fn fn,

@@ -90,6 +90,8 @@ static const char schema[] =
     " used INTEGER NOT NULL DEFAULT 0, meta BLOB, doc BLOB);"
     "CREATE INDEX IF NOT EXISTS prepared_expires ON prepared(expires);"
     "CREATE TABLE IF NOT EXISTS nonces(nonce TEXT PRIMARY KEY, expires INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions(nonce TEXT PRIMARY KEY, uses INTEGER NOT NULL,"
+    " used INTEGER NOT NULL, expires INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit(rid INTEGER PRIMARY KEY AUTOINCREMENT,"
     " instance TEXT NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL, entry BLOB NOT NULL,"
     " UNIQUE(instance, seq));"
@@ -625,6 +627,73 @@ static int sq_open(const char *path, const struct ks_store_opts *o, struct ks_st
 	return 0;
 }
 
+/* ---- session activations: their own statements, prepared per call ---- */
+
+static int session_step(struct ks_sq_conn *c, const char *sql_text, const int64_t *v, size_t nv,
+			const char *nonce, int64_t *out, bool *row)
+{
+	sqlite3_stmt *t = NULL;
+	size_t i;
+	int r, rc = -1;
+
+	*row = false;
+	if (sqlite3_prepare_v2(c->db, sql_text, -1, &t, NULL) != SQLITE_OK) {
+		ks_sq_fail(c->db, "counting a session");
+		goto out;
+	}
+	if (nonce != NULL && sqlite3_bind_text(t, 1, nonce, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		KS_BAIL(KS_ERR_IO, "storage: binding a value");
+	for (i = 0; i < nv; i++)
+		if (sqlite3_bind_int64(t, (int)i + (nonce != NULL ? 2 : 1), (sqlite3_int64)v[i]) !=
+		    SQLITE_OK)
+			KS_BAIL(KS_ERR_IO, "storage: binding a value");
+	r = sqlite3_step(t);
+	if (r == SQLITE_ROW) {
+		*row = true;
+		if (out != NULL)
+			*out = (int64_t)sqlite3_column_int64(t, 0);
+		r = sqlite3_step(t);
+	}
+	if (r != SQLITE_DONE) {
+		ks_sq_fail(c->db, "counting a session");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(t);
+	return rc;
+}
+
+static int sq_session_use(struct ks_store *s, const char *nonce, unsigned uses, int64_t expires,
+			  int64_t now, unsigned n, bool *granted, unsigned *used)
+{
+	struct ks_sq_conn *c = ks_sq_take(POOL(s));
+	int64_t v[3], count = 0;
+	bool row = false;
+	int rc = -1;
+
+	/* one statement counts: the row is created with n uses, or gets n
+	 * more only while they fit; a refused update returns no row */
+	v[0] = now;
+	if (session_step(c, "DELETE FROM sessions WHERE expires<=?", v, 1, NULL, NULL, &row) < 0)
+		goto out;
+	v[0] = (int64_t)uses;
+	v[1] = (int64_t)n;
+	v[2] = expires;
+	if (session_step(c,
+			 "INSERT INTO sessions(nonce,uses,used,expires) VALUES(?1,?2,?3,?4) "
+			 "ON CONFLICT(nonce) DO UPDATE SET used=used+excluded.used "
+			 "WHERE sessions.used+excluded.used<=sessions.uses RETURNING used",
+			 v, 3, nonce, &count, &row) < 0)
+		goto out;
+	*granted = row;
+	*used = row ? (unsigned)count : 0;
+	rc = 0;
+out:
+	ks_sq_give(POOL(s), c);
+	return rc;
+}
+
 const struct ks_store_ops ks_store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -646,4 +715,5 @@ const struct ks_store_ops ks_store_sqlite_ops = {
 	.audit_record = sq_audit_record,
 	.cache_put = sq_cache_put,
 	.cache_get = sq_cache_get,
+	.session_use = sq_session_use,
 };

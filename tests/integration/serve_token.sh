@@ -77,6 +77,26 @@ check "the fault fired (the trigger was taken)" test ! -e "$KS_FAULTS_TRIGGER"
 check "the next request signs again: 200" test "$(sign)" = 200
 "$KYSO" verify "$TMP/body" --trust "$P/root.pem" --revocation off >/dev/null 2>&1
 check "and its signature verifies" test $? = 0
+# a batch: the token pulled out while its first document is signed
+python3 - "$TMP/batch.json" "$ROOT/docs/examples/hocba.pdf" "$ROOT/docs/examples/sodiem.pdf" <<'PY'
+import base64, json, sys
+json.dump({"key": "seal", "documents": [{"name": "d%d" % i, "document": base64.b64encode(open(f, "rb").read()).decode()}
+                                        for i, f in enumerate(sys.argv[2:] * 2)]}, open(sys.argv[1], "w"))
+PY
+touch "$KS_FAULTS_TRIGGER"
+curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+  --data-binary @"$TMP/batch.json" "$URL/v1/sign/batch" >"$TMP/code"
+batch_ok() {
+  [ "$(cat "$TMP/code")" = 200 ] && python3 - "$TMP/body" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+r = a["results"]
+sys.exit(0 if r[0]["status"] == 503 and r[0]["problem"]["type"].endswith(":token-unavailable")
+         and [x["status"] for x in r[1:]] == [200, 200, 200] and a["ok"] == 3 else 1)
+PY
+}
+check "the token pulled out during a batch: that document 503 token-unavailable, the 3 others signed" \
+  batch_ok
 curl -s "$URL/metrics" >"$TMP/body"
 check "/metrics counts the token error" grep -q '^kyso_token_errors_total [1-9]' "$TMP/body"
 curl -s -o "$TMP/body" -w '%{http_code}' "$URL/healthz" >"$TMP/code"

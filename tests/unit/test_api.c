@@ -64,17 +64,19 @@ static void test_conf_file(void **state)
 static void test_conf_errors(void **state)
 {
 	static const char *const bad[] = {
-		"[server]\nlisten = 1\nlisten = 2\n",    /* repeated */
-		"[server]\nbogus = 1\n",                 /* unknown option */
-		"[nosuch]\n",                            /* unknown section */
-		"listen = 1\n",                          /* outside a section */
-		"[server]\nthreads = 0\n",               /* out of range */
-		"[server]\nmax-body = 12X\n",            /* bad suffix */
-		"[signing]\ndigests = md5\n",            /* not allowed */
-		"[key \"a b\"]\nuri = pkcs11:x\n",       /* bad name */
-		"[key \"k\"]\n",                         /* neither uri nor key-file */
-		"[server]\ntls-cert = /c.pem\n",         /* without its key */
-		"[tsa]\nkey = pkcs11:a\nkey-file = /b\n" /* both */
+		"[server]\nlisten = 1\nlisten = 2\n",     /* repeated */
+		"[server]\nbogus = 1\n",                  /* unknown option */
+		"[nosuch]\n",                             /* unknown section */
+		"listen = 1\n",                           /* outside a section */
+		"[server]\nthreads = 0\n",                /* out of range */
+		"[server]\nmax-body = 12X\n",             /* bad suffix */
+		"[signing]\ndigests = md5\n",             /* not allowed */
+		"[key \"a b\"]\nuri = pkcs11:x\n",        /* bad name */
+		"[key \"k\"]\n",                          /* neither uri nor key-file */
+		"[server]\ntls-cert = /c.pem\n",          /* without its key */
+		"[tsa]\nkey = pkcs11:a\nkey-file = /b\n", /* both */
+		"[signing]\nbatch-max = 1001\n",          /* over the batch limit */
+		"[key \"k\"]\nuri = pkcs11:x\nsession-activation = yes\n" /* not personal */
 	};
 	struct ks_api_conf c;
 	size_t i;
@@ -257,6 +259,49 @@ static void test_activations(void **state)
 	EVP_PKEY_free(other);
 }
 
+static void test_session_activations(void **state)
+{
+	EVP_PKEY *holder = EVP_EC_gen("P-256");
+	uint8_t d[1][32];
+	struct ks_buf act;
+	struct ks_activation a;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	assert_non_null(holder);
+	memset(d[0], 1, 32);
+	ks_buf_init(&act, KS_ACT_MAX);
+	ks_activation_init(&a);
+	assert_ok(ks_activation_make_session(holder, "teacher", 40, 3600, &act));
+	assert_ok(ks_activation_parse((const char *)act.data, act.len, holder, &a));
+	assert_int_equal(a.uses, 40);
+	assert_int_equal(a.n_digests, 0);
+	assert_ok(ks_activation_allows_session(&a, "teacher", now, 8 * 3600, 200));
+	/* another key, expired, too long-lived, too many uses */
+	assert_fails_with(ks_activation_allows_session(&a, "principal", now, 8 * 3600, 200),
+			  KS_ERR_VERIFY);
+	assert_fails_with(ks_activation_allows_session(&a, "teacher", now + 3601, 8 * 3600, 200),
+			  KS_ERR_VERIFY);
+	assert_fails_with(ks_activation_allows_session(&a, "teacher", now, 600, 200),
+			  KS_ERR_VERIFY);
+	assert_fails_with(ks_activation_allows_session(&a, "teacher", now, 8 * 3600, 39),
+			  KS_ERR_VERIFY);
+	/* a session activation never passes as a digests-bound one, nor
+	 * the other way round */
+	assert_fails_with(ks_activation_allows(&a, "teacher", (const uint8_t(*)[32])d, 1, now, 600),
+			  KS_ERR_VERIFY);
+	ks_buf_reset(&act);
+	assert_ok(ks_activation_make(holder, "teacher", (const uint8_t(*)[32])d, 1, 60, &act));
+	assert_ok(ks_activation_parse((const char *)act.data, act.len, holder, &a));
+	assert_int_equal(a.uses, 0);
+	assert_fails_with(ks_activation_allows_session(&a, "teacher", now, 8 * 3600, 200),
+			  KS_ERR_VERIFY);
+	assert_fails_with(ks_activation_make_session(holder, "teacher", 0, 60, &act), KS_ERR_ARG);
+	ks_activation_cleanup(&a);
+	ks_buf_cleanup(&act);
+	EVP_PKEY_free(holder);
+}
+
 static void test_problems(void **state)
 {
 	const char *const *codes = ks_api_problem_codes();
@@ -291,7 +336,7 @@ int main(void)
 		cmocka_unit_test(test_conf_errors),   cmocka_unit_test(test_params_query),
 		cmocka_unit_test(test_params_json),   cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_tokens),        cmocka_unit_test(test_activations),
-		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_problems),      cmocka_unit_test(test_session_activations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

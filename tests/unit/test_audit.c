@@ -367,6 +367,39 @@ static struct ks_store *reopen(const char *name)
 	return s;
 }
 
+/* An entry names a session activation only when there is one: the
+ * entries of other signatures keep their bytes. */
+static void test_entry_session(void **state)
+{
+	struct ks_audit_event ev = { .op = "sign",
+				     .client = "p",
+				     .key = "teacher",
+				     .digest = "ab",
+				     .level = "B-B",
+				     .outcome = "ok",
+				     .request = "r" };
+	struct ks_buf a, b;
+
+	(void)state;
+	ks_buf_init(&a, 4096);
+	ks_buf_init(&b, 4096);
+	assert_ok(ks_audit_entry_encode(&ev, "kyso-1", 7, 0, &a));
+	ev.session = "";
+	assert_ok(ks_audit_entry_encode(&ev, "kyso-1", 7, 0, &b));
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	assert_ok(ks_buf_append_byte(&a, 0));
+	assert_null(strstr((const char *)a.data, "session"));
+	ks_buf_reset(&b);
+	ev.session = "0123456789abcdef0123456789abcdef";
+	assert_ok(ks_audit_entry_encode(&ev, "kyso-1", 7, 0, &b));
+	assert_ok(ks_buf_append_byte(&b, 0));
+	assert_non_null(
+	    strstr((const char *)b.data, "\"session\":\"0123456789abcdef0123456789abcdef\""));
+	ks_buf_cleanup(&a);
+	ks_buf_cleanup(&b);
+}
+
 static void test_tampering(void **state)
 {
 	static const struct {
@@ -629,7 +662,7 @@ int main(void)
 		cmocka_unit_test(test_known_roots),      cmocka_unit_test(test_proofs),
 		cmocka_unit_test(test_checkpoint_text),  cmocka_unit_test(test_log_and_proofs),
 		cmocka_unit_test(test_tampering),        cmocka_unit_test(test_record_rows),
-		cmocka_unit_test(test_schema_migration),
+		cmocka_unit_test(test_schema_migration), cmocka_unit_test(test_entry_session),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

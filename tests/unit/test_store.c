@@ -238,6 +238,63 @@ static void test_nonce_cache(void **state)
 	ks_store_close(s);
 }
 
+/* Session counts from threads on two handles of the same database. */
+static void *session_race(void *arg)
+{
+	struct racer *r = arg;
+	bool granted;
+	unsigned used;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if (ks_store_session_use(r->s, "sess-race", 25, 1000, 100, 1, &granted, &used) ==
+			0 &&
+		    granted)
+			r->won++;
+	return NULL;
+}
+
+static void test_sessions(void **state)
+{
+	struct ks_store *a = open_store(), *b = open_store();
+	struct racer r[6];
+	pthread_t t[6];
+	bool granted;
+	unsigned used;
+	int i, won = 0;
+
+	(void)state;
+	assert_ok(ks_store_session_use(a, "s1", 5, 500, 100, 3, &granted, &used));
+	assert_true(granted);
+	assert_int_equal(used, 3);
+	assert_ok(ks_store_session_use(a, "s1", 5, 500, 100, 3, &granted, &used));
+	assert_false(granted); /* 3 more do not fit: nothing counted */
+	assert_ok(ks_store_session_use(b, "s1", 5, 500, 100, 2, &granted, &used));
+	assert_true(granted);
+	assert_int_equal(used, 5);
+	assert_ok(ks_store_session_use(a, "s1", 5, 500, 100, 1, &granted, &used));
+	assert_false(granted);
+	/* more than the session allows at once */
+	assert_ok(ks_store_session_use(a, "s2", 2, 500, 100, 3, &granted, &used));
+	assert_false(granted);
+	assert_fails_with(ks_store_session_use(a, "", 2, 500, 100, 1, &granted, &used), KS_ERR_ARG);
+	assert_fails_with(ks_store_session_use(a, "s3", 2, 500, 100, 0, &granted, &used),
+			  KS_ERR_ARG);
+	/* 60 attempts from 6 threads on a session of 25 uses: 25 granted */
+	for (i = 0; i < 6; i++) {
+		r[i].s = i % 2 == 0 ? a : b;
+		r[i].won = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, session_race, &r[i]), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		won += r[i].won;
+	}
+	assert_int_equal(won, 25);
+	ks_store_close(a);
+	ks_store_close(b);
+}
+
 static void test_open_refusals(void **state)
 {
 	struct ks_store *s = NULL;
@@ -275,7 +332,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clients),       cmocka_unit_test(test_prepared),
 		cmocka_unit_test(test_claim_race),    cmocka_unit_test(test_nonce_cache),
-		cmocka_unit_test(test_open_refusals),
+		cmocka_unit_test(test_open_refusals), cmocka_unit_test(test_sessions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -322,30 +322,49 @@ int ks_api_audit_rows(struct ks_api_svc *s, const struct ks_api_request *q,
 	return 0;
 }
 
+void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, struct ks_key *key,
+		     const char *name, enum ks_format f, struct ks_sign_job *j)
+{
+	ks_sign_job_init(j);
+	j->in = name != NULL ? name : o->name != NULL ? o->name : "document";
+	j->format = f;
+	j->key = key;
+	j->md = o->md;
+	j->rsa_pss = o->pss;
+	j->level = o->level;
+	j->tsa = &s->tsa;
+	j->trust = s->trust;
+	j->rev = &s->rev;
+	j->rev_policy = s->rev_policy;
+	j->signing_time = f == KS_FORMAT_CMS;
+	j->pdf = o->pdf;
+	j->xml = o->xml;
+}
+
 int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		    const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
 		    const uint8_t *doc, size_t n, struct ks_buf *out, struct ks_sign_outcome *res)
 {
 	struct ks_sign_job j;
 
-	ks_sign_job_init(&j);
-	j.in = name != NULL ? name : o->name != NULL ? o->name : "document";
+	ks_api_sign_job(s, o, key, name, ks_api_sign_format(q, o, doc, n), &j);
 	j.in_data = doc;
 	j.in_len = n;
 	j.out_buf = out;
-	j.format = ks_api_sign_format(q, o, doc, n);
-	j.key = key;
-	j.md = o->md;
-	j.rsa_pss = o->pss;
-	j.level = o->level;
-	j.tsa = &s->tsa;
-	j.trust = s->trust;
-	j.rev = &s->rev;
-	j.rev_policy = s->rev_policy;
-	j.signing_time = j.format == KS_FORMAT_CMS;
-	j.pdf = o->pdf;
-	j.xml = o->xml;
 	return ks_job_sign(&j, res);
+}
+
+int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
+			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
+			const struct ks_sign_outcome *res, const struct ks_buf *out,
+			struct ks_api_reply *r)
+{
+	ks_api_audit_event_signed(ev, ref);
+	if (ks_api_audit_rows(s, q, ev, 1) < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+		return 0;
+	}
+	return ks_api_reply_document(q, res->format, out, res->summary, r);
 }
 
 /* The signed document: raw, or JSON with base64 when the request was
@@ -466,12 +485,7 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	ks_api_signed_ref_of(&ref, q, res.format, &out, key);
 	ks_api_audit_event(&ev, q, &who, "sign", k->conf->name, digest,
 			   o.level != NULL ? o.level : "B-B", "ok", session);
-	ks_api_audit_event_signed(&ev, &ref);
-	if (ks_api_audit_rows(s, q, &ev, 1) < 0) {
-		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
-		goto out;
-	}
-	rc = ks_api_reply_document(q, res.format, &out, res.summary, r);
+	rc = ks_api_signed_reply(s, q, &ev, &ref, &res, &out, r);
 out:
 	ks_buf_cleanup(&out);
 	ks_api_params_cleanup(&ps);

@@ -66,6 +66,13 @@ void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_req
 			  const struct ks_key *signer);
 /* The event's record, signed and signer fields, borrowed from ref. */
 void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref);
+/* Write a signature's audit row (ev with ref's fields), then answer with
+ * the signed document: never one without the other (503 when the row
+ * could not be written). */
+int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
+			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
+			const struct ks_sign_outcome *res, const struct ks_buf *out,
+			struct ks_api_reply *r);
 
 /* A failed sign operation, answered and audited (token errors: 503 with
  * Retry-After). */
@@ -92,6 +99,11 @@ int ks_api_activation_check(struct ks_api_svc *s, const struct ks_api_request *q
 			    const uint8_t (*d)[32], size_t n, bool exact, const char *op,
 			    const char *digest_hex, char session[KS_API_SESSION_MAX],
 			    struct ks_api_reply *r);
+
+/* A sign job with the service's settings (TSA, trust, revocation) and
+ * the request's options; the caller sets the input and output. */
+void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, struct ks_key *key,
+		     const char *name, enum ks_format f, struct ks_sign_job *j);
 
 /* Sign one document with an opened key and the request's options (the
  * job of POST /v1/sign and of each document of a batch); `name` (NULL:

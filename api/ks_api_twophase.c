@@ -366,22 +366,9 @@ int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		ks_api_fail(q, r, "internal", "internal error", true);
 		return -1;
 	}
-	ks_sign_job_init(&j);
-	j.in = name != NULL ? name : o->name != NULL ? o->name : "document";
+	ks_api_sign_job(s, o, ext, name, ks_api_sign_format(q, o, doc, n), &j);
 	j.in_data = doc;
 	j.in_len = n;
-	j.format = ks_api_sign_format(q, o, doc, n);
-	j.key = ext;
-	j.md = o->md;
-	j.rsa_pss = o->pss;
-	j.level = o->level;
-	j.tsa = &s->tsa;
-	j.trust = s->trust;
-	j.rev = &s->rev;
-	j.rev_policy = s->rev_policy;
-	j.signing_time = j.format == KS_FORMAT_CMS;
-	j.pdf = o->pdf;
-	j.xml = o->xml;
 	if (ks_twophase_prepare(&j, p) < 0) {
 		ks_api_sign_failed(s, q, who, "prepare", k, digest, o->level, r);
 		goto out;
@@ -600,20 +587,7 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		ks_api_fail(q, r, "internal", "internal error", true);
 		goto out;
 	}
-	ks_sign_job_init(&j);
-	j.in = d.o.name != NULL ? d.o.name : "document";
-	j.format = p.format;
-	j.key = ext;
-	j.md = d.o.md;
-	j.rsa_pss = d.o.pss;
-	j.level = d.o.level;
-	j.tsa = &s->tsa;
-	j.trust = s->trust;
-	j.rev = &s->rev;
-	j.rev_policy = s->rev_policy;
-	j.signing_time = j.format == KS_FORMAT_CMS;
-	j.pdf = d.o.pdf;
-	j.xml = d.o.xml;
+	ks_api_sign_job(s, &d.o, ext, NULL, p.format, &j);
 	/* the signature is checked against the certificate before anything
 	 * is built */
 	if (ks_twophase_complete(&j, &p, sig, siglen, out, res) < 0) {
@@ -686,12 +660,7 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 				&ref, r) != 0)
 		goto out;
 	ks_api_audit_event(&ev, q, &who, "complete", "", digest, level, "ok", NULL);
-	ks_api_audit_event_signed(&ev, &ref);
-	if (ks_api_audit_rows(s, q, &ev, 1) < 0) {
-		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
-		goto out;
-	}
-	rc = ks_api_reply_document(q, res.format, &out, res.summary, r);
+	rc = ks_api_signed_reply(s, q, &ev, &ref, &res, &out, r);
 out:
 	ks_buf_cleanup(&out);
 	ks_api_params_cleanup(&ps);

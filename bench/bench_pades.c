@@ -4,8 +4,9 @@
  * (EVP_PKEY_sign loop, as `openssl speed rsa2048` on one core), measured
  * in the same run.  Prints
  *
- *   pades_sign_ratio <docs/s> <rsa/s> <ratio>          (target >= 0.6)
+ *   pades_sign_ratio <docs/s> <rsa/s> <ratio>          (target >= 0.8)
  *   pades_sign_visible_ratio <docs/s> <rsa/s> <ratio>  (visible, for information)
+ *   pades_visible_over_invisible <vis/s> <inv/s> <ratio> (target >= 0.8)
  *
  * Env: BENCH_SECONDS (default 2, split over alternating rounds),
  * KYSO_PKI_DIR (default build/pki). */
@@ -190,9 +191,12 @@ int main(void)
 		if (r > best_vis)
 			best_vis = r;
 	}
-	printf("pades_sign_ratio %.1f %.1f %.3f\n", best_inv, best_raw, best_inv / best_raw);
+	printf("pades_sign_ratio %.1f %.1f %.3f   (target >= 0.8)\n", best_inv, best_raw,
+	       best_inv / best_raw);
 	printf("pades_sign_visible_ratio %.1f %.1f %.3f\n", best_vis, best_raw,
 	       best_vis / best_raw);
+	printf("pades_visible_over_invisible %.1f %.1f %.3f   (target >= 0.8)\n", best_vis,
+	       best_inv, best_vis / best_inv);
 	rc = 0;
 out:
 	EVP_PKEY_free(pkey);

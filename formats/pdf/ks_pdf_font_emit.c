@@ -9,6 +9,7 @@
 #include "formats/pdf/ks_pdf_font.h"
 #include "formats/pdf/ks_pdf_font_int.h"
 #include "formats/pdf/ks_pdf_write.h"
+#include "ks_codec.h"
 #include "ks_cur.h"
 
 static int32_t glyph_width(const struct ks_pdf_font *f, uint32_t old_gid)
@@ -25,6 +26,21 @@ static int new_gid(const struct ks_pdf_font *f, uint32_t old_gid, uint16_t *cid)
 			      (unsigned)old_gid);
 	*cid = (uint16_t)v;
 	return 0;
+}
+
+/* "<XXXX>": a two-byte code, upper-case hex, without a printf per glyph
+ * (a signature's appearance writes hundreds). */
+static int put_cid(struct ks_buf *b, uint16_t cid)
+{
+	char s[6];
+
+	s[0] = '<';
+	s[1] = ks_hex_digit((unsigned)cid >> 12, true);
+	s[2] = ks_hex_digit((unsigned)cid >> 8, true);
+	s[3] = ks_hex_digit((unsigned)cid >> 4, true);
+	s[4] = ks_hex_digit(cid, true);
+	s[5] = '>';
+	return ks_buf_append(b, s, sizeof(s));
 }
 
 int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, double size,
@@ -56,7 +72,7 @@ int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, 
 			KS_GUARD(ks_buf_printf(content, "%lld", (long long)(cur - want)));
 		}
 		KS_GUARD(new_gid(f, g->gid, &cid));
-		KS_GUARD(ks_buf_printf(content, "<%04X>", (unsigned)cid));
+		KS_GUARD(put_cid(content, cid));
 		cur = want + glyph_width(f, g->gid);
 		pen += g->adv;
 	}
@@ -124,9 +140,14 @@ static int put_tounicode(const struct ks_pdf_font *f, struct ks_buf *cm)
 		ks_buf_reset(&u16);
 		KS_GUARD(ks_pdf_utf8_to_utf16be(utf8, ulen, &u16));
 		KS_GUARD(new_gid(f, g->gid, &cid));
-		KS_GUARD(ks_buf_printf(cm, "<%04X> <", (unsigned)cid));
-		for (k = 0; k < u16.len; k++)
-			KS_GUARD(ks_buf_printf(cm, "%02X", u16.data[k]));
+		KS_GUARD(put_cid(cm, cid));
+		KS_GUARD(ks_buf_append_str(cm, " <"));
+		for (k = 0; k < u16.len; k++) {
+			char hx[2] = { ks_hex_digit(u16.data[k] >> 4, true),
+				       ks_hex_digit(u16.data[k], true) };
+
+			KS_GUARD(ks_buf_append(cm, hx, sizeof(hx)));
+		}
 		KS_GUARD(ks_buf_append_str(cm, ">\n"));
 		count--;
 		if (++in_block == KS_PDF_FONT_BFCHAR_BLOCK || count == 0) {

@@ -137,14 +137,6 @@ fail:
 	return -1;
 }
 
-char ks_hex_digit(unsigned v, bool upper)
-{
-	static const char lower_digits[] = "0123456789abcdef";
-	static const char upper_digits[] = "0123456789ABCDEF";
-
-	return (upper ? upper_digits : lower_digits)[v & 15];
-}
-
 int ks_hex_value(uint8_t ch)
 {
 	if (ch >= '0' && ch <= '9')

@@ -22,7 +22,12 @@ KS_WUR int ks_hex_encode(const uint8_t *in, size_t n, struct ks_buf *out);
 KS_WUR int ks_hex_decode(const char *in, size_t n, bool allow_space, struct ks_buf *out);
 /* Value of one hex digit of either case, -1 for any other byte. */
 int ks_hex_value(uint8_t c);
-/* The hex digit of v & 15: lowercase, or uppercase with `upper`. */
-char ks_hex_digit(unsigned v, bool upper);
+/* The hex digit of v & 15: lowercase, or uppercase with `upper` (inline:
+ * the PDF writer calls it for every byte of a signature). */
+static inline char ks_hex_digit(unsigned v, bool upper)
+{
+	v &= 15;
+	return (char)(v < 10 ? '0' + v : (upper ? 'A' : 'a') + v - 10);
+}
 
 #endif

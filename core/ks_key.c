@@ -257,19 +257,6 @@ enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key)
 	return key->type == KS_KEY_EC ? KS_SIG_ECDSA : KS_SIG_RSA_PKCS1;
 }
 
-size_t ks_key_sized_get(const struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md)
-{
-	if ((unsigned)scheme >= KS_KEY_SCHEMES || (unsigned)md >= KS_KEY_MDS)
-		return 0;
-	return atomic_load(&key->sized[scheme][md]);
-}
-
-void ks_key_sized_set(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md, size_t n)
-{
-	if ((unsigned)scheme < KS_KEY_SCHEMES && (unsigned)md < KS_KEY_MDS)
-		atomic_store(&key->sized[scheme][md], n);
-}
-
 /* Values outside the enums must not reach OpenSSL, whose contexts would
  * fall back to their defaults (PKCS#1 v1.5 padding, no digest). */
 static int check_alg(enum ks_sig_scheme scheme, enum ks_md md)

@@ -7,7 +7,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "ks_buf.h"
@@ -15,8 +14,6 @@
 enum ks_md { KS_MD_SHA256, KS_MD_SHA384, KS_MD_SHA512 };
 enum ks_key_type { KS_KEY_RSA, KS_KEY_EC };
 enum ks_sig_scheme { KS_SIG_RSA_PKCS1, KS_SIG_RSA_PSS, KS_SIG_ECDSA };
-#define KS_KEY_SCHEMES 3 /* values of enum ks_sig_scheme */
-#define KS_KEY_MDS 3     /* values of enum ks_md */
 
 struct ks_key;
 
@@ -38,8 +35,6 @@ struct ks_key {
 	enum ks_key_type type;
 	int bits;    /* RSA modulus bits or EC field bits */
 	char *label; /* owned; for messages, never secret */
-	/* Sizing memo (ks_key_sized_get/set), by scheme and digest. */
-	_Atomic size_t sized[KS_KEY_SCHEMES][KS_KEY_MDS];
 };
 
 /* Allocate a key around `impl` (owned by the key from then on, even on
@@ -52,13 +47,6 @@ KS_WUR int ks_key_sign(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 		       const uint8_t *digest, size_t dlen, struct ks_buf *sig);
 /* RSA -> PKCS#1 v1.5, EC -> ECDSA. */
 enum ks_sig_scheme ks_key_default_scheme(const struct ks_key *key);
-/* A memo for a format that sizes its signature container before signing
- * (PAdES reserves /Contents): the DER length it found for this key,
- * scheme and digest, so the next signature need not build the container
- * twice; 0 when none yet (or the values are out of range).  The format
- * stores it only for a container whose length depends on nothing else. */
-size_t ks_key_sized_get(const struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md);
-void ks_key_sized_set(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md, size_t n);
 /* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" ("unknown" otherwise). */
 const char *ks_sig_scheme_name(enum ks_sig_scheme s);
 

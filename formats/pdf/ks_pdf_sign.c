@@ -44,23 +44,12 @@ static int key_produce(void *ctx, enum ks_md md, const uint8_t *digest, size_t d
 {
 	struct ks_pades_key_ctx *kc = ctx;
 	struct ks_cms_sign_opts co;
-	size_t known = sizing ? ks_key_sized_get(kc->key, kc->scheme, md) : 0;
 
-	/* This container's length depends on the key, scheme and digest
-	 * alone: sized once per key, not built twice per signature. */
-	if (known > 0) {
-		ks_buf_reset(der);
-		return ks_buf_append_fill(der, 0, known);
-	}
 	ks_cms_sign_opts_init(&co);
 	co.signing_time = false;
 	co.include_chain = true;
 	co.sizing = sizing;
-	if (ks_cms_sign_digest(kc->key, kc->scheme, md, digest, dlen, &co, der) < 0)
-		return -1;
-	if (sizing)
-		ks_key_sized_set(kc->key, kc->scheme, md, der->len);
-	return 0;
+	return ks_cms_sign_digest(kc->key, kc->scheme, md, digest, dlen, &co, der);
 }
 
 void ks_pades_cms_from_key(struct ks_pades_key_ctx *ctx, struct ks_key *key, bool rsa_pss,

@@ -118,4 +118,22 @@ KS_WUR int ks_cms_chain_check(X509 *cert, STACK_OF(X509) * pool,
 			      const struct ks_cms_verify_opts *opts,
 			      struct ks_cms_signer_result *r);
 
+/* ---- DER writer (ks_cms_enc.c) ---- */
+
+/* One encoded element of a SET OF. */
+struct ks_der_piece {
+	const uint8_t *der;
+	size_t len;
+};
+
+/* Bytes of the tag and length of a value of `len` bytes. */
+size_t ks_der_hdr_len(size_t len);
+/* Append the tag and definite length (at most 4 length bytes). */
+KS_WUR int ks_der_put_hdr(struct ks_buf *b, uint8_t tag, size_t len);
+/* Append a whole TLV. */
+KS_WUR int ks_der_put(struct ks_buf *b, uint8_t tag, const void *val, size_t len);
+/* Append `tag` over the n pieces sorted as DER orders a SET OF (the
+ * array is reordered). */
+KS_WUR int ks_der_put_set(struct ks_buf *b, uint8_t tag, struct ks_der_piece *p, size_t n);
+
 #endif

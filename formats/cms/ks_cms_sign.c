@@ -1,10 +1,12 @@
 /* Building CAdES-B-B detached SignedData (RFC 5652 5, ETSI EN 319 122-1
  * 5.1-5.2) over a digest, with the signature value from a ks_key.
  *
- * OpenSSL builds the structure (CMS_PARTIAL: nothing is signed by it);
- * we add the signed attributes, encode them as the signature covers them
- * (RFC 5652 5.4), have the key sign their digest, and set the signature
- * value and algorithm ourselves. */
+ * The DER is written here from its parts (ks_cms_enc.c): the signed
+ * attributes encoded as the signature covers them (RFC 5652 5.4), their
+ * digest signed by the key, then SignerInfo, the certificates and the
+ * ContentInfo around them.  OpenSSL's CMS builder copied and re-encoded
+ * every certificate and attribute, twice per PDF signature (sizing, then
+ * signing); this costs a few microseconds. */
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
@@ -76,152 +78,106 @@ out:
 	return rc;
 }
 
-/* Wrap the contents of `b` in a DER TLV with `tag` (X.690 8.1). */
-static int der_wrap(struct ks_buf *b, uint8_t tag)
-{
-	struct ks_buf t;
-	uint8_t hdr[6];
-	size_t h = 0, n = b->len;
-	int rc = -1;
+/* Object identifiers, DER-encoded (tag and length included). */
+static const uint8_t OID_SIGNED_DATA[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+					   0xf7, 0x0d, 0x01, 0x07, 0x02 };
+static const uint8_t OID_DATA[] = {
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01
+};
+static const uint8_t OID_CONTENT_TYPE[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+					    0xf7, 0x0d, 0x01, 0x09, 0x03 };
+static const uint8_t OID_MESSAGE_DIGEST[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+					      0xf7, 0x0d, 0x01, 0x09, 0x04 };
+static const uint8_t OID_SIGNING_TIME[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+					    0xf7, 0x0d, 0x01, 0x09, 0x05 };
+static const uint8_t OID_SIGNING_CERT_V2[] = { 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+					       0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f };
 
-	hdr[h++] = tag;
-	if (n < 0x80) {
-		hdr[h++] = (uint8_t)n;
-	} else if (n <= 0xff) {
-		hdr[h++] = 0x81;
-		hdr[h++] = (uint8_t)n;
-	} else if (n <= 0xffff) {
-		hdr[h++] = 0x82;
-		hdr[h++] = (uint8_t)(n >> 8);
-		hdr[h++] = (uint8_t)n;
-	} else {
-		return KS_SET(KS_ERR_LIMIT, "DER value of %zu bytes", n);
-	}
-	ks_buf_init(&t, b->max);
-	KS_GUARD(ks_buf_reserve(&t, h + n));
-	KS_GUARD(ks_buf_append(&t, hdr, h));
-	KS_GUARD(ks_buf_append(&t, b->data, n));
-	ks_buf_move(b, &t);
+#define DER_SEQUENCE 0x30
+#define DER_SET 0x31
+#define DER_OCTET_STRING 0x04
+#define DER_UTC_TIME 0x17
+#define DER_GENERALIZED_TIME 0x18
+#define DER_CTX0 0xa0         /* [0] constructed */
+#define DER_DIR_NAME 0xa4     /* GeneralName directoryName [4] EXPLICIT */
+#define SIGNED_ATTRS_MAX 4    /* contentType, messageDigest, signingTime, ESS */
+#define CERTS_MAX 32          /* signer and chain in one SignedData */
+#define KS_CMS_OID_DER_MAX 64 /* an eContentType OID, tag and length included */
+
+/* The hash AlgorithmIdentifier as OpenSSL writes it for the SHA-2
+ * family: parameters absent (RFC 5754 2). */
+static int digest_algid(enum ks_md md, struct ks_buf *out)
+{
+	X509_ALGOR *a = X509_ALGOR_new();
+	unsigned char *der = NULL;
+	int len, rc = -1;
+
+	if (a == NULL)
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	X509_ALGOR_set_md(a, ks_md_evp(md));
+	len = i2d_X509_ALGOR(a, &der);
+	if (len <= 0)
+		KS_BAIL_OSSL(KS_ERR_CMS, "digest AlgorithmIdentifier");
+	KS_GUARD(ks_buf_append(out, der, (size_t)len));
 	rc = 0;
 out:
-	ks_buf_cleanup(&t);
+	OPENSSL_free(der);
+	X509_ALGOR_free(a);
 	return rc;
 }
 
-/* signingCertificateV2 (RFC 5035 3, ETSI EN 319 122-1 5.2.2.3): one
+/* Attribute ::= SEQUENCE { attrType OID, attrValues SET { value } }
+ * with `value` a whole DER TLV. */
+static int put_attr(struct ks_buf *b, const uint8_t *oid, size_t oid_len, const uint8_t *value,
+		    size_t vlen)
+{
+	size_t set = ks_der_hdr_len(vlen) + vlen;
+
+	if (ks_der_put_hdr(b, DER_SEQUENCE, oid_len + set) < 0 ||
+	    ks_buf_append(b, oid, oid_len) < 0 || ks_der_put_hdr(b, DER_SET, vlen) < 0)
+		return -1;
+	return ks_buf_append(b, value, vlen);
+}
+
+/* SigningCertificateV2 (RFC 5035 3, ETSI EN 319 122-1 5.2.2.3): one
  * ESSCertIDv2 with SHA-256 over the certificate DER (the DEFAULT, so the
  * algorithm is left out) and issuerSerial:
  *   SEQUENCE { SEQUENCE { SEQUENCE { OCTET STRING hash,
- *     SEQUENCE { SEQUENCE { [4] issuer Name }, INTEGER serial } } } }
- * Encoded here from the certificate's cached DER: OpenSSL's ESS builder
- * copies and re-encodes the names, several times the cost. */
-static int add_signing_cert_v2(CMS_SignerInfo *si, X509 *cert)
+ *     SEQUENCE { SEQUENCE { [4] issuer Name }, INTEGER serial } } } } */
+static int signing_cert_v2(X509 *cert, struct ks_buf *out)
 {
-	struct ks_buf id, is;
 	unsigned char h[EVP_MAX_MD_SIZE], *serial = NULL;
 	const unsigned char *issuer = NULL;
 	unsigned int hlen = 0;
-	size_t ilen = 0;
-	ASN1_STRING *seq = NULL;
-	int slen, len = 0, rc = -1;
+	size_t ilen = 0, dn, is, id, certs, all;
+	int slen, rc = -1;
 
-	ks_buf_init(&id, KS_CMS_DER_MAX);
-	ks_buf_init(&is, KS_CMS_DER_MAX);
 	if (X509_digest(cert, EVP_sha256(), h, &hlen) != 1 ||
 	    X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
 		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate hash and issuer");
 	slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
 	if (slen <= 0)
 		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate serial number");
-	/* IssuerSerial */
-	KS_GUARD(ks_buf_append(&is, issuer, ilen));
-	KS_GUARD(der_wrap(&is, 0xa4)); /* directoryName [4] EXPLICIT */
-	KS_GUARD(der_wrap(&is, 0x30)); /* GeneralNames */
-	KS_GUARD(ks_buf_append(&is, serial, (size_t)slen));
-	KS_GUARD(der_wrap(&is, 0x30));
-	/* ESSCertIDv2 -> certs -> SigningCertificateV2 */
-	KS_GUARD(ks_buf_append(&id, h, hlen));
-	KS_GUARD(der_wrap(&id, 0x04));
-	KS_GUARD(ks_buf_append(&id, is.data, is.len));
-	KS_GUARD(der_wrap(&id, 0x30));
-	KS_GUARD(der_wrap(&id, 0x30));
-	KS_GUARD(der_wrap(&id, 0x30));
-	KS_GUARD(ks_size_to_int(id.len, &len));
-	seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
-	if (seq == NULL || ASN1_STRING_set(seq, id.data, len) != 1)
-		KS_BAIL_OSSL(KS_ERR_NOMEM, "signingCertificateV2");
-	if (CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE,
-					seq, -1) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "adding signingCertificateV2");
+	/* Content lengths, innermost first. */
+	dn = ks_der_hdr_len(ilen) + ilen;                           /* [4] Name */
+	is = ks_der_hdr_len(dn) + dn + (size_t)slen;                /* IssuerSerial */
+	id = ks_der_hdr_len(hlen) + hlen + ks_der_hdr_len(is) + is; /* ESSCertIDv2 */
+	certs = ks_der_hdr_len(id) + id;                            /* certs */
+	all = ks_der_hdr_len(certs) + certs;                        /* SigningCertificateV2 */
+	KS_GUARD(ks_buf_reserve(out, ks_der_hdr_len(all) + all));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, all));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, certs));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, id));
+	KS_GUARD(ks_der_put(out, DER_OCTET_STRING, h, hlen));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, is)); /* IssuerSerial */
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, dn)); /* GeneralNames */
+	KS_GUARD(ks_der_put(out, DER_DIR_NAME, issuer, ilen));
+	KS_GUARD(ks_buf_append(out, serial, (size_t)slen));
 	rc = 0;
 out:
-	ASN1_STRING_free(seq);
 	OPENSSL_free(serial);
-	ks_buf_cleanup(&id);
-	ks_buf_cleanup(&is);
 	return rc;
 }
-
-static int add_signed_attrs(CMS_SignerInfo *si, X509 *cert, int econtent_nid, const uint8_t *digest,
-			    size_t n, const struct ks_cms_sign_opts *opts)
-{
-	ASN1_TIME *t = NULL;
-	int len = 0, rc = -1;
-
-	KS_GUARD(ks_size_to_int(n, &len));
-	/* RFC 5652 11.1: contentType is the eContentType. */
-	if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
-					OBJ_nid2obj(econtent_nid), -1) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "adding contentType");
-	/* RFC 5652 11.2 */
-	if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, digest,
-					len) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "adding messageDigest");
-	if (opts->signing_time) {
-		/* RFC 5652 11.3: UTCTime for 1950-2049, GeneralizedTime
-		 * otherwise; ASN1_TIME_set picks the same way. */
-		t = ASN1_TIME_set(NULL,
-				  opts->signing_time_at != 0 ? opts->signing_time_at : time(NULL));
-		if (t == NULL || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
-							     ASN1_STRING_type(t), t, -1) != 1)
-			KS_BAIL_OSSL(KS_ERR_CMS, "adding signingTime");
-	}
-	KS_GUARD(add_signing_cert_v2(si, cert));
-	rc = 0;
-out:
-	ASN1_TIME_free(t);
-	return rc;
-}
-
-/* The signer certificate goes in with CMS_add1_signer; the chain after
- * it, without duplicates (a chain file may repeat the signer). */
-static int add_chain(CMS_ContentInfo *ci, const struct ks_key *key)
-{
-	STACK_OF(X509) *seen = NULL;
-	int i, j, rc = -1;
-
-	seen = sk_X509_new_null();
-	if (seen == NULL || sk_X509_push(seen, key->cert) <= 0)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	for (i = 0; i < sk_X509_num(key->chain); i++) {
-		X509 *c = sk_X509_value(key->chain, i);
-		bool dup = false;
-
-		for (j = 0; j < sk_X509_num(seen) && !dup; j++)
-			dup = X509_cmp(c, sk_X509_value(seen, j)) == 0;
-		if (dup)
-			continue;
-		if (CMS_add1_cert(ci, c) != 1)
-			KS_BAIL_OSSL(KS_ERR_CMS, "adding a chain certificate");
-		if (sk_X509_push(seen, c) <= 0)
-			KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	}
-	rc = 0;
-out:
-	sk_X509_free(seen); /* a view: the certificates are the key's */
-	return rc;
-}
-
 /* Zeros as long as the longest signature the key can make: the modulus
  * for RSA, the largest ECDSA-Sig-Value DER for EC. */
 static int sizing_signature(const struct ks_key *key, struct ks_buf *sig)
@@ -230,11 +186,7 @@ static int sizing_signature(const struct ks_key *key, struct ks_buf *sig)
 
 	if (max <= 0 || (size_t)max > SIG_MAX)
 		return KS_SET(KS_ERR_CRYPTO, "cannot size the signature of '%s'", key->label);
-	if (ks_buf_reserve(sig, (size_t)max) < 0)
-		return -1;
-	memset(sig->data + sig->len, 0, (size_t)max);
-	sig->len += (size_t)max;
-	return 0;
+	return ks_buf_append_fill(sig, 0, (size_t)max);
 }
 
 static bool needs_self_check(const struct ks_key *key)
@@ -244,30 +196,210 @@ static bool needs_self_check(const struct ks_key *key)
 	return kind == NULL || (strcmp(kind, "file") != 0 && strcmp(kind, "external") != 0);
 }
 
-/* The content the SignedData encapsulates (ks_cms_sign_encap); NULL data
- * for a detached id-data signature. */
+/* The content the SignedData encapsulates (ks_cms_sign_encap): its type
+ * (an OID TLV) and, for an attached signature, the content itself. */
 struct encap {
-	int nid;
-	const uint8_t *data;
+	const uint8_t *oid;
+	size_t oid_len;
+	const uint8_t *data; /* NULL: detached */
 	size_t len;
 };
+
+/* The signed attributes, each one DER Attribute in `b`:
+ * contentType (RFC 5652 11.1, the eContentType), messageDigest (11.2),
+ * signingTime when asked (11.3: UTCTime for 1950-2049, GeneralizedTime
+ * otherwise) and signingCertificateV2. */
+static int signed_attrs(X509 *cert, const struct encap *ec, const uint8_t *digest, size_t n,
+			const struct ks_cms_sign_opts *opts, struct ks_buf *b,
+			struct ks_der_piece *p, size_t *np)
+{
+	size_t at[SIGNED_ATTRS_MAX + 1], k = 0, i;
+	uint8_t v[EVP_MAX_MD_SIZE + 2];
+	struct ks_buf ess;
+	int rc = -1;
+
+	ks_buf_init(&ess, KS_CMS_DER_MAX);
+	at[k++] = b->len;
+	KS_GUARD(put_attr(b, OID_CONTENT_TYPE, sizeof(OID_CONTENT_TYPE), ec->oid, ec->oid_len));
+	at[k++] = b->len;
+	v[0] = DER_OCTET_STRING;
+	v[1] = (uint8_t)n; /* n <= EVP_MAX_MD_SIZE < 0x80 */
+	memcpy(v + 2, digest, n);
+	KS_GUARD(put_attr(b, OID_MESSAGE_DIGEST, sizeof(OID_MESSAGE_DIGEST), v, n + 2));
+	if (opts->signing_time) {
+		time_t now = opts->signing_time_at != 0 ? opts->signing_time_at : time(NULL);
+		struct tm tm;
+		char t[32];
+		int len, y;
+
+		if (gmtime_r(&now, &tm) == NULL)
+			KS_BAIL(KS_ERR_ARG, "signing time out of range");
+		y = tm.tm_year + 1900;
+		if (y >= 1950 && y < 2050)
+			len = snprintf(t + 2, sizeof(t) - 2, "%02d%02d%02d%02d%02d%02dZ", y % 100,
+				       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		else if (y >= 0 && y <= 9999)
+			len = snprintf(t + 2, sizeof(t) - 2, "%04d%02d%02d%02d%02d%02dZ", y,
+				       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		else
+			KS_BAIL(KS_ERR_ARG, "signing time out of range");
+		t[0] = y >= 1950 && y < 2050 ? DER_UTC_TIME : DER_GENERALIZED_TIME;
+		t[1] = (char)len;
+		at[k++] = b->len;
+		KS_GUARD(put_attr(b, OID_SIGNING_TIME, sizeof(OID_SIGNING_TIME), (const uint8_t *)t,
+				  (size_t)len + 2));
+	}
+	KS_GUARD(signing_cert_v2(cert, &ess));
+	at[k++] = b->len;
+	KS_GUARD(put_attr(b, OID_SIGNING_CERT_V2, sizeof(OID_SIGNING_CERT_V2), ess.data, ess.len));
+	at[k] = b->len;
+	for (i = 0; i < k; i++) {
+		p[i].der = b->data + at[i];
+		p[i].len = at[i + 1] - at[i];
+	}
+	*np = k;
+	rc = 0;
+out:
+	ks_buf_cleanup(&ess);
+	return rc;
+}
+
+/* The DER of every certificate to carry (signer first, then the chain
+ * without repeats; a chain file may hold the signer too) into `b`, one
+ * piece each. */
+static int cert_pieces(const struct ks_key *key, bool chain, struct ks_buf *b,
+		       struct ks_der_piece *p, size_t *np)
+{
+	size_t at[CERTS_MAX + 1], k = 0, i;
+	int c, j, len;
+	bool dup;
+
+	for (c = -1; c < (chain ? sk_X509_num(key->chain) : 0); c++) {
+		X509 *x = c < 0 ? key->cert : sk_X509_value(key->chain, c);
+		unsigned char *w;
+
+		dup = false;
+		for (j = -1; j < c && !dup; j++)
+			dup = X509_cmp(x, j < 0 ? key->cert : sk_X509_value(key->chain, j)) == 0;
+		if (dup)
+			continue;
+		if (k == CERTS_MAX)
+			return KS_SET(KS_ERR_LIMIT, "more than %d certificates to carry",
+				      CERTS_MAX);
+		len = i2d_X509(x, NULL);
+		if (len <= 0 || ks_buf_reserve(b, (size_t)len) < 0)
+			return ks_err_set_ossl(KS_ERR_CMS, __FILE__, __LINE__,
+					       "encoding a certificate");
+		w = b->data + b->len;
+		if (i2d_X509(x, &w) != len)
+			return ks_err_set_ossl(KS_ERR_CMS, __FILE__, __LINE__,
+					       "encoding a certificate");
+		at[k++] = b->len;
+		b->len += (size_t)len;
+	}
+	at[k] = b->len;
+	for (i = 0; i < k; i++) {
+		p[i].der = b->data + at[i];
+		p[i].len = at[i + 1] - at[i];
+	}
+	*np = k;
+	return 0;
+}
+
+/* SignerInfo (RFC 5652 5.3), version 1 with issuerAndSerialNumber. */
+static int signer_info(X509 *cert, const struct ks_buf *dalg, const struct ks_buf *attrs,
+		       const struct ks_buf *salg, const struct ks_buf *sig, struct ks_buf *out)
+{
+	static const uint8_t v1[] = { 0x02, 0x01, 0x01 };
+	const unsigned char *issuer = NULL;
+	unsigned char *serial = NULL;
+	size_t ilen = 0, sid, all, ah;
+	int slen, rc = -1;
+
+	if (X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
+		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate issuer");
+	slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
+	if (slen <= 0)
+		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate serial number");
+	sid = ilen + (size_t)slen;
+	/* attrs is the SET OF with its tag: [0] IMPLICIT replaces the tag. */
+	ah = attrs->len;
+	all = sizeof(v1) + ks_der_hdr_len(sid) + sid + dalg->len + ah + salg->len +
+	      ks_der_hdr_len(sig->len) + sig->len;
+	KS_GUARD(ks_buf_reserve(out, ks_der_hdr_len(all) + all));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, all));
+	KS_GUARD(ks_buf_append(out, v1, sizeof(v1)));
+	KS_GUARD(ks_der_put_hdr(out, DER_SEQUENCE, sid));
+	KS_GUARD(ks_buf_append(out, issuer, ilen));
+	KS_GUARD(ks_buf_append(out, serial, (size_t)slen));
+	KS_GUARD(ks_buf_append(out, dalg->data, dalg->len));
+	KS_GUARD(ks_buf_append_byte(out, DER_CTX0));
+	KS_GUARD(ks_buf_append(out, attrs->data + 1, attrs->len - 1));
+	KS_GUARD(ks_buf_append(out, salg->data, salg->len));
+	KS_GUARD(ks_der_put(out, DER_OCTET_STRING, sig->data, sig->len));
+	rc = 0;
+out:
+	OPENSSL_free(serial);
+	return rc;
+}
+
+/* ContentInfo { signedData, [0] SignedData } (RFC 5652 3, 5.1) from its
+ * parts: version 1 for detached id-data, 3 for another eContentType. */
+static int content_info(const struct encap *ec, const struct ks_buf *dalg,
+			struct ks_der_piece *certs, size_t ncerts, bool with_certs,
+			const struct ks_buf *si, struct ks_buf *out)
+{
+	uint8_t version[] = { 0x02, 0x01, 0x01 };
+	size_t eci, econ = 0, cset = 0, sd, ctx, ci, i;
+
+	if (ec->oid_len != sizeof(OID_DATA) || memcmp(ec->oid, OID_DATA, sizeof(OID_DATA)) != 0)
+		version[2] = 3;
+	if (ec->data != NULL)
+		econ = ks_der_hdr_len(ec->len) + ec->len; /* OCTET STRING */
+	eci = ec->oid_len + (ec->data != NULL ? ks_der_hdr_len(econ) + econ : 0);
+	for (i = 0; i < ncerts; i++)
+		cset += certs[i].len;
+	sd = sizeof(version) + ks_der_hdr_len(dalg->len) + dalg->len + ks_der_hdr_len(eci) + eci +
+	     (with_certs ? ks_der_hdr_len(cset) + cset : 0) + ks_der_hdr_len(si->len) + si->len;
+	ctx = ks_der_hdr_len(sd) + sd;
+	ci = sizeof(OID_SIGNED_DATA) + ks_der_hdr_len(ctx) + ctx;
+	if (ks_buf_reserve(out, ks_der_hdr_len(ci) + ci) < 0 ||
+	    ks_der_put_hdr(out, DER_SEQUENCE, ci) < 0 ||
+	    ks_buf_append(out, OID_SIGNED_DATA, sizeof(OID_SIGNED_DATA)) < 0 ||
+	    ks_der_put_hdr(out, DER_CTX0, ctx) < 0 || ks_der_put_hdr(out, DER_SEQUENCE, sd) < 0 ||
+	    ks_buf_append(out, version, sizeof(version)) < 0 ||
+	    ks_der_put(out, DER_SET, dalg->data, dalg->len) < 0 ||
+	    ks_der_put_hdr(out, DER_SEQUENCE, eci) < 0 ||
+	    ks_buf_append(out, ec->oid, ec->oid_len) < 0)
+		return -1;
+	if (ec->data != NULL && (ks_der_put_hdr(out, DER_CTX0, econ) < 0 ||
+				 ks_der_put(out, DER_OCTET_STRING, ec->data, ec->len) < 0))
+		return -1;
+	if (with_certs && ks_der_put_set(out, DER_CTX0, certs, ncerts) < 0)
+		return -1;
+	return ks_der_put(out, DER_SET, si->data, si->len);
+}
 
 static int sign_signed_data(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md md,
 			    const uint8_t *content_digest, size_t n, const struct encap *ec,
 			    const struct ks_cms_sign_opts *opts, struct ks_buf *der_out)
 {
-	ASN1_OCTET_STRING **econtent;
 	struct ks_cms_sign_opts defaults;
-	CMS_ContentInfo *ci = NULL;
-	CMS_SignerInfo *si;
-	X509_ALGOR *alg = NULL, *si_alg = NULL;
-	struct ks_buf attrs, tbs, sig;
-	unsigned char *der = NULL;
-	int len = 0, slen = 0, rc = -1;
+	struct ks_der_piece ap[SIGNED_ATTRS_MAX], cp[CERTS_MAX];
+	struct ks_buf abuf, attrs, tbs, sig, dalg, salg, si, cbuf;
+	X509_ALGOR *alg = NULL;
+	unsigned char *sa = NULL;
+	size_t na = 0, nc = 0;
+	int len, rc = -1;
 
+	ks_buf_init(&abuf, KS_CMS_DER_MAX);
 	ks_buf_init(&attrs, KS_CMS_DER_MAX);
 	ks_buf_init(&tbs, EVP_MAX_MD_SIZE);
 	ks_buf_init(&sig, SIG_MAX);
+	ks_buf_init(&dalg, SIG_ALGID_MAX);
+	ks_buf_init(&salg, SIG_ALGID_MAX);
+	ks_buf_init(&si, KS_CMS_DER_MAX);
+	ks_buf_init(&cbuf, KS_CMS_DER_MAX);
 	if (opts == NULL) {
 		ks_cms_sign_opts_init(&defaults);
 		opts = &defaults;
@@ -283,34 +415,16 @@ static int sign_signed_data(struct ks_key *key, enum ks_sig_scheme scheme, enum 
 		KS_BAIL(KS_ERR_UNSUPPORTED, "signature scheme does not match the %s key",
 			key->type == KS_KEY_EC ? "EC" : "RSA");
 	KS_GUARD(sig_algid(key->cert, scheme, md, &alg));
-
-	ci = CMS_sign(NULL, NULL, NULL, NULL,
-		      CMS_PARTIAL | CMS_BINARY | (ec->data == NULL ? CMS_DETACHED : 0));
-	if (ci == NULL)
-		KS_BAIL_OSSL(KS_ERR_CMS, "creating SignedData");
-	if (ec->data != NULL) {
-		/* RFC 5652 5.2: eContentType and the content itself; OpenSSL
-		 * left an empty eContent for an attached structure. */
-		KS_GUARD(ks_size_to_int(ec->len, &len));
-		econtent = CMS_get0_content(ci);
-		if (econtent == NULL || *econtent == NULL ||
-		    CMS_set1_eContentType(ci, OBJ_nid2obj(ec->nid)) != 1 ||
-		    ASN1_OCTET_STRING_set(*econtent, ec->data, len) != 1)
-			KS_BAIL_OSSL(KS_ERR_CMS, "setting the encapsulated content");
-	}
-	/* The public key stands in for the private one: OpenSSL only
-	 * checks that it matches the certificate, and never signs. */
-	si = CMS_add1_signer(ci, key->cert, X509_get0_pubkey(key->cert), ks_md_evp(md),
-			     CMS_NOSMIMECAP | CMS_PARTIAL | (opts->no_certs ? CMS_NOCERTS : 0));
-	if (si == NULL)
-		KS_BAIL_OSSL(KS_ERR_CMS, "adding the SignerInfo");
-	if (opts->include_chain && !opts->no_certs)
-		KS_GUARD(add_chain(ci, key));
-	KS_GUARD(add_signed_attrs(si, key->cert, ec->nid, content_digest, n, opts));
+	len = i2d_X509_ALGOR(alg, &sa);
+	if (len <= 0)
+		KS_BAIL_OSSL(KS_ERR_CMS, "signature AlgorithmIdentifier");
+	KS_GUARD(ks_buf_append(&salg, sa, (size_t)len));
+	KS_GUARD(digest_algid(md, &dalg));
 
 	/* RFC 5652 5.4: the signature covers the DER of the signed
 	 * attributes with the SET OF tag. */
-	KS_GUARD(ks_cms_signed_attrs_der(si, true, &attrs));
+	KS_GUARD(signed_attrs(key->cert, ec, content_digest, n, opts, &abuf, ap, &na));
+	KS_GUARD(ks_der_put_set(&attrs, DER_SET, ap, na));
 	KS_GUARD(ks_md_digest(md, attrs.data, attrs.len, &tbs));
 	if (opts->sizing) {
 		KS_GUARD(sizing_signature(key, &sig));
@@ -327,25 +441,22 @@ static int sign_signed_data(struct ks_key *key, enum ks_sig_scheme scheme, enum 
 				"the signature made by '%s' does not verify with its certificate",
 				key->label);
 	}
-	KS_GUARD(ks_size_to_int(sig.len, &slen));
-	if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig.data, slen) != 1)
-		KS_BAIL_OSSL(KS_ERR_NOMEM, "setting the signature value");
-	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &si_alg);
-	if (si_alg == NULL || X509_ALGOR_copy(si_alg, alg) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "setting the signature algorithm");
-
-	len = i2d_CMS_ContentInfo(ci, &der);
-	if (len <= 0)
-		KS_BAIL_OSSL(KS_ERR_CMS, "encoding SignedData");
-	KS_GUARD(ks_buf_append(der_out, der, (size_t)len));
+	KS_GUARD(signer_info(key->cert, &dalg, &attrs, &salg, &sig, &si));
+	if (!opts->no_certs)
+		KS_GUARD(cert_pieces(key, opts->include_chain, &cbuf, cp, &nc));
+	KS_GUARD(content_info(ec, &dalg, cp, nc, !opts->no_certs, &si, der_out));
 	rc = 0;
 out:
-	OPENSSL_free(der);
+	OPENSSL_free(sa);
 	X509_ALGOR_free(alg);
-	CMS_ContentInfo_free(ci);
+	ks_buf_cleanup(&abuf);
 	ks_buf_cleanup(&attrs);
 	ks_buf_cleanup(&tbs);
 	ks_buf_cleanup(&sig);
+	ks_buf_cleanup(&dalg);
+	ks_buf_cleanup(&salg);
+	ks_buf_cleanup(&si);
+	ks_buf_cleanup(&cbuf);
 	return rc;
 }
 
@@ -353,7 +464,7 @@ int ks_cms_sign_digest(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md
 		       const uint8_t *content_digest, size_t n, const struct ks_cms_sign_opts *opts,
 		       struct ks_buf *der_out)
 {
-	const struct encap detached = { NID_pkcs7_data, NULL, 0 };
+	const struct encap detached = { OID_DATA, sizeof(OID_DATA), NULL, 0 };
 
 	return sign_signed_data(key, scheme, md, content_digest, n, &detached, opts, der_out);
 }
@@ -362,10 +473,12 @@ int ks_cms_sign_encap(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md 
 		      const char *econtent_type, const uint8_t *content, size_t n,
 		      const struct ks_cms_sign_opts *opts, struct ks_buf *der_out)
 {
-	struct encap ec = { NID_undef, content, n };
+	struct encap ec = { NULL, 0, content, n };
+	uint8_t oid[KS_CMS_OID_DER_MAX];
+	unsigned char *w = oid;
 	struct ks_buf d;
 	ASN1_OBJECT *obj = NULL;
-	int rc = -1;
+	int len, rc = -1;
 
 	ks_buf_init(&d, EVP_MAX_MD_SIZE);
 	if (content == NULL || n == 0)
@@ -375,12 +488,15 @@ int ks_cms_sign_encap(struct ks_key *key, enum ks_sig_scheme scheme, enum ks_md 
 	obj = OBJ_txt2obj(econtent_type, 1);
 	if (obj == NULL)
 		KS_BAIL_OSSL(KS_ERR_ARG, "'%.64s' is not a dotted OID", econtent_type);
-	ec.nid = OBJ_obj2nid(obj);
-	/* Only content types OpenSSL knows by NID can be set this way;
-	 * id-data is what ks_cms_sign_digest is for. */
-	if (ec.nid == NID_undef || ec.nid == NID_pkcs7_data)
+	/* id-data is what ks_cms_sign_digest is for. */
+	if (OBJ_obj2nid(obj) == NID_pkcs7_data)
 		KS_BAIL(KS_ERR_UNSUPPORTED, "content type %.64s cannot be encapsulated",
 			econtent_type);
+	len = i2d_ASN1_OBJECT(obj, NULL);
+	if (len <= 0 || (size_t)len > sizeof(oid) || i2d_ASN1_OBJECT(obj, &w) != len)
+		KS_BAIL(KS_ERR_LIMIT, "content type OID '%.64s' too long", econtent_type);
+	ec.oid = oid;
+	ec.oid_len = (size_t)len;
 	if (ks_md_evp(md) == NULL)
 		KS_BAIL(KS_ERR_UNSUPPORTED, "unknown digest %d", (int)md);
 	KS_GUARD(ks_md_digest(md, content, n, &d));

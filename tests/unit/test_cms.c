@@ -386,6 +386,83 @@ static void test_sign_options(void **state)
 	ks_key_free(key);
 }
 
+/* The SignedData is DER: OpenSSL, decoding it and encoding it again,
+ * gives the same bytes (SET OF orders, lengths, versions), for every
+ * shape kyso writes; an encapsulated content of another type makes it
+ * version 3 (RFC 5652 5.1). */
+static void assert_reencodes(const struct ks_buf *der)
+{
+	CMS_ContentInfo *ci = d2i_cms(der);
+	unsigned char *enc = NULL;
+	int len = i2d_CMS_ContentInfo(ci, &enc);
+
+	assert_int_equal(len, der->len);
+	assert_memory_equal(enc, der->data, der->len);
+	OPENSSL_free(enc);
+	CMS_ContentInfo_free(ci);
+}
+
+/* SignedData.version: ContentInfo, contentType, [0], SignedData, then
+ * the INTEGER. */
+static int signed_data_version(const struct ks_buf *der)
+{
+	const unsigned char *p = der->data, *end = der->data + der->len;
+	long len;
+	int tag, cls;
+
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, end - p), V_ASN1_CONSTRUCTED);
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, end - p), 0);
+	assert_int_equal(tag, V_ASN1_OBJECT);
+	p += len;
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, end - p), V_ASN1_CONSTRUCTED);
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, end - p), V_ASN1_CONSTRUCTED);
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, end - p), 0);
+	assert_int_equal(tag, V_ASN1_INTEGER);
+	assert_int_equal(len, 1);
+	return p[0];
+}
+
+static void test_sign_der(void **state)
+{
+	static const char *const keys[] = { "principal-rsa", "teacher-rsa", "seal-ec" };
+	static const uint8_t tst[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	/* 1950-2049 as UTCTime, 2050 on as GeneralizedTime (RFC 5652 11.3). */
+	static const time_t times[] = { 1767225600, 2556144000 };
+	struct ks_cms_sign_opts o;
+	struct ks_buf der, dgst;
+	size_t k, m;
+
+	(void)state;
+	ks_buf_init(&dgst, 64);
+	assert_ok(ks_buf_append(&dgst, "0123456789abcdef0123456789abcdef", 32));
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		struct ks_key *key = file_key(keys[k]);
+		enum ks_sig_scheme sc = ks_key_default_scheme(key);
+
+		for (m = 0; m < 16; m++) {
+			ks_cms_sign_opts_init(&o);
+			o.signing_time = (m & 1) != 0;
+			o.signing_time_at = times[(m >> 1) & 1];
+			o.include_chain = (m & 4) == 0;
+			o.no_certs = (m & 8) != 0;
+			ks_buf_init(&der, KS_CMS_DER_MAX);
+			assert_ok(ks_cms_sign_digest(key, sc, KS_MD_SHA256, dgst.data, dgst.len, &o,
+						     &der));
+			assert_reencodes(&der);
+			assert_int_equal(signed_data_version(&der), 1);
+			ks_buf_reset(&der);
+			assert_ok(ks_cms_sign_encap(key, sc, KS_MD_SHA256,
+						    "1.2.840.113549.1.9.16.1.4", tst, sizeof(tst),
+						    &o, &der));
+			assert_reencodes(&der);
+			assert_int_equal(signed_data_version(&der), 3);
+			ks_buf_cleanup(&der);
+		}
+		ks_key_free(key);
+	}
+	ks_buf_cleanup(&dgst);
+}
+
 static void test_sign_ec_sizing(void **state)
 {
 	struct ks_key *key = file_key("principal-ec");
@@ -1646,6 +1723,7 @@ int main(void)
 		cmocka_unit_test(test_unsigned_attr),
 		cmocka_unit_test(test_etsi_names),
 		cmocka_unit_test(test_sign_encap),
+		cmocka_unit_test(test_sign_der),
 		cmocka_unit_test(test_token_key),
 	};
 

@@ -28,6 +28,7 @@ int ks_cli_serve(int argc, char **argv);
 int ks_cli_audit(int argc, char **argv);
 int ks_cli_client(int argc, char **argv);
 int ks_cli_agent(int argc, char **argv);
+int ks_cli_activate(int argc, char **argv);
 
 /* Print the current error as "kyso: <what>: <message>" on stderr. */
 void ks_cli_error(const char *what);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "client", ks_cli_client, "add, list or revoke the service's API clients" },
 	{ "audit", ks_cli_audit, "check the service's audit log; inclusion proofs" },
 	{ "agent", ks_cli_agent, "the signing agent for a school platform's page (127.0.0.1)" },
+	{ "activate", ks_cli_activate, "approve signatures with your personal key on a service" },
 };
 
 static void usage(FILE *f)
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 		"  kyso client list | kyso client revoke NAME\n"
 		"  kyso audit verify | proof --digest HEX | check --proof FILE --pub PEM\n"
 		"  kyso agent --origin URL... [--listen 127.0.0.1:PORT] [--session-ttl 8h]\n"
+		"  kyso activate --key NAME --holder-key FILE [--ttl S] FILE... | --session N\n"
 		"  kyso <command> --help   the options of one command\n"
 		"\n"
 		"files and options (docs/cli.md):\n"

@@ -236,6 +236,28 @@ check "the holder's activation for this document: 200" is 200
 req POST "/v1/sign?key=principal" "${AUTH[@]}" -H "Kyso-Activation: $ACT" -H 'Content-Type: application/pdf' \
   --data-binary @"$PDF"
 check "the same activation again: 403 activation-invalid (used once)" problem activation-invalid 403
+# kyso activate: the holder's own command makes the same token.
+"$KYSO" activate --key principal --holder-key "$TMP/holder.key" --ttl 120 "$PDF" >"$TMP/act" 2>"$TMP/act.err"
+ACT=$(cat "$TMP/act")
+req POST "/v1/sign?key=principal" "${AUTH[@]}" -H "Kyso-Activation: $ACT" -H 'Content-Type: application/pdf' \
+  --data-binary @"$PDF"
+check "an activation from 'kyso activate FILE': 200" is 200
+check "'kyso activate' shows the holder the document and digest it approves" \
+  grep -q "$DIG  $PDF" "$TMP/act.err"
+"$KYSO" activate --key principal --holder-key "$TMP/holder.key" --digest "$(sha256sum "$CSV" | cut -d' ' -f1)" \
+  >"$TMP/act" 2>/dev/null
+ACT=$(cat "$TMP/act")
+req POST "/v1/sign?key=principal" "${AUTH[@]}" -H "Kyso-Activation: $ACT" -H 'Content-Type: application/pdf' \
+  --data-binary @"$PDF"
+check "'kyso activate --digest' of another document: 403 activation-invalid" problem activation-invalid 403
+"$KYSO" activate --key principal --holder-key "$TMP/holder.key" --session 5 "$PDF" >/dev/null 2>&1
+check "'kyso activate' refuses documents and --session together (exit 3)" test $? -eq 3
+"$KYSO" activate --keygen "$TMP/hk" 2>/dev/null
+check "'kyso activate --keygen': a private key only its owner reads, and its .pub" \
+  sh -c "[ \"\$(stat -c %a '$TMP/hk')\" = 600 ] && openssl pkey -in '$TMP/hk' -noout 2>/dev/null && \
+    openssl pkey -pubin -in '$TMP/hk.pub' -noout 2>/dev/null"
+"$KYSO" activate --keygen "$TMP/hk" 2>/dev/null
+check "'kyso activate --keygen' never overwrites a key (exit 3)" test $? -eq 3
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/holder.key" 2>/dev/null
 ACT=$(activation principal "$DIG" 120)
 req POST "/v1/sign?key=principal" "${AUTH[@]}" -H "Kyso-Activation: $ACT" -H 'Content-Type: application/pdf' \

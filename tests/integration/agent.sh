@@ -4,7 +4,8 @@
 # a foreign Host, the confirmation posted from elsewhere), the preflight,
 # the certificates, a batch signed after the PIN is posted to the agent's
 # own page, a wrong PIN, the login kept for --session-ttl and ended after
-# it, the PIN in no answer and no log.  Prints TAP.
+# it, a reader with a PIN pad (the fault module plays it), the PIN in no
+# answer and no log.  Prints TAP.
 set -uo pipefail
 
 ROOT=${KYSO_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -271,7 +272,37 @@ done <"$TMP/tty.tap"
 [ $trc = 0 ] || notok "the terminal prompt test ran to its end" "$(tail -5 "$TMP/tty.err")"
 cat "$TMP/tty.tap" >>"$TMP/answers"
 
+# --- a reader with a PIN pad: the PIN is typed on the reader, never on a page
+# (the fault module plays the reader: the token reports a protected
+# authentication path and a login without a PIN takes the one "typed")
+FAULTS=$(dirname "$KYSO")/tests/p11faults.so
+LOG3=$TMP/agent3.log
+printf '%s\n' "$PIN" >"$TMP/pad-pin"
+if [ -f "$FAULTS" ] && KYSO_PKCS11_REGISTRY=0 KYSO_PKCS11_MODULE=$FAULTS KS_FAULTS_PINPAD_FILE=$TMP/pad-pin \
+  start_agent "$LOG3"; then ok "kyso agent starts with a PIN-pad reader"; else
+  notok "kyso agent starts with a PIN-pad reader" "$FAULTS: $(cat "$LOG3" 2>/dev/null)"; echo "1..$n"; exit 1; fi
+req GET /v1/certificates "${API[@]}"
+check "certificates: the key is marked as behind a PIN pad" \
+  bash -c "[ $(code) = 200 ] && [ '$(jget certificates 0 id)' = '$CERTID' ] && [ '$(jget certificates 0 pinpad)' = True ]"
+mkbatch 2 "Vũ Thị"
+submit
+ID=$(jget id)
+req GET "/confirm/$ID"
+NONCE=$(sed -n 's/.*name="nonce" value="\([0-9a-f]*\)".*/\1/p' "$TMP/body")
+check "PIN pad: the page lists the documents, says to type the PIN on the reader, has no PIN field" \
+  bash -c "grep -q 'id=\"pinpad\"' '$TMP/body' && ! grep -q 'name=\"pin\"' '$TMP/body' && grep -q 'Vũ Thị 2' '$TMP/body'"
+post_confirm "$OWN" "" approve
+req GET "/v1/sign/$ID" "${API[@]}"
+good=0
+for i in 1 2; do
+  jget signatures $((i - 1)) signature | base64 -d >"$TMP/s$i"
+  openssl pkeyutl -verify -pubin -inkey "$TMP/pub.pem" -pkeyopt digest:sha256 -in "$TMP/d$i" -sigfile "$TMP/s$i" >/dev/null 2>&1 && good=$((good + 1))
+done
+check "PIN pad: approved on the page, the PIN typed on the reader, both signatures verify" \
+  bash -c "[ '$(jget status)' = done ] && [ $good = 2 ]"
+if stop_agent; then ok "the agent with the PIN pad stops, exit 0"; else notok "the agent with the PIN pad stops with exit 0"; fi
+
 # --- the PIN nowhere
 check "the PIN is in no answer of the agent" bash -c "! grep -qF -- '$PIN' '$TMP/answers'"
-check "the PIN is in neither log of the agent" bash -c "! grep -qF -- '$PIN' '$LOG' '$LOG2' '$TMP/agent.out'"
+check "the PIN is in no log of the agent" bash -c "! grep -qF -- '$PIN' '$LOG' '$LOG2' '$LOG3' '$TMP/agent.out'"
 echo "1..$n"

@@ -14,11 +14,15 @@
  *
  * ks_faults_pinpad(pin) plays a reader with a PIN pad: the token reports
  * CKF_PROTECTED_AUTHENTICATION_PATH, and a C_Login without a PIN logs in
- * with `pin` as if typed on the pad (ks_faults_pinpad_logins counts). */
+ * with `pin` as if typed on the pad (ks_faults_pinpad_logins counts).
+ * Another process (the agent) gets the same reader when env
+ * KS_FAULTS_PINPAD_FILE names a file holding the PIN the pad types: the
+ * PIN is then in no environment and on no command line of that process. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,6 +198,24 @@ static CK_RV f_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin
 	return real.C_Login(s, user, (CK_UTF8CHAR_PTR)typed, (CK_ULONG)strlen(typed));
 }
 
+/* The reader of KS_FAULTS_PINPAD_FILE (with the lock held). */
+static void pad_from_file(void)
+{
+	const char *path = getenv("KS_FAULTS_PINPAD_FILE");
+	FILE *f;
+	size_t n;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return;
+	n = fread(pad_pin, 1, sizeof(pad_pin) - 1, f);
+	fclose(f);
+	while (n > 0 && (pad_pin[n - 1] == '\n' || pad_pin[n - 1] == '\r'))
+		n--;
+	pad_pin[n] = '\0';
+	pad = n > 0;
+	pad_logins = 0;
+}
+
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {
 	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
@@ -218,6 +240,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 			shim.C_GetTokenInfo = f_get_token_info;
 			shim.C_Login = f_login;
 			loaded = true;
+			pad_from_file();
 		}
 	}
 	pthread_mutex_unlock(&lock);

@@ -73,3 +73,33 @@ int ks_cli_parse_time(const char *s, time_t *out)
 	*out = timegm(&tm);
 	return 0;
 }
+
+int ks_cli_list_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *f),
+		     const char **uri, bool *json)
+{
+	struct ks_cli_seen seen;
+	int i;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 1; i < argc; i++) {
+		bool is_json = strcmp(argv[i], "--json") == 0;
+
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return KS_EXIT_OK;
+		}
+		if (!is_json && (strcmp(argv[i], "--uri") != 0 || i + 1 == argc)) {
+			usage(stderr);
+			return KS_EXIT_USAGE;
+		}
+		if (ks_cli_once(&seen, is_json ? "json" : "uri") < 0) {
+			ks_cli_error(cmd);
+			return KS_EXIT_USAGE;
+		}
+		if (is_json)
+			*json = true;
+		else
+			*uri = argv[++i];
+	}
+	return -1;
+}

@@ -270,32 +270,13 @@ int ks_cli_keys(int argc, char **argv)
 	struct ks_p11_key_info *v = NULL;
 	const char *uri = NULL;
 	bool json = false;
-	struct ks_cli_seen seen;
 	size_t n = 0;
-	int i, rc = KS_EXIT_USAGE;
+	int rc;
 
-	memset(&seen, 0, sizeof(seen));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			if (ks_cli_once(&seen, "json") < 0) {
-				ks_cli_error("keys");
-				return KS_EXIT_USAGE;
-			}
-			json = true;
-		} else if (strcmp(argv[i], "--uri") == 0 && i + 1 < argc) {
-			if (ks_cli_once(&seen, "uri") < 0) {
-				ks_cli_error("keys");
-				return KS_EXIT_USAGE;
-			}
-			uri = argv[++i];
-		} else if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return KS_EXIT_OK;
-		} else {
-			usage(stderr);
-			return KS_EXIT_USAGE;
-		}
-	}
+	rc = ks_cli_list_opts("keys", argc, argv, usage, &uri, &json);
+	if (rc >= 0)
+		return rc;
+	rc = KS_EXIT_USAGE;
 	if (ks_p11_init() < 0 || ks_p11_list_keys(uri, &v, &n) < 0) {
 		ks_cli_error("keys");
 		rc = ks_cli_exit_for_error();

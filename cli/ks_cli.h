@@ -4,6 +4,8 @@
 #ifndef KS_CLI_H
 #define KS_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "ks_err.h"
@@ -46,6 +48,12 @@ struct ks_cli_seen {
 	unsigned n;
 };
 KS_WUR int ks_cli_once(struct ks_cli_seen *seen, const char *name);
+
+/* The options of a listing command (tokens, keys): [--uri URI] [--json]
+ * [--help].  -1 to go on; otherwise the exit status (help printed, or a
+ * usage error reported). */
+int ks_cli_list_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *f),
+		     const char **uri, bool *json);
 
 /* A time given as "YYYY-MM-DDTHH:MM:SSZ" (UTC), for --at. */
 KS_WUR int ks_cli_parse_time(const char *s, time_t *out);

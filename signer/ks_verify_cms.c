@@ -43,7 +43,7 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 		      struct ks_report *rep)
 {
 	/* Integrity here; the path, trust and revocation in the engine. */
-	struct ks_cms_verify_opts vo = { .skip_chain = true };
+	struct ks_cms_verify_opts vo = { 0 };
 	struct ks_verify_ts_set keep[KS_VERIFY_CMS_SIGNERS_MAX];
 	struct ks_engine_sig *es = NULL;
 	struct ks_verify_docdata dd;

@@ -372,7 +372,7 @@ out:
 int ks_verify_pdf_mem(const uint8_t *pdf, size_t len, const struct ks_validation *val,
 		      enum ks_lang lang, struct ks_report *rep)
 {
-	struct ks_pades_verify_opts opts = { .skip_chain = true };
+	struct ks_pades_verify_opts opts = { 0 };
 	struct ks_pades_verify_result res;
 	size_t first = rep->n;
 	int rc = -1;

@@ -159,22 +159,17 @@ void ks_cms_content_free(struct ks_cms_content *c);
 
 /* ---- verification ----------------------------------------------------- */
 
+/* The certificate path, its trust anchors and revocation are never
+ * decided here: the validation engine (signer/validate) takes the signer
+ * certificate from the result and builds the path.  TOTAL-PASSED means
+ * everything this module checks passed. */
 struct ks_cms_verify_opts {
-	/* Trust anchors.  NULL: no chain can be validated and every signer
-	 * ends INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND at best. */
-	X509_STORE *trust;
-	/* More untrusted certificates for path building (with the ones the
-	 * CMS carries); may be NULL. */
+	/* More certificates among which the signer certificate may be found
+	 * (with the ones the CMS carries); may be NULL. */
 	STACK_OF(X509) * untrusted;
-	/* Validation time; 0 = now. */
-	time_t at;
 	/* The eContentType required (a NID); 0 = id-data.  A timestamp
 	 * token is id-smime-ct-TSTInfo (RFC 3161 2.4.2). */
 	int econtent_nid;
-	/* Leave the certificate path out (KS_CMS_NOTE_CHAIN_NOT_CHECKED):
-	 * the caller validates it elsewhere.  Everything else is checked
-	 * and TOTAL-PASSED means it all passed. */
-	bool skip_chain;
 };
 
 /* Facts worth a line in a report, beyond the indication. */
@@ -184,21 +179,18 @@ enum ks_cms_note {
 	KS_CMS_NOTE_NO_ESS = 1u << 2,           /* no signing-certificate attribute at all */
 	KS_CMS_NOTE_MULTIPLE_SIGNERS = 1u << 3, /* more than one SignerInfo */
 	KS_CMS_NOTE_REVOCATION_NOT_CHECKED = 1u << 4,
-	KS_CMS_NOTE_NO_TRUST_ANCHORS = 1u << 5,  /* opts.trust was NULL */
-	KS_CMS_NOTE_ATTACHED = 1u << 6,          /* content encapsulated */
-	KS_CMS_NOTE_UNSIGNED_ATTRS = 1u << 7,    /* unsigned attributes present (not checked) */
-	KS_CMS_NOTE_CHAIN_NOT_CHECKED = 1u << 8, /* opts.skip_chain */
+	KS_CMS_NOTE_ATTACHED = 1u << 6,       /* content encapsulated */
+	KS_CMS_NOTE_UNSIGNED_ATTRS = 1u << 7, /* unsigned attributes present (not checked) */
 };
 
 struct ks_cms_signer_result {
 	enum ks_indication indication;
 	enum ks_subindication sub;
-	char detail[256];       /* technical reason (English), "" when passed */
-	X509 *cert;             /* owned; identified signer certificate or NULL */
-	STACK_OF(X509) * chain; /* owned; validated path incl. anchor, or NULL */
-	char digest_alg[32];    /* "SHA-256" ... */
-	char sig_alg[48];       /* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
-	bool has_signing_time;  /* claimed signingTime attribute */
+	char detail[256];      /* technical reason (English), "" when passed */
+	X509 *cert;            /* owned; identified signer certificate or NULL */
+	char digest_alg[32];   /* "SHA-256" ... */
+	char sig_alg[48];      /* "RSA PKCS#1 v1.5", "RSA-PSS", "ECDSA" */
+	bool has_signing_time; /* claimed signingTime attribute */
 	time_t signing_time;
 	unsigned notes; /* enum ks_cms_note bits */
 };
@@ -219,20 +211,16 @@ void ks_cms_result_cleanup(struct ks_cms_result *r);
  * signer certificate by sid and signingCertificateV2 / v1
  * (NO_SIGNING_CERTIFICATE_FOUND on mismatch), signature value over the
  * signed attributes or, without them, over the content digest
- * (SIG_CRYPTO_FAILURE), path to opts.trust at opts.at
- * (NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...), algorithm
+ * (SIG_CRYPTO_FAILURE), the signer certificate's keyUsage, algorithm
  * strength (CRYPTO_CONSTRAINTS_FAILURE_NO_POE: the minimums of
  * core/ks_crypto, the ones signing applies: MD5, SHA-1, SHA-224, also in
- * RSA-PSS/MGF1 and in the certificates of the path; RSA below 2048 bits;
- * EC other than a named P-256, P-384 or P-521 curve).  Revocation is not
- * checked (noted).
+ * RSA-PSS/MGF1; RSA below 2048 bits; EC other than a named P-256, P-384
+ * or P-521 curve).  The path (and the strength of its CA certificates)
+ * and revocation are the validation engine's (noted).
  * SignedData.digestAlgorithms, an unsigned hint for one-pass hashing
  * (RFC 5652 5.1), is not used: each SignerInfo's own digestAlgorithm is. */
 KS_WUR int ks_cms_verify(const struct ks_cms *cms, struct ks_cms_content *content,
 			 const struct ks_cms_verify_opts *opts, struct ks_cms_result *r);
-/* The sub-indication of an X509_verify_cert() error (X509_V_ERR_*), as
- * the path check above maps it: shared by every format's trust step. */
-enum ks_subindication ks_cms_chain_sub(int x509_err);
 
 /* Conveniences: content in memory, a file (streamed), or one digest. */
 KS_WUR int ks_cms_verify_data(const struct ks_cms *cms, const void *data, size_t n,

@@ -184,17 +184,10 @@ void ks_cms_check_constraints(X509 *cert, int dig_nid, const struct ks_cms_sigpa
 				ks_crypto_md_label(sp->mgf1_nid, buf, sizeof(buf)));
 		return;
 	}
-	/* The signer's key and certificate, and the CA certificates of the
-	 * path: the rules signing applies (a collision in a CA's signature
-	 * makes another certificate with the same signature). */
-	if ((r->notes & KS_CMS_NOTE_CHAIN_NOT_CHECKED) != 0) {
-		/* The caller validates the path, with the same rules, in the
-		 * order of EN 319 102-1 (path first): only the key here. */
-		if (!ks_crypto_key_ok(X509_get0_pubkey(cert), why, sizeof(why)))
-			ks_cms_conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-					"signer certificate: %s", why);
-		return;
-	}
-	if (!ks_crypto_path_ok(cert, r->chain, why, sizeof(why)))
-		ks_cms_conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "%s", why);
+	/* The signer's key, by the rules signing applies.  The CA
+	 * certificates of the path are the validation engine's, with the
+	 * same rules, in the order of EN 319 102-1 (path first). */
+	if (!ks_crypto_key_ok(X509_get0_pubkey(cert), why, sizeof(why)))
+		ks_cms_conclude(r, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+				"signer certificate: %s", why);
 }

@@ -112,12 +112,6 @@ bool ks_cms_signer_identify(CMS_SignerInfo *si, const struct ks_cms_attrs *at,
 /* A signingCertificateV2 hash too weak to bind a certificate. */
 void ks_cms_ess_hash_check(const struct ks_cms_attrs *at, struct ks_cms_signer_result *r);
 
-/* The path to opts->trust at opts->at, into r->chain, or a conclusion
- * (ks_cms_chain.c).  -1 only when the check could not run. */
-KS_WUR int ks_cms_chain_check(X509 *cert, STACK_OF(X509) * pool,
-			      const struct ks_cms_verify_opts *opts,
-			      struct ks_cms_signer_result *r);
-
 /* ---- DER writer (ks_cms_enc.c) ---- */
 
 /* One encoded element of a SET OF. */

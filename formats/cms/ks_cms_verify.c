@@ -5,12 +5,12 @@
  * with the definitive failures first: format (TOTAL-FAILED /
  * FORMAT_FAILURE), integrity of the content (HASH_FAILURE), identification
  * of the signing certificate (5.2.3: NO_SIGNING_CERTIFICATE_FOUND), the
- * signature value (5.2.7: SIG_CRYPTO_FAILURE), the certificate path
- * (5.2.6: NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, ...) and the
- * cryptographic constraints (5.2.8: CRYPTO_CONSTRAINTS_FAILURE_NO_POE).
- * The first finding decides.  The steps live beside this driver:
- * ks_cms_algs.c (algorithms and constraints), ks_cms_attrs.c (signed
- * attributes, signer certificate), ks_cms_chain.c (the path). */
+ * signature value (5.2.7: SIG_CRYPTO_FAILURE) and the cryptographic
+ * constraints (5.2.8: CRYPTO_CONSTRAINTS_FAILURE_NO_POE).  The first
+ * finding decides.  The certificate path (5.2.6) is never built here: the
+ * validation engine (signer/validate) does it for every format.  The
+ * steps live beside this driver: ks_cms_algs.c (algorithms and
+ * constraints), ks_cms_attrs.c (signed attributes, signer certificate). */
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,6 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 	r->indication = KS_IND_TOTAL_PASSED;
 	r->sub = KS_SUB_NONE;
 	r->notes |= KS_CMS_NOTE_REVOCATION_NOT_CHECKED;
-	if (opts->trust == NULL && !opts->skip_chain)
-		r->notes |= KS_CMS_NOTE_NO_TRUST_ANCHORS;
 	if (cms->attached)
 		r->notes |= KS_CMS_NOTE_ATTACHED;
 	if (CMS_unsigned_get_attr_count(si) > 0)
@@ -105,10 +103,6 @@ static int verify_one(const struct ks_cms *cms, CMS_SignerInfo *si, struct ks_cm
 		goto done;
 	}
 
-	if (opts->skip_chain)
-		r->notes |= KS_CMS_NOTE_CHAIN_NOT_CHECKED;
-	else
-		KS_GUARD(ks_cms_chain_check(r->cert, pool, opts, r));
 	/* RFC 5280 4.2.1.3: a key whose certificate limits it to other uses
 	 * must not be trusted for signatures. */
 	ku = X509_get_key_usage(r->cert);
@@ -135,10 +129,8 @@ void ks_cms_result_cleanup(struct ks_cms_result *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < r->n; i++)
 		X509_free(r->signers[i].cert);
-		sk_X509_pop_free(r->signers[i].chain, X509_free);
-	}
 	free(r->signers);
 	memset(r, 0, sizeof(*r));
 }

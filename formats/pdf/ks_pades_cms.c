@@ -34,13 +34,12 @@ void ks_pv_fail(struct ks_pades_sig *sig, enum ks_subindication sub, const char 
 	va_end(ap);
 }
 
-/* Take SignerInfo `i` of res into sig->cms (ownership of cert and chain
- * moves) and adopt its outcome. */
+/* Take SignerInfo `i` of res into sig->cms (ownership of its
+ * certificate moves) and adopt its outcome. */
 static void adopt_signer(struct ks_cms_result *res, size_t i, struct ks_pades_sig *sig)
 {
 	sig->cms = res->signers[i];
 	res->signers[i].cert = NULL;
-	res->signers[i].chain = NULL;
 	sig->has_cms = true;
 	sig->indication = sig->cms.indication;
 	sig->sub = sig->cms.sub;
@@ -177,45 +176,6 @@ out:
 	return rc;
 }
 
-/* Path from the TSA certificate to the anchors, for time-stamping
- * (RFC 3161 2.3: extKeyUsage id-kp-timeStamping), built by the rules
- * every path follows (core/ks_crypto). */
-static int tsa_chain(X509 *tsa, STACK_OF(X509) * certs, const struct ks_pades_verify_opts *opts,
-		     struct ks_pades_sig *sig)
-{
-	struct ks_crypto_path_req req = { 0 };
-	struct ks_crypto_path path;
-
-	if (opts != NULL && opts->skip_chain) {
-		sig->cms.notes |= KS_CMS_NOTE_CHAIN_NOT_CHECKED;
-		return 0;
-	}
-	if (opts == NULL || opts->trust == NULL) {
-		sig->cms.notes |= KS_CMS_NOTE_NO_TRUST_ANCHORS;
-		ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "no trust anchors given");
-		return 0;
-	}
-	req.trust = opts->trust;
-	req.carried = certs;
-	req.untrusted = opts->untrusted;
-	req.at = opts->at;
-	req.purpose = X509_PURPOSE_TIMESTAMP_SIGN;
-	if (ks_crypto_path_build(tsa, &req, &path) < 0)
-		return -1;
-	if (path.chain != NULL) {
-		sig->cms.chain = path.chain; /* ownership moves */
-		return 0;
-	}
-	if (path.err == X509_V_ERR_CERT_HAS_EXPIRED || path.err == X509_V_ERR_CERT_NOT_YET_VALID)
-		ks_pv_fail(sig, KS_SUB_OUT_OF_BOUNDS_NO_POE, "TSA certificate path: %s",
-			   ks_crypto_path_error(&path));
-	else
-		ks_pv_fail(sig, KS_SUB_NO_CERTIFICATE_CHAIN_FOUND, "TSA certificate path: %s",
-			   ks_crypto_path_error(&path));
-	ks_crypto_path_cleanup(&path);
-	return 0;
-}
-
 /* The cryptographic minimums on a document timestamp, as on every
  * signature (core/ks_crypto): the messageImprint hash, the digest the
  * TSA signed with, the TSA's key and the path's signatures. */
@@ -246,8 +206,9 @@ static void doc_ts_constraints(CMS_ContentInfo *ci, int imprint_nid, struct ks_p
 			return;
 		}
 	}
-	if (!ks_crypto_path_ok(sig->cms.cert, sig->cms.chain, why, sizeof(why)))
-		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "TSA %s", why);
+	if (!ks_crypto_key_ok(X509_get0_pubkey(sig->cms.cert), why, sizeof(why)))
+		ks_pv_fail(sig, KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "TSA certificate: %s",
+			   why);
 }
 
 static int asn1_gt_to_time(const ASN1_GENERALIZEDTIME *t, time_t *out)
@@ -264,7 +225,7 @@ static int asn1_gt_to_time(const ASN1_GENERALIZEDTIME *t, time_t *out)
 
 /* Document timestamp (ETSI EN 319 142-1 5.4, RFC 3161). */
 static int verify_doc_ts(struct ks_cms *cms, const struct ks_pv_ranges *rg,
-			 const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig)
+			 struct ks_pades_sig *sig)
 {
 	CMS_ContentInfo *ci = ks_cms_get0_ci(cms);
 	STACK_OF(X509) *signers = NULL;
@@ -349,7 +310,6 @@ static int verify_doc_ts(struct ks_cms *cms, const struct ks_pv_ranges *rg,
 		sig->cms.cert = NULL;
 		KS_BAIL(KS_ERR_INTERNAL, "X509_up_ref failed");
 	}
-	KS_GUARD(tsa_chain(sig->cms.cert, ks_cms_get0_certs(cms), opts, sig));
 	doc_ts_constraints(ci, nid, sig);
 	rc = 0;
 out:
@@ -359,18 +319,12 @@ out:
 }
 
 int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct ks_pv_ranges *rg,
-		     const struct ks_pades_verify_opts *opts, struct ks_pades_sig *sig)
+		     struct ks_pades_sig *sig)
 {
 	struct ks_cms_verify_opts vo = { 0 };
 	struct ks_cms *cms = NULL;
 	int rc = -1;
 
-	if (opts != NULL) {
-		vo.trust = opts->trust;
-		vo.untrusted = opts->untrusted;
-		vo.at = opts->at;
-		vo.skip_chain = opts->skip_chain;
-	}
 	if (ks_cms_parse(der, n, zero_pad, &cms) < 0) {
 		if (ks_err_is_fatal())
 			goto out;
@@ -390,7 +344,7 @@ int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad, const struct k
 			rc = 0;
 			goto out;
 		}
-		KS_GUARD(verify_doc_ts(cms, rg, opts, sig));
+		KS_GUARD(verify_doc_ts(cms, rg, sig));
 	} else if (strcmp(sig->subfilter, "ETSI.CAdES.detached") == 0 ||
 		   strcmp(sig->subfilter, "adbe.pkcs7.detached") == 0) {
 		KS_GUARD(verify_detached(cms, rg, &vo, sig));

@@ -182,8 +182,7 @@ struct ks_pv_ranges {
  * over the ranges; fills sig->cms, sig->indication/sub/detail.  -1 only
  * for memory errors. */
 KS_WUR int ks_pv_verify_cms(const uint8_t *der, size_t n, bool zero_pad,
-			    const struct ks_pv_ranges *rg, const struct ks_pades_verify_opts *opts,
-			    struct ks_pades_sig *sig);
+			    const struct ks_pv_ranges *rg, struct ks_pades_sig *sig);
 
 /* The signer certificate of a CMS whose signature cannot be verified
  * (structure failed first): for the report only.  Sets sig->has_cms and

@@ -49,7 +49,6 @@ void ks_pades_verify_result_cleanup(struct ks_pades_verify_result *r)
 
 	for (i = 0; i < r->n; i++) {
 		X509_free(r->sigs[i].cms.cert);
-		sk_X509_pop_free(r->sigs[i].cms.chain, X509_free);
 		free(r->sigs[i].changes);
 		free(r->sigs[i].cms_der);
 		ks_cms_free(r->sigs[i].cms_parsed);
@@ -501,7 +500,7 @@ static int verify_one(struct ks_pv_ctx *c, const struct ks_pv_found *f, struct k
 	}
 	/* An indefinite-length (BER) outer header leaves the end to the CMS
 	 * parser, which still refuses anything but zeros after it. */
-	if (ks_pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, c->opts, sig) < 0)
+	if (ks_pv_verify_cms(s, total != 0 ? total : n, total == 0, &rg, sig) < 0)
 		return -1;
 	if (sig->has_cms) {
 		/* An indefinite-length (BER) CMS keeps its zero padding. */

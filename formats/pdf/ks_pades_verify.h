@@ -138,7 +138,7 @@ struct ks_pades_sig {
 	char reason[128], name[128], location[128];
 	/* CMS verification (signature: signer 0; timestamp: the TSA). */
 	bool has_cms;
-	struct ks_cms_signer_result cms; /* cert and chain owned */
+	struct ks_cms_signer_result cms; /* cert owned */
 	bool signature_timestamp;        /* unsigned signatureTimeStampToken (not validated) */
 	/* The /Contents CMS (trailing zero padding cut when its length is
 	 * definite; parse with zero_pad), for the caller's engine: carried
@@ -175,13 +175,7 @@ struct ks_pades_verify_result {
 };
 
 struct ks_pades_verify_opts {
-	X509_STORE *trust;                  /* NULL: INDETERMINATE at best */
-	STACK_OF(X509) * untrusted;         /* more certificates for path building; may be NULL */
-	time_t at;                          /* validation time; 0 = now */
 	const struct ks_pdfdoc_limits *lim; /* NULL: reader defaults */
-	/* Integrity only: leave every certificate path (signers' and
-	 * TSAs') to the caller's validation engine. */
-	bool skip_chain;
 };
 
 void ks_pades_verify_result_init(struct ks_pades_verify_result *r);

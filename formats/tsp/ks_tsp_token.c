@@ -326,7 +326,6 @@ int ks_tsp_token_verify(struct ks_tsp_token *t, X509 *tsa_cert, STACK_OF(X509) *
 	memset(&vo, 0, sizeof(vo));
 	vo.untrusted = pool;
 	vo.econtent_nid = NID_id_smime_ct_TSTInfo;
-	vo.skip_chain = true;
 	KS_GUARD(ks_cms_verify_data(t->cms, NULL, 0, &vo, &r));
 	s = &r.signers[0];
 	if (s->indication != KS_IND_TOTAL_PASSED) {

@@ -194,7 +194,7 @@ static int validate_cert(const struct ks_validation *v, const struct ks_engine_d
 		o->n_names = (size_t)k;
 	}
 	if (!path.ok) {
-		outcome_fail(o, ks_cms_chain_sub(path.error), "%s", path.detail);
+		outcome_fail(o, ks_trust_path_sub(path.error), "%s", path.detail);
 		rc = 0;
 		goto out;
 	}

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "formats/cms/ks_etsi.h"
 #include "ks_err.h"
 
 /* Certificates in one store: anchors and intermediates together. */
@@ -142,5 +143,10 @@ void ks_trust_path_cleanup(struct ks_trust_path *path);
  * (read path->ok), -1 only when it could not (memory). */
 KS_WUR int ks_trust_pool_chain(const struct ks_trust_pool *p, X509 *cert, time_t at,
 			       struct ks_trust_path *path);
+/* What a path that failed with `x509_err` (X509_V_ERR_*) means in the
+ * EN 319 102-1 vocabulary (5.2.6): NO_CERTIFICATE_CHAIN_FOUND,
+ * OUT_OF_BOUNDS_NO_POE, CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+ * CHAIN_CONSTRAINTS_FAILURE or CERTIFICATE_CHAIN_GENERAL_FAILURE. */
+enum ks_subindication ks_trust_path_sub(int x509_err);
 
 #endif

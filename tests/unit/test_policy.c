@@ -15,6 +15,7 @@
 #include "formats/cms/ks_cms.h"
 #include "ks_key.h"
 #include "signer/ks_policy.h"
+#include "verify_job.h"
 
 static X509 *pki_cert(const char *entity)
 {
@@ -322,22 +323,17 @@ static X509 *issue(EVP_PKEY *key, const char *cn, bool ca, X509 *issuer, EVP_PKE
 	return x;
 }
 
-/* Sign with the policy and verify without it; both must agree. */
+/* Sign with the policy and verify without it (the format module, then
+ * the validation engine over the path to the anchor); both must agree. */
 static void check_agree(const char *what, const char *key_file, const char *cert_file,
 			const char *chain_file, const char *anchor_file, bool accept)
 {
-	static const uint8_t digest[32] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
-					    11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-					    21, 22, 23, 24, 25, 26, 27, 28, 29, 30 };
+	static const char data[] = "So diem lop 12A3";
 	char kp[256], cp[256], chp[256];
 	struct ks_key *key = NULL;
-	struct ks_cms *cms = NULL;
-	struct ks_cms_result r;
-	struct ks_cms_verify_opts vo = { 0 };
+	struct ks_report rep;
+	struct ks_trust *trust = NULL;
 	struct ks_buf der;
-	STACK_OF(X509) *anchors = NULL;
-	X509_STORE *trust = X509_STORE_new();
-	int i;
 
 	snprintf(kp, sizeof(kp), "%s", agree_path(key_file));
 	snprintf(cp, sizeof(cp), "%s", agree_path(cert_file));
@@ -357,43 +353,43 @@ static void check_agree(const char *what, const char *key_file, const char *cert
 
 	/* verification of a signature the same key made */
 	ks_buf_init(&der, KS_CMS_DER_MAX);
-	ks_cms_result_init(&r);
-	assert_ok(ks_cms_sign_digest(key, ks_key_default_scheme(key), KS_MD_SHA256, digest,
-				     sizeof(digest), NULL, &der));
-	assert_ok(ks_cms_parse(der.data, der.len, false, &cms));
-	assert_non_null(trust);
-	assert_ok(ks_pem_load_certs(agree_path(anchor_file), &anchors));
-	for (i = 0; i < sk_X509_num(anchors); i++)
-		assert_int_equal(X509_STORE_add_cert(trust, sk_X509_value(anchors, i)), 1);
-	vo.trust = trust;
-	assert_ok(ks_cms_verify_digest(cms, KS_MD_SHA256, digest, sizeof(digest), &vo, &r));
-	assert_int_equal(r.n, 1);
-	if (accept && r.signers[0].indication != KS_IND_TOTAL_PASSED)
+	assert_ok(ks_cms_sign_data(key, ks_key_default_scheme(key), KS_MD_SHA256, data,
+				   sizeof(data) - 1, NULL, &der));
+	assert_ok(ks_trust_new(&trust));
+	assert_ok(ks_trust_add_anchors(trust, agree_path(anchor_file)));
+	ks_test_verify_cms(der.data, der.len, data, sizeof(data) - 1, trust, 0, &rep);
+	assert_int_equal(rep.n, 1);
+	if (accept && rep.sigs[0].indication != KS_IND_TOTAL_PASSED)
 		fail_msg("%s: verification says %s: %s", what,
-			 ks_subindication_name(r.signers[0].sub), r.signers[0].detail);
-	if (!accept && r.signers[0].sub != KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+			 ks_subindication_name(rep.sigs[0].sub),
+			 rep.sigs[0].detail != NULL ? rep.sigs[0].detail : "");
+	if (!accept && rep.sigs[0].sub != KS_SUB_CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
 		fail_msg("%s: verification says %s (%s), not CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
-			 what, ks_subindication_name(r.signers[0].sub), r.signers[0].detail);
+			 what, ks_subindication_name(rep.sigs[0].sub),
+			 rep.sigs[0].detail != NULL ? rep.sigs[0].detail : "");
 
-	ks_cms_result_cleanup(&r);
-	ks_cms_free(cms);
+	ks_report_cleanup(&rep);
+	ks_trust_free(trust);
 	ks_buf_cleanup(&der);
-	sk_X509_pop_free(anchors, X509_free);
-	X509_STORE_free(trust);
 	ks_key_free(key);
 }
 
-/* A self-signed case made here from a generated key. */
-static void agree_self_signed(const char *what, EVP_PKEY *k, const EVP_MD *md,
-			      const EVP_MD *pss_mgf1, bool accept)
+/* The anchor of the cases below: a CA of today's strength. */
+static EVP_PKEY *agree_root_key;
+static X509 *agree_root;
+
+/* A case made here from a generated key: its certificate issued by the
+ * anchor with `md` (and MGF1 `pss_mgf1`: RSASSA-PSS). */
+static void agree_issued(const char *what, EVP_PKEY *k, const EVP_MD *md, const EVP_MD *pss_mgf1,
+			 bool accept)
 {
 	X509 *x;
 
 	assert_non_null(k);
-	x = issue(k, what, false, NULL, NULL, md, pss_mgf1);
+	x = issue(k, what, false, agree_root, agree_root_key, md, pss_mgf1);
 	write_key("k.pem", k);
 	write_cert("c.pem", x);
-	check_agree(what, "k.pem", "c.pem", NULL, "c.pem", accept);
+	check_agree(what, "k.pem", "c.pem", NULL, "agree-root.pem", accept);
 	X509_free(x);
 	EVP_PKEY_free(k);
 }
@@ -413,6 +409,11 @@ static void test_sign_verify_agree(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(agree_dir));
+	agree_root_key = EVP_RSA_gen(2048);
+	assert_non_null(agree_root_key);
+	agree_root = issue(agree_root_key, "Agree Root", true, NULL, NULL, EVP_sha256(), NULL);
+	write_cert("agree-root.pem", agree_root);
+	write_key("agree-root.key.pem", agree_root_key);
 
 	/* An EC key of 256 bits with explicit curve parameters (the very
 	 * values of P-256), made by openssl as a user would: verification
@@ -420,32 +421,33 @@ static void test_sign_verify_agree(void **state)
 	assert_int_equal(run("openssl ecparam -name prime256v1 -param_enc explicit -genkey "
 			     "-noout -out explicit.key.pem"),
 			 0);
-	assert_int_equal(run("openssl req -new -x509 -key explicit.key.pem -out explicit.cert.pem "
-			     "-days 2 -sha256 -subj /CN=explicit -addext "
-			     "keyUsage=critical,digitalSignature"),
-			 0);
+	assert_int_equal(
+	    run("printf 'keyUsage=critical,digitalSignature\\n' >ext.cnf && "
+		"openssl req -new -key explicit.key.pem -subj /CN=explicit | "
+		"openssl x509 -req -CA agree-root.pem -CAkey agree-root.key.pem "
+		"-set_serial 7 -days 2 -sha256 -extfile ext.cnf -out explicit.cert.pem"),
+	    0);
 	assert_int_equal(run("openssl x509 -in explicit.cert.pem -noout -text | grep -q "
 			     "'Field Type: prime-field'"),
 			 0);
 	check_agree("EC P-256, explicit parameters", "explicit.key.pem", "explicit.cert.pem", NULL,
-		    "explicit.cert.pem", false);
+		    "agree-root.pem", false);
 
-	agree_self_signed("EC P-256", EVP_EC_gen("P-256"), EVP_sha256(), NULL, true);
-	agree_self_signed("EC P-384", EVP_EC_gen("P-384"), EVP_sha384(), NULL, true);
+	agree_issued("EC P-256", EVP_EC_gen("P-256"), EVP_sha256(), NULL, true);
+	agree_issued("EC P-384", EVP_EC_gen("P-384"), EVP_sha384(), NULL, true);
 	/* 256 bits on curves other than P-256: verification used to accept */
-	agree_self_signed("EC secp256k1", EVP_EC_gen("secp256k1"), EVP_sha256(), NULL, false);
-	agree_self_signed("EC brainpoolP256r1", EVP_EC_gen("brainpoolP256r1"), EVP_sha256(), NULL,
-			  false);
-	agree_self_signed("EC P-224", EVP_EC_gen("P-224"), EVP_sha256(), NULL, false);
-	agree_self_signed("RSA-2048", EVP_RSA_gen(2048), EVP_sha256(), NULL, true);
-	agree_self_signed("RSA-1024", EVP_RSA_gen(1024), EVP_sha256(), NULL, false);
-	agree_self_signed("RSA-2048 signed with SHA-224", EVP_RSA_gen(2048), EVP_sha224(), NULL,
-			  false);
-	agree_self_signed("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-256", EVP_RSA_gen(2048),
-			  EVP_sha256(), EVP_sha256(), true);
+	agree_issued("EC secp256k1", EVP_EC_gen("secp256k1"), EVP_sha256(), NULL, false);
+	agree_issued("EC brainpoolP256r1", EVP_EC_gen("brainpoolP256r1"), EVP_sha256(), NULL,
+		     false);
+	agree_issued("EC P-224", EVP_EC_gen("P-224"), EVP_sha256(), NULL, false);
+	agree_issued("RSA-2048", EVP_RSA_gen(2048), EVP_sha256(), NULL, true);
+	agree_issued("RSA-1024", EVP_RSA_gen(1024), EVP_sha256(), NULL, false);
+	agree_issued("RSA-2048 signed with SHA-224", EVP_RSA_gen(2048), EVP_sha224(), NULL, false);
+	agree_issued("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-256", EVP_RSA_gen(2048),
+		     EVP_sha256(), EVP_sha256(), true);
 	/* the MGF1 hash counts too: both sides used to accept */
-	agree_self_signed("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-1", EVP_RSA_gen(2048),
-			  EVP_sha256(), EVP_sha1(), false);
+	agree_issued("RSA-2048 signed RSASSA-PSS SHA-256/MGF1 SHA-1", EVP_RSA_gen(2048),
+		     EVP_sha256(), EVP_sha1(), false);
 
 	/* A path: a good leaf under a CA whose own certificate the root
 	 * signed with SHA-1 (the root's self-signature is not relied on). */
@@ -475,7 +477,9 @@ static void test_sign_verify_agree(void **state)
 	EVP_PKEY_free(root_key);
 	EVP_PKEY_free(ca_key);
 	EVP_PKEY_free(leaf_key);
-	assert_int_equal(run("rm -f *.pem"), 0);
+	X509_free(agree_root);
+	EVP_PKEY_free(agree_root_key);
+	assert_int_equal(run("rm -f *.pem ext.cnf"), 0);
 	assert_int_equal(rmdir(agree_dir), 0);
 }
 

@@ -1,5 +1,14 @@
 /* ks_api_http: the HTTP transport of `kyso serve` on libmicrohttpd (a
- * thread pool over epoll).
+ * thread pool over epoll, one thread per core) and a pool of `threads`
+ * workers.
+ *
+ * libmicrohttpd's threads only read requests and write answers; a
+ * request whose body is complete waits, its connection suspended, in one
+ * queue that the workers take in order.  So every request waits its turn
+ * rather than the turn of the connections that happened to share its
+ * libmicrohttpd thread (one such thread serves many connections, and a
+ * thread that accepted several at once would otherwise answer them one
+ * after another while other threads sit idle).
  *
  * It knows routes, not what they do: each route (method, path) has a
  * handler, a body limit and a kind of body it accepts.  The transport

@@ -56,9 +56,21 @@ struct job {
 	bool answered; /* r holds the answer (set before the resume) */
 };
 
+/* A worker waiting for its turn on the CPU. */
+struct turn_waiter {
+	struct turn_waiter *next;
+	pthread_cond_t cv;
+	bool go;
+};
+
 /* The workers: requests are answered in the order their bodies were
  * complete, whichever connection and libmicrohttpd thread they came
- * on. */
+ * on.  At most `width` of them (one per core) compute at once, taking
+ * turns in that order: with every worker on the CPU at once, the
+ * scheduler would interleave them and a request would finish after a
+ * random number of others rather than after those that came first.  A
+ * worker that waits for something else (the disk, a token, a peer)
+ * lends its turn meanwhile and, back, goes before the newer requests. */
 struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
@@ -66,7 +78,13 @@ struct pool {
 	pthread_t th[KS_API_THREADS_MAX];
 	unsigned n;
 	bool inited, stopping;
+	pthread_mutex_t turn_lock;
+	struct turn_waiter *wh, *wt; /* waiting for a turn, in order */
+	unsigned width, running;
 };
+
+/* The pool of the calling worker while it holds a turn; NULL elsewhere. */
+static _Thread_local struct pool *my_turn;
 
 struct ks_api_http {
 	struct ks_mhd mhd;
@@ -409,6 +427,70 @@ static enum MHD_Result answer(struct ks_api_http *h, struct MHD_Connection *conn
 	return ok;
 }
 
+/* Wait for a turn: behind every waiting worker, or before them (a
+ * worker coming back from a wait, its request older than theirs). */
+static void turn_take(struct pool *pl, bool first)
+{
+	struct turn_waiter w;
+
+	pthread_mutex_lock(&pl->turn_lock);
+	if (pl->running < pl->width && pl->wh == NULL) {
+		pl->running++;
+		pthread_mutex_unlock(&pl->turn_lock);
+		return;
+	}
+	pthread_cond_init(&w.cv, NULL);
+	w.go = false;
+	w.next = NULL;
+	if (first) {
+		w.next = pl->wh;
+		pl->wh = &w;
+		if (pl->wt == NULL)
+			pl->wt = &w;
+	} else {
+		if (pl->wt != NULL)
+			pl->wt->next = &w;
+		else
+			pl->wh = &w;
+		pl->wt = &w;
+	}
+	/* the turn is handed over: running stays counted */
+	while (!w.go)
+		pthread_cond_wait(&w.cv, &pl->turn_lock);
+	pthread_mutex_unlock(&pl->turn_lock);
+	pthread_cond_destroy(&w.cv);
+}
+
+static void turn_give(struct pool *pl)
+{
+	struct turn_waiter *w;
+
+	pthread_mutex_lock(&pl->turn_lock);
+	w = pl->wh;
+	if (w != NULL) {
+		pl->wh = w->next;
+		if (pl->wh == NULL)
+			pl->wt = NULL;
+		w->go = true;
+		pthread_cond_signal(&w->cv);
+	} else {
+		pl->running--;
+	}
+	pthread_mutex_unlock(&pl->turn_lock);
+}
+
+void ks_api_http_wait_begin(void)
+{
+	if (my_turn != NULL)
+		turn_give(my_turn);
+}
+
+void ks_api_http_wait_end(void)
+{
+	if (my_turn != NULL)
+		turn_take(my_turn, true);
+}
+
 static void pool_push(struct pool *pl, struct job *j)
 {
 	pthread_mutex_lock(&pl->lock);
@@ -439,7 +521,11 @@ static void *worker(void *arg)
 		if (pl->head == NULL)
 			pl->tail = NULL;
 		pthread_mutex_unlock(&pl->lock);
+		turn_take(pl, false);
+		my_turn = pl;
 		job_run(j);
+		my_turn = NULL;
+		turn_give(pl);
 		/* the job belongs to the connection again from here */
 		conn = j->conn;
 		MHD_resume_connection(conn);
@@ -449,10 +535,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int pool_start(struct pool *pl, unsigned n)
+static int pool_start(struct pool *pl, unsigned n, unsigned width)
 {
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_cond_init(&pl->work, NULL);
+	pthread_mutex_init(&pl->turn_lock, NULL);
+	pl->width = width;
 	pl->inited = true;
 	for (pl->n = 0; pl->n < n; pl->n++)
 		if (pthread_create(&pl->th[pl->n], NULL, worker, pl) != 0)
@@ -476,6 +564,7 @@ static void pool_stop(struct pool *pl)
 		pthread_join(pl->th[i], NULL);
 	pthread_mutex_destroy(&pl->lock);
 	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->turn_lock);
 	pl->inited = false;
 }
 
@@ -615,7 +704,7 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	}
 	mc.on_request = on_request;
 	mc.cls = h;
-	KS_GUARD(pool_start(&h->pool, workers));
+	KS_GUARD(pool_start(&h->pool, workers, cfg->cpu_turns ? mc.threads : workers));
 	KS_GUARD(ks_mhd_start(&h->mhd, &mc));
 	*out = h;
 	h = NULL;

@@ -201,15 +201,42 @@ out:
 	return rc;
 }
 
+static void body_free(void *cls)
+{
+	struct ks_buf *b = cls;
+
+	ks_buf_cleanup(b);
+	free(b);
+}
+
+/* The answer's body handed to libmicrohttpd without a copy (freed, wiped
+ * when secret, once sent); copied when that cannot be. */
+static struct MHD_Response *response_of(struct ks_api_reply *r)
+{
+	struct MHD_Response *resp;
+	struct ks_buf *b;
+
+	if (r->body.len == 0 || (b = malloc(sizeof(*b))) == NULL)
+		return MHD_create_response_from_buffer(r->body.len, r->body.data,
+						       MHD_RESPMEM_MUST_COPY);
+	ks_buf_init(b, r->body.max);
+	ks_buf_move(b, &r->body);
+	resp =
+	    MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, body_free, b);
+	if (resp == NULL)
+		body_free(b);
+	return resp;
+}
+
 static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
-			     const struct ks_api_request *q, const struct ks_api_reply *r)
+			     const struct ks_api_request *q, struct ks_api_reply *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 	char ra[16];
 	bool fail;
 
-	resp = MHD_create_response_from_buffer(r->body.len, r->body.data, MHD_RESPMEM_MUST_COPY);
+	resp = response_of(r);
 	if (resp == NULL)
 		return MHD_NO;
 	fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,

@@ -341,6 +341,14 @@ void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, str
 	j->xml = o->xml;
 }
 
+bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts *o,
+		       const struct ks_key *key)
+{
+	return (key != NULL && strcmp(key->ops->kind, "file") != 0) ||
+	       s->rev_policy != KS_REV_POLICY_OFF ||
+	       (o->level != NULL && strcmp(o->level, "B-B") != 0);
+}
+
 int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		    const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
 		    const uint8_t *doc, size_t n, struct ks_buf *out, struct ks_sign_outcome *res)
@@ -353,11 +361,7 @@ int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	j.in_data = doc;
 	j.in_len = n;
 	j.out_buf = out;
-	/* A token, a revocation check or a timestamp make the signature
-	 * wait for a device or a peer: the CPU goes to other requests
-	 * meanwhile.  A file key without those only computes. */
-	waits = strcmp(key->ops->kind, "file") != 0 || s->rev_policy != KS_REV_POLICY_OFF ||
-		(o->level != NULL && strcmp(o->level, "B-B") != 0);
+	waits = ks_api_sign_waits(s, o, key);
 	if (waits)
 		ks_api_http_wait_begin();
 	rc = ks_job_sign(&j, res);

@@ -57,8 +57,17 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 			first = batch;
 		pthread_cond_signal(&q->work);
 	}
-	while (q->committed < batch && !q->writer_gone)
-		pthread_cond_wait(&q->done, &q->lock);
+	if (q->committed < batch && !q->writer_gone) {
+		/* the disk's time: another request computes meanwhile */
+		pthread_mutex_unlock(&q->lock);
+		ks_api_http_wait_begin();
+		pthread_mutex_lock(&q->lock);
+		while (q->committed < batch && !q->writer_gone)
+			pthread_cond_wait(&q->done, &q->lock);
+		pthread_mutex_unlock(&q->lock);
+		ks_api_http_wait_end();
+		pthread_mutex_lock(&q->lock);
+	}
 	/* only the last failed batch is known: with rows in several
 	 * batches, any failure since the first counts */
 	bad = q->committed < batch || (q->failed >= first && (n > 1 || q->failed <= batch));

@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #define N_STATUS 17
 #define N_BUCKETS 12
 #define OTHER_ROUTE KS_API_ROUTES_MAX
+/* libmicrohttpd's own threads only move bytes: one per core, at most. */
+#define IO_THREADS_MAX 8
 
 /* The statuses counted one by one; others fall in the last slot. */
 static const unsigned statuses[N_STATUS] = { 200, 201, 400, 401, 403, 404, 405, 409, 410,
@@ -41,12 +44,55 @@ struct route_stats {
 	atomic_ullong sum_us;
 };
 
+/* A request whose body is complete, waiting for or answered by a
+ * worker; its connection is suspended meanwhile. */
+struct job {
+	struct job *next;
+	struct ks_api_http *h;
+	struct MHD_Connection *conn;
+	int route;
+	struct ks_api_request q;
+	struct ks_api_reply r;
+	bool answered; /* r holds the answer (set before the resume) */
+};
+
+/* A worker waiting for its turn on the CPU. */
+struct turn_waiter {
+	struct turn_waiter *next;
+	pthread_cond_t cv;
+	bool go;
+};
+
+/* The workers: requests are answered in the order their bodies were
+ * complete, whichever connection and libmicrohttpd thread they came
+ * on.  At most `width` of them (one per core) compute at once, taking
+ * turns in that order: with every worker on the CPU at once, the
+ * scheduler would interleave them and a request would finish after a
+ * random number of others rather than after those that came first.  A
+ * worker that waits for something else (the disk, a token, a peer)
+ * lends its turn meanwhile and, back, goes before the newer requests. */
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct job *head, *tail;
+	pthread_t th[KS_API_THREADS_MAX];
+	unsigned n;
+	bool inited, stopping;
+	pthread_mutex_t turn_lock;
+	struct turn_waiter *wh, *wt; /* waiting for a turn, in order */
+	unsigned width, running;
+};
+
+/* The pool of the calling worker while it holds a turn; NULL elsewhere. */
+static _Thread_local struct pool *my_turn;
+
 struct ks_api_http {
 	struct ks_mhd mhd;
 	struct ks_api_http_cfg cfg;
 	struct ks_api_route routes[KS_API_ROUTES_MAX];
 	struct ks_buf tls_cert, tls_key;
 	struct route_stats stats[KS_API_ROUTES_MAX + 1];
+	struct pool pool;
 };
 
 void ks_api_reply_init(struct ks_api_reply *r)
@@ -155,15 +201,42 @@ out:
 	return rc;
 }
 
+static void body_free(void *cls)
+{
+	struct ks_buf *b = cls;
+
+	ks_buf_cleanup(b);
+	free(b);
+}
+
+/* The answer's body handed to libmicrohttpd without a copy (freed, wiped
+ * when secret, once sent); copied when that cannot be. */
+static struct MHD_Response *response_of(struct ks_api_reply *r)
+{
+	struct MHD_Response *resp;
+	struct ks_buf *b;
+
+	if (r->body.len == 0 || (b = malloc(sizeof(*b))) == NULL)
+		return MHD_create_response_from_buffer(r->body.len, r->body.data,
+						       MHD_RESPMEM_MUST_COPY);
+	ks_buf_init(b, r->body.max);
+	ks_buf_move(b, &r->body);
+	resp =
+	    MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, body_free, b);
+	if (resp == NULL)
+		body_free(b);
+	return resp;
+}
+
 static enum MHD_Result queue(struct ks_api_http *h, struct MHD_Connection *conn,
-			     const struct ks_api_request *q, const struct ks_api_reply *r)
+			     const struct ks_api_request *q, struct ks_api_reply *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 	char ra[16];
 	bool fail;
 
-	resp = MHD_create_response_from_buffer(r->body.len, r->body.data, MHD_RESPMEM_MUST_COPY);
+	resp = response_of(r);
 	if (resp == NULL)
 		return MHD_NO;
 	fail = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -341,6 +414,187 @@ static int find_route(const struct ks_api_http *h, const char *url, const char *
 	return found;
 }
 
+static void job_free(void *arg)
+{
+	struct job *j = arg;
+
+	ks_api_reply_cleanup(&j->r);
+	ks_api_params_cleanup(&j->q.query);
+	free(j);
+}
+
+/* A worker's part: the route's handler (500 when it cannot answer). */
+static void job_run(struct job *j)
+{
+	struct ks_api_http *h = j->h;
+
+	if (h->routes[j->route].fn(h->cfg.svc, &j->q, &j->r) < 0) {
+		ks_log(KS_LOG_ERROR, "request %s: %s", j->q.id, ks_err_msg());
+		ks_err_clear();
+		ks_api_reply_cleanup(&j->r);
+		ks_api_reply_init(&j->r);
+		h->cfg.refuse(h->cfg.svc, &j->q, 500, "internal", "internal error", &j->r);
+	}
+	j->answered = true;
+}
+
+/* The resumed connection's part: send what the worker answered. */
+static enum MHD_Result answer(struct ks_api_http *h, struct MHD_Connection *conn,
+			      struct ks_mhd_pending *p)
+{
+	struct job *j = p->work;
+	enum MHD_Result ok = MHD_NO;
+
+	if (j->answered) {
+		ok = queue(h, conn, &j->q, &j->r);
+		count(h, j->route, j->r.status, elapsed_us(&p->start));
+	}
+	p->work = NULL;
+	job_free(j);
+	return ok;
+}
+
+/* Wait for a turn: behind every waiting worker, or before them (a
+ * worker coming back from a wait, its request older than theirs). */
+static void turn_take(struct pool *pl, bool first)
+{
+	struct turn_waiter w;
+
+	pthread_mutex_lock(&pl->turn_lock);
+	if (pl->running < pl->width && pl->wh == NULL) {
+		pl->running++;
+		pthread_mutex_unlock(&pl->turn_lock);
+		return;
+	}
+	pthread_cond_init(&w.cv, NULL);
+	w.go = false;
+	w.next = NULL;
+	if (first) {
+		w.next = pl->wh;
+		pl->wh = &w;
+		if (pl->wt == NULL)
+			pl->wt = &w;
+	} else {
+		if (pl->wt != NULL)
+			pl->wt->next = &w;
+		else
+			pl->wh = &w;
+		pl->wt = &w;
+	}
+	/* the turn is handed over: running stays counted */
+	while (!w.go)
+		pthread_cond_wait(&w.cv, &pl->turn_lock);
+	pthread_mutex_unlock(&pl->turn_lock);
+	pthread_cond_destroy(&w.cv);
+}
+
+static void turn_give(struct pool *pl)
+{
+	struct turn_waiter *w;
+
+	pthread_mutex_lock(&pl->turn_lock);
+	w = pl->wh;
+	if (w != NULL) {
+		pl->wh = w->next;
+		if (pl->wh == NULL)
+			pl->wt = NULL;
+		w->go = true;
+		pthread_cond_signal(&w->cv);
+	} else {
+		pl->running--;
+	}
+	pthread_mutex_unlock(&pl->turn_lock);
+}
+
+void ks_api_http_wait_begin(void)
+{
+	if (my_turn != NULL)
+		turn_give(my_turn);
+}
+
+void ks_api_http_wait_end(void)
+{
+	if (my_turn != NULL)
+		turn_take(my_turn, true);
+}
+
+static void pool_push(struct pool *pl, struct job *j)
+{
+	pthread_mutex_lock(&pl->lock);
+	if (pl->tail != NULL)
+		pl->tail->next = j;
+	else
+		pl->head = j;
+	pl->tail = j;
+	pthread_cond_signal(&pl->work);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct MHD_Connection *conn;
+	struct job *j;
+
+	pthread_mutex_lock(&pl->lock);
+	for (;;) {
+		while (pl->head == NULL && !pl->stopping)
+			pthread_cond_wait(&pl->work, &pl->lock);
+		/* stopping: what is queued is still answered */
+		if (pl->head == NULL)
+			break;
+		j = pl->head;
+		pl->head = j->next;
+		if (pl->head == NULL)
+			pl->tail = NULL;
+		pthread_mutex_unlock(&pl->lock);
+		turn_take(pl, false);
+		my_turn = pl;
+		job_run(j);
+		my_turn = NULL;
+		turn_give(pl);
+		/* the job belongs to the connection again from here */
+		conn = j->conn;
+		MHD_resume_connection(conn);
+		pthread_mutex_lock(&pl->lock);
+	}
+	pthread_mutex_unlock(&pl->lock);
+	return NULL;
+}
+
+static int pool_start(struct pool *pl, unsigned n, unsigned width)
+{
+	pthread_mutex_init(&pl->lock, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_mutex_init(&pl->turn_lock, NULL);
+	pl->width = width;
+	pl->inited = true;
+	for (pl->n = 0; pl->n < n; pl->n++)
+		if (pthread_create(&pl->th[pl->n], NULL, worker, pl) != 0)
+			return KS_SET(KS_ERR_INTERNAL, "cannot start %u worker threads", n);
+	return 0;
+}
+
+/* Every queued request answered and its connection resumed, then the
+ * workers are gone. */
+static void pool_stop(struct pool *pl)
+{
+	unsigned i;
+
+	if (!pl->inited)
+		return;
+	pthread_mutex_lock(&pl->lock);
+	pl->stopping = true;
+	pthread_cond_broadcast(&pl->work);
+	pthread_mutex_unlock(&pl->lock);
+	for (i = 0; i < pl->n; i++)
+		pthread_join(pl->th[i], NULL);
+	pthread_mutex_destroy(&pl->lock);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->turn_lock);
+	pl->inited = false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -348,7 +602,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct ks_api_http *h = cls;
 	struct ks_mhd_pending *p = *con_cls;
 	struct ks_api_request q;
-	struct ks_api_reply r;
+	struct job *j;
 	enum MHD_Result ok = MHD_NO;
 	struct timespec t0;
 	size_t clen = 0;
@@ -393,28 +647,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		ks_mhd_pending_feed(p, upload_data, upload_data_size);
 		return MHD_YES;
 	}
-	request_fill(conn, url, method, &q);
+	if (p->work != NULL)
+		return answer(h, conn, p);
 	if (p->too_big) {
+		request_fill(conn, url, method, &q);
 		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
 			 h->routes[p->route].max_body);
 		ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
 		ks_api_params_cleanup(&q.query);
 		return ok;
 	}
-	q.body = p->body.len > 0 ? p->body.data : (const uint8_t *)"";
-	q.len = p->body.len;
-	ks_api_reply_init(&r);
-	if (h->routes[p->route].fn(h->cfg.svc, &q, &r) < 0) {
-		ks_log(KS_LOG_ERROR, "request %s: %s", q.id, ks_err_msg());
-		ks_api_reply_cleanup(&r);
-		ok = refuse(h, conn, &q, p->route, 500, "internal", "internal error", &p->start);
-	} else {
-		ok = queue(h, conn, &q, &r);
-		count(h, p->route, r.status, elapsed_us(&p->start));
-		ks_api_reply_cleanup(&r);
-	}
-	ks_api_params_cleanup(&q.query);
-	return ok;
+	/* The body is complete: a worker answers it, the connection waits
+	 * suspended (suspended before the worker can resume it). */
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return MHD_NO;
+	j->h = h;
+	j->conn = conn;
+	j->route = p->route;
+	request_fill(conn, url, method, &j->q);
+	j->q.body = p->body.len > 0 ? p->body.data : (const uint8_t *)"";
+	j->q.len = p->body.len;
+	ks_api_reply_init(&j->r);
+	p->work = j;
+	p->work_free = job_free;
+	MHD_suspend_connection(conn);
+	pool_push(&h->pool, j);
+	return MHD_YES;
 }
 
 static int read_tls(struct ks_api_http *h)
@@ -434,6 +693,8 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 {
 	struct ks_api_http *h = NULL;
 	struct ks_mhd_cfg mc;
+	unsigned io, workers;
+	long ncpu;
 	int rc = -1;
 
 	*out = NULL;
@@ -453,8 +714,15 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	memset(&mc, 0, sizeof(mc));
 	mc.listen = cfg->listen;
 	mc.log_prefix = "http";
-	mc.threads = cfg->threads;
+	/* libmicrohttpd's threads read requests and write answers; the
+	 * workers (cfg->threads) answer them */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	io = ncpu > 0 ? (unsigned)ncpu : 1;
+	io = io > IO_THREADS_MAX ? IO_THREADS_MAX : io;
+	workers = cfg->threads > 0 ? cfg->threads : 1;
+	mc.threads = io < workers ? io : workers;
 	mc.epoll = true;
+	mc.suspend = true;
 	mc.max_connections = cfg->max_connections;
 	mc.timeout_s = cfg->timeout_s;
 	if (cfg->tls_cert != NULL) {
@@ -463,12 +731,14 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	}
 	mc.on_request = on_request;
 	mc.cls = h;
+	KS_GUARD(pool_start(&h->pool, workers, cfg->cpu_turns ? mc.threads : workers));
 	KS_GUARD(ks_mhd_start(&h->mhd, &mc));
 	*out = h;
 	h = NULL;
 	rc = 0;
 out:
 	if (h != NULL) {
+		pool_stop(&h->pool);
 		ks_buf_cleanup(&h->tls_cert);
 		ks_buf_cleanup(&h->tls_key);
 		free(h);
@@ -490,7 +760,11 @@ void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms)
 {
 	if (h == NULL)
 		return;
-	ks_mhd_stop(&h->mhd, drain_ms);
+	/* the requests in flight answered (their connections resumed)
+	 * before libmicrohttpd stops */
+	ks_mhd_drain(&h->mhd, drain_ms);
+	pool_stop(&h->pool);
+	ks_mhd_stop(&h->mhd, 0);
 	ks_buf_cleanup(&h->tls_cert);
 	ks_buf_cleanup(&h->tls_key);
 	free(h);

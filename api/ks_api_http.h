@@ -1,5 +1,14 @@
 /* ks_api_http: the HTTP transport of `kyso serve` on libmicrohttpd (a
- * thread pool over epoll).
+ * thread pool over epoll, one thread per core) and a pool of `threads`
+ * workers.
+ *
+ * libmicrohttpd's threads only read requests and write answers; a
+ * request whose body is complete waits, its connection suspended, in one
+ * queue that the workers take in order.  So every request waits its turn
+ * rather than the turn of the connections that happened to share its
+ * libmicrohttpd thread (one such thread serves many connections, and a
+ * thread that accepted several at once would otherwise answer them one
+ * after another while other threads sit idle).
  *
  * It knows routes, not what they do: each route (method, path) has a
  * handler, a body limit and a kind of body it accepts.  The transport
@@ -88,6 +97,11 @@ struct ks_api_http_cfg {
 	/* Bodies may hold a secret (the signing agent's PIN form): kept in
 	 * secret buffers, wiped when the request ends. */
 	bool secret_bodies;
+	/* Workers take turns on the CPU, one per core (handlers mark their
+	 * waits with ks_api_http_wait_begin/_end); false: every worker
+	 * runs at once (handlers that may wait unmarked, e.g. for a PIN
+	 * typed at a terminal). */
+	bool cpu_turns;
 };
 
 struct ks_api_http;
@@ -101,6 +115,13 @@ KS_WUR int ks_api_http_metrics(const struct ks_api_http *h, struct ks_buf *out);
 /* Stop accepting, wait for requests in flight (at most drain_ms), stop.
  * NULL is a no-op. */
 void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms);
+
+/* A handler is about to wait for something other than the CPU (its
+ * audit row's commit, a token, a network peer): its worker lends its
+ * turn on the CPU to the next request meanwhile.  ..._end takes a turn
+ * back (before newer requests).  Both are no-ops outside a worker. */
+void ks_api_http_wait_begin(void);
+void ks_api_http_wait_end(void);
 
 void ks_api_reply_init(struct ks_api_reply *r);
 void ks_api_reply_cleanup(struct ks_api_reply *r);

@@ -25,6 +25,8 @@ int ks_api_verify_run(struct ks_api_svc *s, const uint8_t *doc, size_t n, const 
 		      struct ks_report *rep)
 {
 	struct ks_verify_job j;
+	bool waits;
+	int rc;
 
 	memset(&j, 0, sizeof(j));
 	j.name = name != NULL ? name : "document";
@@ -36,7 +38,15 @@ int ks_api_verify_run(struct ks_api_svc *s, const uint8_t *doc, size_t n, const 
 	j.format = KS_FORMAT_AUTO;
 	j.val = &s->val;
 	j.lang = lang;
-	return ks_job_verify(&j, rep);
+	/* revocation answers may come from the network: the CPU goes to
+	 * other requests meanwhile */
+	waits = s->val.revocation && !s->val.rev.offline;
+	if (waits)
+		ks_api_http_wait_begin();
+	rc = ks_job_verify(&j, rep);
+	if (waits)
+		ks_api_http_wait_end();
+	return rc;
 }
 
 int ks_api_verify_report(struct ks_api_svc *s, const uint8_t *doc, size_t n, const uint8_t *content,

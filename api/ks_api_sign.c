@@ -341,17 +341,33 @@ void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, str
 	j->xml = o->xml;
 }
 
+bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts *o,
+		       const struct ks_key *key)
+{
+	return (key != NULL && strcmp(key->ops->kind, "file") != 0) ||
+	       s->rev_policy != KS_REV_POLICY_OFF ||
+	       (o->level != NULL && strcmp(o->level, "B-B") != 0);
+}
+
 int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		    const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
 		    const uint8_t *doc, size_t n, struct ks_buf *out, struct ks_sign_outcome *res)
 {
 	struct ks_sign_job j;
+	bool waits;
+	int rc;
 
 	ks_api_sign_job(s, o, key, name, ks_api_sign_format(q, o, doc, n), &j);
 	j.in_data = doc;
 	j.in_len = n;
 	j.out_buf = out;
-	return ks_job_sign(&j, res);
+	waits = ks_api_sign_waits(s, o, key);
+	if (waits)
+		ks_api_http_wait_begin();
+	rc = ks_job_sign(&j, res);
+	if (waits)
+		ks_api_http_wait_end();
+	return rc;
 }
 
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,

@@ -105,6 +105,13 @@ int ks_api_activation_check(struct ks_api_svc *s, const struct ks_api_request *q
 void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, struct ks_key *key,
 		     const char *name, enum ks_format f, struct ks_sign_job *j);
 
+/* Does signing with this key and these options wait for a device or a
+ * peer (a token, a revocation check, a timestamp)?  Then the caller
+ * marks the wait (ks_api_http_wait_begin/_end) and the CPU goes to other
+ * requests meanwhile; a file key without those only computes. */
+bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts *o,
+		       const struct ks_key *key);
+
 /* Sign one document with an opened key and the request's options (the
  * job of POST /v1/sign and of each document of a batch); `name` (NULL:
  * the option's) names it in messages. */

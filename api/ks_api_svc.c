@@ -1,6 +1,7 @@
 /* The signing service: lifecycle and the helpers its handlers share
  * (ks_api_svc.h, ks_api_int.h). */
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -28,6 +29,11 @@
 #define KEEP_USED_S 86400
 #define TSA_REQUEST_MAX ((size_t)4 << 10)
 #define OPENAPI_MAX ((size_t)1 << 20)
+/* Allocator thresholds of the daemon (bytes): buffers from 4 MiB up are
+ * mapped and unmapped on their own; up to 32 MiB free at an arena's top
+ * stays in the heap. */
+#define SERVE_MMAP_THRESHOLD (4 << 20)
+#define SERVE_TRIM_THRESHOLD (32 << 20)
 
 /* ---- state folder and audit key ---- */
 
@@ -403,6 +409,14 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	KS_GUARD(ks_api_auditq_start(s));
 	KS_GUARD(open_keys(s));
 	KS_GUARD(start_tsa(s));
+	/* Every request allocates and frees a document's buffers again and
+	 * again: freed memory stays in the heap (glibc would otherwise give
+	 * each worker arena's top back with madvise and fault it in again
+	 * for the next request, a TLB shootdown on every core each time).
+	 * Buffers above the mmap threshold still go back at once. */
+	if (mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD) != 1)
+		ks_log(KS_LOG_WARN, "serve: the allocator keeps its own thresholds");
 	memcpy(rt, routes, sizeof(routes));
 	for (i = 0; i < sizeof(rt) / sizeof(rt[0]); i++)
 		if (rt[i].max_body == 1)
@@ -411,6 +425,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	hc.listen = listen != NULL ? listen : c->listen;
 	hc.threads = c->threads;
 	hc.max_connections = c->max_connections;
+	hc.cpu_turns = true;
 	hc.timeout_s = c->timeout_s;
 	hc.tls_cert = c->tls_cert;
 	hc.tls_key = c->tls_key;

@@ -360,7 +360,8 @@ int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	struct ks_sign_job j;
 	struct ks_key *ext = NULL;
 	int64_t now = (int64_t)time(NULL);
-	int rc = 1;
+	int rc = 1, prep;
+	bool waits;
 
 	if (ks_extkey_new(cert, chain, "remote signer", &ext) < 0) {
 		ks_api_fail(q, r, "internal", "internal error", true);
@@ -369,7 +370,15 @@ int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	ks_api_sign_job(s, o, ext, name, ks_api_sign_format(q, o, doc, n), &j);
 	j.in_data = doc;
 	j.in_len = n;
-	if (ks_twophase_prepare(&j, p) < 0) {
+	/* the external key computes nothing here: only the revocation
+	 * check and the level decide */
+	waits = ks_api_sign_waits(s, o, NULL);
+	if (waits)
+		ks_api_http_wait_begin();
+	prep = ks_twophase_prepare(&j, p);
+	if (waits)
+		ks_api_http_wait_end();
+	if (prep < 0) {
 		ks_api_sign_failed(s, q, who, "prepare", k, digest, o->level, r);
 		goto out;
 	}
@@ -532,7 +541,8 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	enum ks_store_claim why = KS_CLAIM_OK;
 	uint8_t h[KS_STORE_HASH_LEN];
 	int64_t now = (int64_t)time(NULL);
-	int rc = 1;
+	int rc = 1, done;
+	bool waits;
 
 	ks_store_prepared_init(&sp);
 	ks_prepared_init(&p);
@@ -590,7 +600,13 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	ks_api_sign_job(s, &d.o, ext, NULL, p.format, &j);
 	/* the signature is checked against the certificate before anything
 	 * is built */
-	if (ks_twophase_complete(&j, &p, sig, siglen, out, res) < 0) {
+	waits = ks_api_sign_waits(s, &d.o, NULL);
+	if (waits)
+		ks_api_http_wait_begin();
+	done = ks_twophase_complete(&j, &p, sig, siglen, out, res);
+	if (waits)
+		ks_api_http_wait_end();
+	if (done < 0) {
 		if (ks_err_code() == KS_ERR_ARG) {
 			ks_api_fail(q, r, "bad-signature",
 				    "the signature does not verify with the certificate over "

@@ -85,6 +85,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (p == NULL)
 		return;
+	if (p->work != NULL && p->work_free != NULL)
+		p->work_free(p->work);
 	ks_buf_cleanup(&p->body);
 	free(p);
 	*con_cls = NULL;
@@ -117,6 +119,8 @@ int ks_mhd_start(struct ks_mhd *m, const struct ks_mhd_cfg *cfg)
 			    : MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD;
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	if (cfg->suspend)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	/* The pool size only when there is a pool (MHD warns about 0 or 1). */
 	if (cfg->threads > 1)
 		opt_set(&opt[n++], MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL);
@@ -141,14 +145,15 @@ int ks_mhd_start(struct ks_mhd *m, const struct ks_mhd_cfg *cfg)
 	return 0;
 }
 
-void ks_mhd_stop(struct ks_mhd *m, unsigned drain_ms)
+void ks_mhd_drain(struct ks_mhd *m, unsigned drain_ms)
 {
 	struct timespec pause = { 0, DRAIN_POLL_NS };
 	MHD_socket fd;
 	unsigned waited = 0;
 
-	if (m->d == NULL)
+	if (m->d == NULL || m->drained)
 		return;
+	m->drained = true;
 	atomic_store(&m->draining, true);
 	/* No new connections; requests in flight are answered (with
 	 * "Connection: close"); idle keep-alive connections are closed by
@@ -160,6 +165,13 @@ void ks_mhd_stop(struct ks_mhd *m, unsigned drain_ms)
 		nanosleep(&pause, NULL);
 		waited += (unsigned)(DRAIN_POLL_NS / 1000000L);
 	}
+}
+
+void ks_mhd_stop(struct ks_mhd *m, unsigned drain_ms)
+{
+	if (m->d == NULL)
+		return;
+	ks_mhd_drain(m, drain_ms);
 	MHD_stop_daemon(m->d);
 	m->d = NULL;
 }

@@ -26,6 +26,11 @@ struct ks_mhd_pending {
 	bool too_big;
 	int route;
 	struct timespec start;
+	/* The server's own state of the request once its body is complete
+	 * (a job handed to a worker), freed by work_free when the request
+	 * ends, whichever way it ends. */
+	void *work;
+	void (*work_free)(void *work);
 };
 
 struct ks_mhd_cfg {
@@ -33,6 +38,7 @@ struct ks_mhd_cfg {
 	const char *log_prefix; /* libmicrohttpd's own messages, logged as warnings */
 	unsigned threads;       /* 0 or 1: one thread; more: a pool */
 	bool epoll;             /* epoll (Linux) rather than the platform's choice */
+	bool suspend;           /* connections may be suspended and resumed */
 	unsigned max_connections;
 	unsigned timeout_s;   /* idle connections closed after it */
 	const char *tls_cert; /* PEM in memory, NUL-terminated; both or neither */
@@ -47,13 +53,18 @@ struct ks_mhd {
 	atomic_bool draining;  /* stopping: answers close their connection */
 	atomic_uint in_flight; /* requests whose body is being read or answered */
 	const char *log_prefix;
+	bool drained; /* ks_mhd_drain done: no longer listening */
 };
 
 /* Start listening; the error names the address when it cannot be bound. */
 KS_WUR int ks_mhd_start(struct ks_mhd *m, const struct ks_mhd_cfg *cfg);
 
-/* Stop: no new connections, up to drain_ms for the requests in flight,
- * then the server is gone. */
+/* No new connections, then up to drain_ms for the requests in flight;
+ * the server still answers them (once only: later calls return). */
+void ks_mhd_drain(struct ks_mhd *m, unsigned drain_ms);
+
+/* Stop: ks_mhd_drain when not done yet, then the server is gone (with
+ * suspend, every suspended connection must have been resumed). */
 void ks_mhd_stop(struct ks_mhd *m, unsigned drain_ms);
 
 /* Content-Length, when given, as a number (strictly decimal; unreadable

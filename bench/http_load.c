@@ -1,7 +1,10 @@
 /* A small HTTP/1.1 load client for bench/serve.sh: C connections with
  * keep-alive, each sending the same POST again and again for a while;
  * prints requests, errors (any status but 200, any broken connection),
- * requests per second after the warm-up, and the latency percentiles.
+ * requests per second after the warm-up, the latency percentiles, and
+ * the fewest and most requests one connection had answered after the
+ * warm-up (a server that serves its connections unevenly shows there
+ * before it shows in p99).
  *
  * usage: http_load HOST PORT PATH CONTENT-TYPE BODY-FILE TOKEN|- CONNECTIONS SECONDS WARMUP */
 #include <arpa/inet.h>
@@ -186,7 +189,7 @@ int main(int argc, char **argv)
 {
 	struct worker *ws;
 	double *all, secs, warm;
-	size_t n = 0, i;
+	size_t n = 0, i, conn_min = 0, conn_max = 0;
 	int conns;
 	FILE *f;
 
@@ -234,10 +237,18 @@ int main(int argc, char **argv)
 		memcpy(all + n, ws[i].lat, ws[i].n * sizeof(*all));
 		n += ws[i].n;
 	}
+	for (i = 0; i < (size_t)conns; i++) {
+		if (i == 0 || ws[i].n < conn_min)
+			conn_min = ws[i].n;
+		if (ws[i].n > conn_max)
+			conn_max = ws[i].n;
+	}
 	qsort(all, n, sizeof(*all), cmp);
-	printf("requests %lu errors %lu rps %.1f p50_ms %.2f p99_ms %.2f max_ms %.2f\n",
+	printf("requests %lu errors %lu rps %.1f p50_ms %.2f p99_ms %.2f max_ms %.2f "
+	       "p90_ms %.2f conn_min %zu conn_max %zu\n",
 	       atomic_load(&total), atomic_load(&errors), (double)n / (secs - warm),
 	       n ? all[n / 2] * 1e3 : 0.0, n ? all[(size_t)((double)n * 0.99)] * 1e3 : 0.0,
-	       n ? all[n - 1] * 1e3 : 0.0);
+	       n ? all[n - 1] * 1e3 : 0.0, n ? all[(size_t)((double)n * 0.9)] * 1e3 : 0.0, conn_min,
+	       conn_max);
 	return 0;
 }

@@ -103,6 +103,9 @@ run() { # name path content-type body
   printf '%-29s %-14s %-14s %-7s (target >= 0.5)\n' "serve $name rps" "$rps" "${ref}/s" \
     "$(awk -v a="$rps" -v b="$ref" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
   printf '%-29s %-14s %-14s %-7s (target <= 50 ms)\n' "serve $name p99" "${p99} ms" "-" "-"
+  printf '%-29s %-14s %-14s %-7s (p50, p90; requests per connection, fewest-most)\n' \
+    "serve $name latency" "$(echo "$out" | awk '{print $8}') ms" "$(echo "$out" | awk '{print $14}') ms" \
+    "$(echo "$out" | awk '{print $16 "-" $18}')"
   reqs=$(echo "$out" | awk '{print $2}')
   # the daemon's own CPU (user + system) per request, and the ratio the
   # run would reach with both cores to itself: openssl speed divides by

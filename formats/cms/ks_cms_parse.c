@@ -1,13 +1,24 @@
 /* Parsing a SignedData (RFC 5652 5.1) with limits checked before OpenSSL
  * sees the bytes, and the content digests verification compares with. */
 #include <openssl/err.h>
+#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/cms/ks_cms_int.h"
 #include "ks_size.h"
 
+#define DER_TAG_INTEGER 0x02
+#define DER_TAG_OID 0x06
 #define DER_TAG_SEQUENCE 0x30
+#define DER_TAG_SET 0x31
+#define DER_TAG_CTX0 0xa0 /* content [0] EXPLICIT, certificates [0] IMPLICIT */
+/* Decoded certificates kept for the next SignedData that carries the
+ * same bytes (a school's seal and its chain come in every document). */
+#define CERT_CACHE_SLOTS 64
+#define CERT_CACHE_DER_MAX 16384 /* larger certificates are not kept */
+#define DER_HDR_MAX 6            /* tag, 0x84 and four length bytes */
 
 /* The outer TLV of the ContentInfo: a SEQUENCE whose definite length
  * fits the input, or an indefinite length (BER).  *total is the length
@@ -59,6 +70,186 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* ---- decoded certificates, by the SHA-256 of their DER ----
+ *
+ * OpenSSL 3 decodes a certificate's public key through its provider
+ * decoders, which costs more than the rest of a SignedData together.  A
+ * certificate read before is taken from here (the same object, its
+ * reference count raised): X509 objects are safe to share between
+ * threads once decoded.  Only equal bytes give the cached object. */
+
+struct cert_slot {
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	X509 *x;
+};
+
+static struct cert_slot cert_cache[CERT_CACHE_SLOTS];
+static unsigned cert_cache_next;
+static pthread_mutex_t cert_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The certificate of these DER bytes (all of them), up-ref'd; NULL when
+ * they are not one. */
+static X509 *cert_of(const uint8_t *der, size_t n)
+{
+	uint8_t h[SHA256_DIGEST_LENGTH];
+	const unsigned char *p = der;
+	struct cert_slot *sl;
+	X509 *x = NULL;
+	size_t i;
+
+	if (SHA256(der, n, h) == NULL)
+		return NULL;
+	pthread_mutex_lock(&cert_cache_lock);
+	for (i = 0; i < CERT_CACHE_SLOTS && x == NULL; i++) {
+		sl = &cert_cache[i];
+		if (sl->x != NULL && memcmp(sl->hash, h, sizeof(h)) == 0 && X509_up_ref(sl->x) == 1)
+			x = sl->x;
+	}
+	pthread_mutex_unlock(&cert_cache_lock);
+	if (x != NULL)
+		return x;
+	x = d2i_X509(NULL, &p, (long)n);
+	if (x == NULL || p != der + n) {
+		X509_free(x);
+		return NULL;
+	}
+	if (n <= CERT_CACHE_DER_MAX && X509_up_ref(x) == 1) {
+		pthread_mutex_lock(&cert_cache_lock);
+		sl = &cert_cache[cert_cache_next++ % CERT_CACHE_SLOTS];
+		X509_free(sl->x);
+		sl->x = x;
+		memcpy(sl->hash, h, sizeof(h));
+		pthread_mutex_unlock(&cert_cache_lock);
+	}
+	return x;
+}
+
+static size_t der_hdr(uint8_t *out, uint8_t tag, size_t len)
+{
+	size_t k = 0, i, v;
+
+	out[0] = tag;
+	if (len < 0x80) {
+		out[1] = (uint8_t)len;
+		return 2;
+	}
+	for (v = len; v > 0; v >>= 8)
+		k++;
+	out[1] = (uint8_t)(0x80 | k);
+	for (i = 0; i < k; i++)
+		out[2 + i] = (uint8_t)(len >> (8 * (k - 1 - i)));
+	return 2 + k;
+}
+
+static size_t der_hdr_len(size_t len)
+{
+	uint8_t tmp[DER_HDR_MAX];
+
+	return der_hdr(tmp, 0, len);
+}
+
+/* A DER ContentInfo of SignedData split into the same ContentInfo
+ * without the certificates (rest) and the certificates' TLVs (certs).
+ * false, nothing decided, when the bytes are not of that plain shape (BER,
+ * no certificates, another choice than a certificate, too many): then
+ * OpenSSL reads the whole ContentInfo. */
+static bool split_certs(const uint8_t *der, size_t n, struct ks_buf *rest, struct ks_cur *certs,
+			size_t *ncerts)
+{
+	struct ks_cur c, ci, oid, ex, sd, val, set, sd0;
+	const uint8_t *oid_at, *certs_at, *after;
+	uint8_t tag = 0, h[DER_HDR_MAX];
+	size_t l3, l2, l1, k = 0;
+	bool ok = false;
+
+	ks_cur_init(&c, der, n);
+	if (ks_der_expect(&c, DER_TAG_SEQUENCE, &ci) < 0 || !ks_cur_eof(&c))
+		goto out;
+	oid_at = ci.p;
+	if (ks_der_expect(&ci, DER_TAG_OID, &oid) < 0 ||
+	    ks_der_expect(&ci, DER_TAG_CTX0, &ex) < 0 || !ks_cur_eof(&ci) ||
+	    ks_der_expect(&ex, DER_TAG_SEQUENCE, &sd) < 0 || !ks_cur_eof(&ex))
+		goto out;
+	sd0 = sd;
+	if (ks_der_expect(&sd, DER_TAG_INTEGER, &val) < 0 ||
+	    ks_der_expect(&sd, DER_TAG_SET, &val) < 0 ||
+	    ks_der_expect(&sd, DER_TAG_SEQUENCE, &val) < 0)
+		goto out;
+	certs_at = sd.p;
+	if (ks_der_read(&sd, &tag, &set) < 0 || tag != DER_TAG_CTX0)
+		goto out;
+	after = sd.p;
+	*certs = set;
+	while (!ks_cur_eof(&set)) {
+		if (ks_der_read(&set, &tag, &val) < 0 || tag != DER_TAG_SEQUENCE ||
+		    ++k > KS_CMS_CERTS_MAX)
+			goto out;
+	}
+	*ncerts = k;
+	l3 = (size_t)(certs_at - sd0.p) + sd.left;
+	l2 = der_hdr_len(l3) + l3;
+	/* the OID's TLV, then [0] and the SignedData without certificates */
+	l1 = (size_t)(oid.p + oid.left - oid_at) + der_hdr_len(l2) + l2;
+	ks_buf_reset(rest);
+	ok = ks_buf_append(rest, h, der_hdr(h, DER_TAG_SEQUENCE, l1)) == 0 &&
+	     ks_buf_append(rest, oid_at, (size_t)(oid.p + oid.left - oid_at)) == 0 &&
+	     ks_buf_append(rest, h, der_hdr(h, DER_TAG_CTX0, l2)) == 0 &&
+	     ks_buf_append(rest, h, der_hdr(h, DER_TAG_SEQUENCE, l3)) == 0 &&
+	     ks_buf_append(rest, sd0.p, (size_t)(certs_at - sd0.p)) == 0 &&
+	     ks_buf_append(rest, after, sd.left) == 0;
+out:
+	if (!ok)
+		ks_err_clear();
+	return ok;
+}
+
+/* The ContentInfo with its certificates from the cache; NULL (nothing
+ * decided) when that way does not apply. */
+static CMS_ContentInfo *parse_cached(const uint8_t *der, size_t n)
+{
+	struct ks_buf rest;
+	struct ks_cur certs, one;
+	const unsigned char *p;
+	CMS_ContentInfo *ci = NULL;
+	const uint8_t *at;
+	size_t k = 0, i;
+	uint8_t tag;
+	X509 *x;
+	bool ok = false;
+
+	ks_buf_init(&rest, n);
+	if (!split_certs(der, n, &rest, &certs, &k))
+		goto out;
+	p = rest.data;
+	ci = d2i_CMS_ContentInfo(NULL, &p, (long)rest.len);
+	if (ci == NULL || p != rest.data + rest.len ||
+	    OBJ_obj2nid(CMS_get0_type(ci)) != NID_pkcs7_signed)
+		goto out;
+	for (i = 0; i < k; i++) {
+		at = certs.p;
+		if (ks_der_read(&certs, &tag, &one) < 0)
+			goto out;
+		x = cert_of(at, (size_t)(certs.p - at));
+		if (x == NULL)
+			goto out;
+		/* a certificate carried twice: OpenSSL's own reading keeps both */
+		if (CMS_add0_cert(ci, x) != 1) {
+			X509_free(x);
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	ks_buf_cleanup(&rest);
+	if (!ok) {
+		CMS_ContentInfo_free(ci);
+		ci = NULL;
+		ks_err_clear();
+		ERR_clear_error();
+	}
+	return ci;
+}
+
 int ks_cms_parse(const uint8_t *der, size_t n, bool zero_pad, struct ks_cms **out)
 {
 	struct ks_cms *cms = NULL;
@@ -80,12 +271,18 @@ int ks_cms_parse(const uint8_t *der, size_t n, bool zero_pad, struct ks_cms **ou
 	cms = calloc(1, sizeof(*cms));
 	if (cms == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	cms->ci = d2i_CMS_ContentInfo(NULL, &p, len);
-	if (cms->ci == NULL)
-		KS_BAIL_OSSL(KS_ERR_PARSE, "CMS: not a valid ContentInfo");
-	used = (size_t)(p - der);
-	if (used < n && !(zero_pad && all_zero(p, n - used)))
-		KS_BAIL(KS_ERR_PARSE, "CMS: %zu bytes after the ContentInfo", n - used);
+	/* DER with certificates: they come from the cache; anything else
+	 * (and whatever that way refuses) is read by OpenSSL whole */
+	if (total != 0)
+		cms->ci = parse_cached(der, total);
+	if (cms->ci == NULL) {
+		cms->ci = d2i_CMS_ContentInfo(NULL, &p, len);
+		if (cms->ci == NULL)
+			KS_BAIL_OSSL(KS_ERR_PARSE, "CMS: not a valid ContentInfo");
+		used = (size_t)(p - der);
+		if (used < n && !(zero_pad && all_zero(p, n - used)))
+			KS_BAIL(KS_ERR_PARSE, "CMS: %zu bytes after the ContentInfo", n - used);
+	}
 	if (OBJ_obj2nid(CMS_get0_type(cms->ci)) != NID_pkcs7_signed)
 		KS_BAIL(KS_ERR_CMS, "CMS: the ContentInfo is not SignedData");
 	nsig = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms->ci));

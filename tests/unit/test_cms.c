@@ -1390,6 +1390,99 @@ static void test_verify_two_signers(void **state)
 	X509_free(c2);
 }
 
+/* Certificates of a SignedData come from the decoded-certificate cache:
+ * the same objects for the same bytes in the next one, in the order and
+ * number OpenSSL's own reading gives, and the ContentInfo encodes back
+ * to the very bytes it was read from. */
+static void test_parse_cert_cache(void **state)
+{
+	X509 *c1 = load_cert(pki_entity("principal-rsa", "cert.pem"));
+	X509 *c2 = load_cert(pki_entity("teacher-ec", "cert.pem"));
+	EVP_PKEY *k1 = load_pkey("principal-rsa"), *k2 = load_pkey("teacher-ec");
+	X509_STORE *trust = root_store();
+	struct ks_cms_verify_opts vo = { .trust = trust };
+	BIO *in = BIO_new_mem_buf(content, sizeof(content) - 1);
+	CMS_ContentInfo *ci, *plain;
+	STACK_OF(X509) * want;
+	struct ks_cms *a = NULL, *b = NULL;
+	struct ks_cms_result r;
+	struct ks_buf der;
+	const unsigned char *p;
+	unsigned char *enc = NULL;
+	int i, n, elen;
+
+	(void)state;
+	ci = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
+	assert_non_null(CMS_add1_signer(ci, c1, k1, EVP_sha256(), CMS_CADES));
+	assert_non_null(CMS_add1_signer(ci, c2, k2, EVP_sha384(), CMS_CADES));
+	add_chain(ci, "principal-rsa");
+	add_chain(ci, "teacher-ec");
+	assert_int_equal(CMS_final(ci, in, NULL, CMS_BINARY | CMS_DETACHED), 1);
+	ks_buf_init(&der, KS_CMS_DER_MAX);
+	i2d_cms(ci, &der);
+	p = der.data;
+	plain = d2i_CMS_ContentInfo(NULL, &p, (long)der.len);
+	assert_non_null(plain);
+	want = CMS_get1_certs(plain);
+	assert_non_null(want);
+	n = sk_X509_num(want);
+	assert_true(n >= 4);
+
+	assert_ok(ks_cms_parse(der.data, der.len, false, &a));
+	assert_ok(ks_cms_parse(der.data, der.len, false, &b));
+	assert_int_equal(sk_X509_num(a->certs), n);
+	assert_int_equal(sk_X509_num(b->certs), n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(X509_cmp(sk_X509_value(a->certs, i), sk_X509_value(want, i)), 0);
+		assert_ptr_equal(sk_X509_value(a->certs, i), sk_X509_value(b->certs, i));
+	}
+	elen = i2d_CMS_ContentInfo(b->ci, &enc);
+	assert_int_equal(elen, (int)der.len);
+	assert_memory_equal(enc, der.data, der.len);
+	ks_cms_result_init(&r);
+	assert_ok(ks_cms_verify_data(b, content, sizeof(content) - 1, &vo, &r));
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.signers[0].indication, KS_IND_TOTAL_PASSED);
+	assert_int_equal(r.signers[1].indication, KS_IND_TOTAL_PASSED);
+	/* a changed certificate byte is not the cached certificate: the
+	 * signature no longer verifies with what was read */
+	{
+		X509 *sc = sk_X509_value(want, 0);
+		unsigned char *cd = NULL;
+		int cl = i2d_X509(sc, &cd);
+		size_t at;
+		struct ks_cms *c = NULL;
+
+		assert_true(cl > 0);
+		for (at = 0; at + (size_t)cl <= der.len; at++)
+			if (memcmp(der.data + at, cd, (size_t)cl) == 0)
+				break;
+		assert_true(at + (size_t)cl <= der.len);
+		/* the last byte of the certificate's signature value */
+		der.data[at + (size_t)cl - 1] ^= 0x01;
+		if (ks_cms_parse(der.data, der.len, false, &c) == 0) {
+			assert_int_not_equal(X509_cmp(sk_X509_value(c->certs, 0), sc), 0);
+			ks_cms_free(c);
+		}
+		ks_err_clear();
+		OPENSSL_free(cd);
+	}
+	OPENSSL_free(enc);
+	ks_cms_result_cleanup(&r);
+	ks_cms_free(a);
+	ks_cms_free(b);
+	sk_X509_pop_free(want, X509_free);
+	CMS_ContentInfo_free(plain);
+	ks_buf_cleanup(&der);
+	CMS_ContentInfo_free(ci);
+	BIO_free(in);
+	X509_STORE_free(trust);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	X509_free(c1);
+	X509_free(c2);
+}
+
 /* Streaming in pieces gives the same digests as one call. */
 static void test_content_streaming(void **state)
 {
@@ -1770,6 +1863,7 @@ int main(void)
 		cmocka_unit_test(test_verify_hand_made),
 		cmocka_unit_test(test_verify_signer_cert_missing),
 		cmocka_unit_test(test_verify_two_signers),
+		cmocka_unit_test(test_parse_cert_cache),
 		cmocka_unit_test(test_content_streaming),
 		cmocka_unit_test(test_parse_hostile),
 		cmocka_unit_test(test_ess_parse_hostile),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "formats/pdf/ks_pdf_write.h"
@@ -25,6 +26,9 @@
 /* The /W array and the ToUnicode CMap of one subset are at most this
  * large (KS_PDF_FONT_MAX_USED glyphs of a few dozen bytes each). */
 #define KS_PDF_FONT_MAX_DERIVED ((size_t)1 << 20)
+/* The font file is looked at again (changed: loaded again) when it was
+ * last looked at this long ago (milliseconds). */
+#define KS_PDF_FONT_RECHECK_MS 1000
 
 int32_t ks_pdf_font_milli(const struct ks_pdf_font *f, hb_position_t v)
 {
@@ -65,9 +69,41 @@ static struct {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	struct timespec checked; /* CLOCK_MONOTONIC_COARSE of the last stat */
 	hb_face_t *face;
 	hb_face_t *pre;
 } face_cache;
+
+static struct timespec mono_now(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &t) != 0)
+		memset(&t, 0, sizeof(t));
+	return t;
+}
+
+/* The faces of `path` when its file was looked at less than
+ * KS_PDF_FONT_RECHECK_MS ago: each signature of a batch would otherwise
+ * stat the font file again. */
+static bool recent_faces(const char *path, hb_face_t **face, hb_face_t **pre)
+{
+	struct timespec now = mono_now();
+	int64_t ms;
+	bool hit = false;
+
+	pthread_mutex_lock(&face_cache_mu);
+	ms = (int64_t)(now.tv_sec - face_cache.checked.tv_sec) * 1000 +
+	     (now.tv_nsec - face_cache.checked.tv_nsec) / 1000000;
+	if (face_cache.face != NULL && strcmp(face_cache.path, path) == 0 && ms >= 0 &&
+	    ms < KS_PDF_FONT_RECHECK_MS) {
+		*face = hb_face_reference(face_cache.face);
+		*pre = hb_face_reference(face_cache.pre);
+		hit = true;
+	}
+	pthread_mutex_unlock(&face_cache_mu);
+	return hit;
+}
 
 static bool cache_matches(const char *path, const struct stat *st)
 {
@@ -86,6 +122,7 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	if (cache_matches(path, st)) {
 		*face = hb_face_reference(face_cache.face);
 		*pre = hb_face_reference(face_cache.pre);
+		face_cache.checked = mono_now();
 		pthread_mutex_unlock(&face_cache_mu);
 		return 0;
 	}
@@ -113,6 +150,7 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	face_cache.ino = st->st_ino;
 	face_cache.size = st->st_size;
 	face_cache.mtime = st->st_mtim;
+	face_cache.checked = mono_now();
 	face_cache.face = nf; /* the cache keeps the creation references */
 	face_cache.pre = np;
 	pthread_mutex_unlock(&face_cache_mu);
@@ -128,13 +166,6 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	*out = NULL;
 	if (path == NULL)
 		path = KS_PDF_FONT_DEFAULT_PATH;
-	if (stat(path, &st) != 0)
-		KS_BAIL(KS_ERR_IO, "appearance font '%s' not found (install fonts-dejavu-core)",
-			path);
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KS_PDF_FONT_MAX_FILE ||
-	    strlen(path) >= sizeof(face_cache.path))
-		KS_BAIL(KS_ERR_LIMIT, "appearance font '%s' is not a regular file under %zu bytes",
-			path, KS_PDF_FONT_MAX_FILE);
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
@@ -142,7 +173,17 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	ks_buf_init(&f->zttf, compressBound(KS_PDF_FONT_MAX_FILE));
 	ks_buf_init(&f->widths, KS_PDF_FONT_MAX_DERIVED);
 	ks_buf_init(&f->ztu, KS_PDF_FONT_MAX_DERIVED);
+	if (recent_faces(path, &f->face, &f->pre))
+		goto faces;
+	if (stat(path, &st) != 0)
+		KS_BAIL(KS_ERR_IO, "appearance font '%s' not found (install fonts-dejavu-core)",
+			path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KS_PDF_FONT_MAX_FILE ||
+	    strlen(path) >= sizeof(face_cache.path))
+		KS_BAIL(KS_ERR_LIMIT, "appearance font '%s' is not a regular file under %zu bytes",
+			path, KS_PDF_FONT_MAX_FILE);
 	KS_GUARD(shared_faces(path, &st, &f->face, &f->pre));
+faces:
 	f->upem = hb_face_get_upem(f->face);
 	if (hb_face_get_glyph_count(f->face) == 0 || f->upem < 16 || f->upem > 16384)
 		KS_BAIL(KS_ERR_PARSE, "'%s' is not a usable TrueType font", path);

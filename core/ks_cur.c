@@ -2,6 +2,11 @@
 
 #include <string.h>
 
+/* ks_cur_find_from: after this many false starts of the first byte ... */
+#define KS_CUR_FIND_MISSES 32
+/* ... fewer than this many bytes apart on average, memmem() searches. */
+#define KS_CUR_FIND_GAP 64
+
 void ks_cur_init(struct ks_cur *c, const void *p, size_t n)
 {
 	/* An empty buffer has no memory; NULL + 0 is still undefined in C,
@@ -199,13 +204,37 @@ bool ks_cur_equal(const struct ks_cur *a, const struct ks_cur *b)
 
 bool ks_cur_find_from(const struct ks_cur *c, size_t from, const void *lit, size_t n, size_t *pos)
 {
-	const uint8_t *hit;
+	const uint8_t *first = lit, *at, *end, *hit = NULL, *since;
+	size_t misses = 0;
 
 	if (n == 0 || from > c->left || c->left - from < n)
 		return false;
-	/* The one place that turns a pointer into an offset: memmem() only
-	 * looks inside the cursor's bytes. */
-	hit = memmem(c->p + from, c->left - from, lit, n);
+	/* The one place that turns a pointer into an offset: memchr() and
+	 * memmem() only look inside the cursor's bytes.  Candidates start in
+	 * [at, end).  The keywords looked for (%%EOF, startxref, trailer)
+	 * start with bytes that are rare in a PDF: memchr() on the first byte
+	 * and a compare is several times faster there than memmem().  Where
+	 * the first byte is common (many false starts close together),
+	 * memmem() takes over, which is linear whatever the bytes. */
+	at = c->p + from;
+	end = c->p + c->left - n + 1;
+	since = at;
+	while (at < end) {
+		if (misses == KS_CUR_FIND_MISSES) {
+			if ((size_t)(at - since) < KS_CUR_FIND_MISSES * KS_CUR_FIND_GAP) {
+				hit = memmem(at, (size_t)(end - at) + n - 1, lit, n);
+				break;
+			}
+			misses = 0;
+			since = at;
+		}
+		hit = memchr(at, first[0], (size_t)(end - at));
+		if (hit == NULL || memcmp(hit, lit, n) == 0)
+			break;
+		misses++;
+		at = hit + 1;
+		hit = NULL;
+	}
 	if (hit == NULL)
 		return false;
 	*pos = (size_t)(hit - c->p);

@@ -231,7 +231,9 @@ static bool same_file(const char *a, const char *b)
 
 	if (strcmp(a, b) == 0)
 		return true;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	/* The output first: in a new folder it does not exist yet, and the
+	 * input need not be looked at. */
+	return stat(b, &sb) == 0 && stat(a, &sa) == 0 && sa.st_dev == sb.st_dev &&
 	       sa.st_ino == sb.st_ino;
 }
 

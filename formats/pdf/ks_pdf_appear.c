@@ -17,6 +17,8 @@
 #define KS_APPEAR_LEADING 1.22
 /* Below this size (points) long lines are wrapped instead of shrunk. */
 #define KS_APPEAR_WRAP_BELOW 7.0
+/* Characters of the time line that change between signatures. */
+#define KS_APPEAR_STABLE_CHARS "0123456789/:+-"
 /* Largest appearance box accepted (points; a page is at most 14400). */
 #define KS_APPEAR_MAX_DIM 14400.0
 
@@ -190,6 +192,10 @@ int ks_pdf_appear_build(struct ks_pdf_update *u, const char *font_path,
 			"be %.1f pt high (the minimum is %g pt); about %.0f x %.0f pt holds it",
 			w, h, size, t->min_size, fmax(need_w, w), fmax(need_h, h));
 	}
+	/* Every digit and the time's punctuation: the subset (cut, and its
+	 * font objects made, once per glyph set) stays the same from one
+	 * minute to the next. */
+	KS_GUARD(ks_pdf_font_keep_chars(font, KS_APPEAR_STABLE_CHARS));
 	KS_GUARD(ks_pdf_font_subset(font));
 
 	/* Content: a thin blue frame, then the lines top-down. */
@@ -243,7 +249,9 @@ int ks_pdf_appear_build(struct ks_pdf_update *u, const char *font_path,
 						  : "1 0 0 1 0 0",
 			       (unsigned)font_num));
 	KS_GUARD(ks_buf_cstr(&dict, &dstr));
-	KS_GUARD(ks_pdf_update_put_stream(u, xnum, 0, dstr, content.data, content.len, true));
+	/* Not deflated: a kilobyte or two of operators, for which zlib costs
+	 * more than hashing and writing the bytes it would save. */
+	KS_GUARD(ks_pdf_update_put_stream(u, xnum, 0, dstr, content.data, content.len, false));
 	*xobj_num = xnum;
 	if (font_bytes != NULL)
 		*font_bytes = ks_pdf_font_subset_size(font);

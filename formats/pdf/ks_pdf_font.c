@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "formats/pdf/ks_pdf_write.h"
@@ -22,6 +23,12 @@
 /* Subsets kept for reuse by the process (signatures of one signer in a
  * batch draw the same glyphs). */
 #define KS_PDF_FONT_SUBSET_CACHE 16
+/* The /W array and the ToUnicode CMap of one subset are at most this
+ * large (KS_PDF_FONT_MAX_USED glyphs of a few dozen bytes each). */
+#define KS_PDF_FONT_MAX_DERIVED ((size_t)1 << 20)
+/* The font file is looked at again (changed: loaded again) when it was
+ * last looked at this long ago (milliseconds). */
+#define KS_PDF_FONT_RECHECK_MS 1000
 
 int32_t ks_pdf_font_milli(const struct ks_pdf_font *f, hb_position_t v)
 {
@@ -62,9 +69,41 @@ static struct {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	struct timespec checked; /* CLOCK_MONOTONIC_COARSE of the last stat */
 	hb_face_t *face;
 	hb_face_t *pre;
 } face_cache;
+
+static struct timespec mono_now(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &t) != 0)
+		memset(&t, 0, sizeof(t));
+	return t;
+}
+
+/* The faces of `path` when its file was looked at less than
+ * KS_PDF_FONT_RECHECK_MS ago: each signature of a batch would otherwise
+ * stat the font file again. */
+static bool recent_faces(const char *path, hb_face_t **face, hb_face_t **pre)
+{
+	struct timespec now = mono_now();
+	int64_t ms;
+	bool hit = false;
+
+	pthread_mutex_lock(&face_cache_mu);
+	ms = (int64_t)(now.tv_sec - face_cache.checked.tv_sec) * 1000 +
+	     (now.tv_nsec - face_cache.checked.tv_nsec) / 1000000;
+	if (face_cache.face != NULL && strcmp(face_cache.path, path) == 0 && ms >= 0 &&
+	    ms < KS_PDF_FONT_RECHECK_MS) {
+		*face = hb_face_reference(face_cache.face);
+		*pre = hb_face_reference(face_cache.pre);
+		hit = true;
+	}
+	pthread_mutex_unlock(&face_cache_mu);
+	return hit;
+}
 
 static bool cache_matches(const char *path, const struct stat *st)
 {
@@ -83,6 +122,7 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	if (cache_matches(path, st)) {
 		*face = hb_face_reference(face_cache.face);
 		*pre = hb_face_reference(face_cache.pre);
+		face_cache.checked = mono_now();
 		pthread_mutex_unlock(&face_cache_mu);
 		return 0;
 	}
@@ -110,6 +150,7 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	face_cache.ino = st->st_ino;
 	face_cache.size = st->st_size;
 	face_cache.mtime = st->st_mtim;
+	face_cache.checked = mono_now();
 	face_cache.face = nf; /* the cache keeps the creation references */
 	face_cache.pre = np;
 	pthread_mutex_unlock(&face_cache_mu);
@@ -125,6 +166,15 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	*out = NULL;
 	if (path == NULL)
 		path = KS_PDF_FONT_DEFAULT_PATH;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	ks_buf_init(&f->ttf, KS_PDF_FONT_MAX_FILE);
+	ks_buf_init(&f->zttf, compressBound(KS_PDF_FONT_MAX_FILE));
+	ks_buf_init(&f->widths, KS_PDF_FONT_MAX_DERIVED);
+	ks_buf_init(&f->ztu, KS_PDF_FONT_MAX_DERIVED);
+	if (recent_faces(path, &f->face, &f->pre))
+		goto faces;
 	if (stat(path, &st) != 0)
 		KS_BAIL(KS_ERR_IO, "appearance font '%s' not found (install fonts-dejavu-core)",
 			path);
@@ -132,12 +182,8 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	    strlen(path) >= sizeof(face_cache.path))
 		KS_BAIL(KS_ERR_LIMIT, "appearance font '%s' is not a regular file under %zu bytes",
 			path, KS_PDF_FONT_MAX_FILE);
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	ks_buf_init(&f->ttf, KS_PDF_FONT_MAX_FILE);
-	ks_buf_init(&f->zttf, compressBound(KS_PDF_FONT_MAX_FILE));
 	KS_GUARD(shared_faces(path, &st, &f->face, &f->pre));
+faces:
 	f->upem = hb_face_get_upem(f->face);
 	if (hb_face_get_glyph_count(f->face) == 0 || f->upem < 16 || f->upem > 16384)
 		KS_BAIL(KS_ERR_PARSE, "'%s' is not a usable TrueType font", path);
@@ -165,8 +211,11 @@ void ks_pdf_font_free(struct ks_pdf_font *f)
 	hb_map_destroy(f->new_of);
 	free(f->used);
 	free(f->old_of);
+	free(f->key);
 	ks_buf_cleanup(&f->ttf);
 	ks_buf_cleanup(&f->zttf);
+	ks_buf_cleanup(&f->widths);
+	ks_buf_cleanup(&f->ztu);
 	free(f);
 }
 
@@ -241,9 +290,7 @@ static size_t cluster_cps(const char *utf8, size_t from, size_t to, uint32_t *cp
 
 int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run *run)
 {
-	hb_buffer_t *buf = NULL;
-	hb_glyph_info_t *info;
-	hb_glyph_position_t *pos;
+	struct ks_pdf_shaped *sg = NULL;
 	unsigned n = 0, i, j;
 	size_t len = strlen(utf8), end;
 	struct ks_cur c;
@@ -262,16 +309,7 @@ int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run
 				(unsigned)cp);
 		hb_set_add(f->unicodes, cp);
 	}
-	buf = hb_buffer_create();
-	hb_buffer_add_utf8(buf, utf8, (int)len, 0, (int)len);
-	hb_buffer_set_direction(buf, HB_DIRECTION_LTR);
-	hb_buffer_set_language(buf, hb_language_from_string("vi", -1));
-	hb_buffer_guess_segment_properties(buf);
-	hb_shape(f->font, buf, NULL, 0);
-	if (!hb_buffer_allocation_successful(buf))
-		KS_BAIL(KS_ERR_NOMEM, "out of memory shaping text");
-	info = hb_buffer_get_glyph_infos(buf, &n);
-	pos = hb_buffer_get_glyph_positions(buf, &n);
+	KS_GUARD(ks_pdf_font_shaped(f, utf8, len, &sg, &n));
 	if (n > 0) {
 		run->g = calloc(n, sizeof(*run->g));
 		if (run->g == NULL)
@@ -281,27 +319,27 @@ int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run
 		size_t ncp = 0;
 
 		/* Left-to-right: clusters (byte offsets) never decrease. */
-		if (i == 0 || info[i].cluster != info[i - 1].cluster) {
+		if (i == 0 || sg[i].cluster != sg[i - 1].cluster) {
 			end = len;
 			for (j = i + 1; j < n; j++) {
-				if (info[j].cluster != info[i].cluster) {
-					end = info[j].cluster;
+				if (sg[j].cluster != sg[i].cluster) {
+					end = sg[j].cluster;
 					break;
 				}
 			}
-			if (end > info[i].cluster && end <= len)
-				ncp = cluster_cps(utf8, info[i].cluster, end, cps,
+			if (end > sg[i].cluster && end <= len)
+				ncp = cluster_cps(utf8, sg[i].cluster, end, cps,
 						  KS_PDF_FONT_MAX_CLUSTER);
 		}
-		if (info[i].codepoint == 0)
+		if (sg[i].gid == 0)
 			KS_BAIL(KS_ERR_UNSUPPORTED,
 				"the appearance font has no glyph for a character of '%s'", utf8);
-		KS_GUARD(note_glyph(f, info[i].codepoint, cps, ncp));
-		run->g[i].gid = info[i].codepoint;
-		run->g[i].cluster = info[i].cluster;
-		run->g[i].adv = ks_pdf_font_milli(f, pos[i].x_advance);
-		run->g[i].dx = ks_pdf_font_milli(f, pos[i].x_offset);
-		run->g[i].dy = ks_pdf_font_milli(f, pos[i].y_offset);
+		KS_GUARD(note_glyph(f, sg[i].gid, cps, ncp));
+		run->g[i].gid = sg[i].gid;
+		run->g[i].cluster = sg[i].cluster;
+		run->g[i].adv = ks_pdf_font_milli(f, sg[i].x_advance);
+		run->g[i].dx = ks_pdf_font_milli(f, sg[i].x_offset);
+		run->g[i].dy = ks_pdf_font_milli(f, sg[i].y_offset);
 		run->width += run->g[i].adv;
 	}
 	run->n = n;
@@ -309,8 +347,31 @@ int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run
 out:
 	if (rc < 0)
 		ks_pdf_run_cleanup(run);
-	hb_buffer_destroy(buf);
+	free(sg);
 	return rc;
+}
+
+int ks_pdf_font_keep_chars(struct ks_pdf_font *f, const char *utf8)
+{
+	struct ks_cur c;
+	hb_codepoint_t gid;
+	uint32_t cp;
+
+	if (f->subset_done)
+		return KS_SET(KS_ERR_INTERNAL, "characters kept after the font was subset");
+	ks_cur_init(&c, utf8, strlen(utf8));
+	while (!ks_cur_eof(&c)) {
+		if (ks_utf8_next(&c, &cp) < 0)
+			return -1;
+		/* Its nominal glyph (cmap): what a digit or a punctuation mark
+		 * shapes to; a character the font lacks is left out. */
+		if (cp < 0x20 || !hb_font_get_nominal_glyph(f->font, cp, &gid) || gid == 0)
+			continue;
+		hb_set_add(f->unicodes, cp);
+		if (note_glyph(f, gid, &cp, 1) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Subset tag: six uppercase letters derived from the glyph set, so the
@@ -348,6 +409,10 @@ struct subset_entry {
 	uint32_t *old_of;
 	uint32_t n_new;
 	char tag[7];
+	uint8_t *widths; /* the /W widths and the deflated ToUnicode CMap: */
+	size_t widths_len;
+	uint8_t *ztu; /* written as they are by every later signature */
+	size_t ztu_len;
 	uint64_t used_at;
 };
 
@@ -362,19 +427,35 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* What a subset depends on: the glyphs kept and the code points mapped. */
-static int subset_key(const struct ks_pdf_font *f, uint32_t **key, size_t *nkey)
+static int cmp_used(const void *a, const void *b)
+{
+	return cmp_u32(&((const struct used_glyph *)a)->gid, &((const struct used_glyph *)b)->gid);
+}
+
+/* What a subset and what is made from it depend on: the glyphs kept, the
+ * text each stands for (its ToUnicode entry) and the code points mapped.
+ * f->used is sorted by glyph id first, so the order the text was shaped
+ * in does not matter. */
+static int subset_key(struct ks_pdf_font *f, uint32_t **key, size_t *nkey)
 {
 	hb_codepoint_t cp = HB_SET_VALUE_INVALID;
-	size_t n = 0, cap = f->n_used + 2 + hb_set_get_population(f->unicodes), i;
-	uint32_t *k = malloc(cap * sizeof(*k));
+	size_t n = 0, cap, i, k2;
+	uint32_t *k;
 
+	if (f->n_used > 1)
+		qsort(f->used, f->n_used, sizeof(*f->used), cmp_used);
+	/* n_used <= KS_PDF_FONT_MAX_USED: no overflow. */
+	cap = f->n_used * (2 + KS_PDF_FONT_MAX_CLUSTER) + 2 + hb_set_get_population(f->unicodes);
+	k = malloc(cap * sizeof(*k));
 	if (k == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	k[n++] = 0;
-	for (i = 0; i < f->n_used; i++)
+	k[n++] = 0; /* .notdef */
+	for (i = 0; i < f->n_used; i++) {
 		k[n++] = f->used[i].gid;
-	qsort(k, n, sizeof(*k), cmp_u32);
+		k[n++] = (uint32_t)f->used[i].ncp;
+		for (k2 = 0; k2 < f->used[i].ncp; k2++)
+			k[n++] = f->used[i].cps[k2];
+	}
 	k[n++] = UINT32_MAX;
 	while (hb_set_next(f->unicodes, &cp) && n < cap)
 		k[n++] = cp;
@@ -402,6 +483,8 @@ static void subset_entry_clear(struct subset_entry *e)
 	free(e->ttf);
 	free(e->zttf);
 	free(e->old_of);
+	free(e->widths);
+	free(e->ztu);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -444,6 +527,37 @@ static void subset_keep(const struct ks_pdf_font *f, uint32_t *key, size_t nkey)
 	pthread_mutex_unlock(&subset_cache_mu);
 }
 
+void ks_pdf_font_keep_derived(const struct ks_pdf_font *f)
+{
+	struct subset_entry *e;
+	uint8_t *widths, *ztu;
+
+	if (f->key == NULL || f->widths.len == 0 || f->ztu.len == 0)
+		return;
+	widths = malloc(f->widths.len);
+	ztu = malloc(f->ztu.len);
+	if (widths == NULL || ztu == NULL) {
+		free(widths);
+		free(ztu);
+		return; /* a cache, not a need */
+	}
+	memcpy(widths, f->widths.data, f->widths.len);
+	memcpy(ztu, f->ztu.data, f->ztu.len);
+	pthread_mutex_lock(&subset_cache_mu);
+	e = subset_find(f, f->key, f->nkey);
+	if (e != NULL && e->widths == NULL) {
+		e->widths = widths;
+		e->widths_len = f->widths.len;
+		e->ztu = ztu;
+		e->ztu_len = f->ztu.len;
+		widths = NULL;
+		ztu = NULL;
+	}
+	pthread_mutex_unlock(&subset_cache_mu);
+	free(widths);
+	free(ztu);
+}
+
 /* Take a subset cut before for the same glyphs: true when found. */
 static int subset_reuse(struct ks_pdf_font *f, const uint32_t *key, size_t nkey, bool *found)
 {
@@ -466,7 +580,9 @@ static int subset_reuse(struct ks_pdf_font *f, const uint32_t *key, size_t nkey,
 		goto out;
 	}
 	if (ks_buf_set(&f->ttf, e->ttf, e->ttf_len) < 0 ||
-	    ks_buf_set(&f->zttf, e->zttf, e->zttf_len) < 0)
+	    ks_buf_set(&f->zttf, e->zttf, e->zttf_len) < 0 ||
+	    (e->widths != NULL && (ks_buf_set(&f->widths, e->widths, e->widths_len) < 0 ||
+				   ks_buf_set(&f->ztu, e->ztu, e->ztu_len) < 0)))
 		goto out;
 	memcpy(f->old_of, e->old_of, e->n_new * sizeof(*f->old_of));
 	f->n_new = e->n_new;
@@ -483,28 +599,33 @@ out:
 
 static int subset_cut(struct ks_pdf_font *f);
 
-/* The subset program deflated, once (zlib level 6, as every stream). */
-int ks_pdf_font_deflate(struct ks_pdf_font *f)
+int ks_pdf_font_zip(const uint8_t *p, size_t n, struct ks_buf *out)
 {
 	uLongf zlen;
 	uint8_t *z;
 	int rc = -1;
 
-	if (f->zttf.len > 0)
-		return 0;
-	if (f->ttf.len > KS_PDF_FONT_MAX_FILE)
-		return KS_SET(KS_ERR_LIMIT, "font subset too large");
-	zlen = compressBound((uLong)f->ttf.len);
+	if (n > KS_PDF_FONT_MAX_FILE)
+		return KS_SET(KS_ERR_LIMIT, "font data too large");
+	zlen = compressBound((uLong)n);
 	z = malloc(zlen);
 	if (z == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
-	if (compress2(z, &zlen, f->ttf.data, (uLong)f->ttf.len, 6) != Z_OK)
+	if (compress2(z, &zlen, p, (uLong)n, 6) != Z_OK)
 		KS_BAIL(KS_ERR_INTERNAL, "zlib compression failed");
-	KS_GUARD(ks_buf_set(&f->zttf, z, zlen));
+	KS_GUARD(ks_buf_set(out, z, zlen));
 	rc = 0;
 out:
 	free(z);
 	return rc;
+}
+
+/* The subset program deflated, once (zlib level 6, as every stream). */
+int ks_pdf_font_deflate(struct ks_pdf_font *f)
+{
+	if (f->zttf.len > 0)
+		return 0;
+	return ks_pdf_font_zip(f->ttf.data, f->ttf.len, &f->zttf);
 }
 
 int ks_pdf_font_subset(struct ks_pdf_font *f)
@@ -517,6 +638,13 @@ int ks_pdf_font_subset(struct ks_pdf_font *f)
 		return KS_SET(KS_ERR_INTERNAL, "font subset twice");
 	if (subset_key(f, &key, &nkey) < 0)
 		return -1;
+	f->key = malloc(nkey * sizeof(*key));
+	if (f->key == NULL) {
+		free(key);
+		return KS_SET(KS_ERR_NOMEM, "out of memory");
+	}
+	memcpy(f->key, key, nkey * sizeof(*key));
+	f->nkey = nkey;
 	if (subset_reuse(f, key, nkey, &found) < 0 || found) {
 		free(key);
 		return found ? 0 : -1;

@@ -53,6 +53,12 @@ void ks_pdf_font_free(struct ks_pdf_font *f);
 KS_WUR int ks_pdf_font_shape(struct ks_pdf_font *f, const char *utf8, struct ks_pdf_run *run);
 void ks_pdf_run_cleanup(struct ks_pdf_run *run);
 
+/* Keep the characters of utf8 in the subset too, as their nominal glyphs,
+ * though no text shaped uses them: texts that differ only in these (the
+ * digits of a time) then share one subset.  Before ks_pdf_font_subset;
+ * a character the font lacks is left out. */
+KS_WUR int ks_pdf_font_keep_chars(struct ks_pdf_font *f, const char *utf8);
+
 /* Ascender and descender (negative) in 1/1000 em. */
 void ks_pdf_font_vmetrics(const struct ks_pdf_font *f, int32_t *ascent, int32_t *descent);
 

@@ -3,6 +3,7 @@
  * ISO 32000-1 9.7 and 9.10). */
 #include <hb-ot.h>
 #include <hb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,45 @@ out:
 	return rc;
 }
 
+/* "w0 w1 ...": the advance of each subset glyph, by CID (9.7.4.3). */
+static int put_widths(const struct ks_pdf_font *f, struct ks_buf *w)
+{
+	char num[16];
+	uint32_t i;
+	int n;
+
+	for (i = 0; i < f->n_new; i++) {
+		n = snprintf(num, sizeof(num), "%s%d", i ? " " : "", glyph_width(f, f->old_of[i]));
+		if (n <= 0 || (size_t)n >= sizeof(num))
+			return KS_SET(KS_ERR_INTERNAL, "glyph width out of range");
+		if (ks_buf_append(w, num, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What depends only on the subset, made once per subset: f->widths and
+ * f->ztu (a signature reusing a cached subset gets them with it). */
+static int derived(struct ks_pdf_font *f)
+{
+	struct ks_buf cm;
+	int rc = -1;
+
+	ks_buf_init(&cm, (size_t)1 << 20);
+	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "font data made before it was subset");
+	if (f->widths.len == 0)
+		KS_GUARD(put_widths(f, &f->widths));
+	if (f->ztu.len == 0) {
+		KS_GUARD(put_tounicode(f, &cm));
+		KS_GUARD(ks_pdf_font_zip(cm.data, cm.len, &f->ztu));
+		ks_pdf_font_keep_derived(f);
+	}
+	rc = 0;
+out:
+	ks_buf_cleanup(&cm);
+	return rc;
+}
+
 /* head table: xMin yMin xMax yMax at offset 36 (OpenType 'head'). */
 static int font_bbox(const struct ks_pdf_font *f, int32_t bbox[4])
 {
@@ -188,16 +228,16 @@ out:
 
 int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *font_num)
 {
-	struct ks_buf d, cm;
-	uint32_t n_file, n_desc, n_cid, n_tu, n_t0, i;
+	struct ks_buf d;
+	uint32_t n_file, n_desc, n_cid, n_tu, n_t0;
 	int32_t bbox[4], asc, desc, cap;
 	hb_position_t capv = 0;
 	const char *len1;
 	int rc = -1;
 
 	ks_buf_init(&d, (size_t)1 << 20);
-	ks_buf_init(&cm, (size_t)1 << 20);
 	KS_ENSURE(f->subset_done, KS_ERR_INTERNAL, "font emitted before it was subset");
+	KS_GUARD(derived(f));
 	KS_GUARD(font_bbox(f, bbox));
 	ks_pdf_font_vmetrics(f, &asc, &desc);
 	if (hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &capv))
@@ -234,14 +274,13 @@ int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *f
 			       "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
 			       "/Supplement 0 >> /FontDescriptor %u 0 R /DW 1000 /W [0 [",
 			       f->tag, f->ps_name, n_desc));
-	for (i = 0; i < f->n_new; i++)
-		KS_GUARD(ks_buf_printf(&d, "%s%d", i ? " " : "", glyph_width(f, f->old_of[i])));
+	KS_GUARD(ks_buf_append(&d, f->widths.data, f->widths.len));
 	KS_GUARD(ks_buf_append_str(&d, "]] /CIDToGIDMap /Identity >>"));
 	KS_GUARD(ks_pdf_update_put(u, n_cid, 0, d.data, d.len));
 
 	/* ToUnicode, so the text extracts (9.10.3). */
-	KS_GUARD(put_tounicode(f, &cm));
-	KS_GUARD(ks_pdf_update_put_stream(u, n_tu, 0, "", cm.data, cm.len, true));
+	KS_GUARD(ks_pdf_update_put_stream(u, n_tu, 0, "/Filter /FlateDecode", f->ztu.data,
+					  f->ztu.len, false));
 
 	/* Type 0 font, Identity-H: two-byte codes = CIDs (9.7.6). */
 	ks_buf_reset(&d);
@@ -254,6 +293,5 @@ int ks_pdf_font_emit(struct ks_pdf_font *f, struct ks_pdf_update *u, uint32_t *f
 	rc = 0;
 out:
 	ks_buf_cleanup(&d);
-	ks_buf_cleanup(&cm);
 	return rc;
 }

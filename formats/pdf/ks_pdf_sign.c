@@ -24,6 +24,12 @@
 /* Largest CMS the producer may return. */
 #define KS_PADES_MAX_CMS ((size_t)1 << 20)
 
+/* A small input is signed into memory: the result is at most this large
+ * (the input, the appearance and font, the reserved /Contents), and room
+ * for the input plus this much is taken at once. */
+#define KS_PADES_SMALL_OUT_MAX ((size_t)64 << 20)
+#define KS_PADES_SMALL_OUT_SLACK ((size_t)64 << 10)
+
 void ks_pades_opts_init(struct ks_pades_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -406,6 +412,7 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 	struct ks_pdf_sink sink = { ks_pdf_sink_atomic, &af };
 	struct ks_pades_result tmp;
 	struct ks_file_map in;
+	struct ks_buf whole;
 	uint8_t *small = NULL;
 	uint64_t size;
 	bool opened = false;
@@ -414,17 +421,24 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 	memset(&af, 0, sizeof(af));
 	memset(&in, 0, sizeof(in));
 	in.fd = -1;
+	ks_buf_init(&whole, KS_PADES_SMALL_OUT_MAX);
 	/* Opened once, a regular file only (a FIFO or device is refused at
 	 * once).  A large file is mapped, not read: the reader touches the
 	 * parts it needs, and the copy to the output streams through a fixed
-	 * chunk (pread).  A small one is read: unmapping costs more than
-	 * reading it (a TLB flush), which shows when a batch signs many. */
+	 * chunk (pread).  A small one is read once and signed in memory, and
+	 * the result written with one write: unmapping costs more than
+	 * reading it (a TLB flush), and each further system call shows when
+	 * a batch signs many. */
 	KS_GUARD(ks_file_open_input(in_path, &in.fd, &size));
 	if (size == 0)
 		KS_BAIL(KS_ERR_PDF, "'%s' is empty", in_path);
 	if (size <= KS_PADES_READ_MAX) {
 		KS_GUARD(read_small(in.fd, in_path, (size_t)size, &small));
 		src.mem = small;
+		src.len = size;
+		sink.write = ks_pdf_sink_buf;
+		sink.ctx = &whole;
+		KS_GUARD(ks_buf_reserve(&whole, (size_t)size + KS_PADES_SMALL_OUT_SLACK));
 	} else {
 		if (size > SIZE_MAX)
 			KS_BAIL(KS_ERR_LIMIT, "'%s' is too large to map", in_path);
@@ -436,15 +450,21 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 		in.len = (size_t)size;
 		in.data = in.map;
 		src.mem = in.data;
+		src.fd = in.fd;
+		src.len = size;
 	}
-	src.fd = in.fd;
-	src.len = size;
 	KS_GUARD(ks_atomic_open(&af, out_path, 0666));
 	opened = true;
+	/* The whole result goes in one write: no stdio buffer to fill (and
+	 * no fstat to size one). */
+	if (src.fd < 0 && setvbuf(af.f, NULL, _IONBF, 0) != 0)
+		KS_BAIL(KS_ERR_IO, "cannot set up the output of '%s'", in_path);
 	if (sign_core(&src, &sink, cms, opts, res != NULL ? res : &tmp) < 0) {
 		name_file(in_path);
 		goto out;
 	}
+	if (src.fd < 0)
+		KS_GUARD(ks_atomic_write(&af, whole.data, whole.len));
 	KS_GUARD(ks_atomic_commit(&af));
 	opened = false;
 	rc = 0;
@@ -456,5 +476,6 @@ out:
 	if (in.fd >= 0)
 		close(in.fd);
 	free(small);
+	ks_buf_cleanup(&whole);
 	return rc;
 }

@@ -691,6 +691,7 @@ out:
 int ks_pdf_update_finish(struct ks_pdf_update *u, const uint8_t *der, size_t der_len,
 			 const struct ks_pdf_sink *sink)
 {
+	uint8_t *hex;
 	size_t i;
 
 	if (!u->copied)
@@ -701,9 +702,12 @@ int ks_pdf_update_finish(struct ks_pdf_update *u, const uint8_t *der, size_t der
 		return KS_SET(KS_ERR_LIMIT,
 			      "signature of %zu bytes does not fit the %zu bytes reserved", der_len,
 			      u->contents_max);
+	/* Through a local pointer: stores through u->out.data would make the
+	 * compiler reload it for every byte. */
+	hex = u->out.data + u->gap_start + 1;
 	for (i = 0; i < der_len; i++) {
-		u->out.data[u->gap_start + 1 + 2 * i] = (uint8_t)ks_hex_digit(der[i] >> 4, true);
-		u->out.data[u->gap_start + 2 + 2 * i] = (uint8_t)ks_hex_digit(der[i] & 15, true);
+		hex[2 * i] = (uint8_t)ks_hex_digit(der[i] >> 4, true);
+		hex[2 * i + 1] = (uint8_t)ks_hex_digit(der[i], true);
 	}
 	return sink_write(sink, u->out.data, u->out.len);
 }

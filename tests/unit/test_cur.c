@@ -533,6 +533,51 @@ static void test_find(void **state)
 	free(p);
 }
 
+/* Inputs where the literal's first byte is everywhere (the search hands
+ * over to memmem) or far apart: every match found, at its offset, and
+ * the same as a plain scan. */
+static void test_find_false_starts(void **state)
+{
+	static uint8_t b[20000];
+	struct ks_cur c;
+	size_t pos = 0, i, want;
+	bool found;
+
+	(void)state;
+	/* "sssss...startxref" with the match near the end, then none. */
+	memset(b, 's', sizeof(b));
+	memcpy(b + sizeof(b) - 20, "startxref", 9);
+	ks_cur_init(&c, b, sizeof(b));
+	assert_true(ks_cur_find(&c, "startxref", 9, &pos));
+	assert_int_equal(pos, sizeof(b) - 20);
+	assert_false(ks_cur_find_from(&c, pos + 1, "startxref", 9, &pos));
+	/* At the very end, after every kind of false start. */
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(i % 7 == 0 ? '%' : i % 3 == 0 ? 'x' : ' ');
+	memcpy(b + sizeof(b) - 5, "%%EOF", 5);
+	ks_cur_init(&c, b, sizeof(b));
+	assert_true(ks_cur_find(&c, "%%EOF", 5, &pos));
+	assert_int_equal(pos, sizeof(b) - 5);
+	/* Sparse first bytes: each candidate, one after another. */
+	memset(b, '.', sizeof(b));
+	for (i = 100; i + 3 < sizeof(b); i += 997)
+		memcpy(b + i, i % 2 ? "obj" : "obx", 3);
+	ks_cur_init(&c, b, sizeof(b));
+	for (want = 0, i = 0;; i = pos + 1) {
+		found = ks_cur_find_from(&c, i, "obj", 3, &pos);
+		while (want < sizeof(b) && (want < 100 || (want - 100) % 997 != 0 ||
+					    want % 2 == 0 || want + 3 >= sizeof(b)))
+			want++;
+		if (want >= sizeof(b)) {
+			assert_false(found);
+			break;
+		}
+		assert_true(found);
+		assert_int_equal(pos, want);
+		want++;
+	}
+}
+
 static void test_rfind(void **state)
 {
 	static const char text[] = "obj 1 obj 2 obj";
@@ -763,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_decimal_bounded_by_cursor),
 		cmocka_unit_test(test_empty_null_cursor),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_false_starts),
 		cmocka_unit_test(test_rfind),
 		cmocka_unit_test(test_backward),
 		cmocka_unit_test(test_decimal_before),

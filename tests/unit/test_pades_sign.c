@@ -357,6 +357,50 @@ static void test_visible_ec(void **state)
 	ks_buf_cleanup(&out);
 }
 
+/* The subset font's name (its tag, from the glyph set) after `from`. */
+static void subset_name(const struct ks_buf *b, size_t from, char name[8])
+{
+	const uint8_t *p = pb_at(b, from, "/BaseFont /");
+
+	assert_non_null(p);
+	p += strlen("/BaseFont /");
+	assert_true((size_t)(p - b->data) + 7 <= b->len);
+	memcpy(name, p, 7);
+	name[7] = '\0';
+	assert_int_equal(name[6], '+');
+}
+
+/* Two signatures whose times share no minute, hour or day digits: the
+ * same font subset (all digits are kept), and each shows its own time. */
+static void test_visible_times(void **state)
+{
+	struct ks_buf pdf, a, b;
+	struct ks_pades_opts o;
+	struct ks_pades_result res;
+	char na[8], nb[8];
+	static const char *const want[] = { "Thời gian: 01/06/2026 08:59 +07:00" };
+
+	(void)state;
+	plain_pdf(&pdf);
+	opts_at(&o);
+	o.page = 1;
+	o.x = 340;
+	o.y = 60;
+	o.w = 210;
+	o.h = 70;
+	sign_buf(&pdf, "principal-ec", &o, &a, &res);
+	o.signing_time = T_WHEN + 3 * 86400 + 5 * 3600 + 33 * 60;
+	sign_buf(&pdf, "principal-ec", &o, &b, &res);
+	check_signature(&b, 0);
+	assert_text(tmp_path("signed.pdf"), want, 1);
+	subset_name(&a, pdf.len, na);
+	subset_name(&b, pdf.len, nb);
+	assert_string_equal(na, nb);
+	ks_buf_cleanup(&pdf);
+	ks_buf_cleanup(&a);
+	ks_buf_cleanup(&b);
+}
+
 static void test_serial_three(void **state)
 {
 	struct ks_buf pdf, s1, s2, s3;
@@ -917,12 +961,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invisible_rsa),   cmocka_unit_test(test_visible_ec),
-		cmocka_unit_test(test_serial_three),    cmocka_unit_test(test_existing_fields),
-		cmocka_unit_test(test_certify),         cmocka_unit_test(test_locks),
-		cmocka_unit_test(test_refusals),        cmocka_unit_test(test_files_atomic),
-		cmocka_unit_test(test_sizing),          cmocka_unit_test(test_sample_document),
-		cmocka_unit_test(test_indirect_arrays), cmocka_unit_test(test_rotated_pages),
-		cmocka_unit_test(test_crop_box),
+		cmocka_unit_test(test_visible_times),   cmocka_unit_test(test_serial_three),
+		cmocka_unit_test(test_existing_fields), cmocka_unit_test(test_certify),
+		cmocka_unit_test(test_locks),           cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_files_atomic),    cmocka_unit_test(test_sizing),
+		cmocka_unit_test(test_sample_document), cmocka_unit_test(test_indirect_arrays),
+		cmocka_unit_test(test_rotated_pages),   cmocka_unit_test(test_crop_box),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -578,10 +578,65 @@ static int copy_to_stdout(struct ks_atomic_file *af)
 	}
 }
 
+/* The folders whose sync ks_atomic_sync_dirs owes, per thread. */
+#define DEFER_DIRS_MAX 8
+static _Thread_local struct {
+	bool on;
+	size_t n;
+	char *dirs[DEFER_DIRS_MAX];
+} deferred;
+
+static void sync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+void ks_atomic_defer_dir_sync(void)
+{
+	deferred.on = true;
+}
+
+void ks_atomic_sync_dirs(void)
+{
+	size_t i;
+
+	for (i = 0; i < deferred.n; i++) {
+		sync_dir(deferred.dirs[i]);
+		free(deferred.dirs[i]);
+		deferred.dirs[i] = NULL;
+	}
+	deferred.n = 0;
+	deferred.on = false;
+}
+
+/* Sync `dir` now, or note it for ks_atomic_sync_dirs (takes dir). */
+static void commit_dir(char *dir)
+{
+	size_t i;
+
+	if (deferred.on) {
+		for (i = 0; i < deferred.n; i++)
+			if (strcmp(deferred.dirs[i], dir) == 0) {
+				free(dir);
+				return;
+			}
+		if (deferred.n < DEFER_DIRS_MAX) {
+			deferred.dirs[deferred.n++] = dir;
+			return;
+		}
+	}
+	sync_dir(dir);
+	free(dir);
+}
+
 int ks_atomic_commit(struct ks_atomic_file *af)
 {
 	char *dir_copy = NULL;
-	int dfd;
 	int rc = -1;
 
 	if (fflush(af->f) != 0)
@@ -607,11 +662,10 @@ int ks_atomic_commit(struct ks_atomic_file *af)
 	af->tmp_path = NULL;
 	dir_copy = strdup(af->path);
 	if (dir_copy != NULL) {
-		dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
+		char *dir = strdup(dirname(dir_copy));
+
+		if (dir != NULL)
+			commit_dir(dir);
 	}
 	rc = 0;
 out:

@@ -96,6 +96,18 @@ void ks_io_clean_stale_dir(const char *dir, bool (*want)(const char *name, size_
 			   void *ctx);
 void ks_io_set_stale_scan(bool on);
 
+/* Many outputs in one folder, again: each commit syncs the file, renames
+ * it, then syncs its folder so that the new name lasts a power loss.
+ * Between ks_atomic_defer_dir_sync() and ks_atomic_sync_dirs() the
+ * commits of the calling thread leave the folder sync to the latter,
+ * which syncs each folder written once (a batch: one folder sync at its
+ * end instead of one per file).  Each file is still complete before its
+ * rename: an interruption leaves whole outputs or none; a power loss
+ * before the final sync may lose the newest names (a resumed batch signs
+ * those again). */
+void ks_atomic_defer_dir_sync(void);
+void ks_atomic_sync_dirs(void);
+
 /* Install handlers for the signals that end a process by default (HUP,
  * INT, QUIT, TERM, PIPE, ALRM, USR1, USR2, XCPU, XFSZ) which remove the
  * pending temporary files, then end the process by the same signal.  A

@@ -375,6 +375,8 @@ int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 	size_t i;
 	int rc = -1;
 
+	/* One folder sync at the end instead of one per output. */
+	ks_atomic_defer_dir_sync();
 	/* One pass over the output folder instead of one per output. */
 	if (b->out_dir != NULL) {
 		KS_GUARD(clean_stale_outputs(b));
@@ -422,6 +424,7 @@ int ks_batch_run(struct ks_batch *b, const struct ks_sign_job *tmpl,
 	}
 	rc = 0;
 out:
+	ks_atomic_sync_dirs();
 	if (scan_off)
 		ks_io_set_stale_scan(true);
 	return rc;

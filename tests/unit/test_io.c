@@ -211,6 +211,55 @@ static void test_write_atomic(void **state)
 	umask(old);
 }
 
+/* Deferred folder syncs (a batch): every commit still leaves the whole
+ * output under its name at once, in one folder or in more folders than
+ * are noted (the rest synced at once), and the deferral ends with the
+ * sync. */
+static void test_atomic_deferred_dir_sync(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_buf b;
+	char path[1024], name[64];
+	int i;
+
+	ks_buf_init(&b, 1000);
+	ks_atomic_defer_dir_sync();
+	for (i = 0; i < 12; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		assert_int_equal(mkdir(tpath(t, name), 0700), 0);
+		snprintf(path, sizeof(path), "%s/out.pdf", tpath(t, name));
+		assert_ok(ks_file_write_atomic(path, "signed", 6, 0644));
+		snprintf(path, sizeof(path), "%s/out2.pdf", tpath(t, name));
+		assert_ok(ks_file_write_atomic(path, "signed2", 7, 0644));
+		ks_buf_reset(&b);
+		assert_ok(ks_file_read(path, 100, &b));
+		assert_int_equal(b.len, 7);
+		assert_memory_equal(b.data, "signed2", 7);
+	}
+	ks_atomic_sync_dirs();
+	/* Nothing else but the two outputs in a folder. */
+	snprintf(name, sizeof(name), "d%d", 3);
+	{
+		DIR *d = opendir(tpath(t, name));
+		struct dirent *e;
+		int n = 0;
+
+		assert_non_null(d);
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				n++;
+		closedir(d);
+		assert_int_equal(n, 2);
+	}
+	/* After the sync commits sync their folder again, and work. */
+	snprintf(path, sizeof(path), "%s/after.pdf", tpath(t, "d0"));
+	assert_ok(ks_file_write_atomic(path, "x", 1, 0644));
+	ks_buf_reset(&b);
+	assert_ok(ks_file_read(path, 10, &b));
+	assert_int_equal(b.len, 1);
+	ks_buf_cleanup(&b);
+}
+
 static void test_atomic_abort_leaves_nothing(void **state)
 {
 	struct tdir *t = *state;
@@ -704,6 +753,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_max, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_deferred_dir_sync, tdir_setup,
+						tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_large, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_errors, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_stdin, tdir_setup, tdir_teardown),

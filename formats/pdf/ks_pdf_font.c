@@ -58,10 +58,13 @@ static void make_ps_name(struct ks_pdf_font *f)
 	f->ps_name[j] = '\0';
 }
 
-/* One font, loaded and preprocessed for subsetting (hb_subset_preprocess
- * makes each later subset ~8x faster), shared by every signature of the
- * process.  hb_face_t is reference-counted and immutable once made so:
- * safe to share between threads. */
+/* One font, loaded once and shared by every signature of the process.
+ * hb_face_t is reference-counted and immutable once made so: safe to
+ * share between threads.  Its preprocessed copy for subsetting
+ * (hb_subset_preprocess: each later cut ~8x faster, but making it costs
+ * tens of milliseconds, more than a few cuts) is made only when a second
+ * subset is cut: a process that signs once, or a batch by one signer
+ * whose subset stays the same, never pays for it. */
 static pthread_mutex_t face_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char path[4096];
@@ -71,7 +74,8 @@ static struct {
 	struct timespec mtime;
 	struct timespec checked; /* CLOCK_MONOTONIC_COARSE of the last stat */
 	hb_face_t *face;
-	hb_face_t *pre;
+	hb_face_t *pre; /* NULL until a second cut */
+	unsigned cuts;  /* subsets cut from `face` */
 } face_cache;
 
 static struct timespec mono_now(void)
@@ -86,7 +90,7 @@ static struct timespec mono_now(void)
 /* The faces of `path` when its file was looked at less than
  * KS_PDF_FONT_RECHECK_MS ago: each signature of a batch would otherwise
  * stat the font file again. */
-static bool recent_faces(const char *path, hb_face_t **face, hb_face_t **pre)
+static bool recent_faces(const char *path, hb_face_t **face)
 {
 	struct timespec now = mono_now();
 	int64_t ms;
@@ -98,7 +102,6 @@ static bool recent_faces(const char *path, hb_face_t **face, hb_face_t **pre)
 	if (face_cache.face != NULL && strcmp(face_cache.path, path) == 0 && ms >= 0 &&
 	    ms < KS_PDF_FONT_RECHECK_MS) {
 		*face = hb_face_reference(face_cache.face);
-		*pre = hb_face_reference(face_cache.pre);
 		hit = true;
 	}
 	pthread_mutex_unlock(&face_cache_mu);
@@ -113,15 +116,14 @@ static bool cache_matches(const char *path, const struct stat *st)
 	       face_cache.mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-static int shared_faces(const char *path, const struct stat *st, hb_face_t **face, hb_face_t **pre)
+static int shared_face(const char *path, const struct stat *st, hb_face_t **face)
 {
 	hb_blob_t *blob;
-	hb_face_t *nf, *np;
+	hb_face_t *nf;
 
 	pthread_mutex_lock(&face_cache_mu);
 	if (cache_matches(path, st)) {
 		*face = hb_face_reference(face_cache.face);
-		*pre = hb_face_reference(face_cache.pre);
 		face_cache.checked = mono_now();
 		pthread_mutex_unlock(&face_cache_mu);
 		return 0;
@@ -133,15 +135,7 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	nf = hb_face_create(blob, 0);
 	hb_blob_destroy(blob);
 	hb_face_make_immutable(nf);
-	np = hb_subset_preprocess(nf);
-	if (np == NULL || hb_face_get_glyph_count(np) != hb_face_get_glyph_count(nf)) {
-		/* Preprocessing is an optimisation: subset the face itself. */
-		hb_face_destroy(np);
-		np = hb_face_reference(nf);
-	}
-	hb_face_make_immutable(np);
 	*face = hb_face_reference(nf);
-	*pre = hb_face_reference(np);
 	pthread_mutex_lock(&face_cache_mu);
 	hb_face_destroy(face_cache.face);
 	hb_face_destroy(face_cache.pre);
@@ -151,10 +145,42 @@ static int shared_faces(const char *path, const struct stat *st, hb_face_t **fac
 	face_cache.size = st->st_size;
 	face_cache.mtime = st->st_mtim;
 	face_cache.checked = mono_now();
-	face_cache.face = nf; /* the cache keeps the creation references */
-	face_cache.pre = np;
+	face_cache.face = nf; /* the cache keeps the creation reference */
+	face_cache.pre = NULL;
+	face_cache.cuts = 0;
 	pthread_mutex_unlock(&face_cache_mu);
 	return 0;
+}
+
+/* The face to cut a subset of f from (a reference): the font's own for
+ * the first cut, its preprocessed copy, made now, from the second on. */
+static hb_face_t *face_to_cut(const struct ks_pdf_font *f)
+{
+	hb_face_t *use = NULL, *np;
+	bool make = false;
+
+	pthread_mutex_lock(&face_cache_mu);
+	if (face_cache.face == f->face) {
+		if (face_cache.pre != NULL)
+			use = hb_face_reference(face_cache.pre);
+		else
+			make = face_cache.cuts++ > 0;
+	}
+	pthread_mutex_unlock(&face_cache_mu);
+	if (use != NULL || !make)
+		return use != NULL ? use : hb_face_reference(f->face);
+	np = hb_subset_preprocess(f->face);
+	if (np == NULL || hb_face_get_glyph_count(np) != hb_face_get_glyph_count(f->face)) {
+		/* Preprocessing is an optimisation: cut the face itself. */
+		hb_face_destroy(np);
+		return hb_face_reference(f->face);
+	}
+	hb_face_make_immutable(np);
+	pthread_mutex_lock(&face_cache_mu);
+	if (face_cache.face == f->face && face_cache.pre == NULL)
+		face_cache.pre = hb_face_reference(np);
+	pthread_mutex_unlock(&face_cache_mu);
+	return np;
 }
 
 int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
@@ -173,7 +199,7 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	ks_buf_init(&f->zttf, compressBound(KS_PDF_FONT_MAX_FILE));
 	ks_buf_init(&f->widths, KS_PDF_FONT_MAX_DERIVED);
 	ks_buf_init(&f->ztu, KS_PDF_FONT_MAX_DERIVED);
-	if (recent_faces(path, &f->face, &f->pre))
+	if (recent_faces(path, &f->face))
 		goto faces;
 	if (stat(path, &st) != 0)
 		KS_BAIL(KS_ERR_IO, "appearance font '%s' not found (install fonts-dejavu-core)",
@@ -182,7 +208,7 @@ int ks_pdf_font_open(const char *path, struct ks_pdf_font **out)
 	    strlen(path) >= sizeof(face_cache.path))
 		KS_BAIL(KS_ERR_LIMIT, "appearance font '%s' is not a regular file under %zu bytes",
 			path, KS_PDF_FONT_MAX_FILE);
-	KS_GUARD(shared_faces(path, &st, &f->face, &f->pre));
+	KS_GUARD(shared_face(path, &st, &f->face));
 faces:
 	f->upem = hb_face_get_upem(f->face);
 	if (hb_face_get_glyph_count(f->face) == 0 || f->upem < 16 || f->upem > 16384)
@@ -206,7 +232,6 @@ void ks_pdf_font_free(struct ks_pdf_font *f)
 		return;
 	hb_font_destroy(f->font);
 	hb_face_destroy(f->face);
-	hb_face_destroy(f->pre);
 	hb_set_destroy(f->unicodes);
 	hb_map_destroy(f->new_of);
 	free(f->used);
@@ -398,8 +423,8 @@ static void make_tag(struct ks_pdf_font *f)
 /* ---- subsets already cut, by face and glyph set ---- */
 
 struct subset_entry {
-	hb_face_t *pre; /* the face cut (a reference); NULL: empty slot */
-	uint32_t *key;  /* sorted gids, UINT32_MAX, sorted code points */
+	hb_face_t *face; /* the font's face (a reference); NULL: empty slot */
+	uint32_t *key;   /* sorted gids, UINT32_MAX, sorted code points */
 	size_t nkey;
 	uint8_t *ttf;
 	size_t ttf_len;
@@ -470,7 +495,7 @@ static struct subset_entry *subset_find(const struct ks_pdf_font *f, const uint3
 	size_t i;
 
 	for (i = 0; i < KS_PDF_FONT_SUBSET_CACHE; i++)
-		if (subset_cache[i].pre == f->pre && subset_cache[i].nkey == nkey &&
+		if (subset_cache[i].face == f->face && subset_cache[i].nkey == nkey &&
 		    memcmp(subset_cache[i].key, key, nkey * sizeof(*key)) == 0)
 			return &subset_cache[i];
 	return NULL;
@@ -478,7 +503,7 @@ static struct subset_entry *subset_find(const struct ks_pdf_font *f, const uint3
 
 static void subset_entry_clear(struct subset_entry *e)
 {
-	hb_face_destroy(e->pre);
+	hb_face_destroy(e->face);
 	free(e->key);
 	free(e->ttf);
 	free(e->zttf);
@@ -513,7 +538,7 @@ static void subset_keep(const struct ks_pdf_font *f, uint32_t *key, size_t nkey)
 		if (subset_cache[i].used_at < e->used_at)
 			e = &subset_cache[i];
 	subset_entry_clear(e);
-	e->pre = hb_face_reference(f->pre);
+	e->face = hb_face_reference(f->face);
 	e->key = key;
 	e->nkey = nkey;
 	e->ttf = ttf;
@@ -661,7 +686,7 @@ static int subset_cut(struct ks_pdf_font *f)
 {
 	hb_subset_input_t *in = NULL;
 	hb_subset_plan_t *plan = NULL;
-	hb_face_t *sub = NULL;
+	hb_face_t *sub = NULL, *cut = NULL;
 	hb_blob_t *blob = NULL;
 	const hb_map_t *n2o;
 	const char *data;
@@ -684,7 +709,8 @@ static int subset_cut(struct ks_pdf_font *f)
 	/* Hinting instructions are most of DejaVu's size and unused at the
 	 * sizes an appearance is shown. */
 	hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-	plan = hb_subset_plan_create_or_fail(f->pre, in);
+	cut = face_to_cut(f);
+	plan = hb_subset_plan_create_or_fail(cut, in);
 	if (plan == NULL)
 		KS_BAIL(KS_ERR_INTERNAL, "font subset plan failed");
 	n2o = hb_subset_plan_new_to_old_glyph_mapping(plan);
@@ -713,6 +739,7 @@ out:
 	hb_blob_destroy(blob);
 	hb_face_destroy(sub);
 	hb_subset_plan_destroy(plan);
+	hb_face_destroy(cut);
 	hb_subset_input_destroy(in);
 	return rc;
 }

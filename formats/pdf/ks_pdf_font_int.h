@@ -24,8 +24,7 @@ struct used_glyph {
 };
 
 struct ks_pdf_font {
-	hb_face_t *face; /* for shaping and metrics */
-	hb_face_t *pre;  /* the same, preprocessed for subsetting */
+	hb_face_t *face; /* for shaping, metrics and subsetting */
 	hb_font_t *font;
 	unsigned upem;
 	struct used_glyph *used;

@@ -64,7 +64,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	uint8_t b;
 
 	ks_cur_init(&c, p, n);
-	while (ks_cur_u8(&c, &b) == 0)
+	while (!ks_cur_eof(&c) && ks_cur_u8(&c, &b) == 0)
 		if (b != 0)
 			return false;
 	return true;

@@ -66,7 +66,7 @@ static int ascii_hex(struct ks_cur in, struct ks_buf *out)
 	uint8_t b;
 	int hi = -1, h;
 
-	while (ks_cur_u8(&in, &b) == 0 && b != '>') {
+	while (!ks_cur_eof(&in) && ks_cur_u8(&in, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
 		h = ks_hex_value(b);
@@ -93,7 +93,7 @@ static int ascii85(struct ks_cur in, struct ks_buf *out)
 	uint32_t acc = 0;
 	size_t n = 0, k;
 
-	while (ks_cur_u8(&in, &b) == 0) {
+	while (!ks_cur_eof(&in) && ks_cur_u8(&in, &b) == 0) {
 		if (ks_pdf_is_ws(b))
 			continue;
 		if (b == '~')
@@ -139,7 +139,7 @@ static int run_length(struct ks_cur in, struct ks_buf *out)
 	const uint8_t *p = NULL;
 	size_t k;
 
-	while (ks_cur_u8(&in, &len) == 0 && len != 128) {
+	while (!ks_cur_eof(&in) && ks_cur_u8(&in, &len) == 0 && len != 128) {
 		if (len < 128) {
 			if (ks_cur_bytes(&in, (size_t)len + 1, &p) < 0)
 				return KS_SET(KS_ERR_PDF, "RunLengthDecode: truncated run");
@@ -228,7 +228,7 @@ static int png_unpredict(const struct pred *p, const struct ks_buf *in, struct k
 	if (prev == NULL || row == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory (predictor row of %zu)", p->rowbytes);
 	ks_cur_from_buf(&c, in);
-	while (ks_cur_u8(&c, &tag) == 0) {
+	while (!ks_cur_eof(&c) && ks_cur_u8(&c, &tag) == 0) {
 		n = c.left < p->rowbytes ? c.left : p->rowbytes; /* a short last row is kept */
 		KS_GUARD(ks_cur_copy(&c, row, n));
 		for (i = 0; i < n; i++) {

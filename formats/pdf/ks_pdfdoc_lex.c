@@ -132,7 +132,7 @@ static int parse_name(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 			      lx->doc->lim.max_name, o->start);
 	if (ks_cur_sub(&start, n, &raw) < 0 || ks_pd_alloc(lx->doc, n + 1, (void **)&s) < 0)
 		return -1;
-	while (ks_cur_u8(&raw, &b) == 0) {
+	while (!ks_cur_eof(&raw) && ks_cur_u8(&raw, &b) == 0) {
 		if (b == '#' && ks_cur_peek_at(&raw, 0, &h1) == 0 &&
 		    ks_cur_peek_at(&raw, 1, &h2) == 0 && ks_hex_value(h1) >= 0 &&
 		    ks_hex_value(h2) >= 0) {
@@ -199,7 +199,7 @@ static int parse_literal(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 	if (ks_cur_sub(&lx->c, rawlen, &raw) < 0 || ks_cur_skip(&lx->c, 1) < 0 ||
 	    ks_pd_alloc(lx->doc, rawlen + 1, (void **)&s) < 0)
 		return -1;
-	while (ks_cur_u8(&raw, &b) == 0) {
+	while (!ks_cur_eof(&raw) && ks_cur_u8(&raw, &b) == 0) {
 		if (b == '\r') {
 			/* 7.3.4.2: an unescaped EOL is read as a single LF. */
 			(void)ks_cur_accept(&raw, "\n", 1);
@@ -255,7 +255,7 @@ static int parse_hexstr(struct ks_pd_lex *lx, struct ks_pdfobj *o)
 			      lx->doc->lim.max_string, o->start);
 	if (ks_pd_alloc(lx->doc, rawlen / 2 + 2, (void **)&s) < 0)
 		return -1;
-	while (ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
+	while (!ks_cur_eof(&lx->c) && ks_cur_u8(&lx->c, &b) == 0 && b != '>') {
 		if (ks_pdf_is_ws(b))
 			continue;
 		h = ks_hex_value(b);

@@ -33,7 +33,7 @@ static int read_text(struct ks_cur *seq, struct ks_tsp_resp *r)
 			memcpy(r->text + used, "; ", 2);
 			used += 2;
 		}
-		while (ks_cur_u8(&s, &b) == 0)
+		while (!ks_cur_eof(&s) && ks_cur_u8(&s, &b) == 0)
 			if (used + 1 < sizeof(r->text))
 				r->text[used++] = b >= 0x20 && b < 0x7f ? (char)b : '?';
 	}
@@ -54,7 +54,7 @@ static int read_fail_bits(struct ks_cur *bits, struct ks_tsp_resp *r)
 		return KS_SET(KS_ERR_PARSE, "malformed failInfo");
 	if (bits->left > FAIL_BITS_OCTETS_MAX)
 		return KS_SET(KS_ERR_LIMIT, "failInfo of %zu octets", bits->left);
-	while (ks_cur_u8(bits, &b) == 0) {
+	while (!ks_cur_eof(bits) && ks_cur_u8(bits, &b) == 0) {
 		for (k = 0; k < 8; k++)
 			if (b & (0x80u >> k))
 				r->fail_bits |= 1u << (i * 8 + (size_t)k);

@@ -18,7 +18,6 @@
  * same bytes (a school's seal and its chain come in every document). */
 #define CERT_CACHE_SLOTS 64
 #define CERT_CACHE_DER_MAX 16384 /* larger certificates are not kept */
-#define DER_HDR_MAX 6            /* tag, 0x84 and four length bytes */
 
 /* The outer TLV of the ContentInfo: a SEQUENCE whose definite length
  * fits the input, or an indefinite length (BER).  *total is the length
@@ -124,30 +123,6 @@ static X509 *cert_of(const uint8_t *der, size_t n)
 	return x;
 }
 
-static size_t der_hdr(uint8_t *out, uint8_t tag, size_t len)
-{
-	size_t k = 0, i, v;
-
-	out[0] = tag;
-	if (len < 0x80) {
-		out[1] = (uint8_t)len;
-		return 2;
-	}
-	for (v = len; v > 0; v >>= 8)
-		k++;
-	out[1] = (uint8_t)(0x80 | k);
-	for (i = 0; i < k; i++)
-		out[2 + i] = (uint8_t)(len >> (8 * (k - 1 - i)));
-	return 2 + k;
-}
-
-static size_t der_hdr_len(size_t len)
-{
-	uint8_t tmp[DER_HDR_MAX];
-
-	return der_hdr(tmp, 0, len);
-}
-
 /* A DER ContentInfo of SignedData split into the same ContentInfo
  * without the certificates (rest) and the certificates' TLVs (certs).
  * false, nothing decided, when the bytes are not of that plain shape (BER,
@@ -158,7 +133,7 @@ static bool split_certs(const uint8_t *der, size_t n, struct ks_buf *rest, struc
 {
 	struct ks_cur c, ci, oid, ex, sd, val, set, sd0;
 	const uint8_t *oid_at, *certs_at, *after;
-	uint8_t tag = 0, h[DER_HDR_MAX];
+	uint8_t tag = 0;
 	size_t l3, l2, l1, k = 0;
 	bool ok = false;
 
@@ -187,14 +162,14 @@ static bool split_certs(const uint8_t *der, size_t n, struct ks_buf *rest, struc
 	}
 	*ncerts = k;
 	l3 = (size_t)(certs_at - sd0.p) + sd.left;
-	l2 = der_hdr_len(l3) + l3;
+	l2 = ks_der_hdr_len(l3) + l3;
 	/* the OID's TLV, then [0] and the SignedData without certificates */
-	l1 = (size_t)(oid.p + oid.left - oid_at) + der_hdr_len(l2) + l2;
+	l1 = (size_t)(oid.p + oid.left - oid_at) + ks_der_hdr_len(l2) + l2;
 	ks_buf_reset(rest);
-	ok = ks_buf_append(rest, h, der_hdr(h, DER_TAG_SEQUENCE, l1)) == 0 &&
+	ok = ks_der_put_hdr(rest, DER_TAG_SEQUENCE, l1) == 0 &&
 	     ks_buf_append(rest, oid_at, (size_t)(oid.p + oid.left - oid_at)) == 0 &&
-	     ks_buf_append(rest, h, der_hdr(h, DER_TAG_CTX0, l2)) == 0 &&
-	     ks_buf_append(rest, h, der_hdr(h, DER_TAG_SEQUENCE, l3)) == 0 &&
+	     ks_der_put_hdr(rest, DER_TAG_CTX0, l2) == 0 &&
+	     ks_der_put_hdr(rest, DER_TAG_SEQUENCE, l3) == 0 &&
 	     ks_buf_append(rest, sd0.p, (size_t)(certs_at - sd0.p)) == 0 &&
 	     ks_buf_append(rest, after, sd.left) == 0;
 out:

@@ -1326,6 +1326,26 @@ static void test_verify_signer_cert_missing(void **state)
 	ks_key_free(key);
 }
 
+/* OpenSSL's SignedData over `in` by the principal (SHA-256) and a
+ * teacher (SHA-384), both chains carried; its DER into der (initialised
+ * here). */
+static CMS_ContentInfo *two_signers(X509 *c1, EVP_PKEY *k1, X509 *c2, EVP_PKEY *k2, BIO *in,
+				    struct ks_buf *der)
+{
+	CMS_ContentInfo *ci =
+	    CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
+
+	assert_non_null(ci);
+	assert_non_null(CMS_add1_signer(ci, c1, k1, EVP_sha256(), CMS_CADES));
+	assert_non_null(CMS_add1_signer(ci, c2, k2, EVP_sha384(), CMS_CADES));
+	add_chain(ci, "principal-rsa");
+	add_chain(ci, "teacher-ec");
+	assert_int_equal(CMS_final(ci, in, NULL, CMS_BINARY | CMS_DETACHED), 1);
+	ks_buf_init(der, KS_CMS_DER_MAX);
+	i2d_cms(ci, der);
+	return ci;
+}
+
 static void test_verify_two_signers(void **state)
 {
 	X509 *c1 = load_cert(pki_entity("principal-rsa", "cert.pem"));
@@ -1341,14 +1361,7 @@ static void test_verify_two_signers(void **state)
 	int i384;
 
 	(void)state;
-	ci = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
-	assert_non_null(CMS_add1_signer(ci, c1, k1, EVP_sha256(), CMS_CADES));
-	assert_non_null(CMS_add1_signer(ci, c2, k2, EVP_sha384(), CMS_CADES));
-	add_chain(ci, "principal-rsa");
-	add_chain(ci, "teacher-ec");
-	assert_int_equal(CMS_final(ci, in, NULL, CMS_BINARY | CMS_DETACHED), 1);
-	ks_buf_init(&der, KS_CMS_DER_MAX);
-	i2d_cms(ci, &der);
+	ci = two_signers(c1, k1, c2, k2, in, &der);
 	ks_cms_result_init(&r);
 	assert_ok(ks_cms_parse(der.data, der.len, false, &cms));
 	assert_int_equal(ks_cms_signer_count(cms), 2);
@@ -1411,14 +1424,7 @@ static void test_parse_cert_cache(void **state)
 	int i, n, elen;
 
 	(void)state;
-	ci = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_DETACHED | CMS_BINARY);
-	assert_non_null(CMS_add1_signer(ci, c1, k1, EVP_sha256(), CMS_CADES));
-	assert_non_null(CMS_add1_signer(ci, c2, k2, EVP_sha384(), CMS_CADES));
-	add_chain(ci, "principal-rsa");
-	add_chain(ci, "teacher-ec");
-	assert_int_equal(CMS_final(ci, in, NULL, CMS_BINARY | CMS_DETACHED), 1);
-	ks_buf_init(&der, KS_CMS_DER_MAX);
-	i2d_cms(ci, &der);
+	ci = two_signers(c1, k1, c2, k2, in, &der);
 	p = der.data;
 	plain = d2i_CMS_ContentInfo(NULL, &p, (long)der.len);
 	assert_non_null(plain);

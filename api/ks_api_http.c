@@ -26,6 +26,11 @@
 #define N_STATUS 17
 #define N_BUCKETS 12
 #define OTHER_ROUTE KS_API_ROUTES_MAX
+/* A declared body this much over the route's limit is read and dropped
+ * before the 413 goes out: a client still sending when the connection
+ * closed would see it reset instead of the answer.  Larger ones are
+ * refused at once. */
+#define DRAIN_MAX ((size_t)8 << 20)
 /* libmicrohttpd's own threads only move bytes: one per core, at most. */
 #define IO_THREADS_MAX 8
 
@@ -625,7 +630,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			ks_api_params_cleanup(&q.query);
 			return ok;
 		}
-		if (ks_mhd_content_length(conn, &clen) && clen > h->routes[route].max_body) {
+		if (ks_mhd_content_length(conn, &clen) && clen > h->routes[route].max_body &&
+		    clen - h->routes[route].max_body > DRAIN_MAX) {
 			request_fill(conn, url, method, &q);
 			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
 				 h->routes[route].max_body);
@@ -636,6 +642,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		p = ks_mhd_pending_new(&h->mhd, h->routes[route].max_body, route, &t0);
 		if (p == NULL)
 			return MHD_NO;
+		/* Over the limit but within DRAIN_MAX: nothing is kept, the
+		 * body is read and dropped, then 413. */
+		if (clen > h->routes[route].max_body)
+			p->too_big = true;
 		/* The body may hold a PIN (the signing agent's form): kept in a
 		 * secret buffer, wiped when the request ends.  Still empty here. */
 		if (h->cfg.secret_bodies)

@@ -271,6 +271,16 @@ static void opts_at(struct ks_pades_opts *o)
 	o->signing_time = T_WHEN;
 }
 
+/* A visible box on `page` at (x, 60), w by 70 points. */
+static void box_at(struct ks_pades_opts *o, unsigned page, double x, double w)
+{
+	o->page = page;
+	o->x = x;
+	o->y = 60;
+	o->w = w;
+	o->h = 70;
+}
+
 static void test_invisible_rsa(void **state)
 {
 	struct ks_buf pdf, out;
@@ -340,11 +350,7 @@ static void test_visible_ec(void **state)
 	(void)state;
 	plain_pdf(&pdf);
 	opts_at(&o);
-	o.page = 2;
-	o.x = 340;
-	o.y = 60;
-	o.w = 210;
-	o.h = 70;
+	box_at(&o, 2, 340, 210);
 	o.reason = "Ký duyệt học bạ";
 	/* Role from the certificate's title attribute. */
 	sign_buf(&pdf, "principal-ec", &o, &out, &res);
@@ -383,11 +389,7 @@ static void test_visible_times(void **state)
 	(void)state;
 	plain_pdf(&pdf);
 	opts_at(&o);
-	o.page = 1;
-	o.x = 340;
-	o.y = 60;
-	o.w = 210;
-	o.h = 70;
+	box_at(&o, 1, 340, 210);
 	sign_buf(&pdf, "principal-ec", &o, &a, &res);
 	o.signing_time = T_WHEN + 3 * 86400 + 5 * 3600 + 33 * 60;
 	sign_buf(&pdf, "principal-ec", &o, &b, &res);
@@ -413,11 +415,7 @@ static void test_serial_three(void **state)
 	 * update; every earlier signature stays valid in the final file. */
 	plain_pdf(&pdf);
 	opts_at(&o);
-	o.page = 1;
-	o.x = 40;
-	o.y = 60;
-	o.w = 200;
-	o.h = 70;
+	box_at(&o, 1, 40, 200);
 	o.reason = "Xác nhận kết quả học tập";
 	sign_buf(&pdf, "homeroom-rsa", &o, &s1, &res);
 	assert_string_equal(res.field, "Signature1");

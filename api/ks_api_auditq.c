@@ -6,11 +6,17 @@
  * commit rate.  So requests queue their rows and wait; one writer thread
  * takes everything queued, appends it as one transaction ending with one
  * signed checkpoint (ks_audit_append with n rows), and wakes the batch's
- * requests.  Under load a batch holds the rows of every request that
- * arrived during the previous commit. */
+ * requests.
+ *
+ * A commit costs the same for one row or a hundred (an fsync, a signed
+ * checkpoint, the pages written again), so under load the writer waits
+ * a little for more: until every request the workers hold is waiting
+ * for its rows (none of them will add one sooner), or commit-delay
+ * has passed since it woke.  A lone request is committed at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/ks_api_int.h"
 #include "ks_log.h"
@@ -59,11 +65,14 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 	}
 	if (q->committed < batch && !q->writer_gone) {
 		/* the disk's time: another request computes meanwhile */
+		q->waiting++;
+		pthread_cond_signal(&q->work);
 		pthread_mutex_unlock(&q->lock);
 		ks_api_http_wait_begin();
 		pthread_mutex_lock(&q->lock);
 		while (q->committed < batch && !q->writer_gone)
 			pthread_cond_wait(&q->done, &q->lock);
+		q->waiting--;
 		pthread_mutex_unlock(&q->lock);
 		ks_api_http_wait_end();
 		pthread_mutex_lock(&q->lock);
@@ -82,6 +91,34 @@ int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
 	return ks_api_auditq_add_many(s, ev, 1);
 }
 
+/* Is there a reason to wait for more rows?  Some request the workers
+ * hold is not waiting for a commit yet, and the queue has room. */
+static bool worth_waiting(struct ks_api_svc *s)
+{
+	const struct ks_api_auditq *q = &s->aq;
+
+	return !q->stopping && q->n < KS_API_AUDIT_BATCH_MAX / 2 &&
+	       q->waiting < atomic_load(&s->busy);
+}
+
+/* Wait (lock held) while worth_waiting, at most commit-delay. */
+static void gather(struct ks_api_svc *s)
+{
+	struct ks_api_auditq *q = &s->aq;
+	unsigned ms = s->conf->commit_delay_ms;
+	struct timespec until;
+
+	if (ms == 0 || !worth_waiting(s))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)ms * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (worth_waiting(s))
+		if (pthread_cond_timedwait(&q->work, &q->lock, &until) != 0)
+			break;
+}
+
 static void *writer(void *arg)
 {
 	struct ks_api_svc *s = arg;
@@ -98,6 +135,7 @@ static void *writer(void *arg)
 			pthread_cond_wait(&q->work, &q->lock);
 		if (q->n == 0 && q->stopping)
 			break;
+		gather(s);
 		/* take the queue: the other array receives new rows meanwhile */
 		rows = q->rows;
 		n = q->n;
@@ -126,6 +164,9 @@ static void *writer(void *arg)
 			ks_log(KS_LOG_ERROR, "audit: %zu rows not written: %s", n, ks_err_msg());
 			ks_err_clear();
 			atomic_fetch_add(&s->audit_errors, n);
+		} else {
+			atomic_fetch_add(&s->audit_commits, 1);
+			atomic_fetch_add(&s->audit_rows, n);
 		}
 		pthread_mutex_lock(&q->lock);
 		if (rc < 0)
@@ -142,9 +183,15 @@ static void *writer(void *arg)
 int ks_api_auditq_start(struct ks_api_svc *s)
 {
 	struct ks_api_auditq *q = &s->aq;
+	pthread_condattr_t ca;
 
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->work, NULL);
+	/* the gathering wait is timed on the monotonic clock */
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&q->work, &ca) != 0)
+		return KS_SET(KS_ERR_INTERNAL, "cannot set up the audit queue");
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&q->done, NULL);
 	q->inited = true;
 	q->next = 1;

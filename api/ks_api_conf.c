@@ -57,6 +57,7 @@ static const struct opt opts[] = {
 	O("state", "instance", T_STR, instance, 0, 0),
 	O("state", "maintenance-file", T_STR, maintenance_file, 0, 0),
 	O("state", "sync", T_SYNC, sync_full, 0, 0),
+	O("state", "commit-delay", T_UINT, commit_delay_ms, 0, 100),
 	O("signing", "prepared-ttl", T_UINT, prepared_ttl_s, 1, 86400),
 	O("signing", "digests", T_DIGESTS, digests, 0, 0),
 	O("signing", "activation-ttl-max", T_UINT, activation_ttl_max_s, 1, 86400),
@@ -125,6 +126,7 @@ int ks_api_conf_defaults(struct ks_api_conf *c)
 	c->timeout_s = 30;
 	c->drain_s = 10;
 	c->sync_full = true;
+	c->commit_delay_ms = 5;
 	c->prepared_ttl_s = 300;
 	c->digests = KS_CONF_SHA256 | KS_CONF_SHA384 | KS_CONF_SHA512;
 	c->activation_ttl_max_s = 600;

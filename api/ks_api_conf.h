@@ -56,6 +56,7 @@ struct ks_api_conf {
 	char *instance;
 	char *maintenance_file;
 	bool sync_full;
+	unsigned commit_delay_ms; /* the audit writer waits for more rows at most this long */
 	/* [signing] */
 	unsigned prepared_ttl_s;
 	unsigned digests; /* enum ks_conf_md bits allowed */

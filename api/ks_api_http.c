@@ -558,6 +558,8 @@ static void *worker(void *arg)
 		job_run(j);
 		my_turn = NULL;
 		turn_give(pl);
+		if (j->h->cfg.busy != NULL)
+			atomic_fetch_sub(j->h->cfg.busy, 1);
 		/* the job belongs to the connection again from here */
 		conn = j->conn;
 		MHD_resume_connection(conn);
@@ -682,6 +684,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	p->work = j;
 	p->work_free = job_free;
 	MHD_suspend_connection(conn);
+	if (h->cfg.busy != NULL)
+		atomic_fetch_add(h->cfg.busy, 1);
 	pool_push(&h->pool, j);
 	return MHD_YES;
 }

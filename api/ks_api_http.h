@@ -22,6 +22,7 @@
 #ifndef KS_API_HTTP_H
 #define KS_API_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,9 @@ struct ks_api_http_cfg {
 	 * runs at once (handlers that may wait unmarked, e.g. for a PIN
 	 * typed at a terminal). */
 	bool cpu_turns;
+	/* Optional: kept at the number of requests handed to the workers
+	 * and not answered yet (queued or running). */
+	atomic_uint *busy;
 };
 
 struct ks_api_http;

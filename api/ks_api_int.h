@@ -59,6 +59,7 @@ struct ks_api_auditq {
 	uint64_t next;      /* the batch that takes the rows queued now */
 	uint64_t committed; /* the last batch written (or failed) */
 	uint64_t failed;    /* the last batch that failed */
+	size_t waiting;     /* requests waiting for their rows' commit */
 	bool inited, started, stopping, writer_gone;
 	pthread_t th;
 };
@@ -90,8 +91,10 @@ struct ks_api_svc {
 	struct ks_key *audit_key;
 	struct ks_audit_signer audit;
 	struct ks_api_auditq aq;
+	atomic_uint busy; /* requests the workers hold (ks_api_http_cfg.busy) */
 	struct ks_api_refusals *refusals;
 	atomic_ullong audit_errors;
+	atomic_ullong audit_commits, audit_rows; /* written by the group commit */
 	/* /v1/verify per address */
 	pthread_mutex_t rate_lock;
 	struct ks_api_rate_slot *rate;

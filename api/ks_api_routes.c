@@ -390,9 +390,16 @@ int ks_api_h_metrics(void *svc, const struct ks_api_request *q, struct ks_api_re
 	    "kyso_verify_rate_limited_total %llu\n"
 	    "# HELP kyso_audit_errors_total Audit rows that could not be written.\n"
 	    "# TYPE kyso_audit_errors_total counter\n"
-	    "kyso_audit_errors_total %llu\n",
+	    "kyso_audit_errors_total %llu\n"
+	    "# HELP kyso_audit_commits_total Audit commits (each one fsync and signed checkpoint).\n"
+	    "# TYPE kyso_audit_commits_total counter\n"
+	    "kyso_audit_commits_total %llu\n"
+	    "# HELP kyso_audit_rows_total Audit rows committed.\n"
+	    "# TYPE kyso_audit_rows_total counter\n"
+	    "kyso_audit_rows_total %llu\n",
 	    atomic_load(&s->token_errors), atomic_load(&s->rate_limited),
-	    atomic_load(&s->audit_errors)));
+	    atomic_load(&s->audit_errors), atomic_load(&s->audit_commits),
+	    atomic_load(&s->audit_rows)));
 	r->status = 200;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	rc = 0;

@@ -81,6 +81,7 @@ sample_rss() { # every second into $1
   while kill -0 "$KYSO_SERVE_PID" 2>/dev/null; do rss >>"$1"; sleep 1; done
 }
 
+metric() { curl -s "$KYSO_SERVE_URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$KYSO_SERVE_PID/stat"; }
 status=0
@@ -90,8 +91,12 @@ run() { # name path content-type body
   sample_rss "$TMP/rss" &
   RSS_PID=$!
   cpu0=$(cpu_ticks)
+  rows0=$(metric kyso_audit_rows_total)
+  commits0=$(metric kyso_audit_commits_total)
   out=$("$LOAD" 127.0.0.1 "$PORT" "$2" "$3" "$4" "$TOK" "$CONNS" "$SECS" "$WARM")
   cpu1=$(cpu_ticks)
+  rows1=$(metric kyso_audit_rows_total)
+  commits1=$(metric kyso_audit_commits_total)
   kill "$RSS_PID" 2>/dev/null
   wait "$RSS_PID" 2>/dev/null
   RSS_PID=
@@ -116,6 +121,9 @@ run() { # name path content-type body
     "$(awk -v a="$cpu_ms" 'BEGIN {printf "%.0f/s", (a > 0 ? 2000 / a : 0)}')" \
     "$(awk -v a="$cpu_ms" -v b="$ref" 'BEGIN {printf "%.2f", (a > 0 && b > 0 ? 2000 / a / b : 0)}')" \
     "$(awk -v b="$ref" 'BEGIN {printf "%.3f", (b > 0 ? 2000 / b : 0)}')"
+  [ "$rows1" != "$rows0" ] && printf '%-29s %-14s %-14s %s\n' "serve $name audit" \
+    "$((rows1 - rows0)) rows" "$((commits1 - commits0)) commits" \
+    "($(awk -v r="$((rows1 - rows0))" -v c="$((commits1 - commits0))" 'BEGIN {printf "%.1f", (c > 0 ? r / c : 0)}') rows per commit)"
   printf '%-29s %-14s (%s)\n' "serve $name errors" "$errs" "$out"
   printf '%-29s %-14s %-14s %s\n' "serve $name RSS" "${rss_end} kB" "${rss_warm} kB" \
     "(at the end / after the ${WARM} s warm-up)"

@@ -334,10 +334,11 @@ check "a client granted verify is not rate-limited" is 200
 
 # --- metrics
 req GET /metrics
-check "GET /metrics: requests by route and status, latency histogram, signatures by key" \
+check "GET /metrics: requests by route and status, latency histogram, signatures by key, audit commits and rows" \
   bash -c "grep -q 'kyso_http_requests_total{route=\"/v1/sign\",status=\"200\"}' '$TMP/body' &&
     grep -q 'kyso_http_request_duration_seconds_bucket{route=\"/v1/sign\",le=\"+Inf\"}' '$TMP/body' &&
-    grep -q 'kyso_signatures_total{key=\"seal\"} [1-9]' '$TMP/body' && grep -q '^kyso_http_in_flight ' '$TMP/body'"
+    grep -q 'kyso_signatures_total{key=\"seal\"} [1-9]' '$TMP/body' && grep -q '^kyso_http_in_flight ' '$TMP/body' &&
+    awk '/^kyso_audit_commits_total /{c=\$2} /^kyso_audit_rows_total /{r=\$2} END{exit !(c >= 1 && r >= c)}' '$TMP/body'"
 
 # --- revoke
 "$KYSO" client revoke other --config "$CONF" >/dev/null 2>&1

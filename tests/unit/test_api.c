@@ -31,6 +31,7 @@ static void test_conf_defaults(void **state)
 	assert_string_equal(c.dir, "./var");
 	assert_string_equal(c.store, "sqlite:./var/kyso.db");
 	assert_int_equal(c.prepared_ttl_s, 300);
+	assert_int_equal(c.commit_delay_ms, 5);
 	assert_int_equal(c.n_keys, 5);
 	assert_non_null(ks_api_conf_key(&c, "seal"));
 	assert_true(ks_api_conf_key(&c, "principal")->personal);
@@ -76,6 +77,7 @@ static void test_conf_errors(void **state)
 		"[server]\ntls-cert = /c.pem\n",          /* without its key */
 		"[tsa]\nkey = pkcs11:a\nkey-file = /b\n", /* both */
 		"[signing]\nbatch-max = 1001\n",          /* over the batch limit */
+		"[state]\ncommit-delay = 101\n",          /* over 100 ms */
 		"[key \"k\"]\nuri = pkcs11:x\nsession-activation = yes\n" /* not personal */
 	};
 	struct ks_api_conf c;

@@ -138,6 +138,7 @@ static int batch_reply(struct ks_api_svc *s, const struct ks_api_request *q, str
 	char tail[80];
 	int w;
 
+	ks_api_http_turn_done();
 	if (ks_api_audit_rows(s, q, b->ev, b->n_ev) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		return 0;

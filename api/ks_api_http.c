@@ -83,8 +83,7 @@ struct pool {
 	pthread_t th[KS_API_THREADS_MAX];
 	unsigned n;
 	bool inited, stopping;
-	pthread_mutex_t turn_lock;
-	struct turn_waiter *wh, *wt; /* waiting for a turn, in order */
+	struct turn_waiter *wh, *wt; /* back from a wait, waiting for a turn, in order */
 	unsigned width, running;
 };
 
@@ -459,56 +458,64 @@ static enum MHD_Result answer(struct ks_api_http *h, struct MHD_Connection *conn
 	return ok;
 }
 
-/* Wait for a turn: behind every waiting worker, or before them (a
- * worker coming back from a wait, its request older than theirs). */
-static void turn_take(struct pool *pl, bool first)
+/* Give up a turn (lock held): to the first worker waiting for one, or
+ * back to the pool, waking an idle worker when a request is queued. */
+static void turn_release(struct pool *pl)
+{
+	struct turn_waiter *w = pl->wh;
+
+	if (w != NULL) {
+		pl->wh = w->next;
+		if (pl->wh == NULL)
+			pl->wt = NULL;
+		/* the turn is handed over: running stays counted */
+		w->go = true;
+		pthread_cond_signal(&w->cv);
+		return;
+	}
+	pl->running--;
+	if (pl->head != NULL)
+		pthread_cond_signal(&pl->work);
+}
+
+/* May a new request start?  A turn is free and no worker back from a
+ * wait is owed one. */
+static bool turn_free(const struct pool *pl)
+{
+	return pl->running < pl->width && pl->wh == NULL;
+}
+
+/* Take a turn back after a wait, before the queued requests (this one
+ * is older than theirs). */
+static void turn_take(struct pool *pl)
 {
 	struct turn_waiter w;
 
-	pthread_mutex_lock(&pl->turn_lock);
-	if (pl->running < pl->width && pl->wh == NULL) {
+	pthread_mutex_lock(&pl->lock);
+	if (turn_free(pl)) {
 		pl->running++;
-		pthread_mutex_unlock(&pl->turn_lock);
+		pthread_mutex_unlock(&pl->lock);
 		return;
 	}
 	pthread_cond_init(&w.cv, NULL);
 	w.go = false;
 	w.next = NULL;
-	if (first) {
-		w.next = pl->wh;
+	if (pl->wt != NULL)
+		pl->wt->next = &w;
+	else
 		pl->wh = &w;
-		if (pl->wt == NULL)
-			pl->wt = &w;
-	} else {
-		if (pl->wt != NULL)
-			pl->wt->next = &w;
-		else
-			pl->wh = &w;
-		pl->wt = &w;
-	}
-	/* the turn is handed over: running stays counted */
+	pl->wt = &w;
 	while (!w.go)
-		pthread_cond_wait(&w.cv, &pl->turn_lock);
-	pthread_mutex_unlock(&pl->turn_lock);
+		pthread_cond_wait(&w.cv, &pl->lock);
+	pthread_mutex_unlock(&pl->lock);
 	pthread_cond_destroy(&w.cv);
 }
 
 static void turn_give(struct pool *pl)
 {
-	struct turn_waiter *w;
-
-	pthread_mutex_lock(&pl->turn_lock);
-	w = pl->wh;
-	if (w != NULL) {
-		pl->wh = w->next;
-		if (pl->wh == NULL)
-			pl->wt = NULL;
-		w->go = true;
-		pthread_cond_signal(&w->cv);
-	} else {
-		pl->running--;
-	}
-	pthread_mutex_unlock(&pl->turn_lock);
+	pthread_mutex_lock(&pl->lock);
+	turn_release(pl);
+	pthread_mutex_unlock(&pl->lock);
 }
 
 void ks_api_http_wait_begin(void)
@@ -520,9 +527,19 @@ void ks_api_http_wait_begin(void)
 void ks_api_http_wait_end(void)
 {
 	if (my_turn != NULL)
-		turn_take(my_turn, true);
+		turn_take(my_turn);
 }
 
+void ks_api_http_turn_done(void)
+{
+	if (my_turn != NULL)
+		turn_give(my_turn);
+	my_turn = NULL;
+}
+
+/* A request is queued; an idle worker is woken only when it may start
+ * now (otherwise the worker whose turn ends takes it, without a sleep
+ * and a wake in between). */
 static void pool_push(struct pool *pl, struct job *j)
 {
 	pthread_mutex_lock(&pl->lock);
@@ -531,7 +548,8 @@ static void pool_push(struct pool *pl, struct job *j)
 	else
 		pl->head = j;
 	pl->tail = j;
-	pthread_cond_signal(&pl->work);
+	if (turn_free(pl))
+		pthread_cond_signal(&pl->work);
 	pthread_mutex_unlock(&pl->lock);
 }
 
@@ -543,7 +561,7 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&pl->lock);
 	for (;;) {
-		while (pl->head == NULL && !pl->stopping)
+		while (!(pl->head != NULL && turn_free(pl)) && !(pl->stopping && pl->head == NULL))
 			pthread_cond_wait(&pl->work, &pl->lock);
 		/* stopping: what is queued is still answered */
 		if (pl->head == NULL)
@@ -552,12 +570,13 @@ static void *worker(void *arg)
 		pl->head = j->next;
 		if (pl->head == NULL)
 			pl->tail = NULL;
+		pl->running++;
 		pthread_mutex_unlock(&pl->lock);
-		turn_take(pl, false);
 		my_turn = pl;
 		job_run(j);
+		if (my_turn != NULL)
+			turn_give(pl);
 		my_turn = NULL;
-		turn_give(pl);
 		if (j->h->cfg.busy != NULL)
 			atomic_fetch_sub(j->h->cfg.busy, 1);
 		/* the job belongs to the connection again from here */
@@ -565,6 +584,9 @@ static void *worker(void *arg)
 		MHD_resume_connection(conn);
 		pthread_mutex_lock(&pl->lock);
 	}
+	/* the next worker may be asleep with the queue empty: let it see
+	 * stopping too */
+	pthread_cond_broadcast(&pl->work);
 	pthread_mutex_unlock(&pl->lock);
 	return NULL;
 }
@@ -573,7 +595,6 @@ static int pool_start(struct pool *pl, unsigned n, unsigned width)
 {
 	pthread_mutex_init(&pl->lock, NULL);
 	pthread_cond_init(&pl->work, NULL);
-	pthread_mutex_init(&pl->turn_lock, NULL);
 	pl->width = width;
 	pl->inited = true;
 	for (pl->n = 0; pl->n < n; pl->n++)
@@ -598,7 +619,6 @@ static void pool_stop(struct pool *pl)
 		pthread_join(pl->th[i], NULL);
 	pthread_mutex_destroy(&pl->lock);
 	pthread_cond_destroy(&pl->work);
-	pthread_mutex_destroy(&pl->turn_lock);
 	pl->inited = false;
 }
 

@@ -126,6 +126,11 @@ void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms);
  * back (before newer requests).  Both are no-ops outside a worker. */
 void ks_api_http_wait_begin(void);
 void ks_api_http_wait_end(void);
+/* What is left of the request is short (its audit row's commit, then
+ * copying the answer): the worker gives up its turn for good, so it
+ * need not queue for one again after the wait.  Waits marked after
+ * this are no-ops. */
+void ks_api_http_turn_done(void);
 
 void ks_api_reply_init(struct ks_api_reply *r);
 void ks_api_reply_cleanup(struct ks_api_reply *r);

@@ -376,6 +376,7 @@ int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_api_reply *r)
 {
 	ks_api_audit_event_signed(ev, ref);
+	ks_api_http_turn_done();
 	if (ks_api_audit_rows(s, q, ev, 1) < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		return 0;

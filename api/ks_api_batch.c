@@ -223,8 +223,8 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 		struct ks_sign_outcome res;
 
 		ks_buf_reset(&out);
-		if (ks_api_sign_run(s, q, &o, key, doc->name, doc->data.data, doc->data.len, &out,
-				    &res) < 0) {
+		if (ks_api_sign_run(s, q, &o, key, doc->name, doc->data.data, doc->data.len, NULL,
+				    &out, &res) < 0) {
 			struct ks_api_reply scratch;
 
 			ks_api_reply_init(&scratch);
@@ -233,7 +233,7 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 			ks_api_reply_cleanup(&scratch);
 		} else {
 			atomic_fetch_add(&k->signatures, 1);
-			ks_api_signed_ref_of(&b.refs[b.n_ev], q, res.format, &out, key);
+			ks_api_signed_ref_of(&b.refs[b.n_ev], q, res.format, &out, key, NULL);
 			ks_api_audit_event(&b.ev[b.n_ev], q, &who, "sign", k->conf->name,
 					   doc->digest, o.level != NULL ? o.level : "B-B", "ok",
 					   session);

@@ -151,6 +151,23 @@ KS_WUR int ks_api_open_key(struct ks_api_svc *s, const struct ks_api_key_conf *k
 KS_WUR int ks_api_open_file_key(const struct ks_api_key_conf *kc, struct ks_key **out);
 /* Hex SHA-256 of bytes. */
 void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX]);
+/* The SHA-256 of a request's document, its state kept: the signature's
+ * /ByteRange digest and the signed document's own digest (the same
+ * bytes with an update after them) continue from it instead of hashing
+ * the document again.  ctx is NULL when it could not be kept (then
+ * everything is hashed whole). */
+struct ks_api_doc_hash {
+	EVP_MD_CTX *ctx;
+	const uint8_t *doc;
+	size_t n;
+	char hex[KS_API_DOC_DIGEST_HEX];
+};
+void ks_api_doc_hash_init(struct ks_api_doc_hash *h, const uint8_t *doc, size_t n);
+void ks_api_doc_hash_cleanup(struct ks_api_doc_hash *h);
+/* Hex SHA-256 of `out`: from h's state when out begins with h's
+ * document (checked), else of all of it.  h may be NULL. */
+void ks_api_doc_hash_of(const struct ks_api_doc_hash *h, const uint8_t *out, size_t len,
+			char hex[KS_API_DOC_DIGEST_HEX]);
 
 /* Group commit of audit rows (ks_api_auditq.c): add one and wait until
  * it is durable; add several and wait once until all are. */

@@ -49,10 +49,10 @@ out:
 
 void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
 			  enum ks_format f, const struct ks_buf *signed_doc,
-			  const struct ks_key *signer)
+			  const struct ks_key *signer, const struct ks_api_doc_hash *in)
 {
 	memset(ref, 0, sizeof(*ref));
-	ks_api_sha256_hex(signed_doc->data, signed_doc->len, ref->digest);
+	ks_api_doc_hash_of(in, signed_doc->data, signed_doc->len, ref->digest);
 	/* The id is read from what is handed out: the document the QR code
 	 * of which a parent scans.  A document that carries none (or none
 	 * well-formed) is signed all the same, with no id recorded. */

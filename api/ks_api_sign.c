@@ -351,7 +351,8 @@ bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts
 
 int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		    const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
-		    const uint8_t *doc, size_t n, struct ks_buf *out, struct ks_sign_outcome *res)
+		    const uint8_t *doc, size_t n, const struct ks_api_doc_hash *in,
+		    struct ks_buf *out, struct ks_sign_outcome *res)
 {
 	struct ks_sign_job j;
 	bool waits;
@@ -361,6 +362,7 @@ int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	j.in_data = doc;
 	j.in_len = n;
 	j.out_buf = out;
+	j.in_digest = in != NULL ? in->ctx : NULL;
 	waits = ks_api_sign_waits(s, o, key);
 	if (waits)
 		ks_api_http_wait_begin();
@@ -454,6 +456,7 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	struct ks_sign_outcome res;
 	struct ks_audit_event ev;
 	struct ks_api_signed_ref ref;
+	struct ks_api_doc_hash dh = { 0 };
 	struct ks_buf out;
 	struct ks_key *key = NULL;
 	const uint8_t *doc;
@@ -474,7 +477,8 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 				 "document");
 		goto out;
 	}
-	ks_api_sha256_hex(doc, n, digest);
+	ks_api_doc_hash_init(&dh, doc, n);
+	memcpy(digest, dh.hex, sizeof(digest));
 	if (o.key == NULL) {
 		ks_api_bad_param(q, r, "'%s' is missing: name the signing key", "key");
 		goto out;
@@ -491,7 +495,7 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 		ks_api_key_failed(s, q, &who, "sign", k, digest, o.level, r);
 		goto out;
 	}
-	if (ks_api_sign_run(s, q, &o, key, NULL, doc, n, &out, &res) < 0) {
+	if (ks_api_sign_run(s, q, &o, key, NULL, doc, n, &dh, &out, &res) < 0) {
 		ks_api_sign_failed(s, q, &who, "sign", k, digest, o.level, r);
 		goto out;
 	}
@@ -499,11 +503,12 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s'%s%s: %s", q->id, who.c.name,
 	       digest, k->conf->name, session[0] != '\0' ? " in session " : "", session,
 	       res.summary);
-	ks_api_signed_ref_of(&ref, q, res.format, &out, key);
+	ks_api_signed_ref_of(&ref, q, res.format, &out, key, &dh);
 	ks_api_audit_event(&ev, q, &who, "sign", k->conf->name, digest,
 			   o.level != NULL ? o.level : "B-B", "ok", session);
 	rc = ks_api_signed_reply(s, q, &ev, &ref, &res, &out, r);
 out:
+	ks_api_doc_hash_cleanup(&dh);
 	ks_buf_cleanup(&out);
 	ks_api_params_cleanup(&ps);
 	return rc;

@@ -63,7 +63,7 @@ struct ks_api_signed_ref {
 };
 void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
 			  enum ks_format f, const struct ks_buf *signed_doc,
-			  const struct ks_key *signer);
+			  const struct ks_key *signer, const struct ks_api_doc_hash *in);
 /* The event's record, signed and signer fields, borrowed from ref. */
 void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref);
 /* Write a signature's audit row (ev with ref's fields), then answer with
@@ -117,8 +117,8 @@ bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts
  * the option's) names it in messages. */
 KS_WUR int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 			   const struct ks_api_sign_opts *o, struct ks_key *key, const char *name,
-			   const uint8_t *doc, size_t n, struct ks_buf *out,
-			   struct ks_sign_outcome *res);
+			   const uint8_t *doc, size_t n, const struct ks_api_doc_hash *in,
+			   struct ks_buf *out, struct ks_sign_outcome *res);
 
 /* An audit event of this request (texts borrowed). */
 void ks_api_audit_event(struct ks_audit_event *ev, const struct ks_api_request *q,

@@ -1,4 +1,5 @@
 /* Helpers shared by the service's handlers (ks_api_int.h). */
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +15,78 @@
 
 /* ---- small helpers ---- */
 
-void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX])
+static void hex32(const uint8_t d[32], char out[KS_API_DOC_DIGEST_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t d[32];
-	unsigned len = 0;
 	size_t i;
 
-	if (EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) != 1 || len != 32)
-		memset(d, 0, sizeof(d));
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HEX])
+{
+	uint8_t d[32];
+	unsigned len = 0;
+
+	if (EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		memset(d, 0, sizeof(d));
+	hex32(d, out);
+}
+
+/* The digest of the bytes ctx was fed and then `p`; false when OpenSSL
+ * failed. */
+static bool finish_from(const EVP_MD_CTX *ctx, const uint8_t *p, size_t n, uint8_t d[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned len = 0;
+	bool ok = c != NULL && EVP_MD_CTX_copy_ex(c, ctx) == 1 &&
+		  (n == 0 || EVP_DigestUpdate(c, p, n) == 1) &&
+		  EVP_DigestFinal_ex(c, d, &len) == 1 && len == 32;
+
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
+void ks_api_doc_hash_init(struct ks_api_doc_hash *h, const uint8_t *doc, size_t n)
+{
+	uint8_t d[32];
+
+	h->doc = doc;
+	h->n = n;
+	h->ctx = EVP_MD_CTX_new();
+	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(h->ctx, doc, n) != 1 || !finish_from(h->ctx, NULL, 0, d)) {
+		ERR_clear_error();
+		EVP_MD_CTX_free(h->ctx);
+		h->ctx = NULL;
+		ks_api_sha256_hex(doc, n, h->hex);
+		return;
+	}
+	hex32(d, h->hex);
+}
+
+void ks_api_doc_hash_cleanup(struct ks_api_doc_hash *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+void ks_api_doc_hash_of(const struct ks_api_doc_hash *h, const uint8_t *out, size_t len,
+			char hex[KS_API_DOC_DIGEST_HEX])
+{
+	uint8_t d[32];
+
+	if (h != NULL && h->ctx != NULL && len >= h->n && memcmp(out, h->doc, h->n) == 0 &&
+	    finish_from(h->ctx, out + h->n, len - h->n, d)) {
+		hex32(d, hex);
+		return;
+	}
+	ERR_clear_error();
+	ks_api_sha256_hex(out, len, hex);
 }
 
 void ks_api_fail(const struct ks_api_request *q, struct ks_api_reply *r, const char *code,

@@ -114,6 +114,8 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.tsa = j->tsa;
 	o.md = j->md;
 	o.rsa_pss = j->rsa_pss;
+	if (j->in_data != NULL)
+		o.input_digest = j->in_digest;
 	if (lt == 0) {
 		if ((j->in_data != NULL
 			 ? ks_sign_pdf_mem(j->key, j->in_data, j->in_len, j->out_buf, &o, &r)

@@ -57,6 +57,9 @@ struct ks_sign_job {
 	const uint8_t *in_data;
 	size_t in_len;
 	struct ks_buf *out_buf;
+	/* Optional, with in_data: a digest context over exactly in_data
+	 * (ks_pades_opts.input_digest; PDF only, others ignore it). */
+	const EVP_MD_CTX *in_digest;
 	/* The check of the signer certificate before signing (Circular
 	 * 15/2025): where its issuer is looked for besides the key's chain
 	 * (may be NULL), the revocation options (NULL: defaults), and what an

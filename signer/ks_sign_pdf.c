@@ -187,6 +187,7 @@ static int sign_pdf_any(struct ks_key *key, const char *in_path, const uint8_t *
 	po.rsa_pss = o->rsa_pss;
 	po.font_path = o->font_path;
 	po.signing_time = o->signing_time;
+	po.input_digest = o->input_digest;
 	/* Circular 15/2025/TT-BKHCN: check the certificate before signing. */
 	KS_GUARD(ks_policy_check_key(key, po.md, 0));
 	if (o->cms != NULL) {

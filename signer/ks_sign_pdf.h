@@ -33,6 +33,8 @@ struct ks_sign_pdf_opts {
 	/* The CMS producer to use instead of the key's (and the TSA's for
 	 * B-T): two-phase signing puts its own in front.  NULL: the key's. */
 	const struct ks_pades_cms *cms;
+	/* ks_pades_opts.input_digest (in-memory signing). */
+	const EVP_MD_CTX *input_digest;
 };
 
 /* Longest --reason, --role, --location text (bytes of UTF-8). */

@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "ks_buf.h"
 #include "ks_err.h"
 #include "ks_key.h"
@@ -96,6 +98,12 @@ struct ks_pades_opts {
 	 * producer after signing (KS_PADES_TST_RESERVE for B-T). */
 	size_t reserve_extra;
 	const char *font_path; /* NULL: DejaVu Sans (Debian fonts-dejavu-core) */
+	/* Optional: a digest context that has hashed exactly the input, no
+	 * more, with the algorithm `md` names (a caller that hashed the
+	 * document anyway).  The /ByteRange digest continues from a copy of
+	 * it instead of hashing the input again; another algorithm is
+	 * ignored. */
+	const EVP_MD_CTX *input_digest;
 	/* A document timestamp (ETSI EN 319 142-1 5.4, ISO 32000-2 12.8.5):
 	 * /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, /Contents an RFC 3161
 	 * token over the ByteRange digest (the producer gives it; cert may be

@@ -267,7 +267,7 @@ static int dss_core(const struct ks_pdf_source *src, const struct ks_pdf_sink *s
 		/* Nothing new: the output is the input, unchanged. */
 		KS_GUARD(copy_as_is(src, sink));
 	} else {
-		KS_GUARD(ks_pdf_update_copy_original(c.u, src, sink, NULL, NULL));
+		KS_GUARD(ks_pdf_update_copy_original(c.u, src, sink, NULL, false, NULL));
 		KS_GUARD(ks_pdf_update_finish(c.u, NULL, 0, sink));
 	}
 	if (added != NULL)

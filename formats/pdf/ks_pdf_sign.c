@@ -260,6 +260,7 @@ static int sign_and_write(struct ks_pdf_signer *s, const struct ks_pdf_source *s
 	unsigned dlen = 0;
 	size_t contents_max;
 	struct ks_pdf_byterange br;
+	bool primed;
 	int rc = -1;
 
 	ks_buf_init(&sd, (size_t)1 << 20);
@@ -274,9 +275,15 @@ static int sign_and_write(struct ks_pdf_signer *s, const struct ks_pdf_source *s
 
 	/* Stream the original while hashing; then the update's own bytes. */
 	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, ks_md_evp(o->md), NULL) != 1)
+	if (md == NULL)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "digest init");
-	KS_GUARD(ks_pdf_update_copy_original(s->u, src, sink, md, &br));
+	primed = o->input_digest != NULL && EVP_MD_CTX_get0_md(o->input_digest) != NULL &&
+		 EVP_MD_get_type(EVP_MD_CTX_get0_md(o->input_digest)) ==
+		     EVP_MD_get_type(ks_md_evp(o->md));
+	if (primed ? EVP_MD_CTX_copy_ex(md, o->input_digest) != 1
+		   : EVP_DigestInit_ex(md, ks_md_evp(o->md), NULL) != 1)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "digest init");
+	KS_GUARD(ks_pdf_update_copy_original(s->u, src, sink, md, primed, &br));
 	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "digest final");
 	ks_buf_reset(&der);

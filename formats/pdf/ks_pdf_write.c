@@ -597,8 +597,9 @@ static int hash_rest(const struct ks_pdf_source *src, uint64_t off, uint8_t *chu
 
 int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_source *src,
 				const struct ks_pdf_sink *sink, EVP_MD_CTX *md_ctx,
-				struct ks_pdf_byterange *br)
+				bool orig_hashed, struct ks_pdf_byterange *br)
 {
+	EVP_MD_CTX *upd_ctx;
 	uint8_t *chunk = NULL;
 	struct ks_atomic_file *af = NULL;
 	struct copy_job job;
@@ -618,6 +619,10 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 	} else {
 		md_ctx = NULL;
 	}
+	/* the update's bytes go to md_ctx; the original's too unless hashed */
+	upd_ctx = md_ctx;
+	if (orig_hashed)
+		md_ctx = NULL;
 	if (src->fd < 0) {
 		uint64_t off = 0;
 
@@ -673,8 +678,8 @@ int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_sou
 			KS_BAIL(KS_ERR_IO, "positioning the output: %s", strerror(errno));
 	}
 	if (u->sig_num != 0) {
-		KS_GUARD(md_update(md_ctx, u->out.data, u->gap_start));
-		KS_GUARD(md_update(md_ctx, u->out.data + u->gap_end, u->out.len - u->gap_end));
+		KS_GUARD(md_update(upd_ctx, u->out.data, u->gap_start));
+		KS_GUARD(md_update(upd_ctx, u->out.data + u->gap_end, u->out.len - u->gap_end));
 	} else {
 		/* No placeholder: write the update now. */
 		KS_GUARD(sink_write(sink, u->out.data, u->out.len));

@@ -128,10 +128,12 @@ KS_WUR int ks_pdf_update_put_sig(struct ks_pdf_update *u, uint32_t num, const ch
 /* Lay the update out, stream the original to `sink` and, when there is a
  * signature placeholder and md_ctx is not NULL, feed every byte of the
  * output except the /Contents hex string (delimiters included, ISO 32000-1
- * 12.8.1) to md_ctx (initialised by the caller); *br gets the ByteRange. */
+ * 12.8.1) to md_ctx (initialised by the caller); *br gets the ByteRange.
+ * orig_hashed: md_ctx has already been fed the original (all of it, no
+ * more); only the update's bytes are fed. */
 KS_WUR int ks_pdf_update_copy_original(struct ks_pdf_update *u, const struct ks_pdf_source *src,
 				       const struct ks_pdf_sink *sink, EVP_MD_CTX *md_ctx,
-				       struct ks_pdf_byterange *br);
+				       bool orig_hashed, struct ks_pdf_byterange *br);
 /* Put the DER signature (at most contents_max bytes; the rest stays zero
  * padding) into /Contents and write the update to `sink`. */
 KS_WUR int ks_pdf_update_finish(struct ks_pdf_update *u, const uint8_t *der, size_t der_len,

@@ -367,7 +367,7 @@ int ks_rd_form_update(const uint8_t *base, size_t n, const struct ks_rd_field *f
 		if (pg != NULL)
 			KS_GUARD(repair_fonts(&f, pg));
 	}
-	KS_GUARD(ks_pdf_update_copy_original(f.u, &src, &sink, NULL, NULL));
+	KS_GUARD(ks_pdf_update_copy_original(f.u, &src, &sink, NULL, false, NULL));
 	rc = 0;
 out:
 	if (rc < 0)

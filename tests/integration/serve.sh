@@ -161,6 +161,17 @@ check "PDF raw body: 200 application/pdf" bash -c "[ $(code) = 200 ] && [ '$(cat
 check "the signed PDF verifies with kyso verify (TOTAL-PASSED)" test $? = 0
 qpdf --check "$TMP/signed.pdf" >/dev/null 2>&1
 check "qpdf --check accepts the signed PDF" test $? -le 3
+# the row names the document and the signed document by their SHA-256
+# (the second continues the first's hash: it must still be the file's)
+$PY - "$STATE/kyso.db" "$(sha256sum "$PDF" | cut -d' ' -f1)" "$(sha256sum "$TMP/signed.pdf" | cut -d' ' -f1)" \
+  >"$TMP/body" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = [json.loads(bytes(r[0])) for r in db.execute("select entry from audit")]
+hit = [e for e in rows if e.get("op") == "sign" and e.get("digest") == sys.argv[2]]
+print("match" if hit and hit[-1].get("signed") == sys.argv[3] else "no match: %r" % hit[-1:])
+PY
+check "the audit row: the document's digest and the signed document's" grep -q '^match' "$TMP/body"
 req POST /v1/verify -H "Authorization: Bearer $TOKV" -H 'Content-Type: application/pdf' --data-binary @"$TMP/signed.pdf"
 check "POST /v1/verify: the CLI's JSON report, TOTAL-PASSED" \
   bash -c "[ $(code) = 200 ] && grep -q '^  \"indication\": \"TOTAL-PASSED\"' '$TMP/body'"

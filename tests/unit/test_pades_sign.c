@@ -281,6 +281,76 @@ static void box_at(struct ks_pades_opts *o, unsigned page, double x, double w)
 	o->h = 70;
 }
 
+/* Does the signature's messageDigest (found as hex in /Contents) equal
+ * the SHA-256 of what its /ByteRange covers? */
+static bool signs_its_range(const struct ks_buf *pdf, const struct ks_pades_result *res)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	const uint64_t *br = res->byte_range;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t d[32];
+	char want[65];
+	unsigned len = 0;
+	size_t i;
+	bool found = false;
+
+	assert_true(EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestUpdate(c, pdf->data + br[0], br[1]) == 1 &&
+		    EVP_DigestUpdate(c, pdf->data + br[2], br[3]) == 1 &&
+		    EVP_DigestFinal_ex(c, d, &len) == 1);
+	EVP_MD_CTX_free(c);
+	for (i = 0; i < 32; i++) {
+		want[2 * i] = hx[d[i] >> 4];
+		want[2 * i + 1] = hx[d[i] & 15];
+	}
+	want[64] = '\0';
+	for (i = br[1]; i + 64 <= br[2] && !found; i++)
+		found = memcmp(pdf->data + i, want, 64) == 0;
+	return found;
+}
+
+/* A digest context over the input (the service hashed it anyway): a
+ * signature as good as hashing it again; one of another algorithm is
+ * ignored; one over other bytes is really used (its digest is wrong). */
+static void test_input_digest(void **state)
+{
+	struct ks_buf pdf, plain, primed, other, wrong;
+	struct ks_pades_opts o;
+	struct ks_pades_result res;
+	EVP_MD_CTX *c256 = EVP_MD_CTX_new(), *c384 = EVP_MD_CTX_new(), *cbad = EVP_MD_CTX_new();
+
+	(void)state;
+	plain_pdf(&pdf);
+	assert_true(EVP_DigestInit_ex(c256, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestUpdate(c256, pdf.data, pdf.len) == 1);
+	assert_true(EVP_DigestInit_ex(c384, EVP_sha384(), NULL) == 1 &&
+		    EVP_DigestUpdate(c384, pdf.data, pdf.len) == 1);
+	assert_true(EVP_DigestInit_ex(cbad, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestUpdate(cbad, pdf.data, pdf.len - 1) == 1);
+	opts_at(&o);
+	sign_buf(&pdf, "principal-rsa", &o, &plain, &res);
+	assert_true(signs_its_range(&plain, &res));
+	o.input_digest = c256;
+	sign_buf(&pdf, "principal-rsa", &o, &primed, &res);
+	assert_int_equal(primed.len, plain.len);
+	assert_true(signs_its_range(&primed, &res));
+	assert_int_equal(check_signature(&primed, 0), primed.len);
+	o.input_digest = c384;
+	sign_buf(&pdf, "principal-rsa", &o, &other, &res);
+	assert_true(signs_its_range(&other, &res));
+	o.input_digest = cbad;
+	sign_buf(&pdf, "principal-rsa", &o, &wrong, &res);
+	assert_false(signs_its_range(&wrong, &res));
+	EVP_MD_CTX_free(c256);
+	EVP_MD_CTX_free(c384);
+	EVP_MD_CTX_free(cbad);
+	ks_buf_cleanup(&pdf);
+	ks_buf_cleanup(&plain);
+	ks_buf_cleanup(&primed);
+	ks_buf_cleanup(&other);
+	ks_buf_cleanup(&wrong);
+}
+
 static void test_invisible_rsa(void **state)
 {
 	struct ks_buf pdf, out;
@@ -958,13 +1028,14 @@ static void test_sample_document(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_invisible_rsa),   cmocka_unit_test(test_visible_ec),
-		cmocka_unit_test(test_visible_times),   cmocka_unit_test(test_serial_three),
-		cmocka_unit_test(test_existing_fields), cmocka_unit_test(test_certify),
-		cmocka_unit_test(test_locks),           cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_files_atomic),    cmocka_unit_test(test_sizing),
-		cmocka_unit_test(test_sample_document), cmocka_unit_test(test_indirect_arrays),
-		cmocka_unit_test(test_rotated_pages),   cmocka_unit_test(test_crop_box),
+		cmocka_unit_test(test_input_digest),    cmocka_unit_test(test_invisible_rsa),
+		cmocka_unit_test(test_visible_ec),      cmocka_unit_test(test_visible_times),
+		cmocka_unit_test(test_serial_three),    cmocka_unit_test(test_existing_fields),
+		cmocka_unit_test(test_certify),         cmocka_unit_test(test_locks),
+		cmocka_unit_test(test_refusals),        cmocka_unit_test(test_files_atomic),
+		cmocka_unit_test(test_sizing),          cmocka_unit_test(test_sample_document),
+		cmocka_unit_test(test_indirect_arrays), cmocka_unit_test(test_rotated_pages),
+		cmocka_unit_test(test_crop_box),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -307,7 +307,7 @@ static void sample_update(const struct ks_buf *pdf, uint64_t xref, bool xstream,
 	}
 	assert_non_null(ctx);
 	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
-	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, ctx, br));
+	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, ctx, false, br));
 	assert_int_equal(EVP_DigestFinal_ex(ctx, md, &mdlen), 1);
 	/* Objects cannot be added once laid out. */
 	assert_fails_with(ks_pdf_update_alloc(u, &annot), KS_ERR_INTERNAL);
@@ -494,12 +494,13 @@ static void test_update_without_signature(void **state)
 	src.mem = pdf.data;
 	src.fd = -1;
 	src.len = pdf.len;
-	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, NULL), KS_ERR_ARG);
+	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, false, NULL),
+			  KS_ERR_ARG);
 	assert_ok(ks_pdf_update_alloc(u, &n));
 	assert_ok(ks_pdf_update_put_stream(u, n, 0, "/Type /Metadata", "hello", 5, false));
 	/* A second put replaces the first. */
 	assert_ok(ks_pdf_update_put_stream(u, n, 0, "/Type /Metadata", "hello world", 11, true));
-	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, NULL, NULL));
+	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, NULL, false, NULL));
 	assert_ok(ks_pdf_update_finish(u, NULL, 0, &sink));
 	assert_int_equal(out.len, pdf.len + ks_pdf_update_len(u));
 	assert_memory_equal(out.data, pdf.data, pdf.len);
@@ -575,10 +576,12 @@ static void test_update_short_source(void **state)
 	src.mem = NULL;
 	src.fd = fd;
 	src.len = pdf.len;
-	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, NULL), KS_ERR_IO);
+	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, false, NULL),
+			  KS_ERR_IO);
 	/* A length different from the base is refused up front. */
 	src.len = pdf.len - 1;
-	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, NULL), KS_ERR_ARG);
+	assert_fails_with(ks_pdf_update_copy_original(u, &src, &sink, NULL, false, NULL),
+			  KS_ERR_ARG);
 	close(fd);
 	ks_pdf_update_free(u);
 	ks_buf_cleanup(&pdf);
@@ -622,7 +625,7 @@ static void appearance_pdf(const struct ks_pdf_appear_text *t, double w, double 
 	src.mem = pdf.data;
 	src.fd = -1;
 	src.len = pdf.len;
-	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, NULL, NULL));
+	assert_ok(ks_pdf_update_copy_original(u, &src, &sink, NULL, false, NULL));
 	assert_ok(ks_pdf_update_finish(u, NULL, 0, &sink));
 	ks_pdf_update_free(u);
 	ks_buf_cleanup(&pdf);

@@ -26,6 +26,16 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src != NULL ? src : "");
 }
 
+/* Is there a reason to wait for more rows?  Some request the workers
+ * hold is not waiting for a commit yet, and the queue has room. */
+static bool worth_waiting(struct ks_api_svc *s)
+{
+	const struct ks_api_auditq *q = &s->aq;
+
+	return !q->stopping && q->n < KS_API_AUDIT_BATCH_MAX / 2 &&
+	       q->waiting < atomic_load(&s->busy);
+}
+
 int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n)
 {
 	struct ks_api_auditq *q = &s->aq;
@@ -38,8 +48,10 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 		return 0;
 	pthread_mutex_lock(&q->lock);
 	for (i = 0; i < n; i++) {
-		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping)
+		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
+			pthread_cond_signal(&q->work);
 			pthread_cond_wait(&q->done, &q->lock);
+		}
 		if (q->stopping) {
 			pthread_mutex_unlock(&q->lock);
 			return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
@@ -61,12 +73,13 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 		batch = q->next;
 		if (i == 0)
 			first = batch;
-		pthread_cond_signal(&q->work);
 	}
 	if (q->committed < batch && !q->writer_gone) {
 		/* the disk's time: another request computes meanwhile */
 		q->waiting++;
-		pthread_cond_signal(&q->work);
+		/* a gathering writer is woken only when it should stop */
+		if (!q->gathering || !worth_waiting(s))
+			pthread_cond_signal(&q->work);
 		pthread_mutex_unlock(&q->lock);
 		ks_api_http_wait_begin();
 		pthread_mutex_lock(&q->lock);
@@ -91,16 +104,6 @@ int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev)
 	return ks_api_auditq_add_many(s, ev, 1);
 }
 
-/* Is there a reason to wait for more rows?  Some request the workers
- * hold is not waiting for a commit yet, and the queue has room. */
-static bool worth_waiting(struct ks_api_svc *s)
-{
-	const struct ks_api_auditq *q = &s->aq;
-
-	return !q->stopping && q->n < KS_API_AUDIT_BATCH_MAX / 2 &&
-	       q->waiting < atomic_load(&s->busy);
-}
-
 /* Wait (lock held) while worth_waiting, at most commit-delay. */
 static void gather(struct ks_api_svc *s)
 {
@@ -114,9 +117,11 @@ static void gather(struct ks_api_svc *s)
 	until.tv_nsec += (long)ms * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
+	q->gathering = true;
 	while (worth_waiting(s))
 		if (pthread_cond_timedwait(&q->work, &q->lock, &until) != 0)
 			break;
+	q->gathering = false;
 }
 
 static void *writer(void *arg)

@@ -60,6 +60,7 @@ struct ks_api_auditq {
 	uint64_t committed; /* the last batch written (or failed) */
 	uint64_t failed;    /* the last batch that failed */
 	size_t waiting;     /* requests waiting for their rows' commit */
+	bool gathering;     /* the writer waits for more rows (ks_api_auditq.c) */
 	bool inited, started, stopping, writer_gone;
 	pthread_t th;
 };

@@ -124,6 +124,17 @@ int ks_buf_vprintf(struct ks_buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	/* Most texts fit the room there is: format once, straight in (cap
+	 * never passes max + 1, so what fits is within max). */
+	if (b->cap > b->len) {
+		va_copy(ap2, ap);
+		n = vsnprintf((char *)b->data + b->len, b->cap - b->len, fmt, ap2);
+		va_end(ap2);
+		if (n >= 0 && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+	}
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);

@@ -203,6 +203,7 @@ int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X5
 	       const char *label, struct ks_key **out)
 {
 	struct ks_key *key = NULL;
+	unsigned hlen = 0;
 	int i, rc = -1;
 
 	*out = NULL;
@@ -232,6 +233,10 @@ int ks_key_new(const struct ks_key_ops *ops, void *impl, X509 *cert, STACK_OF(X5
 	if (key->label == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	KS_GUARD(key_describe(key));
+	/* every signature names the certificate by this hash: once */
+	if (X509_digest(cert, EVP_sha256(), key->cert_sha256, &hlen) != 1 ||
+	    hlen != sizeof(key->cert_sha256))
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "hashing the signer certificate");
 	*out = key;
 	key = NULL;
 	rc = 0;

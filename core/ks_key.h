@@ -30,8 +30,9 @@ struct ks_key_ops {
 struct ks_key {
 	const struct ks_key_ops *ops;
 	void *impl;
-	X509 *cert;             /* owned; signer certificate */
-	STACK_OF(X509) * chain; /* owned; issuing CAs, may be empty, never NULL */
+	X509 *cert;              /* owned; signer certificate */
+	uint8_t cert_sha256[32]; /* its SHA-256 (ESS signing-certificate-v2) */
+	STACK_OF(X509) * chain;  /* owned; issuing CAs, may be empty, never NULL */
 	enum ks_key_type type;
 	int bits;    /* RSA modulus bits or EC field bits */
 	char *label; /* owned; for messages, never secret */

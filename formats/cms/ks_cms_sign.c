@@ -144,17 +144,16 @@ static int put_attr(struct ks_buf *b, const uint8_t *oid, size_t oid_len, const 
  * algorithm is left out) and issuerSerial:
  *   SEQUENCE { SEQUENCE { SEQUENCE { OCTET STRING hash,
  *     SEQUENCE { SEQUENCE { [4] issuer Name }, INTEGER serial } } } } */
-static int signing_cert_v2(X509 *cert, struct ks_buf *out)
+static int signing_cert_v2(const struct ks_key *key, struct ks_buf *out)
 {
-	unsigned char h[EVP_MAX_MD_SIZE], *serial = NULL;
-	const unsigned char *issuer = NULL;
-	unsigned int hlen = 0;
-	size_t ilen = 0, dn, is, id, certs, all;
+	X509 *cert = key->cert;
+	const unsigned char *h = key->cert_sha256, *issuer = NULL;
+	unsigned char *serial = NULL;
+	size_t hlen = sizeof(key->cert_sha256), ilen = 0, dn, is, id, certs, all;
 	int slen, rc = -1;
 
-	if (X509_digest(cert, EVP_sha256(), h, &hlen) != 1 ||
-	    X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate hash and issuer");
+	if (X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
+		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate issuer");
 	slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
 	if (slen <= 0)
 		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate serial number");
@@ -209,8 +208,8 @@ struct encap {
  * contentType (RFC 5652 11.1, the eContentType), messageDigest (11.2),
  * signingTime when asked (11.3: UTCTime for 1950-2049, GeneralizedTime
  * otherwise) and signingCertificateV2. */
-static int signed_attrs(X509 *cert, const struct encap *ec, const uint8_t *digest, size_t n,
-			const struct ks_cms_sign_opts *opts, struct ks_buf *b,
+static int signed_attrs(const struct ks_key *key, const struct encap *ec, const uint8_t *digest,
+			size_t n, const struct ks_cms_sign_opts *opts, struct ks_buf *b,
 			struct ks_der_piece *p, size_t *np)
 {
 	size_t at[SIGNED_ATTRS_MAX + 1], k = 0, i;
@@ -249,7 +248,7 @@ static int signed_attrs(X509 *cert, const struct encap *ec, const uint8_t *diges
 		KS_GUARD(put_attr(b, OID_SIGNING_TIME, sizeof(OID_SIGNING_TIME), (const uint8_t *)t,
 				  (size_t)len + 2));
 	}
-	KS_GUARD(signing_cert_v2(cert, &ess));
+	KS_GUARD(signing_cert_v2(key, &ess));
 	at[k++] = b->len;
 	KS_GUARD(put_attr(b, OID_SIGNING_CERT_V2, sizeof(OID_SIGNING_CERT_V2), ess.data, ess.len));
 	at[k] = b->len;
@@ -423,7 +422,7 @@ static int sign_signed_data(struct ks_key *key, enum ks_sig_scheme scheme, enum 
 
 	/* RFC 5652 5.4: the signature covers the DER of the signed
 	 * attributes with the SET OF tag. */
-	KS_GUARD(signed_attrs(key->cert, ec, content_digest, n, opts, &abuf, ap, &na));
+	KS_GUARD(signed_attrs(key, ec, content_digest, n, opts, &abuf, ap, &na));
 	KS_GUARD(ks_der_put_set(&attrs, DER_SET, ap, na));
 	KS_GUARD(ks_md_digest(md, attrs.data, attrs.len, &tbs));
 	if (opts->sizing) {

@@ -119,6 +119,22 @@ int ks_buf_append_str(struct ks_buf *b, const char *s)
 	return ks_buf_append(b, s, strlen(s));
 }
 
+int ks_buf_append_u64(struct ks_buf *b, uint64_t v, unsigned width)
+{
+	char d[20];
+	size_t n = 0;
+
+	if (width > sizeof(d))
+		return KS_SET(KS_ERR_ARG, "number width %u over %zu", width, sizeof(d));
+	do {
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n < width)
+		d[sizeof(d) - 1 - n++] = '0';
+	return ks_buf_append(b, d + sizeof(d) - n, n);
+}
+
 int ks_buf_vprintf(struct ks_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

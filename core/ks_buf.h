@@ -35,6 +35,9 @@ KS_WUR int ks_buf_append_byte(struct ks_buf *b, uint8_t byte);
 /* n copies of byte. */
 KS_WUR int ks_buf_append_fill(struct ks_buf *b, uint8_t byte, size_t n);
 KS_WUR int ks_buf_append_str(struct ks_buf *b, const char *s);
+/* v in decimal, left-padded with zeros to at least `width` digits (at
+ * most 20): what printf("%0*llu") writes, without formatting a string. */
+KS_WUR int ks_buf_append_u64(struct ks_buf *b, uint64_t v, unsigned width);
 KS_WUR int ks_buf_printf(struct ks_buf *b, const char *fmt, ...) KS_PRINTF(2, 3);
 KS_WUR int ks_buf_vprintf(struct ks_buf *b, const char *fmt, va_list ap) KS_PRINTF(2, 0);
 /* Replace the contents. */

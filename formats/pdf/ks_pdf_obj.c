@@ -177,7 +177,10 @@ int ks_pdf_put_real(struct ks_buf *b, double v)
 
 int ks_pdf_put_ref(struct ks_buf *b, uint32_t num, uint16_t gen)
 {
-	return ks_buf_printf(b, "%u %u R", (unsigned)num, (unsigned)gen);
+	if (ks_buf_append_u64(b, num, 0) < 0 || ks_buf_append_byte(b, ' ') < 0 ||
+	    ks_buf_append_u64(b, gen, 0) < 0)
+		return -1;
+	return ks_buf_append(b, " R", 2);
 }
 
 int ks_pdf_put_date(struct ks_buf *b, time_t t, int tz_min)

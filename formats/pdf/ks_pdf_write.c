@@ -412,9 +412,10 @@ static int layout_xref_table(struct ks_pdf_update *u, uint64_t base_off, uint32_
 			/* Exactly 20 bytes per entry, ending in CR LF. */
 			if (u->objs[k].off > 9999999999ull)
 				return KS_SET(KS_ERR_LIMIT, "offset too large for an xref table");
-			if (ks_buf_printf(&u->out, "%010llu %05u n\r\n",
-					  (unsigned long long)u->objs[k].off,
-					  (unsigned)u->objs[k].gen) < 0)
+			if (ks_buf_append_u64(&u->out, u->objs[k].off, 10) < 0 ||
+			    ks_buf_append_byte(&u->out, ' ') < 0 ||
+			    ks_buf_append_u64(&u->out, u->objs[k].gen, 5) < 0 ||
+			    ks_buf_append(&u->out, " n\r\n", 4) < 0)
 				return -1;
 		}
 	}
@@ -443,7 +444,10 @@ static int layout(struct ks_pdf_update *u)
 		struct upd_obj *o = &u->objs[i];
 
 		o->off = base_off + u->out.len;
-		if (ks_buf_printf(&u->out, "%u %u obj\n", (unsigned)o->num, (unsigned)o->gen) < 0)
+		if (ks_buf_append_u64(&u->out, o->num, 0) < 0 ||
+		    ks_buf_append_byte(&u->out, ' ') < 0 ||
+		    ks_buf_append_u64(&u->out, o->gen, 0) < 0 ||
+		    ks_buf_append(&u->out, " obj\n", 5) < 0)
 			return -1;
 		start = u->out.len;
 		if (ks_buf_append(&u->out, o->body.data, o->body.len) < 0)

@@ -179,6 +179,7 @@ static void test_printf(void **state)
 {
 	struct ks_buf b;
 	const char *s;
+	size_t c;
 
 	(void)state;
 	ks_buf_init(&b, 20);
@@ -204,6 +205,43 @@ static void test_printf(void **state)
 	ks_buf_init(&b, 100);
 	assert_fails_with(ks_buf_printf(&b, "%5000d", 1), KS_ERR_LIMIT);
 	assert_int_equal(b.len, 0);
+	ks_buf_cleanup(&b);
+
+	/* Text that fits the room left is formatted in place; text that
+	 * does not grows the buffer and is formatted whole. */
+	ks_buf_init(&b, 10000);
+	assert_ok(ks_buf_append_str(&b, "a"));
+	assert_true(b.cap > 8);
+	assert_ok(ks_buf_printf(&b, "%u", 123u));
+	c = b.cap;
+	assert_ok(ks_buf_printf(&b, "%*d", (int)c, 9));
+	assert_int_equal(b.len, 4 + c);
+	assert_true(b.cap > c);
+	assert_int_equal(b.data[b.len - 1], '9');
+	assert_memory_equal(b.data, "a123 ", 5);
+	ks_buf_cleanup(&b);
+}
+
+static void test_append_u64(void **state)
+{
+	struct ks_buf b;
+
+	(void)state;
+	ks_buf_init(&b, 100);
+	assert_ok(ks_buf_append_u64(&b, 0, 0));
+	assert_ok(ks_buf_append_u64(&b, 7, 5));
+	assert_ok(ks_buf_append_u64(&b, 1234567890, 10));
+	assert_ok(ks_buf_append_u64(&b, 42, 1));
+	assert_ok(ks_buf_append_u64(&b, UINT64_MAX, 20));
+	assert_contents(&b,
+			"000007123456789042"
+			"18446744073709551615",
+			38);
+	assert_fails_with(ks_buf_append_u64(&b, 1, 21), KS_ERR_ARG);
+	ks_buf_cleanup(&b);
+	/* the maximum holds */
+	ks_buf_init(&b, 3);
+	assert_fails_with(ks_buf_append_u64(&b, 1000, 0), KS_ERR_LIMIT);
 	ks_buf_cleanup(&b);
 }
 
@@ -441,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_max_size_max),
 		cmocka_unit_test(test_reserve_overflow),
 		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_append_u64),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_cstr),
 		cmocka_unit_test(test_truncate),

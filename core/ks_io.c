@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ks_log.h"
@@ -261,6 +263,44 @@ static bool tmp_suffix_char(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* Six characters for a temporary name: unpredictable to other users (a
+ * name they guess they could take first), from a per-thread generator
+ * seeded once from the kernel (splitmix64) rather than a system call per
+ * file (a child process seeds its own).  -1 when the kernel gives no
+ * seed. */
+static _Thread_local uint64_t tmp_state;
+static _Thread_local bool tmp_seeded;
+static pthread_once_t tmp_once = PTHREAD_ONCE_INIT;
+
+static void tmp_forked(void)
+{
+	tmp_seeded = false;
+}
+
+static void tmp_at_fork(void)
+{
+	(void)pthread_atfork(NULL, NULL, tmp_forked);
+}
+
+static int tmp_random(uint8_t r[6])
+{
+	uint64_t z;
+
+	(void)pthread_once(&tmp_once, tmp_at_fork);
+	if (!tmp_seeded) {
+		if (getrandom(&tmp_state, sizeof(tmp_state), 0) != (ssize_t)sizeof(tmp_state))
+			return -1;
+		tmp_seeded = true;
+	}
+	tmp_state += 0x9E3779B97F4A7C15ull;
+	z = tmp_state;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	memcpy(r, &z, 6);
+	return 0;
+}
+
 /* Create and lock TARGET.tmp.XXXXXX.  The lock (flock, released when the
  * process ends however it ends) tells a live temporary file from a stale
  * one; a file removed by a cleaner between creation and locking has no
@@ -281,8 +321,8 @@ static int tmp_create(const char *target, mode_t cmode, char **tmp_out, int *fd_
 	t = malloc(cap);
 	KS_ENSURE(t != NULL, KS_ERR_NOMEM, "out of memory");
 	for (tries = 0; tries < KS_IO_TMP_TRIES; tries++) {
-		KS_ENSURE(getrandom(r, sizeof(r), 0) == (ssize_t)sizeof(r), KS_ERR_IO,
-			  "no random bytes for a temporary name: %s", strerror(errno));
+		KS_ENSURE(tmp_random(r) == 0, KS_ERR_IO, "no random bytes for a temporary name: %s",
+			  strerror(errno));
 		memcpy(t, target, n);
 		memcpy(t + n, ".tmp.", 5);
 		for (i = 0; i < sizeof(r); i++)
@@ -544,6 +584,41 @@ int ks_atomic_write(struct ks_atomic_file *af, const void *data, size_t n)
 	if (n > 0 && fwrite(data, 1, n, af->f) != n)
 		return KS_SET(KS_ERR_IO, "write to '%s' failed: %s",
 			      af->to_stdout ? "a temporary file" : af->tmp_path, strerror(errno));
+	return 0;
+}
+
+int ks_atomic_write2(struct ks_atomic_file *af, const void *a, size_t an, const void *b, size_t bn)
+{
+	struct iovec v[2] = { { (void *)a, an }, { (void *)b, bn } };
+	int first = 0;
+	ssize_t k;
+
+	/* what stdio holds goes first */
+	if (fflush(af->f) != 0)
+		return KS_SET(KS_ERR_IO, "write to '%s' failed: %s",
+			      af->to_stdout ? "a temporary file" : af->tmp_path, strerror(errno));
+	while (first < 2) {
+		if (v[first].iov_len == 0) {
+			first++;
+			continue;
+		}
+		k = writev(af->fd, v + first, 2 - first);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return KS_SET(KS_ERR_IO, "write to '%s' failed: %s",
+				      af->to_stdout ? "a temporary file" : af->tmp_path,
+				      k < 0 ? strerror(errno) : "nothing written");
+		while (first < 2 && (size_t)k >= v[first].iov_len) {
+			k -= (ssize_t)v[first].iov_len;
+			v[first].iov_len = 0;
+			first++;
+		}
+		if (first < 2) {
+			v[first].iov_base = (uint8_t *)v[first].iov_base + k;
+			v[first].iov_len -= (size_t)k;
+		}
+	}
 	return 0;
 }
 

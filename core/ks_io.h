@@ -76,6 +76,11 @@ struct ks_atomic_file {
  * (a replaced file then keeps its bits, but never more than the owner's). */
 KS_WUR int ks_atomic_open(struct ks_atomic_file *af, const char *path, int mode);
 KS_WUR int ks_atomic_write(struct ks_atomic_file *af, const void *data, size_t n);
+/* Two pieces, one after the other, in one system call where the kernel
+ * takes them whole (a result made of an unchanged original and what
+ * follows it need not be copied into one buffer first). */
+KS_WUR int ks_atomic_write2(struct ks_atomic_file *af, const void *a, size_t an, const void *b,
+			    size_t bn);
 /* Flush, fsync, rename onto the final path, fsync the directory; or, for
  * "-", copy the finished result to standard output. */
 KS_WUR int ks_atomic_commit(struct ks_atomic_file *af);

@@ -411,6 +411,28 @@ static int read_small(int fd, const char *path, size_t n, uint8_t **buf)
 	return 0;
 }
 
+/* The result of signing a document held in memory: the original's bytes
+ * come first and are not copied (only how far they reach is kept); what
+ * follows them goes to `rest`.  The result is orig[0, taken) and rest,
+ * whatever order the writer used. */
+struct mem_result {
+	const uint8_t *orig;
+	size_t orig_len, taken;
+	struct ks_buf *rest;
+};
+
+static int sink_mem_result(void *ctx, const void *p, size_t n)
+{
+	struct mem_result *m = ctx;
+
+	if (m->rest->len == 0 && (const uint8_t *)p == m->orig + m->taken &&
+	    n <= m->orig_len - m->taken) {
+		m->taken += n;
+		return 0;
+	}
+	return ks_buf_append(m->rest, p, n);
+}
+
 int ks_pades_sign_file(const char *in_path, const char *out_path, const struct ks_pades_cms *cms,
 		       const struct ks_pades_opts *opts, struct ks_pades_result *res)
 {
@@ -420,6 +442,7 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 	struct ks_pades_result tmp;
 	struct ks_file_map in;
 	struct ks_buf whole;
+	struct mem_result mr = { NULL, 0, 0, &whole };
 	uint8_t *small = NULL;
 	uint64_t size;
 	bool opened = false;
@@ -443,9 +466,11 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 		KS_GUARD(read_small(in.fd, in_path, (size_t)size, &small));
 		src.mem = small;
 		src.len = size;
-		sink.write = ks_pdf_sink_buf;
-		sink.ctx = &whole;
-		KS_GUARD(ks_buf_reserve(&whole, (size_t)size + KS_PADES_SMALL_OUT_SLACK));
+		mr.orig = small;
+		mr.orig_len = (size_t)size;
+		sink.write = sink_mem_result;
+		sink.ctx = &mr;
+		KS_GUARD(ks_buf_reserve(&whole, KS_PADES_SMALL_OUT_SLACK));
 	} else {
 		if (size > SIZE_MAX)
 			KS_BAIL(KS_ERR_LIMIT, "'%s' is too large to map", in_path);
@@ -471,7 +496,7 @@ int ks_pades_sign_file(const char *in_path, const char *out_path, const struct k
 		goto out;
 	}
 	if (src.fd < 0)
-		KS_GUARD(ks_atomic_write(&af, whole.data, whole.len));
+		KS_GUARD(ks_atomic_write2(&af, mr.orig, mr.taken, whole.data, whole.len));
 	KS_GUARD(ks_atomic_commit(&af));
 	opened = false;
 	rc = 0;

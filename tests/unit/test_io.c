@@ -211,6 +211,33 @@ static void test_write_atomic(void **state)
 	umask(old);
 }
 
+/* Two pieces in one write, after what stdio holds; empty pieces; the
+ * temporary files of one target all have their own names. */
+static void test_atomic_write2(void **state)
+{
+	struct tdir *t = *state;
+	struct ks_atomic_file af, more[8];
+	char path[512];
+	size_t i, j;
+
+	snprintf(path, sizeof(path), "%s", tpath(t, "two.pdf"));
+	assert_ok(ks_atomic_open(&af, path, 0644));
+	assert_ok(ks_atomic_write(&af, "head-", 5));
+	assert_ok(ks_atomic_write2(&af, "original", 8, "+update", 7));
+	assert_ok(ks_atomic_write2(&af, "", 0, "!", 1));
+	assert_ok(ks_atomic_write2(&af, "?", 1, NULL, 0));
+	assert_ok(ks_atomic_commit(&af));
+	assert_file_is(path, "head-original+update!?", 22);
+	for (i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		assert_ok(ks_atomic_open(&more[i], path, 0644));
+	for (i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(more[i].tmp_path, more[j].tmp_path);
+	for (i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		ks_atomic_abort(&more[i]);
+	assert_file_is(path, "head-original+update!?", 22);
+}
+
 /* Deferred folder syncs (a batch): every commit still leaves the whole
  * output under its name at once, in one folder or in more folders than
  * are noted (the rest synced at once), and the deferral ends with the
@@ -759,6 +786,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_errors, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_stdin, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic, tdir_setup, tdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_write2, tdir_setup, tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_abort_leaves_nothing, tdir_setup,
 						tdir_teardown),
 		cmocka_unit_test_setup_teardown(test_replace_only_on_commit, tdir_setup,

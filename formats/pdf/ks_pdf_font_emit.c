@@ -70,7 +70,11 @@ int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, 
 		if (want != cur) {
 			/* A TJ number moves the next glyph left by n/1000 em
 			 * (ISO 32000-1 9.4.3). */
-			KS_GUARD(ks_buf_printf(content, "%lld", (long long)(cur - want)));
+			int64_t d = cur - want;
+
+			if (d < 0)
+				KS_GUARD(ks_buf_append_byte(content, '-'));
+			KS_GUARD(ks_buf_append_u64(content, d < 0 ? 0 - (uint64_t)d : (uint64_t)d, 0));
 		}
 		KS_GUARD(new_gid(f, g->gid, &cid));
 		KS_GUARD(put_cid(content, cid));

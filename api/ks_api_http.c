@@ -677,7 +677,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_data_size > 0) {
 		ks_mhd_pending_feed(p, upload_data, upload_data_size);
-		return MHD_YES;
+		if (!p->too_big || p->dropped <= DRAIN_MAX)
+			return MHD_YES;
+		/* A body without a length that goes on far past the limit:
+		 * answered now, the connection closed after the answer. */
+		request_fill(conn, url, method, &q);
+		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
+			 h->routes[p->route].max_body);
+		ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
+		ks_api_params_cleanup(&q.query);
+		return ok;
 	}
 	if (p->work != NULL)
 		return answer(h, conn, p);

@@ -217,7 +217,10 @@ void ks_mhd_pending_feed(struct ks_mhd_pending *p, const char *data, size_t *siz
 	if (!p->too_big && ks_buf_append(&p->body, data, *size) < 0) {
 		ks_err_clear();
 		p->too_big = true;
+		p->dropped = p->body.len;
 		ks_buf_cleanup(&p->body);
 	}
+	if (p->too_big)
+		p->dropped += *size;
 	*size = 0;
 }

@@ -24,6 +24,7 @@ KS_WUR int ks_mhd_listen_parse(const char *s, struct sockaddr_storage *ss, bool 
 struct ks_mhd_pending {
 	struct ks_buf body;
 	bool too_big;
+	uint64_t dropped; /* body bytes read and dropped past the limit */
 	int route;
 	struct timespec start;
 	/* The server's own state of the request once its body is complete

@@ -224,6 +224,14 @@ check "over max-body with Content-Length: 413 too-large" problem too-large 413
 req POST "/v1/sign?key=seal" "${AUTH[@]}" -H 'Content-Type: application/octet-stream' \
   -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big.bin"
 check "over max-body chunked (no Content-Length): 413 too-large" problem too-large 413
+# a chunked body that goes on and on: the daemon stops reading some MiB
+# past the limit (an answer, then the connection closed), not at its end
+UP=$(head -c 100000000 /dev/zero | curl -s -o /dev/null -w '%{size_upload}' -X POST "${AUTH[@]}" \
+  -H 'Content-Type: application/octet-stream' -H 'Transfer-Encoding: chunked' -T - \
+  "$URL/v1/sign?key=seal")
+req GET /healthz
+check "an endless chunked body is cut off ($UP of 100000000 bytes sent), the daemon answers on" \
+  bash -c "[ '${UP%.*}' -lt 32000000 ] && [ $(code) = 200 ]"
 
 # --- personal keys and activations
 DIG=$(sha256sum "$PDF" | cut -d' ' -f1)

@@ -74,7 +74,8 @@ int ks_pdf_font_show(const struct ks_pdf_font *f, const struct ks_pdf_run *run, 
 
 			if (d < 0)
 				KS_GUARD(ks_buf_append_byte(content, '-'));
-			KS_GUARD(ks_buf_append_u64(content, d < 0 ? 0 - (uint64_t)d : (uint64_t)d, 0));
+			KS_GUARD(
+			    ks_buf_append_u64(content, d < 0 ? 0 - (uint64_t)d : (uint64_t)d, 0));
 		}
 		KS_GUARD(new_gid(f, g->gid, &cid));
 		KS_GUARD(put_cid(content, cid));

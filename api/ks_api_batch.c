@@ -7,9 +7,17 @@
  * of the results and never stops the others.  The answer
  * is 200 with the results in the order sent once the batch could be
  * read and was allowed; a refusal of the whole batch (authentication,
- * grant, activation, shape) is a problem document as for one document. */
+ * grant, activation, shape) is a problem document as for one document.
+ *
+ * The documents of a batch are signed by as many threads as there are
+ * cores (the request's worker and helpers it starts), each taking the
+ * next unsigned document; the results are then put in order by the
+ * worker alone. */
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,6 +164,76 @@ static int batch_reply(struct ks_api_svc *s, const struct ks_api_request *q, str
 	return 0;
 }
 
+/* One document's signature, made by whichever thread took it. */
+struct bsigned {
+	struct ks_buf out;
+	struct ks_sign_outcome res;
+	struct ks_api_signed_ref ref;
+	bool ok;
+	enum ks_err_code code; /* the failure, when !ok */
+	char msg[KS_ERR_MSG_MAX];
+};
+
+struct bsign_run {
+	struct ks_api_svc *s;
+	const struct ks_api_request *q;
+	const struct ks_api_sign_opts *o;
+	struct ks_key *key;
+	struct batch *b;
+	struct bsigned *sg;
+	atomic_size_t next;
+};
+
+#define BSIGN_HELPERS_MAX 15
+
+static void bsign_one(struct bsign_run *w, size_t i)
+{
+	struct bdoc *doc = &w->b->docs[i];
+	struct bsigned *g = &w->sg[i];
+
+	if (ks_api_sign_run(w->s, w->q, w->o, w->key, doc->name, doc->data.data, doc->data.len,
+			    &doc->h, &g->out, &g->res) < 0) {
+		/* the error is this thread's: kept for the worker */
+		g->code = ks_err_code();
+		snprintf(g->msg, sizeof(g->msg), "%s", ks_err_msg());
+		ks_err_clear();
+		return;
+	}
+	ks_api_signed_ref_of(&g->ref, w->q, g->res.format, &g->out, w->key, &doc->h);
+	g->ok = true;
+}
+
+static void *bsign_thread(void *arg)
+{
+	struct bsign_run *w = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->b->n)
+		bsign_one(w, i);
+	return NULL;
+}
+
+/* Sign every document of the batch into w->sg: the calling worker and
+ * up to a helper per further core (fewer when threads cannot start:
+ * the worker then signs the rest). */
+static void bsign_all(struct bsign_run *w)
+{
+	pthread_t th[BSIGN_HELPERS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 1 ? (size_t)cpus - 1 : 0, n = 0, i;
+
+	if (want > BSIGN_HELPERS_MAX)
+		want = BSIGN_HELPERS_MAX;
+	if (want > w->b->n - 1)
+		want = w->b->n - 1;
+	for (n = 0; n < want; n++)
+		if (pthread_create(&th[n], NULL, bsign_thread, w) != 0)
+			break;
+	(void)bsign_thread(w);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+}
+
 /* The options of a batch: 1 when answered (400). */
 static int batch_opts(struct ks_api_svc *s, const struct ks_api_request *q, struct batch *b,
 		      const char *const *known, struct ks_api_sign_opts *o, struct ks_api_reply *r)
@@ -176,7 +254,8 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 	struct ks_api_key *k = NULL;
 	struct ks_key *key = NULL;
 	struct batch b;
-	struct ks_buf out;
+	struct bsign_run run;
+	struct bsigned *sg = NULL;
 	uint8_t(*d)[32] = NULL;
 	const char *act;
 	char session[KS_API_SESSION_MAX] = "";
@@ -184,7 +263,6 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 	int rc = 0;
 
 	ks_api_batch_init(&b);
-	ks_buf_init(&out, KS_TWOPHASE_DOC_MAX);
 	if (ks_api_authenticate(s, q, true, &who, r) != 0 ||
 	    ks_api_require_op(s, q, &who, KS_OP_SIGN, "sign", r) != 0 ||
 	    ks_api_batch_read(s, q, "documents", batch_sign_known, &b, r) != 0 ||
@@ -218,28 +296,42 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 		ks_api_fail(q, r, "internal", "internal error", true);
 		goto out;
 	}
+	sg = calloc(b.n, sizeof(*sg));
+	if (sg == NULL) {
+		ks_api_fail(q, r, "internal", "internal error", true);
+		goto out;
+	}
+	for (i = 0; i < b.n; i++)
+		ks_buf_init(&sg[i].out, KS_TWOPHASE_DOC_MAX);
+	run.s = s;
+	run.q = q;
+	run.o = &o;
+	run.key = key;
+	run.b = &b;
+	run.sg = sg;
+	atomic_init(&run.next, 0);
+	bsign_all(&run);
 	for (i = 0; i < b.n; i++) {
 		struct bdoc *doc = &b.docs[i];
-		struct ks_sign_outcome res;
+		struct bsigned *g = &sg[i];
 
-		ks_buf_reset(&out);
-		if (ks_api_sign_run(s, q, &o, key, doc->name, doc->data.data, doc->data.len, NULL,
-				    &out, &res) < 0) {
+		if (!g->ok) {
 			struct ks_api_reply scratch;
 
+			ks_err_set(g->code, __FILE__, __LINE__, "%s", g->msg);
 			ks_api_reply_init(&scratch);
 			ks_api_sign_failed(s, q, &who, "sign", k, doc->digest, o.level, &scratch);
 			rc = result_problem(&b, "name", doc->name, "digest", doc->digest, &scratch);
 			ks_api_reply_cleanup(&scratch);
 		} else {
 			atomic_fetch_add(&k->signatures, 1);
-			ks_api_signed_ref_of(&b.refs[b.n_ev], q, res.format, &out, key, NULL);
+			b.refs[b.n_ev] = g->ref;
 			ks_api_audit_event(&b.ev[b.n_ev], q, &who, "sign", k->conf->name,
 					   doc->digest, o.level != NULL ? o.level : "B-B", "ok",
 					   session);
 			ks_api_audit_event_signed(&b.ev[b.n_ev], &b.refs[b.n_ev]);
 			b.n_ev++;
-			rc = result_document(&b, "name", doc->name, doc->digest, &res, &out);
+			rc = result_document(&b, "name", doc->name, doc->digest, &g->res, &g->out);
 		}
 		if (rc < 0) {
 			ks_api_fail(q, r, "internal", "internal error", true);
@@ -251,8 +343,10 @@ int ks_api_h_sign_batch(void *svc, const struct ks_api_request *q, struct ks_api
 	       session[0] != '\0' ? " in session " : "", session);
 	rc = batch_reply(s, q, &b, r);
 out:
+	for (i = 0; sg != NULL && i < b.n; i++)
+		ks_buf_cleanup(&sg[i].out);
+	free(sg);
 	free(d);
-	ks_buf_cleanup(&out);
 	ks_api_batch_cleanup(&b);
 	return rc;
 }

@@ -26,6 +26,7 @@ struct bdoc {
 	struct ks_buf data;
 	uint8_t d[32];
 	char digest[KS_API_DOC_DIGEST_HEX];
+	struct ks_api_doc_hash h; /* its state kept for signing it (d and digest are its) */
 };
 
 /* One prepared signature to complete. */

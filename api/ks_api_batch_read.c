@@ -23,12 +23,22 @@ void ks_api_batch_init(struct batch *b)
 	ks_buf_init(&b->results, KS_API_BATCH_ANSWER_MAX);
 }
 
+/* A document's digests (binary, hex), its hash state kept for signing. */
+static void doc_hash(struct bdoc *d)
+{
+	ks_api_doc_hash_init(&d->h, d->data.data, d->data.len);
+	memcpy(d->d, d->h.bin, sizeof(d->d));
+	memcpy(d->digest, d->h.hex, sizeof(d->digest));
+}
+
 void ks_api_batch_cleanup(struct batch *b)
 {
 	size_t i;
 
-	for (i = 0; b->docs != NULL && i < b->n; i++)
+	for (i = 0; b->docs != NULL && i < b->n; i++) {
 		ks_buf_cleanup(&b->docs[i].data);
+		ks_api_doc_hash_cleanup(&b->docs[i].h);
+	}
 	for (i = 0; b->items != NULL && i < b->n; i++) {
 		ks_buf_cleanup(&b->items[i].sig);
 		ks_buf_cleanup(&b->items[i].cert.own);
@@ -169,17 +179,8 @@ static int batch_read_multipart(struct ks_api_svc *s, const struct ks_api_reques
 		rc = bad(q, r, "bad-parameter", "no part 'document' (or 'file')");
 		goto out;
 	}
-	for (i = 0; i < d; i++) {
-		unsigned len = 0;
-
-		if (EVP_Digest(b->docs[i].data.data, b->docs[i].data.len, b->docs[i].d, &len,
-			       EVP_sha256(), NULL) != 1 ||
-		    len != 32) {
-			ks_api_fail(q, r, "internal", "internal error", true);
-			goto out;
-		}
-		ks_api_sha256_hex(b->docs[i].data.data, b->docs[i].data.len, b->docs[i].digest);
-	}
+	for (i = 0; i < d; i++)
+		doc_hash(&b->docs[i]);
 	rc = 0;
 out:
 	free(parts);
@@ -336,7 +337,6 @@ int ks_api_batch_docs(const struct ks_api_request *q, struct batch *b, struct ks
 {
 	static const char *const known[] = { "name", "document", NULL };
 	size_t i;
-	unsigned len = 0;
 
 	if (b->docs != NULL)
 		return 0; /* read with a multipart body */
@@ -370,12 +370,7 @@ int ks_api_batch_docs(const struct ks_api_request *q, struct batch *b, struct ks
 		if (entry_b64(q, json_object_get(e, "document"), "documents", i, "document",
 			      &d->data, r) != 0)
 			return 1;
-		if (EVP_Digest(d->data.data, d->data.len, d->d, &len, EVP_sha256(), NULL) != 1 ||
-		    len != 32) {
-			ks_api_fail(q, r, "internal", "internal error", true);
-			return 1;
-		}
-		ks_api_sha256_hex(d->data.data, d->data.len, d->digest);
+		doc_hash(d);
 	}
 	return 0;
 }

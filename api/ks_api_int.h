@@ -161,6 +161,7 @@ struct ks_api_doc_hash {
 	EVP_MD_CTX *ctx;
 	const uint8_t *doc;
 	size_t n;
+	uint8_t bin[32];
 	char hex[KS_API_DOC_DIGEST_HEX];
 };
 void ks_api_doc_hash_init(struct ks_api_doc_hash *h, const uint8_t *doc, size_t n);

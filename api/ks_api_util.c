@@ -53,20 +53,20 @@ static bool finish_from(const EVP_MD_CTX *ctx, const uint8_t *p, size_t n, uint8
 
 void ks_api_doc_hash_init(struct ks_api_doc_hash *h, const uint8_t *doc, size_t n)
 {
-	uint8_t d[32];
+	unsigned len = 0;
 
 	h->doc = doc;
 	h->n = n;
 	h->ctx = EVP_MD_CTX_new();
 	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(h->ctx, doc, n) != 1 || !finish_from(h->ctx, NULL, 0, d)) {
+	    EVP_DigestUpdate(h->ctx, doc, n) != 1 || !finish_from(h->ctx, NULL, 0, h->bin)) {
 		ERR_clear_error();
 		EVP_MD_CTX_free(h->ctx);
 		h->ctx = NULL;
-		ks_api_sha256_hex(doc, n, h->hex);
-		return;
+		if (EVP_Digest(doc, n, h->bin, &len, EVP_sha256(), NULL) != 1 || len != 32)
+			memset(h->bin, 0, sizeof(h->bin));
 	}
-	hex32(d, h->hex);
+	hex32(h->bin, h->hex);
 }
 
 void ks_api_doc_hash_cleanup(struct ks_api_doc_hash *h)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/ks_api_jsonlift.h"
 #include "api/ks_api_int.h"
 
 #define KS_API_BATCH_NAME_MAX 256                 /* bytes of a document's name, with the NUL */
@@ -50,6 +51,8 @@ struct batch {
 	struct ks_api_signed_ref *refs; /* what each success's row adds (ev[i] borrows refs[i]) */
 	size_t n_ev;
 	char *activation; /* the "activation" member (longer than other options) */
+	struct ks_api_lifted
+	    lifted; /* the entries' base64 strings, not parsed (ks_api_jsonlift.h) */
 };
 
 void ks_api_batch_init(struct batch *b);

@@ -13,6 +13,9 @@
 #include "api/ks_api_multipart.h"
 #include "ks_codec.h"
 #include "ks_log.h"
+
+/* base64 strings of entries this long are lifted out before parsing */
+#define LIFT_MIN 1024
 #include "signer/ks_http.h"
 #include "signer/ks_twophase.h"
 
@@ -48,6 +51,7 @@ void ks_api_batch_cleanup(struct batch *b)
 	free(b->ev);
 	free(b->refs);
 	free(b->activation);
+	ks_api_lifted_cleanup(&b->lifted);
 	json_decref(b->arr);
 	ks_buf_cleanup(&b->results);
 	ks_api_params_cleanup(&b->ps);
@@ -196,9 +200,11 @@ int ks_api_batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 	json_error_t e;
 	json_t *o = NULL, *v;
 	char *rest = NULL;
+	struct ks_buf lj;
 	size_t i;
 	int rc = 1;
 
+	ks_buf_init(&lj, 0);
 	if (q->query_bad)
 		return bad(q, r, "bad-parameter", "%s", q->query_err);
 	for (i = 0; i < q->query.n; i++)
@@ -219,8 +225,20 @@ int ks_api_batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 			    false);
 		return 1;
 	}
-	o = json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES, &e);
+	/* the entries' long base64 strings (documents, signatures) are
+	 * lifted out: the parser would read megabytes a byte at a time */
+	ks_buf_init(&lj, q->len);
+	if (ks_api_json_lift(q->body, q->len, 3, LIFT_MIN, &lj, &b->lifted) < 0) {
+		if (ks_err_code() == KS_ERR_LIMIT)
+			rc = bad(q, r, "bad-json", "%s", ks_err_msg());
+		else
+			ks_api_fail(q, r, "internal", "internal error", true);
+		goto out;
+	}
+	o = json_loadb((const char *)lj.data, lj.len, JSON_REJECT_DUPLICATES, &e);
 	if (o == NULL) {
+		/* where in the text as sent */
+		json_decref(json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES, &e));
 		rc =
 		    bad(q, r, "bad-json", "malformed JSON at line %d, column %d", e.line, e.column);
 		goto out;
@@ -280,18 +298,30 @@ int ks_api_batch_read(struct ks_api_svc *s, const struct ks_api_request *q, cons
 out:
 	free(rest);
 	json_decref(o);
+	ks_buf_cleanup(&lj);
 	return rc;
 }
 
 /* A base64 member of an entry into out; 1 when answered (400). */
 static int entry_b64(const struct ks_api_request *q, json_t *v, const char *list, size_t i,
-		     const char *name, struct ks_buf *out, struct ks_api_reply *r)
+		     const char *name, const struct ks_api_lifted *lifted, struct ks_buf *out,
+		     struct ks_api_reply *r)
 {
+	const struct ks_api_span *sp;
+	const char *text;
+	size_t n;
+
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return bad(q, r, "bad-parameter", "%s[%zu]: '%s' must be a base64 string", list, i,
 			   name);
-	if (ks_base64_decode(json_string_value(v), json_string_length(v), true, out) < 0 ||
-	    out->len == 0)
+	text = json_string_value(v);
+	n = json_string_length(v);
+	sp = ks_api_json_lifted(text, n, lifted);
+	if (sp != NULL) {
+		text = (const char *)sp->p;
+		n = sp->n;
+	}
+	if (ks_base64_decode(text, n, true, out) < 0 || out->len == 0)
 		return bad(q, r, "bad-base64", "%s[%zu]: '%s' is not valid base64", list, i, name);
 	return 0;
 }
@@ -368,7 +398,7 @@ int ks_api_batch_docs(const struct ks_api_request *q, struct batch *b, struct ks
 			snprintf(d->name, sizeof(d->name), "document %zu", i + 1);
 		}
 		if (entry_b64(q, json_object_get(e, "document"), "documents", i, "document",
-			      &d->data, r) != 0)
+			      &b->lifted, &d->data, r) != 0)
 			return 1;
 		doc_hash(d);
 	}
@@ -404,8 +434,8 @@ int ks_api_batch_items(const struct ks_api_request *q, struct batch *b, struct k
 				   unknown);
 		if (entry_text(q, json_object_get(e, "id"), "items", i, "id", it->id,
 			       sizeof(it->id), r) != 0 ||
-		    entry_b64(q, json_object_get(e, "signature"), "items", i, "signature", &it->sig,
-			      r) != 0)
+		    entry_b64(q, json_object_get(e, "signature"), "items", i, "signature",
+			      &b->lifted, &it->sig, r) != 0)
 			return 1;
 		v = json_object_get(e, "certificate");
 		if (v != NULL) {
@@ -417,8 +447,8 @@ int ks_api_batch_items(const struct ks_api_request *q, struct batch *b, struct k
 					       json_string_length(v)) < 0)
 					return bad(q, r, "bad-parameter",
 						   "items[%zu]: 'certificate' is too large", i);
-			} else if (entry_b64(q, v, "items", i, "certificate", &it->cert.own, r) !=
-				   0) {
+			} else if (entry_b64(q, v, "items", i, "certificate", &b->lifted,
+					     &it->cert.own, r) != 0) {
 				return 1;
 			}
 			snprintf(it->cert.name, sizeof(it->cert.name), "certificate");

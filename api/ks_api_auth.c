@@ -12,6 +12,7 @@
 
 #include "ks_codec.h"
 #include "ks_cur.h"
+#include "ks_key.h"
 #include "ks_size.h"
 
 #define SECRET_BYTES 32
@@ -22,7 +23,7 @@ static void sha256(const void *p, size_t n, uint8_t out[32])
 {
 	unsigned len = 0;
 
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (EVP_Digest(p, n, out, &len, ks_md_evp(KS_MD_SHA256), NULL) != 1 || len != 32)
 		memset(out, 0, 32);
 }
 
@@ -155,7 +156,7 @@ static int sign_payload(EVP_PKEY *holder, const struct ks_buf *payload, struct k
 
 	if (ctx == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, holder) != 1 ||
+	if (EVP_DigestSignInit(ctx, NULL, ks_md_evp(KS_MD_SHA256), NULL, holder) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &len, payload->data, payload->len) != 1 || len > ACT_SIG_MAX)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "signing the activation");
 	KS_GUARD(ks_buf_reserve(sig, len));
@@ -264,7 +265,7 @@ static int check_signature(EVP_PKEY *pub, const struct ks_buf *payload, const st
 
 	if (ctx == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
-	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) != 1)
+	if (EVP_DigestVerifyInit(ctx, NULL, ks_md_evp(KS_MD_SHA256), NULL, pub) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "activation check");
 	r = EVP_DigestVerify(ctx, sig->data, sig->len, payload->data, payload->len);
 	ERR_clear_error();

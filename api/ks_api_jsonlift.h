@@ -9,7 +9,9 @@
  * short tag (KS_API_LIFT_TAG, then its number), and kept as a span of
  * the original text; the handler decodes the span where it finds the
  * tag.  Nothing else changes: a text that parses gives the same values
- * once the tags are resolved (the fuzz harness checks this). */
+ * once the tags are resolved (the fuzz harness checks this).  A tag a
+ * client writes itself names one of its own request's strings, or none:
+ * nothing outside the request is reachable through it. */
 #ifndef KS_API_JSONLIFT_H
 #define KS_API_JSONLIFT_H
 

@@ -32,7 +32,7 @@ void ks_api_sha256_hex(const uint8_t *p, size_t n, char out[KS_API_DOC_DIGEST_HE
 	uint8_t d[32];
 	unsigned len = 0;
 
-	if (EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (EVP_Digest(p, n, d, &len, ks_md_evp(KS_MD_SHA256), NULL) != 1 || len != 32)
 		memset(d, 0, sizeof(d));
 	hex32(d, out);
 }
@@ -58,12 +58,13 @@ void ks_api_doc_hash_init(struct ks_api_doc_hash *h, const uint8_t *doc, size_t 
 	h->doc = doc;
 	h->n = n;
 	h->ctx = EVP_MD_CTX_new();
-	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1 ||
+	if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, ks_md_evp(KS_MD_SHA256), NULL) != 1 ||
 	    EVP_DigestUpdate(h->ctx, doc, n) != 1 || !finish_from(h->ctx, NULL, 0, h->bin)) {
 		ERR_clear_error();
 		EVP_MD_CTX_free(h->ctx);
 		h->ctx = NULL;
-		if (EVP_Digest(doc, n, h->bin, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		if (EVP_Digest(doc, n, h->bin, &len, ks_md_evp(KS_MD_SHA256), NULL) != 1 ||
+		    len != 32)
 			memset(h->bin, 0, sizeof(h->bin));
 	}
 	hex32(h->bin, h->hex);

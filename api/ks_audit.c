@@ -11,6 +11,7 @@
 #include "ks_codec.h"
 #include "ks_cur.h"
 #include "ks_io.h"
+#include "ks_key.h"
 #include "ks_size.h"
 #include "signer/ks_record_ref.h"
 
@@ -153,7 +154,7 @@ static void sha256_parts(const uint8_t *a, size_t an, const uint8_t *b, size_t b
 	/* Out of memory in a hash is not recoverable here: the result is
 	 * zeros, which no check accepts.  `out` may be one of the inputs. */
 	memset(h, 0, sizeof(h));
-	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, ks_md_evp(KS_MD_SHA256), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, a, an) == 1 && (bn == 0 || EVP_DigestUpdate(ctx, b, bn) == 1) &&
 	    (cn == 0 || EVP_DigestUpdate(ctx, c, cn) == 1))
 		(void)EVP_DigestFinal_ex(ctx, h, &len);
@@ -446,7 +447,7 @@ int ks_audit_checkpoint_verify(EVP_PKEY *pub, const uint8_t *text, size_t n, con
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	if (siglen == 0 || siglen > KS_AUDIT_SIG_MAX)
 		KS_BAIL(KS_ERR_VERIFY, "checkpoint signature of %zu bytes", siglen);
-	if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) != 1)
+	if (EVP_DigestVerifyInit(ctx, NULL, ks_md_evp(KS_MD_SHA256), NULL, pub) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "checkpoint verification");
 	r = EVP_DigestVerify(ctx, sig, siglen, text, n);
 	ERR_clear_error();

@@ -72,15 +72,29 @@ const char *ks_sig_scheme_name(enum ks_sig_scheme s)
 	return "unknown";
 }
 
+/* The digests fetched from the default provider once: a digest set up
+ * with EVP_sha256() and the like is looked up again every time. */
+static EVP_MD *md_fetched[3];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+	md_fetched[0] = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_fetched[1] = EVP_MD_fetch(NULL, "SHA2-384", NULL);
+	md_fetched[2] = EVP_MD_fetch(NULL, "SHA2-512", NULL);
+	ERR_clear_error(); /* one not found: the legacy object below */
+}
+
 const EVP_MD *ks_md_evp(enum ks_md md)
 {
+	(void)pthread_once(&md_once, md_fetch);
 	switch (md) {
 	case KS_MD_SHA256:
-		return EVP_sha256();
+		return md_fetched[0] != NULL ? md_fetched[0] : EVP_sha256();
 	case KS_MD_SHA384:
-		return EVP_sha384();
+		return md_fetched[1] != NULL ? md_fetched[1] : EVP_sha384();
 	case KS_MD_SHA512:
-		return EVP_sha512();
+		return md_fetched[2] != NULL ? md_fetched[2] : EVP_sha512();
 	}
 	return NULL;
 }

@@ -622,6 +622,23 @@ static void pool_stop(struct pool *pl)
 	pl->inited = false;
 }
 
+/* 413 for a body over its route's limit, read (or dropped) so far. */
+static enum MHD_Result too_large(struct ks_api_http *h, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const struct ks_mhd_pending *p)
+{
+	struct ks_api_request q;
+	enum MHD_Result ok;
+	char msg[128];
+
+	request_fill(conn, url, method, &q);
+	snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
+		 h->routes[p->route].max_body);
+	ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
+	ks_api_params_cleanup(&q.query);
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -681,23 +698,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		/* A body without a length that goes on far past the limit:
 		 * answered now, the connection closed after the answer. */
-		request_fill(conn, url, method, &q);
-		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
-			 h->routes[p->route].max_body);
-		ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
-		ks_api_params_cleanup(&q.query);
-		return ok;
+		return too_large(h, conn, url, method, p);
 	}
 	if (p->work != NULL)
 		return answer(h, conn, p);
-	if (p->too_big) {
-		request_fill(conn, url, method, &q);
-		snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
-			 h->routes[p->route].max_body);
-		ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
-		ks_api_params_cleanup(&q.query);
-		return ok;
-	}
+	if (p->too_big)
+		return too_large(h, conn, url, method, p);
 	/* The body is complete: a worker answers it, the connection waits
 	 * suspended (suspended before the worker can resume it). */
 	j = calloc(1, sizeof(*j));

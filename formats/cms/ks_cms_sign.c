@@ -139,6 +139,20 @@ static int put_attr(struct ks_buf *b, const uint8_t *oid, size_t oid_len, const 
 	return ks_buf_append(b, value, vlen);
 }
 
+/* The signer certificate's issuer Name (DER, borrowed) and serial number
+ * (INTEGER TLV, to be freed with OPENSSL_free). */
+static int issuer_serial(X509 *cert, const unsigned char **issuer, size_t *ilen,
+			 unsigned char **serial, int *slen)
+{
+	if (X509_NAME_get0_der(X509_get_issuer_name(cert), issuer, ilen) != 1)
+		return ks_err_set_ossl(KS_ERR_CMS, __FILE__, __LINE__, "signer certificate issuer");
+	*slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), serial);
+	if (*slen <= 0)
+		return ks_err_set_ossl(KS_ERR_CMS, __FILE__, __LINE__,
+				       "signer certificate serial number");
+	return 0;
+}
+
 /* SigningCertificateV2 (RFC 5035 3, ETSI EN 319 122-1 5.2.2.3): one
  * ESSCertIDv2 with SHA-256 over the certificate DER (the DEFAULT, so the
  * algorithm is left out) and issuerSerial:
@@ -152,11 +166,7 @@ static int signing_cert_v2(const struct ks_key *key, struct ks_buf *out)
 	size_t hlen = sizeof(key->cert_sha256), ilen = 0, dn, is, id, certs, all;
 	int slen, rc = -1;
 
-	if (X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate issuer");
-	slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
-	if (slen <= 0)
-		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate serial number");
+	KS_GUARD(issuer_serial(cert, &issuer, &ilen, &serial, &slen));
 	/* Content lengths, innermost first. */
 	dn = ks_der_hdr_len(ilen) + ilen;                           /* [4] Name */
 	is = ks_der_hdr_len(dn) + dn + (size_t)slen;                /* IssuerSerial */
@@ -315,11 +325,7 @@ static int signer_info(X509 *cert, const struct ks_buf *dalg, const struct ks_bu
 	size_t ilen = 0, sid, all, ah;
 	int slen, rc = -1;
 
-	if (X509_NAME_get0_der(X509_get_issuer_name(cert), &issuer, &ilen) != 1)
-		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate issuer");
-	slen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &serial);
-	if (slen <= 0)
-		KS_BAIL_OSSL(KS_ERR_CMS, "signer certificate serial number");
+	KS_GUARD(issuer_serial(cert, &issuer, &ilen, &serial, &slen));
 	sid = ilen + (size_t)slen;
 	/* attrs is the SET OF with its tag: [0] IMPLICIT replaces the tag. */
 	ah = attrs->len;

@@ -56,6 +56,10 @@ problem() { [ "$(code)" = "$2" ] && [ "$(jget type)" = "urn:kyso:problem:$1" ]; 
 
 start_agent() { # log, extra args...
   local log=$1 i; shift
+  # emptied here, not by the background job's redirection: read before
+  # that ran, the file would still name the previous agent's port
+  : >"$TMP/agent.out"
+  PORT=
   "$KYSO" agent --listen 127.0.0.1:0 --origin "$PLATFORM" --origin "$OTHER" \
     --key 'pkcs11:token=principal;object=tok-principal-rsa' "$@" >"$TMP/agent.out" 2>"$log" &
   AGENT_PID=$!

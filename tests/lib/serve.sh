@@ -14,6 +14,9 @@
 kyso_serve_start() {
   local bin=$1 conf=$2 log=$3 i
   KYSO_SERVE_URL= KYSO_SERVE_PID=
+  # emptied here, not by the background job's redirection: read before
+  # that ran, a log reused across restarts would name the old port
+  : >"$log"
   "$bin" serve --config "$conf" --listen 127.0.0.1:0 >"$log" 2>&1 &
   KYSO_SERVE_PID=$!
   for ((i = 0; i < 400; i++)); do

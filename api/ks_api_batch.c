@@ -199,7 +199,7 @@ static void bsign_one(struct bsign_run *w, size_t i)
 		ks_err_clear();
 		return;
 	}
-	ks_api_signed_ref_of(&g->ref, w->q, g->res.format, &g->out, w->key, &doc->h);
+	ks_api_signed_ref_of(&g->ref, w->q, &g->res, &g->out, w->key, &doc->h);
 	g->ok = true;
 }
 

@@ -48,15 +48,20 @@ out:
 }
 
 void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
-			  enum ks_format f, const struct ks_buf *signed_doc,
+			  const struct ks_sign_outcome *res, const struct ks_buf *signed_doc,
 			  const struct ks_key *signer, const struct ks_api_doc_hash *in)
 {
 	memset(ref, 0, sizeof(*ref));
 	ks_api_doc_hash_of(in, signed_doc->data, signed_doc->len, ref->digest);
-	/* The id is read from what is handed out: the document the QR code
-	 * of which a parent scans.  A document that carries none (or none
-	 * well-formed) is signed all the same, with no id recorded. */
-	if (ks_record_ref_of(f, signed_doc->data, signed_doc->len, ref->record) < 0) {
+	/* The id is that of what is handed out: the document the QR code of
+	 * which a parent scans.  The signer read it while signing when it
+	 * could (a PDF keeps its /Info); otherwise it is read from the signed
+	 * document.  A document that carries none (or none well-formed) is
+	 * signed all the same, with no id recorded. */
+	if (res->record_read) {
+		memcpy(ref->record, res->record, sizeof(ref->record));
+	} else if (ks_record_ref_of(res->format, signed_doc->data, signed_doc->len, ref->record) <
+		   0) {
 		ks_log(KS_LOG_WARN, "request %s: record id not read: %s", q->id, ks_err_msg());
 		ks_err_clear();
 		ref->record[0] = '\0';

@@ -503,7 +503,7 @@ int ks_api_h_sign(void *svc, const struct ks_api_request *q, struct ks_api_reply
 	ks_log(KS_LOG_INFO, "request %s: client %s signed %s with '%s'%s%s: %s", q->id, who.c.name,
 	       digest, k->conf->name, session[0] != '\0' ? " in session " : "", session,
 	       res.summary);
-	ks_api_signed_ref_of(&ref, q, res.format, &out, key, &dh);
+	ks_api_signed_ref_of(&ref, q, &res, &out, key, &dh);
 	ks_api_audit_event(&ev, q, &who, "sign", k->conf->name, digest,
 			   o.level != NULL ? o.level : "B-B", "ok", session);
 	rc = ks_api_signed_reply(s, q, &ev, &ref, &res, &out, r);

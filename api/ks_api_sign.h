@@ -52,8 +52,8 @@ int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
 
 /* What the audit row of a signature handed out adds (POST /v1/sign,
  * complete, and every route that signs documents; ks_api_record.c): the
- * signed document's digest, the record id read from it (ks_record_ref_of;
- * none for CMS) and the common name of `signer`'s certificate (may be
+ * signed document's digest, its record id (the one res read while signing,
+ * else ks_record_ref_of over the signed document; none for CMS) and the common name of `signer`'s certificate (may be
  * NULL).  The row's own `digest` stays the document's. */
 #define KS_API_SIGNER_NAME_MAX 128
 struct ks_api_signed_ref {
@@ -62,7 +62,7 @@ struct ks_api_signed_ref {
 	char signer[KS_API_SIGNER_NAME_MAX + 1];
 };
 void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
-			  enum ks_format f, const struct ks_buf *signed_doc,
+			  const struct ks_sign_outcome *res, const struct ks_buf *signed_doc,
 			  const struct ks_key *signer, const struct ks_api_doc_hash *in);
 /* The event's record, signed and signer fields, borrowed from ref. */
 void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref);

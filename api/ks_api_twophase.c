@@ -629,7 +629,7 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		ks_api_audit(s, q, who, "complete", "", digest, d.o.level, claim_code(why));
 		goto out;
 	}
-	ks_api_signed_ref_of(ref, q, res->format, out, ext, NULL);
+	ks_api_signed_ref_of(ref, q, res, out, ext, NULL);
 	rc = 0;
 out:
 	ks_key_free(ext);

@@ -11,7 +11,9 @@
 #include "formats/cms/ks_cms.h"
 #include "ks_io.h"
 #include "signer/ks_job.h"
+#include "formats/render/ks_render.h"
 #include "signer/ks_policy.h"
+#include "signer/ks_record_ref.h"
 #include "signer/ks_extend_ltv.h"
 #include "signer/ks_sigts.h"
 #include "signer/ks_verify_cms.h"
@@ -116,11 +118,16 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.rsa_pss = j->rsa_pss;
 	if (j->in_data != NULL)
 		o.input_digest = j->in_digest;
+	o.info_key = KS_RENDER_INFO_RECORD_ID;
 	if (lt == 0) {
 		if ((j->in_data != NULL
 			 ? ks_sign_pdf_mem(j->key, j->in_data, j->in_len, j->out_buf, &o, &r)
 			 : ks_sign_pdf(j->key, j->in, j->out, &o, &r)) < 0)
 			return -1;
+		/* The update keeps the trailer's /Info: what was read is what
+		 * the signed document carries. */
+		ks_record_ref_take(r.info_value, r.info_len, res->record);
+		res->record_read = true;
 		snprintf(res->summary, sizeof(res->summary),
 			 "PAdES-%s signature (%s) in field '%.100s'", stamped ? "B-T" : "B-B",
 			 ks_md_name(md), r.field);

@@ -69,6 +69,9 @@ struct ks_sign_job {
 	enum ks_rev_policy rev_policy;
 };
 
+/* KS_RECORD_REF_MAX + 1 (signer/ks_record_ref.h, which includes this). */
+#define KS_JOB_RECORD_LEN 65
+
 struct ks_sign_outcome {
 	enum ks_format format; /* the format signed */
 	char summary[192];     /* "PAdES-B-T signature (SHA-256) in field 'Signature1'" */
@@ -76,6 +79,11 @@ struct ks_sign_outcome {
 	 * revocation status was confirmed GOOD. */
 	char precheck[KS_PRECHECK_SUMMARY_LEN];
 	bool rev_confirmed;
+	/* PDF: the record identifier the document carries (ks_record_ref.h;
+	 * "" for none), read while signing; record_read says it was looked
+	 * for.  Other formats leave both unset. */
+	char record[KS_JOB_RECORD_LEN];
+	bool record_read;
 };
 
 void ks_sign_job_init(struct ks_sign_job *j);

@@ -15,8 +15,9 @@ static bool ref_char(uint8_t c)
 	       c == '-' || c == '_';
 }
 
-/* The bytes p[0..n) as an identifier, copied into out when well-formed. */
-static void ref_take(const uint8_t *p, size_t n, char out[KS_RECORD_REF_MAX + 1])
+_Static_assert(KS_JOB_RECORD_LEN == KS_RECORD_REF_MAX + 1, "record buffer of the sign outcome");
+
+void ks_record_ref_take(const uint8_t *p, size_t n, char out[KS_RECORD_REF_MAX + 1])
 {
 	size_t i;
 
@@ -35,7 +36,7 @@ bool ks_record_ref_ok(const char *id)
 	char tmp[KS_RECORD_REF_MAX + 1];
 	size_t n = strnlen(id, KS_RECORD_REF_MAX + 1);
 
-	ref_take((const uint8_t *)id, n, tmp);
+	ks_record_ref_take((const uint8_t *)id, n, tmp);
 	return tmp[0] != '\0';
 }
 
@@ -55,7 +56,7 @@ static int ref_pdf(const uint8_t *doc, size_t n, char out[KS_RECORD_REF_MAX + 1]
 		if (dict != NULL && dict->type == KS_PV_DICT) {
 			v = ks_pdf_val_get(dict, KS_RENDER_INFO_RECORD_ID);
 			if (v != NULL && v->type == KS_PV_STRING)
-				ref_take(v->s, v->len, out);
+				ks_record_ref_take(v->s, v->len, out);
 		}
 	}
 	rc = 0;
@@ -82,7 +83,7 @@ static int ref_xml(const uint8_t *doc, size_t n, char out[KS_RECORD_REF_MAX + 1]
 		    : NULL;
 	if (first != NULL && ks_xml_is(first, KS_RENDER_XML_NS, "DocumentId")) {
 		if (ks_xml_text(first, KS_RECORD_REF_MAX + 1, &text) == 0)
-			ref_take(text.data, text.len, out);
+			ks_record_ref_take(text.data, text.len, out);
 		else
 			ks_err_clear(); /* not an identifier: none */
 	}

@@ -26,6 +26,9 @@
 /* 1..KS_RECORD_REF_MAX of [A-Za-z0-9_-]. */
 bool ks_record_ref_ok(const char *id);
 
+/* The bytes p[0..n) into out when they are such an identifier, else "". */
+void ks_record_ref_take(const uint8_t *p, size_t n, char out[KS_RECORD_REF_MAX + 1]);
+
 /* The identifier of document doc[0..n) of format f into out ("" when it
  * carries none, or none that is well-formed; always "" for CMS).  -1 when
  * the document cannot be read (KS_ERR_PDF*, KS_ERR_XML, KS_ERR_LIMIT...). */

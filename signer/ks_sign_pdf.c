@@ -188,6 +188,7 @@ static int sign_pdf_any(struct ks_key *key, const char *in_path, const uint8_t *
 	po.font_path = o->font_path;
 	po.signing_time = o->signing_time;
 	po.input_digest = o->input_digest;
+	po.info_key = o->info_key;
 	/* Circular 15/2025/TT-BKHCN: check the certificate before signing. */
 	KS_GUARD(ks_policy_check_key(key, po.md, 0));
 	if (o->cms != NULL) {

@@ -35,6 +35,8 @@ struct ks_sign_pdf_opts {
 	const struct ks_pades_cms *cms;
 	/* ks_pades_opts.input_digest (in-memory signing). */
 	const EVP_MD_CTX *input_digest;
+	/* ks_pades_opts.info_key: an /Info entry to read while signing. */
+	const char *info_key;
 };
 
 /* Longest --reason, --role, --location text (bytes of UTF-8). */

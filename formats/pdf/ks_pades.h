@@ -104,6 +104,11 @@ struct ks_pades_opts {
 	 * it instead of hashing the input again; another algorithm is
 	 * ignored. */
 	const EVP_MD_CTX *input_digest;
+	/* Optional: a key of the document information dictionary (the /Info
+	 * of the latest trailer, which the update keeps) whose byte string
+	 * the result carries (ks_pades_result.info_value), read while the
+	 * document is open anyway. */
+	const char *info_key;
 	/* A document timestamp (ETSI EN 319 142-1 5.4, ISO 32000-2 12.8.5):
 	 * /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, /Contents an RFC 3161
 	 * token over the ByteRange digest (the producer gives it; cert may be
@@ -137,6 +142,8 @@ struct ks_pades_key_ctx {
 void ks_pades_cms_from_key(struct ks_pades_key_ctx *ctx, struct ks_key *key, bool rsa_pss,
 			   struct ks_pades_cms *out);
 
+#define KS_PADES_INFO_VALUE_MAX 64
+
 struct ks_pades_result {
 	char field[128];          /* fully qualified name of the signed field */
 	bool new_field;           /* the field was created by this signature */
@@ -145,6 +152,11 @@ struct ks_pades_result {
 	size_t font_bytes;        /* embedded appearance font (0: invisible) */
 	uint64_t byte_range[4];
 	uint64_t out_len;
+	/* opts.info_key's value: a byte string of 1..KS_PADES_INFO_VALUE_MAX
+	 * bytes; info_len 0 when there is none such (absent, another type,
+	 * longer). */
+	uint8_t info_value[KS_PADES_INFO_VALUE_MAX];
+	size_t info_len;
 };
 
 /* Sign the PDF at in_path into out_path (written atomically: temporary

@@ -301,6 +301,28 @@ out:
 	return rc;
 }
 
+/* opts.info_key's byte string into res.  Nothing here stops a signature:
+ * an /Info that cannot be read only means no value. */
+static void read_info_value(struct ks_pdf_signer *s, struct ks_pades_result *res)
+{
+	struct ks_pdf_val *dict = NULL;
+	const struct ks_pdf_val *v;
+
+	if (s->o->info_key == NULL || s->info.info_num == 0)
+		return;
+	if (ks_pdf_rd_get(s->rd, s->info.info_num, s->info.info_gen, &dict) < 0) {
+		ks_err_clear();
+		return;
+	}
+	v = dict != NULL && dict->type == KS_PV_DICT ? ks_pdf_val_get(dict, s->o->info_key) : NULL;
+	if (v != NULL && v->type == KS_PV_STRING && v->len > 0 &&
+	    v->len <= sizeof(res->info_value)) {
+		memcpy(res->info_value, v->s, v->len);
+		res->info_len = v->len;
+	}
+	ks_pdf_val_free(dict);
+}
+
 static int sign_core(const struct ks_pdf_source *src, const struct ks_pdf_sink *sink,
 		     const struct ks_pades_cms *cms, const struct ks_pades_opts *o,
 		     struct ks_pades_result *res)
@@ -319,6 +341,7 @@ static int sign_core(const struct ks_pdf_source *src, const struct ks_pdf_sink *
 	ks_buf_init(&s.field_lock, (size_t)1 << 16);
 	KS_GUARD(check_opts(o, cms));
 	KS_GUARD(open_doc(&s, src));
+	read_info_value(&s, res);
 	KS_GUARD(start_update(&s, src));
 	if (s.target != NULL) {
 		/* An existing field is visible when its widget has an area. */

@@ -351,6 +351,58 @@ static void test_input_digest(void **state)
 	ks_buf_cleanup(&wrong);
 }
 
+/* opts.info_key: the /Info entry read while signing is the one the
+ * signed document carries (the update keeps /Info); none when absent or
+ * not a string of 1..KS_PADES_INFO_VALUE_MAX bytes. */
+static void test_info_value(void **state)
+{
+#define N_INFO 6
+	static const char *const infos[N_INFO - 1] = {
+		"<< /Title (Hoc ba) /KysoRecordId (hb-5gddzp4f5ltze6xh) >>",
+		"<< /Title (Hoc ba) >>",
+		"<< /KysoRecordId /hb-name >>",
+		"<< /KysoRecordId () >>",
+		"<< /KysoRecordId <6862> >>",
+	};
+	static const char *const want[N_INFO] = { "hb-5gddzp4f5ltze6xh", "", "", "", "hb", "" };
+	char long_info[160];
+	const char *objs[4] = { "<< /Type /Catalog /Pages 2 0 R >>",
+				"<< /Type /Pages /Kids [4 0 R] /Count 1 >>", NULL,
+				"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" };
+	struct ks_pades_opts o;
+	struct ks_pades_result res;
+	struct ks_buf pdf, out, again;
+	size_t i;
+
+	(void)state;
+	/* the last: one byte over the limit */
+	snprintf(long_info, sizeof(long_info), "<< /KysoRecordId (%0*d) >>",
+		 KS_PADES_INFO_VALUE_MAX + 1, 7);
+	for (i = 0; i < N_INFO; i++) {
+		objs[2] = i + 1 < N_INFO ? infos[i] : long_info;
+		pb_classic(&pdf, PDF_MAX, objs, 4, "/Info 3 0 R", true);
+		opts_at(&o);
+		o.info_key = "KysoRecordId";
+		sign_buf(&pdf, "principal-rsa", &o, &out, &res);
+		assert_int_equal(res.info_len, strlen(want[i]));
+		assert_memory_equal(res.info_value, want[i], res.info_len);
+		/* the signed document still has it: a second signature reads
+		 * the same */
+		sign_buf(&out, "principal-rsa", &o, &again, &res);
+		assert_int_equal(res.info_len, strlen(want[i]));
+		assert_memory_equal(res.info_value, want[i], res.info_len);
+		ks_buf_cleanup(&again);
+		/* not asked: not read */
+		o.info_key = NULL;
+		sign_buf(&pdf, "principal-rsa", &o, &again, &res);
+		assert_int_equal(res.info_len, 0);
+		ks_buf_cleanup(&pdf);
+		ks_buf_cleanup(&out);
+		ks_buf_cleanup(&again);
+	}
+#undef N_INFO
+}
+
 static void test_invisible_rsa(void **state)
 {
 	struct ks_buf pdf, out;
@@ -1035,7 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),        cmocka_unit_test(test_files_atomic),
 		cmocka_unit_test(test_sizing),          cmocka_unit_test(test_sample_document),
 		cmocka_unit_test(test_indirect_arrays), cmocka_unit_test(test_rotated_pages),
-		cmocka_unit_test(test_crop_box),
+		cmocka_unit_test(test_crop_box),        cmocka_unit_test(test_info_value),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

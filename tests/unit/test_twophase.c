@@ -9,7 +9,9 @@
 #include "ks_codec.h"
 #include "ks_io.h"
 #include "ks_key.h"
+#include "pdf_build.h"
 #include "signer/ks_job.h"
+#include "signer/ks_record_ref.h"
 #include "signer/ks_report.h"
 #include "signer/ks_twophase.h"
 #include "signer/validate/ks_engine.h"
@@ -227,7 +229,12 @@ static void test_job_in_memory(void **state)
 	struct ks_key *key = file_key("seal-rsa");
 	struct ks_sign_job j;
 	struct ks_sign_outcome res;
-	struct ks_buf out;
+	struct ks_buf in, out;
+	const char *objs[4] = { "<< /Type /Catalog /Pages 2 0 R >>",
+				"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+				"<< /Title (Hoc ba) /KysoRecordId (hb-5gddzp4f5ltze6xh) >>",
+				"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" };
+	char id[KS_RECORD_REF_MAX + 1];
 
 	(void)state;
 	ks_buf_init(&out, DOC_MAX);
@@ -239,6 +246,22 @@ static void test_job_in_memory(void **state)
 	assert_ok(ks_job_sign(&j, &res));
 	assert_int_equal(res.format, KS_FORMAT_XML);
 	assert_int_equal(verify(&out, NULL), KS_IND_TOTAL_PASSED);
+	assert_false(res.record_read); /* XML: read from the signed record */
+	ks_buf_reset(&out);
+	/* PDF: the record id read while signing is the signed document's */
+	pb_classic(&in, DOC_MAX, objs, 4, "/Info 3 0 R", true);
+	ks_sign_job_init(&j);
+	j.key = key;
+	j.in_data = in.data;
+	j.in_len = in.len;
+	j.out_buf = &out;
+	assert_ok(ks_job_sign(&j, &res));
+	assert_int_equal(res.format, KS_FORMAT_PDF);
+	assert_true(res.record_read);
+	assert_string_equal(res.record, "hb-5gddzp4f5ltze6xh");
+	assert_ok(ks_record_ref_of(KS_FORMAT_PDF, out.data, out.len, id));
+	assert_string_equal(res.record, id);
+	ks_buf_cleanup(&in);
 	ks_buf_reset(&out);
 	ks_sign_job_init(&j);
 	j.key = key;

@@ -8,6 +8,10 @@
  * signed checkpoint (ks_audit_append with n rows), and wakes the batch's
  * requests.
  *
+ * A request that has nothing else to do meanwhile does not wait: its
+ * answer is deferred (ks_api_http_defer) and the writer settles it after
+ * the commit, so its worker takes the next request at once.
+ *
  * A commit costs the same for one row or a hundred (an fsync, a signed
  * checkpoint, the pages written again), so under load the writer waits
  * a little for more: until every request the workers hold is waiting
@@ -36,10 +40,53 @@ static bool worth_waiting(struct ks_api_svc *s)
 	       q->waiting < atomic_load(&s->busy);
 }
 
+/* Queue one row (lock held, room checked). */
+static void put_row(struct ks_api_auditq *q, const struct ks_audit_event *ev,
+		    struct ks_api_later *later)
+{
+	struct ks_api_audit_row *r = &q->rows[q->n++];
+
+	copy(r->op, sizeof(r->op), ev->op);
+	copy(r->client, sizeof(r->client), ev->client);
+	copy(r->key, sizeof(r->key), ev->key);
+	copy(r->digest, sizeof(r->digest), ev->digest);
+	copy(r->level, sizeof(r->level), ev->level);
+	copy(r->outcome, sizeof(r->outcome), ev->outcome);
+	copy(r->request, sizeof(r->request), ev->request);
+	copy(r->addr, sizeof(r->addr), ev->addr);
+	r->count = ev->count;
+	copy(r->record, sizeof(r->record), ev->record);
+	copy(r->signed_digest, sizeof(r->signed_digest), ev->signed_digest);
+	copy(r->signer, sizeof(r->signer), ev->signer);
+	copy(r->session, sizeof(r->session), ev->session);
+	r->later = later;
+}
+
+int ks_api_auditq_add_later(struct ks_api_svc *s, const struct ks_audit_event *ev,
+			    struct ks_api_later *later)
+{
+	struct ks_api_auditq *q = &s->aq;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
+		pthread_cond_signal(&q->work);
+		pthread_cond_wait(&q->done, &q->lock);
+	}
+	if (q->stopping || q->writer_gone) {
+		pthread_mutex_unlock(&q->lock);
+		return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
+	}
+	put_row(q, ev, later);
+	/* a gathering writer is woken only when it should stop */
+	if (!q->gathering || !worth_waiting(s))
+		pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
 int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n)
 {
 	struct ks_api_auditq *q = &s->aq;
-	struct ks_api_audit_row *r;
 	uint64_t first = 0, batch = 0;
 	size_t i;
 	bool bad;
@@ -56,20 +103,7 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 			pthread_mutex_unlock(&q->lock);
 			return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
 		}
-		r = &q->rows[q->n++];
-		copy(r->op, sizeof(r->op), ev[i].op);
-		copy(r->client, sizeof(r->client), ev[i].client);
-		copy(r->key, sizeof(r->key), ev[i].key);
-		copy(r->digest, sizeof(r->digest), ev[i].digest);
-		copy(r->level, sizeof(r->level), ev[i].level);
-		copy(r->outcome, sizeof(r->outcome), ev[i].outcome);
-		copy(r->request, sizeof(r->request), ev[i].request);
-		copy(r->addr, sizeof(r->addr), ev[i].addr);
-		r->count = ev[i].count;
-		copy(r->record, sizeof(r->record), ev[i].record);
-		copy(r->signed_digest, sizeof(r->signed_digest), ev[i].signed_digest);
-		copy(r->signer, sizeof(r->signer), ev[i].signer);
-		copy(r->session, sizeof(r->session), ev[i].session);
+		put_row(q, &ev[i], NULL);
 		batch = q->next;
 		if (i == 0)
 			first = batch;
@@ -173,6 +207,10 @@ static void *writer(void *arg)
 			atomic_fetch_add(&s->audit_commits, 1);
 			atomic_fetch_add(&s->audit_rows, n);
 		}
+		/* the requests that did not wait: answered now */
+		for (i = 0; i < n; i++)
+			if (rows[i].later != NULL)
+				ks_api_http_settle(rows[i].later, rc == 0);
 		pthread_mutex_lock(&q->lock);
 		if (rc < 0)
 			q->failed = batch;

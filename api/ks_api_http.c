@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/ks_api_pool.h"
 #include "api/ks_mhd.h"
 #include "ks_codec.h"
 #include "ks_cur.h"
@@ -52,7 +53,7 @@ struct route_stats {
 /* A request whose body is complete, waiting for or answered by a
  * worker; its connection is suspended meanwhile. */
 struct job {
-	struct job *next;
+	struct ks_api_pool_job pj; /* first: the pool's view of it */
 	struct ks_api_http *h;
 	struct MHD_Connection *conn;
 	int route;
@@ -61,42 +62,13 @@ struct job {
 	bool answered; /* r holds the answer (set before the resume) */
 };
 
-/* A worker waiting for its turn on the CPU. */
-struct turn_waiter {
-	struct turn_waiter *next;
-	pthread_cond_t cv;
-	bool go;
-};
-
-/* The workers: requests are answered in the order their bodies were
- * complete, whichever connection and libmicrohttpd thread they came
- * on.  At most `width` of them (one per core) compute at once, taking
- * turns in that order: with every worker on the CPU at once, the
- * scheduler would interleave them and a request would finish after a
- * random number of others rather than after those that came first.  A
- * worker that waits for something else (the disk, a token, a peer)
- * lends its turn meanwhile and, back, goes before the newer requests. */
-struct pool {
-	pthread_mutex_t lock;
-	pthread_cond_t work;
-	struct job *head, *tail;
-	pthread_t th[KS_API_THREADS_MAX];
-	unsigned n;
-	bool inited, stopping;
-	struct turn_waiter *wh, *wt; /* back from a wait, waiting for a turn, in order */
-	unsigned width, running;
-};
-
-/* The pool of the calling worker while it holds a turn; NULL elsewhere. */
-static _Thread_local struct pool *my_turn;
-
 struct ks_api_http {
 	struct ks_mhd mhd;
 	struct ks_api_http_cfg cfg;
 	struct ks_api_route routes[KS_API_ROUTES_MAX];
 	struct ks_buf tls_cert, tls_key;
 	struct route_stats stats[KS_API_ROUTES_MAX + 1];
-	struct pool pool;
+	struct ks_api_pool pool;
 };
 
 void ks_api_reply_init(struct ks_api_reply *r)
@@ -428,8 +400,9 @@ static void job_free(void *arg)
 }
 
 /* A worker's part: the route's handler (500 when it cannot answer). */
-static void job_run(struct job *j)
+static void job_run(struct ks_api_pool_job *pj)
 {
+	struct job *j = (struct job *)pj;
 	struct ks_api_http *h = j->h;
 
 	if (h->routes[j->route].fn(h->cfg.svc, &j->q, &j->r) < 0) {
@@ -458,168 +431,43 @@ static enum MHD_Result answer(struct ks_api_http *h, struct MHD_Connection *conn
 	return ok;
 }
 
-/* Give up a turn (lock held): to the first worker waiting for one, or
- * back to the pool, waking an idle worker when a request is queued. */
-static void turn_release(struct pool *pl)
+/* The pool's part: hand the job back to its connection.  A deferred
+ * one settled as failed has its answer rewritten first. */
+static void job_done(struct ks_api_pool_job *pj, bool settled_ok)
 {
-	struct turn_waiter *w = pl->wh;
+	struct job *j = (struct job *)pj;
+	struct ks_api_http *h = j->h;
 
-	if (w != NULL) {
-		pl->wh = w->next;
-		if (pl->wh == NULL)
-			pl->wt = NULL;
-		/* the turn is handed over: running stays counted */
-		w->go = true;
-		pthread_cond_signal(&w->cv);
-		return;
+	if (!pj->deferred) {
+		if (h->cfg.busy != NULL)
+			atomic_fetch_sub(h->cfg.busy, 1);
+	} else {
+		if (!settled_ok)
+			h->cfg.settle_failed(h->cfg.svc, &j->q, &j->r);
+		j->answered = true;
 	}
-	pl->running--;
-	if (pl->head != NULL)
-		pthread_cond_signal(&pl->work);
+	/* the job belongs to the connection again from here */
+	MHD_resume_connection(j->conn);
 }
 
-/* May a new request start?  A turn is free and no worker back from a
- * wait is owed one. */
-static bool turn_free(const struct pool *pl)
+struct ks_api_later *ks_api_http_defer(void)
 {
-	return pl->running < pl->width && pl->wh == NULL;
+	struct job *j = (struct job *)ks_api_pool_current();
+
+	if (j == NULL || j->h->cfg.settle_failed == NULL || !ks_api_pool_defer(&j->h->pool, &j->pj))
+		return NULL;
+	/* not the workers' any more: a writer gathering rows need not wait
+	 * for this one */
+	if (j->h->cfg.busy != NULL)
+		atomic_fetch_sub(j->h->cfg.busy, 1);
+	return (struct ks_api_later *)j;
 }
 
-/* Take a turn back after a wait, before the queued requests (this one
- * is older than theirs). */
-static void turn_take(struct pool *pl)
+void ks_api_http_settle(struct ks_api_later *t, bool ok)
 {
-	struct turn_waiter w;
+	struct job *j = (struct job *)t;
 
-	pthread_mutex_lock(&pl->lock);
-	if (turn_free(pl)) {
-		pl->running++;
-		pthread_mutex_unlock(&pl->lock);
-		return;
-	}
-	pthread_cond_init(&w.cv, NULL);
-	w.go = false;
-	w.next = NULL;
-	if (pl->wt != NULL)
-		pl->wt->next = &w;
-	else
-		pl->wh = &w;
-	pl->wt = &w;
-	while (!w.go)
-		pthread_cond_wait(&w.cv, &pl->lock);
-	pthread_mutex_unlock(&pl->lock);
-	pthread_cond_destroy(&w.cv);
-}
-
-static void turn_give(struct pool *pl)
-{
-	pthread_mutex_lock(&pl->lock);
-	turn_release(pl);
-	pthread_mutex_unlock(&pl->lock);
-}
-
-void ks_api_http_wait_begin(void)
-{
-	if (my_turn != NULL)
-		turn_give(my_turn);
-}
-
-void ks_api_http_wait_end(void)
-{
-	if (my_turn != NULL)
-		turn_take(my_turn);
-}
-
-void ks_api_http_turn_done(void)
-{
-	if (my_turn != NULL)
-		turn_give(my_turn);
-	my_turn = NULL;
-}
-
-/* A request is queued; an idle worker is woken only when it may start
- * now (otherwise the worker whose turn ends takes it, without a sleep
- * and a wake in between). */
-static void pool_push(struct pool *pl, struct job *j)
-{
-	pthread_mutex_lock(&pl->lock);
-	if (pl->tail != NULL)
-		pl->tail->next = j;
-	else
-		pl->head = j;
-	pl->tail = j;
-	if (turn_free(pl))
-		pthread_cond_signal(&pl->work);
-	pthread_mutex_unlock(&pl->lock);
-}
-
-static void *worker(void *arg)
-{
-	struct pool *pl = arg;
-	struct MHD_Connection *conn;
-	struct job *j;
-
-	pthread_mutex_lock(&pl->lock);
-	for (;;) {
-		while (!(pl->head != NULL && turn_free(pl)) && !(pl->stopping && pl->head == NULL))
-			pthread_cond_wait(&pl->work, &pl->lock);
-		/* stopping: what is queued is still answered */
-		if (pl->head == NULL)
-			break;
-		j = pl->head;
-		pl->head = j->next;
-		if (pl->head == NULL)
-			pl->tail = NULL;
-		pl->running++;
-		pthread_mutex_unlock(&pl->lock);
-		my_turn = pl;
-		job_run(j);
-		if (my_turn != NULL)
-			turn_give(pl);
-		my_turn = NULL;
-		if (j->h->cfg.busy != NULL)
-			atomic_fetch_sub(j->h->cfg.busy, 1);
-		/* the job belongs to the connection again from here */
-		conn = j->conn;
-		MHD_resume_connection(conn);
-		pthread_mutex_lock(&pl->lock);
-	}
-	/* the next worker may be asleep with the queue empty: let it see
-	 * stopping too */
-	pthread_cond_broadcast(&pl->work);
-	pthread_mutex_unlock(&pl->lock);
-	return NULL;
-}
-
-static int pool_start(struct pool *pl, unsigned n, unsigned width)
-{
-	pthread_mutex_init(&pl->lock, NULL);
-	pthread_cond_init(&pl->work, NULL);
-	pl->width = width;
-	pl->inited = true;
-	for (pl->n = 0; pl->n < n; pl->n++)
-		if (pthread_create(&pl->th[pl->n], NULL, worker, pl) != 0)
-			return KS_SET(KS_ERR_INTERNAL, "cannot start %u worker threads", n);
-	return 0;
-}
-
-/* Every queued request answered and its connection resumed, then the
- * workers are gone. */
-static void pool_stop(struct pool *pl)
-{
-	unsigned i;
-
-	if (!pl->inited)
-		return;
-	pthread_mutex_lock(&pl->lock);
-	pl->stopping = true;
-	pthread_cond_broadcast(&pl->work);
-	pthread_mutex_unlock(&pl->lock);
-	for (i = 0; i < pl->n; i++)
-		pthread_join(pl->th[i], NULL);
-	pthread_mutex_destroy(&pl->lock);
-	pthread_cond_destroy(&pl->work);
-	pl->inited = false;
+	ks_api_pool_settle(&j->h->pool, &j->pj, ok);
 }
 
 /* 413 for a body over its route's limit, read (or dropped) so far. */
@@ -721,7 +569,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_suspend_connection(conn);
 	if (h->cfg.busy != NULL)
 		atomic_fetch_add(h->cfg.busy, 1);
-	pool_push(&h->pool, j);
+	ks_api_pool_push(&h->pool, &j->pj);
 	return MHD_YES;
 }
 
@@ -780,14 +628,15 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	}
 	mc.on_request = on_request;
 	mc.cls = h;
-	KS_GUARD(pool_start(&h->pool, workers, cfg->cpu_turns ? mc.threads : workers));
+	KS_GUARD(ks_api_pool_start(&h->pool, workers, cfg->cpu_turns ? mc.threads : workers,
+				   job_run, job_done));
 	KS_GUARD(ks_mhd_start(&h->mhd, &mc));
 	*out = h;
 	h = NULL;
 	rc = 0;
 out:
 	if (h != NULL) {
-		pool_stop(&h->pool);
+		ks_api_pool_stop(&h->pool);
 		ks_buf_cleanup(&h->tls_cert);
 		ks_buf_cleanup(&h->tls_key);
 		free(h);
@@ -812,7 +661,7 @@ void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms)
 	/* the requests in flight answered (their connections resumed)
 	 * before libmicrohttpd stops */
 	ks_mhd_drain(&h->mhd, drain_ms);
-	pool_stop(&h->pool);
+	ks_api_pool_stop(&h->pool);
 	ks_mhd_stop(&h->mhd, 0);
 	ks_buf_cleanup(&h->tls_cert);
 	ks_buf_cleanup(&h->tls_key);

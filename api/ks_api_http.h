@@ -104,8 +104,12 @@ struct ks_api_http_cfg {
 	 * typed at a terminal). */
 	bool cpu_turns;
 	/* Optional: kept at the number of requests handed to the workers
-	 * and not answered yet (queued or running). */
+	 * and not answered yet (queued or running; a deferred one counts
+	 * until it defers). */
 	atomic_uint *busy;
+	/* Optional: makes ks_api_http_defer available.  Rewrites the
+	 * answer of a deferred request settled as failed (any thread). */
+	void (*settle_failed)(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 };
 
 struct ks_api_http;
@@ -131,6 +135,19 @@ void ks_api_http_wait_end(void);
  * need not queue for one again after the wait.  Waits marked after
  * this are no-ops. */
 void ks_api_http_turn_done(void);
+
+/* Answering later.  A handler whose answer waits only for another
+ * thread (its audit row's commit) defers it instead of waiting: it
+ * calls ks_api_http_defer(), leaves in r the answer as it will go out if
+ * all goes well, hands the returned request to that thread and returns
+ * 0; its worker takes the next request at once.  That thread calls
+ * ks_api_http_settle(t, ok) exactly once: with ok false the answer is
+ * rewritten first (cfg.settle_failed).  The answer leaves only once both
+ * the handler has returned and the request is settled.  NULL (answer
+ * now) outside a worker or without cfg.settle_failed. */
+struct ks_api_later;
+struct ks_api_later *ks_api_http_defer(void);
+void ks_api_http_settle(struct ks_api_later *t, bool ok);
 
 void ks_api_reply_init(struct ks_api_reply *r);
 void ks_api_reply_cleanup(struct ks_api_reply *r);

@@ -49,6 +49,7 @@ struct ks_api_audit_row {
 	char record[KS_RECORD_REF_MAX + 1], signed_digest[KS_STORE_DIGEST_MAX];
 	char signer[KS_AUDIT_FIELD_MAX + 1];
 	char session[40];
+	struct ks_api_later *later; /* settled after the commit (or NULL) */
 };
 
 struct ks_api_auditq {
@@ -176,6 +177,11 @@ void ks_api_doc_hash_of(const struct ks_api_doc_hash *h, const uint8_t *out, siz
 KS_WUR int ks_api_auditq_add(struct ks_api_svc *s, const struct ks_audit_event *ev);
 /* The same for n rows at once (one wait). */
 KS_WUR int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev, size_t n);
+/* Queue one row without waiting: `later` (a deferred request) is settled
+ * by the writer once the row is committed, ok or not.  -1 (nothing
+ * queued, `later` not settled) when the service is stopping. */
+KS_WUR int ks_api_auditq_add_later(struct ks_api_svc *s, const struct ks_audit_event *ev,
+				   struct ks_api_later *later);
 KS_WUR int ks_api_auditq_start(struct ks_api_svc *s);
 void ks_api_auditq_stop(struct ks_api_svc *s);
 

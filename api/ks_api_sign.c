@@ -372,18 +372,51 @@ int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	return rc;
 }
 
+/* The answer made before its audit row was written, replaced: the row
+ * could not be, so the document does not go out. */
+static void row_lost(const struct ks_api_request *q, struct ks_api_reply *r)
+{
+	ks_api_reply_cleanup(r);
+	ks_api_reply_init(r);
+	ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+}
+
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
 			const struct ks_sign_outcome *res, const struct ks_buf *out,
 			struct ks_api_reply *r)
 {
+	struct ks_api_later *t;
+
 	ks_api_audit_event_signed(ev, ref);
 	ks_api_http_turn_done();
-	if (ks_api_audit_rows(s, q, ev, 1) < 0) {
-		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
+	/* The answer is made before its row is written, and leaves only once
+	 * the row is on disk: 503 instead when it could not be. */
+	if (ks_api_reply_document(q, res->format, out, res->summary, r) < 0)
+		return -1;
+	t = ks_api_http_defer();
+	if (t != NULL) {
+		/* the worker goes on; the audit writer settles the answer */
+		if (ks_api_auditq_add_later(s, ev, t) < 0) {
+			ks_log(KS_LOG_ERROR, "request %s: audit row not queued: %s", q->id,
+			       ks_err_msg());
+			ks_err_clear();
+			ks_api_http_settle(t, false);
+		}
 		return 0;
 	}
-	return ks_api_reply_document(q, res->format, out, res->summary, r);
+	if (ks_api_audit_rows(s, q, ev, 1) < 0)
+		row_lost(q, r);
+	return 0;
+}
+
+void ks_api_settle_failed(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
+{
+	struct ks_api_svc *s = svc;
+
+	ks_log(KS_LOG_ERROR, "request %s: its audit row was not written", q->id);
+	atomic_fetch_add(&s->audit_errors, 1);
+	row_lost(q, r);
 }
 
 /* The signed document: raw, or JSON with base64 when the request was

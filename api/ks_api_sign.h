@@ -66,9 +66,10 @@ void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_req
 			  const struct ks_key *signer, const struct ks_api_doc_hash *in);
 /* The event's record, signed and signer fields, borrowed from ref. */
 void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref);
-/* Write a signature's audit row (ev with ref's fields), then answer with
- * the signed document: never one without the other (503 when the row
- * could not be written). */
+/* Answer with the signed document once its audit row (ev with ref's
+ * fields) is written: never one without the other (503 when the row could
+ * not be written).  In a worker the answer is deferred (the writer
+ * settles it after the commit); elsewhere this waits for the commit. */
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
 			const struct ks_sign_outcome *res, const struct ks_buf *out,
@@ -125,6 +126,10 @@ void ks_api_audit_event(struct ks_audit_event *ev, const struct ks_api_request *
 			const struct ks_api_caller *who, const char *op, const char *key,
 			const char *digest, const char *level, const char *outcome,
 			const char *session);
+/* A signed document's answer whose audit row was not written: 503
+ * storage-unavailable instead (ks_api_http_cfg.settle_failed; logged and
+ * counted). */
+void ks_api_settle_failed(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
 /* Audit several events at once, durable when it returns; -1 (logged and
  * counted) when they could not be written. */
 int ks_api_audit_rows(struct ks_api_svc *s, const struct ks_api_request *q,

@@ -427,6 +427,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	hc.max_connections = c->max_connections;
 	hc.cpu_turns = true;
 	hc.busy = &s->busy;
+	hc.settle_failed = ks_api_settle_failed;
 	hc.timeout_s = c->timeout_s;
 	hc.tls_cert = c->tls_cert;
 	hc.tls_key = c->tls_key;

@@ -4,7 +4,9 @@
 # and while the body arrives, 415, 429), with the request id of the answer
 # and the peer's address; refusals past the per-address ration and every
 # 429 are counted in aggregated rows ("count"), so a flood adds a bounded
-# number of rows and none goes uncounted; the log still verifies.  Prints
+# number of rows and none goes uncounted; the log still verifies.  A
+# signature whose audit row cannot be written (the log locked by another
+# writer) is answered 503, without the document.  Prints
 # TAP.
 set -uo pipefail
 
@@ -140,6 +142,37 @@ id=$(req 415 "${AUTH[@]}" -H 'Content-Type: application/x-www-form-urlencoded' -
   "$URL/v1/sign?key=seal")
 check_row "415 unsupported Content-Type: a row with outcome unsupported-media-type" \
   "$id" unsupported-media-type sign platform
+
+# The audit log held by another writer past the busy timeout (5 s): the
+# signature's row cannot be written, so the signed document does not go
+# out (503 storage-unavailable, a problem body); the lock gone, the next
+# one is signed.
+$PY - "$STATE/kyso.db" "$TMP/locked" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(7)
+c.execute("ROLLBACK")
+PY
+LOCKER=$!
+for _ in $(seq 100); do [ -e "$TMP/locked" ] && break; sleep 0.1; done
+code=$(curl -s -o "$TMP/held.out" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/pdf' \
+  --data-binary @"$ROOT/docs/examples/hocba.pdf" "$URL/v1/sign?key=seal")
+if [ -e "$TMP/locked" ] && [ "$code" = 503 ] && grep -q 'problem:storage-unavailable' "$TMP/held.out" &&
+  ! grep -q '%PDF' "$TMP/held.out"; then
+  ok "audit row not written (log locked by another writer): 503 storage-unavailable, no document"
+else
+  notok "audit row not written: 503 storage-unavailable, no document" "status $code: $(head -c 300 "$TMP/held.out")"
+fi
+wait "$LOCKER"
+code=$(curl -s -o "$TMP/after.pdf" -w '%{http_code}' "${AUTH[@]}" -H 'Content-Type: application/pdf' \
+  --data-binary @"$ROOT/docs/examples/hocba.pdf" "$URL/v1/sign?key=seal")
+if [ "$code" = 200 ] && head -c 5 "$TMP/after.pdf" | grep -q '%PDF'; then
+  ok "the lock gone, the next signature is answered (200, a PDF)"
+else
+  notok "the lock gone, the next signature is answered" "status $code: $(head -c 300 "$TMP/after.pdf")"
+fi
 
 # 429: burst 1, so all but (about) the first of these are refused
 n429=0

@@ -339,6 +339,8 @@ void ks_api_sign_job(struct ks_api_svc *s, const struct ks_api_sign_opts *o, str
 	j->signing_time = f == KS_FORMAT_CMS;
 	j->pdf = o->pdf;
 	j->xml = o->xml;
+	/* for the audit row (ks_api_signed_ref_of) */
+	j->want_record = true;
 }
 
 bool ks_api_sign_waits(const struct ks_api_svc *s, const struct ks_api_sign_opts *o,

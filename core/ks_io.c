@@ -44,7 +44,7 @@ static const char *kind_of(mode_t m)
 int ks_file_open_input(const char *path, int *fd_out, uint64_t *size)
 {
 	struct stat st;
-	int fd = -1, fl, rc = -1;
+	int fd = -1, rc = -1;
 
 	*fd_out = -1;
 	*size = 0;
@@ -64,8 +64,10 @@ int ks_file_open_input(const char *path, int *fd_out, uint64_t *size)
 	if (!S_ISREG(st.st_mode))
 		KS_BAIL(KS_ERR_IO, "'%s' is not a regular file but %s; give a regular file", path,
 			kind_of(st.st_mode));
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+	/* Reads block again.  Of the flags F_SETFL changes (O_APPEND,
+	 * O_NONBLOCK, O_DIRECT, O_NOATIME, O_ASYNC) the open set only
+	 * O_NONBLOCK: clearing them all needs no F_GETFL first. */
+	if (fcntl(fd, F_SETFL, 0) < 0)
 		KS_BAIL(KS_ERR_IO, "fcntl on '%s': %s", path, strerror(errno));
 	*size = (uint64_t)st.st_size;
 	*fd_out = fd;

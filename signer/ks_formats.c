@@ -118,7 +118,8 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 	o.rsa_pss = j->rsa_pss;
 	if (j->in_data != NULL)
 		o.input_digest = j->in_digest;
-	o.info_key = KS_RENDER_INFO_RECORD_ID;
+	if (j->want_record)
+		o.info_key = KS_RENDER_INFO_RECORD_ID;
 	if (lt == 0) {
 		if ((j->in_data != NULL
 			 ? ks_sign_pdf_mem(j->key, j->in_data, j->in_len, j->out_buf, &o, &r)
@@ -126,8 +127,10 @@ static int sign_pdf(const struct ks_sign_job *j, enum ks_md md, struct ks_sign_o
 			return -1;
 		/* The update keeps the trailer's /Info: what was read is what
 		 * the signed document carries. */
-		ks_record_ref_take(r.info_value, r.info_len, res->record);
-		res->record_read = true;
+		if (j->want_record) {
+			ks_record_ref_take(r.info_value, r.info_len, res->record);
+			res->record_read = true;
+		}
 		snprintf(res->summary, sizeof(res->summary),
 			 "PAdES-%s signature (%s) in field '%.100s'", stamped ? "B-T" : "B-B",
 			 ks_md_name(md), r.field);

@@ -60,6 +60,9 @@ struct ks_sign_job {
 	/* Optional, with in_data: a digest context over exactly in_data
 	 * (ks_pades_opts.input_digest; PDF only, others ignore it). */
 	const EVP_MD_CTX *in_digest;
+	/* PDF: read the document's record id while signing
+	 * (ks_sign_outcome.record). */
+	bool want_record;
 	/* The check of the signer certificate before signing (Circular
 	 * 15/2025): where its issuer is looked for besides the key's chain
 	 * (may be NULL), the revocation options (NULL: defaults), and what an
@@ -79,9 +82,9 @@ struct ks_sign_outcome {
 	 * revocation status was confirmed GOOD. */
 	char precheck[KS_PRECHECK_SUMMARY_LEN];
 	bool rev_confirmed;
-	/* PDF: the record identifier the document carries (ks_record_ref.h;
-	 * "" for none), read while signing; record_read says it was looked
-	 * for.  Other formats leave both unset. */
+	/* PDF with want_record: the record identifier the document carries
+	 * (ks_record_ref.h; "" for none), read while signing; record_read
+	 * says it was looked for.  Otherwise both are left unset. */
 	char record[KS_JOB_RECORD_LEN];
 	bool record_read;
 };

@@ -257,6 +257,10 @@ static void test_job_in_memory(void **state)
 	j.out_buf = &out;
 	assert_ok(ks_job_sign(&j, &res));
 	assert_int_equal(res.format, KS_FORMAT_PDF);
+	assert_false(res.record_read); /* not asked */
+	ks_buf_reset(&out);
+	j.want_record = true;
+	assert_ok(ks_job_sign(&j, &res));
 	assert_true(res.record_read);
 	assert_string_equal(res.record, "hb-5gddzp4f5ltze6xh");
 	assert_ok(ks_record_ref_of(KS_FORMAT_PDF, out.data, out.len, id));

@@ -150,13 +150,70 @@ int ks_pdf_put_int(struct ks_buf *b, long long v)
 	return ks_buf_printf(b, "%lld", v);
 }
 
+/* 10^0 .. 10^9 */
+static const double pow10_tab[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+
+/* v to `decimals` places in fixed point without printf, the digits
+ * printf's "%.*f" gives: |v| * 10^decimals rounded to an integer as the
+ * exact product would be (fma gives what the double product dropped),
+ * an exact tie to even; then trailing zeros and a bare point left out.
+ * false: a product of 2^52 or more (printf then). */
+static bool put_fixed(struct ks_buf *b, double v, int decimals, int *rc)
+{
+	char tmp[48], dig[20];
+	double x = fabs(v), p, err, f, fr;
+	uint64_t u, ip, fp;
+	int n = 0, m = 0, k;
+
+	if (decimals < 0 || decimals >= (int)(sizeof(pow10_tab) / sizeof(pow10_tab[0])))
+		return false;
+	p = x * pow10_tab[decimals];
+	if (!(p < 4503599627370496.0))
+		return false;
+	err = fma(x, pow10_tab[decimals], -p); /* x * 10^d == p + err exactly */
+	f = floor(p);
+	fr = p - f; /* exact below 2^52; err never moves it across 0.5 but at 0.5 */
+	u = (uint64_t)f;
+	if (fr > 0.5 || (fr == 0.5 && (err > 0 || (err == 0 && (u & 1) != 0))))
+		u++;
+	if (u == 0) {
+		*rc = ks_buf_append_byte(b, '0');
+		return true;
+	}
+	ip = u / (uint64_t)pow10_tab[decimals];
+	fp = u % (uint64_t)pow10_tab[decimals];
+	if (v < 0)
+		tmp[n++] = '-';
+	do {
+		dig[m++] = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip != 0);
+	while (m > 0)
+		tmp[n++] = dig[--m];
+	if (fp != 0) {
+		/* the decimals, most significant first, then trailing zeros cut */
+		tmp[n++] = '.';
+		for (k = decimals - 1; k >= 0; k--) {
+			tmp[n + k] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		n += decimals;
+		while (tmp[n - 1] == '0')
+			n--;
+	}
+	*rc = ks_buf_append(b, tmp, (size_t)n);
+	return true;
+}
+
 int ks_pdf_put_real_digits(struct ks_buf *b, double v, int decimals, double max)
 {
 	char tmp[64];
-	int n;
+	int n, rc;
 
 	if (!isfinite(v) || fabs(v) > max)
 		return KS_SET(KS_ERR_ARG, "number out of range for PDF");
+	if (put_fixed(b, v, decimals, &rc))
+		return rc;
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n <= 0 || (size_t)n >= sizeof(tmp))
 		return KS_SET(KS_ERR_INTERNAL, "number formatting failed");

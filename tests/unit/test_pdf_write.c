@@ -147,6 +147,61 @@ static void test_numbers(void **state)
 	ks_buf_cleanup(&b);
 }
 
+/* "%.*f" trimmed: what a number was written as before it was formatted
+ * without printf. */
+static void printf_real(double v, int decimals, char out[64])
+{
+	int n = snprintf(out, 64, "%.*f", decimals, v);
+
+	while (n > 0 && out[n - 1] == '0')
+		out[--n] = '\0';
+	if (n > 0 && out[n - 1] == '.')
+		out[--n] = '\0';
+	if (strcmp(out, "-0") == 0)
+		snprintf(out, 64, "0");
+}
+
+/* The same digits as printf, near-ties included (values one ulp either
+ * side of x.xxxx5), over every size up to the printf fallback. */
+static void test_numbers_as_printf(void **state)
+{
+	static const int places[] = { 1, 2, 4, 6 };
+	struct ks_buf b;
+	char want[64];
+	uint64_t x = 88172645463325252ULL;
+	size_t i, k, bad = 0;
+
+	(void)state;
+	ks_buf_init(&b, 4096);
+	for (i = 0; i < 400000; i++) {
+		double v, scale;
+		int d = places[i % 4];
+
+		x ^= x << 13; /* xorshift64 */
+		x ^= x >> 7;
+		x ^= x << 17;
+		scale = pow(10, (double)(x % 13) - 3); /* 1e-3 .. 1e9 */
+		v = (double)(x >> 11) / 9007199254740992.0 * scale;
+		if ((x >> 3) & 1)
+			v = -v;
+		if (i % 3 == 0) /* a near-tie: k + 0.5 units of the last place */
+			v = ((double)(x % 2000000) + 0.5) / pow(10, d);
+		for (k = 0; k < 3; k++) {
+			double w = k == 0 ? v : k == 1 ? nextafter(v, 0) : nextafter(v, 1e300);
+
+			ks_buf_reset(&b);
+			assert_ok(ks_pdf_put_real_digits(&b, w, d, 1e15));
+			assert_ok(ks_buf_append_byte(&b, 0));
+			printf_real(w, d, want);
+			if (strcmp((const char *)b.data, want) != 0 && bad++ < 5)
+				print_message("%.17g to %d places: %s, printf %s\n", w, d,
+					      (const char *)b.data, want);
+		}
+	}
+	assert_int_equal(bad, 0);
+	ks_buf_cleanup(&b);
+}
+
 static void test_dates(void **state)
 {
 	struct ks_buf b;
@@ -766,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_text_strings),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_as_printf),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_update_classic),
 		cmocka_unit_test(test_update_xref_stream),

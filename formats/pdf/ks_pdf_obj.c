@@ -217,8 +217,9 @@ int ks_pdf_put_real_digits(struct ks_buf *b, double v, int decimals, double max)
 	n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
 	if (n <= 0 || (size_t)n >= sizeof(tmp))
 		return KS_SET(KS_ERR_INTERNAL, "number formatting failed");
-	/* 7.3.3: no exponent; trim "1.5000" to "1.5" and "2.0000" to "2". */
-	while (n > 0 && tmp[n - 1] == '0')
+	/* 7.3.3: no exponent; trim "1.5000" to "1.5" and "2.0000" to "2"
+	 * (the zeros after a point only). */
+	while (decimals > 0 && n > 0 && tmp[n - 1] == '0')
 		tmp[--n] = '\0';
 	if (n > 0 && tmp[n - 1] == '.')
 		tmp[--n] = '\0';

@@ -144,6 +144,10 @@ static void test_numbers(void **state)
 	assert_fails_with(ks_pdf_put_real(&b, NAN), KS_ERR_ARG);
 	assert_fails_with(ks_pdf_put_real(&b, INFINITY), KS_ERR_ARG);
 	assert_fails_with(ks_pdf_put_real(&b, 1e12), KS_ERR_ARG);
+	/* whole numbers keep their zeros, below and above 2^52 */
+	assert_put(ks_pdf_put_real_digits(&b, 831100.4, 0, 1e17), b, "831100");
+	assert_put(ks_pdf_put_real_digits(&b, 5e16, 0, 1e17), b, "50000000000000000");
+	assert_put(ks_pdf_put_real_digits(&b, 5e16, 1, 1e17), b, "50000000000000000");
 	ks_buf_cleanup(&b);
 }
 

@@ -385,7 +385,7 @@ static void row_lost(const struct ks_api_request *q, struct ks_api_reply *r)
 
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
-			const struct ks_sign_outcome *res, const struct ks_buf *out,
+			const struct ks_sign_outcome *res, struct ks_buf *out,
 			struct ks_api_reply *r)
 {
 	struct ks_api_later *t;
@@ -424,8 +424,7 @@ void ks_api_settle_failed(void *svc, const struct ks_api_request *q, struct ks_a
 /* The signed document: raw, or JSON with base64 when the request was
  * JSON. */
 int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
-			  const struct ks_buf *signed_doc, const char *summary,
-			  struct ks_api_reply *r)
+			  struct ks_buf *signed_doc, const char *summary, struct ks_api_reply *r)
 {
 	json_t *o;
 	char *dump = NULL;
@@ -437,7 +436,9 @@ int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
 		r->content_type = media_type(f);
 		snprintf(r->disposition, sizeof(r->disposition),
 			 "attachment; filename=\"signed.%s\"", extension(f));
-		return ks_buf_set(&r->body, signed_doc->data, signed_doc->len);
+		/* the document itself becomes the body: no copy */
+		ks_buf_move(&r->body, signed_doc);
+		return 0;
 	}
 	ks_buf_init(&b64, signed_doc->len / 3 * 4 + 8);
 	o = json_object();

@@ -45,10 +45,10 @@ int ks_api_key_granted(struct ks_api_svc *s, const struct ks_api_request *q,
 		       const struct ks_api_caller *who, const char *op, const char *name,
 		       struct ks_api_key **k, struct ks_api_reply *r);
 
-/* The signed document: raw, or JSON with base64 when the request was JSON. */
+/* The signed document: raw (moved into the answer, signed_doc left
+ * empty), or JSON with base64 when the request was JSON. */
 int ks_api_reply_document(const struct ks_api_request *q, enum ks_format f,
-			  const struct ks_buf *signed_doc, const char *summary,
-			  struct ks_api_reply *r);
+			  struct ks_buf *signed_doc, const char *summary, struct ks_api_reply *r);
 
 /* What the audit row of a signature handed out adds (POST /v1/sign,
  * complete, and every route that signs documents; ks_api_record.c): the
@@ -66,13 +66,14 @@ void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_req
 			  const struct ks_key *signer, const struct ks_api_doc_hash *in);
 /* The event's record, signed and signer fields, borrowed from ref. */
 void ks_api_audit_event_signed(struct ks_audit_event *ev, const struct ks_api_signed_ref *ref);
-/* Answer with the signed document once its audit row (ev with ref's
+/* Answer with the signed document (out, moved into the answer when sent
+ * raw) once its audit row (ev with ref's
  * fields) is written: never one without the other (503 when the row could
  * not be written).  In a worker the answer is deferred (the writer
  * settles it after the commit); elsewhere this waits for the commit. */
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
-			const struct ks_sign_outcome *res, const struct ks_buf *out,
+			const struct ks_sign_outcome *res, struct ks_buf *out,
 			struct ks_api_reply *r);
 
 /* A failed sign operation, answered and audited (token errors: 503 with

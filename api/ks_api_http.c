@@ -487,6 +487,13 @@ static enum MHD_Result too_large(struct ks_api_http *h, struct MHD_Connection *c
 	return ok;
 }
 
+/* The connection waits suspended for its worker: called before the job
+ * is queued, so before any worker can resume it. */
+static void suspend(void *conn)
+{
+	MHD_suspend_connection(conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -566,10 +573,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	ks_api_reply_init(&j->r);
 	p->work = j;
 	p->work_free = job_free;
-	MHD_suspend_connection(conn);
 	if (h->cfg.busy != NULL)
 		atomic_fetch_add(h->cfg.busy, 1);
-	ks_api_pool_push(&h->pool, &j->pj);
+	if (!ks_api_pool_push(&h->pool, &j->pj, suspend, conn)) {
+		/* The workers are gone (stopping, past the drain): answered
+		 * here, never left suspended for libmicrohttpd's stop. */
+		if (h->cfg.busy != NULL)
+			atomic_fetch_sub(h->cfg.busy, 1);
+		p->work = NULL;
+		ok = refuse(h, conn, &j->q, j->route, 503, "stopping", "the service is stopping",
+			    &p->start);
+		job_free(j);
+		return ok;
+	}
 	return MHD_YES;
 }
 

@@ -130,10 +130,16 @@ void ks_api_pool_settle(struct ks_api_pool *pl, struct ks_api_pool_job *j, bool 
 /* A job is queued; an idle worker is woken only when it may start now
  * (otherwise the worker whose turn ends takes it, without a sleep and a
  * wake in between). */
-void ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j)
+bool ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j, void (*accepted)(void *),
+		      void *arg)
 {
 	j->next = NULL;
 	pthread_mutex_lock(&pl->lock);
+	if (pl->stopping) {
+		pthread_mutex_unlock(&pl->lock);
+		return false;
+	}
+	accepted(arg);
 	if (pl->tail != NULL)
 		pl->tail->next = j;
 	else
@@ -142,6 +148,7 @@ void ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j)
 	if (turn_free(pl))
 		pthread_cond_signal(&pl->work);
 	pthread_mutex_unlock(&pl->lock);
+	return true;
 }
 
 static void *worker(void *arg)

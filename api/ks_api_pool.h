@@ -58,8 +58,12 @@ struct ks_api_pool {
 KS_WUR int ks_api_pool_start(struct ks_api_pool *pl, unsigned n, unsigned width,
 			     void (*run)(struct ks_api_pool_job *),
 			     void (*done)(struct ks_api_pool_job *, bool));
-/* Queue a job (any thread). */
-void ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j);
+/* Queue a job, first calling accepted(arg) under the pool's lock (the
+ * caller's part that must precede any worker's: suspending the
+ * connection).  false, with accepted not called, once the pool is
+ * stopping: no worker would take the job. */
+KS_WUR bool ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j,
+			     void (*accepted)(void *), void *arg);
 /* Every queued job answered and every deferred one done, then the
  * workers are gone.  A no-op on a pool never started. */
 void ks_api_pool_stop(struct ks_api_pool *pl);

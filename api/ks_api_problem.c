@@ -40,6 +40,7 @@ static const struct problem table[] = {
 	{ "tsa-unavailable", 502, "The time-stamping authority did not answer" },
 	{ "token-unavailable", 503, "The signing token is not available" },
 	{ "storage-unavailable", 503, "The service's storage is not available" },
+	{ "stopping", 503, "The service is stopping" },
 };
 #define N_PROBLEMS (sizeof(table) / sizeof(table[0]))
 

@@ -374,15 +374,6 @@ int ks_api_sign_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	return rc;
 }
 
-/* The answer made before its audit row was written, replaced: the row
- * could not be, so the document does not go out. */
-static void row_lost(const struct ks_api_request *q, struct ks_api_reply *r)
-{
-	ks_api_reply_cleanup(r);
-	ks_api_reply_init(r);
-	ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
-}
-
 int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 			struct ks_audit_event *ev, const struct ks_api_signed_ref *ref,
 			const struct ks_sign_outcome *res, struct ks_buf *out,
@@ -392,24 +383,23 @@ int ks_api_signed_reply(struct ks_api_svc *s, const struct ks_api_request *q,
 
 	ks_api_audit_event_signed(ev, ref);
 	ks_api_http_turn_done();
-	/* The answer is made before its row is written, and leaves only once
-	 * the row is on disk: 503 instead when it could not be. */
-	if (ks_api_reply_document(q, res->format, out, res->summary, r) < 0)
-		return -1;
 	t = ks_api_http_defer();
 	if (t != NULL) {
-		/* the worker goes on; the audit writer settles the answer */
+		/* The worker goes on; the audit writer settles the answer once
+		 * the row is on disk (503 in its place when it could not be).
+		 * The answer stays this worker's until it returns. */
 		if (ks_api_auditq_add_later(s, ev, t) < 0) {
 			ks_log(KS_LOG_ERROR, "request %s: audit row not queued: %s", q->id,
 			       ks_err_msg());
 			ks_err_clear();
 			ks_api_http_settle(t, false);
+			return 0;
 		}
+	} else if (ks_api_audit_rows(s, q, ev, 1) < 0) {
+		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		return 0;
 	}
-	if (ks_api_audit_rows(s, q, ev, 1) < 0)
-		row_lost(q, r);
-	return 0;
+	return ks_api_reply_document(q, res->format, out, res->summary, r);
 }
 
 void ks_api_settle_failed(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
@@ -418,7 +408,10 @@ void ks_api_settle_failed(void *svc, const struct ks_api_request *q, struct ks_a
 
 	ks_log(KS_LOG_ERROR, "request %s: its audit row was not written", q->id);
 	atomic_fetch_add(&s->audit_errors, 1);
-	row_lost(q, r);
+	/* the document's answer made meanwhile does not go out */
+	ks_api_reply_cleanup(r);
+	ks_api_reply_init(r);
+	ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 }
 
 /* The signed document: raw, or JSON with base64 when the request was

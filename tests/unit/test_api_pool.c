@@ -77,10 +77,12 @@ static void wait_done(int n)
 	assert_int_equal(atomic_load(&done_n), n);
 }
 
-static void reset(struct tjob *jobs)
+/* A new pool's state; `defer`: every run defers its job. */
+static void reset(struct tjob *jobs, bool defer)
 {
 	int i;
 
+	defer_all = defer;
 	memset(jobs, 0, sizeof(struct tjob) * N_JOBS);
 	for (i = 0; i < N_JOBS; i++)
 		jobs[i].id = i;
@@ -96,8 +98,7 @@ static void test_run_once(void **state)
 	int i;
 
 	(void)state;
-	reset(jobs);
-	defer_all = false;
+	reset(jobs, false);
 	assert_ok(ks_api_pool_start(&pool, 8, 2, run, done));
 	assert_null(ks_api_pool_current()); /* not a worker */
 	for (i = 0; i < N_JOBS; i++)
@@ -118,7 +119,6 @@ static void test_run_once(void **state)
 }
 
 struct settler {
-	struct tjob *jobs;
 	long delay_ms;
 };
 
@@ -137,30 +137,34 @@ static void *settle_all(void *arg)
 	return NULL;
 }
 
-static void test_deferred(void **state)
+/* Every job deferred and settled, the odd ones as failed: late (all
+ * returned from their runs and checked not handed back first, then
+ * settled while stop waits) or early (settled as soon as each is
+ * deferred, mostly before its run returns). */
+static void deferred_case(bool late)
 {
 	static struct tjob jobs[N_JOBS];
-	struct settler st;
+	struct settler st = { late ? 50 : 0 };
 	pthread_t th;
 	int i;
 
-	(void)state;
-	reset(jobs);
-	defer_all = true;
-	assert_ok(ks_api_pool_start(&pool, 8, 2, run, done));
+	reset(jobs, true);
+	if (!late)
+		assert_int_equal(pthread_create(&th, NULL, settle_all, &st), 0);
+	assert_ok(ks_api_pool_start(&pool, late ? 8 : 4, late ? 2 : 1, run, done));
 	for (i = 0; i < N_JOBS; i++)
 		assert_true(ks_api_pool_push(&pool, &jobs[i].pj, accepted, NULL));
-	for (i = 0; i < 5000 && atomic_load(&n_deferred) < N_JOBS; i++)
-		nap_ms(1);
-	assert_int_equal(atomic_load(&n_deferred), N_JOBS);
-	/* run, returned, not settled: not handed back */
-	nap_ms(20);
-	assert_int_equal(atomic_load(&done_n), 0);
-	assert_int_equal(atomic_load(&pool.later), N_JOBS);
-	/* stop waits until a settler has settled them all */
-	st.jobs = jobs;
-	st.delay_ms = 50;
-	assert_int_equal(pthread_create(&th, NULL, settle_all, &st), 0);
+	if (late) {
+		for (i = 0; i < 5000 && atomic_load(&n_deferred) < N_JOBS; i++)
+			nap_ms(1);
+		assert_int_equal(atomic_load(&n_deferred), N_JOBS);
+		/* run, returned, not settled: not handed back */
+		nap_ms(20);
+		assert_int_equal(atomic_load(&done_n), 0);
+		assert_int_equal(atomic_load(&pool.later), N_JOBS);
+		assert_int_equal(pthread_create(&th, NULL, settle_all, &st), 0);
+	}
+	/* stop waits until every deferred job is settled */
 	ks_api_pool_stop(&pool);
 	assert_int_equal(atomic_load(&done_n), N_JOBS);
 	assert_int_equal(atomic_load(&pool.later), 0);
@@ -176,31 +180,16 @@ static void test_deferred(void **state)
 	defer_all = false;
 }
 
-/* Settled while the run is still going: handed back when it returns. */
+static void test_deferred(void **state)
+{
+	(void)state;
+	deferred_case(true);
+}
+
 static void test_settle_first(void **state)
 {
-	static struct tjob jobs[N_JOBS];
-	struct settler st;
-	pthread_t th;
-	int i;
-
 	(void)state;
-	reset(jobs);
-	defer_all = true;
-	st.jobs = jobs;
-	st.delay_ms = 0;
-	assert_int_equal(pthread_create(&th, NULL, settle_all, &st), 0);
-	assert_ok(ks_api_pool_start(&pool, 4, 1, run, done));
-	for (i = 0; i < N_JOBS; i++)
-		assert_true(ks_api_pool_push(&pool, &jobs[i].pj, accepted, NULL));
-	pthread_join(th, NULL);
-	ks_api_pool_stop(&pool);
-	assert_int_equal(atomic_load(&done_n), N_JOBS);
-	for (i = 0; i < N_JOBS; i++) {
-		assert_int_equal(atomic_load(&jobs[i].dones), 1);
-		assert_false(jobs[i].done_before_return);
-	}
-	defer_all = false;
+	deferred_case(false);
 }
 
 int main(void)

@@ -40,6 +40,17 @@ static bool worth_waiting(struct ks_api_svc *s)
 	       q->waiting < atomic_load(&s->busy);
 }
 
+/* Wait (lock held) until the queue has room for a row: false when the
+ * service is stopping instead. */
+static bool room(struct ks_api_auditq *q)
+{
+	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
+		pthread_cond_signal(&q->work);
+		pthread_cond_wait(&q->done, &q->lock);
+	}
+	return !q->stopping;
+}
+
 /* Queue one row (lock held, room checked). */
 static void put_row(struct ks_api_auditq *q, const struct ks_audit_event *ev,
 		    struct ks_api_later *later)
@@ -68,11 +79,7 @@ int ks_api_auditq_add_later(struct ks_api_svc *s, const struct ks_audit_event *e
 	struct ks_api_auditq *q = &s->aq;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
-		pthread_cond_signal(&q->work);
-		pthread_cond_wait(&q->done, &q->lock);
-	}
-	if (q->stopping || q->writer_gone) {
+	if (!room(q) || q->writer_gone) {
 		pthread_mutex_unlock(&q->lock);
 		return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
 	}
@@ -95,11 +102,7 @@ int ks_api_auditq_add_many(struct ks_api_svc *s, const struct ks_audit_event *ev
 		return 0;
 	pthread_mutex_lock(&q->lock);
 	for (i = 0; i < n; i++) {
-		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
-			pthread_cond_signal(&q->work);
-			pthread_cond_wait(&q->done, &q->lock);
-		}
-		if (q->stopping) {
+		if (!room(q)) {
 			pthread_mutex_unlock(&q->lock);
 			return KS_SET(KS_ERR_INTERNAL, "the service is stopping");
 		}

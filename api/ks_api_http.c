@@ -441,10 +441,8 @@ static void job_done(struct ks_api_pool_job *pj, bool settled_ok)
 	if (!pj->deferred) {
 		if (h->cfg.busy != NULL)
 			atomic_fetch_sub(h->cfg.busy, 1);
-	} else {
-		if (!settled_ok)
-			h->cfg.settle_failed(h->cfg.svc, &j->q, &j->r);
-		j->answered = true;
+	} else if (!settled_ok) {
+		h->cfg.settle_failed(h->cfg.svc, &j->q, &j->r);
 	}
 	/* the job belongs to the connection again from here */
 	MHD_resume_connection(j->conn);

@@ -160,10 +160,9 @@ static const double pow10_tab[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
  * false: a product of 2^52 or more (printf then). */
 static bool put_fixed(struct ks_buf *b, double v, int decimals, int *rc)
 {
-	char tmp[48], dig[20];
 	double x = fabs(v), p, err, f, fr;
 	uint64_t u, ip, fp;
-	int n = 0, m = 0, k;
+	unsigned d = (unsigned)decimals;
 
 	if (decimals < 0 || decimals >= (int)(sizeof(pow10_tab) / sizeof(pow10_tab[0])))
 		return false;
@@ -182,26 +181,16 @@ static bool put_fixed(struct ks_buf *b, double v, int decimals, int *rc)
 	}
 	ip = u / (uint64_t)pow10_tab[decimals];
 	fp = u % (uint64_t)pow10_tab[decimals];
-	if (v < 0)
-		tmp[n++] = '-';
-	do {
-		dig[m++] = (char)('0' + ip % 10);
-		ip /= 10;
-	} while (ip != 0);
-	while (m > 0)
-		tmp[n++] = dig[--m];
-	if (fp != 0) {
-		/* the decimals, most significant first, then trailing zeros cut */
-		tmp[n++] = '.';
-		for (k = decimals - 1; k >= 0; k--) {
-			tmp[n + k] = (char)('0' + fp % 10);
-			fp /= 10;
-		}
-		n += decimals;
-		while (tmp[n - 1] == '0')
-			n--;
+	/* the decimals without their trailing zeros */
+	while (fp != 0 && fp % 10 == 0) {
+		fp /= 10;
+		d--;
 	}
-	*rc = ks_buf_append(b, tmp, (size_t)n);
+	*rc = v < 0 ? ks_buf_append_byte(b, '-') : 0;
+	if (*rc == 0)
+		*rc = ks_buf_append_u64(b, ip, 0);
+	if (*rc == 0 && fp != 0 && (*rc = ks_buf_append_byte(b, '.')) == 0)
+		*rc = ks_buf_append_u64(b, fp, d);
 	return true;
 }
 

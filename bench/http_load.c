@@ -24,6 +24,8 @@
 
 #define MAX_CONN 256
 #define HEAD_MAX 8192
+/* what one recv may take: the head and most answers at once */
+#define RECV_MAX ((size_t)64 << 10)
 #define BODY_MAX ((size_t)64 << 20)
 
 static const char *host, *path, *ctype, *token;
@@ -87,7 +89,7 @@ static int send_all(int fd, const void *p, size_t n)
 }
 
 /* One response: its status; the body is read and dropped.  -1 when the
- * connection broke. */
+ * connection broke.  buf holds RECV_MAX bytes. */
 static int read_response(int fd, char *buf, bool *closing)
 {
 	size_t have = 0, head = 0, clen = 0, got;
@@ -97,27 +99,30 @@ static int read_response(int fd, char *buf, bool *closing)
 	while (end == NULL) {
 		ssize_t r;
 
-		if (have >= HEAD_MAX - 1)
+		if (have >= HEAD_MAX)
 			return -1;
-		r = recv(fd, buf + have, HEAD_MAX - 1 - have, 0);
+		r = recv(fd, buf + have, RECV_MAX - 1 - have, 0);
 		if (r <= 0)
 			return -1;
+		buf[have + (size_t)r] = '\0';
+		/* the head has no NUL: search from where the last read began,
+		 * less the three bytes a terminator may straddle */
+		end = strstr(buf + (have > 3 ? have - 3 : 0), "\r\n\r\n");
 		have += (size_t)r;
-		buf[have] = '\0';
-		end = strstr(buf, "\r\n\r\n");
 	}
 	head = (size_t)(end - buf) + 4;
+	end[2] = '\0'; /* the head's fields only */
 	if (strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ')
 		return -1;
 	status = (int)strtol(buf + 9, NULL, 10);
 	p = strcasestr(buf, "\r\ncontent-length:");
-	if (p == NULL || p > end)
+	if (p == NULL)
 		return -1;
 	clen = strtoul(p + 17, NULL, 10);
 	*closing = strcasestr(buf, "\r\nconnection: close") != NULL;
 	got = have - head;
 	while (got < clen) {
-		ssize_t r = recv(fd, buf, HEAD_MAX, 0);
+		ssize_t r = recv(fd, buf, RECV_MAX, 0);
 
 		if (r <= 0)
 			return -1;
@@ -129,15 +134,26 @@ static int read_response(int fd, char *buf, bool *closing)
 static void *run(void *arg)
 {
 	struct worker *w = arg;
-	char req[1024];
+	char *req;
 	int fd = -1, n;
 
-	n = snprintf(req, sizeof(req),
+	/* the head and the body in one buffer: one send per request */
+	n = snprintf(NULL, 0,
 		     "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n"
 		     "Content-Length: %zu\r\n%s%s%s\r\n",
 		     path, host, port, ctype, body_len,
 		     token != NULL ? "Authorization: Bearer " : "", token != NULL ? token : "",
 		     token != NULL ? "\r\n" : "");
+	req = n > 0 ? malloc((size_t)n + 1 + body_len) : NULL;
+	if (req == NULL)
+		abort();
+	snprintf(req, (size_t)n + 1,
+		 "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n"
+		 "Content-Length: %zu\r\n%s%s%s\r\n",
+		 path, host, port, ctype, body_len,
+		 token != NULL ? "Authorization: Bearer " : "", token != NULL ? token : "",
+		 token != NULL ? "\r\n" : "");
+	memcpy(req + n, body, body_len);
 	while (now_s() < t_end) {
 		double t0 = now_s(), dt;
 		bool closing = false;
@@ -148,7 +164,7 @@ static void *run(void *arg)
 			usleep(1000);
 			continue;
 		}
-		if (send_all(fd, req, (size_t)n) < 0 || send_all(fd, body, body_len) < 0 ||
+		if (send_all(fd, req, (size_t)n + body_len) < 0 ||
 		    (st = read_response(fd, w->buf, &closing)) < 0) {
 			atomic_fetch_add(&errors, 1);
 			close(fd);
@@ -175,6 +191,7 @@ static void *run(void *arg)
 	}
 	if (fd >= 0)
 		close(fd);
+	free(req);
 	return NULL;
 }
 
@@ -221,7 +238,7 @@ int main(int argc, char **argv)
 	t_warm = t_start + warm;
 	t_end = t_start + secs;
 	for (i = 0; i < (size_t)conns; i++) {
-		ws[i].buf = malloc(HEAD_MAX);
+		ws[i].buf = malloc(RECV_MAX);
 		if (ws[i].buf == NULL || pthread_create(&ws[i].th, NULL, run, &ws[i]) != 0)
 			return 2;
 	}

@@ -1,5 +1,6 @@
 /* The one PDF reader read two ways must agree: every PDF of the shared
- * conformance corpus, of the fuzz seeds and of docs/examples is opened in
+ * conformance corpus, every file of tests/ that holds a PDF header, every
+ * seed of the PDF fuzz harnesses and every PDF of docs/examples is opened in
  * the forensic mode (verification) and in the tail mode (signing), and
  * every revision, trailer, cross-reference entry and object each resolves
  * is compared.  The tail mode never repairs, so a file the forensic mode
@@ -161,12 +162,36 @@ out:
 	return res;
 }
 
-static size_t collect(const char *dir, bool pdf_only, char **paths, size_t n)
+/* Which files of a folder are taken. */
+enum pick {
+	PICK_ANY,	 /* every file */
+	PICK_SUFFIX,	 /* named *.pdf */
+	PICK_HEADER,	 /* "%PDF-" in the first KiB */
+};
+
+static bool has_header(const char *path)
+{
+	char head[1024];
+	size_t got, i;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return false;
+	got = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	for (i = 0; i + 5 <= got; i++)
+		if (memcmp(head + i, "%PDF-", 5) == 0)
+			return true;
+	return false;
+}
+
+static size_t collect(const char *dir, enum pick pick, char **paths, size_t n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	struct stat st;
 	char p[4096];
+	size_t len;
 
 	if (d == NULL)
 		return n;
@@ -177,11 +202,13 @@ static size_t collect(const char *dir, bool pdf_only, char **paths, size_t n)
 		if (stat(p, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			n = collect(p, pdf_only, paths, n);
+			n = collect(p, pick, paths, n);
 			continue;
 		}
+		len = strlen(p);
 		if (!S_ISREG(st.st_mode) ||
-		    (pdf_only && (strlen(p) < 4 || strcmp(p + strlen(p) - 4, ".pdf") != 0)))
+		    (pick == PICK_SUFFIX && (len < 4 || strcmp(p + len - 4, ".pdf") != 0)) ||
+		    (pick == PICK_HEADER && !has_header(p)))
 			continue;
 		paths[n] = strdup(p);
 		assert_non_null(paths[n]);
@@ -189,6 +216,27 @@ static size_t collect(const char *dir, bool pdf_only, char **paths, size_t n)
 	}
 	closedir(d);
 	return n;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, each path once (the folders overlap). */
+static size_t unique(char **paths, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(paths, n, sizeof(*paths), cmp_path);
+	for (i = 0; i < n; i++) {
+		if (k > 0 && strcmp(paths[k - 1], paths[i]) == 0) {
+			free(paths[i]);
+			continue;
+		}
+		paths[k++] = paths[i];
+	}
+	return k;
 }
 
 static const char *documented_reason(const char *path)
@@ -215,11 +263,14 @@ static void test_modes_agree(void **state)
 	assert_non_null(paths);
 	if (corpus == NULL || corpus[0] == '\0')
 		fail_msg("KYSO_PADES_CORPUS is not set (scripts/run-tests.sh finds the corpus)");
-	n = collect(corpus, true, paths, n);
-	n = collect("tests/fuzz/corpus/pdfdoc", false, paths, n);
-	n = collect("tests/fuzz/corpus/pdf_sign", false, paths, n);
-	n = collect("tests/fuzz/corpus/pades_verify", false, paths, n);
-	n = collect("docs/examples", true, paths, n);
+	n = collect(corpus, PICK_SUFFIX, paths, n);
+	n = collect("tests", PICK_HEADER, paths, n);
+	n = collect("tests/fuzz/corpus/pdfdoc", PICK_ANY, paths, n);
+	n = collect("tests/fuzz/corpus/pdf_sign", PICK_ANY, paths, n);
+	n = collect("tests/fuzz/corpus/pades_verify", PICK_ANY, paths, n);
+	n = collect("docs/examples", PICK_SUFFIX, paths, n);
+	assert_true(n < MODES_MAX_FILES); /* none left out */
+	n = unique(paths, n);
 	assert_true(n >= 80); /* the corpus (59) and the seeds are there */
 	for (i = 0; i < n; i++) {
 		const char *res, *doc;

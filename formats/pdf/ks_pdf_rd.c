@@ -17,6 +17,33 @@ struct ks_pdf_rd {
 	struct ks_pdf_rd_info info;
 };
 
+/* An object defined after the newest revision's %%EOF is an update cut
+ * before its cross-reference section (a truncated file, an interrupted
+ * save).  No revision reaches it, so an update appended after it would
+ * bury it inside the new revision, out of every reader's sight, and a
+ * signature it holds would vanish from the report instead of failing:
+ * refused like damaged cross-reference data.  Only the tail after the
+ * %%EOF is scanned, and tail mode found that %%EOF in its window. */
+static int no_cut_update(const uint8_t *p, size_t n, const struct ks_pdfdoc_rev *rev)
+{
+	struct ks_pdfdoc_objdef od;
+	struct ks_cur in;
+	size_t at = rev->end, to = n;
+
+	if (!rev->has_eof || at >= n)
+		return 0;
+	if (to - at > KS_PDFDOC_TAIL_WINDOW)
+		to = at + KS_PDFDOC_TAIL_WINDOW;
+	ks_cur_init(&in, p, n);
+	if (!ks_pdfdoc_scan_obj(&in, &at, to, &od))
+		return 0;
+	return KS_SET(KS_ERR_PDF_XREF,
+		      "the cross-reference data is damaged (object %u at offset %zu follows the "
+		      "last %%%%EOF without a cross-reference section: the file is truncated or "
+		      "its last update is incomplete): repair the file before signing it",
+		      od.num, od.start);
+}
+
 /* A copy of a direct value of the reader (a stream gives its dictionary). */
 static int copy_val(const struct ks_pdfobj *o, unsigned depth, struct ks_pdf_val **out)
 {
@@ -123,6 +150,7 @@ int ks_pdf_rd_open(const uint8_t *p, size_t n, struct ks_pdf_rd **out)
 	}
 	rd->last = ks_pdfdoc_rev_count(rd->doc) - 1;
 	rev = ks_pdfdoc_rev(rd->doc, rd->last);
+	KS_GUARD(no_cut_update(p, n, rev));
 	t = rev->trailer;
 	v = ks_pdfobj_get(t, "Root");
 	KS_ENSURE(v != NULL && v->type == KS_PDFOBJ_REF, KS_ERR_PDF,

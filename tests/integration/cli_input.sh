@@ -183,6 +183,19 @@ for opt in reason role location field; do
 	expect "invalid UTF-8 in --$opt: the message names the option" 3 "--$opt.*UTF-8" \
 		"${KS[@]}" --in "$SAMPLE" --out "$TMP/u.pdf" --visible 1,330,40,230,80 "--$opt" $'ab\xff'
 done
+# A signed file whose last update was cut before its cross-reference
+# section: a signature after the last %%EOF.  Signed over, it would vanish
+# from the report instead of failing there; refused, and nothing written.
+cp "$SAMPLE" "$TMP/cut.pdf"
+printf '9 0 obj\n<< /Type /Sig /ByteRange [0 10 20 30] /Contents <00> >>\nendobj\n' >>"$TMP/cut.pdf"
+expect "a file with an update cut before its xref: refused, 'repair the file'" 3 \
+	"object 9 .*follows the last %%EOF.*repair the file" \
+	"${KS[@]}" --in "$TMP/cut.pdf" --out "$TMP/cut-signed.pdf"
+if [ -e "$TMP/cut-signed.pdf" ]; then
+	notok "a refused file leaves no output" "$TMP/cut-signed.pdf exists"
+else
+	ok "a refused file leaves no output"
+fi
 openssl x509 -in "$PKI/root.pem" -outform DER -out "$TMP/root.der"
 "$KYSO" verify "$TMP/signed.pdf" --trust "$TMP/root.der" --revocation off >/dev/null 2>"$TMP/err"
 rc=$?

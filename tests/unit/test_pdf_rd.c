@@ -273,6 +273,48 @@ static void test_hostile(void **state)
 	ks_buf_cleanup(&pdf);
 }
 
+/* An update cut before its cross-reference section: objects after the
+ * last %%EOF refuse the file (an update appended after them would hide
+ * them); other bytes there (padding, a stray word) do not. */
+static void test_cut_update(void **state)
+{
+	static const char *const tails[] = {
+		"5 0 obj\n<< /Type /Sig /ByteRange [0 1 2 3] /Contents <00> >>\nendobj\n",
+		"\r\n12 0 obj<</Type/Annot>>",
+		"junk\n7 0 obj\n",
+	};
+	static const char *const harmless[] = {
+		"\n\n   \r\n",
+		"%% a comment\n1 0 ob\nobject 2 0\n",
+		"\0\0\0\0",
+	};
+	struct ks_buf pdf, b;
+	struct ks_pdf_rd *rd = NULL;
+	size_t i;
+
+	(void)state;
+	pb_classic(&pdf, (size_t)1 << 20, base_objs, 4, "", true);
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		ks_buf_init(&b, 1 << 20);
+		assert_ok(ks_buf_append(&b, pdf.data, pdf.len));
+		assert_ok(ks_buf_append_str(&b, tails[i]));
+		assert_fails_with(ks_pdf_rd_open(b.data, b.len, &rd), KS_ERR_PDF_XREF);
+		assert_null(rd);
+		assert_non_null(strstr(ks_err_msg(), "follows the last %%EOF"));
+		ks_buf_cleanup(&b);
+	}
+	for (i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
+		ks_buf_init(&b, 1 << 20);
+		assert_ok(ks_buf_append(&b, pdf.data, pdf.len));
+		assert_ok(ks_buf_append(&b, harmless[i], i == 2 ? 4 : strlen(harmless[i])));
+		assert_ok(ks_pdf_rd_open(b.data, b.len, &rd));
+		ks_pdf_rd_close(rd);
+		rd = NULL;
+		ks_buf_cleanup(&b);
+	}
+	ks_buf_cleanup(&pdf);
+}
+
 static void test_values(void **state)
 {
 	struct ks_pdf_val *d = ks_pdf_val_new(KS_PV_DICT), *a = ks_pdf_val_new(KS_PV_ARRAY), *c;
@@ -314,7 +356,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classic), cmocka_unit_test(test_xref_stream),
 		cmocka_unit_test(test_hybrid),  cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_cut_update), cmocka_unit_test(test_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

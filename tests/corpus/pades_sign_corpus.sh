@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kyso adds a signature to every PDF of the shared PAdES corpus
-# (../shared/corpora/pades: files signed by EU DSS and pyHanko) and verifies
-# the result: the new signature passes, and every earlier signature keeps
+# (../shared/corpora/pades: files signed by EU DSS and pyHanko) and to every
+# PDF seed of the fuzz harnesses (tests/fuzz/corpus: attacks, damaged and
+# unusual files), and verifies the result: the new signature passes, and every earlier signature keeps
 # the indication and sub-indication it had before.  Refusals are allowed
 # only where a rule says so, each listed in tests/corpus/pades_sign_expect.tsv
 # with the rule (DocMDP P=1, encryption, a file verification rejects); a
@@ -36,7 +37,10 @@ expected_refusal() { # relative path -> the rule, or nothing
 }
 
 while IFS= read -r f; do
-	rel=${f#"$CORPUS"/}
+	case $f in
+	"$ROOT"/tests/*) rel=${f#"$ROOT"/} ;;
+	*) rel=${f#"$CORPUS"/} ;;
+	esac
 	rule=$(expected_refusal "$rel")
 	verdicts "$f" >"$TMP/before"
 	if sign "$f" "$TMP/out.pdf" principal-rsa; then
@@ -67,5 +71,6 @@ while IFS= read -r f; do
 			notok "$rel: refused for another reason than listed ($rule)" "$why"
 		fi
 	fi
-done < <(find "$CORPUS" -name '*.pdf' -type f | sort)
+done < <(find "$CORPUS" -name '*.pdf' -type f | sort
+	find "$ROOT/tests/fuzz/corpus" -name '*.pdf' -type f | sort)
 echo "1..$n"

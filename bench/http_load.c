@@ -131,6 +131,17 @@ static int read_response(int fd, char *buf, bool *closing)
 	return status;
 }
 
+/* The request's head into buf (cap bytes); its length, as snprintf. */
+static int head(char *buf, size_t cap)
+{
+	return snprintf(buf, cap,
+			"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n"
+			"Content-Length: %zu\r\n%s%s%s\r\n",
+			path, host, port, ctype, body_len,
+			token != NULL ? "Authorization: Bearer " : "", token != NULL ? token : "",
+			token != NULL ? "\r\n" : "");
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
@@ -138,21 +149,11 @@ static void *run(void *arg)
 	int fd = -1, n;
 
 	/* the head and the body in one buffer: one send per request */
-	n = snprintf(NULL, 0,
-		     "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n"
-		     "Content-Length: %zu\r\n%s%s%s\r\n",
-		     path, host, port, ctype, body_len,
-		     token != NULL ? "Authorization: Bearer " : "", token != NULL ? token : "",
-		     token != NULL ? "\r\n" : "");
+	n = head(NULL, 0);
 	req = n > 0 ? malloc((size_t)n + 1 + body_len) : NULL;
 	if (req == NULL)
 		abort();
-	snprintf(req, (size_t)n + 1,
-		 "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: %s\r\n"
-		 "Content-Length: %zu\r\n%s%s%s\r\n",
-		 path, host, port, ctype, body_len,
-		 token != NULL ? "Authorization: Bearer " : "", token != NULL ? token : "",
-		 token != NULL ? "\r\n" : "");
+	(void)head(req, (size_t)n + 1);
 	memcpy(req + n, body, body_len);
 	while (now_s() < t_end) {
 		double t0 = now_s(), dt;

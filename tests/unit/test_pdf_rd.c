@@ -354,8 +354,8 @@ static void test_values(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classic), cmocka_unit_test(test_xref_stream),
-		cmocka_unit_test(test_hybrid),  cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_classic),    cmocka_unit_test(test_xref_stream),
+		cmocka_unit_test(test_hybrid),     cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_cut_update), cmocka_unit_test(test_values),
 	};
 

@@ -164,9 +164,9 @@ out:
 
 /* Which files of a folder are taken. */
 enum pick {
-	PICK_ANY,	 /* every file */
-	PICK_SUFFIX,	 /* named *.pdf */
-	PICK_HEADER,	 /* "%PDF-" in the first KiB */
+	PICK_ANY,    /* every file */
+	PICK_SUFFIX, /* named *.pdf */
+	PICK_HEADER, /* "%PDF-" in the first KiB */
 };
 
 static bool has_header(const char *path)

@@ -148,6 +148,10 @@ int ks_pdf_form_find_page(struct ks_pdf_rd *rd, const struct ks_pdf_val *catalog
 	doc = ks_pdf_rd_doc(rd, &rev);
 	if (ks_pdfdoc_page_count(doc, rev, count) < 0)
 		return -1;
+	if (*count == 0)
+		return KS_SET(KS_ERR_PDF,
+			      "the document has no pages: a signature field needs a page to sit on "
+			      "(the file is not a usable document)");
 	if (index >= *count)
 		return KS_SET(KS_ERR_ARG, "page %zu is out of range: the document has %zu page%s",
 			      index + 1, *count, *count == 1 ? "" : "s");

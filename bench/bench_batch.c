@@ -264,8 +264,8 @@ out:
 /* CPU seconds per document of reading `in`, hashing it, checking a token
  * signature with the certificate and writing the bytes atomically into
  * dir/floor, over `n` documents. */
-static int floor_cost(struct bench_raw *r, X509 *cert, const char dir[512], const char *in,
-		      long n, double *per_doc)
+static int floor_cost(struct bench_raw *r, X509 *cert, const char dir[512], const char *in, long n,
+		      double *per_doc)
 {
 	struct ck_mechanism mech = { CKM_RSA_PKCS, NULL, 0 };
 	struct ks_buf doc, dg, di;

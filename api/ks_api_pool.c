@@ -12,12 +12,17 @@ struct ks_api_pool_waiter {
 
 /* The pool of the calling worker while it holds a turn; NULL elsewhere. */
 static _Thread_local struct ks_api_pool *my_turn;
+/* The pool of the calling worker; NULL in other threads. */
+static _Thread_local struct ks_api_pool *my_pool;
 /* The job the calling worker runs; NULL elsewhere. */
 static _Thread_local struct ks_api_pool_job *my_job;
 
 /* Give up a turn (lock held): to the first worker waiting for one, or
- * back to the pool, waking an idle worker when a job is queued. */
-static void turn_release(struct ks_api_pool *pl)
+ * back to the pool.  `wake`: an idle worker is woken when a job is
+ * queued; not when the caller goes on computing and comes back for the
+ * next job itself (a wake would only have two threads take turns on the
+ * core the caller still uses, and one of them sleep again). */
+static void turn_release(struct ks_api_pool *pl, bool wake)
 {
 	struct ks_api_pool_waiter *w = pl->wh;
 
@@ -31,7 +36,7 @@ static void turn_release(struct ks_api_pool *pl)
 		return;
 	}
 	pl->running--;
-	if (pl->head != NULL)
+	if (wake && pl->head != NULL)
 		pthread_cond_signal(&pl->work);
 }
 
@@ -68,17 +73,29 @@ static void turn_take(struct ks_api_pool *pl)
 	pthread_cond_destroy(&w.cv);
 }
 
-static void turn_give(struct ks_api_pool *pl)
+static void turn_give(struct ks_api_pool *pl, bool wake)
 {
 	pthread_mutex_lock(&pl->lock);
-	turn_release(pl);
+	turn_release(pl, wake);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+/* The calling worker gave its turn up without a wake and is about to
+ * wait: a queued job that may start gets a worker now. */
+static void kick(struct ks_api_pool *pl)
+{
+	pthread_mutex_lock(&pl->lock);
+	if (pl->head != NULL && turn_free(pl))
+		pthread_cond_signal(&pl->work);
 	pthread_mutex_unlock(&pl->lock);
 }
 
 void ks_api_http_wait_begin(void)
 {
 	if (my_turn != NULL)
-		turn_give(my_turn);
+		turn_give(my_turn, true);
+	else if (my_pool != NULL)
+		kick(my_pool);
 }
 
 void ks_api_http_wait_end(void)
@@ -90,7 +107,7 @@ void ks_api_http_wait_end(void)
 void ks_api_http_turn_done(void)
 {
 	if (my_turn != NULL)
-		turn_give(my_turn);
+		turn_give(my_turn, false);
 	my_turn = NULL;
 }
 
@@ -156,6 +173,7 @@ static void *worker(void *arg)
 	struct ks_api_pool *pl = arg;
 	struct ks_api_pool_job *j;
 
+	my_pool = pl;
 	pthread_mutex_lock(&pl->lock);
 	for (;;) {
 		while (!(pl->head != NULL && turn_free(pl)) && !(pl->stopping && pl->head == NULL))
@@ -173,8 +191,9 @@ static void *worker(void *arg)
 		my_job = j;
 		pl->run(j);
 		my_job = NULL;
+		/* this worker takes the next job itself, below */
 		if (my_turn != NULL)
-			turn_give(pl);
+			turn_give(pl, false);
 		my_turn = NULL;
 		/* a deferred job: the other hold settles it, maybe already has */
 		if (j->deferred)

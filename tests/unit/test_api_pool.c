@@ -1,7 +1,10 @@
 /* The transport's workers (api/ks_api_pool.h): every job is run once and
  * handed back once; a deferred job is handed back only once it has both
  * returned from its run and been settled, with how it was settled; stop
- * waits for deferred jobs; a stopped pool takes no job and says so. */
+ * waits for deferred jobs; a stopped pool takes no job and says so; a
+ * worker that gives its turn up (ks_api_http_turn_done) and then waits
+ * lets a queued job start meanwhile, and one that goes on takes the
+ * queued job itself. */
 #include "ks_test.h"
 
 #include <pthread.h>
@@ -192,12 +195,69 @@ static void test_settle_first(void **state)
 	deferred_case(false);
 }
 
+/* ---- giving the turn up ---- */
+
+static atomic_bool a_started, b_pushed, b_ran, a_saw_b;
+
+static void run_handoff(struct ks_api_pool_job *pj)
+{
+	struct tjob *j = (struct tjob *)pj;
+	int i;
+
+	atomic_fetch_add(&j->runs, 1);
+	if (j->id != 0) {
+		if (j->id == 1)
+			atomic_store(&b_ran, true);
+		return;
+	}
+	/* job 0 holds the only turn while the others are queued */
+	atomic_store(&a_started, true);
+	for (i = 0; i < 5000 && !atomic_load(&b_pushed); i++)
+		nap_ms(1);
+	ks_api_http_turn_done();
+	/* then waits for something else: job 1 must start meanwhile */
+	ks_api_http_wait_begin();
+	for (i = 0; i < 2000 && !atomic_load(&b_ran); i++)
+		nap_ms(1);
+	atomic_store(&a_saw_b, atomic_load(&b_ran));
+	ks_api_http_wait_end();
+}
+
+static void test_turn_done_then_wait(void **state)
+{
+	static struct tjob jobs[N_JOBS];
+	int i;
+
+	(void)state;
+	reset(jobs, false);
+	atomic_store(&a_started, false);
+	atomic_store(&b_pushed, false);
+	atomic_store(&b_ran, false);
+	atomic_store(&a_saw_b, false);
+	/* two workers, one turn */
+	assert_ok(ks_api_pool_start(&pool, 2, 1, run_handoff, done));
+	assert_true(ks_api_pool_push(&pool, &jobs[0].pj, accepted, NULL));
+	for (i = 0; i < 5000 && !atomic_load(&a_started); i++)
+		nap_ms(1);
+	assert_true(atomic_load(&a_started));
+	/* queued while job 0 holds the turn: no worker is woken for them */
+	assert_true(ks_api_pool_push(&pool, &jobs[1].pj, accepted, NULL));
+	assert_true(ks_api_pool_push(&pool, &jobs[2].pj, accepted, NULL));
+	atomic_store(&b_pushed, true);
+	wait_done(3);
+	assert_true(atomic_load(&a_saw_b));
+	for (i = 0; i < 3; i++)
+		assert_int_equal(atomic_load(&jobs[i].runs), 1);
+	ks_api_pool_stop(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_once),
 		cmocka_unit_test(test_deferred),
 		cmocka_unit_test(test_settle_first),
+		cmocka_unit_test(test_turn_done_then_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,8 +15,17 @@
  * A commit costs the same for one row or a hundred (an fsync, a signed
  * checkpoint, the pages written again), so under load the writer waits
  * a little for more: until every request the workers hold is waiting
- * for its rows (none of them will add one sooner), or commit-delay
- * has passed since it woke.  A lone request is committed at once. */
+ * for its rows (none of them will add one sooner), or the rows gathered
+ * are half as many as the requests still computing, or commit-delay has
+ * passed since it woke.  A lone request is committed at once.
+ *
+ * The second bound keeps the cores busy: the answers a commit releases
+ * bring the clients' next requests, and waiting until the last request
+ * in the workers' hands is done would leave the cores without work
+ * while the commit runs.  Committing when a third of the requests wait
+ * has them back while the others still compute.  (Measured with 32
+ * clients on two cores: more signatures per second than committing
+ * when half or a quarter wait, or when all do.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +40,15 @@ static void copy(char *dst, size_t n, const char *src)
 }
 
 /* Is there a reason to wait for more rows?  Some request the workers
- * hold is not waiting for a commit yet, and the queue has room. */
+ * hold is not waiting for a commit yet, fewer rows are gathered than
+ * half of such requests, and the queue has room. */
 static bool worth_waiting(struct ks_api_svc *s)
 {
 	const struct ks_api_auditq *q = &s->aq;
+	unsigned busy = atomic_load(&s->busy);
 
-	return !q->stopping && q->n < KS_API_AUDIT_BATCH_MAX / 2 &&
-	       q->waiting < atomic_load(&s->busy);
+	return !q->stopping && q->n < KS_API_AUDIT_BATCH_MAX / 2 && q->waiting < busy &&
+	       2 * q->n < busy - q->waiting;
 }
 
 /* Wait (lock held) until the queue has room for a row: false when the

@@ -52,12 +52,21 @@ static bool worth_waiting(struct ks_api_svc *s)
 }
 
 /* Wait (lock held) until the queue has room for a row: false when the
- * service is stopping instead. */
+ * service is stopping instead.  The wait is the disk's: the caller's
+ * turn goes to another request meanwhile (the lock is let go for it). */
 static bool room(struct ks_api_auditq *q)
 {
 	while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
-		pthread_cond_signal(&q->work);
-		pthread_cond_wait(&q->done, &q->lock);
+		pthread_mutex_unlock(&q->lock);
+		ks_api_http_wait_begin();
+		pthread_mutex_lock(&q->lock);
+		while (q->n >= KS_API_AUDIT_BATCH_MAX && !q->stopping) {
+			pthread_cond_signal(&q->work);
+			pthread_cond_wait(&q->done, &q->lock);
+		}
+		pthread_mutex_unlock(&q->lock);
+		ks_api_http_wait_end();
+		pthread_mutex_lock(&q->lock);
 	}
 	return !q->stopping;
 }

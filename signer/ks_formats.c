@@ -266,6 +266,38 @@ static size_t head_of(const char *path, unsigned char *head, size_t cap)
 
 /* White space skipped before an XML document's '<'. */
 #define SNIFF_SPACE_MAX 64
+/* Bytes after the '<' that must read as text for the document to be
+ * taken for XML. */
+#define SNIFF_TEXT_MAX 64
+
+/* Up to SNIFF_TEXT_MAX bytes from p[i] on hold no control character but
+ * tab, CR and LF: text, as XML in UTF-8 is (XML 1.0 2.2). */
+static bool text_from(const uint8_t *p, size_t i, size_t n)
+{
+	size_t end = n - i > SNIFF_TEXT_MAX ? i + SNIFF_TEXT_MAX : n;
+
+	for (; i < end; i++)
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/* UTF-32 or UTF-16 (a byte order mark, then an ASCII character: all
+ * but one of its bytes NUL): XML too, so that the XML reader refuses it
+ * by name. */
+static bool wide_xml(const uint8_t *p, size_t n)
+{
+	size_t i, zero = 0;
+
+	/* UTF-32 first: its little-endian mark starts as UTF-16's does */
+	if (n >= 8 && (memcmp(p, "\xff\xfe\0\0", 4) == 0 || memcmp(p, "\0\0\xfe\xff", 4) == 0)) {
+		for (i = 4; i < 8; i++)
+			zero += p[i] == 0;
+		return zero == 3;
+	}
+	return n >= 4 && (memcmp(p, "\xfe\xff", 2) == 0 || memcmp(p, "\xff\xfe", 2) == 0) &&
+	       (p[2] == 0) != (p[3] == 0);
+}
 
 enum ks_format ks_format_sniff(const uint8_t *p, size_t n)
 {
@@ -273,19 +305,23 @@ enum ks_format ks_format_sniff(const uint8_t *p, size_t n)
 
 	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
 		return KS_FORMAT_PDF;
+	if (wide_xml(p, n))
+		return KS_FORMAT_XML;
 	while (i < n && i < SNIFF_SPACE_MAX &&
 	       (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
 		i++;
-	/* UTF-16 XML too, so that the XML reader refuses it by name */
-	if ((i < n && p[i] == '<') ||
-	    (n >= 2 && (memcmp(p, "\xfe\xff", 2) == 0 || memcmp(p, "\xff\xfe", 2) == 0)))
+	if (i >= n || p[i] != '<')
+		return KS_FORMAT_CMS;
+	/* '<' then text, or '<' then NUL (UTF-16LE without a byte order
+	 * mark); a binary file that merely starts with '<' is no XML. */
+	if (text_from(p, i + 1, n) || (i + 1 < n && p[i + 1] == 0))
 		return KS_FORMAT_XML;
 	return KS_FORMAT_CMS;
 }
 
 enum ks_format ks_format_of(const char *path)
 {
-	unsigned char head[SNIFF_SPACE_MAX + 8];
+	unsigned char head[SNIFF_SPACE_MAX + SNIFF_TEXT_MAX + 8];
 	size_t n;
 
 	if (has_ext(path, ".pdf"))

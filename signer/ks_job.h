@@ -110,7 +110,8 @@ struct ks_verify_job {
 	enum ks_lang lang;
 };
 
-/* The format of a document from its bytes (PDF header, XML, else CMS). */
+/* The format of a document from its bytes: PDF (its header), XML (a '<'
+ * after white space, then text; or UTF-16), else CMS. */
 enum ks_format ks_format_sniff(const uint8_t *p, size_t n);
 
 /* Verify every signature of the document into rep (its document name,

@@ -650,7 +650,7 @@ int ks_api_http_start(const struct ks_api_http_cfg *cfg, struct ks_api_http **ou
 	rc = 0;
 out:
 	if (h != NULL) {
-		ks_api_pool_stop(&h->pool);
+		ks_api_pool_cleanup(&h->pool);
 		ks_buf_cleanup(&h->tls_cert);
 		ks_buf_cleanup(&h->tls_key);
 		free(h);
@@ -677,6 +677,8 @@ void ks_api_http_stop(struct ks_api_http *h, unsigned drain_ms)
 	ks_mhd_drain(&h->mhd, drain_ms);
 	ks_api_pool_stop(&h->pool);
 	ks_mhd_stop(&h->mhd, 0);
+	/* libmicrohttpd's threads, which push jobs, are gone */
+	ks_api_pool_cleanup(&h->pool);
 	ks_buf_cleanup(&h->tls_cert);
 	ks_buf_cleanup(&h->tls_key);
 	free(h);

@@ -229,7 +229,7 @@ void ks_api_pool_stop(struct ks_api_pool *pl)
 {
 	unsigned i;
 
-	if (!pl->inited)
+	if (!pl->inited || pl->stopped)
 		return;
 	pthread_mutex_lock(&pl->lock);
 	pl->stopping = true;
@@ -241,6 +241,16 @@ void ks_api_pool_stop(struct ks_api_pool *pl)
 	 * audit writer) goes on until its queue is empty */
 	while (atomic_load(&pl->later) > 0)
 		nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+	/* the lock stays: a request read meanwhile is still refused by
+	 * ks_api_pool_push, until ks_api_pool_cleanup */
+	pl->stopped = true;
+}
+
+void ks_api_pool_cleanup(struct ks_api_pool *pl)
+{
+	if (!pl->inited)
+		return;
+	ks_api_pool_stop(pl);
 	pthread_mutex_destroy(&pl->lock);
 	pthread_cond_destroy(&pl->work);
 	pl->inited = false;

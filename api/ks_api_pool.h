@@ -42,7 +42,7 @@ struct ks_api_pool {
 	struct ks_api_pool_job *head, *tail;
 	pthread_t th[KS_API_THREADS_MAX];
 	unsigned n;
-	bool inited, stopping;
+	bool inited, stopping, stopped;
 	/* back from a wait, waiting for a turn, in order */
 	struct ks_api_pool_waiter *wh, *wt;
 	unsigned width, running;
@@ -65,8 +65,12 @@ KS_WUR int ks_api_pool_start(struct ks_api_pool *pl, unsigned n, unsigned width,
 KS_WUR bool ks_api_pool_push(struct ks_api_pool *pl, struct ks_api_pool_job *j,
 			     void (*accepted)(void *), void *arg);
 /* Every queued job answered and every deferred one done, then the
- * workers are gone.  A no-op on a pool never started. */
+ * workers are gone.  ks_api_pool_push refuses jobs from then on, until
+ * ks_api_pool_cleanup.  A no-op on a pool never started or stopped. */
 void ks_api_pool_stop(struct ks_api_pool *pl);
+/* Stop if not stopped, then free the lock: once nothing can call
+ * ks_api_pool_push any more (the transport's threads are gone). */
+void ks_api_pool_cleanup(struct ks_api_pool *pl);
 
 /* The job the calling worker runs; NULL elsewhere. */
 struct ks_api_pool_job *ks_api_pool_current(void);

@@ -29,7 +29,8 @@ struct tjob {
 static struct ks_api_pool pool;
 static atomic_int done_n, accepted_n;
 static bool defer_all;
-static struct tjob *deferred[N_JOBS];
+/* in the order deferred; each slot set once, then published */
+static _Atomic(struct tjob *) deferred[N_JOBS];
 static atomic_int n_deferred;
 
 static void nap_ms(long ms)
@@ -48,7 +49,7 @@ static void run(struct ks_api_pool_job *pj)
 	j->current_ok = ks_api_pool_current() == pj;
 	if (defer_all) {
 		j->defer_ok = ks_api_pool_defer(&pool, pj) && !ks_api_pool_defer(&pool, pj);
-		deferred[atomic_fetch_add(&n_deferred, 1)] = j;
+		atomic_store(&deferred[atomic_fetch_add(&n_deferred, 1)], j);
 		nap_ms(1); /* a settle may come before the run returns */
 	}
 	atomic_store(&j->ran_out, true);
@@ -87,8 +88,10 @@ static void reset(struct tjob *jobs, bool defer)
 
 	defer_all = defer;
 	memset(jobs, 0, sizeof(struct tjob) * N_JOBS);
-	for (i = 0; i < N_JOBS; i++)
+	for (i = 0; i < N_JOBS; i++) {
 		jobs[i].id = i;
+		atomic_store(&deferred[i], NULL);
+	}
 	atomic_store(&done_n, 0);
 	atomic_store(&accepted_n, 0);
 	atomic_store(&n_deferred, 0);
@@ -119,6 +122,8 @@ static void test_run_once(void **state)
 	/* stopped: nothing taken, accepted not called */
 	assert_false(ks_api_pool_push(&pool, &jobs[0].pj, accepted, NULL));
 	assert_int_equal(atomic_load(&accepted_n), N_JOBS);
+	ks_api_pool_stop(&pool); /* again: nothing to do */
+	ks_api_pool_cleanup(&pool);
 }
 
 struct settler {
@@ -133,9 +138,14 @@ static void *settle_all(void *arg)
 
 	nap_ms(st->delay_ms);
 	for (i = 0; i < N_JOBS; i++) {
-		for (k = 0; k < 5000 && atomic_load(&n_deferred) <= i; k++)
+		struct tjob *j = NULL;
+
+		/* the slot is counted before it is set: wait for the job */
+		for (k = 0; k < 5000 && (j = atomic_load(&deferred[i])) == NULL; k++)
 			nap_ms(1);
-		ks_api_pool_settle(&pool, &deferred[i]->pj, deferred[i]->id % 2 == 0);
+		if (j == NULL)
+			return NULL; /* the main thread's count check fails */
+		ks_api_pool_settle(&pool, &j->pj, j->id % 2 == 0);
 	}
 	return NULL;
 }
@@ -168,7 +178,7 @@ static void deferred_case(bool late)
 		assert_int_equal(pthread_create(&th, NULL, settle_all, &st), 0);
 	}
 	/* stop waits until every deferred job is settled */
-	ks_api_pool_stop(&pool);
+	ks_api_pool_cleanup(&pool);
 	assert_int_equal(atomic_load(&done_n), N_JOBS);
 	assert_int_equal(atomic_load(&pool.later), 0);
 	pthread_join(th, NULL);
@@ -248,7 +258,7 @@ static void test_turn_done_then_wait(void **state)
 	assert_true(atomic_load(&a_saw_b));
 	for (i = 0; i < 3; i++)
 		assert_int_equal(atomic_load(&jobs[i].runs), 1);
-	ks_api_pool_stop(&pool);
+	ks_api_pool_cleanup(&pool);
 }
 
 int main(void)

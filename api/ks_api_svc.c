@@ -34,6 +34,8 @@
  * stays in the heap. */
 #define SERVE_MMAP_THRESHOLD (4 << 20)
 #define SERVE_TRIM_THRESHOLD (32 << 20)
+/* heaps of the allocator (glibc's arenas) per core (tune_allocator) */
+#define SERVE_ARENAS_PER_CORE 2
 
 /* ---- state folder and audit key ---- */
 
@@ -337,6 +339,37 @@ out:
 	return rc;
 }
 
+/* The allocator, before any thread of the daemon starts.
+ *
+ * Every request allocates and frees a document's buffers again and again:
+ * freed memory stays in the heap (glibc would otherwise give each arena's
+ * top back with madvise and fault it in again for the next request, a TLB
+ * shootdown on every core each time).  Buffers above the mmap threshold
+ * still go back at once.
+ *
+ * glibc gives each new thread an arena of its own, up to eight per core:
+ * with 32 workers that is 16 heaps, each keeping what its busiest moment
+ * needed, so the daemon's memory crept up for minutes under a steady load.
+ * Only as many workers as cores compute at once (their turns), so two
+ * arenas per core keep the threads apart as well and bound the memory.
+ * Set before the first thread, since glibc fixes its limit once it has
+ * made that many arenas; an administrator's own MALLOC_ARENA_MAX or
+ * glibc.malloc.arena_max tunable is left as it is. */
+static void tune_allocator(void)
+{
+	const char *tun = getenv("GLIBC_TUNABLES");
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int arenas = (int)(cores >= 1 && cores <= 64 ? cores : 64) * SERVE_ARENAS_PER_CORE;
+
+	if (mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD) != 1)
+		ks_log(KS_LOG_WARN, "serve: the allocator keeps its own thresholds");
+	if (getenv("MALLOC_ARENA_MAX") != NULL || (tun != NULL && strstr(tun, "arena_max") != NULL))
+		return;
+	if (mallopt(M_ARENA_MAX, arenas) != 1)
+		ks_log(KS_LOG_WARN, "serve: the allocator keeps its own number of arenas");
+}
+
 int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_api_svc **out)
 {
 	static const struct ks_api_route routes[] = {
@@ -364,6 +397,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	int rc = -1;
 
 	*out = NULL;
+	tune_allocator();
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
@@ -409,14 +443,6 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	KS_GUARD(ks_api_auditq_start(s));
 	KS_GUARD(open_keys(s));
 	KS_GUARD(start_tsa(s));
-	/* Every request allocates and frees a document's buffers again and
-	 * again: freed memory stays in the heap (glibc would otherwise give
-	 * each worker arena's top back with madvise and fault it in again
-	 * for the next request, a TLB shootdown on every core each time).
-	 * Buffers above the mmap threshold still go back at once. */
-	if (mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD) != 1 ||
-	    mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD) != 1)
-		ks_log(KS_LOG_WARN, "serve: the allocator keeps its own thresholds");
 	memcpy(rt, routes, sizeof(routes));
 	for (i = 0; i < sizeof(rt) / sizeof(rt[0]); i++)
 		if (rt[i].max_body == 1)

@@ -536,11 +536,23 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 		goto out;
 	}
 	if (ks_api_verify_run(s, doc, n, NULL, 0, "document", l, &rep) < 0) {
-		ks_log(KS_LOG_ERROR, "request %s: %s", q->id, ks_err_msg());
+		/* the page takes one file: a detached signature alone is not
+		 * something it can check, and the parent is told so */
+		bool detached = ks_err_code() == KS_ERR_USAGE;
+
+		ks_log(detached ? KS_LOG_INFO : KS_LOG_ERROR, "request %s: %s", q->id,
+		       ks_err_msg());
 		ks_err_clear();
 		KS_GUARD(page_message(
-		    r, 500, l,
-		    tr(l, "Không kiểm tra được tệp này.", "This file could not be checked."), id));
+		    r, detached ? 422 : 500, l,
+		    detached ? tr(l,
+				  "Tệp này chỉ chứa chữ ký (chữ ký tách rời), không chứa văn bản "
+				  "được ký, nên không thể kiểm tra riêng.",
+				  "This file holds only a signature (a detached signature), not the "
+				  "document it signs, so it cannot be checked on its own.")
+			     : tr(l, "Không kiểm tra được tệp này.",
+				  "This file could not be checked."),
+		    id));
 		rc = 0;
 		goto out;
 	}

@@ -153,7 +153,19 @@ int ks_api_h_verify(void *svc, const struct ks_api_request *q, struct ks_api_rep
 				 content != NULL ? content->len : 0, ks_api_param(&ps, "name"),
 				 lang, &r->body) < 0) {
 		ks_buf_reset(&r->body);
-		ks_api_fail(q, r, "internal", "the document could not be verified", true);
+		/* a detached signature without its file, or a signature that
+		 * carries its content sent with one: the caller's to fix */
+		if (ks_err_code() == KS_ERR_USAGE)
+			ks_api_fail(q, r, "bad-parameter",
+				    content == NULL
+					? "the signature is detached: send the signed file as "
+					  "'content' with it"
+					: "the signature carries the content it signs: send it "
+					  "without 'content'",
+				    false);
+		else
+			ks_api_fail(q, r, "internal", "the document could not be verified",
+				    true);
 		goto out;
 	}
 	r->status = 200;

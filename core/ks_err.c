@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,24 +83,27 @@ int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fm
 	return -1;
 }
 
-static void append_part(size_t used, const char *part)
+/* Append what fits of `part` while the message stays within `limit`
+ * bytes (before its NUL). */
+static void append_part(size_t limit, const char *part)
 {
-	size_t room = sizeof(err_state.msg) - used - 1, n = strlen(part);
+	size_t used = strlen(err_state.msg), n = strlen(part);
 
-	if (used >= sizeof(err_state.msg) - 1)
+	if (used >= limit)
 		return;
-	if (n > room)
-		n = room;
+	if (n > limit - used)
+		n = limit - used;
 	memcpy(err_state.msg + used, part, n);
 	err_state.msg[used + n] = '\0';
 }
 
 int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
 {
+	/* the errors end one byte early: the closing bracket always fits */
+	const size_t limit = sizeof(err_state.msg) - 2;
 	va_list ap;
-	size_t used;
 	unsigned long e;
-	const char *sep = "; openssl: ";
+	bool open = false;
 
 	va_start(ap, fmt);
 	err_vset(code, file, line, fmt, ap);
@@ -111,13 +115,36 @@ int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const cha
 		char one[256];
 
 		ERR_error_string_n(e, one, sizeof(one));
-		used = strlen(err_state.msg);
+		if (!open) {
+			/* no room for the opening: the queue is only drained */
+			if (strlen(err_state.msg) + strlen(KS_ERR_OSSL_OPEN) >= limit)
+				continue;
+			append_part(limit, KS_ERR_OSSL_OPEN);
+			open = true;
+		} else {
+			append_part(limit, " | ");
+		}
 		/* Append what fits; the rest of the queue is still drained. */
-		append_part(used, sep);
-		append_part(strlen(err_state.msg), one);
-		sep = " | ";
+		append_part(limit, one);
+	}
+	if (open) {
+		const char close[2] = { KS_ERR_OSSL_CLOSE, '\0' };
+
+		append_part(limit + 1, close);
 	}
 	return -1;
+}
+
+size_t ks_err_ossl_part(const char *p, size_t n)
+{
+	size_t open = strlen(KS_ERR_OSSL_OPEN), i;
+
+	if (n < open || memcmp(p, KS_ERR_OSSL_OPEN, open) != 0)
+		return 0;
+	for (i = open; i < n; i++)
+		if (p[i] == KS_ERR_OSSL_CLOSE)
+			return i + 1;
+	return n;
 }
 
 void ks_err_clear(void)

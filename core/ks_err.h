@@ -53,9 +53,19 @@ enum ks_err_code {
  * KS_ERR_MSG_MAX bytes.  Always returns -1 so it can end a return. */
 int ks_err_set(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
     KS_PRINTF(4, 5);
-/* Same, then append the OpenSSL error queue ("; openssl: ...") and clear it. */
+/* Same, then append the OpenSSL error queue (" [openssl: ... | ...]") and
+ * clear it.  The bracketed part is for logs and technicians: text shown to
+ * the people a report is for leaves it out (ks_err_ossl_part).  When the
+ * message leaves no room for the whole opening and the bracket, the queue
+ * is only cleared. */
 int ks_err_set_ossl(enum ks_err_code code, const char *file, int line, const char *fmt, ...)
     KS_PRINTF(4, 5);
+#define KS_ERR_OSSL_OPEN " [openssl: "
+#define KS_ERR_OSSL_CLOSE ']'
+/* How many of the `n` bytes at `p` an OpenSSL part of a message takes (its
+ * opening, the errors and the closing bracket, or up to `n` when the
+ * bracket is missing): 0 when `p` does not start one. */
+size_t ks_err_ossl_part(const char *p, size_t n);
 
 void ks_err_clear(void);
 enum ks_err_code ks_err_code(void);

@@ -88,10 +88,13 @@ static size_t printable_utf8(const struct ks_cur *c)
 
 /* Copy `value`, replacing every byte that is not printable UTF-8 with
  * '?': names come from certificates and documents and end up on a
- * terminal (escape sequences) and in JSON (which must be UTF-8). */
+ * terminal (escape sequences) and in JSON (which must be UTF-8).  The
+ * OpenSSL part of an error message (ks_err_set_ossl) is left out: a
+ * report is read by a school, a parent or a platform, never by whoever
+ * debugs the library. */
 int ks_report_set(char **field, const char *value)
 {
-	struct ks_cur c;
+	struct ks_cur c, whole;
 	struct ks_buf b;
 	size_t n, k;
 	const uint8_t *p;
@@ -106,8 +109,15 @@ int ks_report_set(char **field, const char *value)
 		return KS_SET(KS_ERR_LIMIT, "report text longer than %zu bytes", KS_REPORT_STR_MAX);
 	ks_buf_init(&b, KS_REPORT_STR_MAX + 1);
 	KS_GUARD(ks_buf_reserve(&b, n + 1));
+	ks_cur_init(&whole, value, n);
 	ks_cur_init(&c, value, n);
 	while (!ks_cur_eof(&c)) {
+		/* OpenSSL's own error strings are for the log, not the report */
+		k = ks_err_ossl_part(value + ks_cur_pos(&whole, &c), n - ks_cur_pos(&whole, &c));
+		if (k > 0) {
+			KS_GUARD(ks_cur_skip(&c, k));
+			continue;
+		}
 		k = printable_utf8(&c);
 		if (k == 0) {
 			KS_GUARD(ks_buf_append_byte(&b, '?'));

@@ -202,6 +202,11 @@ MARK=kyso-page-$RANDOM$RANDOM$RANDOM
 printf 'not a signed document %s\n' "$MARK" >"$TMP/plain.txt"
 upload "$TMP/plain.txt"
 check "an unsigned file: the not-signed banner" bash -c "[ $(code) = 200 ] && banner v-unsigned"
+openssl cms -sign -binary -in "$TMP/plain.txt" -signer "$PKI/teacher-rsa.cert.pem" \
+  -inkey "$PKI/teacher-rsa.key.pem" -outform DER -out "$TMP/detached.p7s" 2>>"$TMP/sign.log"
+upload "$TMP/detached.p7s" -F lang=en
+check "a detached signature alone: 422 page saying the signed document is not in it" bash -c \
+  "[ $(code) = 422 ] && html && has 'a detached signature' && has 'action=\"/verify\"'"
 check "nothing of an upload is kept in the state folder or the log" bash -c \
   "! grep -rqF '$MARK' '$STATE' '$TMP/serve.log'"
 

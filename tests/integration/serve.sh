@@ -198,7 +198,24 @@ check "verify a detached signature through multipart (document + content): TOTAL
 req POST /v1/sign "${AUTH[@]}" -F key=seal -F "role=Hiệu trưởng" -F "document=@$PDF;type=application/pdf"
 cp "$TMP/body" "$TMP/signed-mp.pdf"
 "$KYSO" verify "$TMP/signed-mp.pdf" --trust "$P/root.pem" --revocation off >/dev/null 2>&1
-check "a browser form (multipart) signs a PDF that verifies" bash -c "[ $(code) = 200 ] && [ $? = 0 ]"
+mp_verified=$?
+check "a browser form (multipart) signs a PDF that verifies" bash -c "[ $(code) = 200 ] && [ $mp_verified = 0 ]"
+req POST /v1/verify -H "Authorization: Bearer $TOKV" -H 'Content-Type: application/octet-stream' \
+  --data-binary @"$TMP/csv.p7s"
+needs_content() { problem bad-parameter 400 && grep -qF "'content'" "$TMP/body"; }
+check "verify a detached signature without its file: 400 bad-parameter asking for 'content'" \
+  needs_content
+# a DER SEQUENCE that is no signature: the report says why, in kyso's
+# words; OpenSSL's error strings stay in the log
+printf '\x30\x03\x02\x01\x00' >"$TMP/notcms.der"
+req POST /v1/verify -H "Authorization: Bearer $TOKV" -H 'Content-Type: application/octet-stream' \
+  --data-binary @"$TMP/notcms.der"
+not_cms() {
+  is 200 && grep -q '"not_signed": "not a CMS signature' "$TMP/body" &&
+    ! grep -qiE 'openssl|error:[0-9A-F]{8}' "$TMP/body"
+}
+check "verify of a DER that is not CMS: 200, not signed, no OpenSSL error string in the report" \
+  not_cms
 
 # --- malformed requests
 printf '{"key":"seal","document":' >"$TMP/bad.json"

@@ -235,7 +235,9 @@ static void test_ossl_fold(void **state)
 	m = ks_err_msg();
 	assert_int_equal(ks_err_code(), KS_ERR_CRYPTO);
 	assert_int_equal(ks_err_line(), 7);
-	assert_true(strncmp(m, "reading cert 3; openssl: ", 25) == 0);
+	assert_true(strncmp(m, "reading cert 3 [openssl: ", 25) == 0);
+	assert_int_equal(m[strlen(m) - 1], ']');
+	assert_int_equal(ks_err_ossl_part(m + 14, strlen(m) - 14), strlen(m) - 14);
 	/* ERR_error_string_n format: "error:<hex code>:<lib>:<func>:<reason>". */
 	assert_non_null(strstr(m, "error:"));
 	/* The queue is drained so a later failure does not inherit it. */
@@ -270,12 +272,13 @@ static void test_ossl_fold_truncation(void **state)
 	assert_int_equal(strlen(ks_err_msg()), KS_ERR_MSG_MAX - 1);
 	assert_int_equal(ERR_peek_error(), 0);
 
-	/* Message one short of full: only part of the separator fits. */
+	/* Message one short of full: no room for the whole opening, so the
+	 * message stays as formatted (no half-opened part) and the queue is
+	 * still drained. */
 	s[KS_ERR_MSG_MAX - 3] = '\0';
 	push_ossl_error();
 	assert_int_equal(ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "%s", s), -1);
-	assert_int_equal(strlen(ks_err_msg()), KS_ERR_MSG_MAX - 1);
-	assert_int_equal(strncmp(ks_err_msg() + KS_ERR_MSG_MAX - 3, "; ", 2), 0);
+	assert_string_equal(ks_err_msg(), s);
 	assert_int_equal(ERR_peek_error(), 0);
 
 	/* Medium message and a full queue (OpenSSL keeps the last 16 entries):
@@ -285,7 +288,11 @@ static void test_ossl_fold_truncation(void **state)
 		ERR_raise(ERR_LIB_USER, 1000 + i);
 	assert_int_equal(ks_err_set_ossl(KS_ERR_CRYPTO, __FILE__, __LINE__, "%s", s), -1);
 	assert_int_equal(strlen(ks_err_msg()), KS_ERR_MSG_MAX - 1);
-	assert_true(strncmp(ks_err_msg() + 600, "; openssl: error:", 17) == 0);
+	assert_true(strncmp(ks_err_msg() + 600, " [openssl: error:", 17) == 0);
+	/* cut short, the part still ends with its bracket */
+	assert_int_equal(ks_err_msg()[KS_ERR_MSG_MAX - 2], ']');
+	assert_int_equal(ks_err_ossl_part(ks_err_msg() + 600, KS_ERR_MSG_MAX - 1 - 600),
+			 KS_ERR_MSG_MAX - 1 - 600);
 	assert_int_equal(ERR_peek_error(), 0);
 }
 

@@ -182,6 +182,8 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	struct ks_api_svc *s = svc;
 	struct ks_api_caller who;
 	struct ks_tsa_http_reply tr;
+	struct ks_tsp_issued is;
+	enum ks_err_code e;
 	char digest[KS_API_DOC_DIGEST_HEX];
 	int rc = 0;
 
@@ -199,13 +201,30 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	}
 	ks_api_sha256_hex(q->body, q->len, digest);
 	ks_tsa_http_reply_init(&tr);
-	if (ks_tsa_http_handle(s->tsp, q->method, q->content_type, q->body, q->len, q->len + 1,
-			       &tr) < 0) {
+	if (ks_tsa_http_answer(s->tsp, q->method, q->content_type, q->body, q->len, q->len + 1,
+			       &tr, &is) < 0) {
 		ks_api_fail(q, r, "tsa-unavailable", "the TSA could not answer", true);
 		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "tsa-unavailable");
 		goto out;
 	}
-	if (ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "ok") < 0) {
+	/* The TSA's key on a token that failed: like any token error, 503
+	 * with Retry-After (RFC 3161's systemFailure is for a TSA without
+	 * that way to say "later"), and the next request tries again. */
+	e = ks_err_code();
+	if (is.status == KS_TSP_REJECTION && is.failure == KS_TSP_FAIL_SYSTEM_FAILURE &&
+	    (e == KS_ERR_TOKEN || e == KS_ERR_PKCS11 || e == KS_ERR_PIN)) {
+		atomic_fetch_add(&s->token_errors, 1);
+		ks_log(KS_LOG_WARN, "request %s: timestamp failed: %s", q->id, ks_err_msg());
+		ks_err_clear();
+		ks_api_fail(q, r, "token-unavailable", "the token did not answer; try again shortly",
+			    false);
+		r->retry_after = s->conf->retry_after_s;
+		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "token-unavailable");
+		goto out;
+	}
+	ks_err_clear();
+	if (ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "",
+			 is.status == KS_TSP_GRANTED ? "ok" : "rejected") < 0) {
 		ks_api_fail(q, r, "storage-unavailable", "try again shortly", false);
 		goto out;
 	}

@@ -84,6 +84,13 @@ int ks_tsa_http_handle(struct ks_tsp_server *srv, const char *method, const char
 	return handle(srv, method, content_type, body, n, max_request, r, &is);
 }
 
+int ks_tsa_http_answer(struct ks_tsp_server *srv, const char *method, const char *content_type,
+		       const uint8_t *body, size_t n, size_t max_request,
+		       struct ks_tsa_http_reply *r, struct ks_tsp_issued *issued)
+{
+	return handle(srv, method, content_type, body, n, max_request, r, issued);
+}
+
 /* ---- libmicrohttpd server ---- */
 
 struct ks_tsa_http {

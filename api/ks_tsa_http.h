@@ -45,6 +45,12 @@ void ks_tsa_http_reply_cleanup(struct ks_tsa_http_reply *r);
 KS_WUR int ks_tsa_http_handle(struct ks_tsp_server *srv, const char *method,
 			      const char *content_type, const uint8_t *body, size_t n,
 			      size_t max_request, struct ks_tsa_http_reply *r);
+/* The same, telling what the responder did with a request that reached
+ * it (`issued->status` -1 when none did: a refusal of the HTTP side). */
+KS_WUR int ks_tsa_http_answer(struct ks_tsp_server *srv, const char *method,
+			      const char *content_type, const uint8_t *body, size_t n,
+			      size_t max_request, struct ks_tsa_http_reply *r,
+			      struct ks_tsp_issued *issued);
 
 /* ---- standalone server (libmicrohttpd) ---- */
 

@@ -35,7 +35,7 @@ export KS_FAULTS_TRIGGER=$TMP/pull-token
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name" "$(head -c 600 "$TMP/body" 2>/dev/null)"; fi; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name" "$(head -c 600 "$TMP/body" 2>/dev/null | tr -d '\0')" "$(cat "$TMP/reply.txt" 2>/dev/null)"; fi; }
 
 cat >"$TMP/kyso.conf" <<EOF
 [server]
@@ -50,8 +50,7 @@ revocation = off
 trust = $P/root.pem
 revocation = off
 [tsa]
-key-file = $P/tsa-rsa.key.pem
-cert = $P/tsa-rsa.cert.pem
+key = $KYSO_URI_TSA_RSA
 [key "seal"]
 uri = $KYSO_URI_SEAL_RSA
 EOF
@@ -62,7 +61,7 @@ if ! kyso_serve_start "$KYSO" "$TMP/kyso.conf" "$TMP/serve.log" 2>"$TMP/body"; t
 fi
 ok "kyso serve starts with the token behind the fault module"
 URL=$KYSO_SERVE_URL
-TOK=$("$KYSO" client add t --grant seal --ops sign --config "$TMP/kyso.conf" 2>/dev/null)
+TOK=$("$KYSO" client add t --grant seal --ops sign,timestamp --config "$TMP/kyso.conf" 2>/dev/null)
 sign() {
   curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
     -H 'Content-Type: application/pdf' --data-binary @"$ROOT/docs/examples/hocba.pdf" "$URL/v1/sign?key=seal"
@@ -97,10 +96,53 @@ PY
 }
 check "the token pulled out during a batch: that document 503 token-unavailable, the 3 others signed" \
   batch_ok
+# the built-in TSA's key on the token: pulled out while it signs a token
+openssl ts -query -data "$ROOT/docs/examples/hocba.pdf" -sha256 -cert -out "$TMP/q.tsq" 2>/dev/null
+stamp() {
+  curl -s -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+    -H 'Content-Type: application/timestamp-query' --data-binary @"$TMP/q.tsq" "$URL/v1/timestamp"
+}
+# the answer of the last stamp: 200 and a granted token
+granted() {
+  [ "$st" = 200 ] && openssl ts -reply -in "$TMP/body" -text >"$TMP/reply.txt" 2>&1 &&
+    grep -q '^Status: Granted' "$TMP/reply.txt"
+}
+st=$(stamp)
+check "a timestamp with the TSA's token in place: 200, granted" granted
+touch "$KS_FAULTS_TRIGGER"
+st=$(stamp)
+check "the TSA's token pulled out during a timestamp: 503 token-unavailable, Retry-After: 3" \
+  bash -c "[ $st = 503 ] && grep -q 'urn:kyso:problem:token-unavailable' '$TMP/body' &&
+    grep -qi '^retry-after: 3' '$TMP/headers'"
+check "the fault fired for the timestamp (the trigger was taken)" test ! -e "$KS_FAULTS_TRIGGER"
+st=$(stamp)
+check "the next timestamp is granted again: 200" granted
+# a query the TSA rejects: answered as RFC 3161 says (200, status
+# rejection), and the audit row says rejected, not ok
+printf '\x30\x03\x02\x01\x07' >"$TMP/bad.tsq"
+curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+  -H 'Content-Type: application/timestamp-query' --data-binary @"$TMP/bad.tsq" "$URL/v1/timestamp" >"$TMP/code"
+rejected() {
+  [ "$(cat "$TMP/code")" = 200 ] && openssl ts -reply -in "$TMP/body" -text >"$TMP/reply.txt" 2>&1 &&
+    grep -q '^Status: Rejected' "$TMP/reply.txt" &&
+    grep -q '^Failure info: the data submitted has the wrong format' "$TMP/reply.txt"
+}
+check "a malformed timestamp query: 200 with an RFC 3161 rejection" rejected
 curl -s "$URL/metrics" >"$TMP/body"
-check "/metrics counts the token error" grep -q '^kyso_token_errors_total [1-9]' "$TMP/body"
+check "/metrics counts the token errors (a signature, a batch document, a timestamp)" \
+  grep -q '^kyso_token_errors_total [3-9]' "$TMP/body"
 curl -s -o "$TMP/body" -w '%{http_code}' "$URL/healthz" >"$TMP/code"
 check "/healthz is healthy again" test "$(cat "$TMP/code")" = 200
 kyso_serve_stop
 check "kyso serve stops cleanly (exit 0)" test $? = 0
+outcomes() {
+  python3 - "$TMP/var/kyso.db" <<'PY'
+import json, sqlite3, sys
+rows = [json.loads(bytes(e)) for (e,) in sqlite3.connect(sys.argv[1]).execute("select entry from audit")]
+got = sorted(r["outcome"] for r in rows if r.get("op") == "timestamp")
+print(got)
+sys.exit(0 if got == ["ok", "ok", "rejected", "token-unavailable"] else 1)
+PY
+}
+check "the audit log: 2 timestamps ok, 1 token-unavailable, 1 rejected" outcomes
 echo "1..$n"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kyso serve end to end: the daemon on a random 127.0.0.1 port with the
-# SoftHSM2 tokens, driven by curl; a separate process (openssl with the
-# principal's key) makes the two-phase signatures.  Covers the
+# SoftHSM2 tokens, driven by curl; a separate process (pkcs11-tool on the
+# principal's token) makes the two-phase signatures.  Covers the
 # endpoints, the refusals (problem+json throughout), the audit log and
 # its proofs, and the SIGTERM drain.  Prints TAP.
 set -uo pipefail
@@ -300,8 +300,11 @@ req POST "/v1/sign?key=principal" "${AUTH[@]}" -H "Kyso-Activation: $ACT" -H 'Co
   --data-binary @"$PDF"
 check "an activation signed by someone else (the platform): 403 activation-invalid" problem activation-invalid 403
 
-# --- two-phase signing: the signature made by a separate process
-CERT=$P/principal-rsa.cert.pem
+# --- two-phase signing: the signature made by a separate process that
+# holds the principal's token (pkcs11-tool over SoftHSM2, as a signing
+# plugin on the principal's computer would); the daemon never sees the key
+CERT=$P/tok-principal-rsa.cert.pem
+MODULE=${KYSO_SOFTHSM_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
 prepare() { # token -> id in $TMP/id, digest in $TMP/tbs
   printf '{"level":"B-T","document":"%s","certificate":"%s","chain":"%s"}' "$(b64 "$PDF")" "$(b64 "$CERT")" \
     "$(b64 "${CERT%.cert.pem}.chain.pem")" >"$TMP/prep.json"
@@ -310,8 +313,11 @@ prepare() { # token -> id in $TMP/id, digest in $TMP/tbs
   jget "$TMP/body" id >"$TMP/id"
   jget "$TMP/body" digest | base64 -d >"$TMP/tbs" 2>/dev/null
 }
-holder_sign() { # the key holder signs the prepared digest (PKCS#1 v1.5, SHA-256)
-  openssl pkeyutl -sign -inkey "$P/principal-rsa.key.pem" -pkeyopt digest:sha256 -in "$TMP/tbs" -out "$TMP/sig" 2>/dev/null
+holder_sign() { # the key holder signs the prepared digest (PKCS#1 v1.5, SHA-256) on the token
+  { printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'; cat "$TMP/tbs"; } >"$TMP/tbs.di"
+  rm -f "$TMP/sig"
+  pkcs11-tool --module "$MODULE" --token-label principal --login --pin "$KYSO_TEST_PIN" --sign \
+    --mechanism RSA-PKCS --label tok-principal-rsa -i "$TMP/tbs.di" -o "$TMP/sig" >/dev/null 2>&1
 }
 complete() { # token [extra json members]
   printf '{"id":"%s","signature":"%s"%s}' "$(cat "$TMP/id")" "$(b64 "$TMP/sig")" "${2:-}" >"$TMP/comp.json"
@@ -322,6 +328,8 @@ prepare "$TOK"
 check "prepare: 200 with an id and the digest to sign (SHA-256)" \
   bash -c "[ $(code) = 200 ] && [ -s '$TMP/id' ] && [ \$(stat -c %s '$TMP/tbs') = 32 ] && grep -q '\"algorithm\":\"SHA-256\"' '$TMP/body'"
 holder_sign
+check "the principal's token signs the digest in a process of its own (pkcs11-tool)" \
+  bash -c "[ \$(stat -c %s '$TMP/sig' 2>/dev/null) = 256 ]"
 cp "$TMP/sig" "$TMP/good.sig"
 head -c 256 /dev/urandom >"$TMP/sig"
 complete "$TOK"

@@ -330,14 +330,14 @@ out:
 int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_reply *r)
 {
 	struct ks_api_svc *s = svc;
-	json_t *o = json_object(), *checks = json_object();
+	json_t *o = json_object(), *checks = json_object(), *left = json_object();
 	struct ks_key *key;
 	bool ok = true, maint;
 	size_t i;
 	int days, rc = -1;
 
 	(void)q;
-	if (o == NULL || checks == NULL)
+	if (o == NULL || checks == NULL || left == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	maint = access(s->conf->maintenance_file, F_OK) == 0;
 	if (ks_store_ping(s->store) < 0) {
@@ -359,11 +359,17 @@ int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_re
 			if (k->conf->uri != NULL && ks_p11_key_ping(key) < 0)
 				st = "token-error";
 			pthread_mutex_unlock(&k->lock);
-			if (strcmp(st, "ok") == 0 &&
-			    (cert_days_left(key->cert, &days) < 0 || days < 0))
-				st = "certificate-expired";
-			else if (strcmp(st, "ok") == 0 && days < (int)s->conf->cert_warn_days)
-				st = "certificate-expiring";
+			if (strcmp(st, "ok") == 0) {
+				if (cert_days_left(key->cert, &days) < 0) {
+					st = "certificate-expired";
+				} else {
+					json_object_set_new(left, k->conf->name, json_integer(days));
+					if (days < 0)
+						st = "certificate-expired";
+					else if (days < (int)s->conf->cert_warn_days)
+						st = "certificate-expiring";
+				}
+			}
 		}
 		if (strcmp(st, "ok") != 0) {
 			ks_log(KS_LOG_WARN, "healthz: key '%s': %s %s", k->conf->name, st,
@@ -380,10 +386,13 @@ int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_re
 					: ok  ? "ok"
 					      : "degraded"));
 	json_object_set(o, "checks", checks);
+	/* what the certificates have left, so a monitor warns long before */
+	json_object_set(o, "certificate_days", left);
 	json_object_set_new(o, "instance", json_string(s->conf->instance));
 	KS_GUARD(reply_json(r, maint || !ok ? 503 : 200, o));
 	rc = 0;
 out:
+	json_decref(left);
 	json_decref(checks);
 	json_decref(o);
 	return rc;

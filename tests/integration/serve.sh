@@ -125,6 +125,19 @@ AUTH=(-H "Authorization: Bearer $TOK")
 req GET /healthz
 check "GET /healthz: 200, storage and every token key ok" \
   bash -c "[ $(code) = 200 ] && grep -q '\"storage\":\"ok\"' '$TMP/body' && grep -q '\"seal\":\"ok\"' '$TMP/body'"
+check "GET /healthz: the days each certificate has left" \
+  grep -qE '"certificate_days":\{[^}]*"seal":[1-9][0-9]*' "$TMP/body"
+# the maintenance switch: a load balancer drains the instance, the API
+# still answers the requests that reach it
+touch "$STATE/maintenance"
+req GET /healthz
+check "the maintenance file: /healthz 503 with status maintenance" \
+  bash -c "[ $(code) = 503 ] && grep -q '\"status\":\"maintenance\"' '$TMP/body'"
+req GET /v1/keys
+check "in maintenance the API keeps working (GET /v1/keys 200)" is 200
+rm -f "$STATE/maintenance"
+req GET /healthz
+check "the maintenance file gone: /healthz 200 again" is 200
 req GET /v1/keys
 check "GET /v1/keys lists the keys, personal ones marked" \
   bash -c "[ $(code) = 200 ] && grep -q '\"name\":\"principal\",\"personal\":true' '$TMP/body' &&

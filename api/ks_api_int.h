@@ -66,10 +66,10 @@ struct ks_api_auditq {
 	pthread_t th;
 };
 
+/* A token bucket of the public endpoints' rate limit (ks_api_rate_ok). */
 struct ks_api_rate_slot {
-	char addr[KS_API_ADDR_MAX];
 	double tokens;
-	double last; /* monotonic seconds */
+	double last; /* monotonic seconds; 0: not used yet */
 };
 
 struct ks_api_svc {
@@ -100,6 +100,7 @@ struct ks_api_svc {
 	/* /v1/verify per address */
 	pthread_mutex_t rate_lock;
 	struct ks_api_rate_slot *rate;
+	uint64_t rate_seed; /* random: which networks share a slot is not foreseeable */
 	atomic_ullong token_errors, rate_limited;
 	/* housekeeping */
 	pthread_t keeper;

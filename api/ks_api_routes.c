@@ -1,5 +1,6 @@
 /* POST /v1/verify, POST /v1/timestamp, GET /v1/keys, /healthz, /metrics,
  * /v1/openapi.yaml (docs/api.md). */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -76,22 +77,57 @@ static double mono_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* A token bucket per address (rate per second, burst at once).  The
- * table is fixed: an address takes its hash's slot over. */
+/* The network a client's address stands for, as the bytes the rate limit
+ * counts by: an IPv4 address (also IPv4-mapped IPv6) on its own, an IPv6
+ * address by its /64 (one subscriber's network: its other addresses are
+ * the same client), anything else as its text.  The first byte says which. */
+static size_t rate_network(const char *addr, uint8_t out[1 + KS_API_ADDR_MAX])
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		out[0] = 4;
+		memcpy(out + 1, &a4, 4);
+		return 5;
+	}
+	if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			out[0] = 4;
+			memcpy(out + 1, a6.s6_addr + 12, 4);
+			return 5;
+		}
+		out[0] = 6;
+		memcpy(out + 1, a6.s6_addr, 8);
+		return 9;
+	}
+	n = strnlen(addr, KS_API_ADDR_MAX - 1);
+	out[0] = 0;
+	memcpy(out + 1, addr, n);
+	return 1 + n;
+}
+
+/* A token bucket per client network (rate per second, burst at once).
+ * The table is fixed: networks whose (seeded) hash falls on the same slot
+ * share its bucket, so a client never gains a fresh burst by sending
+ * from another address, and a flood from many networks slows them all
+ * rather than growing the table. */
 bool ks_api_rate_ok(struct ks_api_svc *s, const char *addr)
 {
 	struct ks_api_rate_slot *sl;
-	uint32_t hsh = 2166136261u;
-	const char *p;
+	uint8_t net[1 + KS_API_ADDR_MAX];
+	uint64_t hsh = 14695981039346656037ull ^ s->rate_seed;
+	size_t i, n = rate_network(addr, net);
 	double now = mono_now();
 	bool ok;
 
-	for (p = addr; *p != '\0'; p++)
-		hsh = (hsh ^ (uint8_t)*p) * 16777619u;
+	for (i = 0; i < n; i++)
+		hsh = (hsh ^ net[i]) * 1099511628211ull;
+	hsh ^= hsh >> 29;
 	pthread_mutex_lock(&s->rate_lock);
 	sl = &s->rate[hsh % KS_API_RATE_SLOTS];
-	if (strcmp(sl->addr, addr) != 0) {
-		snprintf(sl->addr, sizeof(sl->addr), "%s", addr);
+	if (sl->last == 0) {
 		sl->tokens = (double)s->conf->burst;
 		sl->last = now;
 	}

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,6 +409,8 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	s->rate = calloc(KS_API_RATE_SLOTS, sizeof(*s->rate));
 	if (s->rate == NULL)
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
+	if (RAND_bytes((unsigned char *)&s->rate_seed, sizeof(s->rate_seed)) != 1)
+		KS_BAIL_OSSL(KS_ERR_CRYPTO, "random seed of the rate limit");
 	KS_GUARD(ks_api_state_open(c, &s->store));
 	KS_GUARD(ks_api_audit_key_open(c, true, &s->audit_key));
 	s->audit.key = s->audit_key;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/ks_api_proxy.h"
 #include "api/ks_store.h"
 #include "ks_cur.h"
 #include "ks_io.h"
@@ -52,6 +53,7 @@ static const struct opt opts[] = {
 	O("server", "tls-cert", T_STR, tls_cert, 0, 0),
 	O("server", "tls-key", T_STR, tls_key, 0, 0),
 	O("server", "openapi", T_STR, openapi, 0, 0),
+	O("server", "trusted-proxies", T_STR, trusted_proxies, 0, 0),
 	O("state", "dir", T_STR, dir, 0, 0),
 	O("state", "store", T_STR, store, 0, 0),
 	O("state", "instance", T_STR, instance, 0, 0),
@@ -450,6 +452,12 @@ static int finish(struct ks_api_conf *c)
 		snprintf(buf, sizeof(buf), "sqlite:%s/kyso.db", c->dir);
 		if (set_str(&c->store, buf) < 0)
 			return -1;
+	}
+	{
+		struct ks_api_proxies px;
+
+		if (ks_api_proxies_parse(c->trusted_proxies, &px) < 0)
+			return KS_SET(KS_ERR_PARSE, "[server] %s", ks_err_msg());
 	}
 	if (c->maintenance_file == NULL) {
 		snprintf(buf, sizeof(buf), "%s/maintenance", c->dir);

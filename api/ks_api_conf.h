@@ -49,7 +49,8 @@ struct ks_api_conf {
 	unsigned timeout_s;
 	unsigned drain_s;
 	char *tls_cert, *tls_key;
-	char *openapi; /* the API description served at /v1/openapi.yaml */
+	char *openapi;         /* the API description served at /v1/openapi.yaml */
+	char *trusted_proxies; /* reverse proxies whose X-Forwarded-For counts */
 	/* [state] */
 	char *dir;
 	char *store;
@@ -70,8 +71,8 @@ struct ks_api_conf {
 	char *revocation; /* pre-signing revocation check: require, prefer, off */
 	/* [verify] */
 	char *trust;
-	unsigned rate;          /* requests per second per address */
-	unsigned burst;         /* requests at once per address */
+	unsigned rate;          /* requests per second per client network */
+	unsigned burst;         /* requests at once per client network */
 	bool verify_revocation; /* check revocation in /v1/verify */
 	/* [tsa] */
 	char *tsa_key, *tsa_key_file, *tsa_cert, *tsa_chain;

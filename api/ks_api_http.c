@@ -1,5 +1,6 @@
 /* The HTTP transport of `kyso serve` (ks_api_http.h). */
 #include "api/ks_api_http.h"
+#include "api/ks_api_proxy.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -307,8 +308,8 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
 }
 
 /* The request as handlers see it (query parameters parsed). */
-static void request_fill(struct MHD_Connection *conn, const char *url, const char *method,
-			 struct ks_api_request *q)
+static void request_fill(const struct ks_api_http *h, struct MHD_Connection *conn, const char *url,
+			 const char *method, struct ks_api_request *q)
 {
 	const union MHD_ConnectionInfo *ci;
 
@@ -327,15 +328,30 @@ static void request_fill(struct MHD_Connection *conn, const char *url, const cha
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
+		char peer[KS_API_ADDR_MAX] = "";
+		struct ks_api_net net;
+		const char *xff;
 
 		if (sa->sa_family == AF_INET)
 			inet_ntop(AF_INET,
-				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  q->addr, sizeof(q->addr));
+				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+				  sizeof(peer));
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  q->addr, sizeof(q->addr));
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+				  sizeof(peer));
+		/* behind a trusted reverse proxy: the client it names */
+		if (peer[0] != '\0' && ks_api_net_addr(peer, strlen(peer), &net) == 0) {
+			xff = h->cfg.proxies != NULL && h->cfg.proxies->n > 0
+				  ? header(conn, "X-Forwarded-For")
+				  : NULL;
+			ks_api_client_addr(h->cfg.proxies, &net, xff,
+					   xff != NULL ? strnlen(xff, KS_API_XFF_MAX + 1) : 0,
+					   q->addr);
+		} else if (peer[0] != '\0') {
+			ks_err_clear();
+			snprintf(q->addr, sizeof(q->addr), "%s", peer);
+		}
 	}
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, q);
 }
@@ -477,7 +493,7 @@ static enum MHD_Result too_large(struct ks_api_http *h, struct MHD_Connection *c
 	enum MHD_Result ok;
 	char msg[128];
 
-	request_fill(conn, url, method, &q);
+	request_fill(h, conn, url, method, &q);
 	snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
 		 h->routes[p->route].max_body);
 	ok = refuse(h, conn, &q, p->route, 413, "too-large", msg, &p->start);
@@ -514,7 +530,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		route = find_route(h, url, method, &method_ok);
 		if (route < 0 || !method_ok) {
-			request_fill(conn, url, method, &q);
+			request_fill(h, conn, url, method, &q);
 			ok =
 			    refuse(h, conn, &q, route, route < 0 ? 404 : 405,
 				   route < 0 ? "not-found" : "method-not-allowed",
@@ -524,7 +540,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (ks_mhd_content_length(conn, &clen) && clen > h->routes[route].max_body &&
 		    clen - h->routes[route].max_body > DRAIN_MAX) {
-			request_fill(conn, url, method, &q);
+			request_fill(h, conn, url, method, &q);
 			snprintf(msg, sizeof(msg), "the body is larger than %zu bytes",
 				 h->routes[route].max_body);
 			ok = refuse(h, conn, &q, route, 413, "too-large", msg, &t0);
@@ -565,7 +581,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	j->h = h;
 	j->conn = conn;
 	j->route = p->route;
-	request_fill(conn, url, method, &j->q);
+	request_fill(h, conn, url, method, &j->q);
 	j->q.body = p->body.len > 0 ? p->body.data : (const uint8_t *)"";
 	j->q.len = p->body.len;
 	ks_api_reply_init(&j->r);

@@ -85,6 +85,8 @@ struct ks_api_route {
 	size_t max_body; /* 0: no body taken (GET) */
 };
 
+struct ks_api_proxies;
+
 struct ks_api_http_cfg {
 	const char *listen; /* "127.0.0.1:PORT" or "[::1]:PORT"; port 0: any free */
 	unsigned threads;
@@ -110,6 +112,9 @@ struct ks_api_http_cfg {
 	/* Optional: makes ks_api_http_defer available.  Rewrites the
 	 * answer of a deferred request settled as failed (any thread). */
 	void (*settle_failed)(void *svc, const struct ks_api_request *q, struct ks_api_reply *r);
+	/* Optional: reverse proxies whose X-Forwarded-For names the client
+	 * (ks_api_proxy.h); kept by the caller while the server runs. */
+	const struct ks_api_proxies *proxies;
 };
 
 struct ks_api_http;

@@ -12,6 +12,7 @@
 
 #include "api/ks_api_conf.h"
 #include "api/ks_api_http.h"
+#include "api/ks_api_proxy.h"
 #include "api/ks_api_problem.h"
 #include "api/ks_api_req.h"
 #include "api/ks_api_svc.h"
@@ -99,6 +100,7 @@ struct ks_api_svc {
 	atomic_ullong audit_commits, audit_rows; /* written by the group commit */
 	/* /v1/verify per address */
 	pthread_mutex_t rate_lock;
+	struct ks_api_proxies proxies; /* [server] trusted-proxies */
 	struct ks_api_rate_slot *rate;
 	uint64_t rate_seed; /* random: which networks share a slot is not foreseeable */
 	atomic_ullong token_errors, rate_limited;

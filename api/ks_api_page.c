@@ -545,13 +545,13 @@ int ks_api_h_page_verify(void *svc, const struct ks_api_request *q, struct ks_ap
 		ks_err_clear();
 		KS_GUARD(page_message(
 		    r, detached ? 422 : 500, l,
-		    detached ? tr(l,
-				  "Tệp này chỉ chứa chữ ký (chữ ký tách rời), không chứa văn bản "
-				  "được ký, nên không thể kiểm tra riêng.",
-				  "This file holds only a signature (a detached signature), not the "
-				  "document it signs, so it cannot be checked on its own.")
-			     : tr(l, "Không kiểm tra được tệp này.",
-				  "This file could not be checked."),
+		    detached
+			? tr(l,
+			     "Tệp này chỉ chứa chữ ký (chữ ký tách rời), không chứa văn bản "
+			     "được ký, nên không thể kiểm tra riêng.",
+			     "This file holds only a signature (a detached signature), not the "
+			     "document it signs, so it cannot be checked on its own.")
+			: tr(l, "Không kiểm tra được tệp này.", "This file could not be checked."),
 		    id));
 		rc = 0;
 		goto out;

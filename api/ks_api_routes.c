@@ -200,8 +200,7 @@ int ks_api_h_verify(void *svc, const struct ks_api_request *q, struct ks_api_rep
 					  "without 'content'",
 				    false);
 		else
-			ks_api_fail(q, r, "internal", "the document could not be verified",
-				    true);
+			ks_api_fail(q, r, "internal", "the document could not be verified", true);
 		goto out;
 	}
 	r->status = 200;
@@ -237,8 +236,8 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	}
 	ks_api_sha256_hex(q->body, q->len, digest);
 	ks_tsa_http_reply_init(&tr);
-	if (ks_tsa_http_answer(s->tsp, q->method, q->content_type, q->body, q->len, q->len + 1,
-			       &tr, &is) < 0) {
+	if (ks_tsa_http_answer(s->tsp, q->method, q->content_type, q->body, q->len, q->len + 1, &tr,
+			       &is) < 0) {
 		ks_api_fail(q, r, "tsa-unavailable", "the TSA could not answer", true);
 		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "tsa-unavailable");
 		goto out;
@@ -252,8 +251,8 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 		atomic_fetch_add(&s->token_errors, 1);
 		ks_log(KS_LOG_WARN, "request %s: timestamp failed: %s", q->id, ks_err_msg());
 		ks_err_clear();
-		ks_api_fail(q, r, "token-unavailable", "the token did not answer; try again shortly",
-			    false);
+		ks_api_fail(q, r, "token-unavailable",
+			    "the token did not answer; try again shortly", false);
 		r->retry_after = s->conf->retry_after_s;
 		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "token-unavailable");
 		goto out;
@@ -399,7 +398,8 @@ int ks_api_h_healthz(void *svc, const struct ks_api_request *q, struct ks_api_re
 				if (cert_days_left(key->cert, &days) < 0) {
 					st = "certificate-expired";
 				} else {
-					json_object_set_new(left, k->conf->name, json_integer(days));
+					json_object_set_new(left, k->conf->name,
+							    json_integer(days));
 					if (days < 0)
 						st = "certificate-expired";
 					else if (days < (int)s->conf->cert_warn_days)

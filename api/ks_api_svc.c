@@ -411,6 +411,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 		KS_BAIL(KS_ERR_NOMEM, "out of memory");
 	if (RAND_bytes((unsigned char *)&s->rate_seed, sizeof(s->rate_seed)) != 1)
 		KS_BAIL_OSSL(KS_ERR_CRYPTO, "random seed of the rate limit");
+	KS_GUARD(ks_api_proxies_parse(c->trusted_proxies, &s->proxies));
 	KS_GUARD(ks_api_state_open(c, &s->store));
 	KS_GUARD(ks_api_audit_key_open(c, true, &s->audit_key));
 	s->audit.key = s->audit_key;
@@ -457,6 +458,7 @@ int ks_api_svc_start(const struct ks_api_conf *c, const char *listen, struct ks_
 	hc.cpu_turns = true;
 	hc.busy = &s->busy;
 	hc.settle_failed = ks_api_settle_failed;
+	hc.proxies = &s->proxies;
 	hc.timeout_s = c->timeout_s;
 	hc.tls_cert = c->tls_cert;
 	hc.tls_key = c->tls_key;

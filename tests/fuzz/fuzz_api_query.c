@@ -1,9 +1,10 @@
 /* libFuzzer harness for the small text formats of an API request: the
  * query string (ks_api_params_from_query), a client token in an
- * Authorization header and a personal key's activation (base64url,
- * ks_api_auth).  Oracle beyond "no crash": base64url text that decodes
- * encodes back to the same text, and a token that parses has the fixed
- * shape. */
+ * Authorization header, a personal key's activation (base64url,
+ * ks_api_auth), a reverse proxy's X-Forwarded-For and the trusted-proxies
+ * setting (ks_api_proxy).  Oracle beyond "no crash": base64url text that
+ * decodes encodes back to the same text, a token that parses has the
+ * fixed shape, and the client found behind a proxy is an address. */
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -11,18 +12,21 @@
 #include <string.h>
 
 #include "api/ks_api_auth.h"
+#include "api/ks_api_proxy.h"
 #include "api/ks_api_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static EVP_PKEY *pk;
+static struct ks_api_proxies proxies;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ks_api_params ps;
 	struct ks_buf dec, enc;
 	struct ks_activation a;
-	char text[512], id[KS_STORE_ID_MAX];
+	char text[512], id[KS_STORE_ID_MAX], addr[KS_API_ADDR_MAX];
+	struct ks_api_net peer, found;
 	uint8_t hash[KS_STORE_HASH_LEN];
 	size_t i;
 
@@ -51,6 +55,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text[size] = '\0';
 		if (ks_api_token_parse(text, id, hash) == 0 && strlen(id) != KS_TOKEN_ID_HEX)
 			abort();
+	}
+	/* a reverse proxy's X-Forwarded-For, and the trusted-proxies setting:
+	 * the client found is always an address (or the proxy itself) */
+	if (proxies.n == 0 && ks_api_proxies_parse("127.0.0.0/8 10.0.0.0/8 ::1", &proxies) < 0)
+		abort();
+	if (ks_api_net_addr("127.0.0.1", 9, &peer) < 0)
+		abort();
+	ks_api_client_addr(&proxies, &peer, (const char *)data, size, addr);
+	if (ks_api_net_addr(addr, strlen(addr), &found) < 0)
+		abort();
+	if (size < sizeof(text)) {
+		struct ks_api_proxies p;
+
+		if (ks_api_proxies_parse(text, &p) == 0 && p.n > KS_API_PROXIES_MAX)
+			abort();
+		ks_err_clear();
 	}
 	/* an activation: parsing stops at the signature check without a key */
 	ks_activation_init(&a);

@@ -74,6 +74,8 @@ threads = 4
 max-body = 1M
 drain = 15
 openapi = $ROOT/docs/openapi.yaml
+# curl stands in for a reverse proxy on the same host
+trusted-proxies = 127.0.0.1
 [state]
 dir = $STATE
 [signing]
@@ -388,6 +390,20 @@ retry_after() { problem rate-limited 429 && grep -qi '^retry-after:' "$TMP/heade
 check "public /v1/verify past the rate limit: 429 rate-limited with Retry-After" retry_after
 req POST /v1/verify -H "Authorization: Bearer $TOKV" -H 'Content-Type: application/pdf' --data-binary @"$TMP/signed.pdf"
 check "a client granted verify is not rate-limited" is 200
+# behind the trusted proxy, the client is the address it names (the
+# rightmost X-Forwarded-For entry): each client has its own bucket, and
+# what a client writes into the header itself proves nothing
+XFF=(-H 'X-Forwarded-For: 192.0.2.99, 203.0.113.5' -H 'Content-Type: application/pdf')
+req POST /v1/verify "${XFF[@]}" --data-binary @"$TMP/signed.pdf"
+check "a client behind the trusted proxy has a bucket of its own: 200" is 200
+for i in 1 2 3 4 5 6 7 8; do
+  req POST /v1/verify "${XFF[@]}" --data-binary @"$TMP/signed.pdf"
+  [ "$(code)" = 429 ] && break
+done
+check "that client past its burst: 429" problem rate-limited 429
+req POST /v1/verify -H 'X-Forwarded-For: 203.0.113.5, 203.0.113.77' -H 'Content-Type: application/pdf' \
+  --data-binary @"$TMP/signed.pdf"
+check "another client behind the proxy is not limited by it: 200" is 200
 
 # --- metrics
 req GET /metrics
@@ -427,6 +443,14 @@ print("missing " + " ".join(n for n in need if not any(n in (e.decode() if isins
     not any(n in (e.decode() if isinstance(e, bytes) else e) for e in ops) for n in need) else "all there")
 PY
 check "audit rows for signatures, timestamps, client changes and refusals" grep -q 'all there' "$TMP/body"
+$PY - "$STATE/kyso.db" >"$TMP/body" <<'PY'
+import json, sqlite3, sys
+rows = [json.loads(bytes(e)) for (e,) in sqlite3.connect(sys.argv[1]).execute("select entry from audit")]
+limited = sorted({r.get("addr") for r in rows if r.get("outcome") == "rate-limited"})
+print("limited:", limited)
+PY
+check "the rate-limited rows name the clients (127.0.0.1, and 203.0.113.5 behind the proxy)" \
+  grep -q "limited: \['127.0.0.1', '203.0.113.5'\]" "$TMP/body"
 "$KYSO" audit proof --digest "$DIG" --config "$CONF" >"$TMP/proof.json" 2>"$TMP/body"
 "$KYSO" audit check --proof "$TMP/proof.json" --pub "$STATE/audit.cert.pem" --digest "$DIG" >"$TMP/body" 2>&1
 check "kyso audit proof --digest: an inclusion proof that checks with the public key alone" test $? = 0

@@ -88,6 +88,13 @@ if [ $? != 0 ] && [[ "$out" == *"line "* ]]; then
 else
   notok "kyso serve --check-config refuses a bad file" "$out"
 fi
+printf '[server]\ntrusted-proxies = 127.0.0.1, 10.0.0.0/33\n' >"$TMP/bad.conf"
+out=$("$KYSO" serve --check-config --config "$TMP/bad.conf" 2>&1)
+if [ $? != 0 ] && [[ "$out" == *"trusted-proxies: '10.0.0.0/33' is not an address or network"* ]]; then
+  ok "kyso serve --check-config refuses a trusted proxy that is no address or network, naming it"
+else
+  notok "kyso serve --check-config refuses a bad trusted-proxies" "$out"
+fi
 out=$("$KYSO" serve --check-config --config "$TMP/none.conf" 2>&1)
 if [ $? != 0 ]; then ok "kyso serve --check-config: a missing file does not hold"; else notok "a missing file does not hold" "$out"; fi
 

@@ -60,6 +60,7 @@ struct ks_api_signed_ref {
 	char record[KS_RECORD_REF_MAX + 1];
 	char digest[KS_API_DOC_DIGEST_HEX];
 	char signer[KS_API_SIGNER_NAME_MAX + 1];
+	char key[KS_CONF_NAME_MAX]; /* a two-phase signature's key named at prepare; "" */
 };
 void ks_api_signed_ref_of(struct ks_api_signed_ref *ref, const struct ks_api_request *q,
 			  const struct ks_sign_outcome *res, const struct ks_buf *signed_doc,

@@ -172,6 +172,8 @@ static int meta_encode(const struct ks_api_sign_opts *o, const struct ks_prepare
 	KS_GUARD(set_str(m, "field", o->pdf.field));
 	KS_GUARD(set_str(m, "xml_mode", o->xml.mode));
 	KS_GUARD(set_str(m, "name", o->name));
+	/* the configured key named at prepare, for the audit row of complete */
+	KS_GUARD(set_str(m, "key_name", o->key));
 	KS_GUARD(der_of(cert, &der));
 	KS_GUARD(set_b64(m, "cert", der.data, der.len));
 	for (i = 0; i < sk_X509_num(chain); i++) {
@@ -202,6 +204,7 @@ out:
 struct decoded {
 	json_t *m;
 	struct ks_api_sign_opts o;
+	const char *key_name; /* NULL: prepared without a configured key */
 	X509 *cert;
 	STACK_OF(X509) * chain;
 };
@@ -275,6 +278,7 @@ static int meta_decode(const struct ks_buf *meta, struct ks_prepared *p, struct 
 	if (get_str(d->m, "xml_mode") != NULL)
 		d->o.xml.mode = get_str(d->m, "xml_mode");
 	d->o.name = get_str(d->m, "name");
+	d->key_name = get_str(d->m, "key_name");
 	d->o.f = p->format;
 	v = json_object_get(d->m, "cert");
 	if (!json_is_string(v) ||
@@ -630,6 +634,7 @@ int ks_api_complete_run(struct ks_api_svc *s, const struct ks_api_request *q,
 		goto out;
 	}
 	ks_api_signed_ref_of(ref, q, res, out, ext, NULL);
+	snprintf(ref->key, sizeof(ref->key), "%s", d.key_name != NULL ? d.key_name : "");
 	rc = 0;
 out:
 	ks_key_free(ext);
@@ -675,7 +680,7 @@ int ks_api_h_complete(void *svc, const struct ks_api_request *q, struct ks_api_r
 				ks_api_blob(&ps, "certificate"), &ps, &out, &res, digest, level,
 				&ref, r) != 0)
 		goto out;
-	ks_api_audit_event(&ev, q, &who, "complete", "", digest, level, "ok", NULL);
+	ks_api_audit_event(&ev, q, &who, "complete", ref.key, digest, level, "ok", NULL);
 	rc = ks_api_signed_reply(s, q, &ev, &ref, &res, &out, r);
 out:
 	ks_buf_cleanup(&out);

@@ -370,6 +370,17 @@ check "complete after the prepared state expired: 410 prepared-expired" problem 
 printf '{"id":"00000000000000000000000000000000","signature":"AAAA"}' >"$TMP/comp.json"
 req POST /v1/sign/complete "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary @"$TMP/comp.json"
 check "complete an unknown id: 404 prepared-not-found" problem prepared-not-found 404
+# a configured key named at prepare (the principal's, whose token signs
+# elsewhere): its name goes into the audit row of complete
+printf '{"key":"principal","document":"%s","certificate":"%s","chain":"%s"}' "$(b64 "$PDF")" \
+  "$(b64 "$CERT")" "$(b64 "${CERT%.cert.pem}.chain.pem")" >"$TMP/prep.json"
+req POST /v1/sign/prepare "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary @"$TMP/prep.json"
+jget "$TMP/body" id >"$TMP/id"
+jget "$TMP/body" digest | base64 -d >"$TMP/tbs" 2>/dev/null
+holder_sign
+complete "$TOK"
+NAMED_COMPLETE_ID=$(jget "$TMP/body" request_id)
+check "prepare naming the principal's key, completed with its token's signature: 200" is 200
 # --- timestamp
 openssl ts -query -data "$CSV" -sha256 -cert -out "$TMP/q.tsq" 2>/dev/null
 req POST /v1/timestamp "${AUTH[@]}" -H 'Content-Type: application/timestamp-query' --data-binary @"$TMP/q.tsq"
@@ -451,6 +462,12 @@ print("limited:", limited)
 PY
 check "the rate-limited rows name the clients (127.0.0.1, and 203.0.113.5 behind the proxy)" \
   grep -q "limited: \['127.0.0.1', '203.0.113.5'\]" "$TMP/body"
+$PY - "$STATE/kyso.db" "$NAMED_COMPLETE_ID" >"$TMP/body" <<'PY'
+import json, sqlite3, sys
+rows = [json.loads(bytes(e)) for (e,) in sqlite3.connect(sys.argv[1]).execute("select entry from audit")]
+print("key:", [r.get("key") for r in rows if r.get("op") == "complete" and r.get("request") == sys.argv[2]])
+PY
+check "the audit row of that complete names the key given at prepare" grep -q "key: \['principal'\]" "$TMP/body"
 "$KYSO" audit proof --digest "$DIG" --config "$CONF" >"$TMP/proof.json" 2>"$TMP/body"
 "$KYSO" audit check --proof "$TMP/proof.json" --pub "$STATE/audit.cert.pem" --digest "$DIG" >"$TMP/body" 2>&1
 check "kyso audit proof --digest: an inclusion proof that checks with the public key alone" test $? = 0

@@ -483,8 +483,8 @@ int ks_api_h_batch_complete(void *svc, const struct ks_api_request *q, struct ks
 					digests[i], levels[i], &b.refs[b.n_ev], &scratch) != 0) {
 			rc = result_problem(&b, "id", it->id, "digest", digests[i], &scratch);
 		} else {
-			ks_api_audit_event(&b.ev[b.n_ev], q, &who, "complete",
-					   b.refs[b.n_ev].key, digests[i], levels[i], "ok", NULL);
+			ks_api_audit_event(&b.ev[b.n_ev], q, &who, "complete", b.refs[b.n_ev].key,
+					   digests[i], levels[i], "ok", NULL);
 			ks_api_audit_event_signed(&b.ev[b.n_ev], &b.refs[b.n_ev]);
 			b.n_ev++;
 			rc = result_document(&b, "id", it->id, digests[i], &res, &out);

@@ -474,6 +474,20 @@ check "kyso audit proof --digest: an inclusion proof that checks with the public
 openssl x509 -in "$STATE/audit.cert.pem" -pubkey -noout >"$TMP/audit.pub"
 "$KYSO" audit check --proof "$TMP/proof.json" --pub "$TMP/audit.pub" --digest 00"${DIG:2}" >"$TMP/body" 2>&1
 check "the proof does not hold for another digest" test $? = 1
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+  openssl pkey -pubout -out "$TMP/other.pub" 2>/dev/null
+"$KYSO" audit check --proof "$TMP/proof.json" --pub "$TMP/other.pub" --digest "$DIG" >"$TMP/body" 2>&1
+check "the proof does not hold with another public key" test $? = 1
+# the checkpoint's signature forged: one of its base64 characters changed
+$PY - "$TMP/proof.json" "$TMP/forged.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+v = p["signature"]
+p["signature"] = v[:10] + ("A" if v[10] != "A" else "B") + v[11:]
+json.dump(p, open(sys.argv[2], "w"))
+PY
+"$KYSO" audit check --proof "$TMP/forged.json" --pub "$STATE/audit.cert.pem" --digest "$DIG" >"$TMP/body" 2>&1
+check "a proof whose checkpoint signature was forged does not hold" test $? = 1
 tamper() { # sql, expectation
   cp "$STATE/kyso.db" "$TMP/saved.db"
   $PY -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.executescript(sys.argv[2]); db.commit()' "$STATE/kyso.db" "$1"

@@ -232,6 +232,36 @@ not_cms() {
 check "verify of a DER that is not CMS: 200, not signed, no OpenSSL error string in the report" \
   not_cms
 
+# the signing options as query parameters: a visible signature on page
+# 1, a certification (no changes allowed), a reason; kyso verify reports
+# what was asked
+req POST "/v1/sign?key=seal&visible=1,40,40,220,60&certify=1&reason=H%E1%BB%8Dc%20b%E1%BA%A1%20cu%E1%BB%91i%20n%C4%83m" \
+  "${AUTH[@]}" -H 'Content-Type: application/pdf' --data-binary @"$PDF"
+cp "$TMP/body" "$TMP/opts.pdf"
+"$KYSO" verify "$TMP/opts.pdf" --trust "$P/root.pem" --revocation off --json --lang en >"$TMP/opts.json" 2>&1
+opts_ok() {
+  is 200 && $PY - "$TMP/opts.json" "$TMP/opts.pdf" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+pdf = open(sys.argv[2], "rb").read()
+reason = "<FEFF" + "Học bạ cuối năm".encode("utf-16-be").hex().upper() + ">"
+ok = (r["indication"] == "TOTAL-PASSED"
+      and "certification signature, DocMDP P=1" in r["signatures"][0]["coverage"]
+      and b"/Rect [40 40 260 100]" in pdf
+      and re.search(rb"/Reason *" + re.escape(reason.encode()), pdf) is not None)
+sys.exit(0 if ok else 1)
+PY
+}
+check "/v1/sign with visible, certify and reason: a certified, visible signature with that reason" opts_ok
+# the digest algorithms come from an allow-list ([signing] digests)
+req POST "/v1/sign?key=seal&md=sha1" "${AUTH[@]}" -H 'Content-Type: application/pdf' --data-binary @"$PDF"
+check "a digest outside the allow-list (sha1): 400 bad-parameter" problem bad-parameter 400
+printf '{"md":"sha1","document":"%s","certificate":"%s"}' "$(b64 "$PDF")" "$(b64 "$P/tok-principal-rsa.cert.pem")" >"$TMP/prep.json"
+req POST /v1/sign/prepare "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary @"$TMP/prep.json"
+check "prepare with a digest outside the allow-list (sha1): 400 bad-parameter" problem bad-parameter 400
+req POST "/v1/sign?key=seal&md=sha512" "${AUTH[@]}" -H 'Content-Type: application/pdf' --data-binary @"$PDF"
+check "a digest in the allow-list (sha512): 200" is 200
+
 # --- malformed requests
 printf '{"key":"seal","document":' >"$TMP/bad.json"
 req POST /v1/sign "${AUTH[@]}" -H 'Content-Type: application/json' --data-binary @"$TMP/bad.json"

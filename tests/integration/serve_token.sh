@@ -30,7 +30,7 @@ trap cleanup EXIT
 unset KYSO_KEY_PASS http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 # only the fault module (no p11-kit registry): it is SoftHSM2 with a trigger
 export KYSO_PIN=$KYSO_TEST_PIN KYSO_PKCS11_REGISTRY=0 KYSO_PKCS11_MODULE=$FAULTS
-export KS_FAULTS_TRIGGER=$TMP/pull-token
+export KS_FAULTS_TRIGGER=$TMP/pull-token KS_FAULTS_IDLE_TRIGGER=$TMP/pull-idle-token
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -145,4 +145,23 @@ sys.exit(0 if got == ["ok", "ok", "rejected", "token-unavailable"] else 1)
 PY
 }
 check "the audit log: 2 timestamps ok, 1 token-unavailable, 1 rejected" outcomes
+
+# keep-alive: the token's idle session is touched every second; a token
+# pulled out while nobody signs is noticed by that touch, counted, and
+# the next signature finds the token again
+sed '0,/^\[signing\]$/s//[signing]\nkeepalive = 1/' "$TMP/kyso.conf" >"$TMP/keep.conf"
+if kyso_serve_start "$KYSO" "$TMP/keep.conf" "$TMP/serve-keep.log" 2>"$TMP/body"; then
+  URL=$KYSO_SERVE_URL
+  check "with keepalive = 1: a signature opens the token session (200)" test "$(sign)" = 200
+  touch "$KS_FAULTS_IDLE_TRIGGER"
+  for _ in $(seq 50); do [ -e "$KS_FAULTS_IDLE_TRIGGER" ] || break; sleep 0.1; done
+  check "an idle token pulled out: the keep-alive touch finds it without any request" \
+    test ! -e "$KS_FAULTS_IDLE_TRIGGER"
+  kept() { curl -s "$URL/metrics" | grep -q '^kyso_token_errors_total [1-9]'; }
+  check "/metrics counts that token error" kept
+  check "the next signature finds the token again: 200" test "$(sign)" = 200
+  kyso_serve_stop
+else
+  notok "kyso serve starts with keepalive = 1" "$(cat "$TMP/body")"
+fi
 echo "1..$n"

@@ -10,7 +10,9 @@
  * A test of another process (the daemon) arms a failure from outside: when
  * the file named by env KS_FAULTS_TRIGGER exists at a C_SignInit or
  * C_Sign, it is removed and that call fails with CKR_DEVICE_REMOVED after
- * the token's sessions are closed (the token pulled out for a moment).
+ * the token's sessions are closed (the token pulled out for a moment);
+ * KS_FAULTS_IDLE_TRIGGER does the same to an idle token at a
+ * C_GetSessionInfo (f_get_session_info).
  *
  * ks_faults_pinpad(pin) plays a reader with a PIN pad: the token reports
  * CKF_PROTECTED_AUTHENTICATION_PATH, and a C_Login without a PIN logs in
@@ -154,6 +156,26 @@ static CK_RV f_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR 
 	return rv != CKR_OK ? rv : real.C_Sign(s, d, n, sig, siglen);
 }
 
+/* A token pulled out and put back while idle: when the file named by env
+ * KS_FAULTS_IDLE_TRIGGER exists at a C_GetSessionInfo (what a keep-alive
+ * touch calls), it is removed and the token's sessions are closed first,
+ * so the session asked about is gone as a real token's would be. */
+static CK_RV f_get_session_info(CK_SESSION_HANDLE s, CK_SESSION_INFO_PTR info)
+{
+	const char *trigger = getenv("KS_FAULTS_IDLE_TRIGGER");
+	CK_SESSION_INFO si;
+	bool pull;
+
+	pthread_mutex_lock(&lock);
+	pull = trigger != NULL && unlink(trigger) == 0;
+	if (pull)
+		fired++;
+	pthread_mutex_unlock(&lock);
+	if (pull && real.C_GetSessionInfo(s, &si) == CKR_OK)
+		(void)real.C_CloseAllSessions(si.slotID);
+	return real.C_GetSessionInfo(s, info);
+}
+
 static CK_RV f_open_session(CK_SLOT_ID slot, CK_FLAGS fl, CK_VOID_PTR app, CK_NOTIFY notify,
 			    CK_SESSION_HANDLE_PTR s)
 {
@@ -239,6 +261,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 			shim.C_OpenSession = f_open_session;
 			shim.C_GetTokenInfo = f_get_token_info;
 			shim.C_Login = f_login;
+			shim.C_GetSessionInfo = f_get_session_info;
 			loaded = true;
 			pad_from_file();
 		}

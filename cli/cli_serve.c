@@ -144,8 +144,8 @@ static void client_usage(FILE *f)
 		   "                  [--config FILE]\n"
 		   "       kyso client list [--config FILE]\n"
 		   "       kyso client revoke NAME [--config FILE]\n"
-		   "  --grant   a key name of the configuration the client may sign with\n"
-		   "            ('*': every key)\n"
+		   "  --grant   a key of the configuration the client may sign with: its\n"
+		   "            name or its PKCS#11 URI as configured ('*': every key)\n"
 		   "  --ops     operations: sign, prepare (two-phase signing), timestamp,\n"
 		   "            verify (verify without the rate limit), comma-separated\n"
 		   "add prints the client's token once; only its hash is stored.\n");
@@ -272,10 +272,13 @@ static int client_add(struct state *s, const struct client_args *a)
 	if (a->n_grants == 0 && (c.ops & (KS_OP_SIGN | KS_OP_PREPARE)) != 0)
 		KS_BAIL(KS_ERR_USAGE, "signing needs at least one --grant KEY");
 	for (i = 0; i < a->n_grants; i++) {
+		const struct ks_api_key_conf *kc = NULL;
+
 		if (strcmp(a->grants[i], "*") != 0 &&
-		    ks_api_conf_key(&s->conf, a->grants[i]) == NULL)
+		    (kc = ks_api_conf_key(&s->conf, a->grants[i])) == NULL)
 			KS_BAIL(KS_ERR_USAGE, "no key '%s' in the configuration", a->grants[i]);
-		snprintf(c.grants[i], sizeof(c.grants[i]), "%s", a->grants[i]);
+		/* a key given by its URI is granted by its name, which requests use */
+		snprintf(c.grants[i], sizeof(c.grants[i]), "%s", kc != NULL ? kc->name : "*");
 	}
 	c.n_grants = a->n_grants;
 	snprintf(c.name, sizeof(c.name), "%s", a->name);

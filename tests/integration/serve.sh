@@ -108,7 +108,9 @@ SERVE_PID=$KYSO_SERVE_PID
 TOK=$("$KYSO" client add platform --grant seal --grant principal --ops sign,prepare,timestamp \
   --config "$CONF" 2>"$TMP/body")
 check "kyso client add prints a token once" bash -c "[[ '$TOK' == kyso_* ]]"
-TOK2=$("$KYSO" client add other --grant seal --ops sign,prepare --config "$CONF" 2>/dev/null)
+# a key granted by its PKCS#11 URI as configured (the demo's seal)
+TOK2=$("$KYSO" client add other --grant 'pkcs11:token=school-seal;object=tok-seal-rsa;type=private' \
+  --ops sign,prepare --config "$CONF" 2>/dev/null)
 TOKV=$("$KYSO" client add checker --ops verify --config "$CONF" 2>/dev/null)
 "$KYSO" client list --config "$CONF" >"$TMP/body" 2>&1
 check "kyso client list shows the clients, not their tokens" \
@@ -122,6 +124,11 @@ print("secret stored" if sys.argv[2] in dump else "hash only")
 PY
 check "the store keeps only a hash of the token" grep -q 'hash only' "$TMP/body"
 AUTH=(-H "Authorization: Bearer $TOK")
+"$KYSO" client list --config "$CONF" >"$TMP/client-list" 2>&1
+req POST "/v1/sign?key=seal" -H "Authorization: Bearer $TOK2" -H 'Content-Type: application/pdf' \
+  --data-binary @"$PDF"
+check "a key granted by its URI is granted by name: listed as seal, and it signs (200)" \
+  bash -c "grep -qE '^other .* keys seal$' '$TMP/client-list' && [ $(code) = 200 ]"
 
 # --- public endpoints
 req GET /healthz

@@ -35,6 +35,8 @@
 #define DRAIN_MAX ((size_t)8 << 20)
 /* libmicrohttpd's own threads only move bytes: one per core, at most. */
 #define IO_THREADS_MAX 8
+/* X-Forwarded-For lines joined: more than a request's headers can hold */
+#define XFF_JOINED_MAX ((size_t)64 << 10)
 
 /* The statuses counted one by one; others fall in the last slot. */
 static const unsigned statuses[N_STATUS] = { 200, 201, 400, 401, 403, 404, 405, 409, 410,
@@ -284,6 +286,26 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 	return v != NULL && strlen(v) <= KS_API_HEADER_MAX ? v : NULL;
 }
 
+/* Every X-Forwarded-For line, in order, joined with commas: a proxy may
+ * add a line of its own after the client's rather than append to it. */
+static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+			      const char *value)
+{
+	struct ks_buf *b = cls;
+
+	(void)kind;
+	if (key == NULL || value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if ((b->len > 0 && ks_buf_append_str(b, ",") < 0) || ks_buf_append_str(b, value) < 0) {
+		/* past the bound (more than libmicrohttpd lets a request's
+		 * headers hold): none of it is believed */
+		ks_err_clear();
+		b->len = 0;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 			      const char *value, size_t value_size)
 {
@@ -330,7 +352,7 @@ static void request_fill(const struct ks_api_http *h, struct MHD_Connection *con
 		const struct sockaddr *sa = ci->client_addr;
 		char peer[KS_API_ADDR_MAX] = "";
 		struct ks_api_net net;
-		const char *xff;
+		struct ks_buf xff;
 
 		if (sa->sa_family == AF_INET)
 			inet_ntop(AF_INET,
@@ -342,12 +364,14 @@ static void request_fill(const struct ks_api_http *h, struct MHD_Connection *con
 				  sizeof(peer));
 		/* behind a trusted reverse proxy: the client it names */
 		if (peer[0] != '\0' && ks_api_net_addr(peer, strlen(peer), &net) == 0) {
-			xff = h->cfg.proxies != NULL && h->cfg.proxies->n > 0
-				  ? header(conn, "X-Forwarded-For")
-				  : NULL;
-			ks_api_client_addr(h->cfg.proxies, &net, xff,
-					   xff != NULL ? strnlen(xff, KS_API_XFF_MAX + 1) : 0,
+			ks_buf_init(&xff, XFF_JOINED_MAX);
+			if (ks_api_proxies_has(h->cfg.proxies, &net))
+				(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, on_xff,
+								&xff);
+			ks_api_client_addr(h->cfg.proxies, &net,
+					   xff.len > 0 ? (const char *)xff.data : NULL, xff.len,
 					   q->addr);
+			ks_buf_cleanup(&xff);
 		} else if (peer[0] != '\0') {
 			ks_err_clear();
 			snprintf(q->addr, sizeof(q->addr), "%s", peer);

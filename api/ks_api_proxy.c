@@ -59,21 +59,19 @@ int ks_api_net_addr(const char *text, size_t n, struct ks_api_net *out)
 }
 
 /* "ADDR" or "ADDR/PREFIX" */
-static int parse_net(const uint8_t *p, size_t n, struct ks_api_net *out)
+static int parse_net(struct ks_cur *c, struct ks_api_net *out)
 {
-	struct ks_cur c, pre;
-	const uint8_t *slash = memchr(p, '/', n);
+	struct ks_cur a;
 	uint64_t len;
-	size_t an = slash != NULL ? (size_t)(slash - p) : n;
+	size_t slash;
 
-	if (ks_api_net_addr((const char *)p, an, out) < 0)
+	if (!ks_cur_find(c, "/", 1, &slash))
+		slash = c->left;
+	if (ks_cur_sub(c, slash, &a) < 0 || ks_api_net_addr((const char *)a.p, a.left, out) < 0)
 		return -1;
-	if (slash == NULL)
+	if (!ks_cur_accept(c, "/", 1))
 		return 0;
-	ks_cur_init(&c, p, n);
-	if (ks_cur_skip(&c, an + 1) < 0 || ks_cur_sub(&c, c.left, &pre) < 0 ||
-	    ks_cur_decimal(&pre, 3, out->family == AF_INET ? 32 : 128, &len) < 0 ||
-	    !ks_cur_eof(&pre))
+	if (ks_cur_decimal(c, 3, out->family == AF_INET ? 32 : 128, &len) < 0 || !ks_cur_eof(c))
 		return KS_SET(KS_ERR_PARSE, "bad prefix length");
 	out->prefix = (unsigned)len;
 	return 0;
@@ -82,7 +80,6 @@ static int parse_net(const uint8_t *p, size_t n, struct ks_api_net *out)
 int ks_api_proxies_parse(const char *text, struct ks_api_proxies *out)
 {
 	struct ks_cur c;
-	const uint8_t *p;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
@@ -94,19 +91,24 @@ int ks_api_proxies_parse(const char *text, struct ks_api_proxies *out)
 			      KS_API_PROXIES_TEXT_MAX);
 	ks_cur_init(&c, text, n);
 	for (;;) {
+		struct ks_cur e, word;
+
 		(void)ks_cur_skip_while(&c, is_sep);
 		if (ks_cur_eof(&c))
 			break;
-		p = c.p;
+		e = c;
 		n = ks_cur_skip_while(&c, is_not_sep);
+		if (ks_cur_sub(&e, n, &word) < 0)
+			return -1;
 		if (out->n == KS_API_PROXIES_MAX)
 			return KS_SET(KS_ERR_USAGE, "trusted-proxies: more than %d entries",
 				      KS_API_PROXIES_MAX);
-		if (parse_net(p, n, &out->net[out->n]) < 0)
+		e = word;
+		if (parse_net(&e, &out->net[out->n]) < 0)
 			return KS_SET(KS_ERR_USAGE,
 				      "trusted-proxies: '%.*s' is not an address or network "
 				      "(ADDR or ADDR/PREFIX)",
-				      (int)(n < 64 ? n : 64), (const char *)p);
+				      (int)(word.left < 64 ? word.left : 64), (const char *)word.p);
 		out->n++;
 	}
 	return 0;
@@ -139,20 +141,25 @@ bool ks_api_proxies_has(const struct ks_api_proxies *p, const struct ks_api_net 
 
 /* One X-Forwarded-For entry: an address, "[IPv6]" or "[IPv6]:port", or
  * "IPv4:port" (some proxies add the port). */
-static int entry_addr(const uint8_t *p, size_t n, struct ks_api_net *out)
+static int entry_addr(struct ks_cur *c, struct ks_api_net *out)
 {
-	const uint8_t *close, *colon;
+	struct ks_cur a;
+	size_t close, colon, more;
 
-	if (n > 0 && p[0] == '[') {
-		close = memchr(p, ']', n);
-		if (close == NULL)
+	if (ks_cur_accept(c, "[", 1)) {
+		if (!ks_cur_find(c, "]", 1, &close))
 			return KS_SET(KS_ERR_PARSE, "unclosed bracket");
-		return ks_api_net_addr((const char *)p + 1, (size_t)(close - p) - 1, out);
+		if (ks_cur_sub(c, close, &a) < 0)
+			return -1;
+		return ks_api_net_addr((const char *)a.p, a.left, out);
 	}
-	colon = memchr(p, ':', n);
-	if (colon != NULL && memchr(colon + 1, ':', n - (size_t)(colon - p) - 1) == NULL)
-		return ks_api_net_addr((const char *)p, (size_t)(colon - p), out);
-	return ks_api_net_addr((const char *)p, n, out);
+	/* one colon: IPv4 and a port; more: IPv6 */
+	if (ks_cur_find(c, ":", 1, &colon) && !ks_cur_find_from(c, colon + 1, ":", 1, &more)) {
+		if (ks_cur_sub(c, colon, &a) < 0)
+			return -1;
+		return ks_api_net_addr((const char *)a.p, a.left, out);
+	}
+	return ks_api_net_addr((const char *)c->p, c->left, out);
 }
 
 static void addr_text(const struct ks_api_net *a, char out[KS_API_ADDR_MAX])
@@ -164,21 +171,29 @@ static void addr_text(const struct ks_api_net *a, char out[KS_API_ADDR_MAX])
 void ks_api_client_addr(const struct ks_api_proxies *p, const struct ks_api_net *peer,
 			const char *xff, size_t xff_len, char out[KS_API_ADDR_MAX])
 {
-	struct {
-		const uint8_t *p;
-		size_t n;
-	} hop[KS_API_XFF_HOPS_MAX];
+	struct ks_cur hop[KS_API_XFF_HOPS_MAX];
 	struct ks_api_net client = *peer, a;
 	struct ks_cur c;
-	size_t nh = 0, first = 0, i;
+	size_t nh = 0, first = 0, i, comma;
 
-	/* only a trusted proxy's word counts, and only a header of sane size */
-	if (xff == NULL || xff_len > KS_API_XFF_MAX || !ks_api_proxies_has(p, peer)) {
+	/* only a trusted proxy's word counts */
+	if (xff == NULL || !ks_api_proxies_has(p, peer)) {
 		addr_text(&client, out);
 		return;
 	}
-	/* the last KS_API_XFF_HOPS_MAX entries, in a ring */
 	ks_cur_init(&c, xff, xff_len);
+	/* Only the right end matters (the proxies' own entries): of a longer
+	 * header, the last KS_API_XFF_MAX bytes from the first whole entry
+	 * on, so that padding on the client's side hides nothing. */
+	if (xff_len > KS_API_XFF_MAX) {
+		if (ks_cur_skip(&c, xff_len - KS_API_XFF_MAX) < 0 ||
+		    !ks_cur_find(&c, ",", 1, &comma) || ks_cur_skip(&c, comma + 1) < 0) {
+			ks_err_clear();
+			addr_text(&client, out);
+			return;
+		}
+	}
+	/* the last KS_API_XFF_HOPS_MAX entries, in a ring */
 	for (;;) {
 		struct ks_cur e;
 		size_t pos, end;
@@ -190,8 +205,8 @@ void ks_api_client_addr(const struct ks_api_proxies *p, const struct ks_api_net 
 		(void)ks_cur_skip_while(&e, is_space);
 		end = e.left;
 		(void)ks_cur_skip_back_while(&e, &end, is_space);
-		hop[(first + nh) % KS_API_XFF_HOPS_MAX].p = e.p;
-		hop[(first + nh) % KS_API_XFF_HOPS_MAX].n = end;
+		if (ks_cur_range(&e, 0, end, &hop[(first + nh) % KS_API_XFF_HOPS_MAX]) < 0)
+			break;
 		if (nh < KS_API_XFF_HOPS_MAX)
 			nh++;
 		else
@@ -202,15 +217,14 @@ void ks_api_client_addr(const struct ks_api_proxies *p, const struct ks_api_net 
 	/* from the right: past every trusted proxy, to the first that is not;
 	 * an entry that is no address ends the walk at the last trusted hop */
 	for (i = nh; i > 0; i--) {
-		size_t k = (first + i - 1) % KS_API_XFF_HOPS_MAX;
+		struct ks_cur e = hop[(first + i - 1) % KS_API_XFF_HOPS_MAX];
 
-		if (entry_addr(hop[k].p, hop[k].n, &a) < 0) {
-			ks_err_clear();
+		if (entry_addr(&e, &a) < 0)
 			break;
-		}
 		client = a;
 		if (!ks_api_proxies_has(p, &a))
 			break;
 	}
+	ks_err_clear();
 	addr_text(&client, out);
 }

@@ -20,7 +20,7 @@
 
 #define KS_API_PROXIES_MAX 32        /* networks in trusted-proxies */
 #define KS_API_PROXIES_TEXT_MAX 4096 /* bytes of the trusted-proxies setting */
-#define KS_API_XFF_MAX 4096          /* bytes of an X-Forwarded-For header read */
+#define KS_API_XFF_MAX 4096          /* bytes of X-Forwarded-For read, at its right end */
 #define KS_API_XFF_HOPS_MAX 32       /* entries of it looked at, from the right */
 
 /* An address (IPv4 as 4 bytes, IPv6 as 16; IPv4-mapped IPv6 is IPv4) and,
@@ -46,7 +46,8 @@ KS_WUR int ks_api_net_addr(const char *text, size_t n, struct ks_api_net *out);
 bool ks_api_proxies_has(const struct ks_api_proxies *p, const struct ks_api_net *a);
 
 /* The client's address, as text, of a request from `peer` carrying the
- * X-Forwarded-For header `xff` (`xff_len` bytes; NULL: none). */
+ * X-Forwarded-For header `xff` (`xff_len` bytes, its lines joined with
+ * commas in order; NULL: none). */
 void ks_api_client_addr(const struct ks_api_proxies *p, const struct ks_api_net *peer,
 			const char *xff, size_t xff_len, char out[KS_API_ADDR_MAX]);
 

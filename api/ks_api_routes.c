@@ -218,7 +218,7 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	struct ks_api_caller who;
 	struct ks_tsa_http_reply tr;
 	struct ks_tsp_issued is;
-	enum ks_err_code e;
+	const char *code, *detail;
 	char digest[KS_API_DOC_DIGEST_HEX];
 	int rc = 0;
 
@@ -245,14 +245,13 @@ int ks_api_h_timestamp(void *svc, const struct ks_api_request *q, struct ks_api_
 	/* The TSA's key on a token that failed: like any token error, 503
 	 * with Retry-After (RFC 3161's systemFailure is for a TSA without
 	 * that way to say "later"), and the next request tries again. */
-	e = ks_err_code();
+	code = ks_api_problem_of_error(ks_err_code(), &detail);
 	if (is.status == KS_TSP_REJECTION && is.failure == KS_TSP_FAIL_SYSTEM_FAILURE &&
-	    (e == KS_ERR_TOKEN || e == KS_ERR_PKCS11 || e == KS_ERR_PIN)) {
+	    strcmp(code, "token-unavailable") == 0) {
 		atomic_fetch_add(&s->token_errors, 1);
 		ks_log(KS_LOG_WARN, "request %s: timestamp failed: %s", q->id, ks_err_msg());
 		ks_err_clear();
-		ks_api_fail(q, r, "token-unavailable",
-			    "the token did not answer; try again shortly", false);
+		ks_api_fail(q, r, code, detail, false);
 		r->retry_after = s->conf->retry_after_s;
 		ks_api_audit(s, q, &who, "timestamp", "tsa", digest, "", "token-unavailable");
 		goto out;
@@ -282,7 +281,8 @@ static int cert_days_left(X509 *x, int *days)
 
 	if (ASN1_TIME_diff(&d, &sec, NULL, X509_get0_notAfter(x)) != 1)
 		return KS_SET(KS_ERR_CERT, "certificate time");
-	*days = d;
+	/* ended less than a day ago: expired all the same */
+	*days = d == 0 && sec < 0 ? -1 : d;
 	return 0;
 }
 

@@ -137,7 +137,7 @@ static int der_of(X509 *x, struct ks_buf *out)
 
 /* What phase 2 needs besides the document, as JSON. */
 static int meta_encode(const struct ks_api_sign_opts *o, const struct ks_prepared *p, X509 *cert,
-		       STACK_OF(X509) * chain, struct ks_buf *out)
+		       STACK_OF(X509) * chain, const char *key_name, struct ks_buf *out)
 {
 	json_t *m = json_object(), *arr = json_array();
 	struct ks_buf der;
@@ -172,8 +172,9 @@ static int meta_encode(const struct ks_api_sign_opts *o, const struct ks_prepare
 	KS_GUARD(set_str(m, "field", o->pdf.field));
 	KS_GUARD(set_str(m, "xml_mode", o->xml.mode));
 	KS_GUARD(set_str(m, "name", o->name));
-	/* the configured key named at prepare, for the audit row of complete */
-	KS_GUARD(set_str(m, "key_name", o->key));
+	/* the configured key named at prepare (by its name, also when the
+	 * request gave its URI), for the audit row of complete */
+	KS_GUARD(set_str(m, "key_name", key_name));
 	KS_GUARD(der_of(cert, &der));
 	KS_GUARD(set_b64(m, "cert", der.data, der.len));
 	for (i = 0; i < sk_X509_num(chain); i++) {
@@ -391,7 +392,7 @@ int ks_api_prepare_run(struct ks_api_svc *s, const struct ks_api_request *q,
 	cert_hash(cert, sp->cert_hash);
 	sp->created = now;
 	sp->expires = now + (int64_t)s->conf->prepared_ttl_s;
-	if (meta_encode(o, p, cert, chain, &sp->meta) < 0 ||
+	if (meta_encode(o, p, cert, chain, k != NULL ? k->conf->name : NULL, &sp->meta) < 0 ||
 	    ks_buf_set(&sp->doc, p->doc.data, p->doc.len) < 0) {
 		ks_api_fail(q, r, "internal", "internal error", true);
 		rc = -1;

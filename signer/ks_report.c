@@ -88,11 +88,12 @@ static size_t printable_utf8(const struct ks_cur *c)
 
 /* Copy `value`, replacing every byte that is not printable UTF-8 with
  * '?': names come from certificates and documents and end up on a
- * terminal (escape sequences) and in JSON (which must be UTF-8).  The
- * OpenSSL part of an error message (ks_err_set_ossl) is left out: a
- * report is read by a school, a parent or a platform, never by whoever
- * debugs the library. */
-int ks_report_set(char **field, const char *value)
+ * terminal (escape sequences) and in JSON (which must be UTF-8).  For a
+ * reason (`why`), the OpenSSL part of an error message (ks_err_set_ossl)
+ * is left out: a report is read by a school, a parent or a platform,
+ * never by whoever debugs the library.  Names are copied whole, brackets
+ * and all. */
+static int set_text(char **field, const char *value, bool why)
 {
 	struct ks_cur c, whole;
 	struct ks_buf b;
@@ -113,7 +114,9 @@ int ks_report_set(char **field, const char *value)
 	ks_cur_init(&c, value, n);
 	while (!ks_cur_eof(&c)) {
 		/* OpenSSL's own error strings are for the log, not the report */
-		k = ks_err_ossl_part(value + ks_cur_pos(&whole, &c), n - ks_cur_pos(&whole, &c));
+		k = why ? ks_err_ossl_part(value + ks_cur_pos(&whole, &c),
+					   n - ks_cur_pos(&whole, &c))
+			: 0;
 		if (k > 0) {
 			KS_GUARD(ks_cur_skip(&c, k));
 			continue;
@@ -135,6 +138,16 @@ int ks_report_set(char **field, const char *value)
 out:
 	ks_buf_cleanup(&b);
 	return rc;
+}
+
+int ks_report_set(char **field, const char *value)
+{
+	return set_text(field, value, false);
+}
+
+int ks_report_set_why(char **field, const char *value)
+{
+	return set_text(field, value, true);
 }
 
 int ks_report_set_document(struct ks_report *r, const char *name)
@@ -313,7 +326,7 @@ int ks_report_add_cms(struct ks_report *r, const struct ks_cms_signer_result *cr
 		return -1;
 	s->indication = cr->indication;
 	s->sub = cr->sub;
-	if (ks_report_set(&s->detail, cr->detail[0] != '\0' ? cr->detail : NULL) < 0 ||
+	if (ks_report_set_why(&s->detail, cr->detail[0] != '\0' ? cr->detail : NULL) < 0 ||
 	    ks_report_set(&s->format, format != NULL ? format
 				      : cades        ? "CAdES-B-B"
 						     : "CMS") < 0 ||

@@ -161,6 +161,9 @@ KS_WUR int ks_report_set_document(struct ks_report *r, const char *name);
 KS_WUR int ks_report_add(struct ks_report *r, struct ks_report_sig **out);
 /* Set a string field of an entry (copied, cleaned; NULL clears it). */
 KS_WUR int ks_report_set(char **field, const char *value);
+/* The same for a reason (detail, not_signed, revocation): an error
+ * message's OpenSSL part (ks_err_set_ossl) is left out. */
+KS_WUR int ks_report_set_why(char **field, const char *value);
 /* Signer fields from the signer certificate. */
 KS_WUR int ks_report_sig_set_cert(struct ks_report_sig *s, X509 *cert);
 /* List a change (its text copied and cleaned); beyond

@@ -63,7 +63,7 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 		/* Too large to be a signature: not a signed document. */
 		snprintf(why, sizeof(why), "larger than the limit of %zu bytes for a signature",
 			 KS_CMS_DER_MAX);
-		KS_GUARD(ks_report_set(&rep->not_signed, why));
+		KS_GUARD(ks_report_set_why(&rep->not_signed, why));
 		rc = 0;
 		goto out;
 	}
@@ -71,7 +71,7 @@ int ks_verify_cms_mem(const uint8_t *der, size_t n, const uint8_t *content, size
 		if (ks_err_is_fatal())
 			goto out;
 		snprintf(why, sizeof(why), "not a CMS signature (%s)", ks_err_msg());
-		KS_GUARD(ks_report_set(&rep->not_signed, why));
+		KS_GUARD(ks_report_set_why(&rep->not_signed, why));
 		rc = 0;
 		goto out;
 	}

@@ -218,7 +218,7 @@ static int add_sig(const struct ks_pades_sig *sig, enum ks_lang lang, struct ks_
 	if (sig->coverage == KS_PADES_COVER_WHOLE || sig->coverage == KS_PADES_COVER_REVISION)
 		s->revision = (uint32_t)sig->rev + 1;
 	s->timestamp = sig->kind == KS_PADES_DOC_TIMESTAMP;
-	KS_GUARD(ks_report_set(&s->detail, sig->detail[0] != '\0' ? sig->detail : NULL));
+	KS_GUARD(ks_report_set_why(&s->detail, sig->detail[0] != '\0' ? sig->detail : NULL));
 	if (sig->kind == KS_PADES_DOC_TIMESTAMP) {
 		/* The time of a timestamp is the TSA's, not a claim. */
 		s->notes &= ~(unsigned)KS_NOTE_SIGNING_TIME_CLAIMED;
@@ -270,7 +270,7 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 		char why[320];
 
 		snprintf(why, sizeof(why), "not a readable PDF (%s)", res->detail);
-		return ks_report_set(&rep->not_signed, why);
+		return ks_report_set_why(&rep->not_signed, why);
 	}
 	for (i = 0; i < res->n; i++)
 		if (add_sig(&res->sigs[i], lang, rep) < 0)
@@ -286,7 +286,7 @@ int ks_verify_pdf_report(const struct ks_pades_verify_result *res, enum ks_lang 
 		s->sub = KS_SUB_SIG_CONSTRAINTS_FAILURE;
 		snprintf(text, sizeof(text), "%zu more signatures than the %d kyso verifies",
 			 res->sigs_dropped, KS_PADES_VERIFY_MAX_SIGS);
-		return ks_report_set(&s->detail, text);
+		return ks_report_set_why(&s->detail, text);
 	}
 	return 0;
 }

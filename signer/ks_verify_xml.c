@@ -299,7 +299,7 @@ static int add_sig(const struct ks_xades_sig_facts *f, size_t total, const char 
 	s->signing_time = f->signing_time;
 	if (f->has_signing_time)
 		s->notes |= KS_NOTE_SIGNING_TIME_CLAIMED;
-	if (ks_report_set(&s->detail, detail[0] != '\0' ? detail : NULL) < 0 ||
+	if (ks_report_set_why(&s->detail, detail[0] != '\0' ? detail : NULL) < 0 ||
 	    ks_report_set(&s->format, format) < 0 ||
 	    ks_report_set(&s->digest_alg, f->digest_alg[0] != '\0' ? f->digest_alg : NULL) < 0 ||
 	    ks_report_set(&s->sig_alg, f->sig_alg[0] != '\0' ? f->sig_alg : NULL) < 0 ||
@@ -337,7 +337,7 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 		KS_GUARD(ks_report_add(rep, &s));
 		s->indication = KS_IND_TOTAL_FAILED;
 		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, res.detail));
+		KS_GUARD(ks_report_set_why(&s->detail, res.detail));
 		KS_GUARD(ks_report_set(&s->format, "XML"));
 		first = rep->n;
 	}
@@ -362,7 +362,7 @@ int ks_verify_xml_mem(const uint8_t *xml, size_t n, const uint8_t *content, size
 		s->sub = KS_SUB_SIG_CONSTRAINTS_FAILURE;
 		snprintf(text, sizeof(text), "%zu more signatures than the %d kyso verifies",
 			 res.dropped, KS_XADES_SIGS_MAX);
-		KS_GUARD(ks_report_set(&s->detail, text));
+		KS_GUARD(ks_report_set_why(&s->detail, text));
 	}
 	rc = 0;
 out:
@@ -392,7 +392,7 @@ int ks_verify_xml_file(const char *path, const char *content_path, const struct 
 		KS_GUARD(ks_report_add(rep, &s));
 		s->indication = KS_IND_TOTAL_FAILED;
 		s->sub = KS_SUB_FORMAT_FAILURE;
-		KS_GUARD(ks_report_set(&s->detail, ks_err_msg()));
+		KS_GUARD(ks_report_set_why(&s->detail, ks_err_msg()));
 		rc = 0;
 		goto out;
 	}

@@ -248,8 +248,8 @@ static int report_ts(struct ks_report_sig *s, const struct ks_engine_ts *t, bool
 	rt->archive = t->archive;
 	if (t->tsa != NULL && ks_report_set(&rt->tsa, subject_cn(t->tsa, cn, sizeof(cn))) < 0)
 		return -1;
-	if (!ok &&
-	    ks_report_set(&rt->detail, t->indication != KS_IND_TOTAL_PASSED ? t->detail : why) < 0)
+	if (!ok && ks_report_set_why(&rt->detail,
+				     t->indication != KS_IND_TOTAL_PASSED ? t->detail : why) < 0)
 		return -1;
 	return 0;
 }
@@ -371,7 +371,7 @@ static int set_revocation(const struct cert_outcome *o, struct ks_report_sig *s)
 	if (text == NULL)
 		return KS_SET(KS_ERR_NOMEM, "out of memory");
 	ks_rev_result_describe(&o->rev, text, REV_TEXT_MAX);
-	rc = ks_report_set(&s->revocation, text);
+	rc = ks_report_set_why(&s->revocation, text);
 	free(text);
 	return rc;
 }
@@ -425,7 +425,7 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		if (o.ind != KS_IND_TOTAL_PASSED) {
 			s->indication = o.ind;
 			s->sub = o.sub;
-			KS_GUARD(ks_report_set(&s->detail, o.detail));
+			KS_GUARD(ks_report_set_why(&s->detail, o.detail));
 		}
 		rc = 0;
 		goto out;
@@ -437,7 +437,7 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 	if (o.ind != KS_IND_TOTAL_PASSED) {
 		s->indication = o.ind;
 		s->sub = o.sub;
-		KS_GUARD(ks_report_set(&s->detail, o.detail));
+		KS_GUARD(ks_report_set_why(&s->detail, o.detail));
 	}
 	KS_GUARD(set_revocation(&o, s));
 	for (k = 0; k < o.n_names && s->n_chain < KS_REPORT_CHAIN_MAX; k++)
@@ -451,7 +451,7 @@ static int validate_one(const struct ks_validation *v, const struct ks_engine_do
 		   v->policy.level[KS_VC_CLAIMED_TIME] == KS_VL_FAIL) {
 		s->indication = KS_IND_INDETERMINATE;
 		s->sub = KS_SUB_NO_POE;
-		KS_GUARD(ks_report_set(&s->detail, "no timestamp proves the signing time"));
+		KS_GUARD(ks_report_set_why(&s->detail, "no timestamp proves the signing time"));
 	}
 	rc = 0;
 out:

@@ -117,8 +117,10 @@ static void test_garbage(void **state)
 	assert_int_equal(ks_err_code(), KS_OK);
 }
 
-/* Named limits: a header past KS_API_XFF_MAX is ignored; of a long chain
- * only the last KS_API_XFF_HOPS_MAX entries are looked at. */
+/* Named limits: of a header past KS_API_XFF_MAX only its right end is
+ * read, from the first whole entry on (padding on the client's side hides
+ * nothing); of a long chain only the last KS_API_XFF_HOPS_MAX entries are
+ * looked at. */
 static void test_limits(void **state)
 {
 	char big[KS_API_XFF_MAX + 64], chain[64 * 16];
@@ -126,9 +128,17 @@ static void test_limits(void **state)
 
 	(void)state;
 	trust("127.0.0.1 10.0.0.0/8");
-	memset(big, ' ', sizeof(big) - 1);
+	/* the client's padding, then what the proxies wrote */
+	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	memcpy(big + sizeof(big) - 12, "203.0.113.5", 11);
+	memcpy(big + sizeof(big) - 24, ",203.0.113.5, 10.0.0.1", 23);
+	assert_string_equal(client("127.0.0.1", big), "203.0.113.5");
+	/* commas in the padding: the cut entry is dropped, not read */
+	for (i = 0; i + 1 < sizeof(big) - 24; i += 8)
+		big[i] = ',';
+	assert_string_equal(client("127.0.0.1", big), "203.0.113.5");
+	/* no comma at all within the window: nothing to go by */
+	memset(big, '1', sizeof(big) - 1);
 	assert_string_equal(client("127.0.0.1", big), "127.0.0.1");
 	/* 40 hops: the client, then 39 trusted ones; the client is past the
 	 * window, so the farthest trusted hop in it answers */

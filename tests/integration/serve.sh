@@ -443,28 +443,25 @@ check "a client granted verify is not rate-limited" is 200
 # client has its own bucket, and what a client writes itself proves
 # nothing.  Networks share a bucket when they meet in the table (its seed
 # is random), so a client is taken from a few, the first answered.
-behind() { # client [more curl args]
-  local c=$1
-  shift
-  req POST /v1/verify -H 'X-Forwarded-For: 192.0.2.99' -H "X-Forwarded-For: 198.51.100.1, $c" \
-    -H 'Content-Type: application/pdf' --data-binary @"$TMP/signed.pdf" "$@"
+behind() { # client
+  req POST /v1/verify -H 'X-Forwarded-For: 192.0.2.99' -H "X-Forwarded-For: 198.51.100.1, $1" \
+    -H 'Content-Type: application/pdf' --data-binary @"$TMP/signed.pdf"
 }
-CLIENT=
-for c in 203.0.113.5 203.0.113.6 203.0.113.7; do
-  behind "$c"
-  is 200 && { CLIENT=$c; break; }
-done
+first_answered() { # candidates... -> the first one answered 200
+  local c
+  for c in "$@"; do
+    behind "$c"
+    is 200 && { echo "$c"; return; }
+  done
+}
+CLIENT=$(first_answered 203.0.113.5 203.0.113.6 203.0.113.7)
 check "a client behind the trusted proxy has a bucket of its own: 200 ($CLIENT)" test -n "$CLIENT"
 for i in 1 2 3 4 5 6 7 8; do
   behind "$CLIENT"
   is 429 && break
 done
 check "that client past its burst: 429" problem rate-limited 429
-OTHER=
-for c in 203.0.113.77 203.0.113.78 203.0.113.79; do
-  behind "$c"
-  is 200 && { OTHER=$c; break; }
-done
+OTHER=$(first_answered 203.0.113.77 203.0.113.78 203.0.113.79)
 check "another client behind the proxy is not limited by it: 200 ($OTHER)" test -n "$OTHER"
 
 # --- metrics

@@ -2,9 +2,10 @@
  * query string (ks_api_params_from_query), a client token in an
  * Authorization header, a personal key's activation (base64url,
  * ks_api_auth), a reverse proxy's X-Forwarded-For and the trusted-proxies
- * setting (ks_api_proxy).  Oracle beyond "no crash": base64url text that
- * decodes encodes back to the same text, a token that parses has the
- * fixed shape, and the client found behind a proxy is an address. */
+ * setting (ks_api_proxy), and standard base64.  Oracle beyond "no crash":
+ * base64 that kyso decodes OpenSSL decodes to the same bytes, base64url
+ * text that decodes encodes back to the same text, a token that parses has
+ * the fixed shape, and the client found behind a proxy is an address. */
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -15,8 +16,12 @@
 #include "api/ks_api_auth.h"
 #include "api/ks_api_proxy.h"
 #include "api/ks_api_req.h"
+#include "ks_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* inputs of the base64 comparison with OpenSSL (bytes) */
+#define B64_REF_MAX 4096
 
 static EVP_PKEY *pk;
 static struct ks_api_proxies proxies;
@@ -38,6 +43,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	}
 	ks_api_params_cleanup(&ps);
+
+	/* standard base64 (JSON members, multipart): what kyso decodes, OpenSSL
+	 * decodes to the same bytes (a second implementation, not a round trip
+	 * through kyso's own encoder) */
+	ks_buf_init(&dec, size + 8);
+	if (ks_base64_decode((const char *)data, size, false, &dec) == 0 && size % 4 == 0 &&
+	    size <= B64_REF_MAX) {
+		unsigned char ref[B64_REF_MAX / 4 * 3 + 1];
+		int r = EVP_DecodeBlock(ref, data, (int)size);
+		size_t pad = 0;
+
+		while (pad < 2 && pad < size && data[size - 1 - pad] == '=')
+			pad++;
+		if (r < 0 || (size_t)r < pad || (size_t)r - pad != dec.len ||
+		    (dec.len > 0 && memcmp(ref, dec.data, dec.len) != 0))
+			abort();
+	}
+	ks_buf_cleanup(&dec);
 
 	ks_buf_init(&dec, size + 8);
 	ks_buf_init(&enc, 2 * size + 8);

@@ -365,11 +365,17 @@ prepare() { # token -> id in $TMP/id, digest in $TMP/tbs
   jget "$TMP/body" id >"$TMP/id"
   jget "$TMP/body" digest | base64 -d >"$TMP/tbs" 2>/dev/null
 }
+# pkcs11-tool --sign picks its key by CKA_ID (a label alone may give it
+# another key of the token): the ID of the principal's RSA key, read off
+# the token
+HOLDER_ID=$(pkcs11-tool --module "$MODULE" --token-label principal --login --pin "$KYSO_TEST_PIN" \
+  --list-objects --type privkey 2>/dev/null |
+  awk '$1 == "label:" {l = $2} $1 == "ID:" && l == "tok-principal-rsa" {print $2; exit}')
 holder_sign() { # the key holder signs the prepared digest (PKCS#1 v1.5, SHA-256) on the token
   { printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'; cat "$TMP/tbs"; } >"$TMP/tbs.di"
   rm -f "$TMP/sig"
   pkcs11-tool --module "$MODULE" --token-label principal --login --pin "$KYSO_TEST_PIN" --sign \
-    --mechanism RSA-PKCS --label tok-principal-rsa -i "$TMP/tbs.di" -o "$TMP/sig" >/dev/null 2>&1
+    --mechanism RSA-PKCS --id "$HOLDER_ID" -i "$TMP/tbs.di" -o "$TMP/sig" >/dev/null 2>&1
 }
 complete() { # token [extra json members]
   printf '{"id":"%s","signature":"%s"%s}' "$(cat "$TMP/id")" "$(b64 "$TMP/sig")" "${2:-}" >"$TMP/comp.json"

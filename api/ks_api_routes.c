@@ -1,7 +1,7 @@
 /* POST /v1/verify, POST /v1/timestamp, GET /v1/keys, /healthz, /metrics,
  * /v1/openapi.yaml (docs/api.md). */
-#include <arpa/inet.h>
 #include <jansson.h>
+#include <sys/socket.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,26 +83,15 @@ static double mono_now(void)
  * the same client), anything else as its text.  The first byte says which. */
 static size_t rate_network(const char *addr, uint8_t out[1 + KS_API_ADDR_MAX])
 {
-	struct in_addr a4;
-	struct in6_addr a6;
-	size_t n;
+	struct ks_api_net a;
+	size_t n = strnlen(addr, KS_API_ADDR_MAX - 1);
 
-	if (inet_pton(AF_INET, addr, &a4) == 1) {
-		out[0] = 4;
-		memcpy(out + 1, &a4, 4);
-		return 5;
+	if (ks_api_net_addr(addr, n, &a) == 0) {
+		out[0] = a.family == AF_INET ? 4 : 6;
+		memcpy(out + 1, a.addr, a.family == AF_INET ? 4 : 8);
+		return a.family == AF_INET ? 5 : 9;
 	}
-	if (inet_pton(AF_INET6, addr, &a6) == 1) {
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			out[0] = 4;
-			memcpy(out + 1, a6.s6_addr + 12, 4);
-			return 5;
-		}
-		out[0] = 6;
-		memcpy(out + 1, a6.s6_addr, 8);
-		return 9;
-	}
-	n = strnlen(addr, KS_API_ADDR_MAX - 1);
+	ks_err_clear();
 	out[0] = 0;
 	memcpy(out + 1, addr, n);
 	return 1 + n;
